@@ -1,0 +1,80 @@
+"""The JSON API at /api/v1: one NinjaAPI, one place where domain errors become HTTP answers.
+
+Every error answers ``{"error": {"code", "message", "details": [...]}}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from sojourn.core.api import router as core_router
+from sojourn.core.errors import SojournError
+from sojourn.people.api import router as people_router
+from sojourn.people.api_auth import BearerToken, SessionWithCsrf
+
+STATUS_BY_CODE = {
+    "invalid": 422,
+    "invalid_market_pack": 422,
+    "not_found": 404,
+    "forbidden": 403,
+    "conflict": 409,
+    "erased": 410,
+}
+
+api = NinjaAPI(
+    title="Sojourn API",
+    version="1",
+    description="Patient support programs: programs, markets, patients and more. "
+    "Authenticate with `Authorization: Bearer <token>` or a console session.",
+    urls_namespace="api-v1",
+    auth=[BearerToken(), SessionWithCsrf()],
+    docs_url="/docs",
+)
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str,
+                   details: list[dict[str, Any]] | None = None) -> HttpResponse:
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(SojournError)
+def _domain_error(request: HttpRequest, exc: SojournError) -> HttpResponse:
+    body = exc.as_dict()
+    return error_response(request, STATUS_BY_CODE.get(exc.code, 400), body["code"], body["message"], body["details"])
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        # The first part says where (body, query, path); the rest names the field.
+        details.append({"field": ".".join(loc[1:]) or loc[0] if loc else None, "in": loc[0] if loc else None,
+                        "message": str(error.get("msg", "invalid")), "code": str(error.get("type", "invalid"))})
+    return error_response(request, 422, "invalid", _("The request is not valid."), details)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "unauthenticated",
+                          _("Sign in or send a valid API token in the Authorization header."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("Not found."))
+
+
+api.add_router("/", core_router)
+api.add_router("/", people_router)

@@ -1,0 +1,47 @@
+"""The `sojourn` command: Django's management commands under one name.
+
+`sojourn` with no arguments lists the commands an operator needs; every Django command still works.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+COMMANDS = {
+    "serve": "serve the console, portals and API (gunicorn; --port)",
+    "migrate": "create or upgrade the database",
+    "demo": "build the demo program and serve it (--no-serve only builds)",
+    "createstaff": "create a staff account with a role in a program",
+    "market validate PATH": "check a market pack and report every problem",
+    "market activate PATH": "activate a market from its pack (transactional, idempotent)",
+    "audit verify": "check the audit trail's hash chain for tampering",
+    "keys rotate": "re-wrap every data key under the current master key",
+    "check --deploy": "refuse settings that are unsafe in production",
+}
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: sojourn COMMAND [options]", "", "commands:"]
+    lines += [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()]
+    lines += ["", "`sojourn help` lists every Django command; `sojourn COMMAND --help` explains one."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(_usage())
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sojourn.settings")
+    # Django's deploy checks are warnings; in production they must stop the deploy.
+    if args[0] == "check" and "--deploy" in args and not any(a.startswith("--fail-level") for a in args):
+        args += ["--fail-level", "WARNING"]
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["sojourn", *args])
+
+
+if __name__ == "__main__":
+    main()

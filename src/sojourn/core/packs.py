@@ -1,0 +1,337 @@
+"""Market packs: one human-written YAML file per market, read and checked with line numbers.
+
+A pack is validated whole before anything is written: every problem is reported at once with the
+file, line and field, so the person writing a new market fixes them in one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from sojourn.core.errors import ErrorDetail
+
+PACK_DIR = Path(__file__).resolve().parent / "market_packs"
+
+PURPOSES = (
+    "program_participation",
+    "contact_email",
+    "contact_sms",
+    "contact_phone",
+    "contact_post",
+    "nurse_calls",
+    "research_use",
+    "share_with_hcp",
+)
+Purpose = Literal[
+    "program_participation",
+    "contact_email",
+    "contact_sms",
+    "contact_phone",
+    "contact_post",
+    "nurse_calls",
+    "research_use",
+    "share_with_hcp",
+]
+Channel = Literal["web", "email", "sms", "print", "phone"]
+# A channel may be used only where the pack lets patients consent to it.
+CHANNEL_PURPOSE: dict[str, str | None] = {
+    "web": None,
+    "email": "contact_email",
+    "sms": "contact_sms",
+    "print": "contact_post",
+    "phone": "contact_phone",
+}
+PrivacyLaw = Literal["GDPR", "UK-GDPR", "HIPAA", "APPI", "PIPEDA", "LGPD", "other"]
+
+
+def _locale_tag(value: str) -> str:
+    try:
+        locale = Locale.parse(value, sep="-")
+    except (ValueError, UnknownLocaleError, TypeError) as exc:
+        raise ValueError(f"{value!r} is not a locale (use a tag such as de-DE)") from exc
+    if not locale.territory:
+        raise ValueError(f"{value!r} needs a country part, as in de-DE")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    if value not in zoneinfo.available_timezones():
+        raise ValueError(f"{value!r} is not an IANA time zone (such as Europe/Berlin)")
+    return value
+
+
+def _clock(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"{value!r} is not a time of day as HH:MM")
+    return value
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError as exc:
+        raise ValueError(f"{value!r} is not an email address") from exc
+    return value
+
+
+def _keyword(value: str) -> str:
+    if not value.strip() or len(value) > 20 or " " in value.strip():
+        raise ValueError(f"{value!r} is not a single keyword of at most 20 characters")
+    return value.strip()
+
+
+LocaleTag = Annotated[str, AfterValidator(_locale_tag)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+Clock = Annotated[str, AfterValidator(_clock)]
+Email = Annotated[str, AfterValidator(_email)]
+Keyword = Annotated[str, AfterValidator(_keyword)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class QuietHours(_Strict):
+    start: Clock
+    end: Clock
+
+
+class ConsentPurposes(_Strict):
+    required: list[Purpose] = Field(min_length=1)
+    optional: list[Purpose] = Field(default_factory=list)
+
+
+class SmsKeywords(_Strict):
+    stop: list[Keyword] = Field(min_length=1)
+    start: list[Keyword] = Field(min_length=1)
+    help: list[Keyword] = Field(min_length=1)
+
+
+class AdverseEvents(_Strict):
+    forward_to: Email
+    deadline_hours: int = Field(ge=1, le=720)
+
+
+class DataRetention(_Strict):
+    patient_record_years: int = Field(ge=1, le=50)
+    audit_log_years: int = Field(ge=1, le=50)
+    erasure_deadline_days: int = Field(ge=1, le=90)
+
+
+class Regulatory(_Strict):
+    privacy_law: PrivacyLaw
+    minimum_age: int = Field(ge=0, le=25)
+    quiet_hours: QuietHours
+    consent_purposes: ConsentPurposes
+    sms_keywords: dict[LocaleTag, SmsKeywords]
+    adverse_events: AdverseEvents
+    data_retention: DataRetention
+
+
+class MarketPack(_Strict):
+    pack_format: Literal[1]
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    name: str = Field(min_length=2, max_length=100)
+    locales: list[LocaleTag] = Field(min_length=1)
+    default_locale: LocaleTag
+    time_zones: list[TimeZone] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1)
+    sms_sender: str = Field(default="", max_length=15)
+    regulatory: Regulatory
+
+    @property
+    def quiet_start(self) -> time:
+        return time.fromisoformat(self.regulatory.quiet_hours.start)
+
+    @property
+    def quiet_end(self) -> time:
+        return time.fromisoformat(self.regulatory.quiet_hours.end)
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    path: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.field or '(file)'}: {self.message}"
+
+    def as_detail(self) -> ErrorDetail:
+        return ErrorDetail(message=self.message, field=self.field or None, line=self.line)
+
+
+@dataclass(frozen=True)
+class PackReading:
+    """The outcome of reading a pack: the pack when valid, else every problem found."""
+
+    path: str
+    pack: MarketPack | None
+    problems: tuple[PackProblem, ...]
+    sha256: str
+
+    @property
+    def ok(self) -> bool:
+        return self.pack is not None and not self.problems
+
+
+def _walk(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], int],
+          problems: list[tuple[tuple[Any, ...], int, str]]) -> None:
+    marks[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(((*path, key), line, f"appears twice (first on line {seen[key]})"))
+            seen[key] = line
+            marks[(*path, key)] = line
+            _walk(value_node, (*path, key), marks, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), marks, problems)
+
+
+def _line_for(loc: tuple[Any, ...], marks: dict[tuple[Any, ...], int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in marks:
+            return marks[loc[:end]]
+    return None
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts)
+
+
+def _semantic_problems(pack: MarketPack) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Check what the types alone cannot: that the parts of the pack agree with each other."""
+    if pack.country not in Locale("en").territories:
+        yield ("country",), f"{pack.country!r} is not an ISO 3166 country code"
+    for i, tag in enumerate(pack.locales):
+        territory = Locale.parse(tag, sep="-").territory
+        if territory != pack.country:
+            yield ("locales", i), f"{tag} is for country {territory}, not {pack.country}"
+    if len(set(pack.locales)) != len(pack.locales):
+        yield ("locales",), "lists a locale twice"
+    if pack.default_locale not in pack.locales:
+        yield ("default_locale",), f"{pack.default_locale} is not one of the pack's locales"
+    country_zones = set(get_global("territory_zones").get(pack.country, ()))
+    for i, zone in enumerate(pack.time_zones):
+        if country_zones and zone not in country_zones:
+            yield ("time_zones", i), f"{zone} is not a time zone of {pack.country}"
+    purposes = pack.regulatory.consent_purposes
+    if "program_participation" not in purposes.required:
+        yield ("regulatory", "consent_purposes", "required"), "must include program_participation"
+    for purpose in sorted(set(purposes.required) & set(purposes.optional)):
+        yield ("regulatory", "consent_purposes", "optional"), f"{purpose} is listed as both required and optional"
+    offered = set(purposes.required) | set(purposes.optional)
+    for i, channel in enumerate(pack.channels):
+        needed = CHANNEL_PURPOSE[channel]
+        if needed and needed not in offered:
+            yield ("channels", i), f"channel {channel} needs the consent purpose {needed} in the pack"
+    if len(set(pack.channels)) != len(pack.channels):
+        yield ("channels",), "lists a channel twice"
+    keywords = pack.regulatory.sms_keywords
+    if "sms" in pack.channels:
+        for tag in pack.locales:
+            if tag not in keywords:
+                yield ("regulatory", "sms_keywords"), f"no SMS keywords for locale {tag}"
+        if not pack.sms_sender:
+            yield ("sms_sender",), "a market with the sms channel needs a sender"
+    for tag, words in keywords.items():
+        if tag not in pack.locales:
+            yield ("regulatory", "sms_keywords", tag), f"{tag} is not one of the pack's locales"
+        seen: dict[str, str] = {}
+        for kind in ("stop", "start", "help"):
+            for word in getattr(words, kind):
+                folded = word.casefold()
+                if folded in seen and seen[folded] != kind:
+                    message = f"{word} is both a {seen[folded]} and a {kind} keyword"
+                    yield ("regulatory", "sms_keywords", tag, kind), message
+                seen[folded] = kind
+    quiet = pack.regulatory.quiet_hours
+    if quiet.start == quiet.end:
+        yield ("regulatory", "quiet_hours"), "start and end are equal; leave a window for contact"
+
+
+def read_pack_text(text: str, path: str = "<pack>") -> PackReading:
+    """Parse and validate a pack's text; never raises for bad content, returns the problems."""
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        return PackReading(path, None, (PackProblem(path, line, "", f"not valid YAML: {exc.problem}"),), sha)
+    except yaml.YAMLError as exc:
+        return PackReading(path, None, (PackProblem(path, None, "", f"not valid YAML: {exc}"),), sha)
+    if node is None or not isinstance(node, yaml.MappingNode):
+        return PackReading(path, None, (PackProblem(path, 1, "", "a market pack is a mapping of fields"),), sha)
+    marks: dict[tuple[Any, ...], int] = {}
+    walk_problems: list[tuple[tuple[Any, ...], int, str]] = []
+    _walk(node, (), marks, walk_problems)
+    problems = [PackProblem(path, line, _dotted(loc), msg) for loc, line, msg in walk_problems]
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # composed but not constructible (an unknown tag, say)
+        return PackReading(path, None, (*problems, PackProblem(path, None, "", f"not valid YAML: {exc}")), sha)
+    try:
+        pack = MarketPack.model_validate(data)
+    except PydanticValidationError as exc:
+        for error in exc.errors(include_url=False):
+            loc = tuple(error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "is not a field of a market pack"
+            problems.append(PackProblem(path, _line_for(loc, marks), _dotted(loc), message))
+        return PackReading(path, None, tuple(problems), sha)
+    for loc, message in _semantic_problems(pack):
+        problems.append(PackProblem(path, _line_for(loc, marks), _dotted(loc), message))
+    return PackReading(path, pack if not problems else None, tuple(problems), sha)
+
+
+def read_pack_file(path: Path | str) -> PackReading:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return PackReading(str(path), None, (PackProblem(str(path), None, "", "no such file"),), "")
+    except UnicodeDecodeError:
+        return PackReading(str(path), None, (PackProblem(str(path), None, "", "not UTF-8 text"),), "")
+    except OSError as exc:
+        problem = PackProblem(str(path), None, "", f"cannot be read: {exc.strerror}")
+        return PackReading(str(path), None, (problem,), "")
+    return read_pack_text(text, str(path))
+
+
+def shipped_pack_paths() -> list[Path]:
+    return sorted(PACK_DIR.glob("*.yaml"))
+
+
+def pack_json(pack: MarketPack) -> dict[str, Any]:
+    return json.loads(pack.model_dump_json())

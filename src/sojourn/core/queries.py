@@ -1,0 +1,30 @@
+"""Reads of programs and markets, scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import NotFound
+from sojourn.core.models import Market, Program
+from sojourn.core.permissions import Permission
+
+
+def programs_for(actor: Actor) -> QuerySet[Program]:
+    programs = Program.objects.select_related("sponsor").order_by("name")
+    ids = actor.program_ids(Permission.PROGRAM_VIEW)
+    return programs if ids is None else programs.filter(pk__in=ids)
+
+
+def access_program(actor: Actor, slug: str, permission: Permission = Permission.PROGRAM_VIEW) -> Program:
+    """Return the program if the actor holds the permission in it; missing and forbidden look alike."""
+    program = Program.objects.select_related("sponsor").filter(slug=slug).first()
+    if program is None or actor.markets_in(permission, program.pk) == frozenset():
+        raise NotFound()
+    return program
+
+
+def markets_for(actor: Actor, program: Program, permission: Permission = Permission.PROGRAM_VIEW) -> QuerySet[Market]:
+    markets = Market.objects.filter(program_markets__program=program).order_by("country")
+    allowed = actor.markets_in(permission, program.pk)
+    return markets if allowed is None else markets.filter(country__in=allowed)

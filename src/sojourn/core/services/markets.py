@@ -1,0 +1,73 @@
+"""Activate a market from its pack: all or nothing, and a no-op when nothing changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import AccessDenied, InvalidInput
+from sojourn.core.models import Market, Program, ProgramMarket
+from sojourn.core.packs import PackReading, pack_json
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+
+
+class InvalidMarketPack(InvalidInput):
+    code = "invalid_market_pack"
+
+
+@dataclass(frozen=True)
+class Activation:
+    market: Market
+    pack_changed: bool
+    program_linked: bool
+
+
+def activate_market(*, actor: Actor, reading: PackReading, program: Program | None = None) -> Activation:
+    """Create or update a market from a validated pack and, if given, open it in a program."""
+    if program is not None:
+        actor.require(Permission.MARKET_ACTIVATE, program.pk)
+    elif not actor.is_privileged:
+        raise AccessDenied()
+    if not reading.ok or reading.pack is None:
+        raise InvalidMarketPack(
+            f"{reading.path} has {len(reading.problems)} problem(s); nothing was activated.",
+            details=[p.as_detail() for p in reading.problems],
+        )
+    pack = reading.pack
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        market = Market.objects.select_for_update().filter(country=pack.country).first()
+        before = None
+        pack_changed = market is None or market.pack_sha256 != reading.sha256
+        if market is None:
+            market = Market(country=pack.country, activated_at=now)
+        else:
+            before = {"pack_sha256": market.pack_sha256}
+        if pack_changed:
+            market.name = pack.name
+            market.default_locale = pack.default_locale
+            market.locales = list(pack.locales)
+            market.time_zones = list(pack.time_zones)
+            market.minimum_age = pack.regulatory.minimum_age
+            market.channels = list(pack.channels)
+            market.pack = pack_json(pack)
+            market.pack_sha256 = reading.sha256
+            market.updated_at = now
+            market.save()
+            record_audit(actor=actor, action="market.pack_applied", subject_type="market",
+                         subject_id=market.country, market=market.country, before=before,
+                         after={"pack_sha256": reading.sha256, "source": reading.path})
+        linked = False
+        if program is not None:
+            _, linked = ProgramMarket.objects.get_or_create(
+                program=program, market=market, defaults={"activated_at": now}
+            )
+            if linked:
+                record_audit(actor=actor, action="market.activated", subject_type="program_market",
+                             subject_id=f"{program.slug}/{market.country}", program_id=program.pk,
+                             market=market.country)
+        return Activation(market=market, pack_changed=pack_changed, program_linked=linked)

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from sojourn.core.errors import InvalidInput
+from sojourn.core.models import AuditEntry, Market, ProgramMarket
+from sojourn.core.packs import PACK_DIR, read_pack_file, read_pack_text, shipped_pack_paths
+from sojourn.core.services.markets import activate_market
+from sojourn.core.tests.factories import SYSTEM
+
+BROKEN_PACK = """\
+pack_format: 1
+country: DE
+name: Germany
+locales: [de-DE, xx]
+default_locale: fr-FR
+time_zones: [Asia/Tokyo]
+channels: [web, sms, fax]
+regulatory:
+  privacy_law: GDPR
+  minimum_age: 16
+  quiet_hours: {start: 20:00, end: "08:00"}
+  consent_purposes:
+    required: [contact_email]
+    optional: [contact_email]
+  sms_keywords:
+    de-DE: {stop: [STOP], start: [STOP], help: [HILFE]}
+  adverse_events:
+    forward_to: not-an-address
+    deadline_hours: 24
+  data_retention:
+    patient_record_years: 10
+    audit_log_years: 10
+    erasure_deadline_days: 30
+  colour: blue
+"""
+
+
+def problems_by_field(text: str) -> dict[str, tuple[int | None, str]]:
+    reading = read_pack_text(text, "de.yaml")
+    assert not reading.ok
+    return {p.field: (p.line, p.message) for p in reading.problems}
+
+
+def test_every_shipped_pack_is_valid():
+    countries = set()
+    for path in shipped_pack_paths():
+        reading = read_pack_file(path)
+        assert reading.ok, [str(p) for p in reading.problems]
+        countries.add(reading.pack.country)
+    assert countries == {"DE", "US", "GB", "JP", "CA"}
+
+
+def test_it_reports_every_structural_problem_with_its_line():
+    found = problems_by_field(BROKEN_PACK)
+    assert found["locales[1]"][0] == 4 and "not a locale" in found["locales[1]"][1]
+    assert found["channels[2]"][0] == 7
+    # An unquoted 20:00 is a YAML 1.1 number, not a time: the author must hear so.
+    assert found["regulatory.quiet_hours.start"][0] == 11
+    assert found["regulatory.adverse_events.forward_to"][0] == 18
+    assert "not an email" in found["regulatory.adverse_events.forward_to"][1]
+    assert found["regulatory.colour"] == (24, "is not a field of a market pack")
+    assert "regulatory.consent_purposes" not in found  # valid types, checked semantically later
+
+
+def test_it_reports_every_semantic_problem_once_types_are_right():
+    text = (PACK_DIR / "de.yaml").read_text(encoding="utf-8")
+    text = text.replace("time_zones: [Europe/Berlin]", "time_zones: [Asia/Tokyo]")
+    text = text.replace("default_locale: de-DE", "default_locale: de-AT")
+    text = text.replace("required: [program_participation]", "required: [contact_email]")
+    text = text.replace("start: [START, ANMELDEN]", "start: [START, STOP]")
+    found = problems_by_field(text)
+    assert "Asia/Tokyo is not a time zone of DE" in found["time_zones[0]"][1]
+    assert found["time_zones[0]"][0] == 7
+    assert "not one of the pack's locales" in found["default_locale"][1]
+    assert "must include program_participation" in found["regulatory.consent_purposes.required"][1]
+    assert "contact_email is listed as both" in found["regulatory.consent_purposes.optional"][1]
+    assert "STOP is both a stop and a start keyword" in found["regulatory.sms_keywords.de-DE.start"][1]
+
+
+def test_it_reports_duplicate_keys_and_syntax_errors_by_line():
+    text = (PACK_DIR / "gb.yaml").read_text(encoding="utf-8") + "country: FR\n"
+    reading = read_pack_text(text, "gb.yaml")
+    assert any(p.field == "country" and "appears twice" in p.message for p in reading.problems)
+    broken = read_pack_text("country: DE\nlocales: [de-DE\n", "x.yaml")
+    assert not broken.ok and broken.problems[0].line == 3 and "not valid YAML" in broken.problems[0].message
+
+
+def test_a_missing_file_is_a_problem_not_a_crash(tmp_path: Path):
+    reading = read_pack_file(tmp_path / "nope.yaml")
+    assert not reading.ok and reading.problems[0].message == "no such file"
+
+
+def test_activation_of_an_invalid_pack_writes_nothing(program):
+    markets, links, audit = Market.objects.count(), ProgramMarket.objects.count(), AuditEntry.objects.count()
+    reading = read_pack_text(BROKEN_PACK.replace("country: DE", "country: FR"), "fr.yaml")
+    with pytest.raises(InvalidInput) as refused:
+        activate_market(actor=SYSTEM, reading=reading, program=program)
+    assert len(refused.value.details) >= 5
+    after = (Market.objects.count(), ProgramMarket.objects.count(), AuditEntry.objects.count())
+    assert after == (markets, links, audit)
+
+
+def test_activation_is_idempotent_and_audits_changes(program):
+    path = PACK_DIR / "de.yaml"
+    before = AuditEntry.objects.count()
+    again = activate_market(actor=SYSTEM, reading=read_pack_file(path), program=program)
+    assert not again.pack_changed and not again.program_linked
+    assert AuditEntry.objects.count() == before
+
+    changed = path.read_text(encoding="utf-8").replace("minimum_age: 16", "minimum_age: 18")
+    result = activate_market(actor=SYSTEM, reading=read_pack_text(changed, "de.yaml"), program=program)
+    assert result.pack_changed
+    assert Market.objects.get(country="DE").minimum_age == 18
+    entry = AuditEntry.objects.latest("seq")
+    assert entry.action == "market.pack_applied" and entry.before["pack_sha256"] != entry.after["pack_sha256"]
+
+
+def test_cli_validate_lists_problems_and_fails(tmp_path: Path):
+    bad = tmp_path / "fr.yaml"
+    bad.write_text(BROKEN_PACK, encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError, match="problem"):
+        call_command("market", "validate", str(bad), str(PACK_DIR / "de.yaml"), stderr=err, stdout=StringIO())
+    assert f"{bad}:4: locales[1]:" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_cli_activate_opens_markets_in_a_program(program, tmp_path: Path):
+    from sojourn.core.tests.factories import make_program
+
+    fresh = make_program("fresh", markets=())
+    out = StringIO()
+    call_command("market", "activate", str(PACK_DIR / "jp.yaml"), "--program", "fresh", stdout=out)
+    assert "JP: unchanged; now open in fresh" in out.getvalue()
+    assert ProgramMarket.objects.filter(program=fresh, market__country="JP").exists()

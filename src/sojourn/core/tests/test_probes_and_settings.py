@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.db import connection
+from django.test import override_settings
+
+from sojourn.cli import main as sojourn_main
+
+
+def test_healthz_answers_without_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_ready_when_migrations_are_applied(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json()["status"] == "ready"
+
+
+def test_deploy_check_refuses_demo_settings(monkeypatch):
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
+    with (override_settings(EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend"),
+          pytest.raises(SystemCheckError) as refused):
+        call_command("check", deploy=True, fail_level="WARNING")
+    text = str(refused.value)
+    for code in ("sojourn.E001", "sojourn.E002", "sojourn.E005", "sojourn.E006", "sojourn.E008"):
+        assert code in text
+    assert ("sojourn.E007" in text) is (connection.vendor == "sqlite")
+
+
+SECURE = dict(
+    SOJOURN_SECRET_KEY_GENERATED=False, SOJOURN_MASTER_KEY_GENERATED=False, DEBUG=False, SOJOURN_HTTPS=True,
+    ALLOWED_HOSTS=["companion.sponsor.example"], SESSION_COOKIE_SECURE=True, CSRF_COOKIE_SECURE=True,
+    SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=31536000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
+    SECURE_HSTS_PRELOAD=True, EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+    SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+    DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "prod"}},
+)
+
+
+def test_deploy_check_passes_on_production_settings(monkeypatch):
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
+    with override_settings(**SECURE):
+        call_command("check", deploy=True, fail_level="WARNING")
+
+
+def test_cli_prints_usage_without_arguments(capsys):
+    sojourn_main([])
+    out = capsys.readouterr().out
+    assert "market validate PATH" in out and "audit verify" in out and "keys rotate" in out

@@ -1,0 +1,144 @@
+"""API for the signed-in staff member and for patients."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from sojourn.core.actors import Actor
+from sojourn.core.permissions import Permission
+from sojourn.core.queries import access_program
+from sojourn.people import queries
+from sojourn.people.identity import PatientIdentity, PostalAddress
+from sojourn.people.services.patients import read_patient_identity, register_patient
+
+router = Router(tags=["people"])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+class GrantOut(Schema):
+    program_id: int
+    role: str
+    markets: list[str] | None
+
+
+class MeOut(Schema):
+    label: str
+    platform_admin: bool
+    grants: list[GrantOut]
+
+
+class PatientOut(Schema):
+    pseudonym: str
+    program: str = Field(validation_alias="program.slug")
+    market: str = Field(validation_alias="market.country")
+    locale: str
+    time_zone: str
+    status: str
+    created_at: datetime
+
+
+class PatientPage(Schema):
+    count: int
+    page: int
+    items: list[PatientOut]
+
+
+class PageQuery(Schema):
+    market: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    page: int = Field(default=1, ge=1, le=100_000)
+
+
+class AddressIn(Schema):
+    lines: list[str] = Field(min_length=1, max_length=4)
+    postal_code: str = Field(max_length=20)
+    city: str = Field(max_length=100)
+    region: str = Field(default="", max_length=100)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class PatientIn(Schema):
+    market: str = Field(pattern=r"^[A-Z]{2}$")
+    locale: str = Field(max_length=10)
+    time_zone: str = Field(max_length=64)
+    given_name: str = Field(max_length=200)
+    family_name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=32)
+    birth_date: date | None = None
+    postal_address: AddressIn | None = None
+
+
+class IdentityReadIn(Schema):
+    purpose: str = Field(min_length=3, max_length=200, description="Why the identity is needed (audited)")
+
+
+class IdentityOut(Schema):
+    given_name: str
+    family_name: str
+    email: str
+    phone: str
+    birth_date: date | None
+    postal_address: AddressIn | None
+
+
+@router.get("/me", response=MeOut, summary="Who you are and what you may do")
+def me(request: HttpRequest) -> Any:
+    actor = _actor(request)
+    return {
+        "label": actor.label, "platform_admin": actor.is_platform_admin,
+        "grants": [{"program_id": g.program_id, "role": g.role.value,
+                    "markets": sorted(g.markets) if g.markets is not None else None} for g in actor.grants],
+    }
+
+
+@router.get("/programs/{slug}/patients", response=PatientPage, summary="Pseudonymous patient records")
+def list_patients(request: HttpRequest, slug: str, query: Query[PageQuery]) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    patients = queries.patients_for(actor, program, Permission.PATIENT_VIEW, market=query.market)
+    size = 50
+    return {"count": patients.count(), "page": query.page,
+            "items": list(patients[(query.page - 1) * size: query.page * size])}
+
+
+@router.post("/programs/{slug}/patients", response={201: PatientOut}, summary="Register a patient (pending)")
+def create_patient(request: HttpRequest, slug: str, payload: PatientIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    address = payload.postal_address
+    identity = PatientIdentity(
+        given_name=payload.given_name, family_name=payload.family_name, email=payload.email, phone=payload.phone,
+        birth_date=payload.birth_date,
+        postal_address=PostalAddress(lines=tuple(address.lines), postal_code=address.postal_code, city=address.city,
+                                     region=address.region, country=address.country) if address else None,
+    )
+    patient = register_patient(actor=actor, program=program, market=payload.market, identity=identity,
+                               locale=payload.locale, time_zone=payload.time_zone)
+    return Status(201, patient)
+
+
+@router.get("/patients/{pseudonym}", response=PatientOut, summary="One pseudonymous patient record")
+def get_patient(request: HttpRequest, pseudonym: str) -> Any:
+    return queries.access_patient(_actor(request), pseudonym)
+
+
+@router.post("/patients/{pseudonym}/identity-reads", response=IdentityOut,
+             summary="Read a patient's identity; the read and its purpose are audited")
+def read_identity(request: HttpRequest, pseudonym: str, payload: IdentityReadIn) -> Any:
+    actor = _actor(request)
+    patient = queries.access_patient(actor, pseudonym, Permission.PATIENT_VIEW)
+    identity = read_patient_identity(actor=actor, patient=patient, purpose=payload.purpose)
+    address = identity.postal_address
+    return {
+        "given_name": identity.given_name, "family_name": identity.family_name, "email": identity.email,
+        "phone": identity.phone, "birth_date": identity.birth_date,
+        "postal_address": {**address.__dict__, "lines": list(address.lines)} if address else None,
+    }

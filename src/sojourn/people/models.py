@@ -1,0 +1,103 @@
+"""Staff with their roles per program and market, API tokens, and patients.
+
+A patient is two things kept apart: the pseudonymous record (what analytics and most staff see)
+and the identity, sealed field by field with the patient's own data key.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from sojourn.core.permissions import Role
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    display_name = models.CharField(_("display name"), max_length=120)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Membership(models.Model):
+    """A staff member's role in one program, in some of its markets or in all of them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    program = models.ForeignKey("core.Program", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    all_markets = models.BooleanField(default=False)
+    markets = models.ManyToManyField("core.Market", blank=True, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "program", "role"], name="membership_role_once"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} @ {self.program_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for integrators; only its hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True)
+    revoked_at = models.DateTimeField(null=True)
+
+
+class Patient(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ERASED = "erased", _("Erased")
+
+    # Pseudonymous record -------------------------------------------------------------------
+    pseudonym = models.CharField(max_length=16, unique=True)
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="patients")
+    market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="patients")
+    locale = models.CharField(max_length=10)
+    time_zone = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Identity, sealed with the patient's data key ---------------------------------------------
+    data_key = models.OneToOneField("core.DataKey", on_delete=models.PROTECT, related_name="+")
+    given_name_sealed = models.BinaryField(null=True)
+    family_name_sealed = models.BinaryField(null=True)
+    email_sealed = models.BinaryField(null=True)
+    phone_sealed = models.BinaryField(null=True)
+    birth_date_sealed = models.BinaryField(null=True)
+    postal_address_sealed = models.BinaryField(null=True)
+    # Blind indexes: keyed hashes of the normalized email and phone, for lookups and duplicates.
+    email_index = models.CharField(max_length=64, blank=True)
+    phone_index = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["program", "market", "status"], name="patient_scope_idx"),
+            models.Index(fields=["email_index"], name="patient_email_idx"),
+            models.Index(fields=["phone_index"], name="patient_phone_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "active", "withdrawn", "erased"]),
+                                   name="patient_status_valid"),
+            models.UniqueConstraint(fields=["program", "email_index"], condition=~Q(email_index=""),
+                                    name="patient_email_once_per_program"),
+            models.UniqueConstraint(fields=["program", "phone_index"], condition=~Q(phone_index=""),
+                                    name="patient_phone_once_per_program"),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym

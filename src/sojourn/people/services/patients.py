@@ -1,0 +1,119 @@
+"""Register patients, read their identity (audited), erase it (crypto-shredding).
+
+Enrollment with consent builds on register_patient; a patient registered here is pending and
+reachable on no channel until a consent says so.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from sojourn.core import crypto
+from sojourn.core.actors import Actor
+from sojourn.core.errors import Conflict, InvalidInput
+from sojourn.core.models import Program
+from sojourn.core.permissions import Permission
+from sojourn.core.queries import markets_for
+from sojourn.core.services.audit import record_audit
+from sojourn.core.services.keys import create_data_key, destroy_data_key, open_data_key, system_key
+from sojourn.people.identity import SEALED_FIELDS, PatientIdentity, clean_identity, normalize_email
+from sojourn.people.models import Patient
+
+_PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+
+
+def new_pseudonym() -> str:
+    return "P-" + "".join(secrets.choice(_PSEUDONYM_ALPHABET) for _ in range(10))
+
+
+def email_index(email: str) -> str:
+    return crypto.keyed_hash(system_key("blind-index"), "email", normalize_email(email)) if email else ""
+
+
+def phone_index(e164: str) -> str:
+    return crypto.keyed_hash(system_key("blind-index"), "phone", e164) if e164 else ""
+
+
+def _context(pseudonym: str, field: str) -> str:
+    return f"people.patient:{pseudonym}:{field}"
+
+
+def register_patient(*, actor: Actor, program: Program, market: str, identity: PatientIdentity,
+                     locale: str, time_zone: str) -> Patient:
+    """Create a pending patient with a sealed identity; refuse the same person twice in a program."""
+    actor.require(Permission.PATIENT_MANAGE, program.pk, market)
+    market_row = markets_for(Actor.system("lookup"), program).filter(country=market).first()
+    if market_row is None:
+        raise InvalidInput(_("The program does not run in market %(market)s.") % {"market": market}, field="market")
+    if locale not in market_row.locales:
+        raise InvalidInput(_("%(locale)s is not a language of this market.") % {"locale": locale}, field="locale")
+    if time_zone not in market_row.time_zones:
+        raise InvalidInput(_("%(zone)s is not a time zone of this market.") % {"zone": time_zone}, field="time_zone")
+    identity = clean_identity(identity, country=market)
+    e_index, p_index = email_index(identity.email), phone_index(identity.phone)
+    with transaction.atomic(durable=True):
+        for index_field, value in (("email_index", e_index), ("phone_index", p_index)):
+            if value and Patient.objects.filter(program=program, **{index_field: value}).exists():
+                field = index_field.removesuffix("_index")
+                raise Conflict(
+                    _("Someone with this %(field)s is already enrolled in this program.") % {"field": field},
+                    field=field,
+                )
+        data_key = create_data_key()
+        key = open_data_key(data_key)
+        pseudonym = new_pseudonym()
+        sealed = {
+            f"{name}_sealed": crypto.seal(key, value, _context(pseudonym, name)) if value is not None else None
+            for name, value in identity.sealed_values().items()
+        }
+        try:
+            with transaction.atomic():
+                patient = Patient.objects.create(
+                    pseudonym=pseudonym, program=program, market=market_row, locale=locale, time_zone=time_zone,
+                    data_key=data_key, email_index=e_index, phone_index=p_index, **sealed,
+                )
+        except IntegrityError as exc:  # a concurrent registration of the same person won the race
+            raise Conflict(_("This person is already enrolled in this program.")) from exc
+        record_audit(
+            actor=actor, action="patient.registered", subject_type="patient", subject_id=pseudonym,
+            program_id=program.pk, market=market,
+            after={"fields": sorted(k for k, v in identity.sealed_values().items() if v is not None),
+                   "locale": locale, "time_zone": time_zone},
+        )
+        return patient
+
+
+def read_patient_identity(*, actor: Actor, patient: Patient, purpose: str) -> PatientIdentity:
+    """Open a patient's identity for someone whose role needs it, and leave a trace of the read."""
+    actor.require(Permission.PATIENT_READ_PII, patient.program_id, patient.market.country)
+    with transaction.atomic(durable=True):
+        record_audit(
+            actor=actor, action="pii.read", subject_type="patient", subject_id=patient.pseudonym,
+            program_id=patient.program_id, market=patient.market.country,
+            after={"purpose": purpose[:200], "fields": list(SEALED_FIELDS)},
+        )
+    key = open_data_key(patient.data_key)
+    values = {}
+    for name in SEALED_FIELDS:
+        sealed = getattr(patient, f"{name}_sealed")
+        values[name] = crypto.unseal(key, sealed, _context(patient.pseudonym, name)) if sealed is not None else None
+    return PatientIdentity.from_sealed_values(values)
+
+
+def erase_patient_identity(*, actor: Actor, patient: Patient, reason: str) -> Patient:
+    """Crypto-shred the identity: the record stays for analytics, the person is gone from it."""
+    actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
+    if not reason.strip():
+        raise InvalidInput(_("Give the reason for the erasure."), field="reason")
+    with transaction.atomic(durable=True):
+        locked = Patient.objects.select_for_update().select_related("market", "data_key").get(pk=patient.pk)
+        destroy_data_key(actor=actor, data_key=locked.data_key, subject_type="patient", subject_id=locked.pseudonym,
+                         program_id=locked.program_id, market=locked.market.country, reason=reason.strip())
+        locked.email_index = ""
+        locked.phone_index = ""
+        locked.status = Patient.Status.ERASED
+        locked.save(update_fields=["email_index", "phone_index", "status"])
+        return locked

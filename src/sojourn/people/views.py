@@ -1,0 +1,127 @@
+"""The console shell: sign-in, home, program and market switcher, patients, audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sojourn.core.errors import SojournError
+from sojourn.core.models import AuditEntry
+from sojourn.core.permissions import Permission
+from sojourn.people import queries
+from sojourn.people.console import choose_scope, console_scope
+from sojourn.people.forms import PreferencesForm, RevealIdentityForm, SignInForm
+from sojourn.people.services.patients import read_patient_identity
+from sojourn.people.services.staff import update_staff_preferences
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "people/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+def locked_out(request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object) -> HttpResponse:
+    """What django-axes shows after too many failed sign-ins."""
+    return render(request, "people/locked_out.html", status=429)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    scope = console_scope(request)
+    counts: dict[str, int] = {}
+    if scope.program is not None and request.actor.markets_in(Permission.PATIENT_VIEW, scope.program.pk) != frozenset():
+        rows = (queries.patients_for(request.actor, scope.program).order_by()
+                .values("market__country").annotate(n=Count("pk")))
+        counts = {row["market__country"]: row["n"] for row in rows}
+    shown = [(m, counts.get(m.country, 0)) for m in scope.markets if scope.market in (None, m)]
+    return render(request, "people/home.html", {"market_rows": shown})
+
+
+@login_required
+@require_POST
+def switch_scope(request: HttpRequest) -> HttpResponse:
+    choose_scope(request, request.POST.get("program", ""), request.POST.get("market", ""))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "console:home"
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect(target)
+
+
+@login_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    scope = console_scope(request)
+    patients = []
+    if scope.program is not None:
+        patients = queries.patients_for(request.actor, scope.program,
+                                        market=scope.market.country if scope.market else None)
+    page = Paginator(patients, 50).get_page(request.GET.get("page"))
+    return render(request, "people/patient_list.html", {"page": page})
+
+
+@login_required
+def patient_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    try:
+        patient = queries.access_patient(request.actor, pseudonym)
+    except SojournError:
+        return render(request, "people/not_found.html", status=404)
+    can_reveal = request.actor.can(Permission.PATIENT_READ_PII, patient.program_id, patient.market.country)
+    return render(request, "people/patient_detail.html",
+                  {"patient": patient, "can_reveal": can_reveal, "form": RevealIdentityForm()})
+
+
+@login_required
+@require_POST
+def reveal_identity(request: HttpRequest, pseudonym: str) -> HttpResponse:
+    form = RevealIdentityForm(request.POST)
+    try:
+        patient = queries.access_patient(request.actor, pseudonym)
+    except SojournError:
+        return render(request, "people/not_found.html", status=404)
+    if not form.is_valid():
+        return render(request, "people/_identity.html", {"form": form, "patient": patient}, status=400)
+    try:
+        identity = read_patient_identity(actor=request.actor, patient=patient, purpose=form.cleaned_data["purpose"])
+    except SojournError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "people/_identity.html", {"form": form, "patient": patient}, status=403)
+    return render(request, "people/_identity.html", {"identity": identity, "patient": patient})
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    scope = console_scope(request)
+    if scope.program is None or not request.actor.can(Permission.AUDIT_VIEW, scope.program.pk):
+        return render(request, "people/not_found.html", status=404)
+    entries = AuditEntry.objects.filter(program_id=scope.program.pk).order_by("-seq")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "people/audit_log.html", {"page": page})
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    profile = getattr(request.user, "staff_profile", None)
+    initial = {"language": profile.language if profile else "", "time_zone": profile.time_zone if profile else "UTC"}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_staff_preferences(actor=request.actor, user=request.user, **form.cleaned_data)
+        except SojournError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Your preferences are saved."))
+            return redirect("console:preferences")
+    return render(request, "people/preferences.html", {"form": form})

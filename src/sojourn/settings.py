@@ -1,0 +1,199 @@
+"""Django settings for Sojourn, read from the environment.
+
+Defaults run the demo on one laptop: SQLite in ``var/``, secrets generated into ``var/`` on first
+use, mail written to files. ``sojourn check --deploy`` refuses those defaults for production.
+"""
+
+from __future__ import annotations
+
+import secrets
+from base64 import urlsafe_b64encode
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from sojourn.environment import env_bool, env_int, env_list, env_secret, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("SOJOURN_VAR_DIR", str(Path.cwd() / "var"))).resolve()
+
+
+def _generated_secret(file_name: str, make: callable) -> str:
+    """Return a secret kept in var/, creating it with owner-only permissions on first use."""
+    path = VAR_DIR / file_name
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(make(), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+# Secrets ----------------------------------------------------------------------------------------
+SECRET_KEY = env_secret("SOJOURN_SECRET_KEY")
+SOJOURN_SECRET_KEY_GENERATED = not SECRET_KEY
+if not SECRET_KEY:
+    SECRET_KEY = _generated_secret("secret_key", lambda: secrets.token_urlsafe(50))
+
+# The master key wraps every per-subject data key; old keys stay readable during a rotation.
+SOJOURN_MASTER_KEY = env_secret("SOJOURN_MASTER_KEY")
+SOJOURN_MASTER_KEY_GENERATED = not SOJOURN_MASTER_KEY
+if not SOJOURN_MASTER_KEY:
+    SOJOURN_MASTER_KEY = _generated_secret(
+        "master_key", lambda: urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    )
+SOJOURN_PREVIOUS_MASTER_KEYS = env_list("SOJOURN_PREVIOUS_MASTER_KEYS", [])
+
+# Runtime ----------------------------------------------------------------------------------------
+DEBUG = env_bool("SOJOURN_DEBUG", False)
+SOJOURN_HTTPS = env_bool("SOJOURN_HTTPS", False)
+ALLOWED_HOSTS = env_list("SOJOURN_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("SOJOURN_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "sojourn.core",
+    "sojourn.people",
+    "sojourn.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "sojourn.people.middleware.StaffContextMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "sojourn.urls"
+WSGI_APPLICATION = "sojourn.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "sojourn.people.context_processors.console",
+            ],
+        },
+    },
+]
+
+# Database ---------------------------------------------------------------------------------------
+_database_url = env_str("SOJOURN_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'sojourn.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("SOJOURN_DB_CONN_MAX_AGE", 0))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] != ":memory:":
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so
+        # two writers queue on busy_timeout instead of failing halfway through a transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Authentication ---------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "console:sign-in"
+LOGIN_REDIRECT_URL = "console:home"
+LOGOUT_REDIRECT_URL = "console:sign-in"
+
+# Five failures for one username from one address lock that pair for fifteen minutes.
+AXES_FAILURE_LIMIT = env_int("SOJOURN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "sojourn.people.views.locked_out"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_SECURE = SOJOURN_HTTPS
+CSRF_COOKIE_SECURE = SOJOURN_HTTPS
+SECURE_SSL_REDIRECT = SOJOURN_HTTPS and env_bool("SOJOURN_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SOJOURN_HSTS_SECONDS", 31536000 if SOJOURN_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SOJOURN_HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("SOJOURN_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Internationalization ---------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German")), ("ja", _("Japanese")), ("fr", _("French"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# Static files -----------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+
+# Email ------------------------------------------------------------------------------------------
+EMAIL_HOST = env_str("SOJOURN_EMAIL_HOST")
+EMAIL_PORT = env_int("SOJOURN_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("SOJOURN_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_secret("SOJOURN_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("SOJOURN_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("SOJOURN_EMAIL_FROM", "Sojourn <no-reply@localhost>")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    # Without an SMTP server (the demo), every message is written to var/mail to be read.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# Logging: structured enough to operate, and never a line of personal data ------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("SOJOURN_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 50
