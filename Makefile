@@ -24,7 +24,7 @@ test: install
 	scripts/run-tests
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 	$(BIN)/sojourn makemigrations --check --dry-run
 
 # Regenerate the pins (needs pip-tools); they hold names, versions and hashes only.

@@ -55,13 +55,13 @@ def register_patient(*, actor: Actor, program: Program, market: str, identity: P
     identity = clean_identity(identity, country=market)
     e_index, p_index = email_index(identity.email), phone_index(identity.phone)
     with transaction.atomic(durable=True):
-        for index_field, value in (("email_index", e_index), ("phone_index", p_index)):
-            if value and Patient.objects.filter(program=program, **{index_field: value}).exists():
-                field = index_field.removesuffix("_index")
-                raise Conflict(
-                    _("Someone with this %(field)s is already enrolled in this program.") % {"field": field},
-                    field=field,
-                )
+        duplicate_messages = {
+            "email": _("Someone with this email address is already enrolled in this program."),
+            "phone": _("Someone with this phone number is already enrolled in this program."),
+        }
+        for field, value in (("email", e_index), ("phone", p_index)):
+            if value and Patient.objects.filter(program=program, **{f"{field}_index": value}).exists():
+                raise Conflict(duplicate_messages[field], field=field)
         data_key = create_data_key()
         key = open_data_key(data_key)
         pseudonym = new_pseudonym()
