@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import GenerationConfig
 from schemathesis.generation import GenerationMode
@@ -21,7 +23,17 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 
 
 @pytest.fixture
-def admin_headers(cast):
+def wsgi_inside_test_transaction():
+    """Keep Django from closing the test's database connection after each request, as its test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_headers(cast, wsgi_inside_test_transaction):
     _row, token = issue_api_token(actor=SYSTEM, user=cast.admin, name="fuzz")
     return {"Authorization": f"Bearer {token}"}
 
