@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "sojourn.core",
     "sojourn.people",
+    "sojourn.consent",
     "sojourn.demo",
 ]
 
@@ -195,6 +196,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -144,6 +144,11 @@ class Regulatory(_Strict):
     data_retention: DataRetention
 
 
+class ProfessionalId(_Strict):
+    label: str = Field(min_length=2, max_length=40)
+    scheme: Literal["npi", "lanr", "gmc", "jp-medical-registration", "ca-licence"]
+
+
 class MarketPack(_Strict):
     pack_format: Literal[1]
     country: str = Field(pattern=r"^[A-Z]{2}$")
@@ -153,6 +158,7 @@ class MarketPack(_Strict):
     time_zones: list[TimeZone] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1)
     sms_sender: str = Field(default="", max_length=15)
+    professional_id: ProfessionalId
     regulatory: Regulatory
 
     @property

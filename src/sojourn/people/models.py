@@ -71,6 +71,10 @@ class Patient(models.Model):
     time_zone = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the patient proved the email address or phone number by a one-time code.
+    verified_at = models.DateTimeField(null=True)
+    referred_by = models.ForeignKey("people.Hcp", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="referred_patients")
 
     # Identity, sealed with the patient's data key ---------------------------------------------
     data_key = models.OneToOneField("core.DataKey", on_delete=models.PROTECT, related_name="+")
@@ -97,6 +101,51 @@ class Patient(models.Model):
                                     name="patient_email_once_per_program"),
             models.UniqueConstraint(fields=["program", "phone_index"], condition=~Q(phone_index=""),
                                     name="patient_phone_once_per_program"),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class Hcp(models.Model):
+    """A healthcare professional enrolled in the program's awareness track; refers patients by code."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ERASED = "erased", _("Erased")
+
+    pseudonym = models.CharField(max_length=16, unique=True)
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="hcps")
+    market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="hcps")
+    locale = models.CharField(max_length=10)
+    time_zone = models.CharField(max_length=64)
+    specialty = models.CharField(max_length=60)
+    referral_code = models.CharField(max_length=12, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True)
+
+    data_key = models.OneToOneField("core.DataKey", on_delete=models.PROTECT, related_name="+")
+    given_name_sealed = models.BinaryField(null=True)
+    family_name_sealed = models.BinaryField(null=True)
+    email_sealed = models.BinaryField(null=True)
+    phone_sealed = models.BinaryField(null=True)
+    professional_id_sealed = models.BinaryField(null=True)
+    practice_address_sealed = models.BinaryField(null=True)
+    email_index = models.CharField(max_length=64, blank=True)
+    professional_id_index = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "market", "status"], name="hcp_scope_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["pending", "active", "withdrawn", "erased"]),
+                                   name="hcp_status_valid"),
+            models.UniqueConstraint(fields=["program", "email_index"], condition=~Q(email_index=""),
+                                    name="hcp_email_once_per_program"),
+            models.UniqueConstraint(fields=["program", "professional_id_index"],
+                                    condition=~Q(professional_id_index=""), name="hcp_professional_id_once"),
         ]
 
     def __str__(self) -> str:

@@ -41,10 +41,24 @@ def _context(pseudonym: str, field: str) -> str:
     return f"people.patient:{pseudonym}:{field}"
 
 
+def seal_for_patient(patient: Patient, field: str, value: str) -> bytes:
+    """Seal another piece of this patient's personal data (a signature, a receipt) with their key."""
+    return crypto.seal(open_data_key(patient.data_key), value, _context(patient.pseudonym, field))
+
+
+def unseal_for_patient(patient: Patient, field: str, sealed: bytes) -> str:
+    return crypto.unseal(open_data_key(patient.data_key), bytes(sealed), _context(patient.pseudonym, field))
+
+
 def register_patient(*, actor: Actor, program: Program, market: str, identity: PatientIdentity,
-                     locale: str, time_zone: str) -> Patient:
-    """Create a pending patient with a sealed identity; refuse the same person twice in a program."""
-    actor.require(Permission.PATIENT_MANAGE, program.pk, market)
+                     locale: str, time_zone: str, self_enrollment: bool = False) -> Patient:
+    """Create a pending patient with a sealed identity; refuse the same person twice in a program.
+
+    Staff need the right to manage patients in the market; a person enrolling themselves through
+    the portal (self_enrollment) needs no account.
+    """
+    if not self_enrollment:
+        actor.require(Permission.PATIENT_MANAGE, program.pk, market)
     market_row = markets_for(Actor.system("lookup"), program).filter(country=market).first()
     if market_row is None:
         raise InvalidInput(_("The program does not run in market %(market)s.") % {"market": market}, field="market")
@@ -54,7 +68,8 @@ def register_patient(*, actor: Actor, program: Program, market: str, identity: P
         raise InvalidInput(_("%(zone)s is not a time zone of this market.") % {"zone": time_zone}, field="time_zone")
     identity = clean_identity(identity, country=market)
     e_index, p_index = email_index(identity.email), phone_index(identity.phone)
-    with transaction.atomic(durable=True):
+    # Not durable: enrollment registers the patient and records the consent in one transaction.
+    with transaction.atomic():
         duplicate_messages = {
             "email": _("Someone with this email address is already enrolled in this program."),
             "phone": _("Someone with this phone number is already enrolled in this program."),
@@ -89,7 +104,7 @@ def register_patient(*, actor: Actor, program: Program, market: str, identity: P
 def read_patient_identity(*, actor: Actor, patient: Patient, purpose: str) -> PatientIdentity:
     """Open a patient's identity for someone whose role needs it, and leave a trace of the read."""
     actor.require(Permission.PATIENT_READ_PII, patient.program_id, patient.market.country)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         record_audit(
             actor=actor, action="pii.read", subject_type="patient", subject_id=patient.pseudonym,
             program_id=patient.program_id, market=patient.market.country,
@@ -108,7 +123,7 @@ def erase_patient_identity(*, actor: Actor, patient: Patient, reason: str) -> Pa
     actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
     if not reason.strip():
         raise InvalidInput(_("Give the reason for the erasure."), field="reason")
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = Patient.objects.select_for_update().select_related("market", "data_key").get(pk=patient.pk)
         destroy_data_key(actor=actor, data_key=locked.data_key, subject_type="patient", subject_id=locked.pseudonym,
                          program_id=locked.program_id, market=locked.market.country, reason=reason.strip())

@@ -1,0 +1,70 @@
+"""Consent versions and enrollments made through the services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sojourn.consent.models import ConsentVersion
+from sojourn.consent.services.documents import (
+    TextDraft,
+    approve_consent_version,
+    draft_consent_version,
+    submit_consent_version,
+)
+from sojourn.consent.services.enrollment import Enrollment, Signature, enroll_patient
+from sojourn.core.actors import Actor
+from sojourn.core.models import Market, Program
+from sojourn.core.permissions import Role
+from sojourn.core.tests.factories import actor_with
+from sojourn.people.identity import PatientIdentity
+
+SELF = Actor(kind="anonymous", label="self-enrollment")
+LOCALES = {"DE": ("de-DE", "Europe/Berlin"), "GB": ("en-GB", "Europe/London"), "JP": ("ja-JP", "Asia/Tokyo"),
+           "US": ("en-US", "America/New_York"), "CA": ("en-CA", "America/Toronto")}
+
+
+def purposes_of(market: Market) -> list[dict]:
+    pack = market.pack["regulatory"]["consent_purposes"]
+    return ([{"code": c, "required": True} for c in pack["required"]]
+            + [{"code": c, "required": False} for c in pack["optional"]])
+
+
+def texts_for(market: Market, purposes: list[dict], title: str = "Consent") -> dict[str, TextDraft]:
+    return {locale: TextDraft(title=f"{title} ({locale})", body=f"What the program does, in {locale}.",
+                              purpose_texts={p["code"]: f"{p['code']} in {locale}" for p in purposes})
+            for locale in market.locales}
+
+
+def approved_version(program: Program, country: str, audience: str = "patient", *, material: bool = False
+                     ) -> ConsentVersion:
+    market = Market.objects.get(country=country)
+    purposes = purposes_of(market) if audience == "patient" else [
+        {"code": "program_participation", "required": True}, {"code": "contact_email", "required": False}]
+    author = actor_with(Role.PROGRAM_MANAGER, program, label="author")
+    author = Actor(kind="staff", label="author", user_id=1001, grants=author.grants)
+    reviewer = actor_with(Role.CONTENT_REVIEWER, program, label="reviewer")
+    reviewer = Actor(kind="staff", label="reviewer", user_id=1002, grants=reviewer.grants)
+    version = draft_consent_version(actor=author, program=program, market=market, audience=audience,
+                                    title=f"{audience} consent {country}", purposes=purposes,
+                                    texts=texts_for(market, purposes), material_change=material)
+    submit_consent_version(actor=author, version=version)
+    return approve_consent_version(actor=reviewer, version=version)
+
+
+def web_signature(name: str = "Lena Hoffmann", zone: str = "Europe/Berlin", **extra) -> Signature:
+    return Signature(typed_name=name, method="web", signer_time_zone=zone, ip_address="203.0.113.7",
+                     user_agent="Mozilla/5.0 (test)", **extra)
+
+
+def enroll(program: Program, country: str = "DE", *, version: ConsentVersion | None = None,
+           answers: dict[str, bool] | None = None, email: str = "lena@example.org", phone: str = "",
+           birth_date: date = date(1985, 3, 14), actor: Actor = SELF, signature: Signature | None = None,
+           referral_code: str = "") -> Enrollment:
+    version = version or approved_version(program, country)
+    locale, zone = LOCALES[country]
+    answers = answers if answers is not None else {p: True for p in version.purpose_codes()}
+    return enroll_patient(
+        actor=actor, program=program, market=country, version_id=version.pk, locale=locale, time_zone=zone,
+        identity=PatientIdentity(given_name="Lena", family_name="Hoffmann", email=email, phone=phone,
+                                 birth_date=birth_date),
+        answers=answers, signature=signature or web_signature(zone=zone), referral_code=referral_code)

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+
+from sojourn.consent import hooks
+from sojourn.consent.models import ConsentDecision, ContactPreferences, ReconsentRequest, Verification
+from sojourn.consent.queries import granted_purposes, may_contact
+from sojourn.consent.services.enrollment import verify_patient
+from sojourn.consent.services.sms_keywords import handle_sms_keyword
+from sojourn.consent.services.withdrawal import regrant_purpose, withdraw_consent
+from sojourn.consent.tests.factories import SELF, approved_version, enroll
+from sojourn.core.actors import Actor
+from sojourn.core.errors import AccessDenied
+from sojourn.core.models import AuditEntry, Market
+from sojourn.core.permissions import Role
+from sojourn.core.tests.factories import actor_with
+from sojourn.people.models import Patient
+
+
+@pytest.fixture
+def active_patient(program, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        patient, _record = enroll(program, "DE", phone="+49 30 901820")
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    return verify_patient(actor=SELF, patient=patient, code=code)
+
+
+def me(patient: Patient) -> Actor:
+    return Actor(kind="patient", label=patient.pseudonym)
+
+
+def test_withdrawing_one_channel_stops_that_channel_only(active_patient):
+    assert may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
+    withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=["contact_sms"], via="portal")
+    assert not may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
+    assert may_contact(active_patient, "email").allowed
+    assert "sms" not in ContactPreferences.objects.get(patient=active_patient).channels
+    assert "contact_sms" not in granted_purposes(active_patient)
+
+
+def test_withdrawing_everything_stops_everything_in_the_same_transaction(active_patient, program):
+    approved_version(program, "DE", material=True)  # leaves an open reconsent request
+    Verification.objects.create(patient=active_patient, channel="email", code_hash="x" * 64,
+                                created_at=active_patient.created_at, expires_at=active_patient.created_at)
+    event = withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=None, via="portal",
+                             reason="feeling better")
+    active_patient.refresh_from_db()
+    assert event.everything and active_patient.status == "withdrawn"
+    for channel in ("web", "email", "sms", "print", "phone"):
+        assert not may_contact(active_patient, channel, ignore_quiet_hours=True).allowed
+    assert ContactPreferences.objects.get(patient=active_patient).channels == []
+    assert not Verification.objects.filter(patient=active_patient, cancelled_at__isnull=True,
+                                           consumed_at__isnull=True).exists()
+    assert not ReconsentRequest.objects.filter(record__patient=active_patient, closed_at__isnull=True).exists()
+    entry = AuditEntry.objects.filter(action="consent.withdrawn").latest("seq")
+    assert "sojourn.consent.withdrawal_effects.narrow_contact_preferences" in entry.after["effects"]
+
+
+def test_withdrawing_a_required_purpose_ends_participation(active_patient):
+    event = withdraw_consent(actor=me(active_patient), patient=active_patient,
+                             purposes=["program_participation"], via="nurse")
+    assert event.everything and granted_purposes(active_patient) == set()
+
+
+def test_a_subscriber_that_fails_undoes_the_withdrawal(active_patient, monkeypatch):
+    calls = []
+
+    def broken(event):
+        calls.append(event)
+        raise RuntimeError("the outbox could not be cancelled")
+
+    monkeypatch.setitem(hooks._effects, "test.broken", broken)
+    with pytest.raises(RuntimeError):
+        withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=None, via="portal")
+    active_patient.refresh_from_db()
+    assert calls and active_patient.status == "active"
+    assert not ConsentDecision.objects.filter(record__patient=active_patient, withdrawn_at__isnull=False).exists()
+
+
+def test_subscribers_see_what_was_withdrawn(active_patient, monkeypatch):
+    seen = []
+    monkeypatch.setitem(hooks._effects, "test.spy", seen.append)
+    withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=["contact_post"], via="portal")
+    assert seen[0].purposes == frozenset({"contact_post"}) and not seen[0].everything
+
+
+def test_only_the_patient_or_a_nurse_of_the_market_may_withdraw(active_patient, program):
+    with pytest.raises(AccessDenied):
+        withdraw_consent(actor=actor_with(Role.NURSE, program, ("GB",)), patient=active_patient, purposes=None,
+                         via="nurse")
+    with pytest.raises(AccessDenied):
+        withdraw_consent(actor=Actor(kind="patient", label="P-SOMEONEELSE"), patient=active_patient,
+                         purposes=None, via="portal")
+    withdraw_consent(actor=actor_with(Role.NURSE, program, ("DE",)), patient=active_patient,
+                     purposes=["contact_phone"], via="nurse")
+
+
+@pytest.mark.parametrize("word", ["STOPP", "stop", " Abmelden "])
+def test_a_german_stop_by_sms_withdraws_sms_contact(active_patient, word):
+    outcome = handle_sms_keyword(market=Market.objects.get(country="DE"), sender="+49 30 901820", text=word)
+    assert outcome.keyword == "stop" and outcome.patient == active_patient
+    assert not may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
+    assert may_contact(active_patient, "email").allowed
+
+
+def test_start_gives_sms_back_and_help_changes_nothing(active_patient):
+    germany = Market.objects.get(country="DE")
+    handle_sms_keyword(market=germany, sender="+4930901820", text="STOP")
+    assert handle_sms_keyword(market=germany, sender="+4930901820", text="HILFE").keyword == "help"
+    assert "contact_sms" not in granted_purposes(active_patient)
+    handle_sms_keyword(market=germany, sender="+4930901820", text="start")
+    assert "contact_sms" in granted_purposes(active_patient)
+    assert AuditEntry.objects.filter(action="consent.regranted").count() == 1
+
+
+def test_start_cannot_grant_what_was_never_agreed(program):
+    patient, _record = enroll(program, "DE", phone="+49 30 901821",
+                              answers={"program_participation": True, "contact_email": True})
+    handle_sms_keyword(market=Market.objects.get(country="DE"), sender="+49 30 901821", text="START")
+    assert "contact_sms" not in granted_purposes(patient)
+    with pytest.raises(Exception, match="never covered"):
+        regrant_purpose(actor=Actor(kind="patient", label=patient.pseudonym), patient=patient,
+                        purpose="contact_sms", via="sms")
+
+
+def test_a_message_that_is_not_a_keyword_or_from_a_stranger_changes_nothing(active_patient):
+    germany = Market.objects.get(country="DE")
+    assert handle_sms_keyword(market=germany, sender="+4930901820", text="please stop sending").keyword == ""
+    assert handle_sms_keyword(market=germany, sender="+49 89 123456", text="STOP").patient is None
+    assert handle_sms_keyword(market=germany, sender="not a number", text="STOP").patient is None
+    assert may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
+
+
+def test_quiet_hours_of_the_market_hold_back_sms_and_calls(active_patient):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    assert not may_contact(active_patient, "sms", datetime(2026, 5, 4, 22, 30, tzinfo=berlin)).allowed
+    assert may_contact(active_patient, "sms", datetime(2026, 5, 4, 10, 0, tzinfo=berlin)).allowed
+    assert may_contact(active_patient, "email", datetime(2026, 5, 4, 22, 30, tzinfo=berlin)).allowed
