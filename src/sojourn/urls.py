@@ -10,4 +10,5 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("console/", include("sojourn.people.urls")),
+    path("p/", include("sojourn.consent.urls")),
 ]

@@ -6,6 +6,7 @@ Without /usr/bin/chromium they skip with a message, except in CI (CI=true), wher
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(live_server):
+    # Depending on live_server makes the browser close first, so the server's request threads finish
+    # before the shared in-memory SQLite connection stops being shareable.
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing, and browser tests may not skip in CI", pytrace=False)
@@ -31,6 +34,9 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout=5)
 
 
 @pytest.fixture

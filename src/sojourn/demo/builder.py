@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 from django.contrib.auth import get_user_model
 
+from sojourn.consent.queries import current_version
+from sojourn.consent.services.documents import (
+    TextDraft,
+    approve_consent_version,
+    draft_consent_version,
+    submit_consent_version,
+)
 from sojourn.core.actors import Actor
-from sojourn.core.models import Program, Sponsor
+from sojourn.core.models import Market, Program, Sponsor
 from sojourn.core.packs import read_pack_file, shipped_pack_paths
 from sojourn.core.permissions import Role
 from sojourn.core.services.markets import activate_market
 from sojourn.core.services.programs import create_program, create_sponsor
-from sojourn.people.identity import PatientIdentity, PostalAddress
-from sojourn.people.models import Patient
-from sojourn.people.services.patients import register_patient
+from sojourn.demo.cohort import enroll_demo_patients, enroll_dermatologists
+from sojourn.demo.consent_texts import HCP as HCP_TEXTS
+from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
+from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
 
 DEMO_PASSWORD = "companion-demo-2026"
@@ -45,20 +53,22 @@ STAFF = (
     DemoStaff("agency@demo.sojourn.example", "Alex Agency", Role.AGENCY_USER, None, "fr", "America/Toronto"),
 )
 
-PATIENTS = (
-    ("DE", "de-DE", "Europe/Berlin", "Lena", "Hoffmann", "+49 30 901820", ("Torstraße 12",), "10119", "Berlin", ""),
-    ("DE", "de-DE", "Europe/Berlin", "Jonas", "Weber", "+49 89 2180", ("Leopoldstraße 3",), "80802", "München", ""),
-    ("US", "en-US", "America/Chicago", "Maya", "Johnson", "+1 312 555 0142", ("233 S Wacker Dr",), "60606",
-     "Chicago", "IL"),
-    ("GB", "en-GB", "Europe/London", "Oliver", "Davies", "+44 20 7946 0321", ("10 Downing Row",), "SW1A 2AA",
-     "London", ""),
-    ("JP", "ja-JP", "Asia/Tokyo", "陽菜", "佐藤", "+81 3-1234-5678", ("千代田区丸の内1-1",), "100-0005",
-     "東京都", ""),
-    ("CA", "en-CA", "America/Toronto", "Ethan", "Tremblay", "+1 416 555 0199", ("100 Queen St W",), "M5H 2N2",
-     "Toronto", "ON"),
-    ("CA", "fr-CA", "America/Toronto", "Chloé", "Gagnon", "+1 514 555 0123", ("275 rue Notre-Dame Est",),
-     "H2Y 1C6", "Montréal", "QC"),
-)
+def approve_demo_consent(program: Program, market: Market, audience: str, texts: dict) -> None:
+    """Write the demo consent for a market, then review and approve it as the reviewers would."""
+    actor = Actor.system("demo builder")
+    if audience == "patient":
+        pack = market.pack["regulatory"]["consent_purposes"]
+        purposes = ([{"code": c, "required": True} for c in pack["required"]]
+                    + [{"code": c, "required": False} for c in pack["optional"]])
+    else:
+        purposes = [{"code": "program_participation", "required": True},
+                    {"code": "contact_email", "required": False}]
+    drafts = {locale: TextDraft(title=texts[locale.split("-")[0]]["title"], body=texts[locale.split("-")[0]]["body"],
+                                purpose_texts=texts[locale.split("-")[0]]["purposes"]) for locale in market.locales}
+    version = draft_consent_version(actor=actor, program=program, market=market, audience=audience,
+                                    title=drafts[market.default_locale].title, purposes=purposes, texts=drafts)
+    submit_consent_version(actor=actor, version=version)
+    approve_consent_version(actor=actor, version=version)
 
 
 def build_demo(progress: Callable[[str], None] = lambda _msg: None) -> Program:
@@ -79,16 +89,18 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None) -> Program:
         if member.role is not None:
             grant_membership(actor=actor, user=user, program=program, role=member.role,
                              markets=list(member.markets) if member.markets else None)
+    progress("consent documents")
+    for market in Market.objects.filter(program_markets__program=program):
+        for audience, texts in (("patient", PATIENT_TEXTS), ("hcp", HCP_TEXTS)):
+            if current_version(program, market, audience) is None:
+                approve_demo_consent(program, market, audience, texts)
+    progress("dermatologists")
+    rng = random.Random(2026)  # noqa: S311  (invented demo data, not secrets)
+    if not Hcp.objects.filter(program=program).exists():
+        for _hcp in enroll_dermatologists(program, rng):
+            pass
     progress("patients")
     if not Patient.objects.filter(program=program).exists():
-        for i, (country, locale, zone, given, family, phone, lines, postcode, city, region) in enumerate(PATIENTS):
-            register_patient(
-                actor=actor, program=program, market=country, locale=locale, time_zone=zone,
-                identity=PatientIdentity(
-                    given_name=given, family_name=family, email=f"patient{i + 1}@demo.sojourn.example",
-                    phone=phone, birth_date=date(1970 + 3 * i, 1 + i, 10 + i),
-                    postal_address=PostalAddress(lines=lines, postal_code=postcode, city=city, region=region,
-                                                 country=country),
-                ),
-            )
+        for _patient in enroll_demo_patients(program):
+            pass
     return program

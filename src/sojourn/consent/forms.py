@@ -1,0 +1,94 @@
+"""Portal forms: enrollment, code, preferences, withdrawal. Validation of substance is the
+services' job; these forms only parse what the person typed."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sojourn.consent.models import ConsentText, ConsentVersion
+from sojourn.core.models import Market
+
+CHANNEL_LABELS = {"web": _("My personal page"), "email": _("Email"), "sms": _("Text messages (SMS)"),
+                  "print": _("Printed magazine by post"), "phone": _("Phone calls")}
+
+
+class EnrollmentForm(forms.Form):
+    given_name = forms.CharField(label=_("Given name"), max_length=200,
+                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    family_name = forms.CharField(label=_("Family name"), max_length=200,
+                                  widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    email = forms.CharField(label=_("Email"), max_length=254,
+                            widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    phone = forms.CharField(label=_("Mobile phone (optional)"), max_length=32, required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+    birth_date = forms.DateField(label=_("Birth date"), widget=forms.DateInput(attrs={"type": "date"}))
+    street = forms.CharField(label=_("Street and number (for the printed magazine)"), max_length=200,
+                             required=False, widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False,
+                                  widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
+    city = forms.CharField(label=_("City"), max_length=100, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    time_zone = forms.ChoiceField(label=_("Your time zone"))
+    referral_code = forms.CharField(label=_("Referral code from your doctor (optional)"), max_length=12,
+                                    required=False)
+    typed_name = forms.CharField(label=_("Type your full name to sign"), max_length=200)
+    guardian_name = forms.CharField(label=_("Parent or guardian's name (only for a minor)"), max_length=200,
+                                    required=False)
+    guardian_relationship = forms.CharField(label=_("Relationship to the patient"), max_length=60, required=False)
+
+    def __init__(self, *args: object, market: Market, version: ConsentVersion, text: ConsentText,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in market.time_zones]
+        self.purpose_fields = []
+        for purpose in version.purposes:
+            name = f"purpose_{purpose['code']}"
+            self.fields[name] = forms.BooleanField(label=text.purpose_texts[purpose["code"]], required=False)
+            self.fields[name].is_required_purpose = purpose["required"]
+            self.purpose_fields.append(self[name])
+
+    def answers(self) -> dict[str, bool]:
+        return {name.removeprefix("purpose_"): bool(value) for name, value in self.cleaned_data.items()
+                if name.startswith("purpose_")}
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label=_("The 6-digit code we sent you"), max_length=6, min_length=6,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",
+                                                         "pattern": "[0-9]{6}"}))
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class PreferencesForm(forms.Form):
+    channels = forms.MultipleChoiceField(label=_("How may we reach you?"), required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+    locale = forms.ChoiceField(label=_("Language"))
+    quiet_start = forms.TimeField(label=_("Quiet hours from"), required=False,
+                                  widget=forms.TimeInput(attrs={"type": "time"}))
+    quiet_end = forms.TimeField(label=_("Quiet hours until"), required=False,
+                                widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def __init__(self, *args: object, market: Market, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = [(c, CHANNEL_LABELS[c]) for c in CHANNEL_LABELS if c in market.channels]
+        self.fields["locale"].choices = [(loc, loc) for loc in market.locales]
+
+
+class WithdrawForm(forms.Form):
+    scope = forms.ChoiceField(label=_("What do you withdraw?"), widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Would you tell us why? (optional)"), required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: object, granted: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scope"].choices = [("everything", _("Everything: leave the program")), *granted]
+
+
+def zone_ok(zone: str) -> bool:
+    return zone in zoneinfo.available_timezones()

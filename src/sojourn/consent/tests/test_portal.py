@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+
+from sojourn.consent.models import ConsentRecord
+from sojourn.consent.queries import granted_purposes
+from sojourn.consent.tests.factories import approved_version
+from sojourn.people.models import Patient
+
+
+def form_data(version, **overrides):
+    data = {"given_name": "Lena", "family_name": "Hoffmann", "email": "lena@example.org", "phone": "",
+            "birth_date": "1984-02-29", "time_zone": "Europe/Berlin", "typed_name": "Lena Hoffmann",
+            "purpose_program_participation": "on", "purpose_contact_email": "on"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def last_code() -> str:
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+
+def test_the_enrollment_page_speaks_the_market_language(client, program):
+    approved_version(program, "DE")
+    page = client.get("/p/psoriasis/DE/enroll/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and 'lang="de-DE"' in page.content.decode()
+    assert "Ihre Einwilligung" in page.content.decode()
+    approved_version(program, "CA")
+    canada = client.get("/p/psoriasis/CA/enroll/", HTTP_ACCEPT_LANGUAGE="fr-CA,fr;q=0.9").content.decode()
+    assert 'lang="fr-CA"' in canada and "Votre consentement" in canada
+
+
+def test_a_patient_enrolls_confirms_and_sees_their_consent(client, program, django_capture_on_commit_callbacks):
+    version = approved_version(program, "DE")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/p/psoriasis/DE/enroll/", form_data(version), HTTP_USER_AGENT="Firefox/140")
+    assert response.status_code == 302 and response["Location"] == "/p/verify/"
+    record = ConsentRecord.objects.get()
+    assert record.method == "web"
+    assert client.post("/p/verify/", {"code": last_code()}).status_code == 302
+    me = client.get("/p/me/").content.decode()
+    assert "Status: Active" in me or "Status: Aktiv" in me
+    receipt = client.get(f"/p/me/consents/{record.pk}/receipt.pdf")
+    assert receipt.status_code == 200 and receipt["Content-Type"] == "application/pdf"
+    assert receipt.content.startswith(b"%PDF")
+
+
+def test_a_missing_required_purpose_is_shown_next_to_it_and_nothing_is_saved(client, program):
+    version = approved_version(program, "DE")
+    response = client.post("/p/psoriasis/DE/enroll/", form_data(version, purpose_program_participation=None),
+                           HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 400
+    assert "Allen erforderlichen Zwecken muss zugestimmt werden." in response.content.decode()
+    assert Patient.objects.count() == 0
+
+
+def test_a_signed_in_patient_withdraws_sms_then_everything(client, program, django_capture_on_commit_callbacks):
+    version = approved_version(program, "DE")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/p/psoriasis/DE/enroll/", form_data(version, purpose_contact_sms="on", phone="+49 30 901820"),
+                    HTTP_USER_AGENT="Safari/19")
+    client.post("/p/verify/", {"code": last_code()})
+    patient = Patient.objects.get()
+    client.post("/p/me/withdraw/", {"scope": "contact_sms"})
+    assert "contact_sms" not in granted_purposes(patient)
+    client.post("/p/me/withdraw/", {"scope": "everything", "reason": "done"})
+    patient.refresh_from_db()
+    assert patient.status == "withdrawn" and granted_purposes(patient) == set()
+
+
+def test_someone_else_cannot_download_a_receipt(client, program, django_capture_on_commit_callbacks):
+    version = approved_version(program, "DE")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/p/psoriasis/DE/enroll/", form_data(version), HTTP_USER_AGENT="Safari/19")
+    record = ConsentRecord.objects.get()
+    stranger = type(client)()
+    assert stranger.get(f"/p/me/consents/{record.pk}/receipt.pdf").status_code == 404
+
+
+def test_a_form_without_a_browser_signature_is_refused(client, program):
+    version = approved_version(program, "DE")
+    response = client.post("/p/psoriasis/DE/enroll/", form_data(version), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and Patient.objects.count() == 0
+
+
+def test_sign_in_says_the_same_for_unknown_addresses(client, program):
+    page = client.post("/p/sign-in/", {"email": "nobody@example.org"}).content.decode()
+    assert "If this address is enrolled" in page and not mail.outbox

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from sojourn.consent import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign-in"),
+    path("sign-in/code/", views.sign_in_code, name="sign-in-code"),
+    path("sign-out/", views.sign_out, name="sign-out"),
+    path("verify/", views.verify, name="verify"),
+    path("me/", views.me, name="me"),
+    path("me/consents/<int:record_id>/receipt.pdf", views.receipt, name="receipt"),
+    path("me/preferences/", views.preferences, name="preferences"),
+    path("me/withdraw/", views.withdraw, name="withdraw"),
+    path("me/data-requests/", views.data_request, name="data-request"),
+    path("<slug:program_slug>/<str:country>/enroll/", views.enroll, name="enroll"),
+]

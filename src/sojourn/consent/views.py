@@ -1,0 +1,246 @@
+"""Patient portal: enroll with e-consent, confirm the code, see and download the consent, change
+preferences, withdraw, ask for one's data. Mobile first; every page in the market's languages."""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sojourn.consent.forms import CodeForm, EnrollmentForm, PreferencesForm, SignInForm, WithdrawForm
+from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest, ReconsentRequest
+from sojourn.consent.portal import SESSION_PENDING, market_locale, patient_actor, sign_in_patient, signed_in_patient
+from sojourn.consent.queries import active_record, current_version, granted_purposes
+from sojourn.consent.services.dsr import open_data_subject_request
+from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
+from sojourn.consent.services.preferences import PreferenceChange, update_contact_preferences
+from sojourn.consent.services.receipts import open_receipt, receipt_filename
+from sojourn.consent.services.verification import check_code, issue_code
+from sojourn.consent.services.withdrawal import withdraw_consent
+from sojourn.core.actors import Actor
+from sojourn.core.errors import SojournError
+from sojourn.core.models import Market, Program, ProgramMarket
+from sojourn.people.identity import PatientIdentity, PostalAddress
+from sojourn.people.models import Patient
+from sojourn.people.services.patients import email_index, unseal_for_patient
+
+SELF = Actor(kind="anonymous", label="portal self-enrollment")
+
+
+def _apply_errors(form, error: SojournError) -> None:
+    """Put each problem next to the field it is about, the rest at the top of the form."""
+    details = error.details or []
+    if not details:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return
+    for detail in details:
+        name = detail.field or ""
+        if name.startswith("answers."):
+            name = "purpose_" + name.removeprefix("answers.")
+        form.add_error(name if name in form.fields else None, detail.message)
+
+
+def _program_market(program_slug: str, country: str) -> tuple[Program, Market]:
+    link = get_object_or_404(ProgramMarket.objects.select_related("program", "market"),
+                             program__slug=program_slug, market__country=country.upper())
+    return link.program, link.market
+
+
+@require_http_methods(["GET", "POST"])
+def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpResponse:
+    program, market = _program_market(program_slug, country)
+    locale = market_locale(request, market)
+    version = current_version(program, market, "patient")
+    if version is None:
+        return render(request, "consent/portal/closed.html", {"program": program, "market": market}, status=404)
+    text = next(t for t in version.texts.all() if t.locale == locale)
+    form = EnrollmentForm(request.POST or None, market=market, version=version, text=text,
+                          initial={"time_zone": market.time_zones[0]})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        address = None
+        if data["street"] or data["postal_code"] or data["city"]:
+            address = PostalAddress(lines=(data["street"],), postal_code=data["postal_code"], city=data["city"],
+                                    region="", country=market.country)
+        try:
+            enrollment = enroll_patient(
+                actor=SELF, program=program, market=market.country, version_id=version.pk, locale=locale,
+                time_zone=data["time_zone"],
+                identity=PatientIdentity(given_name=data["given_name"], family_name=data["family_name"],
+                                         email=data["email"], phone=data["phone"], birth_date=data["birth_date"],
+                                         postal_address=address),
+                answers=form.answers(),
+                signature=Signature(typed_name=data["typed_name"], method="web", signer_time_zone=data["time_zone"],
+                                    ip_address=request.META.get("REMOTE_ADDR", ""),
+                                    user_agent=request.headers.get("User-Agent", ""),
+                                    guardian_name=data["guardian_name"],
+                                    guardian_relationship=data["guardian_relationship"]),
+                referral_code=data["referral_code"])
+        except SojournError as exc:
+            _apply_errors(form, exc)
+        else:
+            request.session[SESSION_PENDING] = enrollment.subject.pseudonym
+            return redirect("portal:verify")
+    return render(request, "consent/portal/enroll.html", {
+        "program": program, "market": market, "locale": locale, "version": version, "text": text, "form": form,
+        "minimum_age": market.minimum_age}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    patient = Patient.objects.select_related("market", "program").filter(
+        pseudonym=request.session.get(SESSION_PENDING, "")).first()
+    if patient is None:
+        return redirect("portal:sign-in")
+    market_locale(request, patient.market, preference=patient.locale)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = verify_patient(actor=patient_actor(patient), patient=patient, code=form.cleaned_data["code"])
+        except SojournError as exc:
+            form.add_error("code", exc.message)
+        else:
+            sign_in_patient(request, patient)
+            return redirect("portal:me")
+    return render(request, "consent/portal/verify.html", {"form": form, "patient": patient},
+                  status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """Ask for a code by email; say the same whether or not the address is enrolled."""
+    form = SignInForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        index = email_index(form.cleaned_data["email"])
+        patient = Patient.objects.filter(email_index=index, status=Patient.Status.ACTIVE).first()
+        if patient is not None:
+            with transaction.atomic():
+                issue_code(subject=patient, email=form.cleaned_data["email"], locale=patient.locale)
+            request.session[SESSION_PENDING] = patient.pseudonym
+        sent = True
+    return render(request, "consent/portal/sign_in.html", {"form": form, "sent": sent})
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_code(request: HttpRequest) -> HttpResponse:
+    patient = Patient.objects.select_related("market").filter(
+        pseudonym=request.session.get(SESSION_PENDING, ""), status=Patient.Status.ACTIVE).first()
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if patient is None:
+            form.add_error("code", _("This code is not right."))
+        else:
+            try:
+                check_code(subject=patient, code=form.cleaned_data["code"])
+            except SojournError as exc:
+                form.add_error("code", exc.message)
+            else:
+                sign_in_patient(request, patient)
+                return redirect("portal:me")
+    return render(request, "consent/portal/verify.html", {"form": form, "patient": patient, "signing_in": True},
+                  status=400 if form.errors else 200)
+
+
+def _require_patient(request: HttpRequest) -> Patient | None:
+    patient = signed_in_patient(request)
+    if patient is not None:
+        market_locale(request, patient.market, preference=patient.locale)
+    return patient
+
+
+def me(request: HttpRequest) -> HttpResponse:
+    patient = _require_patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    record = active_record(patient) or ConsentRecord.objects.filter(patient=patient).order_by("-signed_at").first()
+    text = record.version.texts.get(locale=record.locale) if record else None
+    decisions = [(text.purpose_texts.get(d.purpose, d.purpose), d.granted and d.withdrawn_at is None)
+                 for d in record.decisions.all()] if record and text else []
+    reconsent = ReconsentRequest.objects.filter(record__patient=patient, closed_at__isnull=True).first()
+    requests = DataSubjectRequest.objects.filter(patient=patient).order_by("-received_at")
+    return render(request, "consent/portal/me.html", {
+        "patient": patient, "record": record, "text": text, "decisions": decisions, "reconsent": reconsent,
+        "requests": requests})
+
+
+def receipt(request: HttpRequest, record_id: int) -> HttpResponse:
+    patient = _require_patient(request)
+    record = ConsentRecord.objects.filter(pk=record_id, patient=patient).first() if patient else None
+    if record is None or record.receipt_pdf_sealed is None:
+        return render(request, "consent/portal/gone.html", status=404)
+    pdf = open_receipt(unseal_for_patient(patient, "consent_receipt_pdf", record.receipt_pdf_sealed))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{receipt_filename(record)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    patient = _require_patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    current = ContactPreferences.objects.filter(patient=patient).first()
+    form = PreferencesForm(request.POST or None, market=patient.market, initial={
+        "channels": current.channels if current else [], "locale": patient.locale,
+        "quiet_start": current.quiet_start if current else None, "quiet_end": current.quiet_end if current else None})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            update_contact_preferences(actor=patient_actor(patient), patient=patient, change=PreferenceChange(
+                channels=data["channels"], locale=data["locale"], quiet_start=data["quiet_start"],
+                quiet_end=data["quiet_end"]))
+        except SojournError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect(reverse("portal:me") + "?saved=1")
+    return render(request, "consent/portal/preferences.html", {"form": form, "patient": patient},
+                  status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest) -> HttpResponse:
+    patient = _require_patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    record = active_record(patient)
+    granted = sorted(granted_purposes(patient))
+    text = record.version.texts.get(locale=record.locale) if record else None
+    choices = [(p, text.purpose_texts.get(p, p)) for p in granted if p != "program_participation"] if text else []
+    form = WithdrawForm(request.POST or None, granted=choices)
+    if request.method == "POST" and form.is_valid():
+        scope = form.cleaned_data["scope"]
+        try:
+            withdraw_consent(actor=patient_actor(patient), patient=patient,
+                             purposes=None if scope == "everything" else [scope], via="portal",
+                             reason=form.cleaned_data["reason"])
+        except SojournError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect(reverse("portal:me") + "?withdrawn=1")
+    return render(request, "consent/portal/withdraw.html", {"form": form, "patient": patient, "record": record},
+                  status=400 if form.errors else 200)
+
+
+@require_http_methods(["POST"])
+def data_request(request: HttpRequest) -> HttpResponse:
+    patient = _require_patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    kind = request.POST.get("kind", "")
+    # An unknown kind or one already open changes nothing: the page lists what is open.
+    with contextlib.suppress(SojournError):
+        open_data_subject_request(actor=patient_actor(patient), patient=patient, kind=kind, via="portal")
+    return redirect(reverse("portal:me") + "#data")
+
+
+@require_http_methods(["POST"])
+def sign_out(request: HttpRequest) -> HttpResponse:
+    request.session.flush()
+    return redirect("portal:sign-in")
