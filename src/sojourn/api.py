@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from sojourn.consent.api import router as consent_router
 from sojourn.core.api import router as core_router
 from sojourn.core.errors import SojournError
 from sojourn.people.api import router as people_router
@@ -46,7 +47,10 @@ def error_response(request: HttpRequest, status: int, code: str, message: str,
 @api.exception_handler(SojournError)
 def _domain_error(request: HttpRequest, exc: SojournError) -> HttpResponse:
     body = exc.as_dict()
-    return error_response(request, STATUS_BY_CODE.get(exc.code, 400), body["code"], body["message"], body["details"])
+    # A refusal with its own code (not_consented, …) answers with the status of the kind it refines.
+    status = next((STATUS_BY_CODE[k.code] for k in type(exc).__mro__ if getattr(k, "code", None) in STATUS_BY_CODE),
+                  400)
+    return error_response(request, status, body["code"], body["message"], body["details"])
 
 
 @api.exception_handler(ValidationError)
@@ -54,7 +58,10 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     details = []
     for error in exc.errors:
         loc = [str(part) for part in error.get("loc", ())]
-        # The first part says where (body, query, path); the rest names the field.
+        # The first part says where (body, query, path); in the body the next is our parameter's name,
+        # which the client never wrote; the rest names the field.
+        if len(loc) > 2 and loc[0] == "body":
+            loc = [loc[0], *loc[2:]]
         details.append({"field": ".".join(loc[1:]) or loc[0] if loc else None, "in": loc[0] if loc else None,
                         "message": str(error.get("msg", "invalid")), "code": str(error.get("type", "invalid"))})
     return error_response(request, 422, "invalid", _("The request is not valid."), details)
@@ -78,3 +85,4 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 api.add_router("/", core_router)
 api.add_router("/", people_router)
+api.add_router("/", consent_router)

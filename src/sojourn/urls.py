@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
+    path("console/consent/", include("sojourn.consent.console_urls")),
     path("console/", include("sojourn.people.urls")),
     path("p/", include("sojourn.consent.urls")),
 ]

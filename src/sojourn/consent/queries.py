@@ -6,10 +6,19 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from sojourn.consent.models import ConsentDocument, ConsentRecord, ConsentVersion, ContactPreferences
+from sojourn.consent.models import (
+    ConsentDocument,
+    ConsentRecord,
+    ConsentVersion,
+    ContactPreferences,
+    DataSubjectRequest,
+)
+from sojourn.core.actors import Actor
 from sojourn.core.models import Market, Program
+from sojourn.core.permissions import Permission
 from sojourn.people.models import Patient
 
 # The consent purpose that lets the program use each channel.
@@ -89,3 +98,27 @@ def may_contact(patient: Patient, channel: str, at: datetime | None = None, *, i
 
 def patient_document(program: Program, market: Market) -> ConsentDocument | None:
     return ConsentDocument.objects.filter(program=program, market=market, audience="patient").first()
+
+
+def data_requests_for(actor: Actor, program: Program, *, status: str | None = None,
+                      market: str | None = None) -> QuerySet[DataSubjectRequest]:
+    """Data-subject requests in the markets where the actor manages patients, soonest deadline first."""
+    requests = (DataSubjectRequest.objects.filter(patient__program=program)
+                .select_related("patient__market").order_by("due_at", "pk"))
+    allowed = actor.markets_in(Permission.PATIENT_MANAGE, program.pk)
+    if allowed is not None:
+        requests = requests.filter(patient__market__country__in=allowed)
+    if status:
+        requests = requests.filter(status=status)
+    if market:
+        requests = requests.filter(patient__market__country=market)
+    return requests
+
+
+def data_request(actor: Actor, request_id: int) -> DataSubjectRequest | None:
+    found = (DataSubjectRequest.objects.select_related("patient__market", "patient__program", "patient__data_key")
+             .filter(pk=request_id).first())
+    if found is None or not actor.can(Permission.PATIENT_MANAGE, found.patient.program_id,
+                                      found.patient.market.country):
+        return None
+    return found

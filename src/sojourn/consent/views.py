@@ -12,37 +12,31 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from sojourn.consent.forms import CodeForm, EnrollmentForm, PreferencesForm, SignInForm, WithdrawForm
+from sojourn.consent.forms import (
+    CodeForm,
+    EnrollmentForm,
+    PreferencesForm,
+    SignInForm,
+    WithdrawForm,
+    apply_service_errors,
+)
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest, ReconsentRequest
 from sojourn.consent.portal import SESSION_PENDING, market_locale, patient_actor, sign_in_patient, signed_in_patient
 from sojourn.consent.queries import active_record, current_version, granted_purposes
 from sojourn.consent.services.dsr import open_data_subject_request
 from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
 from sojourn.consent.services.preferences import PreferenceChange, update_contact_preferences
-from sojourn.consent.services.receipts import open_receipt, receipt_filename
+from sojourn.consent.services.receipts import read_consent_receipt, receipt_filename
 from sojourn.consent.services.verification import check_code, issue_code
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import NotFound, SojournError
 from sojourn.core.models import Market, Program, ProgramMarket
 from sojourn.people.identity import PatientIdentity, PostalAddress
 from sojourn.people.models import Patient
-from sojourn.people.services.patients import email_index, unseal_for_patient
+from sojourn.people.services.patients import email_index
 
 SELF = Actor(kind="anonymous", label="portal self-enrollment")
-
-
-def _apply_errors(form, error: SojournError) -> None:
-    """Put each problem next to the field it is about, the rest at the top of the form."""
-    details = error.details or []
-    if not details:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return
-    for detail in details:
-        name = detail.field or ""
-        if name.startswith("answers."):
-            name = "purpose_" + name.removeprefix("answers.")
-        form.add_error(name if name in form.fields else None, detail.message)
 
 
 def _program_market(program_slug: str, country: str) -> tuple[Program, Market]:
@@ -82,7 +76,7 @@ def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpRespons
                                     guardian_relationship=data["guardian_relationship"]),
                 referral_code=data["referral_code"])
         except SojournError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             request.session[SESSION_PENDING] = enrollment.subject.pseudonym
             return redirect("portal:verify")
@@ -172,9 +166,12 @@ def me(request: HttpRequest) -> HttpResponse:
 def receipt(request: HttpRequest, record_id: int) -> HttpResponse:
     patient = _require_patient(request)
     record = ConsentRecord.objects.filter(pk=record_id, patient=patient).first() if patient else None
-    if record is None or record.receipt_pdf_sealed is None:
+    try:
+        if record is None:
+            raise NotFound()
+        pdf = read_consent_receipt(actor=patient_actor(patient), record=record)
+    except SojournError:
         return render(request, "consent/portal/gone.html", status=404)
-    pdf = open_receipt(unseal_for_patient(patient, "consent_receipt_pdf", record.receipt_pdf_sealed))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{receipt_filename(record)}"'
     response["Cache-Control"] = "no-store"
@@ -197,7 +194,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 channels=data["channels"], locale=data["locale"], quiet_start=data["quiet_start"],
                 quiet_end=data["quiet_end"]))
         except SojournError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             return redirect(reverse("portal:me") + "?saved=1")
     return render(request, "consent/portal/preferences.html", {"form": form, "patient": patient},
@@ -221,7 +218,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
                              purposes=None if scope == "everything" else [scope], via="portal",
                              reason=form.cleaned_data["reason"])
         except SojournError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             return redirect(reverse("portal:me") + "?withdrawn=1")
     return render(request, "consent/portal/withdraw.html", {"form": form, "patient": patient, "record": record},

@@ -4,10 +4,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from sojourn.core.permissions import Permission
 from sojourn.people.console import console_scope
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
     if not getattr(request, "user", None) or not request.user.is_authenticated or not hasattr(request, "actor"):
         return {}
-    return {"scope": console_scope(request)}
+    scope = console_scope(request)
+    manage = scope.program is not None and request.actor.markets_in(  # type: ignore[attr-defined]
+        Permission.PATIENT_MANAGE, scope.program.pk) != frozenset()
+    return {"scope": scope, "may_manage_patients": manage}

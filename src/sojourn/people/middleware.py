@@ -21,16 +21,16 @@ class StaffContextMiddleware:
         request.actor = SimpleLazyObject(lambda: actor_for_user(request.user))  # type: ignore[attr-defined]
         profile = getattr(request.user, "staff_profile", None) if request.user.is_authenticated else None
         language = choose_language(request, preference=profile.language if profile else "")
-        translation.activate(language)
         request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        zone = None
         if profile is not None:
             try:
-                timezone.activate(zoneinfo.ZoneInfo(profile.time_zone))
+                zone = zoneinfo.ZoneInfo(profile.time_zone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
-        else:
-            timezone.deactivate()
-        response = self.get_response(request)
+                zone = None
+        # Overrides, not activations: the thread serves the next request (or test) in its own language.
+        with translation.override(language), timezone.override(zone):
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         patch_vary = response.headers.get("Vary", "")
         if "Accept-Language" not in patch_vary:

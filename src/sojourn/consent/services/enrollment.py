@@ -3,6 +3,7 @@ receipt and the one-time code, all in one transaction or not at all."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import zoneinfo
 from dataclasses import dataclass
@@ -72,15 +73,19 @@ def _check_signature(actor: Actor, signature: Signature, program: Program, marke
     if self_service:
         if signature.method != ConsentRecord.Method.WEB:
             problems.append(ErrorDetail(_("Online enrollment is signed on the web form."), field="method"))
-        if not signature.ip_address or not signature.user_agent:
-            problems.append(ErrorDetail(_("The web signature needs the address and browser it came from."),
-                                        field="method"))
     else:
         actor.require(staff_permission, program.pk, market)
         if signature.method not in ConsentRecord.Method.values:
             problems.append(ErrorDetail(_("Choose web, phone or paper."), field="method"))
         if signature.method == ConsentRecord.Method.PHONE and not signature.script_version.strip():
             problems.append(ErrorDetail(_("Name the call script version you read out."), field="script_version"))
+    if signature.method == ConsentRecord.Method.WEB:
+        try:
+            ipaddress.ip_address(signature.ip_address)
+        except ValueError:
+            problems.append(ErrorDetail(_("The web signature needs the address it came from."), field="ip_address"))
+        if not signature.user_agent.strip():
+            problems.append(ErrorDetail(_("The web signature needs the browser it came from."), field="user_agent"))
     if not signature.typed_name.strip():
         problems.append(ErrorDetail(_("Type your full name to sign."), field="typed_name"))
     try:

@@ -11,6 +11,14 @@ from django.utils import translation
 from weasyprint import HTML
 
 from sojourn.consent.models import ConsentRecord, ConsentText
+from sojourn.core import crypto
+from sojourn.core.actors import Actor
+from sojourn.core.errors import DataErased, NotFound
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+from sojourn.core.services.keys import open_data_key
+from sojourn.people.services.hcps import hcp_context
+from sojourn.people.services.patients import unseal_for_patient
 
 
 @dataclass(frozen=True)
@@ -44,3 +52,27 @@ def open_receipt(text: str) -> bytes:
 
 def receipt_filename(record: ConsentRecord) -> str:
     return f"consent-receipt-{record.pk}.pdf"
+
+
+def read_consent_receipt(*, actor: Actor, record: ConsentRecord) -> bytes:
+    """The PDF the person received: for them, or for staff allowed to read identities (audited)."""
+    subject = record.patient or record.hcp
+    kind = "patient" if record.patient_id else "hcp"
+    own = actor.kind == kind and actor.label == subject.pseudonym
+    if not own:
+        needed = Permission.PATIENT_READ_PII if kind == "patient" else Permission.PROGRAM_MANAGE
+        if not actor.can(needed, subject.program_id, subject.market.country):
+            raise NotFound()
+    if record.receipt_pdf_sealed is None:
+        raise NotFound()
+    if subject.status == "erased":
+        raise DataErased()
+    if kind == "patient":
+        pdf = open_receipt(unseal_for_patient(subject, "consent_receipt_pdf", record.receipt_pdf_sealed))
+    else:
+        pdf = open_receipt(crypto.unseal(open_data_key(subject.data_key),
+                                              bytes(record.receipt_pdf_sealed),
+                                              hcp_context(subject.pseudonym, "consent_receipt_pdf")))
+    record_audit(actor=actor, action="consent.receipt_read", subject_type=kind, subject_id=subject.pseudonym,
+                 program_id=subject.program_id, market=subject.market.country, after={"record": record.pk})
+    return pdf
