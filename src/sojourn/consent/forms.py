@@ -16,7 +16,26 @@ CHANNEL_LABELS = {"web": _("My personal page"), "email": _("Email"), "sms": _("T
                   "print": _("Printed magazine by post"), "phone": _("Phone calls")}
 
 
-class EnrollmentForm(forms.Form):
+class ConsentAnswers:
+    """One checkbox per purpose of the consent version, labelled in the text's words."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, object]
+
+    def add_purpose_fields(self, version: ConsentVersion, text: ConsentText) -> None:
+        self.purpose_fields = []
+        for purpose in version.purposes:
+            name = f"purpose_{purpose['code']}"
+            self.fields[name] = forms.BooleanField(label=text.purpose_texts[purpose["code"]], required=False)
+            self.fields[name].is_required_purpose = purpose["required"]
+            self.purpose_fields.append(self[name])  # type: ignore[index]
+
+    def answers(self) -> dict[str, bool]:
+        return {name.removeprefix("purpose_"): bool(value) for name, value in self.cleaned_data.items()
+                if name.startswith("purpose_")}
+
+
+class EnrollmentForm(ConsentAnswers, forms.Form):
     given_name = forms.CharField(label=_("Given name"), max_length=200,
                                  widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     family_name = forms.CharField(label=_("Family name"), max_length=200,
@@ -44,16 +63,7 @@ class EnrollmentForm(forms.Form):
                  **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in market.time_zones]
-        self.purpose_fields = []
-        for purpose in version.purposes:
-            name = f"purpose_{purpose['code']}"
-            self.fields[name] = forms.BooleanField(label=text.purpose_texts[purpose["code"]], required=False)
-            self.fields[name].is_required_purpose = purpose["required"]
-            self.purpose_fields.append(self[name])
-
-    def answers(self) -> dict[str, bool]:
-        return {name.removeprefix("purpose_"): bool(value) for name, value in self.cleaned_data.items()
-                if name.startswith("purpose_")}
+        self.add_purpose_fields(version, text)
 
 
 class CodeForm(forms.Form):
@@ -106,3 +116,32 @@ def apply_service_errors(form: forms.Form, error: SojournError) -> None:
         if name.startswith("answers."):
             name = "purpose_" + name.removeprefix("answers.")
         form.add_error(name if name in form.fields else None, detail.message)
+
+
+SPECIALTY_LABELS = {"dermatology": _("Dermatology"), "rheumatology": _("Rheumatology"),
+                    "general_practice": _("General practice"), "pharmacy": _("Pharmacy"), "nursing": _("Nursing"),
+                    "other": _("Other")}
+
+
+class HcpEnrollmentForm(ConsentAnswers, forms.Form):
+    given_name = forms.CharField(label=_("Given name"), max_length=200,
+                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    family_name = forms.CharField(label=_("Family name"), max_length=200,
+                                  widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    email = forms.CharField(label=_("Work email"), max_length=254,
+                            widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    phone = forms.CharField(label=_("Practice phone (optional)"), max_length=32, required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+    professional_id = forms.CharField(max_length=40)
+    specialty = forms.ChoiceField(label=_("Specialty"), choices=list(SPECIALTY_LABELS.items()))
+    practice_address = forms.CharField(label=_("Practice address (optional)"), max_length=500, required=False,
+                                       widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}))
+    time_zone = forms.ChoiceField(label=_("Your time zone"))
+    typed_name = forms.CharField(label=_("Type your full name to sign"), max_length=200)
+
+    def __init__(self, *args: object, market: Market, version: ConsentVersion, text: ConsentText,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["professional_id"].label = _("Your %(label)s") % {"label": market.pack["professional_id"]["label"]}
+        self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in market.time_zones]
+        self.add_purpose_fields(version, text)

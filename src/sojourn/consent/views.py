@@ -39,7 +39,7 @@ from sojourn.people.services.patients import email_index
 SELF = Actor(kind="anonymous", label="portal self-enrollment")
 
 
-def _program_market(program_slug: str, country: str) -> tuple[Program, Market]:
+def program_market(program_slug: str, country: str) -> tuple[Program, Market]:
     link = get_object_or_404(ProgramMarket.objects.select_related("program", "market"),
                              program__slug=program_slug, market__country=country.upper())
     return link.program, link.market
@@ -47,14 +47,15 @@ def _program_market(program_slug: str, country: str) -> tuple[Program, Market]:
 
 @require_http_methods(["GET", "POST"])
 def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpResponse:
-    program, market = _program_market(program_slug, country)
+    program, market = program_market(program_slug, country)
     locale = market_locale(request, market)
     version = current_version(program, market, "patient")
     if version is None:
         return render(request, "consent/portal/closed.html", {"program": program, "market": market}, status=404)
     text = next(t for t in version.texts.all() if t.locale == locale)
     form = EnrollmentForm(request.POST or None, market=market, version=version, text=text,
-                          initial={"time_zone": market.time_zones[0]})
+                          initial={"time_zone": market.time_zones[0],
+                                   "referral_code": request.GET.get("referral", "")[:12]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         address = None
@@ -239,5 +240,6 @@ def data_request(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def sign_out(request: HttpRequest) -> HttpResponse:
+    was_hcp = "portal_hcp" in request.session
     request.session.flush()
-    return redirect("portal:sign-in")
+    return redirect("portal:hcp-sign-in" if was_hcp else "portal:sign-in")

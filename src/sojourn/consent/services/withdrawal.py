@@ -13,7 +13,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
-from sojourn.people.models import Patient
+from sojourn.people.models import Hcp, Patient
 
 VIA = ("portal", "sms", "nurse", "api", "email")
 
@@ -85,3 +85,28 @@ def regrant_purpose(*, actor: Actor, patient: Patient, purpose: str, via: str) -
                          subject_id=patient.pseudonym, program_id=patient.program_id,
                          market=patient.market.country, after={"purpose": purpose, "via": via})
         return decision
+
+
+def withdraw_hcp_consent(*, actor: Actor, hcp: Hcp, via: str, reason: str = "") -> ConsentRecord:
+    """An HCP leaves the awareness program: their consent ends and their referral code stops working.
+
+    Patients they referred keep their own consent; only the link to a new referral ends.
+    """
+    if not (actor.kind == "hcp" and actor.label == hcp.pseudonym):
+        actor.require(Permission.PROGRAM_MANAGE, hcp.program_id, hcp.market.country)
+    if via not in VIA:
+        raise InvalidInput(_("Say how the withdrawal reached us."), field="via")
+    now = timezone.now()
+    with transaction.atomic():
+        record = ConsentRecord.objects.select_for_update().filter(hcp=hcp, status="active").first()
+        if record is None:
+            raise NotConsented(_("There is no consent in force to withdraw."))
+        ConsentDecision.objects.filter(record=record, granted=True, withdrawn_at__isnull=True).update(withdrawn_at=now)
+        record.status, record.withdrawn_at = ConsentRecord.Status.WITHDRAWN, now
+        record.save(update_fields=["status", "withdrawn_at"])
+        Hcp.objects.filter(pk=hcp.pk).update(status=Hcp.Status.WITHDRAWN)
+        hcp.status = Hcp.Status.WITHDRAWN
+        record_audit(actor=actor, action="consent.withdrawn", subject_type="hcp", subject_id=hcp.pseudonym,
+                     program_id=hcp.program_id, market=hcp.market.country,
+                     after={"everything": True, "via": via, "reason": reason.strip()[:500]})
+        return record
