@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandParser
 
@@ -30,5 +31,13 @@ class Command(SojournCommand):
             role = member.role.label if member.role else "Platform administrator"
             scope = ", ".join(member.markets) if member.markets else "all markets"
             console.print(f"  {member.email:<34} {role} ({scope})")
+        base = f"http://127.0.0.1:{port}"
+        console.print("\nPatient portal (enroll, then sign in with the code we email):")
+        for country in ("DE", "US", "GB", "JP", "CA"):
+            console.print(f"  {base}/p/{program.slug}/{country}/enroll/")
+        console.print(f"  sign in: {base}/p/sign-in/")
+        console.print(f"HCP portal: {base}/p/{program.slug}/US/hcp/enroll/ (sign in: {base}/p/hcp/sign-in/)")
+        if not settings.EMAIL_HOST:
+            console.print(f"Without SOJOURN_EMAIL_HOST, codes are written as mail files to {settings.EMAIL_FILE_PATH}")
         if not no_serve:
             call_command("serve", port=port)

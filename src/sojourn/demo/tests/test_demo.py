@@ -1,0 +1,50 @@
+"""What `make demo` builds: five markets, the staff of every role, approved consents per market and
+audience, 120 dermatologists with checkable identifiers, and patients in all six locales; a second
+run changes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from sojourn.consent.models import ConsentRecord, ConsentVersion
+from sojourn.consent.queries import may_contact
+from sojourn.core.models import AuditEntry, Market
+from sojourn.core.services.audit import verify_audit_chain
+from sojourn.demo.builder import STAFF, build_demo
+from sojourn.demo.cohort import DERMATOLOGISTS_PER_MARKET
+from sojourn.people.models import Hcp, Patient
+from sojourn.people.professional_ids import check_professional_id, normalize_professional_id
+from sojourn.people.services.hcps import read_hcp_field
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
+    program = build_demo()
+    assert sorted(Market.objects.filter(program_markets__program=program).values_list("country", flat=True)) == [
+        "CA", "DE", "GB", "JP", "US"]
+    assert get_user_model().objects.count() == len(STAFF)
+
+    approved = ConsentVersion.objects.filter(document__program=program, status="approved")
+    assert Counter(v.document.audience for v in approved) == {"patient": 5, "hcp": 5}
+    for version in approved:
+        assert {t.locale for t in version.texts.all()} == set(version.document.market.locales)
+
+    hcps = Hcp.objects.filter(program=program).select_related("market", "data_key")
+    assert Counter(h.market.country for h in hcps) == DERMATOLOGISTS_PER_MARKET and hcps.count() == 120
+    for hcp in hcps:
+        scheme = hcp.market.pack["professional_id"]["scheme"]
+        assert check_professional_id(scheme, normalize_professional_id(read_hcp_field(hcp, "professional_id"))) is None
+        assert hcp.status == "active" and hcp.specialty == "dermatology"
+
+    patients = Patient.objects.filter(program=program).select_related("market")
+    assert {p.locale for p in patients} == {"de-DE", "en-US", "en-GB", "ja-JP", "en-CA", "fr-CA"}
+    assert all(p.status == "active" and may_contact(p, "email", ignore_quiet_hours=True).allowed for p in patients)
+    assert ConsentRecord.objects.filter(patient__program=program, status="active").count() == patients.count()
+
+    counts = (Patient.objects.count(), Hcp.objects.count(), ConsentRecord.objects.count(), AuditEntry.objects.count())
+    build_demo()
+    assert (Patient.objects.count(), Hcp.objects.count(), ConsentRecord.objects.count()) == counts[:3]
+    assert verify_audit_chain().problems == []
