@@ -20,6 +20,7 @@ from sojourn.consent.services.dsr import (
 from sojourn.consent.services.enrollment import Signature, enroll_hcp, enroll_patient, verify_patient
 from sojourn.consent.services.preferences import PreferenceChange, update_contact_preferences
 from sojourn.consent.services.receipts import read_consent_receipt, receipt_filename
+from sojourn.consent.services.reconsent import reconsent_patient
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
@@ -190,6 +191,12 @@ class PreferencesIO(Schema):
     contact_until: time | None = None
 
 
+class ReconsentIn(Schema):
+    version_id: int = Field(ge=1, description="The newer approved version the patient agreed to")
+    answers: dict[str, bool] = Field(max_length=20)
+    signature: SignatureIn
+
+
 class DataRequestIn(Schema):
     kind: Literal["access", "portability", "erasure"]
     via: Literal["portal", "nurse", "api", "email", "post", "phone"] = "api"
@@ -293,6 +300,16 @@ def list_consents(request: HttpRequest, pseudonym: str) -> Any:
     patient = people_queries.access_patient(_actor(request), pseudonym)
     return list(ConsentRecord.objects.filter(patient=patient).select_related("version")
                 .prefetch_related("decisions").order_by("signed_at"))
+
+
+@router.post("/patients/{pseudonym}/reconsents", response={201: ConsentRecordOut},
+             summary="Record consent to a newer version after a material change (replaces the record in force)")
+def create_reconsent(request: HttpRequest, pseudonym: str, payload: ReconsentIn) -> Any:
+    actor = _actor(request)
+    patient = people_queries.access_patient(actor, pseudonym, Permission.PATIENT_MANAGE)
+    record = reconsent_patient(actor=actor, patient=patient, version_id=payload.version_id, answers=payload.answers,
+                               signature=_signature(payload.signature))
+    return Status(201, ConsentRecord.objects.select_related("version").prefetch_related("decisions").get(pk=record.pk))
 
 
 @router.get("/patients/{pseudonym}/consents/{record_id}/receipt", response={200: None},

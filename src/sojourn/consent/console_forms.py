@@ -56,3 +56,48 @@ class DataRequestForm(forms.Form):
 
 class ConfirmErasureForm(forms.Form):
     pseudonym = forms.CharField(label=_("Type the patient's pseudonym to confirm the erasure"), max_length=16)
+
+
+class ConsentDraftForm(forms.Form):
+    """Every locale's title, body and purpose labels of one version, on one page."""
+
+    material_change = forms.BooleanField(
+        label=_("Material change: everyone who signed an earlier version must consent again"), required=False)
+    change_summary = forms.CharField(label=_("What changed, in a sentence the patient understands"),
+                                     max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: object, locales: list[str], purposes: list[dict], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.locales, self.purposes = locales, purposes
+        self.sections = []
+        for locale in locales:
+            names = [f"{locale}__title", f"{locale}__body"]
+            self.fields[names[0]] = forms.CharField(label=_("Title"), max_length=200)
+            self.fields[names[1]] = forms.CharField(label=_("Text"), max_length=50_000,
+                                                    widget=forms.Textarea(attrs={"rows": 10, "lang": locale}))
+            for purpose in purposes:
+                name = f"{locale}__purpose__{purpose['code']}"
+                self.fields[name] = forms.CharField(label=purpose["code"], max_length=500,
+                                                    widget=forms.TextInput(attrs={"lang": locale}))
+                names.append(name)
+            self.sections.append((locale, [self[n] for n in names]))
+
+    def drafts(self) -> dict[str, dict[str, object]]:
+        data = self.cleaned_data
+        return {locale: {"title": data[f"{locale}__title"], "body": data[f"{locale}__body"],
+                         "purpose_texts": {p["code"]: data[f"{locale}__purpose__{p['code']}"] for p in self.purposes}}
+                for locale in self.locales}
+
+    @staticmethod
+    def initial_from(version: object) -> dict[str, object]:
+        initial: dict[str, object] = {}
+        for text in version.texts.all():  # type: ignore[attr-defined]
+            initial[f"{text.locale}__title"] = text.title
+            initial[f"{text.locale}__body"] = text.body
+            for code, label in text.purpose_texts.items():
+                initial[f"{text.locale}__purpose__{code}"] = label
+        return initial
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(label=_("What must change"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

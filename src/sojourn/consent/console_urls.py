@@ -1,5 +1,6 @@
 from django.urls import path
 
+from sojourn.consent import console_documents as documents
 from sojourn.consent import console_views as views
 
 app_name = "console-consent"
@@ -14,4 +15,9 @@ urlpatterns = [
     path("requests/", views.data_requests, name="requests"),
     path("requests/<int:request_id>/access/", views.complete_access, name="complete-access"),
     path("requests/<int:request_id>/erasure/", views.complete_erasure, name="complete-erasure"),
+    path("documents/", documents.documents, name="documents"),
+    path("documents/<str:country>/<str:audience>/new/", documents.new_version, name="new-version"),
+    path("versions/<int:version_id>/", documents.version_detail, name="version"),
+    path("versions/<int:version_id>/edit/", documents.revise_version, name="revise-version"),
+    path("versions/<int:version_id>/<str:action>/", documents.review_action, name="review"),
 ]

@@ -66,6 +66,14 @@ class EnrollmentForm(ConsentAnswers, forms.Form):
         self.add_purpose_fields(version, text)
 
 
+class ReconsentForm(ConsentAnswers, forms.Form):
+    typed_name = forms.CharField(label=_("Type your full name to sign"), max_length=200)
+
+    def __init__(self, *args: object, version: ConsentVersion, text: ConsentText, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_purpose_fields(version, text)
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(label=_("The 6-digit code we sent you"), max_length=6, min_length=6,
                            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code",

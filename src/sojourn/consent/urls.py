@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/consents/<int:record_id>/receipt.pdf", views.receipt, name="receipt"),
     path("me/preferences/", views.preferences, name="preferences"),
     path("me/withdraw/", views.withdraw, name="withdraw"),
+    path("me/reconsent/", views.reconsent, name="reconsent"),
     path("me/data-requests/", views.data_request, name="data-request"),
     path("<slug:program_slug>/<str:country>/enroll/", views.enroll, name="enroll"),
     path("hcp/sign-in/", hcp_views.sign_in, name="hcp-sign-in"),

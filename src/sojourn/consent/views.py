@@ -16,6 +16,7 @@ from sojourn.consent.forms import (
     CodeForm,
     EnrollmentForm,
     PreferencesForm,
+    ReconsentForm,
     SignInForm,
     WithdrawForm,
     apply_service_errors,
@@ -27,6 +28,7 @@ from sojourn.consent.services.dsr import open_data_subject_request
 from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
 from sojourn.consent.services.preferences import PreferenceChange, update_contact_preferences
 from sojourn.consent.services.receipts import read_consent_receipt, receipt_filename
+from sojourn.consent.services.reconsent import reconsent_patient
 from sojourn.consent.services.verification import check_code, issue_code
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.core.actors import Actor
@@ -243,3 +245,35 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     was_hcp = "portal_hcp" in request.session
     request.session.flush()
     return redirect("portal:hcp-sign-in" if was_hcp else "portal:sign-in")
+
+
+@require_http_methods(["GET", "POST"])
+def reconsent(request: HttpRequest) -> HttpResponse:
+    """Read the changed consent and sign it; until then the earlier consent stays in force."""
+    patient = _require_patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    pending = (ReconsentRequest.objects.filter(record__patient=patient, closed_at__isnull=True)
+               .select_related("new_version").first())
+    if pending is None:
+        return redirect("portal:me")
+    version = pending.new_version
+    texts = {t.locale: t for t in version.texts.all()}
+    text = texts.get(patient.locale) or texts[patient.market.default_locale]
+    granted = granted_purposes(patient)
+    form = ReconsentForm(request.POST or None, version=version, text=text,
+                         initial={f"purpose_{code}": code in granted for code in version.purpose_codes()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            reconsent_patient(actor=patient_actor(patient), patient=patient, version_id=version.pk,
+                              answers=form.answers(), signature=Signature(
+                                  typed_name=form.cleaned_data["typed_name"], method="web",
+                                  signer_time_zone=patient.time_zone, ip_address=request.META.get("REMOTE_ADDR", ""),
+                                  user_agent=request.headers.get("User-Agent", "")))
+        except SojournError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect(reverse("portal:me") + "?reconsented=1")
+    return render(request, "consent/portal/reconsent.html", {
+        "patient": patient, "version": version, "text": text, "form": form, "change_summary": version.change_summary},
+        status=400 if form.errors else 200)

@@ -81,6 +81,14 @@ def _check_draft(market: Market, audience: str, purposes: list[dict], texts: dic
     return normalized
 
 
+def _write_texts(version: ConsentVersion, texts: dict[str, TextDraft], purposes: list[dict]) -> None:
+    for locale, text in texts.items():
+        title, body = text.title.strip(), text.body.strip()
+        labels = {p["code"]: text.purpose_texts[p["code"]].strip() for p in purposes}
+        ConsentText.objects.create(version=version, locale=locale, title=title, body=body, purpose_texts=labels,
+                                   sha256=text_sha256(title, body, labels, purposes))
+
+
 def draft_consent_version(*, actor: Actor, program: Program, market: Market, audience: str, title: str,
                           purposes: list[dict], texts: dict[str, TextDraft], material_change: bool = False,
                           change_summary: str = "") -> ConsentVersion:
@@ -95,16 +103,32 @@ def draft_consent_version(*, actor: Actor, program: Program, market: Market, aud
         version = ConsentVersion.objects.create(
             document=document, number=number, purposes=normalized, material_change=material_change,
             change_summary=change_summary, created_by_id=actor.user_id)
-        for locale, text in texts.items():
-            ConsentText.objects.create(
-                version=version, locale=locale, title=text.title.strip(), body=text.body.strip(),
-                purpose_texts={c["code"]: text.purpose_texts[c["code"]].strip() for c in normalized},
-                sha256=text_sha256(text.title.strip(), text.body.strip(),
-                                   {c["code"]: text.purpose_texts[c["code"]].strip() for c in normalized}, normalized))
+        _write_texts(version, texts, normalized)
         record_audit(actor=actor, action="consent_version.drafted", subject_type="consent_version",
                      subject_id=version.pk, program_id=program.pk, market=market.country,
                      after={"document": document.pk, "number": number, "locales": sorted(texts)})
         return version
+
+
+def revise_draft_consent_version(*, actor: Actor, version: ConsentVersion, texts: dict[str, TextDraft],
+                                 material_change: bool, change_summary: str) -> ConsentVersion:
+    """Rewrite the texts of a draft (a new one, or one a reviewer returned); approved ones never change."""
+    document = version.document
+    actor.require(Permission.CONTENT_EDIT, document.program_id, document.market.country)
+    normalized = _check_draft(document.market, document.audience, version.purposes, texts)
+    with transaction.atomic(durable=True):
+        locked = ConsentVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != ConsentVersion.Status.DRAFT:
+            raise ConsentImmutable(_("Only a draft can be rewritten; this version is %(status)s.")
+                                   % {"status": locked.get_status_display()})
+        locked.texts.all().delete()
+        _write_texts(locked, texts, normalized)
+        locked.material_change, locked.change_summary = material_change, change_summary.strip()
+        locked.save(update_fields=["material_change", "change_summary"])
+        record_audit(actor=actor, action="consent_version.revised", subject_type="consent_version",
+                     subject_id=locked.pk, program_id=document.program_id, market=document.market.country,
+                     after={"locales": sorted(texts), "material_change": material_change})
+        return locked
 
 
 def access_consent_version(actor: Actor, version_id: int, permission: Permission) -> ConsentVersion:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -56,7 +57,7 @@ def _age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _usable_version(program: Program, market: str, audience: str, version_id: int) -> ConsentVersion:
+def usable_version(program: Program, market: str, audience: str, version_id: int) -> ConsentVersion:
     version = (ConsentVersion.objects.select_related("document__market").prefetch_related("texts")
                .filter(pk=version_id).first())
     if (version is None or version.document.program_id != program.pk or version.document.market.country != market
@@ -65,7 +66,7 @@ def _usable_version(program: Program, market: str, audience: str, version_id: in
     return version
 
 
-def _check_signature(actor: Actor, signature: Signature, program: Program, market: str,
+def check_signature(actor: Actor, signature: Signature, program: Program, market: str,
                      staff_permission: Permission) -> tuple[bool, list[ErrorDetail]]:
     """Return whether this is self-enrollment, and the problems with the signature."""
     problems: list[ErrorDetail] = []
@@ -95,7 +96,7 @@ def _check_signature(actor: Actor, signature: Signature, program: Program, marke
     return self_service, problems
 
 
-def _check_answers(version: ConsentVersion, answers: dict[str, bool]) -> tuple[dict[str, bool], list[ErrorDetail]]:
+def check_answers(version: ConsentVersion, answers: dict[str, bool]) -> tuple[dict[str, bool], list[ErrorDetail]]:
     problems: list[ErrorDetail] = []
     codes = version.purpose_codes()
     for code in answers:
@@ -109,9 +110,10 @@ def _check_answers(version: ConsentVersion, answers: dict[str, bool]) -> tuple[d
     return {code: bool(answers.get(code, False)) for code in codes}, problems
 
 
-def _record(*, version: ConsentVersion, locale: str, signature: Signature, choices: dict[str, bool],
-            seal: callable, program: Program, patient: Patient | None = None, hcp: Hcp | None = None,
-            recorded_by: int | None, by_guardian: bool) -> ConsentRecord:
+def record_consent(*, version: ConsentVersion, locale: str, signature: Signature, choices: dict[str, bool],
+                   seal: Callable[[str, str], bytes], program: Program, patient: Patient | None = None,
+                   hcp: Hcp | None = None, recorded_by: int | None, by_guardian: bool) -> ConsentRecord:
+    """Write the signed record, each purpose's answer, the sealed evidence and the PDF receipt."""
     text = next((t for t in version.texts.all() if t.locale == locale), None)
     if text is None:
         raise ConsentVersionNotUsable(_("This consent has no text in %(locale)s.") % {"locale": locale},
@@ -148,9 +150,9 @@ def enroll_patient(*, actor: Actor, program: Program, market: str, version_id: i
                    identity: PatientIdentity, answers: dict[str, bool], signature: Signature,
                    referral_code: str = "") -> Enrollment:
     """Enroll a patient with their consent; they stay pending until they prove their email address."""
-    version = _usable_version(program, market, ConsentDocument.Audience.PATIENT, version_id)
-    self_service, problems = _check_signature(actor, signature, program, market, Permission.PATIENT_MANAGE)
-    choices, answer_problems = _check_answers(version, answers)
+    version = usable_version(program, market, ConsentDocument.Audience.PATIENT, version_id)
+    self_service, problems = check_signature(actor, signature, program, market, Permission.PATIENT_MANAGE)
+    choices, answer_problems = check_answers(version, answers)
     problems += answer_problems
     if not identity.email.strip():
         problems.append(ErrorDetail(_("Enter an email address: we send a code to it to confirm it is yours."),
@@ -183,9 +185,10 @@ def enroll_patient(*, actor: Actor, program: Program, market: str, version_id: i
         if referrer is not None:
             patient.referred_by = referrer
             patient.save(update_fields=["referred_by"])
-        record = _record(version=version, locale=locale, signature=signature, choices=choices, program=program,
-                         seal=lambda field, value: seal_for_patient(patient, field, value), patient=patient,
-                         recorded_by=actor.user_id if not self_service else None, by_guardian=by_guardian)
+        record = record_consent(
+            version=version, locale=locale, signature=signature, choices=choices, program=program,
+            seal=lambda field, value: seal_for_patient(patient, field, value), patient=patient,
+            recorded_by=actor.user_id if not self_service else None, by_guardian=by_guardian)
         offered = patient.market.channels
         ContactPreferences.objects.create(patient=patient, channels=[
             channel for channel, purpose in CHANNEL_PURPOSE.items()
@@ -228,9 +231,9 @@ def resend_code(*, actor: Actor, patient: Patient, email: str) -> None:
 def enroll_hcp(*, actor: Actor, program: Program, market: str, version_id: int, locale: str, time_zone: str,
                identity: HcpIdentity, specialty: str, answers: dict[str, bool], signature: Signature) -> Enrollment:
     """Enroll a healthcare professional in the awareness program with their own consent document."""
-    version = _usable_version(program, market, ConsentDocument.Audience.HCP, version_id)
-    self_service, problems = _check_signature(actor, signature, program, market, Permission.PROGRAM_MANAGE)
-    choices, answer_problems = _check_answers(version, answers)
+    version = usable_version(program, market, ConsentDocument.Audience.HCP, version_id)
+    self_service, problems = check_signature(actor, signature, program, market, Permission.PROGRAM_MANAGE)
+    choices, answer_problems = check_answers(version, answers)
     problems += answer_problems
     if problems:
         raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
@@ -238,9 +241,10 @@ def enroll_hcp(*, actor: Actor, program: Program, market: str, version_id: int, 
         hcp = register_hcp(actor=actor, program=program, market=market, identity=identity, specialty=specialty,
                            locale=locale, time_zone=time_zone, self_enrollment=self_service)
         key = open_data_key(hcp.data_key)
-        record = _record(version=version, locale=locale, signature=signature, choices=choices, program=program,
-                         seal=lambda field, value: crypto.seal(key, value, hcp_context(hcp.pseudonym, field)),
-                         hcp=hcp, recorded_by=actor.user_id if not self_service else None, by_guardian=False)
+        record = record_consent(
+            version=version, locale=locale, signature=signature, choices=choices, program=program,
+            seal=lambda field, value: crypto.seal(key, value, hcp_context(hcp.pseudonym, field)),
+            hcp=hcp, recorded_by=actor.user_id if not self_service else None, by_guardian=False)
         issue_code(subject=hcp, email=identity.email, locale=locale)
         record_audit(actor=actor, action="consent.given", subject_type="hcp", subject_id=hcp.pseudonym,
                      program_id=program.pk, market=market,
