@@ -88,3 +88,19 @@ def test_a_form_without_a_browser_signature_is_refused(client, program):
 def test_sign_in_says_the_same_for_unknown_addresses(client, program):
     page = client.post("/p/sign-in/", {"email": "nobody@example.org"}).content.decode()
     assert "If this address is enrolled" in page and not mail.outbox
+
+
+def test_errors_are_said_in_the_patients_language_and_nothing_is_saved(client, program):
+    version = approved_version(program, "DE")
+    response = client.post("/p/psoriasis/DE/enroll/", form_data(
+        version, email="kein-at-zeichen", purpose_program_participation=None), HTTP_USER_AGENT="Firefox/140")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Bitte prüfen Sie die markierten Felder." in page
+    assert "Allen erforderlichen Zwecken muss zugestimmt werden." in page
+    approved_version(program, "JP")
+    japanese = client.post("/p/psoriasis/JP/enroll/", form_data(
+        version, time_zone="Asia/Tokyo", purpose_program_participation=None),
+        HTTP_USER_AGENT="Safari/18").content.decode()
+    assert "必須の目的すべてに同意する必要があります。" in japanese
+    assert not Patient.objects.exists() and not ConsentRecord.objects.exists() and not mail.outbox
