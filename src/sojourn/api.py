@@ -17,6 +17,7 @@ from sojourn.core.api import router as core_router
 from sojourn.core.errors import SojournError
 from sojourn.people.api import router as people_router
 from sojourn.people.api_auth import BearerToken, SessionWithCsrf
+from sojourn.questionnaires.api import router as questionnaires_router
 
 STATUS_BY_CODE = {
     "invalid": 422,
@@ -86,3 +87,4 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 api.add_router("/", core_router)
 api.add_router("/", people_router)
 api.add_router("/", consent_router)
+api.add_router("/", questionnaires_router)

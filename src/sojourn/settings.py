@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "sojourn.core",
     "sojourn.people",
     "sojourn.consent",
+    "sojourn.questionnaires",
     "sojourn.demo",
 ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sojourn.core.actors import Actor
 from sojourn.people.models import Patient
@@ -40,3 +41,20 @@ def run_withdrawal_effects(event: ConsentWithdrawn) -> list[str]:
         effect(event)
         names.append(name)
     return names
+
+
+# Data-subject access: apps above consent add what they hold about a patient to the export.
+ExportSection = Callable[[Patient], Any]
+_export_sections: dict[str, ExportSection] = {}
+
+
+def contributes_to_patient_export(name: str) -> Callable[[ExportSection], ExportSection]:
+    def register(section: ExportSection) -> ExportSection:
+        _export_sections[name] = section
+        return section
+
+    return register
+
+
+def export_sections(patient: Patient) -> dict[str, Any]:
+    return {name: section(patient) for name, section in sorted(_export_sections.items())}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
 
+from sojourn.consent.hooks import export_sections
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest
 from sojourn.consent.services.withdrawal import _authorize, withdraw_consent
 from sojourn.core.actors import Actor
@@ -88,6 +89,7 @@ def export_patient_data(*, actor: Actor, patient: Patient) -> dict[str, Any]:
             else None,
             "contact_days": preferences.contact_days,
         } if preferences else None,
+        **export_sections(patient),
         "activity": [{"at": e.at.isoformat(), "action": e.action}
                      for e in AuditEntry.objects.filter(subject_type="patient", subject_id=patient.pseudonym)],
     }
@@ -130,6 +132,12 @@ def fhir_bundle(export: dict[str, Any]) -> dict[str, Any]:
                 {"type": "permit" if d["granted"] and not d["withdrawn_at"] else "deny",
                  "purpose": [{"system": PURPOSE_SYSTEM, "code": d["purpose"]}]} for d in consent["decisions"]]},
         }})
+    for answered in export.get("questionnaire_responses", []):
+        entries.append({"fullUrl": f"urn:sojourn:questionnaire-response:{answered['id']}", "resource": {
+            "resourceType": "QuestionnaireResponse", "id": f"response-{answered['id']}",
+            "questionnaire": answered["questionnaire"], "status": answered["status"],
+            "subject": {"reference": f"urn:sojourn:patient:{patient_id}"},
+            "authored": answered["completed_at"] or answered["started_at"], "item": answered["item"]}})
     bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": export["exported_at"], "entry": entries}
     return json.loads(Bundle.model_validate(bundle).model_dump_json(exclude_none=True))
 

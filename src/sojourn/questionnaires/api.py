@@ -1,0 +1,172 @@
+"""API: import and export FHIR questionnaires, review them, and submit and read responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import NotFound
+from sojourn.core.permissions import Permission
+from sojourn.core.queries import access_program
+from sojourn.people import queries as people_queries
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
+from sojourn.questionnaires.services.definitions import (
+    access_questionnaire,
+    approve_questionnaire,
+    export_questionnaire,
+    import_questionnaire,
+    retire_questionnaire,
+    return_questionnaire,
+    submit_questionnaire,
+)
+from sojourn.questionnaires.services.responses import save_response
+
+router = Router(tags=["questionnaires"])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+class ImportIn(Schema):
+    resource: dict[str, Any] = Field(description="A FHIR R4 Questionnaire")
+    scoring: dict[str, Any] | None = Field(default=None, description="Scales, reverse items, bands (optional)")
+
+
+class QuestionnaireOut(Schema):
+    id: int
+    url: str
+    version: int
+    name: str
+    title: str
+    status: str
+    languages: list[str]
+    approved_at: datetime | None
+
+
+class ListQuery(Schema):
+    status: Literal["draft", "in_review", "approved", "retired"] | None = None
+
+
+class CommentIn(Schema):
+    comment: str = Field(max_length=2000)
+
+
+class ResponseIn(Schema):
+    questionnaire_id: int = Field(ge=1)
+    status: Literal["in-progress", "completed"] = "completed"
+    item: list[dict[str, Any]] = Field(default_factory=list, max_length=500,
+                                       description="FHIR QuestionnaireResponse.item")
+    source: Literal["api", "nurse"] = "api"
+
+
+class ScoreOut(Schema):
+    scale: str
+    value: float | None
+    band: str
+    answered: int
+    missing: int
+    reason: str
+
+
+class ResponseOut(Schema):
+    id: int
+    questionnaire_id: int
+    questionnaire: str = Field(validation_alias="questionnaire.name")
+    version: int = Field(validation_alias="questionnaire.version")
+    status: str
+    source: str
+    scores: list[ScoreOut]
+    started_at: datetime
+    completed_at: datetime | None
+
+
+@router.post("/programs/{slug}/questionnaires", response={201: QuestionnaireOut},
+             summary="Import a FHIR Questionnaire as a new draft version (unsupported features named by linkId)")
+def import_fhir(request: HttpRequest, slug: str, payload: ImportIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    return Status(201, import_questionnaire(actor=actor, program=program, resource=payload.resource,
+                                            scoring=payload.scoring))
+
+
+@router.get("/programs/{slug}/questionnaires", response=list[QuestionnaireOut], summary="Questionnaire versions")
+def list_questionnaires(request: HttpRequest, slug: str, query: Query[ListQuery]) -> Any:
+    program = access_program(_actor(request), slug)
+    found = Questionnaire.objects.filter(program=program)
+    return list(found.filter(status=query.status) if query.status else found)
+
+
+@router.get("/questionnaires/{questionnaire_id}/fhir", response=dict[str, Any],
+            summary="Export a questionnaire version as FHIR R4 JSON")
+def export_fhir(request: HttpRequest, questionnaire_id: int) -> Any:
+    return export_questionnaire(access_questionnaire(_actor(request), questionnaire_id))
+
+
+@router.post("/questionnaires/{questionnaire_id}/submission", response=QuestionnaireOut,
+             summary="Submit a draft for review")
+def submit(request: HttpRequest, questionnaire_id: int) -> Any:
+    actor = _actor(request)
+    return submit_questionnaire(actor=actor, questionnaire=access_questionnaire(actor, questionnaire_id))
+
+
+@router.post("/questionnaires/{questionnaire_id}/approval", response=QuestionnaireOut,
+             summary="Approve a version in review (not by its importer); the previous version retires")
+def approve(request: HttpRequest, questionnaire_id: int) -> Any:
+    actor = _actor(request)
+    return approve_questionnaire(actor=actor, questionnaire=access_questionnaire(actor, questionnaire_id))
+
+
+@router.post("/questionnaires/{questionnaire_id}/return", response=QuestionnaireOut,
+             summary="Return a version in review to its author with a comment")
+def send_back(request: HttpRequest, questionnaire_id: int, payload: CommentIn) -> Any:
+    actor = _actor(request)
+    return return_questionnaire(actor=actor, questionnaire=access_questionnaire(actor, questionnaire_id),
+                                comment=payload.comment)
+
+
+@router.post("/questionnaires/{questionnaire_id}/retirement", response=QuestionnaireOut,
+             summary="Retire an approved version: it is no longer answered")
+def retire(request: HttpRequest, questionnaire_id: int) -> Any:
+    actor = _actor(request)
+    return retire_questionnaire(actor=actor, questionnaire=access_questionnaire(actor, questionnaire_id))
+
+
+@router.post("/patients/{pseudonym}/questionnaire-responses", response={201: ResponseOut},
+             summary="Save answers (in progress) or complete a response, which scores it")
+def submit_response(request: HttpRequest, pseudonym: str, payload: ResponseIn) -> Any:
+    actor = _actor(request)
+    patient = people_queries.access_patient(actor, pseudonym, Permission.PATIENT_MANAGE)
+    questionnaire = Questionnaire.objects.filter(pk=payload.questionnaire_id, program_id=patient.program_id).first()
+    if questionnaire is None:
+        raise NotFound(field="questionnaire_id")
+    response = save_response(actor=actor, patient=patient, questionnaire=questionnaire, items=payload.item,
+                             source=payload.source, complete=payload.status == "completed")
+    return Status(201, response)
+
+
+@router.get("/patients/{pseudonym}/questionnaire-responses", response=list[ResponseOut],
+            summary="The patient's responses with their scores, newest first")
+def list_responses(request: HttpRequest, pseudonym: str) -> Any:
+    patient = people_queries.access_patient(_actor(request), pseudonym)
+    return list(QuestionnaireResponse.objects.filter(patient=patient).select_related("questionnaire")
+                .order_by("-started_at")[:500])
+
+
+@router.get("/questionnaire-responses/{response_id}/fhir", response=dict[str, Any],
+            summary="One response as a FHIR R4 QuestionnaireResponse (the subject by pseudonym)")
+def response_fhir(request: HttpRequest, response_id: int) -> Any:
+    found = (QuestionnaireResponse.objects.select_related("questionnaire", "patient__market")
+             .filter(pk=response_id).first())
+    if found is None:
+        raise NotFound()
+    people_queries.access_patient(_actor(request), found.patient.pseudonym)
+    return {"resourceType": "QuestionnaireResponse", "id": str(found.pk),
+            "questionnaire": f"{found.questionnaire.url}|{found.questionnaire.version}", "status": found.status,
+            "subject": {"identifier": {"system": "urn:sojourn:pseudonym", "value": found.patient.pseudonym}},
+            "authored": (found.completed_at or found.updated_at).isoformat(), "item": found.items}

@@ -1,0 +1,158 @@
+"""Import, review, retire and export questionnaires. A version is answered only once a content
+reviewer other than the importer approved it; approved versions never change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from sojourn.core.models import Program
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+from sojourn.questionnaires.definition import SCORING, Definition, read_questionnaire
+from sojourn.questionnaires.models import Questionnaire
+from sojourn.questionnaires.scoring import require_valid_scoring
+
+# How our review status reads in FHIR's Questionnaire.status.
+FHIR_STATUS = {"draft": "draft", "in_review": "draft", "approved": "active", "retired": "retired"}
+
+
+def _digest(resource: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(resource, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def import_questionnaire(*, actor: Actor, program: Program, resource: str | bytes | dict[str, Any],
+                         scoring: dict[str, Any] | None = None) -> Questionnaire:
+    """Read FHIR JSON into a new draft version of its instrument (by canonical URL)."""
+    actor.require(Permission.CONTENT_EDIT, program.pk)
+    data, definition = read_questionnaire(resource)
+    declared = scoring if scoring is not None else definition.scoring
+    require_valid_scoring(definition, declared)
+    url = definition.url or f"urn:sojourn:questionnaire:{data.get('name') or _digest(data)[:12]}"
+    name = str(data.get("name") or url.rsplit(":", 1)[-1].rsplit("/", 1)[-1])[:120]
+    with transaction.atomic(durable=True):
+        latest = (Questionnaire.objects.select_for_update().filter(program=program, url=url)
+                  .aggregate(n=Max("version"))["n"] or 0)
+        questionnaire = Questionnaire.objects.create(
+            program=program, url=url, version=latest + 1, name=name,
+            title=(definition.title or name)[:300], resource=data, scoring=declared,
+            languages=sorted(definition.languages()), sha256=_digest(data), created_by_id=actor.user_id)
+        record_audit(actor=actor, action="questionnaire.imported", subject_type="questionnaire",
+                     subject_id=questionnaire.pk, program_id=program.pk,
+                     after={"url": url, "version": questionnaire.version, "items": len(definition.questions())})
+        return questionnaire
+
+
+def access_questionnaire(actor: Actor, questionnaire_id: int, permission: Permission = Permission.PROGRAM_VIEW
+                         ) -> Questionnaire:
+    found = Questionnaire.objects.select_related("program").filter(pk=questionnaire_id).first()
+    if found is None or not actor.can(permission, found.program_id):
+        raise NotFound()
+    return found
+
+
+def _move(actor: Actor, questionnaire: Questionnaire, allowed: set[str], to: str, action: str,
+          **changes: object) -> Questionnaire:
+    locked = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    if locked.status not in allowed:
+        raise Conflict(_("A %(status)s questionnaire cannot become %(to)s.")
+                       % {"status": locked.get_status_display(), "to": Questionnaire.Status(to).label},
+                       field="status")
+    before = locked.status
+    locked.status = to
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save()
+    record_audit(actor=actor, action=action, subject_type="questionnaire", subject_id=locked.pk,
+                 program_id=locked.program_id, before={"status": before}, after={"status": to})
+    return locked
+
+
+def submit_questionnaire(*, actor: Actor, questionnaire: Questionnaire) -> Questionnaire:
+    actor.require(Permission.CONTENT_EDIT, questionnaire.program_id)
+    with transaction.atomic(durable=True):
+        return _move(actor, questionnaire, {"draft"}, "in_review", "questionnaire.submitted",
+                     submitted_at=timezone.now())
+
+
+def approve_questionnaire(*, actor: Actor, questionnaire: Questionnaire) -> Questionnaire:
+    """Approve (four eyes) and retire the version it replaces."""
+    actor.require(Permission.CONTENT_REVIEW, questionnaire.program_id)
+    if actor.user_id is not None and actor.user_id == questionnaire.created_by_id:
+        raise AccessDenied(_("Whoever imported a questionnaire cannot approve it."))
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        for older in Questionnaire.objects.select_for_update().filter(
+                program_id=questionnaire.program_id, url=questionnaire.url, status="approved").exclude(
+                pk=questionnaire.pk):
+            _move(actor, older, {"approved"}, "retired", "questionnaire.retired", retired_at=now)
+        return _move(actor, questionnaire, {"in_review"}, "approved", "questionnaire.approved",
+                     approved_by_id=actor.user_id, approved_at=now)
+
+
+def return_questionnaire(*, actor: Actor, questionnaire: Questionnaire, comment: str) -> Questionnaire:
+    actor.require(Permission.CONTENT_REVIEW, questionnaire.program_id)
+    if not comment.strip():
+        raise InvalidInput(_("Say what must change."), field="comment")
+    with transaction.atomic(durable=True):
+        returned = _move(actor, questionnaire, {"in_review"}, "draft", "questionnaire.returned")
+        record_audit(actor=actor, action="questionnaire.review_comment", subject_type="questionnaire",
+                     subject_id=questionnaire.pk, program_id=questionnaire.program_id,
+                     after={"comment": comment.strip()[:2000]})
+        return returned
+
+
+def retire_questionnaire(*, actor: Actor, questionnaire: Questionnaire) -> Questionnaire:
+    actor.require(Permission.CONTENT_REVIEW, questionnaire.program_id)
+    with transaction.atomic(durable=True):
+        return _move(actor, questionnaire, {"approved"}, "retired", "questionnaire.retired", retired_at=timezone.now())
+
+
+def _loads_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def export_questionnaire(questionnaire: Questionnaire) -> dict[str, Any]:
+    """The FHIR JSON as imported, with our version, status and scoring declaration."""
+    resource = json.loads(json.dumps(questionnaire.resource))
+    resource["version"] = str(questionnaire.version)
+    resource["status"] = FHIR_STATUS[questionnaire.status]
+    resource["url"] = questionnaire.url
+    others = [e for e in resource.get("extension", []) if e.get("url") != SCORING]
+    if questionnaire.scoring:
+        # Keep the imported text when it says the same (PostgreSQL's jsonb reorders the keys we store).
+        imported = next((e.get("valueString") for e in resource.get("extension", []) if e.get("url") == SCORING), None)
+        same = imported is not None and _loads_or_none(imported) == questionnaire.scoring
+        others.append({"url": SCORING, "valueString": imported if same else
+                       json.dumps(questionnaire.scoring, ensure_ascii=False)})
+    if others:
+        resource["extension"] = others
+    else:
+        resource.pop("extension", None)
+    return resource
+
+
+_definitions: dict[tuple[int, str], Definition] = {}
+
+
+def definition(questionnaire: Questionnaire) -> Definition:
+    """The parsed definition, read once per version and process (approved versions never change)."""
+    key = (questionnaire.pk, questionnaire.sha256)
+    if key not in _definitions:
+        _definitions[key] = read_questionnaire(questionnaire.resource)[1]
+    return _definitions[key]
+
+
+def approved_questionnaire(program: Program, name: str) -> Questionnaire | None:
+    return Questionnaire.objects.filter(program=program, name=name, status="approved").first()
