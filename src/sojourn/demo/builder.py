@@ -24,6 +24,7 @@ from sojourn.core.services.programs import create_program, create_sponsor
 from sojourn.demo.cohort import enroll_demo_patients, enroll_dermatologists
 from sojourn.demo.consent_texts import HCP as HCP_TEXTS
 from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
+from sojourn.demo.instruments import answer_baseline, approve_instruments
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
 
@@ -103,4 +104,7 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None) -> Program:
     if not Patient.objects.filter(program=program).exists():
         for _patient in enroll_demo_patients(program):
             pass
+    progress("questionnaires")
+    approve_instruments(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
+    answer_baseline(program, random.Random(2027))  # noqa: S311  (invented demo answers)
     return program

@@ -18,6 +18,7 @@ from sojourn.demo.cohort import DERMATOLOGISTS_PER_MARKET
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.people.services.hcps import read_hcp_field
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,7 +45,15 @@ def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
     assert all(p.status == "active" and may_contact(p, "email", ignore_quiet_hours=True).allowed for p in patients)
     assert ConsentRecord.objects.filter(patient__program=program, status="active").count() == patients.count()
 
+    approved = {q.name for q in Questionnaire.objects.filter(program=program, status="approved")}
+    assert approved == {"who-5", "phq-2", "phq-9", "gad-7", "itch-nrs", "psoriasis-needs"}
+    completed = QuestionnaireResponse.objects.filter(status="completed", patient__program=program)
+    assert completed.count() == 2 * patients.count()
+    assert all(r.scores for r in completed)
+
     counts = (Patient.objects.count(), Hcp.objects.count(), ConsentRecord.objects.count(), AuditEntry.objects.count())
     build_demo()
     assert (Patient.objects.count(), Hcp.objects.count(), ConsentRecord.objects.count()) == counts[:3]
+    assert QuestionnaireResponse.objects.count() == completed.count()
+    assert Questionnaire.objects.count() == len(approved)
     assert verify_audit_chain().problems == []

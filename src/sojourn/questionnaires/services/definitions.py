@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
@@ -37,7 +38,8 @@ def import_questionnaire(*, actor: Actor, program: Program, resource: str | byte
     declared = scoring if scoring is not None else definition.scoring
     require_valid_scoring(definition, declared)
     url = definition.url or f"urn:sojourn:questionnaire:{data.get('name') or _digest(data)[:12]}"
-    name = str(data.get("name") or url.rsplit(":", 1)[-1].rsplit("/", 1)[-1])[:120]
+    # The slug the portal's addresses use: the last part of the canonical URL (…/phq-9 → phq-9).
+    name = slugify(url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]) or slugify(str(data.get("name", ""))) or "questionnaire"
     with transaction.atomic(durable=True):
         latest = (Questionnaire.objects.select_for_update().filter(program=program, url=url)
                   .aggregate(n=Max("version"))["n"] or 0)

@@ -1,0 +1,228 @@
+"""Answering in the patient portal: one question per screen, saved as you go, resumable, in the
+patient's language, then a review of the answers before they are sent."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sojourn.consent.portal import market_locale, patient_actor, signed_in_patient
+from sojourn.core.errors import SojournError
+from sojourn.people.models import Patient
+from sojourn.questionnaires.answers import Answers, enabled_items, read_answers, response_items
+from sojourn.questionnaires.definition import Definition, Item
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
+from sojourn.questionnaires.scoring import band_label
+from sojourn.questionnaires.services.definitions import definition as definition_of
+from sojourn.questionnaires.services.responses import save_response
+
+
+def _patient(request: HttpRequest) -> tuple[Patient | None, str]:
+    patient = signed_in_patient(request)
+    if patient is None:
+        return None, ""
+    locale = market_locale(request, patient.market, preference=patient.locale)
+    return patient, locale.split("-")[0]
+
+
+def _current(patient: Patient, questionnaire: Questionnaire) -> QuestionnaireResponse | None:
+    return QuestionnaireResponse.objects.filter(patient=patient, questionnaire=questionnaire,
+                                                status="in-progress").first()
+
+
+def _answers(definition: Definition, response: QuestionnaireResponse | None) -> Answers:
+    if response is None:
+        return {}
+    answers, _problems = read_answers(definition, response.items)
+    return answers
+
+
+def _asked(definition: Definition, answers: Answers) -> list[Item]:
+    enabled = enabled_items(definition, answers)
+    return [item for item in definition.questions() if item.link_id in enabled]
+
+
+def _prune(definition: Definition, answers: Answers) -> Answers:
+    """Drop answers to questions that other answers have since switched off."""
+    while True:
+        enabled = enabled_items(definition, answers)
+        kept = {k: v for k, v in answers.items() if k in enabled}
+        if kept == answers:
+            return kept
+        answers = kept
+
+
+def _parse(item: Item, request: HttpRequest) -> tuple[list[Any], str]:
+    """The values the patient entered for one item, or why they cannot be read."""
+    raw = [v for v in request.POST.getlist("answer") if v.strip()]
+    if item.type == "open-choice" and request.POST.get("other", "").strip():
+        raw.append(request.POST["other"].strip())
+    values: list[Any] = []
+    for text in raw:
+        if item.type in {"choice", "open-choice"}:
+            option = next((o for o in item.options if str(o.value) == text), None)
+            if option is None and item.type == "choice":
+                return [], _("Choose one of the answers.")
+            values.append(option.value if option else text)
+        elif item.type == "boolean":
+            if text not in {"true", "false"}:
+                return [], _("Choose yes or no.")
+            values.append(text == "true")
+        elif item.type == "integer":
+            try:
+                values.append(int(text))
+            except ValueError:
+                return [], _("Enter a whole number.")
+        elif item.type == "decimal":
+            try:
+                values.append(Decimal(text.replace(",", ".")))
+            except InvalidOperation:
+                return [], _("Enter a number.")
+        elif item.type == "date":
+            try:
+                values.append(date.fromisoformat(text))
+            except ValueError:
+                return [], _("Enter a date.")
+        else:
+            values.append(text)
+    if item.required and not values:
+        return [], _("Please answer this question.")
+    return values, ""
+
+
+def _approved(patient: Patient, name: str) -> Questionnaire | None:
+    return Questionnaire.objects.filter(program_id=patient.program_id, name=name, status="approved").first()
+
+
+def questionnaire_list(request: HttpRequest) -> HttpResponse:
+    patient, language = _patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    rows = []
+    for questionnaire in Questionnaire.objects.filter(program_id=patient.program_id, status="approved"):
+        definition = definition_of(questionnaire)
+        last = (QuestionnaireResponse.objects.filter(patient=patient, questionnaire__url=questionnaire.url,
+                                                     status="completed").order_by("-completed_at").first())
+        rows.append({"questionnaire": questionnaire, "title": definition.title_in(language),
+                     "in_progress": _current(patient, questionnaire) is not None, "last": last})
+    return render(request, "questionnaires/portal/list.html", {"patient": patient, "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest, name: str) -> HttpResponse:
+    patient, language = _patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    questionnaire = _approved(patient, name)
+    if questionnaire is None:
+        return render(request, "consent/portal/gone.html", status=404)
+    definition = definition_of(questionnaire)
+    answers = _answers(definition, _current(patient, questionnaire))
+    asked = _asked(definition, answers)
+    wanted = request.POST.get("item") or request.GET.get("q")
+    item = next((i for i in asked if i.link_id == wanted), None)
+    if item is None and wanted:
+        return redirect("questionnaires-portal:answer", name=name)
+    if item is None:
+        item = next((i for i in asked if i.link_id not in answers), None)
+        if item is None:
+            return redirect("questionnaires-portal:review", name=name)
+    error = ""
+    if request.method == "POST":
+        values, error = _parse(item, request)
+        if not error:
+            updated = {k: v for k, v in answers.items() if k != item.link_id}
+            if values:
+                updated[item.link_id] = values
+            updated = _prune(definition, updated)
+            try:
+                save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
+                              items=response_items(definition, updated), source="portal", complete=False,
+                              locale=patient.locale)
+            except SojournError as exc:
+                error = exc.message
+            else:
+                ids = [i.link_id for i in _asked(definition, updated)]
+                at = ids.index(item.link_id) if item.link_id in ids else len(ids)
+                following = ids[at + 1] if at + 1 < len(ids) else None
+                if request.GET.get("review") or following is None:
+                    return redirect("questionnaires-portal:review", name=name)
+                return redirect(reverse("questionnaires-portal:answer", args=[name]) + f"?q={following}")
+    position = [i.link_id for i in asked].index(item.link_id)
+    intro = [i.label(language) for i in definition.walk() if i.type == "display"] if position == 0 else []
+    current = answers.get(item.link_id, list(item.initial))
+    return render(request, "questionnaires/portal/question.html", {
+        "patient": patient, "questionnaire": questionnaire, "title": definition.title_in(language), "item": item,
+        "label": item.label(language), "intro": intro, "number": position + 1, "total": len(asked),
+        "options": [(str(o.value), o.label(language)) for o in item.options],
+        "chosen": {str(v) for v in current}, "current": current[0] if current else "", "error": error,
+        "previous": asked[position - 1].link_id if position > 0 else "", "review": request.GET.get("review")},
+        status=400 if error else 200)
+
+
+def _shown(item: Item, values: list[Any], language: str) -> str:
+    shown = []
+    for value in values:
+        option = item.option(value) if item.options else None
+        if option is not None:
+            shown.append(option.label(language))
+        elif isinstance(value, bool):
+            shown.append(_("Yes") if value else _("No"))
+        else:
+            shown.append(str(value))
+    return ", ".join(shown)
+
+
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, name: str) -> HttpResponse:
+    patient, language = _patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    questionnaire = _approved(patient, name)
+    if questionnaire is None:
+        return render(request, "consent/portal/gone.html", status=404)
+    definition = definition_of(questionnaire)
+    answers = _answers(definition, _current(patient, questionnaire))
+    asked = _asked(definition, answers)
+    error = ""
+    if request.method == "POST":
+        try:
+            response = save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
+                                     items=response_items(definition, answers), source="portal", complete=True,
+                                     locale=patient.locale)
+        except SojournError as exc:
+            error = exc.message
+        else:
+            return redirect("questionnaires-portal:done", name=name, response_id=response.pk)
+    rows = [{"item": i, "label": i.label(language), "shown": _shown(i, answers.get(i.link_id, []), language)}
+            for i in asked]
+    return render(request, "questionnaires/portal/review.html", {
+        "patient": patient, "title": definition.title_in(language), "rows": rows, "name": name, "error": error,
+        "complete": all(i.link_id in answers for i in asked if i.required)}, status=400 if error else 200)
+
+
+def done(request: HttpRequest, name: str, response_id: int) -> HttpResponse:
+    patient, language = _patient(request)
+    if patient is None:
+        return redirect("portal:sign-in")
+    response = QuestionnaireResponse.objects.select_related("questionnaire").filter(
+        pk=response_id, patient=patient, status="completed").first()
+    if response is None:
+        return render(request, "consent/portal/gone.html", status=404)
+    scoring = response.questionnaire.scoring
+    labels = {s["id"]: s.get("label", {}) for s in scoring.get("scales", [])}
+    scores = [{"label": labels.get(s["scale"], {}).get(language) or labels.get(s["scale"], {}).get("en", s["scale"]),
+               "value": s["value"], "band": band_label(scoring, s["scale"], s["band"], language)}
+              for s in response.scores if s["value"] is not None]
+    # The needs analysis feeds the program's tailoring; its raw per-need scores mean little to the patient.
+    show_scores = not any("need" in s for s in scoring.get("scales", []))
+    return render(request, "questionnaires/portal/done.html", {
+        "patient": patient, "title": definition_of(response.questionnaire).title_in(language),
+        "scores": scores if show_scores else []})
