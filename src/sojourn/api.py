@@ -18,6 +18,7 @@ from sojourn.core.errors import SojournError
 from sojourn.people.api import router as people_router
 from sojourn.people.api_auth import BearerToken, SessionWithCsrf
 from sojourn.questionnaires.api import router as questionnaires_router
+from sojourn.tracking.api import router as tracking_router
 
 STATUS_BY_CODE = {
     "invalid": 422,
@@ -88,3 +89,4 @@ api.add_router("/", core_router)
 api.add_router("/", people_router)
 api.add_router("/", consent_router)
 api.add_router("/", questionnaires_router)
+api.add_router("/", tracking_router)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sojourn.people",
     "sojourn.consent",
     "sojourn.questionnaires",
+    "sojourn.tracking",
     "sojourn.demo",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("console/consent/", include("sojourn.consent.console_urls")),
+    path("console/profiles/", include("sojourn.tracking.urls")),
     path("console/", include("sojourn.people.urls")),
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),
     path("p/", include("sojourn.consent.urls")),

@@ -25,6 +25,7 @@ from sojourn.demo.cohort import enroll_demo_patients, enroll_dermatologists
 from sojourn.demo.consent_texts import HCP as HCP_TEXTS
 from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
 from sojourn.demo.instruments import answer_baseline, approve_instruments
+from sojourn.demo.needs import define_demo_needs, map_demo_needs, place_demo_patients
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
 
@@ -104,7 +105,12 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None) -> Program:
     if not Patient.objects.filter(program=program).exists():
         for _patient in enroll_demo_patients(program):
             pass
+    progress("needs and stages")
+    define_demo_needs(program, "manager@demo.sojourn.example")
     progress("questionnaires")
     approve_instruments(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
+    map_demo_needs(program, "manager@demo.sojourn.example")
     answer_baseline(program, random.Random(2027))  # noqa: S311  (invented demo answers)
+    progress("profiles")
+    place_demo_patients(program, "admin@demo.sojourn.example")
     return program

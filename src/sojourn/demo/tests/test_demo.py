@@ -19,6 +19,7 @@ from sojourn.people.models import Hcp, Patient
 from sojourn.people.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.people.services.hcps import read_hcp_field
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
+from sojourn.tracking.models import PatientNeed, PatientProfile
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,6 +51,9 @@ def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
     completed = QuestionnaireResponse.objects.filter(status="completed", patient__program=program)
     assert completed.count() == 2 * patients.count()
     assert all(r.scores for r in completed)
+    profiled = PatientNeed.objects.filter(patient__program=program)
+    assert profiled.count() == 11 * patients.count() and profiled.filter(explicit__isnull=False).exists()
+    assert PatientProfile.objects.filter(patient__program=program, stage__isnull=False).count() == patients.count()
 
     counts = (Patient.objects.count(), Hcp.objects.count(), ConsentRecord.objects.count(), AuditEntry.objects.count())
     build_demo()

@@ -17,6 +17,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.questionnaires.answers import check_response
+from sojourn.questionnaires.hooks import run_completion_effects
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.scoring import score
 from sojourn.questionnaires.services.definitions import definition
@@ -63,10 +64,11 @@ def save_response(*, actor: Actor, patient: Patient, questionnaire: Questionnair
             response.scores = [s.as_dict() for s in score(definition(questionnaire), answers,
                                                           questionnaire.scoring)]
         response.save()
+        effects = run_completion_effects(response) if complete else []
         if complete:
             # Health answers are pseudonymous; the audit names the act and the scales, not the answers.
             record_audit(actor=actor, action="questionnaire.completed", subject_type="patient",
                          subject_id=patient.pseudonym, program_id=patient.program_id, market=patient.market.country,
                          after={"questionnaire": questionnaire.name, "version": questionnaire.version,
-                                "response": response.pk, "source": source})
+                                "response": response.pk, "source": source, "effects": effects})
         return response

@@ -1,0 +1,140 @@
+"""Needs and profiles: the program's need taxonomy and journey stages, the evidence about each
+patient's needs (stated in a needs analysis, inferred from behaviour), and the profile built from it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Need(models.Model):
+    """One need of the program's taxonomy (itch, injection confidence, …)."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="needs")
+    code = models.SlugField(max_length=60)
+    labels = models.JSONField(default=dict)  # {"en": "Itch", "de": "Juckreiz", …}
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "position", "code"]
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="need_code_once")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def label(self, language: str) -> str:
+        return self.labels.get(language) or self.labels.get("en") or self.code
+
+
+class Stage(models.Model):
+    """A stage of the program's patient journey (diagnosis, treatment initiation, …)."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="stages")
+    code = models.SlugField(max_length=60)
+    labels = models.JSONField(default=dict)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "position"]
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="stage_code_once")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def label(self, language: str) -> str:
+        return self.labels.get(language) or self.labels.get("en") or self.code
+
+
+class NeedMapping(models.Model):
+    """Declared: a questionnaire scale measures a need; its value over `scale_max` is the explicit score."""
+
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="mappings")
+    questionnaire_url = models.CharField(max_length=255)
+    scale = models.CharField(max_length=60)
+    scale_max = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["need", "questionnaire_url", "scale"], name="need_mapping_once"),
+            models.CheckConstraint(condition=Q(scale_max__gt=0), name="need_mapping_max_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_url}#{self.scale} → {self.need_id}"
+
+
+class NeedSignal(models.Model):
+    """Behaviour that says something about a need: content tagged with it viewed, clicked or rated,
+    a call note filed under it. Weights decay with age when the profile is computed."""
+
+    class Kind(models.TextChoices):
+        CONTENT_VIEWED = "content_viewed", "content viewed"
+        CONTENT_CLICKED = "content_clicked", "content clicked"
+        CONTENT_RATED = "content_rated", "content rated helpful"
+        CALL_NOTE = "call_note", "call note"
+
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="need_signals")
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="signals")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    weight = models.FloatField()
+    occurred_at = models.DateTimeField()
+    detail = models.JSONField(default=dict)  # content id, call category: never personal data
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "need", "occurred_at"], name="need_signal_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["content_viewed", "content_clicked", "content_rated",
+                                                         "call_note"]), name="need_signal_kind_valid"),
+            models.CheckConstraint(condition=Q(weight__gte=-1) & Q(weight__lte=1), name="need_signal_weight_bounded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.need_id}"
+
+
+class PatientNeed(models.Model):
+    """The computed score of one need for one patient, with how it was reached."""
+
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="needs")
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="patient_scores")
+    explicit = models.FloatField(null=True)  # from the latest needs analysis, 0–1
+    implicit = models.FloatField(default=0)  # from behaviour, decayed, −0.5…0.5
+    combined = models.FloatField()  # 0–1
+    confidence = models.FloatField()  # 0–1
+    explanation = models.JSONField(default=list)  # [{"source", "detail", "value"}]
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "need"], name="patient_need_once"),
+            models.CheckConstraint(condition=Q(combined__gte=0) & Q(combined__lte=1), name="patient_need_combined_0_1"),
+            models.CheckConstraint(condition=Q(confidence__gte=0) & Q(confidence__lte=1),
+                                   name="patient_need_confidence_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need_id}={self.combined:.2f}"
+
+
+class PatientProfile(models.Model):
+    class Engagement(models.TextChoices):
+        NEW = "new", "new"
+        HIGH = "high", "high"
+        MEDIUM = "medium", "medium"
+        LOW = "low", "low"
+        LAPSED = "lapsed", "lapsed"
+
+    patient = models.OneToOneField("people.Patient", on_delete=models.CASCADE, related_name="profile")
+    stage = models.ForeignKey(Stage, null=True, on_delete=models.PROTECT, related_name="+")
+    stage_since = models.DateTimeField(null=True)
+    engagement = models.CharField(max_length=8, choices=Engagement.choices, default=Engagement.NEW)
+    last_meaningful_at = models.DateTimeField(null=True)
+    interactions_30d = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(engagement__in=["new", "high", "medium", "low", "lapsed"]),
+                                              name="profile_engagement_valid")]
+
+    def __str__(self) -> str:
+        return f"profile of {self.patient_id}"

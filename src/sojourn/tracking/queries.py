@@ -1,0 +1,66 @@
+"""Reads of a patient's profile shared by the console page and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sojourn.people.models import Patient
+from sojourn.questionnaires.models import QuestionnaireResponse
+from sojourn.tracking.models import PatientNeed, PatientProfile
+from sojourn.tracking.services.profiles import explain
+
+
+@dataclass(frozen=True)
+class NeedView:
+    code: str
+    label: str
+    combined: float
+    explicit: float | None
+    implicit: float
+    confidence: float
+    sentence: str
+    explanation: list[dict[str, Any]]
+
+
+def needs_of(patient: Patient, language: str = "en") -> list[NeedView]:
+    rows = PatientNeed.objects.filter(patient=patient).select_related("need").order_by("-combined", "need__position")
+    return [NeedView(code=r.need.code, label=r.need.label(language), combined=r.combined, explicit=r.explicit,
+                     implicit=r.implicit, confidence=r.confidence, sentence=explain(r.need.code, r),
+                     explanation=r.explanation) for r in rows]
+
+
+def profile_of(patient: Patient) -> PatientProfile | None:
+    return PatientProfile.objects.filter(patient=patient).select_related("stage").first()
+
+
+def score_history(patient: Patient, language: str = "en") -> list[dict[str, Any]]:
+    """Per instrument and scale, the completed scores over time (oldest first), for trend charts."""
+    series: dict[tuple[str, str], dict[str, Any]] = {}
+    for response in (QuestionnaireResponse.objects.filter(patient=patient, status="completed")
+                     .select_related("questionnaire").order_by("completed_at")):
+        scales = {s["id"]: s for s in response.questionnaire.scoring.get("scales", [])}
+        for score in response.scores:
+            if score["value"] is None or scales.get(score["scale"], {}).get("need"):
+                continue  # need subscales are shown as needs, not as trends
+            key = (response.questionnaire.url, score["scale"])
+            label = scales.get(score["scale"], {}).get("label", {})
+            entry = series.setdefault(key, {
+                "title": response.questionnaire.title, "scale": score["scale"],
+                "label": label.get(language) or label.get("en") or score["scale"], "points": []})
+            entry["points"].append((response.completed_at, score["value"], score["band"]))
+    return list(series.values())
+
+
+def trend_path(points: list[tuple[datetime, float, str]], width: int = 240, height: int = 60) -> str:
+    """An SVG polyline for the points, drawn on the server: charts render with no network."""
+    if not points:
+        return ""
+    values = [p[1] for p in points]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    if len(points) == 1:
+        return f"{width / 2:.1f},{height / 2:.1f}"
+    step = width / (len(points) - 1)
+    return " ".join(f"{i * step:.1f},{height - 4 - (v - low) / span * (height - 8):.1f}" for i, v in enumerate(values))

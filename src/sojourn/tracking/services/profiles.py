@@ -1,0 +1,204 @@
+"""Each patient's profile: need scores that explain themselves, engagement, journey stage.
+
+explicit  = the latest answer to a mapped questionnaire scale, over the scale's highest value (0–1);
+implicit  = the sum of behaviour signals, each halved every 14 days, kept within ±0.5;
+combined  = explicit (or nothing) + implicit, kept within 0–1;
+confidence rises with a recent needs analysis (halved every 180 days) and with recent signals.
+
+The event pipeline calls `record_need_signal` and `refresh_profile`; a completed questionnaire
+refreshes the profile in the same transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import InvalidInput
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+from sojourn.people.models import Patient
+from sojourn.questionnaires.models import QuestionnaireResponse
+from sojourn.questionnaires.services.definitions import definition
+from sojourn.tracking.models import Need, NeedMapping, NeedSignal, PatientNeed, PatientProfile, Stage
+
+SIGNAL_HALF_LIFE_DAYS = 14.0
+ANSWER_HALF_LIFE_DAYS = 180.0
+IMPLICIT_BOUND = 0.5
+DEFAULT_WEIGHTS = {"content_viewed": 0.03, "content_clicked": 0.04, "content_rated": 0.06, "call_note": 0.15}
+SIGNAL_WORDS = {"content_viewed": "viewed", "content_clicked": "opened", "content_rated": "rated helpful",
+                "call_note": "raised in a call"}
+
+
+def _decay(age: timedelta, half_life_days: float) -> float:
+    return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / half_life_days)
+
+
+def _answer_texts(response: QuestionnaireResponse, link_ids: list[str]) -> str:
+    """"na-itch = All the time", for the items of a scale, in English (the staff-facing explanation)."""
+    parsed = definition(response.questionnaire)
+    items = parsed.by_link_id()
+    shown = []
+    for raw in _flatten(response.items):
+        if raw.get("linkId") in link_ids and raw.get("answer"):
+            item = items[raw["linkId"]]
+            answer = raw["answer"][0]
+            code = answer.get("valueCoding", {}).get("code") if "valueCoding" in answer else next(
+                (v for k, v in answer.items() if k.startswith("value")), "")
+            option = item.option(code) if item.options else None
+            shown.append(f"{item.link_id} = {option.label('en') if option else code}")
+    return "; ".join(shown)
+
+
+def _flatten(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for raw in items:
+        out.append(raw)
+        out.extend(_flatten(raw.get("item", [])))
+        for answer in raw.get("answer", []):
+            out.extend(_flatten(answer.get("item", [])))
+    return out
+
+
+def _explicit(patient: Patient, need: Need, now: datetime) -> tuple[float | None, float, list[dict[str, Any]]]:
+    """The latest answer to any scale mapped onto the need: (score, freshness, explanation)."""
+    best: tuple[datetime, float, dict[str, Any]] | None = None
+    for mapping in NeedMapping.objects.filter(need=need):
+        response = (QuestionnaireResponse.objects.filter(patient=patient, status="completed",
+                                                         questionnaire__url=mapping.questionnaire_url)
+                    .select_related("questionnaire").order_by("-completed_at").first())
+        if response is None:
+            continue
+        scored = next((s for s in response.scores if s["scale"] == mapping.scale and s["value"] is not None), None)
+        if scored is None:
+            continue
+        value = min(max(scored["value"] / mapping.scale_max, 0.0), 1.0)
+        scale = next(s for s in response.questionnaire.scoring["scales"] if s["id"] == mapping.scale)
+        detail = _answer_texts(response, scale["items"])
+        explained = {"source": response.questionnaire.title, "detail": detail, "value": round(value, 2),
+                     "at": response.completed_at.isoformat()}
+        if best is None or response.completed_at > best[0]:
+            best = (response.completed_at, value, explained)
+    if best is None:
+        return None, 0.0, []
+    return best[1], _decay(now - best[0], ANSWER_HALF_LIFE_DAYS), [best[2]]
+
+
+def _implicit(patient: Patient, need: Need, now: datetime) -> tuple[float, float, list[dict[str, Any]]]:
+    total, evidence = 0.0, 0.0
+    by_kind: dict[str, list[float]] = {}
+    for signal in NeedSignal.objects.filter(patient=patient, need=need, occurred_at__lte=now,
+                                            occurred_at__gte=now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8)):
+        decay = _decay(now - signal.occurred_at, SIGNAL_HALF_LIFE_DAYS)
+        total += signal.weight * decay
+        evidence += decay
+        if now - signal.occurred_at <= timedelta(days=SIGNAL_HALF_LIFE_DAYS):
+            by_kind.setdefault(signal.kind, []).append(signal.weight * decay)
+    bounded = min(max(total, -IMPLICIT_BOUND), IMPLICIT_BOUND)
+    explained = [{"source": "behaviour", "detail": f"{len(values)} × {need.code} content {SIGNAL_WORDS[kind]}"
+                  if kind != "call_note" else f"{len(values)} × {need.code} {SIGNAL_WORDS[kind]}",
+                  "value": round(sum(values), 2), "window_days": int(SIGNAL_HALF_LIFE_DAYS)}
+                 for kind, values in sorted(by_kind.items())]
+    if total and not by_kind:
+        explained.append({"source": "behaviour", "detail": "older signals", "value": round(total, 2)})
+    return bounded, evidence, explained
+
+
+def explain(need_label: str, row: PatientNeed) -> str:
+    """'itch 0.72: Your needs (na-itch = Often) 0.60; 3 × itch content viewed in 14 days +0.12'"""
+    parts = []
+    for part in row.explanation:
+        if part["source"] == "behaviour":
+            parts.append(f"{part['detail']} in the last {part.get('window_days', 14)} days ({part['value']:+.2f})")
+        else:
+            parts.append(f"{part['source']}: {part['detail']} ({part['value']:.2f})")
+    return f"{need_label} {row.combined:.2f}: " + ("; ".join(parts) or "no evidence yet")
+
+
+def refresh_profile(patient: Patient, now: datetime | None = None) -> list[PatientNeed]:
+    """Recompute every need score and the engagement level of one patient (inside the caller's transaction)."""
+    now = now or timezone.now()
+    rows = []
+    with transaction.atomic():
+        for need in Need.objects.filter(program_id=patient.program_id):
+            explicit, freshness, explained = _explicit(patient, need, now)
+            implicit, evidence, behaviour = _implicit(patient, need, now)
+            combined = min(max((explicit or 0.0) + implicit, 0.0), 1.0)
+            confidence = min(1.0, 0.6 * freshness + 0.1 * evidence)
+            row, _created = PatientNeed.objects.update_or_create(
+                patient=patient, need=need, defaults={
+                    "explicit": None if explicit is None else round(explicit, 4), "implicit": round(implicit, 4),
+                    "combined": round(combined, 4), "confidence": round(confidence, 4),
+                    "explanation": explained + behaviour, "updated_at": now})
+            rows.append(row)
+        _refresh_engagement(patient, now)
+    return rows
+
+
+def _refresh_engagement(patient: Patient, now: datetime) -> PatientProfile:
+    """Engagement from recency and frequency of meaningful interactions (answers and behaviour signals)."""
+    month = now - timedelta(days=30)
+    answered = list(QuestionnaireResponse.objects.filter(patient=patient, status="completed",
+                                                         completed_at__lte=now).values_list("completed_at", flat=True))
+    signals = list(NeedSignal.objects.filter(patient=patient, occurred_at__lte=now)
+                   .values_list("occurred_at", flat=True))
+    moments = answered + signals
+    last = max(moments) if moments else None
+    recent = sum(1 for at in moments if at >= month)
+    if last is None:
+        level = PatientProfile.Engagement.NEW
+    elif now - last <= timedelta(days=7) and recent >= 3:
+        level = PatientProfile.Engagement.HIGH
+    elif now - last <= timedelta(days=14):
+        level = PatientProfile.Engagement.MEDIUM
+    elif now - last <= timedelta(days=30):
+        level = PatientProfile.Engagement.LOW
+    else:
+        level = PatientProfile.Engagement.LAPSED
+    profile, _created = PatientProfile.objects.update_or_create(
+        patient=patient, defaults={"engagement": level, "last_meaningful_at": last, "interactions_30d": recent,
+                                   "updated_at": now})
+    return profile
+
+
+def record_need_signal(*, patient: Patient, need_code: str, kind: str, occurred_at: datetime,
+                       weight: float | None = None, detail: dict[str, Any] | None = None) -> NeedSignal | None:
+    """Note behaviour that bears on a need and refresh the profile; unknown needs are ignored (a tag
+    on content may name a need another program does not have)."""
+    if kind not in NeedSignal.Kind.values:
+        raise InvalidInput(_("%(kind)s is not a kind of need signal.") % {"kind": kind}, field="kind")
+    need = Need.objects.filter(program_id=patient.program_id, code=need_code).first()
+    if need is None:
+        return None
+    with transaction.atomic():
+        signal = NeedSignal.objects.create(patient=patient, need=need, kind=kind,
+                                           weight=DEFAULT_WEIGHTS[kind] if weight is None else weight,
+                                           occurred_at=occurred_at, detail=detail or {})
+        refresh_profile(patient)
+        return signal
+
+
+def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason: str = "") -> PatientProfile:
+    if actor.kind != "system":
+        actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
+    stage = Stage.objects.filter(program_id=patient.program_id, code=stage_code).first()
+    if stage is None:
+        raise InvalidInput(_("%(stage)s is not a stage of this program.") % {"stage": stage_code}, field="stage")
+    now = timezone.now()
+    with transaction.atomic():
+        profile, _created = PatientProfile.objects.select_for_update().get_or_create(
+            patient=patient, defaults={"updated_at": now})
+        before = profile.stage.code if profile.stage else None
+        if before != stage.code:
+            profile.stage, profile.stage_since, profile.updated_at = stage, now, now
+            profile.save(update_fields=["stage", "stage_since", "updated_at"])
+            record_audit(actor=actor, action="stage.changed", subject_type="patient", subject_id=patient.pseudonym,
+                         program_id=patient.program_id, market=patient.market.country, before={"stage": before},
+                         after={"stage": stage.code, "reason": reason.strip()[:200]})
+        return profile

@@ -1,0 +1,141 @@
+"""Need scores from the needs analysis and from behaviour, each explaining itself; engagement; stage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from sojourn.consent.portal import patient_actor
+from sojourn.consent.tests.test_api import Api
+from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
+from sojourn.core.actors import Actor
+from sojourn.core.errors import AccessDenied, InvalidInput
+from sojourn.core.models import AuditEntry
+from sojourn.people.queries import actor_for_user
+from sojourn.questionnaires.answers import response_items
+from sojourn.questionnaires.needs_analysis import NEEDS
+from sojourn.questionnaires.services.definitions import definition
+from sojourn.questionnaires.services.responses import save_response
+from sojourn.questionnaires.tests.factories import approved_instrument
+from sojourn.tracking.models import PatientNeed, PatientProfile
+from sojourn.tracking.queries import needs_of
+from sojourn.tracking.services.profiles import record_need_signal, refresh_profile, set_journey_stage
+from sojourn.tracking.services.taxonomy import define_need, define_stage, map_scale_to_need
+
+SYSTEM = Actor.system("test")
+ANSWERS = {"na-treatment": ["topical"], "na-itch": ["2"], "na-sleep": ["2"], "na-flares": ["1"], "na-knowledge": ["0"],
+           "na-side-effects": ["2"], "na-routine": ["0"], "na-mood": ["3"], "na-visible": ["1"], "na-doctor": ["1"],
+           "na-lifestyle": ["2"], "na-practical": ["0"]}
+
+
+@pytest.fixture
+def analysis(program):
+    questionnaire = approved_instrument(program, "psoriasis-needs")
+    for position, (code, labels) in enumerate(NEEDS.items()):
+        need = define_need(actor=SYSTEM, program=program, code=code, labels=labels, position=position)
+        map_scale_to_need(actor=SYSTEM, need=need, questionnaire=questionnaire, scale=code)
+    define_stage(actor=SYSTEM, program=program, code="treatment_initiation", labels={"en": "Treatment initiation"},
+                 position=1)
+    return questionnaire
+
+
+def answer(patient, questionnaire, **changes):
+    values = {**ANSWERS, **{k.replace("_", "-"): [v] for k, v in changes.items()}}
+    return save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
+                         items=response_items(definition(questionnaire), values), source="portal", complete=True)
+
+
+def scores(patient) -> dict[str, PatientNeed]:
+    return {row.need.code: row for row in PatientNeed.objects.filter(patient=patient).select_related("need")}
+
+
+def test_the_needs_analysis_sets_each_need_and_says_why(analysis, active_patient):  # noqa: F811
+    assert not PatientNeed.objects.exists()
+    answer(active_patient, analysis)  # completing refreshes the profile in the same transaction
+    found = scores(active_patient)
+    assert found["itch"].explicit == pytest.approx(2 / 3, abs=0.001)
+    assert found["psychosocial"].combined == pytest.approx(2 / 3, abs=0.001)  # mean of 3 and 1, over 3
+    assert found["injection_confidence"].explicit is None  # not asked without injections
+    sentence = next(n.sentence for n in needs_of(active_patient) if n.code == "itch")
+    assert sentence.startswith("itch 0.67:") and "na-itch = Often" in sentence
+    assert found["itch"].confidence == pytest.approx(0.6, abs=0.01)
+
+
+def test_behaviour_adds_decaying_evidence_and_explains_it(analysis, active_patient):  # noqa: F811
+    answer(active_patient, analysis, na_itch="1")  # 0.33 stated
+    now = timezone.now()
+    for days in (1, 3, 5):
+        record_need_signal(patient=active_patient, need_code="itch", kind="content_viewed",
+                           occurred_at=now - timedelta(days=days), detail={"content": f"itch-{days}"})
+    itch = scores(active_patient)["itch"]
+    assert 0.33 + 0.07 < itch.combined < 0.33 + 0.09  # three views, a little decayed
+    sentence = next(n.sentence for n in needs_of(active_patient) if n.code == "itch")
+    assert "3 × itch content viewed in the last 14 days (+0.08)" in sentence
+    # Four weeks later the same behaviour weighs a quarter as much.
+    later = refresh_profile(active_patient, now + timedelta(days=28))
+    itch_later = next(r for r in later if r.need.code == "itch")
+    assert itch_later.implicit == pytest.approx(itch.implicit / 4, rel=0.05)
+    assert record_need_signal(patient=active_patient, need_code="unknown-need", kind="content_viewed",
+                              occurred_at=now) is None
+    with pytest.raises(InvalidInput):
+        record_need_signal(patient=active_patient, need_code="itch", kind="gossip", occurred_at=now)
+
+
+def test_evidence_from_behaviour_is_bounded(analysis, active_patient):  # noqa: F811
+    now = timezone.now()
+    for n in range(30):
+        record_need_signal(patient=active_patient, need_code="sleep", kind="call_note",
+                           occurred_at=now - timedelta(hours=n))
+    sleep = scores(active_patient)["sleep"]
+    assert sleep.implicit == 0.5 and sleep.combined == 0.5 and sleep.explicit is None
+
+
+def test_engagement_follows_recency_and_frequency(analysis, active_patient):  # noqa: F811
+    now = timezone.now()
+    refresh_profile(active_patient, now)
+    assert PatientProfile.objects.get(patient=active_patient).engagement == "new"
+    for days in (1, 2, 3):
+        record_need_signal(patient=active_patient, need_code="itch", kind="content_clicked",
+                           occurred_at=now - timedelta(days=days))
+    assert PatientProfile.objects.get(patient=active_patient).engagement == "high"
+    for days, level in ((12, "medium"), (25, "low"), (45, "lapsed")):
+        refresh_profile(active_patient, now + timedelta(days=days))
+        assert PatientProfile.objects.get(patient=active_patient).engagement == level, days
+
+
+def test_the_stage_is_set_by_staff_of_the_market_and_audited(analysis, active_patient, cast):  # noqa: F811
+    set_journey_stage(actor=actor_for_user(cast.nurse_de), patient=active_patient, stage_code="treatment_initiation",
+                      reason="first biologic")
+    assert PatientProfile.objects.get(patient=active_patient).stage.code == "treatment_initiation"
+    assert AuditEntry.objects.filter(action="stage.changed", subject_id=active_patient.pseudonym).count() == 1
+    with pytest.raises(AccessDenied):
+        set_journey_stage(actor=actor_for_user(cast.nurse_gb), patient=active_patient, stage_code="diagnosis")
+    with pytest.raises(InvalidInput):
+        set_journey_stage(actor=actor_for_user(cast.nurse_de), patient=active_patient, stage_code="remission")
+
+
+def test_the_profile_page_and_api_show_needs_history_and_stage(analysis, active_patient, cast, client):  # noqa: F811
+    who5 = approved_instrument(cast.program, "who-5")
+    for value in ("2", "4"):
+        save_response(actor=patient_actor(active_patient), patient=active_patient, questionnaire=who5,
+                      items=response_items(definition(who5), {f"who5-{n}": [value] for n in range(1, 6)}),
+                      source="portal", complete=True)
+    answer(active_patient, analysis)
+    nurse = Client()
+    nurse.force_login(cast.nurse_de)
+    page = nurse.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-need="psychosocial" data-score="0.67"' in html
+    assert "na-mood = All the time" in html and 'data-scale="wellbeing"' in html and "<polyline" in html
+    changed = nurse.post(f"/console/profiles/patients/{active_patient.pseudonym}/stage/",
+                         {"stage": "treatment_initiation"})
+    assert changed.status_code == 302
+    analyst = Client()
+    analyst.force_login(cast.analyst)
+    assert analyst.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/").status_code == 404
+    body = Api(client, cast.nurse_de).get(f"/patients/{active_patient.pseudonym}/profile").json()
+    assert body["stage"] == "treatment_initiation" and body["needs"][0]["combined"] >= body["needs"][-1]["combined"]
+    assert any("na-itch" in n["sentence"] for n in body["needs"])
