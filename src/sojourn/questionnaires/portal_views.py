@@ -49,7 +49,7 @@ def _asked(definition: Definition, answers: Answers) -> list[Item]:
     return [item for item in definition.questions() if item.link_id in enabled]
 
 
-def _prune(definition: Definition, answers: Answers) -> Answers:
+def prune(definition: Definition, answers: Answers) -> Answers:
     """Drop answers to questions that other answers have since switched off."""
     while True:
         enabled = enabled_items(definition, answers)
@@ -59,11 +59,11 @@ def _prune(definition: Definition, answers: Answers) -> Answers:
         answers = kept
 
 
-def _parse(item: Item, request: HttpRequest) -> tuple[list[Any], str]:
-    """The values the patient entered for one item, or why they cannot be read."""
-    raw = [v for v in request.POST.getlist("answer") if v.strip()]
-    if item.type == "open-choice" and request.POST.get("other", "").strip():
-        raw.append(request.POST["other"].strip())
+def parse_answer(item: Item, entered: list[str], other: str = "") -> tuple[list[Any], str]:
+    """The values entered for one item (portal or nurse), or why they cannot be read."""
+    raw = [v for v in entered if v.strip()]
+    if item.type == "open-choice" and other.strip():
+        raw.append(other.strip())
     values: list[Any] = []
     for text in raw:
         if item.type in {"choice", "open-choice"}:
@@ -136,12 +136,12 @@ def answer(request: HttpRequest, name: str) -> HttpResponse:
             return redirect("questionnaires-portal:review", name=name)
     error = ""
     if request.method == "POST":
-        values, error = _parse(item, request)
+        values, error = parse_answer(item, request.POST.getlist("answer"), request.POST.get("other", ""))
         if not error:
             updated = {k: v for k, v in answers.items() if k != item.link_id}
             if values:
                 updated[item.link_id] = values
-            updated = _prune(definition, updated)
+            updated = prune(definition, updated)
             try:
                 save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
                               items=response_items(definition, updated), source="portal", complete=False,

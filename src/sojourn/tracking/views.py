@@ -14,6 +14,7 @@ from sojourn.consent.queries import granted_purposes
 from sojourn.core.errors import SojournError
 from sojourn.core.permissions import Permission
 from sojourn.people.queries import access_patient
+from sojourn.questionnaires.models import Questionnaire
 from sojourn.tracking import queries
 from sojourn.tracking.models import Stage
 from sojourn.tracking.services.profiles import set_journey_stage
@@ -34,6 +35,7 @@ def profile(request: HttpRequest, pseudonym: str) -> HttpResponse:
         "patient": patient, "needs": queries.needs_of(patient, language), "profile": queries.profile_of(patient),
         "history": history, "purposes": sorted(granted_purposes(patient)),
         "stages": Stage.objects.filter(program_id=patient.program_id),
+        "questionnaires": Questionnaire.objects.filter(program_id=patient.program_id, status="approved"),
         "may_manage": request.actor.can(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country),
         "language": language})
 
