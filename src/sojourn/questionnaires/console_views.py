@@ -1,10 +1,12 @@
-"""A nurse enters a patient's answers during a call: every question on one page, the ones that do
-not apply (given the other answers) dropped on save, then scored like any other response."""
+"""Console pages for questionnaires: import, review (four eyes) and retire versions; and a nurse
+entering a patient's answers during a call: every question on one page, the ones that do not apply
+(given the other answers) dropped on save, then scored like any other response."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -14,11 +16,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sojourn.core.errors import SojournError
+from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Permission
+from sojourn.people.console import console_scope
 from sojourn.people.queries import access_patient
 from sojourn.questionnaires.answers import Answers, read_answers, response_items
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.portal_views import parse_answer, prune
+from sojourn.questionnaires.services.definitions import (
+    access_questionnaire,
+    approve_questionnaire,
+    import_questionnaire,
+    retire_questionnaire,
+    return_questionnaire,
+    submit_questionnaire,
+)
 from sojourn.questionnaires.services.definitions import definition as definition_of
 from sojourn.questionnaires.services.responses import save_response
 
@@ -77,3 +89,107 @@ def enter_answers(request: HttpRequest, pseudonym: str, name: str) -> HttpRespon
         "patient": patient, "questionnaire": questionnaire, "title": definition.title_in(language), "rows": rows,
         "general": general, "has_errors": bool(errors or general), "same_language": language == patient_language},
         status=400 if errors or general else 200)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("FHIR Questionnaire (JSON file)"), required=False)
+    text = forms.CharField(label=_("…or paste the JSON"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > MAX_UPLOAD:
+                raise forms.ValidationError(_("The file is larger than 2 MB."))
+            try:
+                data["resource"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise forms.ValidationError(_("The file is not UTF-8 text.")) from exc
+        elif data.get("text", "").strip():
+            data["resource"] = data["text"]
+        else:
+            raise forms.ValidationError(_("Choose a file or paste the JSON."))
+        return data
+
+
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+@login_required
+def questionnaire_list(request: HttpRequest) -> HttpResponse:
+    scope = console_scope(request)
+    if scope.program is None:
+        return render(request, "people/not_found.html", status=404)
+    return render(request, "questionnaires/console/list.html", {
+        "questionnaires": Questionnaire.objects.filter(program=scope.program).order_by("name", "-version"),
+        "may_edit": request.actor.can(Permission.CONTENT_EDIT, scope.program.pk)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    scope = console_scope(request)
+    if scope.program is None or not request.actor.can(Permission.CONTENT_EDIT, scope.program.pk):
+        return render(request, "people/not_found.html", status=404)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            imported = import_questionnaire(actor=request.actor, program=scope.program,
+                                            resource=form.cleaned_data["resource"])
+        except SojournError as exc:
+            problems = exc.as_dict()["details"]
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Imported as a draft. Submit it for review when it is ready."))
+            return redirect("questionnaires-console:detail", questionnaire_id=imported.pk)
+    return render(request, "questionnaires/console/import.html", {"form": form, "problems": problems},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def detail(request: HttpRequest, questionnaire_id: int) -> HttpResponse:
+    try:
+        questionnaire = access_questionnaire(request.actor, questionnaire_id)
+    except SojournError:
+        return render(request, "people/not_found.html", status=404)
+    return render(request, "questionnaires/console/detail.html", _detail_context(request, questionnaire))
+
+
+def _detail_context(request: HttpRequest, questionnaire: Questionnaire, error: str = "") -> dict[str, Any]:
+    parsed = definition_of(questionnaire)
+    actor = request.actor
+    return {
+        "questionnaire": questionnaire, "items": list(parsed.walk()), "languages": sorted(parsed.languages()),
+        "scales": questionnaire.scoring.get("scales", []), "error": error,
+        "history": AuditEntry.objects.filter(subject_type="questionnaire", subject_id=str(questionnaire.pk))
+        .order_by("seq"),
+        "may_edit": actor.can(Permission.CONTENT_EDIT, questionnaire.program_id),
+        "may_review": actor.can(Permission.CONTENT_REVIEW, questionnaire.program_id),
+        "is_importer": actor.user_id is not None and actor.user_id == questionnaire.created_by_id}
+
+
+@login_required
+@require_http_methods(["POST"])
+def review(request: HttpRequest, questionnaire_id: int, action: str) -> HttpResponse:
+    try:
+        questionnaire = access_questionnaire(request.actor, questionnaire_id)
+        if action == "submit":
+            submit_questionnaire(actor=request.actor, questionnaire=questionnaire)
+        elif action == "approve":
+            approve_questionnaire(actor=request.actor, questionnaire=questionnaire)
+        elif action == "return":
+            return_questionnaire(actor=request.actor, questionnaire=questionnaire,
+                                 comment=request.POST.get("comment", ""))
+        elif action == "retire":
+            retire_questionnaire(actor=request.actor, questionnaire=questionnaire)
+        else:
+            return render(request, "people/not_found.html", status=404)
+    except SojournError as exc:
+        if exc.code in {"not_found", "forbidden"}:
+            return render(request, "people/not_found.html", status=404)
+        questionnaire.refresh_from_db()
+        return render(request, "questionnaires/console/detail.html",
+                      _detail_context(request, questionnaire, exc.message), status=400)
+    messages.success(request, _("Done."))
+    return redirect("questionnaires-console:detail", questionnaire_id=questionnaire_id)

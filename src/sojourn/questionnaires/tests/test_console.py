@@ -47,3 +47,34 @@ def test_a_nurse_of_another_market_cannot_enter_answers(cast, program, active_pa
     assert other.get(path).status_code == 404
     assert other.post(path, {**phq9([0] * 9), "finish": "1"}).status_code == 404
     assert not QuestionnaireResponse.objects.exists()
+
+
+def test_a_questionnaire_is_imported_and_reviewed_in_the_console(cast, program):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sojourn.core.permissions import Role
+    from sojourn.people.tests.factories import make_staff
+    from sojourn.questionnaires.instruments import shipped
+    from sojourn.questionnaires.models import Questionnaire
+
+    manager, reviewer = Client(), Client()
+    manager.force_login(make_staff("manager@sponsor.example", Role.PROGRAM_MANAGER, program))
+    reviewer.force_login(make_staff("reviewer@sponsor.example", Role.CONTENT_REVIEWER, program))
+    broken = {"resourceType": "Questionnaire", "status": "draft", "item": [{"linkId": "photo", "type": "attachment"}]}
+    refused = manager.post("/console/questionnaires/import/", {"text": json.dumps(broken)})
+    assert refused.status_code == 400 and "<code>item[photo]</code>" in refused.content.decode()
+    assert not Questionnaire.objects.exists()
+    upload = SimpleUploadedFile("gad7.json", json.dumps(shipped()["gad-7"]).encode(), "application/json")
+    created = manager.post("/console/questionnaires/import/", {"file": upload})
+    assert created.status_code == 302
+    questionnaire = Questionnaire.objects.get()
+    detail = manager.get(created["Location"]).content.decode()
+    assert "gad7-1" in detail and "Nervosität, Ängstlichkeit oder Anspannung" in detail
+    manager.post(f"/console/questionnaires/{questionnaire.pk}/submit/")
+    assert manager.post(f"/console/questionnaires/{questionnaire.pk}/approve/").status_code == 404  # not a reviewer
+    assert reviewer.post(f"/console/questionnaires/{questionnaire.pk}/approve/").status_code == 302
+    questionnaire.refresh_from_db()
+    assert questionnaire.status == "approved"
+    assert "gad-7" in reviewer.get("/console/questionnaires/").content.decode()
