@@ -32,7 +32,6 @@ from sojourn.core.errors import NotFound, SojournError
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.people.console import console_scope
-from sojourn.people.identity import PatientIdentity, PostalAddress
 from sojourn.people.models import Patient
 from sojourn.people.queries import access_patient
 
@@ -65,17 +64,11 @@ def enroll(request: HttpRequest) -> HttpResponse:
                                initial={"time_zone": market.time_zones[0], "locale": text.locale, "method": "phone"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        address = None
-        if data["street"] or data["postal_code"] or data["city"]:
-            address = PostalAddress(lines=(data["street"],), postal_code=data["postal_code"], city=data["city"],
-                                    region="", country=market.country)
         try:
             enrollment = enroll_patient(
                 actor=request.actor, program=scope.program, market=market.country, version_id=version.pk,
                 locale=data["locale"], time_zone=data["time_zone"],
-                identity=PatientIdentity(given_name=data["given_name"], family_name=data["family_name"],
-                                         email=data["email"], phone=data["phone"], birth_date=data["birth_date"],
-                                         postal_address=address),
+                identity=form.identity(),
                 answers=form.answers(),
                 signature=Signature(typed_name=data["typed_name"], method=data["method"],
                                     signer_time_zone=data["time_zone"], script_version=data["script_version"],

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from sojourn.consent.models import ConsentText, ConsentVersion
 from sojourn.core.errors import SojournError
 from sojourn.core.models import Market
+from sojourn.people.identity import PatientIdentity, PostalAddress
 
 CHANNEL_LABELS = {"web": _("My personal page"), "email": _("Email"), "sms": _("Text messages (SMS)"),
                   "print": _("Printed magazine by post"), "phone": _("Phone calls")}
@@ -62,8 +63,19 @@ class EnrollmentForm(ConsentAnswers, forms.Form):
     def __init__(self, *args: object, market: Market, version: ConsentVersion, text: ConsentText,
                  **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.market = market
         self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in market.time_zones]
         self.add_purpose_fields(version, text)
+
+    def identity(self) -> PatientIdentity:
+        """The person as typed; the address only when any part of it was given."""
+        data = self.cleaned_data
+        address = None
+        if data["street"] or data["postal_code"] or data["city"]:
+            address = PostalAddress(lines=(data["street"],), postal_code=data["postal_code"], city=data["city"],
+                                    region="", country=self.market.country)
+        return PatientIdentity(given_name=data["given_name"], family_name=data["family_name"], email=data["email"],
+                               phone=data["phone"], birth_date=data["birth_date"], postal_address=address)
 
 
 class ReconsentForm(ConsentAnswers, forms.Form):

@@ -34,7 +34,6 @@ from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound, SojournError
 from sojourn.core.models import Market, Program, ProgramMarket
-from sojourn.people.identity import PatientIdentity, PostalAddress
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import email_index
 
@@ -60,17 +59,11 @@ def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpRespons
                                    "referral_code": request.GET.get("referral", "")[:12]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        address = None
-        if data["street"] or data["postal_code"] or data["city"]:
-            address = PostalAddress(lines=(data["street"],), postal_code=data["postal_code"], city=data["city"],
-                                    region="", country=market.country)
         try:
             enrollment = enroll_patient(
                 actor=SELF, program=program, market=market.country, version_id=version.pk, locale=locale,
                 time_zone=data["time_zone"],
-                identity=PatientIdentity(given_name=data["given_name"], family_name=data["family_name"],
-                                         email=data["email"], phone=data["phone"], birth_date=data["birth_date"],
-                                         postal_address=address),
+                identity=form.identity(),
                 answers=form.answers(),
                 signature=Signature(typed_name=data["typed_name"], method="web", signer_time_zone=data["time_zone"],
                                     ip_address=request.META.get("REMOTE_ADDR", ""),

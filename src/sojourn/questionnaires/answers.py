@@ -12,7 +12,15 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as Fh
 from pydantic import ValidationError
 
 from sojourn.core.errors import ErrorDetail, InvalidInput
-from sojourn.questionnaires.definition import VALUE_KEYS, Condition, Definition, Item, option_value
+from sojourn.questionnaires.definition import (
+    MAX_DEPTH,
+    VALUE_KEYS,
+    Condition,
+    Definition,
+    Item,
+    option_value,
+    too_deep,
+)
 
 Answers = dict[str, list[Any]]
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
@@ -150,6 +158,8 @@ def check_response(definition: Definition, resource: dict[str, Any], *, complete
     """Validate a QuestionnaireResponse against FHIR and its questionnaire; return the enabled answers.
 
     An in-progress response may leave required items open; a completed one may not."""
+    if too_deep(resource):
+        raise InvalidInput(_("The JSON nests deeper than %(n)s levels.") % {"n": MAX_DEPTH}, field="item")
     try:
         FhirResponse.model_validate(resource)
     except (ValidationError, ValueError, TypeError) as exc:

@@ -342,6 +342,21 @@ def _comparable(item: Item, answer: Any) -> bool:
     return isinstance(answer, str)
 
 
+MAX_DEPTH = 64  # JSON nesting; a real questionnaire stays far below, a hostile one would exhaust the stack
+
+
+def too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """Is the JSON nested deeper than the limit? Walked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, Any], Definition]:
     """Validate FHIR JSON and read it; raise InvalidInput listing every problem by linkId."""
     if isinstance(data, (str, bytes)):
@@ -352,6 +367,8 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
                 from exc
     if not isinstance(data, dict) or data.get("resourceType") != "Questionnaire":
         raise InvalidInput(_("Expected a FHIR Questionnaire resource."), field="resourceType")
+    if too_deep(data):
+        raise InvalidInput(_("The JSON nests deeper than %(n)s levels.") % {"n": MAX_DEPTH}, field="item")
     try:
         FhirQuestionnaire.model_validate(data)
     except (ValidationError, ValueError, TypeError) as exc:

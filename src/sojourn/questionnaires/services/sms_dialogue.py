@@ -84,7 +84,7 @@ def start_sms_questionnaire(*, patient: Patient, questionnaire: Questionnaire) -
 
 def _read_reply(item: Item, text: str) -> object | None:
     reply = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))  # full-width digits
-    if not reply.lstrip("-").isdigit():
+    if not reply.lstrip("-").isdigit() or len(reply) > 6:  # a long run of digits is no answer (and no int)
         return None
     number = int(reply)
     if item.type == "choice":

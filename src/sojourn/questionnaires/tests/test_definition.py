@@ -81,3 +81,10 @@ def test_the_stored_resource_is_exactly_what_was_imported():
     original = shipped()["phq-9"]
     resource, _definition = read_questionnaire(json.dumps(original))
     assert resource == copy.deepcopy(original)
+
+
+def test_hostile_nesting_is_refused_not_crashed_on():
+    item = {"linkId": "x0", "type": "string"}
+    for n in range(1, 3000):
+        item = {"linkId": f"g{n}", "type": "group", "item": [item]}
+    assert "deeper than" in problems({"resourceType": "Questionnaire", "status": "draft", "item": [item]})["item"]

@@ -27,6 +27,7 @@ def test_phq2_by_text_message_in_german_with_a_retry(program, active_patient):  
     second = answer_by_sms(patient=active_patient, text="2")
     assert "(2/2)" in second and "Niedergeschlagenheit" in second
     assert answer_by_sms(patient=active_patient, text="9").startswith("Entschuldigung")  # out of range
+    assert answer_by_sms(patient=active_patient, text="9" * 5000).startswith("Entschuldigung")
     done = answer_by_sms(patient=active_patient, text=" 4 ")
     assert "gespeichert" in done
     response = QuestionnaireResponse.objects.get()
