@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DialogueConfig(AppConfig):
+    name = "sojourn.dialogue"
+    label = "dialogue"
+    verbose_name = "Dialogue rules, agenda and actions"
