@@ -58,3 +58,19 @@ def contributes_to_patient_export(name: str) -> Callable[[ExportSection], Export
 
 def export_sections(patient: Patient) -> dict[str, Any]:
     return {name: section(patient) for name, section in sorted(_export_sections.items())}
+
+
+# A patient became active (enrolled and verified): apps above consent start the dialogue, in the
+# same transaction, so a crash cannot leave an active patient whom the program never greets.
+ActivationEffect = Callable[[Patient], None]
+_activation_effects: dict[str, ActivationEffect] = {}
+
+
+def on_patient_activated(effect: ActivationEffect) -> ActivationEffect:
+    _activation_effects[f"{effect.__module__}.{effect.__qualname__}"] = effect
+    return effect
+
+
+def run_activation_effects(patient: Patient) -> None:
+    for effect in _activation_effects.values():
+        effect(patient)

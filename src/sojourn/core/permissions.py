@@ -31,6 +31,7 @@ class Permission(StrEnum):
     SAFETY_REPORT = "safety.report"
     SAFETY_MANAGE = "safety.manage"
     AUDIT_VIEW = "audit.view"
+    EVENTS_WRITE = "events.write"  # send touchpoint events (integrations: CRM, apps, print house)
 
 
 class Role(models.TextChoices):
@@ -48,7 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PROGRAM_MANAGER: frozenset(
         {P.PROGRAM_VIEW, P.PROGRAM_MANAGE, P.MARKET_ACTIVATE, P.STAFF_MANAGE, P.PATIENT_VIEW,
-         P.CONTENT_EDIT, P.RULES_EDIT, P.INSIGHTS_VIEW, P.AUDIT_VIEW}
+         P.CONTENT_EDIT, P.RULES_EDIT, P.INSIGHTS_VIEW, P.AUDIT_VIEW, P.EVENTS_WRITE}
     ),
     Role.CONTENT_REVIEWER: frozenset({P.PROGRAM_VIEW, P.CONTENT_REVIEW, P.RULES_REVIEW}),
     Role.NURSE: frozenset(

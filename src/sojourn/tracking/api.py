@@ -1,4 +1,4 @@
-"""API: a patient's profile (needs with explanations, engagement, stage)."""
+"""API: touchpoint events in, a patient's profile (needs with explanations, engagement, stage) out."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from pydantic import Field
 
 from sojourn.people.queries import access_patient
 from sojourn.tracking import queries
+from sojourn.tracking.services.events import MAX_BATCH, record_events
 
 router = Router(tags=["profiles"])
 
@@ -44,3 +46,37 @@ def patient_profile(request: HttpRequest, pseudonym: str) -> Any:
             "engagement": profile.engagement if profile else "new",
             "last_meaningful_at": profile.last_meaningful_at if profile else None,
             "needs": queries.needs_of(patient)}
+
+
+class EventsIn(Schema):
+    events: list[Any] = Field(..., max_length=MAX_BATCH, description=(
+        "Up to 1,000 events, each {client_id, type, patient, occurred_at, data}. `client_id` is your own id "
+        "for the event: sending it again changes nothing."))
+
+
+class EventResultOut(Schema):
+    index: int
+    status: str  # accepted, duplicate, rejected
+    id: int | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class EventsOut(Schema):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[EventResultOut]
+
+
+@router.post("/events", response=EventsOut, tags=["events"],
+             summary="Record touchpoint events: good ones are kept, each bad one is reported by index")
+def post_events(request: HttpRequest, payload: EventsIn) -> Any:
+    result = record_events(request.actor, payload.events, source="api")  # type: ignore[attr-defined]
+    results = [{"index": i, "status": "accepted", "id": pk} for i, pk in result.accepted]
+    results += [{"index": i, "status": "duplicate"} for i in result.duplicates]
+    results += [{"index": r.index, "status": "rejected", "field": r.field or None, "message": r.message}
+                for r in result.rejected]
+    results.sort(key=lambda r: r["index"])
+    return {"accepted": len(result.accepted), "duplicates": len(result.duplicates), "rejected": len(result.rejected),
+            "results": results}

@@ -138,3 +138,52 @@ class PatientProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.patient_id}"
+
+
+class EventType(models.Model):
+    """An event type a program defines beside the built-in ones (tracking/event_types.py)."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="event_types")
+    code = models.CharField(max_length=60)
+    description = models.CharField(max_length=300, blank=True)
+    fields = models.JSONField(default=dict)  # {"name": {"type", "required", "choices", "max_length"}}
+    meaningful = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["program", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="event_type_code_once"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
+                                   name="event_type_code_dotted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Event(models.Model):
+    """One touchpoint, append-only. `client_id` is the sender's id for it: sending it again is a no-op."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=60)
+    client_id = models.CharField(max_length=80)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=20)  # api, portal, worker, sms, console, simulator
+    data = models.JSONField(default=dict)  # checked against the type; ids and codes, never personal data
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["patient", "occurred_at"], name="event_patient_time_idx"),
+            models.Index(fields=["program", "type", "occurred_at"], name="event_type_time_idx"),
+            models.Index(fields=["occurred_at"], name="event_time_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "client_id"], name="event_client_id_once"),
+            models.CheckConstraint(condition=~Q(client_id=""), name="event_client_id_present"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.client_id}"

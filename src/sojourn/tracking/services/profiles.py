@@ -5,8 +5,8 @@ implicit  = the sum of behaviour signals, each halved every 14 days, kept within
 combined  = explicit (or nothing) + implicit, kept within 0–1;
 confidence rises with a recent needs analysis (halved every 180 days) and with recent signals.
 
-The event pipeline calls `record_need_signal` and `refresh_profile`; a completed questionnaire
-refreshes the profile in the same transaction.
+Recording events (services/events.py) updates scores and engagement incrementally; a completed
+questionnaire refreshes the whole profile in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.questionnaires.services.definitions import definition
-from sojourn.tracking.models import Need, NeedMapping, NeedSignal, PatientNeed, PatientProfile, Stage
+from sojourn.tracking.models import Event, EventType, Need, NeedMapping, NeedSignal, PatientNeed, PatientProfile, Stage
 
 SIGNAL_HALF_LIFE_DAYS = 14.0
 ANSWER_HALF_LIFE_DAYS = 180.0
@@ -103,7 +103,8 @@ def _implicit(patient: Patient, need: Need, now: datetime) -> tuple[float, float
     bounded = min(max(total, -IMPLICIT_BOUND), IMPLICIT_BOUND)
     explained = [{"source": "behaviour", "detail": f"{len(values)} × {need.code} content {SIGNAL_WORDS[kind]}"
                   if kind != "call_note" else f"{len(values)} × {need.code} {SIGNAL_WORDS[kind]}",
-                  "value": round(sum(values), 2), "window_days": int(SIGNAL_HALF_LIFE_DAYS)}
+                  "value": round(sum(values), 2), "window_days": int(SIGNAL_HALF_LIFE_DAYS), "kind": kind,
+                  "count": len(values)}
                  for kind, values in sorted(by_kind.items())]
     if total and not by_kind:
         explained.append({"source": "behaviour", "detail": "older signals", "value": round(total, 2)})
@@ -141,29 +142,37 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
     return rows
 
 
+def engagement_level(now: datetime, last: datetime | None, recent: int) -> str:
+    """Engagement from recency and frequency of meaningful interactions."""
+    if last is None:
+        return PatientProfile.Engagement.NEW
+    if now - last <= timedelta(days=7) and recent >= 3:
+        return PatientProfile.Engagement.HIGH
+    if now - last <= timedelta(days=14):
+        return PatientProfile.Engagement.MEDIUM
+    if now - last <= timedelta(days=30):
+        return PatientProfile.Engagement.LOW
+    return PatientProfile.Engagement.LAPSED
+
+
 def _refresh_engagement(patient: Patient, now: datetime) -> PatientProfile:
-    """Engagement from recency and frequency of meaningful interactions (answers and behaviour signals)."""
+    """Meaningful interactions: completed answers and the patient's own touchpoint events."""
+    from sojourn.tracking.event_types import BUILTIN
+
     month = now - timedelta(days=30)
+    meaningful = {code for code, spec in BUILTIN.items() if spec.meaningful and code != "questionnaire.completed"}
+    meaningful |= set(EventType.objects.filter(program_id=patient.program_id, meaningful=True)
+                      .values_list("code", flat=True))
     answered = list(QuestionnaireResponse.objects.filter(patient=patient, status="completed",
                                                          completed_at__lte=now).values_list("completed_at", flat=True))
-    signals = list(NeedSignal.objects.filter(patient=patient, occurred_at__lte=now)
-                   .values_list("occurred_at", flat=True))
-    moments = answered + signals
+    events = Event.objects.filter(patient=patient, type__in=meaningful, occurred_at__lte=now)
+    last_event = events.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    moments = answered + ([last_event] if last_event else [])
     last = max(moments) if moments else None
-    recent = sum(1 for at in moments if at >= month)
-    if last is None:
-        level = PatientProfile.Engagement.NEW
-    elif now - last <= timedelta(days=7) and recent >= 3:
-        level = PatientProfile.Engagement.HIGH
-    elif now - last <= timedelta(days=14):
-        level = PatientProfile.Engagement.MEDIUM
-    elif now - last <= timedelta(days=30):
-        level = PatientProfile.Engagement.LOW
-    else:
-        level = PatientProfile.Engagement.LAPSED
+    recent = sum(1 for at in answered if at >= month) + events.filter(occurred_at__gte=month).count()
     profile, _created = PatientProfile.objects.update_or_create(
-        patient=patient, defaults={"engagement": level, "last_meaningful_at": last, "interactions_30d": recent,
-                                   "updated_at": now})
+        patient=patient, defaults={"engagement": engagement_level(now, last, recent), "last_meaningful_at": last,
+                                   "interactions_30d": recent, "updated_at": now})
     return profile
 
 
@@ -201,4 +210,11 @@ def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason
             record_audit(actor=actor, action="stage.changed", subject_type="patient", subject_id=patient.pseudonym,
                          program_id=patient.program_id, market=patient.market.country, before={"stage": before},
                          after={"stage": stage.code, "reason": reason.strip()[:200]})
+            from sojourn.tracking.services.events import record_events
+
+            record_events(Actor.system("tracking"), [{
+                "client_id": f"sojourn:stage:{patient.pk}:{now.timestamp()}", "type": "stage.changed",
+                "patient": patient.pseudonym, "occurred_at": now,
+                "data": {"stage": stage.code, **({"previous": before} if before else {})}}],
+                source="platform", now=now, allow_internal=True)
         return profile

@@ -22,6 +22,7 @@ from sojourn.questionnaires.services.responses import save_response
 from sojourn.questionnaires.tests.factories import approved_instrument
 from sojourn.tracking.models import PatientNeed, PatientProfile
 from sojourn.tracking.queries import needs_of
+from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import record_need_signal, refresh_profile, set_journey_stage
 from sojourn.tracking.services.taxonomy import define_need, define_stage, map_scale_to_need
 
@@ -97,9 +98,14 @@ def test_engagement_follows_recency_and_frequency(analysis, active_patient):  # 
     now = timezone.now()
     refresh_profile(active_patient, now)
     assert PatientProfile.objects.get(patient=active_patient).engagement == "new"
-    for days in (1, 2, 3):
-        record_need_signal(patient=active_patient, need_code="itch", kind="content_clicked",
-                           occurred_at=now - timedelta(days=days))
+    record_events(SYSTEM, [{"client_id": f"view-{days}", "type": "content.viewed", "patient": active_patient.pseudonym,
+                            "occurred_at": (now - timedelta(days=days)).isoformat(),
+                            "data": {"content": "itch-tips", "needs": ["itch"]}} for days in (1, 2, 3)],
+                  source="test", now=now)
+    profile = PatientProfile.objects.get(patient=active_patient)
+    assert (profile.engagement, profile.interactions_30d) == ("high", 3)
+    assert scores(active_patient)["itch"].implicit > 0
+    refresh_profile(active_patient, now)  # the full recount agrees with the incremental update
     assert PatientProfile.objects.get(patient=active_patient).engagement == "high"
     for days, level in ((12, "medium"), (25, "low"), (45, "lapsed")):
         refresh_profile(active_patient, now + timedelta(days=days))

@@ -1,0 +1,55 @@
+"""`events recorded`: apps above tracking (the dialogue rules) meet each batch of new events in the
+transaction that stored them, so a decision is never lost between the event and the agenda."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sojourn.tracking.models import Event
+
+
+@dataclass
+class PatientState:
+    """What the rules may know about a patient, read once per batch (no identity: no names, no contact)."""
+
+    patient_id: int
+    pseudonym: str
+    program_id: int
+    market_id: int
+    country: str
+    locale: str
+    time_zone: str
+    status: str
+    enrolled_at: datetime
+    needs: dict[str, float] = field(default_factory=dict)
+    engagement: str = "new"
+    stage: str = ""
+    stage_since: datetime | None = None
+    interactions_30d: int = 0
+    last_meaningful_at: datetime | None = None
+
+
+@dataclass
+class RecordedBatch:
+    events: list[Event]
+    patients: dict[int, PatientState]
+    now: datetime
+    source: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+BatchEffect = Callable[[RecordedBatch], None]
+_effects: dict[str, BatchEffect] = {}
+
+
+def on_events_recorded(effect: BatchEffect) -> BatchEffect:
+    _effects[f"{effect.__module__}.{effect.__qualname__}"] = effect
+    return effect
+
+
+def run_recorded_effects(batch: RecordedBatch) -> None:
+    for effect in _effects.values():
+        effect(batch)

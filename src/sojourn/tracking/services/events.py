@@ -1,0 +1,371 @@
+"""Recording touchpoint events: checked one by one, stored in bulk, each updating the profile and
+meeting the dialogue rules in the same transaction.
+
+A batch is all or nothing for the events it accepts: a good event is stored together with the
+profile change and the decisions it caused, or not at all. A bad event is reported with its index,
+field and reason and does not stop the others. Events are traffic, not administration: they are not
+written to the audit chain (whose single head row would serialize ingestion).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from copy import copy
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import InvalidInput
+from sojourn.core.models import Program
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+from sojourn.people.models import Patient
+from sojourn.tracking.event_types import BUILTIN, EventTypeSpec, clean_data, spec_from_dict
+from sojourn.tracking.hooks import PatientState, RecordedBatch, run_recorded_effects
+from sojourn.tracking.models import Event, EventType, Need, NeedSignal, PatientNeed, PatientProfile
+from sojourn.tracking.services.profiles import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
+
+MAX_BATCH = 1000
+FUTURE_SKEW = timedelta(minutes=5)
+CLIENT_ID_MAX = 80
+# Which events say something about a need, as which kind of signal (content tagged with needs, calls).
+SIGNAL_KINDS = {"content.viewed": "content_viewed", "content.completed": "content_viewed",
+                "content.rated": "content_rated", "email.clicked": "content_clicked", "call.completed": "call_note"}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    field: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    accepted: list[tuple[int, int]] = field(default_factory=list)  # (index in the batch, event id)
+    duplicates: list[int] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    index: int
+    client_id: str
+    type: str
+    pseudonym: str
+    occurred_at: datetime
+    data: Any
+    patient: Patient | None = None
+    clean: dict[str, Any] = field(default_factory=dict)
+
+
+def late_window() -> timedelta:
+    return timedelta(days=getattr(settings, "SOJOURN_EVENT_LATE_DAYS", 30))
+
+
+def event_types_for(program_ids: set[int]) -> dict[int, dict[str, EventTypeSpec]]:
+    """Built-in types plus each program's own."""
+    out: dict[int, dict[str, EventTypeSpec]] = {pid: dict(BUILTIN) for pid in program_ids}
+    for row in EventType.objects.filter(program_id__in=program_ids):
+        spec, _problems = spec_from_dict(row.code, row.fields, meaningful=row.meaningful, description=row.description)
+        if spec is not None:
+            out[row.program_id][row.code] = spec
+    return out
+
+
+def define_event_type(*, actor: Actor, program: Program, code: str, fields: Mapping[str, Any],
+                      meaningful: bool = False, description: str = "") -> EventType:
+    actor.require(Permission.PROGRAM_MANAGE, program.pk)
+    spec, problems = spec_from_dict(code, fields, meaningful=meaningful, description=description)
+    if spec is None:
+        raise InvalidInput(problems[0][1], field=problems[0][0],
+                           details=[{"field": f, "message": m} for f, m in problems])
+    if EventType.objects.filter(program=program, code=code).exists():
+        raise InvalidInput(_("%(code)s is already an event type of this program.") % {"code": code}, field="code")
+    with transaction.atomic():
+        row = EventType.objects.create(program=program, code=code, description=description[:300],
+                                       fields={n: f.as_dict() for n, f in spec.fields.items()},
+                                       meaningful=meaningful, created_at=timezone.now())
+        record_audit(actor=actor, action="event_type.defined", subject_type="event_type", subject_id=code,
+                     program_id=program.pk, after={"fields": row.fields, "meaningful": meaningful})
+    return row
+
+
+def _parse(index: int, raw: Any, now: datetime) -> tuple[_Candidate | None, Rejection | None]:
+    if not isinstance(raw, Mapping):
+        return None, Rejection(index, "", _("Each event must be an object."))
+    unknown = set(raw) - {"client_id", "type", "patient", "occurred_at", "data"}
+    if unknown:
+        return None, Rejection(index, sorted(unknown)[0], _("This field is not part of an event."))
+    client_id = raw.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > CLIENT_ID_MAX:
+        return None, Rejection(index, "client_id", _("Give each event your own id: text of 1 to %(n)d characters.")
+                               % {"n": CLIENT_ID_MAX})
+    event_type = raw.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        return None, Rejection(index, "type", _("Say which type of event this is."))
+    pseudonym = raw.get("patient")
+    if not isinstance(pseudonym, str) or not pseudonym or len(pseudonym) > 16:
+        return None, Rejection(index, "patient", _("Name the patient by pseudonym."))
+    occurred = raw.get("occurred_at")
+    if isinstance(occurred, datetime):
+        occurred_at = occurred
+    elif isinstance(occurred, str):
+        try:
+            occurred_at = datetime.fromisoformat(occurred)
+        except ValueError:
+            return None, Rejection(index, "occurred_at", _("Give the time as ISO 8601, such as 2026-01-31T09:00:00Z."))
+    else:
+        return None, Rejection(index, "occurred_at", _("Give the time as ISO 8601, such as 2026-01-31T09:00:00Z."))
+    if occurred_at.tzinfo is None:
+        return None, Rejection(index, "occurred_at", _("The time needs a zone offset (Z or +01:00)."))
+    if occurred_at > now + FUTURE_SKEW:
+        return None, Rejection(index, "occurred_at", _("The event is in the future."))
+    if occurred_at < now - late_window():
+        return None, Rejection(index, "occurred_at", _("The event is older than %(days)d days: too late to record.")
+                               % {"days": late_window().days})
+    return _Candidate(index, client_id, event_type, pseudonym, occurred_at, raw.get("data")), None
+
+
+def _allowed(actor: Actor, patient: Patient, allow_internal: bool) -> bool:
+    if actor.kind == "system":
+        return True
+    if actor.kind == "patient":  # a patient's own portal sends events about themselves only
+        return actor.label == patient.pseudonym
+    return actor.can(Permission.EVENTS_WRITE, patient.program_id, patient.market.country)
+
+
+def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datetime | None = None,
+                  allow_internal: bool = False) -> IngestResult:
+    """Check, store and act on up to 1,000 events. See the module's docstring for the guarantees."""
+    if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+        raise InvalidInput(_("Send a list of events."), field="events")
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(_("Send at most %(n)d events at a time.") % {"n": MAX_BATCH}, field="events")
+    now = now or timezone.now()
+    result = IngestResult()
+    candidates: list[_Candidate] = []
+    for index, raw in enumerate(items):
+        candidate, rejection = _parse(index, raw, now)
+        if rejection is not None:
+            result.rejected.append(rejection)
+        elif candidate is not None:
+            candidates.append(candidate)
+    if not candidates:
+        return result
+    patients = {p.pseudonym: p for p in Patient.objects.filter(pseudonym__in={c.pseudonym for c in candidates})
+                .select_related("market").only("id", "pseudonym", "program_id", "market__country", "market__id",
+                                               "locale", "time_zone", "status", "created_at", "verified_at")}
+    types = event_types_for({p.program_id for p in patients.values()})
+    checked: list[_Candidate] = []
+    for c in candidates:
+        patient = patients.get(c.pseudonym)
+        if patient is None or not _allowed(actor, patient, allow_internal):
+            result.rejected.append(Rejection(c.index, "patient", _("No such patient.")))
+            continue
+        spec = types[patient.program_id].get(c.type)
+        if spec is None:
+            result.rejected.append(Rejection(c.index, "type", _("%(type)s is not an event type of this program.")
+                                             % {"type": c.type}))
+            continue
+        if spec.internal and not allow_internal:
+            result.rejected.append(Rejection(c.index, "type", _("%(type)s events are recorded by Sojourn itself.")
+                                             % {"type": c.type}))
+            continue
+        if patient.status != Patient.Status.ACTIVE and not (allow_internal and spec.internal):
+            reason = (_("The patient has withdrawn: nothing more is recorded.")
+                      if patient.status in {Patient.Status.WITHDRAWN, Patient.Status.ERASED}
+                      else _("The patient has not finished enrolling."))
+            result.rejected.append(Rejection(c.index, "patient", reason))
+            continue
+        clean, problems = clean_data(spec, c.data)
+        if problems:
+            result.rejected.append(Rejection(c.index, problems[0][0], problems[0][1]))
+            continue
+        c.patient, c.clean = patient, clean
+        checked.append(c)
+    if checked:
+        for _attempt in range(3):
+            try:
+                with transaction.atomic():
+                    _store(checked, types, result, now, source)
+                break
+            except IntegrityError:
+                # Another sender stored one of these client ids in the meantime: look again.
+                result.accepted.clear()
+                result.duplicates = [d for d in result.duplicates if d not in {c.index for c in checked}]
+                continue
+        else:
+            raise InvalidInput(_("These events are being sent by someone else at the same moment; send again."),
+                               field="events")
+    result.rejected.sort(key=lambda r: r.index)
+    result.duplicates.sort()
+    return result
+
+
+def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]], result: IngestResult,
+           now: datetime, source: str) -> None:
+    program_ids = {c.patient.program_id for c in checked if c.patient}
+    seen = set(Event.objects.filter(program_id__in=program_ids, client_id__in={c.client_id for c in checked})
+               .values_list("program_id", "client_id"))
+    fresh: list[_Candidate] = []
+    for c in checked:
+        key = (c.patient.program_id, c.client_id)  # type: ignore[union-attr]
+        if key in seen:
+            result.duplicates.append(c.index)
+        else:
+            seen.add(key)
+            fresh.append(c)
+    if not fresh:
+        return
+    fresh.sort(key=lambda c: c.occurred_at)
+    events = Event.objects.bulk_create([
+        Event(program_id=c.patient.program_id, patient_id=c.patient.pk, type=c.type, client_id=c.client_id,  # type: ignore[union-attr]
+              occurred_at=c.occurred_at, received_at=now, source=source, data=c.clean) for c in fresh])
+    states = _load_states({c.patient.pk: c.patient for c in fresh}, now)  # type: ignore[union-attr]
+    snapshots = _apply_to_profiles(fresh, events, types, states, now)
+    result.accepted.extend((c.index, e.pk) for c, e in zip(fresh, events, strict=True))
+    run_recorded_effects(RecordedBatch(events=events, patients=states, now=now, source=source,
+                                       extra={"states": snapshots}))
+
+
+def _load_states(patients: dict[int, Patient], now: datetime) -> dict[int, PatientState]:
+    states = {pid: PatientState(patient_id=pid, pseudonym=p.pseudonym, program_id=p.program_id,
+                                market_id=p.market.pk, country=p.market.country, locale=p.locale,
+                                time_zone=p.time_zone, status=p.status, enrolled_at=p.verified_at or p.created_at)
+              for pid, p in patients.items()}
+    for row in PatientProfile.objects.filter(patient_id__in=patients).values(
+            "patient_id", "engagement", "stage__code", "stage_since", "interactions_30d", "last_meaningful_at"):
+        state = states[row["patient_id"]]
+        state.engagement, state.stage = row["engagement"], row["stage__code"] or ""
+        state.stage_since, state.interactions_30d = row["stage_since"], row["interactions_30d"]
+        state.last_meaningful_at = row["last_meaningful_at"]
+    for code, program_id in Need.objects.filter(program_id__in={s.program_id for s in states.values()}) \
+            .values_list("code", "program_id"):
+        for state in states.values():
+            if state.program_id == program_id:
+                state.needs[code] = 0.0
+    for patient_id, code, combined in PatientNeed.objects.filter(patient_id__in=patients) \
+            .values_list("patient_id", "need__code", "combined"):
+        states[patient_id].needs[code] = combined
+    return states
+
+
+def _decay(age: timedelta) -> float:
+    return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / SIGNAL_HALF_LIFE_DAYS)
+
+
+def _apply_to_profiles(fresh: list[_Candidate], events: list[Event], types: dict[int, dict[str, EventTypeSpec]],
+                       states: dict[int, PatientState], now: datetime) -> list[PatientState]:
+    """Engagement and implicit need scores, updated incrementally (exponential decay is memoryless, so
+    the stored score decayed to now plus the new signal equals a full recount, up to the ±0.5 bound)."""
+    month = now - timedelta(days=30)
+    touched: set[int] = set()
+    signals: list[NeedSignal] = []
+    need_ids = {(program_id, code): pk for pk, program_id, code in
+                Need.objects.filter(program_id__in={s.program_id for s in states.values()})
+                .values_list("pk", "program_id", "code")}
+    snapshots: list[PatientState] = []
+    for c, event in zip(fresh, events, strict=True):
+        state = states[event.patient_id]
+        spec = types[state.program_id][event.type]
+        if spec.meaningful:
+            touched.add(state.patient_id)
+            if state.last_meaningful_at is None or event.occurred_at > state.last_meaningful_at:
+                state.last_meaningful_at = event.occurred_at
+            if event.occurred_at >= month:
+                state.interactions_30d += 1
+            state.engagement = engagement_level(now, state.last_meaningful_at, state.interactions_30d)
+        kind = SIGNAL_KINDS.get(event.type)
+        if kind and c.clean.get("needs") and not (event.type == "call.completed" and c.clean["outcome"] != "reached"):
+            weight = DEFAULT_WEIGHTS[kind]
+            if event.type == "content.rated" and not c.clean["helpful"]:
+                weight = -weight
+            for code in c.clean["needs"]:
+                need_id = need_ids.get((state.program_id, code))
+                if need_id is not None:
+                    signals.append(NeedSignal(patient_id=state.patient_id, need_id=need_id, kind=kind, weight=weight,
+                                              occurred_at=event.occurred_at,
+                                              detail={"event": event.pk, "content": c.clean.get("content", "")}))
+        snapshot = copy(state)
+        snapshot.needs = dict(state.needs)
+        snapshots.append(snapshot)
+    if signals:
+        NeedSignal.objects.bulk_create(signals)
+        _update_needs(signals, states, now)
+        for snapshot, event in zip(snapshots, events, strict=True):  # rules see the needs including this batch
+            snapshot.needs.update(states[event.patient_id].needs)
+    if touched:
+        _save_engagement([states[pid] for pid in touched], now)
+    return snapshots
+
+
+def _update_needs(signals: list[NeedSignal], states: dict[int, PatientState], now: datetime) -> None:
+    keys = {(s.patient_id, s.need_id) for s in signals}
+    rows = {(r.patient_id, r.need_id): r for r in PatientNeed.objects.filter(
+        patient_id__in={k[0] for k in keys}, need_id__in={k[1] for k in keys}).select_related("need")}
+    codes = dict(Need.objects.filter(pk__in={k[1] for k in keys}).values_list("pk", "code"))
+    created, changed = [], []
+    for s in signals:
+        key = (s.patient_id, s.need_id)
+        row = rows.get(key)
+        if row is None:
+            row = PatientNeed(patient_id=s.patient_id, need_id=s.need_id, explicit=None, implicit=0.0, combined=0.0,
+                              confidence=0.0, explanation=[], updated_at=now)
+            rows[key] = row
+            created.append(row)
+        elif row not in changed and row not in created:
+            changed.append(row)
+        decay = _decay(now - row.updated_at) if row.updated_at < now else 1.0
+        implicit = row.implicit * decay + s.weight * _decay(now - s.occurred_at)
+        row.implicit = round(min(max(implicit, -IMPLICIT_BOUND), IMPLICIT_BOUND), 4)
+        row.combined = round(min(max((row.explicit or 0.0) + row.implicit, 0.0), 1.0), 4)
+        row.confidence = round(min(1.0, row.confidence + 0.1 * _decay(now - s.occurred_at)), 4)
+        row.updated_at = now
+        row.explanation = _count_signal(row.explanation, s.kind, codes[s.need_id], s.weight)
+        states[s.patient_id].needs[codes[s.need_id]] = row.combined
+    if created:
+        PatientNeed.objects.bulk_create(created)
+    if changed:
+        PatientNeed.objects.bulk_update(changed, ["implicit", "combined", "confidence", "updated_at", "explanation"])
+
+
+def _count_signal(explanation: list[dict[str, Any]], kind: str, code: str, weight: float) -> list[dict[str, Any]]:
+    from sojourn.tracking.services.profiles import SIGNAL_WORDS
+
+    parts = [dict(p) for p in explanation]
+    entry = next((p for p in parts if p.get("source") == "behaviour" and p.get("kind") == kind), None)
+    if entry is None:
+        entry = {"source": "behaviour", "kind": kind, "count": 0, "value": 0.0,
+                 "window_days": int(SIGNAL_HALF_LIFE_DAYS)}
+        parts.append(entry)
+    entry["count"] = int(entry.get("count", 0)) + 1
+    entry["value"] = round(float(entry.get("value", 0.0)) + weight, 2)
+    noun = f"{code} content {SIGNAL_WORDS[kind]}" if kind != "call_note" else f"{code} {SIGNAL_WORDS[kind]}"
+    entry["detail"] = f"{entry['count']} × {noun}"
+    return parts
+
+
+def _save_engagement(states: list[PatientState], now: datetime) -> None:
+    existing = set(PatientProfile.objects.filter(patient_id__in=[s.patient_id for s in states])
+                   .values_list("patient_id", flat=True))
+    adapt = connection.ops.adapt_datetimefield_value
+    updates = [(s.engagement, adapt(s.last_meaningful_at), s.interactions_30d, adapt(now), s.patient_id)
+               for s in states if s.patient_id in existing]
+    if updates:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {PatientProfile._meta.db_table} SET engagement = %s, last_meaningful_at = %s, "  # noqa: S608
+                "interactions_30d = %s, updated_at = %s WHERE patient_id = %s", updates)
+    missing = [s for s in states if s.patient_id not in existing]
+    if missing:
+        PatientProfile.objects.bulk_create([
+            PatientProfile(patient_id=s.patient_id, engagement=s.engagement, last_meaningful_at=s.last_meaningful_at,
+                           interactions_30d=s.interactions_30d, updated_at=now) for s in missing])
