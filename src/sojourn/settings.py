@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "sojourn.consent",
     "sojourn.questionnaires",
     "sojourn.tracking",
+    "sojourn.safety",
+    "sojourn.channels",
     "sojourn.dialogue",
     "sojourn.demo",
 ]
@@ -117,6 +119,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The engine -------------------------------------------------------------------------------------
+SOJOURN_EVENT_LATE_DAYS = env_int("SOJOURN_EVENT_LATE_DAYS", 30)  # events older than this are refused
+# Channel → adapter class. A channel not named here goes to the recording channel (a table).
+SOJOURN_CHANNEL_ADAPTERS: dict[str, str] = {}
+# Seconds the recording channel waits per batch: only for tests that kill a worker mid-batch.
+SOJOURN_RECORDING_DELAY = env_int("SOJOURN_RECORDING_DELAY_MS", 0) / 1000
 
 # Authentication ---------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

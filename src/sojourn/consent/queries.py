@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from sojourn.consent.models import (
+    ConsentDecision,
     ConsentDocument,
     ConsentRecord,
     ConsentVersion,
@@ -57,43 +58,102 @@ def _within(now: time, start: time, end: time) -> bool:
     return start <= now < end if start <= end else now >= start or now < end
 
 
+@dataclass
+class ContactFacts:
+    """Everything `may_contact` needs about one patient, read in bulk for a batch of decisions."""
+
+    status: str
+    verified: bool
+    purposes: set[str]
+    country: str
+    market_channels: list[str]
+    time_zone: str
+    market_quiet: tuple[time, time]
+    preferred_channels: list[str] | None = None
+    quiet: tuple[time, time] | None = None
+    contact_days: list[int] = field(default_factory=list)
+    contact_window: tuple[time, time] | None = None
+
+    def channels(self) -> list[str]:
+        """Channels the program may use at some time of day."""
+        return [c for c in CHANNEL_PURPOSE if self.check(c, None, ignore_quiet_hours=True).allowed]
+
+    def check(self, channel: str, at: datetime | None, *, ignore_quiet_hours: bool = False) -> ContactCheck:
+        if self.status != Patient.Status.ACTIVE:
+            return ContactCheck(False, f"patient is {self.status}")
+        if not self.verified:
+            return ContactCheck(False, "contact details not verified")
+        if "program_participation" not in self.purposes:
+            return ContactCheck(False, "no consent to take part")
+        if channel not in CHANNEL_PURPOSE:
+            return ContactCheck(False, f"unknown channel {channel}")
+        needed = CHANNEL_PURPOSE[channel]
+        if needed and needed not in self.purposes:
+            return ContactCheck(False, f"no consent for {needed}")
+        if channel not in self.market_channels:
+            return ContactCheck(False, f"channel {channel} is not offered in {self.country}")
+        if self.preferred_channels is not None and channel not in self.preferred_channels:
+            return ContactCheck(False, f"patient turned {channel} off")
+        if channel in TIMED_CHANNELS and not ignore_quiet_hours:
+            local = (at or timezone.now()).astimezone(zoneinfo.ZoneInfo(self.time_zone))
+            start, end = self.quiet or self.market_quiet
+            if _within(local.time(), start, end):
+                return ContactCheck(False, "quiet hours")
+            if self.contact_days and local.isoweekday() not in self.contact_days:
+                return ContactCheck(False, "not a contact day")
+            if self.contact_window and not _within(local.time(), *self.contact_window):
+                return ContactCheck(False, "outside the patient's contact times")
+        return ContactCheck(True, "consented")
+
+    def next_allowed(self, channel: str, at: datetime) -> datetime | None:
+        """The first moment from `at` (in 15-minute steps, within 8 days) when the channel may be used."""
+        if not self.check(channel, at, ignore_quiet_hours=True).allowed:
+            return None
+        moment = at
+        for _step in range(8 * 96):
+            if self.check(channel, moment).allowed:
+                return moment
+            moment = (moment + timedelta(minutes=15)).replace(second=0, microsecond=0)
+            moment -= timedelta(minutes=moment.minute % 15)
+        return None
+
+
+TIMED_CHANNELS = {"sms", "phone"}
+
+
+def contact_facts(patients: list[Patient]) -> dict[int, ContactFacts]:
+    """Contact facts for many patients in three queries (patients need their market loaded)."""
+    ids = [p.pk for p in patients]
+    purposes: dict[int, set[str]] = {pid: set() for pid in ids}
+    for patient_id, purpose in ConsentDecision.objects.filter(
+            record__patient_id__in=ids, record__status=ConsentRecord.Status.ACTIVE, granted=True,
+            withdrawn_at__isnull=True).values_list("record__patient_id", "purpose"):
+        purposes[patient_id].add(purpose)
+    preferences = {p.patient_id: p for p in ContactPreferences.objects.filter(patient_id__in=ids)}
+    out = {}
+    for patient in patients:
+        quiet = patient.market.pack["regulatory"]["quiet_hours"]
+        pref = preferences.get(patient.pk)
+        out[patient.pk] = ContactFacts(
+            status=patient.status, verified=patient.verified_at is not None, purposes=purposes[patient.pk],
+            country=patient.market.country, market_channels=list(patient.market.channels),
+            time_zone=patient.time_zone,
+            market_quiet=(time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])),
+            preferred_channels=list(pref.channels) if pref is not None else None,
+            quiet=(pref.quiet_start, pref.quiet_end) if pref and pref.quiet_start and pref.quiet_end else None,
+            contact_days=list(pref.contact_days) if pref else [],
+            contact_window=(pref.contact_from, pref.contact_until) if pref and pref.contact_from and pref.contact_until
+            else None)
+    return out
+
+
 def may_contact(patient: Patient, channel: str, at: datetime | None = None, *, ignore_quiet_hours: bool = False
                 ) -> ContactCheck:
     """Decide whether the program may reach this patient on this channel now, and say why not.
 
     Asked when an action is decided and again when it is delivered.
     """
-    if patient.status != Patient.Status.ACTIVE:
-        return ContactCheck(False, f"patient is {patient.status}")
-    if patient.verified_at is None:
-        return ContactCheck(False, "contact details not verified")
-    purposes = granted_purposes(patient)
-    if "program_participation" not in purposes:
-        return ContactCheck(False, "no consent to take part")
-    if channel not in CHANNEL_PURPOSE:
-        return ContactCheck(False, f"unknown channel {channel}")
-    needed = CHANNEL_PURPOSE[channel]
-    if needed and needed not in purposes:
-        return ContactCheck(False, f"no consent for {needed}")
-    if channel not in patient.market.channels:
-        return ContactCheck(False, f"channel {channel} is not offered in {patient.market.country}")
-    preferences = ContactPreferences.objects.filter(patient=patient).first()
-    if preferences is not None and channel not in preferences.channels:
-        return ContactCheck(False, f"patient turned {channel} off")
-    if channel in {"sms", "phone"} and not ignore_quiet_hours:
-        local = (at or timezone.now()).astimezone(zoneinfo.ZoneInfo(patient.time_zone))
-        quiet = patient.market.pack["regulatory"]["quiet_hours"]
-        own = preferences is not None and preferences.quiet_start is not None
-        start = preferences.quiet_start if own else time.fromisoformat(quiet["start"])
-        end = preferences.quiet_end if own else time.fromisoformat(quiet["end"])
-        if _within(local.time(), start, end):
-            return ContactCheck(False, "quiet hours")
-        if preferences and preferences.contact_days and local.isoweekday() not in preferences.contact_days:
-            return ContactCheck(False, "not a contact day")
-        if preferences and preferences.contact_from and preferences.contact_until and not _within(
-                local.time(), preferences.contact_from, preferences.contact_until):
-            return ContactCheck(False, "outside the patient's contact times")
-    return ContactCheck(True, "consented")
+    return contact_facts([patient])[patient.pk].check(channel, at, ignore_quiet_hours=ignore_quiet_hours)
 
 
 def patient_document(program: Program, market: Market) -> ConsentDocument | None:

@@ -8,7 +8,8 @@ from typing import Any
 
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
-from sojourn.tracking.models import PatientNeed, PatientProfile
+from sojourn.tracking.hooks import PatientState
+from sojourn.tracking.models import Need, PatientNeed, PatientProfile
 from sojourn.tracking.services.profiles import explain
 
 
@@ -64,3 +65,27 @@ def trend_path(points: list[tuple[datetime, float, str]], width: int = 240, heig
         return f"{width / 2:.1f},{height / 2:.1f}"
     step = width / (len(points) - 1)
     return " ".join(f"{i * step:.1f},{height - 4 - (v - low) / span * (height - 8):.1f}" for i, v in enumerate(values))
+
+
+def patient_states(patients: dict[int, Patient], now: datetime) -> dict[int, PatientState]:
+    """What rules may know about each patient (profile, needs, stage), in four queries; patients need
+    their market loaded."""
+    states = {pid: PatientState(patient_id=pid, pseudonym=p.pseudonym, program_id=p.program_id,
+                                market_id=p.market.pk, country=p.market.country, locale=p.locale,
+                                time_zone=p.time_zone, status=p.status, enrolled_at=p.verified_at or p.created_at)
+              for pid, p in patients.items()}
+    for row in PatientProfile.objects.filter(patient_id__in=patients).values(
+            "patient_id", "engagement", "stage__code", "stage_since", "interactions_30d", "last_meaningful_at"):
+        state = states[row["patient_id"]]
+        state.engagement, state.stage = row["engagement"], row["stage__code"] or ""
+        state.stage_since, state.interactions_30d = row["stage_since"], row["interactions_30d"]
+        state.last_meaningful_at = row["last_meaningful_at"]
+    for code, program_id in Need.objects.filter(program_id__in={s.program_id for s in states.values()}) \
+            .values_list("code", "program_id"):
+        for state in states.values():
+            if state.program_id == program_id:
+                state.needs[code] = 0.0
+    for patient_id, code, combined in PatientNeed.objects.filter(patient_id__in=patients) \
+            .values_list("patient_id", "need__code", "combined"):
+        states[patient_id].needs[code] = combined
+    return states

@@ -1,6 +1,7 @@
 from sojourn.core.models.audit import AuditChainHead, AuditEntry
 from sojourn.core.models.keys import DataKey, SystemKey
 from sojourn.core.models.programs import Market, Program, ProgramMarket, Sponsor
+from sojourn.core.models.queue import QueuedWork
 
 __all__ = [
     "AuditChainHead",
@@ -9,6 +10,7 @@ __all__ = [
     "Market",
     "Program",
     "ProgramMarket",
+    "QueuedWork",
     "Sponsor",
     "SystemKey",
 ]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import InvalidInput
+from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -30,6 +30,7 @@ from sojourn.people.models import Patient
 from sojourn.tracking.event_types import BUILTIN, EventTypeSpec, clean_data, spec_from_dict
 from sojourn.tracking.hooks import PatientState, RecordedBatch, run_recorded_effects
 from sojourn.tracking.models import Event, EventType, Need, NeedSignal, PatientNeed, PatientProfile
+from sojourn.tracking.queries import patient_states
 from sojourn.tracking.services.profiles import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
 
 MAX_BATCH = 1000
@@ -86,7 +87,7 @@ def define_event_type(*, actor: Actor, program: Program, code: str, fields: Mapp
     spec, problems = spec_from_dict(code, fields, meaningful=meaningful, description=description)
     if spec is None:
         raise InvalidInput(problems[0][1], field=problems[0][0],
-                           details=[{"field": f, "message": m} for f, m in problems])
+                           details=[ErrorDetail(message=m, field=f) for f, m in problems])
     if EventType.objects.filter(program=program, code=code).exists():
         raise InvalidInput(_("%(code)s is already an event type of this program.") % {"code": code}, field="code")
     with transaction.atomic():
@@ -229,33 +230,11 @@ def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]]
     events = Event.objects.bulk_create([
         Event(program_id=c.patient.program_id, patient_id=c.patient.pk, type=c.type, client_id=c.client_id,  # type: ignore[union-attr]
               occurred_at=c.occurred_at, received_at=now, source=source, data=c.clean) for c in fresh])
-    states = _load_states({c.patient.pk: c.patient for c in fresh}, now)  # type: ignore[union-attr]
+    states = patient_states({c.patient.pk: c.patient for c in fresh}, now)  # type: ignore[union-attr]
     snapshots = _apply_to_profiles(fresh, events, types, states, now)
     result.accepted.extend((c.index, e.pk) for c, e in zip(fresh, events, strict=True))
     run_recorded_effects(RecordedBatch(events=events, patients=states, now=now, source=source,
                                        extra={"states": snapshots}))
-
-
-def _load_states(patients: dict[int, Patient], now: datetime) -> dict[int, PatientState]:
-    states = {pid: PatientState(patient_id=pid, pseudonym=p.pseudonym, program_id=p.program_id,
-                                market_id=p.market.pk, country=p.market.country, locale=p.locale,
-                                time_zone=p.time_zone, status=p.status, enrolled_at=p.verified_at or p.created_at)
-              for pid, p in patients.items()}
-    for row in PatientProfile.objects.filter(patient_id__in=patients).values(
-            "patient_id", "engagement", "stage__code", "stage_since", "interactions_30d", "last_meaningful_at"):
-        state = states[row["patient_id"]]
-        state.engagement, state.stage = row["engagement"], row["stage__code"] or ""
-        state.stage_since, state.interactions_30d = row["stage_since"], row["interactions_30d"]
-        state.last_meaningful_at = row["last_meaningful_at"]
-    for code, program_id in Need.objects.filter(program_id__in={s.program_id for s in states.values()}) \
-            .values_list("code", "program_id"):
-        for state in states.values():
-            if state.program_id == program_id:
-                state.needs[code] = 0.0
-    for patient_id, code, combined in PatientNeed.objects.filter(patient_id__in=patients) \
-            .values_list("patient_id", "need__code", "combined"):
-        states[patient_id].needs[code] = combined
-    return states
 
 
 def _decay(age: timedelta) -> float:

@@ -1,0 +1,58 @@
+"""Channel adapters: how an outbox message leaves Sojourn.
+
+An adapter takes a batch of messages and says, per message, sent / temporary failure / permanent
+failure. Every message carries its idempotency key, so a provider (or the recording channel) that
+sees a key twice delivers once. Real providers for email, SMS, print and the nurse queue arrive with
+the channels work; until a channel has one, `SOJOURN_CHANNEL_ADAPTERS` points it at the recording
+channel, which keeps each message in a table for developers, the demo and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db.models import F
+from django.utils.module_loading import import_string
+
+from sojourn.channels.models import OutboxMessage, RecordedDelivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # sent, temporary, permanent
+    provider_id: str = ""
+    error: str = ""
+
+
+class Adapter(Protocol):
+    def deliver(self, messages: list[OutboxMessage], now: datetime) -> dict[int, Outcome]: ...
+
+
+class RecordingAdapter:
+    """Keeps every message in RecordedDelivery, in the worker's transaction: delivered exactly once."""
+
+    def deliver(self, messages: list[OutboxMessage], now: datetime) -> dict[int, Outcome]:
+        delay = float(getattr(settings, "SOJOURN_RECORDING_DELAY", 0))
+        if delay:  # lets the crash tests kill a worker in the middle of a batch
+            time.sleep(delay)
+        keys = [m.idempotency_key for m in messages]
+        again = set(RecordedDelivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        if again:  # counted, so a test can prove it never happens
+            RecordedDelivery.objects.filter(idempotency_key__in=again).update(deliveries=F("deliveries") + 1)
+        RecordedDelivery.objects.bulk_create(
+            [RecordedDelivery(message_id=m.pk, idempotency_key=m.idempotency_key, channel=m.channel,
+                              patient_id=m.patient_id, payload=m.payload, recorded_at=now)
+             for m in messages if m.idempotency_key not in again], batch_size=500)
+        return {m.pk: Outcome("sent", provider_id=f"recorded:{m.pk}") for m in messages}
+
+
+@cache
+def adapter_for(channel: str) -> Adapter:
+    configured = getattr(settings, "SOJOURN_CHANNEL_ADAPTERS", {})
+    path = configured.get(channel, "sojourn.channels.adapters.RecordingAdapter")
+    return import_string(path)()

@@ -1,0 +1,57 @@
+"""The outbox: every message or task a decision made, waiting for its channel; and the recording
+channel, where messages land when no real provider is connected (development, tests, benchmarks)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from sojourn.core.models import QueuedWork
+
+CHANNELS = ["web", "email", "sms", "print", "phone"]
+KINDS = ["content", "nurse_task", "print_block", "questionnaire"]
+
+
+class OutboxMessage(QueuedWork):
+    """One delivery to make. Written in the transaction of the decision that made it; claimed by a worker."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="outbox")
+    channel = models.CharField(max_length=10)
+    kind = models.CharField(max_length=20)
+    payload = models.JSONField(default=dict)  # content key, questionnaire, task reason: never personal data
+    decision_id = models.BigIntegerField(null=True)  # the dialogue decision that made it (timeline)
+    rule_key = models.CharField(max_length=60, blank=True)
+    delivery_status = models.CharField(max_length=12, blank=True)  # sent, delivered, failed, bounced, …
+    provider_id = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "lane", "due_at"], name="outbox_due_idx"),
+            models.Index(fields=["status", "lease_until"], name="outbox_lease_idx"),
+            models.Index(fields=["patient", "channel", "created_at"], name="outbox_patient_idx"),
+        ]
+        constraints = [
+            *QueuedWork.queue_constraints("outbox"),
+            models.CheckConstraint(condition=Q(channel__in=CHANNELS), name="outbox_channel_valid"),
+            models.CheckConstraint(condition=Q(kind__in=KINDS), name="outbox_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind} {self.pk}"
+
+
+class RecordedDelivery(models.Model):
+    """What the recording channel received: one row per idempotency key, so a retry is visible as
+    `attempts` going up, never as a second message."""
+
+    message_id = models.BigIntegerField()
+    idempotency_key = models.CharField(max_length=160, unique=True)
+    channel = models.CharField(max_length=10)
+    patient_id = models.BigIntegerField()
+    payload = models.JSONField(default=dict)
+    recorded_at = models.DateTimeField()
+    deliveries = models.PositiveIntegerField(default=1)  # above 1: the same message was handed over again
+
+    def __str__(self) -> str:
+        return self.idempotency_key

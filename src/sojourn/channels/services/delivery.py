@@ -1,0 +1,100 @@
+"""Delivering due outbox messages: claim a batch, check consent and quiet hours again, hand each
+channel its messages, record the outcome. Called by `sojourn worker`."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from sojourn.channels.adapters import adapter_for
+from sojourn.channels.models import OutboxMessage
+from sojourn.consent.queries import contact_facts
+from sojourn.core.services import queue
+from sojourn.people.models import Patient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    dead: int = 0
+    lost: int = 0  # lease taken over by another worker before sending
+
+
+def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2)
+                ) -> DeliveryReport:
+    report = DeliveryReport()
+    with transaction.atomic():
+        queue.release_expired(OutboxMessage, now=now)
+        ids = queue.claim(OutboxMessage, owner=owner, limit=limit, lease=lease, now=now)
+    report.claimed = len(ids)
+    if not ids:
+        return report
+    messages = list(OutboxMessage.objects.filter(pk__in=ids))
+    patients = {p.pk: p for p in Patient.objects.filter(pk__in={m.patient_id for m in messages})
+                .select_related("market")}
+    facts = contact_facts(list(patients.values()))
+    by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
+    with transaction.atomic():
+        for message in messages:
+            check = facts[message.patient_id].check(message.channel, now)
+            if check.allowed:
+                by_channel[message.channel].append(message)
+            elif check.reason in {"quiet hours", "not a contact day", "outside the patient's contact times"}:
+                later = facts[message.patient_id].next_allowed(message.channel, now)
+                if later is not None:  # not a failure: the attempt is given back
+                    OutboxMessage.objects.filter(pk=message.pk, lease_owner=owner).update(
+                        status="pending", due_at=later, attempts=max(message.attempts - 1, 0), lease_owner="",
+                        lease_until=None, last_error=f"deferred: {check.reason}")
+                    report.deferred += 1
+                    continue
+                queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
+                report.cancelled += 1
+            else:  # consent withdrawn or channel turned off since the decision
+                OutboxMessage.objects.filter(pk=message.pk).update(last_error=check.reason[:500])
+                queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
+                report.cancelled += 1
+    for channel, batch in by_channel.items():
+        _send(channel, batch, owner=owner, now=now, report=report)
+    return report
+
+
+def _send(channel: str, batch: list[OutboxMessage], *, owner: str, now: datetime, report: DeliveryReport) -> None:
+    with transaction.atomic():
+        held = queue.still_held(OutboxMessage, [m.pk for m in batch], owner=owner, now=now)
+        report.lost += len(batch) - len(held)
+        batch = [m for m in batch if m.pk in held]
+        if not batch:
+            return
+        try:
+            outcomes = adapter_for(channel).deliver(batch, now)
+        except Exception as error:  # a provider outage: every message of the batch is retried later
+            log.warning("channel %s failed for a batch of %d: %s", channel, len(batch), type(error).__name__)
+            for message in batch:
+                status = queue.fail(OutboxMessage, message.pk, owner=owner, now=now, error=f"{channel}: {error}")
+                report.dead += status == "dead"
+                report.retried += status == "pending"
+            return
+        sent = []
+        for message in batch:
+            outcome = outcomes.get(message.pk)
+            if outcome is not None and outcome.status == "sent":
+                sent.append(message.pk)
+                continue
+            error = outcome.error if outcome else "the channel gave no answer"
+            status = queue.fail(OutboxMessage, message.pk, owner=owner, now=now, error=error,
+                                permanent=outcome is not None and outcome.status == "permanent")
+            report.dead += status == "dead"
+            report.retried += status == "pending"
+        if sent:
+            OutboxMessage.objects.filter(pk__in=sent).update(delivery_status="sent")
+            report.sent += queue.complete(OutboxMessage, sent, owner=owner, now=now)

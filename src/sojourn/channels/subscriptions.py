@@ -1,0 +1,13 @@
+"""Consent withdrawn: what has not left the outbox for the withdrawn channels never leaves."""
+
+from __future__ import annotations
+
+from sojourn.channels.services.outbox import cancel_pending
+from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn
+
+
+@on_consent_withdrawn
+def cancel_messages(event: ConsentWithdrawn) -> None:
+    everything = event.everything or "program_participation" in event.purposes
+    cancel_pending(patient_id=event.patient.pk, purposes=None if everything else event.purposes,
+                   reason="consent withdrawn", now=event.at)

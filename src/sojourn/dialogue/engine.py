@@ -1,0 +1,272 @@
+"""The engine: events and due agenda steps meet the live rules; what fires becomes decisions, outbox
+messages, agenda items and state changes, all written in the caller's transaction.
+
+A batch is evaluated in memory first (`Batch.fire`), then written in bulk (`Batch.flush`). The dry
+run uses the same evaluation and never flushes. Consent, channel and caps are checked when the
+action is decided; the outbox checks consent and quiet hours again when it delivers.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sojourn.channels.models import OutboxMessage
+from sojourn.channels.services.outbox import enqueue
+from sojourn.consent.queries import ContactFacts, contact_facts
+from sojourn.core.actors import Actor
+from sojourn.core.models import QueuedWork
+from sojourn.dialogue.cel.runtime import to_duration
+from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSetVersion
+from sojourn.dialogue.rules import CompiledRuleSet, ProgramShape, Rule, compile_rules
+from sojourn.people.models import Patient
+from sojourn.questionnaires.models import Questionnaire
+from sojourn.tracking.event_types import BUILTIN
+from sojourn.tracking.hooks import PatientState
+from sojourn.tracking.models import EventType, Need, Stage
+
+ENGINE = Actor.system("dialogue")
+MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: three levels, no more
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("dialogue_depth", default=0)
+_compiled: dict[tuple[int, str], CompiledRuleSet] = {}
+CHANNEL_OF = {"nurse_task": "phone", "print": "print"}
+KIND_OF = {"send": "content", "nurse_task": "nurse_task", "print": "print_block", "ask_questionnaire": "questionnaire"}
+
+
+def program_shape(program_id: int) -> ProgramShape:
+    types = dict(BUILTIN)
+    from sojourn.tracking.event_types import spec_from_dict
+
+    for row in EventType.objects.filter(program_id=program_id):
+        spec, _problems = spec_from_dict(row.code, row.fields, meaningful=row.meaningful)
+        if spec is not None:
+            types[row.code] = spec
+    return ProgramShape(
+        needs=list(Need.objects.filter(program_id=program_id).values_list("code", flat=True)),
+        stages=list(Stage.objects.filter(program_id=program_id).values_list("code", flat=True)),
+        questionnaires=sorted(set(Questionnaire.objects.filter(program_id=program_id, status="approved")
+                                  .values_list("name", flat=True))),
+        event_types=types)
+
+
+def compiled_version(version: RuleSetVersion, program_id: int) -> CompiledRuleSet:
+    """Compiled once per process: a version's rules never change once it left draft (the hash says so)."""
+    cached = _compiled.get((version.pk, version.sha256))
+    if cached is None:
+        cached = compile_rules(version.rules, program_shape(program_id), version_id=version.pk,
+                               rule_set_id=version.rule_set_id)
+        _compiled[(version.pk, version.sha256)] = cached
+    return cached
+
+
+def live_rule_sets(program_ids: set[int]) -> dict[int, list[CompiledRuleSet]]:
+    out: dict[int, list[CompiledRuleSet]] = defaultdict(list)
+    rows = list(RuleSetVersion.objects.filter(rule_set__program_id__in=program_ids, status="live")
+                .values_list("pk", "sha256", "rule_set__program_id"))
+    missing = [pk for pk, sha, _p in rows if (pk, sha) not in _compiled]
+    versions = {v.pk: v for v in RuleSetVersion.objects.filter(pk__in=missing)} if missing else {}
+    for pk, sha, program_id in rows:
+        compiled = _compiled.get((pk, sha)) or compiled_version(versions[pk], program_id)
+        out[program_id].append(compiled)
+    return out
+
+
+@dataclass
+class Outcome:
+    do: str
+    result: str  # queued, deferred, done, skipped
+    reason: str = ""
+    channel: str = ""
+
+
+@dataclass
+class Batch:
+    """One batch of decisions, evaluated in memory and then written together."""
+
+    now: datetime
+    patients: dict[int, Patient]
+    states: dict[int, PatientState]
+    contact: dict[int, ContactFacts] = field(default_factory=dict)
+    dialogue: dict[int, DialogueState] = field(default_factory=dict)
+    recent: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
+    decisions: list[Decision] = field(default_factory=list)
+    messages: list[tuple[int, OutboxMessage]] = field(default_factory=list)  # (decision index, message)
+    agenda: list[AgendaItem] = field(default_factory=list)
+    stage_changes: list[tuple[int, str, str]] = field(default_factory=list)
+    safety: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
+    dirty_state: set[int] = field(default_factory=set)
+    dry_run: bool = False
+    contact_facts_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, patients: dict[int, Patient], states: dict[int, PatientState], now: datetime,
+             dry_run: bool = False) -> Batch:
+        batch = cls(now=now, patients=patients, states=states, dry_run=dry_run)
+        batch.contact = contact_facts(list(patients.values()))
+        batch.dialogue = {s.patient_id: s for s in DialogueState.objects.filter(patient_id__in=patients)}
+        week = now - timedelta(days=7)
+        for patient_id, channel, created in OutboxMessage.objects.filter(
+                patient_id__in=patients, created_at__gte=week).exclude(status="cancelled") \
+                .values_list("patient_id", "channel", "created_at"):
+            batch.recent.setdefault((patient_id, channel), []).append(created)
+        return batch
+
+    # ---- facts
+    def facts(self, state: PatientState, event: dict[str, Any] | None) -> dict[str, Any]:
+        dialogue = self.dialogue.get(state.patient_id)
+        cached = self.contact_facts_cache.get(state.patient_id)
+        if cached is None:  # the same for every event of the batch
+            contact = self.contact[state.patient_id]
+            cached = ({"purposes": sorted(contact.purposes), "channels": contact.channels()},
+                      {"country": contact.country, "channels": contact.market_channels})
+            self.contact_facts_cache[state.patient_id] = cached
+        consents, market = cached
+        facts: dict[str, Any] = {
+            "patient": {"country": state.country, "locale": state.locale, "language": state.locale.split("-")[0],
+                        "time_zone": state.time_zone, "days_enrolled": max((self.now - state.enrolled_at).days, 0),
+                        "flags": list(dialogue.flags) if dialogue else [],
+                        "content_level": dialogue.content_level if dialogue else 1},
+            "profile": {"needs": state.needs, "engagement": state.engagement, "stage": state.stage,
+                        "interactions_30d": state.interactions_30d,
+                        "days_in_stage": (self.now - state.stage_since).days if state.stage_since else 0},
+            "consents": consents,
+            "market": market,
+            "now": self.now,
+        }
+        if event is not None:
+            facts["event"] = event
+        return facts
+
+    # ---- evaluation
+    def fire(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, event: dict[str, Any] | None, *,
+             key: str, event_id: int | None = None, agenda_id: int | None = None) -> Decision | None:
+        if not rule.active_on(self.now.date()) or state.status != Patient.Status.ACTIVE:
+            return None
+        facts = self.facts(state, event)
+        if not rule.condition.matches(facts):
+            return None
+        decision = Decision(program_id=state.program_id, patient_id=state.patient_id, version_id=rule_set.version_id,
+                            rule_key=rule.key, event_id=event_id, agenda_item_id=agenda_id, decided_at=self.now,
+                            why=rule.condition.explain(facts))
+        index = len(self.decisions)
+        self.decisions.append(decision)
+        outcomes = [self._act(rule_set, rule, state, action, f"{key}:{n}", index)
+                    for n, action in enumerate(rule.actions)]
+        decision.outcomes = [o.__dict__ for o in outcomes]
+        return decision
+
+    def _act(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, action: dict[str, Any], key: str,
+             index: int) -> Outcome:
+        do = action["do"]
+        pid = state.patient_id
+        if do in KIND_OF:
+            return self._message(rule, state, action, key, index)
+        if do == "set_stage":
+            if state.stage == action["stage"]:
+                return Outcome(do, "skipped", "already at this stage")
+            self.stage_changes.append((pid, action["stage"], f"rule {rule.key}"))
+            state.stage = action["stage"]
+            return Outcome(do, "done")
+        if do in {"set_flag", "clear_flag", "unlock_level"}:
+            dialogue = self.dialogue.get(pid) or DialogueState(patient_id=pid, flags=[], content_level=1,
+                                                               updated_at=self.now)
+            self.dialogue[pid] = dialogue
+            if do == "unlock_level":
+                if dialogue.content_level >= action["level"]:
+                    return Outcome(do, "skipped", "level already unlocked")
+                dialogue.content_level = action["level"]
+            elif do == "set_flag":
+                if action["flag"] in dialogue.flags:
+                    return Outcome(do, "skipped", "flag already set")
+                dialogue.flags = [*dialogue.flags, action["flag"]]
+            else:
+                if action["flag"] not in dialogue.flags:
+                    return Outcome(do, "skipped", "flag not set")
+                dialogue.flags = [f for f in dialogue.flags if f != action["flag"]]
+            self.dirty_state.add(pid)
+            return Outcome(do, "done")
+        if do == "follow_up":
+            self.agenda.append(AgendaItem(
+                program_id=state.program_id, patient_id=pid, rule_set_id=rule_set.rule_set_id,
+                rule_key=action["rule"], kind="follow_up", payload={"from": rule.key},
+                due_at=self.now + to_duration(action["delay"]), idempotency_key=f"fu:{key}", created_at=self.now))
+            return Outcome(do, "queued")
+        # refer_safety
+        self.safety.append((pid, action["reason"], {"rule": rule.key}, f"safety:{key}"))
+        return Outcome(do, "done")
+
+    def _message(self, rule: Rule, state: PatientState, action: dict[str, Any], key: str, index: int) -> Outcome:
+        do = action["do"]
+        channel = CHANNEL_OF.get(do) or action["channel"]
+        contact = self.contact[state.patient_id]
+        check = contact.check(channel, self.now)
+        due = self.now
+        result = "queued"
+        if not check.allowed:
+            later = contact.next_allowed(channel, self.now)
+            if later is None:
+                return Outcome(do, "skipped", check.reason, channel)
+            due, result = later, "deferred"
+        sent = self.recent.setdefault((state.patient_id, channel), [])
+        cap = rule.caps.get(channel, {})
+        if "day" in cap and sum(1 for at in sent if at > self.now - timedelta(days=1)) >= cap["day"]:
+            return Outcome(do, "skipped", f"cap: {cap['day']} {channel} a day", channel)
+        if "week" in cap and len([at for at in sent if at > self.now - timedelta(days=7)]) >= cap["week"]:
+            return Outcome(do, "skipped", f"cap: {cap['week']} {channel} a week", channel)
+        if do == "nurse_task" and action.get("due_in"):
+            due = max(due, self.now + to_duration(action["due_in"]))
+        sent.append(self.now)
+        payload = {k: v for k, v in action.items() if k not in {"do", "channel", "lane"}}
+        lane = QueuedWork.Lane.URGENT if action.get("lane") == "urgent" else QueuedWork.Lane.NORMAL
+        self.messages.append((index, OutboxMessage(
+            program_id=state.program_id, patient_id=state.patient_id, channel=channel, kind=KIND_OF[do],
+            payload=payload, rule_key=rule.key, due_at=due, lane=lane, idempotency_key=f"out:{key}",
+            created_at=self.now)))
+        return Outcome(do, result, "" if result == "queued" else check.reason, channel)
+
+    # ---- writing
+    def flush(self) -> None:
+        if self.dry_run:
+            return
+        created = Decision.objects.bulk_create(self.decisions, batch_size=500) if self.decisions else []
+        for index, message in self.messages:
+            message.decision_id = created[index].pk
+        enqueue([m for _i, m in self.messages])
+        if self.agenda:
+            keys = {a.idempotency_key for a in self.agenda}
+            known = set(AgendaItem.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+            AgendaItem.objects.bulk_create([a for a in self.agenda if a.idempotency_key not in known], batch_size=500)
+        if self.dirty_state:
+            changed = [self.dialogue[pid] for pid in self.dirty_state]
+            for state in changed:
+                state.updated_at = self.now
+            DialogueState.objects.bulk_create([s for s in changed if s.pk is None])
+            DialogueState.objects.bulk_update([s for s in changed if s.pk is not None],
+                                              ["flags", "content_level", "updated_at"])
+        if self.stage_changes or self.safety:
+            self._flush_audited()
+
+    def _flush_audited(self) -> None:
+        from sojourn.safety.services import refer_to_safety
+        from sojourn.tracking.services.profiles import set_journey_stage
+
+        token = _depth.set(_depth.get() + 1)
+        try:
+            for pid, stage, reason in self.stage_changes:
+                set_journey_stage(actor=ENGINE, patient=self.patients[pid], stage_code=stage, reason=reason)
+            for pid, reason, detail, key in self.safety:
+                refer_to_safety(actor=ENGINE, patient=self.patients[pid], source="rule", reason=reason, detail=detail,
+                                idempotency_key=key, at=self.now)
+        finally:
+            _depth.reset(token)
+
+
+def too_deep() -> bool:
+    return _depth.get() >= MAX_DEPTH
+
+
+def event_facts(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event_type, "occurred_at": occurred_at, "data": data}

@@ -1,0 +1,158 @@
+"""Deciding: on recorded events (in their transaction), on due agenda steps (in the worker), and
+planning scheduled rules per time zone. Every path evaluates through `engine.Batch`."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from sojourn.core.services import queue
+from sojourn.dialogue.engine import Batch, event_facts, live_rule_sets, too_deep
+from sojourn.dialogue.models import AgendaItem, SchedulePlan
+from sojourn.people.models import Patient
+from sojourn.tracking.hooks import RecordedBatch
+from sojourn.tracking.queries import patient_states
+
+
+def decide_on_events(recorded: RecordedBatch) -> Batch | None:
+    """Each event meets the rules indexed under its type; delayed rules are put on the agenda."""
+    if too_deep():
+        return None
+    rule_sets = live_rule_sets({s.program_id for s in recorded.patients.values()})
+    if not rule_sets:
+        return None
+    snapshots = recorded.extra.get("states") or [recorded.patients[e.patient_id] for e in recorded.events]
+    interesting = [(event, state) for event, state in zip(recorded.events, snapshots, strict=True)
+                   if state.status == Patient.Status.ACTIVE and any(
+                       event.type in rs.by_event or event.type in rs.after_event for rs in rule_sets[state.program_id])]
+    if not interesting:
+        return None
+    ids = {state.patient_id for _e, state in interesting}
+    patients = {p.pk: p for p in Patient.objects.filter(pk__in=ids).select_related("market")}
+    batch = Batch.load(patients, recorded.patients, recorded.now)
+    for event, state in interesting:
+        facts = None
+        for rule_set in rule_sets[state.program_id]:
+            for rule in rule_set.by_event.get(event.type, ()):
+                facts = facts or event_facts(event.type, event.occurred_at, event.data)
+                batch.fire(rule_set, rule, state, facts, key=f"e{event.pk}:{rule_set.version_id}:{rule.key}",
+                           event_id=event.pk)
+            for rule in rule_set.after_event.get(event.type, ()):
+                if not rule.active_on(recorded.now.date()):
+                    continue
+                batch.agenda.append(AgendaItem(
+                    program_id=state.program_id, patient_id=state.patient_id, rule_set_id=rule_set.rule_set_id,
+                    rule_key=rule.key, kind="after", due_at=event.occurred_at + rule.delay,  # type: ignore[operator]
+                    payload={"event": event.pk, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
+                             "data": event.data},
+                    idempotency_key=f"after:{event.pk}:{rule_set.rule_set_id}:{rule.key}", created_at=recorded.now))
+    batch.flush()
+    return batch
+
+
+def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2)
+                   ) -> dict[str, int]:
+    """Claim due steps, evaluate their rule on today's facts, and complete them with their effects in
+    one transaction (so a crash leaves the steps claimed, to be taken again, and no effect behind)."""
+    report = {"claimed": 0, "fired": 0, "done": 0, "cancelled": 0, "lost": 0}
+    with transaction.atomic():
+        queue.release_expired(AgendaItem, now=now)
+        ids = queue.claim(AgendaItem, owner=owner, limit=limit, lease=lease, now=now)
+    report["claimed"] = len(ids)
+    if not ids:
+        return report
+    try:
+        with transaction.atomic():
+            _execute(ids, owner=owner, now=now, report=report)
+    except Exception as error:  # nothing of the batch was written: each step is retried with backoff
+        for item_id in ids:
+            queue.fail(AgendaItem, item_id, owner=owner, now=now, error=f"{type(error).__name__}: {error}")
+        raise
+    return report
+
+
+def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int]) -> None:
+    items = list(AgendaItem.objects.filter(pk__in=ids, lease_owner=owner, status="claimed"))
+    report["lost"] = len(ids) - len(items)
+    patients = {p.pk: p for p in Patient.objects.filter(pk__in={i.patient_id for i in items}).select_related("market")}
+    rule_sets = live_rule_sets({p.program_id for p in patients.values()})
+    batch = Batch.load(patients, patient_states(patients, now), now)
+    done, cancelled = [], []
+    for item in items:
+        rule_set = next((rs for rs in rule_sets.get(item.program_id, []) if rs.rule_set_id == item.rule_set_id), None)
+        rule = rule_set.rules.get(item.rule_key) if rule_set else None
+        if rule is None or rule_set is None:
+            cancelled.append(item.pk)  # the rule is no longer live: its planned steps lapse
+            continue
+        facts = None
+        if item.payload.get("type"):
+            facts = event_facts(item.payload["type"], datetime.fromisoformat(item.payload["occurred_at"]),
+                                item.payload.get("data", {}))
+        decision = batch.fire(rule_set, rule, batch.states[item.patient_id], facts, key=f"a{item.pk}",
+                              event_id=item.payload.get("event"), agenda_id=item.pk)
+        report["fired"] += decision is not None
+        done.append(item.pk)
+    batch.flush()
+    report["done"] = queue.complete(AgendaItem, done, owner=owner, now=now)
+    report["cancelled"] = queue.complete(AgendaItem, cancelled, owner=owner, now=now, status="cancelled")
+    if report["done"] != len(done) or report["cancelled"] != len(cancelled):
+        # Another worker took some of these steps over: undo everything, they will run there.
+        raise LeaseLost(f"lease lost on {len(done) + len(cancelled) - report['done'] - report['cancelled']} steps")
+
+
+class LeaseLost(RuntimeError):
+    pass
+
+
+def plan_schedules(*, now: datetime) -> int:
+    """Put today's scheduled rules on the agenda of every active patient whose local time has come."""
+    planned = 0
+    rule_sets = live_rule_sets(set(Patient.objects.filter(status="active").values_list("program_id", flat=True)
+                                   .distinct()))
+    for program_id, sets in rule_sets.items():
+        zones = set(Patient.objects.filter(program_id=program_id, status="active")
+                    .values_list("time_zone", flat=True).distinct())
+        for rule_set in sets:
+            for rule in rule_set.rules.values():
+                if rule.trigger != "schedule" or rule.schedule_at is None:
+                    continue
+                for zone in zones:
+                    local = now.astimezone(zoneinfo.ZoneInfo(zone))
+                    if local.isoweekday() not in rule.schedule_days or local.time() < rule.schedule_at \
+                            or not rule.active_on(local.date()):
+                        continue
+                    planned += _plan(program_id, rule_set.version_id, rule_set.rule_set_id, rule.key, zone,
+                                     local.date(), now)
+    return planned
+
+
+def _plan(program_id: int, version_id: int, rule_set_id: int, rule_key: str, zone: str, day: object,
+          now: datetime) -> int:
+    try:
+        with transaction.atomic():
+            plan = SchedulePlan.objects.create(version_id=version_id, rule_key=rule_key, time_zone=zone,
+                                               local_date=day)
+            ids = list(Patient.objects.filter(program_id=program_id, status="active", time_zone=zone)
+                       .values_list("pk", flat=True))
+            AgendaItem.objects.bulk_create([
+                AgendaItem(program_id=program_id, patient_id=pid, rule_set_id=rule_set_id, rule_key=rule_key,
+                           kind="schedule", due_at=now, payload={},
+                           idempotency_key=f"sched:{version_id}:{rule_key}:{pid}:{day}", created_at=now)
+                for pid in ids], batch_size=1000, ignore_conflicts=True)
+            plan.planned = len(ids)
+            plan.save(update_fields=["planned"])
+            return len(ids)
+    except IntegrityError:  # planned already (by this or another worker)
+        return 0
+
+
+def cancel_agenda(*, patient_id: int, reason: str, now: datetime) -> int:
+    return AgendaItem.objects.filter(patient_id=patient_id, status__in=["pending", "claimed"]).update(
+        status="cancelled", last_error=reason[:500], lease_owner="", lease_until=None, finished_at=now)
+
+
+def cancel_rule_set_steps(*, rule_set_id: int, now: datetime) -> int:
+    return AgendaItem.objects.filter(rule_set_id=rule_set_id, status="pending").update(
+        status="cancelled", last_error="rule set retired", finished_at=now)

@@ -1,0 +1,149 @@
+"""Writing rules: drafts checked as they are saved, review by a second person, one live version per
+rule set. A version that left draft never changes; going live retires the previous one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import Conflict, ErrorDetail, InvalidInput
+from sojourn.core.models import Program
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+from sojourn.dialogue.engine import program_shape
+from sojourn.dialogue.models import RuleSet, RuleSetVersion
+from sojourn.dialogue.rules import RuleProblem, RuleSetInvalid, compile_rules
+from sojourn.dialogue.services.agenda import cancel_rule_set_steps
+
+
+def check_rules(program: Program, rules: Any) -> list[RuleProblem]:
+    """Every problem of a rule set, for live validation while typing; [] when it would compile."""
+    try:
+        compile_rules(rules, program_shape(program.pk))
+    except RuleSetInvalid as invalid:
+        return invalid.problems
+    return []
+
+
+def _refuse(problems: list[RuleProblem]) -> InvalidInput:
+    first = problems[0]
+    return InvalidInput(str(first), field=first.where, details=[
+        ErrorDetail(message=p.message, field=p.where, line=p.line, column=p.column) for p in problems])
+
+
+def create_rule_set(*, actor: Actor, program: Program, name: str) -> RuleSet:
+    actor.require(Permission.RULES_EDIT, program.pk)
+    if RuleSet.objects.filter(program=program, name=name).exists():
+        raise InvalidInput(_("There is already a rule set with this name."), field="name")
+    with transaction.atomic():
+        rule_set = RuleSet.objects.create(program=program, name=name, created_at=timezone.now())
+        record_audit(actor=actor, action="rule_set.created", subject_type="rule_set", subject_id=name,
+                     program_id=program.pk)
+    return rule_set
+
+
+def save_draft(*, actor: Actor, rule_set: RuleSet, rules: Any) -> RuleSetVersion:
+    """Create or replace the draft; refused with every problem (where, line, column) if it would not compile."""
+    actor.require(Permission.RULES_EDIT, rule_set.program_id)
+    problems = check_rules(rule_set.program, rules)
+    if problems:
+        raise _refuse(problems)
+    now = timezone.now()
+    with transaction.atomic():
+        RuleSet.objects.select_for_update().get(pk=rule_set.pk)
+        draft = RuleSetVersion.objects.filter(rule_set=rule_set, status="draft").first()
+        if draft is None:
+            last = RuleSetVersion.objects.filter(rule_set=rule_set).order_by("-number").first()
+            draft = RuleSetVersion(rule_set=rule_set, number=(last.number + 1) if last else 1, created_at=now)
+        draft.rules, draft.author_id = rules, actor.user_id
+        draft.save()
+        record_audit(actor=actor, action="rule_set.draft_saved", subject_type="rule_set", subject_id=rule_set.name,
+                     program_id=rule_set.program_id, after={"version": draft.number, "rules": len(rules)})
+    return draft
+
+
+def _canonical(rules: Any) -> str:
+    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def submit_for_review(*, actor: Actor, version: RuleSetVersion) -> RuleSetVersion:
+    actor.require(Permission.RULES_EDIT, version.rule_set.program_id)
+    with transaction.atomic():
+        locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != "draft":
+            raise Conflict(_("Only a draft can be submitted for review."))
+        problems = check_rules(version.rule_set.program, locked.rules)  # the program may have changed since
+        if problems:
+            raise _refuse(problems)
+        locked.status, locked.submitted_at, locked.sha256 = "in_review", timezone.now(), _canonical(locked.rules)
+        locked.save(update_fields=["status", "submitted_at", "sha256"])
+        record_audit(actor=actor, action="rule_set.submitted", subject_type="rule_set",
+                     subject_id=version.rule_set.name, program_id=version.rule_set.program_id,
+                     after={"version": locked.number, "sha256": locked.sha256})
+    return locked
+
+
+def return_to_draft(*, actor: Actor, version: RuleSetVersion, comment: str) -> RuleSetVersion:
+    actor.require(Permission.RULES_REVIEW, version.rule_set.program_id)
+    if not comment.strip():
+        raise InvalidInput(_("Say what must change."), field="comment")
+    with transaction.atomic():
+        locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != "in_review":
+            raise Conflict(_("Only a version in review can be returned."))
+        if RuleSetVersion.objects.filter(rule_set=locked.rule_set, status="draft").exists():
+            raise Conflict(_("There is already a draft of this rule set."))
+        locked.status, locked.review_comment, locked.sha256 = "draft", comment.strip()[:1000], ""
+        locked.save(update_fields=["status", "review_comment", "sha256"])
+        record_audit(actor=actor, action="rule_set.returned", subject_type="rule_set",
+                     subject_id=version.rule_set.name, program_id=version.rule_set.program_id,
+                     after={"version": locked.number, "comment": locked.review_comment})
+    return locked
+
+
+def approve(*, actor: Actor, version: RuleSetVersion) -> RuleSetVersion:
+    """Four eyes: the author cannot approve. The version goes live and the previous live one retires."""
+    actor.require(Permission.RULES_REVIEW, version.rule_set.program_id)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != "in_review":
+            raise Conflict(_("Only a version in review can be approved."))
+        if locked.author_id is not None and locked.author_id == actor.user_id:
+            raise Conflict(_("Someone other than the author must approve."))
+        if locked.sha256 != _canonical(locked.rules):
+            raise Conflict(_("The rules changed after submission."))
+        previous = RuleSetVersion.objects.filter(rule_set=locked.rule_set, status="live").first()
+        if previous is not None:
+            previous.status, previous.retired_at = "retired", now
+            previous.save(update_fields=["status", "retired_at"])
+        locked.status, locked.live_at, locked.reviewer_id = "live", now, actor.user_id or 0
+        locked.save(update_fields=["status", "live_at", "reviewer_id"])
+        record_audit(actor=actor, action="rule_set.live", subject_type="rule_set", subject_id=version.rule_set.name,
+                     program_id=version.rule_set.program_id,
+                     after={"version": locked.number, "sha256": locked.sha256,
+                            "replaces": previous.number if previous else None})
+    return locked
+
+
+def retire(*, actor: Actor, version: RuleSetVersion) -> RuleSetVersion:
+    """Stop a live rule set: nothing fires any more and its planned steps are cancelled."""
+    actor.require(Permission.RULES_REVIEW, version.rule_set.program_id)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != "live":
+            raise Conflict(_("Only the live version can be retired."))
+        locked.status, locked.retired_at = "retired", now
+        locked.save(update_fields=["status", "retired_at"])
+        cancelled = cancel_rule_set_steps(rule_set_id=locked.rule_set_id, now=now)
+        record_audit(actor=actor, action="rule_set.retired", subject_type="rule_set",
+                     subject_id=version.rule_set.name, program_id=version.rule_set.program_id,
+                     after={"version": locked.number, "cancelled_steps": cancelled})
+    return locked

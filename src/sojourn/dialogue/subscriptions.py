@@ -1,0 +1,18 @@
+"""The dialogue listens: new events meet the live rules; a withdrawal cancels what was planned."""
+
+from __future__ import annotations
+
+from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn
+from sojourn.dialogue.services.agenda import cancel_agenda, decide_on_events
+from sojourn.tracking.hooks import RecordedBatch, on_events_recorded
+
+
+@on_events_recorded
+def meet_the_rules(batch: RecordedBatch) -> None:
+    decide_on_events(batch)
+
+
+@on_consent_withdrawn
+def cancel_planned_steps(event: ConsentWithdrawn) -> None:
+    if event.everything or "program_participation" in event.purposes:
+        cancel_agenda(patient_id=event.patient.pk, reason="consent withdrawn", now=event.at)

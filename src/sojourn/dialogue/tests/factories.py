@@ -1,0 +1,27 @@
+"""Rule sets for tests: written, reviewed and live in one call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sojourn.core.actors import Actor
+from sojourn.core.models import Program
+from sojourn.dialogue.models import RuleSetVersion
+from sojourn.dialogue.services.rulesets import approve, create_rule_set, save_draft, submit_for_review
+
+SYSTEM = Actor.system("test")
+
+
+def live_rules(program: Program, rules: list[dict[str, Any]], name: str = "main") -> RuleSetVersion:
+    from sojourn.dialogue.models import RuleSet
+
+    rule_set = RuleSet.objects.filter(program=program, name=name).first() or \
+        create_rule_set(actor=SYSTEM, program=program, name=name)
+    draft = save_draft(actor=SYSTEM, rule_set=rule_set, rules=rules)
+    return approve(actor=SYSTEM, version=submit_for_review(actor=SYSTEM, version=draft))
+
+
+def rule(key: str, trigger: dict[str, Any], actions: list[dict[str, Any]], condition: str = "true",
+         **more: Any) -> dict[str, Any]:
+    return {"key": key, "name": key.replace("-", " "), "trigger": trigger, "condition": condition,
+            "actions": actions, **more}

@@ -1,0 +1,228 @@
+"""Events meet the live rules: decisions that explain themselves, messages in the outbox with consent,
+caps and quiet hours checked, delayed steps on the agenda, state changes, and nothing after withdrawal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from sojourn.channels.models import OutboxMessage, RecordedDelivery
+from sojourn.channels.services.delivery import deliver_due
+from sojourn.consent.services.withdrawal import withdraw_consent
+from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.core.models import AuditEntry
+from sojourn.dialogue.models import AgendaItem, Decision, DialogueState
+from sojourn.dialogue.services.agenda import run_due_agenda
+from sojourn.dialogue.tests.factories import live_rules, rule
+from sojourn.safety.models import SafetyReferral
+from sojourn.tracking.models import PatientProfile
+from sojourn.tracking.services.events import record_events
+from sojourn.tracking.services.taxonomy import define_need, define_stage
+
+from .factories import SYSTEM
+
+# 10:00 UTC is 11:00 in Berlin: inside the German market's contact hours.
+DAY = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+NIGHT = DAY.replace(hour=21, minute=30)  # 22:30 in Berlin: quiet hours until 08:00
+
+
+@pytest.fixture
+def program_needs(program):
+    define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch"}, position=0)
+    define_need(actor=SYSTEM, program=program, code="sleep", labels={"en": "Sleep"}, position=1)
+    define_stage(actor=SYSTEM, program=program, code="diagnosis", labels={"en": "Diagnosis"}, position=0)
+    define_stage(actor=SYSTEM, program=program, code="daily_management", labels={"en": "Daily"}, position=1)
+    return program
+
+
+def viewed(patient, client_id, at, needs=("itch",), content="itch-tips"):
+    return {"client_id": client_id, "type": "content.viewed", "patient": patient.pseudonym,
+            "occurred_at": at.isoformat(), "data": {"content": content, "needs": list(needs)}}
+
+
+def test_an_event_fires_the_rules_indexed_under_its_type_and_the_decision_says_why(
+        program_needs, active_patient):  # noqa: F811
+    live_rules(program_needs, [
+        rule("itch-sms", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "itch-sms-1"}],
+             condition="profile.needs.itch > 0.0 && 'contact_sms' in consents.purposes && event.data.content == "
+                       "'itch-tips'"),
+        rule("sleep-email", {"events": ["content.viewed"]}, [{"do": "send", "channel": "email", "content": "sleep"}],
+             condition="profile.needs.sleep > 0.5"),
+        rule("on-calls", {"events": ["call.completed"]}, [{"do": "send", "channel": "email", "content": "x"}]),
+    ])
+    result = record_events(SYSTEM, [viewed(active_patient, "v1", DAY - timedelta(minutes=5))], source="test",
+                           now=DAY)
+    event_id = result.accepted[0][1]
+    decision = Decision.objects.get(patient=active_patient)
+    assert decision.rule_key == "itch-sms" and decision.event_id == event_id
+    assert decision.why["profile.needs.itch"] > 0 and decision.why["event.data.content"] == "itch-tips"
+    assert decision.why["consents.purposes"] == sorted(decision.why["consents.purposes"])
+    assert decision.outcomes == [{"do": "send", "result": "queued", "reason": "", "channel": "sms"}]
+    message = OutboxMessage.objects.get(patient=active_patient)
+    assert (message.channel, message.kind, message.payload, message.status) == ("sms", "content",
+                                                                                 {"content": "itch-sms-1"}, "pending")
+    assert message.decision_id == decision.pk and message.due_at == DAY
+    # the same event sent again is a duplicate: no second decision, no second message
+    record_events(SYSTEM, [viewed(active_patient, "v1", DAY - timedelta(minutes=5))], source="test", now=DAY)
+    assert Decision.objects.count() == 1 and OutboxMessage.objects.count() == 1
+
+
+def test_caps_quiet_hours_and_consent_are_checked_when_deciding(program_needs, active_patient):  # noqa: F811
+    live_rules(program_needs, [
+        rule("sms", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "tip"}],
+             caps={"sms": {"day": 1, "week": 3}}),
+    ])
+    record_events(SYSTEM, [viewed(active_patient, "n1", NIGHT - timedelta(minutes=1))], source="test", now=NIGHT)
+    deferred = OutboxMessage.objects.get()
+    # at 22:30 in Berlin a text waits for the end of quiet hours: 08:00 local is 07:00 UTC next day
+    assert deferred.due_at == (NIGHT + timedelta(days=1)).replace(hour=7, minute=0)
+    assert Decision.objects.get().outcomes[0]["result"] == "deferred"
+    record_events(SYSTEM, [viewed(active_patient, "n2", NIGHT)], source="test", now=NIGHT + timedelta(minutes=1))
+    capped = Decision.objects.order_by("pk").last()
+    assert capped.outcomes[0] == {"do": "send", "result": "skipped", "reason": "cap: 1 sms a day", "channel": "sms"}
+    assert OutboxMessage.objects.count() == 1
+    withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=["contact_sms"], via="portal")
+    assert OutboxMessage.objects.get().status == "cancelled"  # withdrawal cancelled what had not left
+    record_events(SYSTEM, [viewed(active_patient, "n3", DAY + timedelta(days=3))], source="test",
+                  now=DAY + timedelta(days=3))
+    refused = Decision.objects.order_by("pk").last()
+    assert refused.outcomes[0]["result"] == "skipped" and refused.outcomes[0]["reason"] == "no consent for contact_sms"
+
+
+def test_a_delayed_rule_waits_on_the_agenda_and_checks_its_condition_when_due(
+        program_needs, active_patient):  # noqa: F811
+    live_rules(program_needs, [
+        rule("check-in", {"after": "content.viewed", "delay": "72h"},
+             [{"do": "send", "channel": "email", "content": "how-are-you"}],
+             condition="now - event.occurred_at >= duration('72h') && profile.engagement != 'lapsed'"),
+    ])
+    record_events(SYSTEM, [viewed(active_patient, "d1", DAY)], source="test", now=DAY)
+    item = AgendaItem.objects.get()
+    assert (item.kind, item.due_at, item.status) == ("after", DAY + timedelta(hours=72), "pending")
+    assert not Decision.objects.exists()
+    assert run_due_agenda(owner="w1", now=DAY + timedelta(hours=71))["claimed"] == 0
+    report = run_due_agenda(owner="w1", now=DAY + timedelta(hours=72, minutes=1))
+    assert (report["claimed"], report["fired"], report["done"]) == (1, 1, 1)
+    assert AgendaItem.objects.get().status == "done"
+    decision = Decision.objects.get()
+    assert decision.agenda_item_id == item.pk and decision.why["event.occurred_at"].startswith(DAY.date().isoformat())
+    assert OutboxMessage.objects.get().payload == {"content": "how-are-you"}
+    assert run_due_agenda(owner="w1", now=DAY + timedelta(hours=80))["claimed"] == 0  # a second run does nothing
+
+
+def test_actions_change_stage_flags_level_open_safety_referrals_and_nurse_tasks(
+        program_needs, active_patient):  # noqa: F811
+    live_rules(program_needs, [
+        rule("phq9-item9", {"events": ["questionnaire.completed"]},
+             [{"do": "refer_safety", "reason": "PHQ-9 item 9 answered above 0"},
+              {"do": "nurse_task", "reason": "call within 24 hours", "due_in": "1h"},
+              {"do": "set_stage", "stage": "daily_management"},
+              {"do": "set_flag", "flag": "psychosocial"},
+              {"do": "unlock_level", "level": 2},
+              {"do": "follow_up", "rule": "after-call", "delay": "24h"}],
+             condition="has(event.data.scores) && 'item9' in event.data.scores && event.data.scores['item9'] > 0.0"),
+        rule("after-call", {"follow_up": True}, [{"do": "send", "channel": "email", "content": "support"}],
+             condition="'psychosocial' in patient.flags && patient.content_level == 2"),
+    ])
+    answered = {"client_id": "q1", "type": "questionnaire.completed", "patient": active_patient.pseudonym,
+                "occurred_at": DAY.isoformat(), "data": {"questionnaire": "phq-9", "scores": {"item9": 1.0}}}
+    record_events(SYSTEM, [answered], source="platform", now=DAY, allow_internal=True)
+    referral = SafetyReferral.objects.get(patient=active_patient)
+    assert referral.reason == "PHQ-9 item 9 answered above 0" and referral.due_at == DAY + timedelta(hours=24)
+    assert AuditEntry.objects.filter(action="safety.referred", subject_id=active_patient.pseudonym).exists()
+    task = OutboxMessage.objects.get(kind="nurse_task")
+    assert task.channel == "phone" and task.due_at == DAY + timedelta(hours=1)
+    assert PatientProfile.objects.get(patient=active_patient).stage.code == "daily_management"
+    state = DialogueState.objects.get(patient=active_patient)
+    assert state.flags == ["psychosocial"] and state.content_level == 2
+    follow_up = AgendaItem.objects.get(kind="follow_up")
+    assert follow_up.rule_key == "after-call" and follow_up.due_at == DAY + timedelta(hours=24)
+    run_due_agenda(owner="w1", now=DAY + timedelta(hours=25))
+    assert OutboxMessage.objects.filter(kind="content", payload={"content": "support"}).count() == 1
+    # the same answers recorded again change nothing
+    record_events(SYSTEM, [answered], source="platform", now=DAY, allow_internal=True)
+    assert SafetyReferral.objects.count() == 1 and OutboxMessage.objects.filter(kind="nurse_task").count() == 1
+
+
+def test_withdrawing_everything_cancels_the_agenda_and_the_outbox(program_needs, active_patient):  # noqa: F811
+    live_rules(program_needs, [
+        rule("now", {"events": ["content.viewed"]}, [{"do": "send", "channel": "email", "content": "a"}]),
+        rule("later", {"after": "content.viewed", "delay": "24h"}, [{"do": "send", "channel": "email",
+                                                                    "content": "b"}]),
+    ])
+    record_events(SYSTEM, [viewed(active_patient, "w1", DAY)], source="test", now=DAY)
+    assert OutboxMessage.objects.get().status == "pending" and AgendaItem.objects.get().status == "pending"
+    withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=None, via="portal")
+    assert OutboxMessage.objects.get().status == "cancelled" and AgendaItem.objects.get().status == "cancelled"
+    assert run_due_agenda(owner="w", now=DAY + timedelta(days=2))["claimed"] == 0
+    assert deliver_due(owner="w", now=DAY + timedelta(days=2)).claimed == 0
+    assert not RecordedDelivery.objects.exists()
+
+
+def test_the_outbox_delivers_once_and_checks_consent_again_at_send_time(program_needs, active_patient):  # noqa: F811
+    from sojourn.consent.models import ContactPreferences
+
+    live_rules(program_needs, [
+        rule("both", {"events": ["content.viewed"]}, [{"do": "send", "channel": "email", "content": "a"},
+                                                      {"do": "send", "channel": "sms", "content": "b"}]),
+    ])
+    record_events(SYSTEM, [viewed(active_patient, "s1", DAY)], source="test", now=DAY)
+    # the patient turns text messages off after the decision, before delivery
+    ContactPreferences.objects.filter(patient=active_patient).update(channels=["web", "email"])
+    report = deliver_due(owner="w1", now=DAY + timedelta(minutes=1))
+    assert (report.claimed, report.sent, report.cancelled) == (2, 1, 1)
+    assert list(RecordedDelivery.objects.values_list("channel", flat=True)) == ["email"]
+    sms = OutboxMessage.objects.get(channel="sms")
+    assert sms.status == "cancelled" and sms.last_error == "patient turned sms off"
+    assert OutboxMessage.objects.get(channel="email").delivery_status == "sent"
+    assert deliver_due(owner="w1", now=DAY + timedelta(minutes=2)).claimed == 0
+
+
+class FlakyChannel:
+    def deliver(self, messages, now):
+        from sojourn.channels.adapters import Outcome
+
+        return {m.pk: Outcome("temporary", error="provider answered 503") for m in messages}
+
+
+def test_a_failing_channel_is_retried_with_backoff_then_dead_with_the_reason(
+        program_needs, active_patient, settings):  # noqa: F811
+    from sojourn.channels.adapters import adapter_for
+
+    settings.SOJOURN_CHANNEL_ADAPTERS = {"email": "sojourn.dialogue.tests.test_engine.FlakyChannel"}
+    adapter_for.cache_clear()
+    try:
+        live_rules(program_needs, [rule("e", {"events": ["content.viewed"]},
+                                        [{"do": "send", "channel": "email", "content": "a"}])])
+        record_events(SYSTEM, [viewed(active_patient, "f1", DAY)], source="test", now=DAY)
+        moment, waits = DAY, []
+        for _attempt in range(5):
+            assert deliver_due(owner="w", now=moment).claimed == 1
+            message = OutboxMessage.objects.get()
+            if message.status == "dead":
+                break
+            waits.append(message.due_at - moment)
+            moment = message.due_at
+        assert waits == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120),
+                         timedelta(seconds=240)]
+        assert (message.status, message.attempts, message.last_error) == ("dead", 5, "provider answered 503")
+    finally:
+        adapter_for.cache_clear()
+
+
+def test_a_lease_that_expired_is_taken_over_and_the_first_worker_cannot_complete(
+        program_needs, active_patient):  # noqa: F811
+    from sojourn.core.services import queue
+
+    live_rules(program_needs, [rule("e", {"events": ["content.viewed"]},
+                                    [{"do": "send", "channel": "email", "content": "a"}])])
+    record_events(SYSTEM, [viewed(active_patient, "l1", DAY)], source="test", now=DAY)
+    ids = queue.claim(OutboxMessage, owner="slow", limit=10, lease=timedelta(seconds=30), now=DAY)
+    assert len(ids) == 1
+    assert deliver_due(owner="fast", now=DAY + timedelta(seconds=10)).claimed == 0  # still leased
+    report = deliver_due(owner="fast", now=DAY + timedelta(seconds=31))
+    assert report.sent == 1
+    assert queue.complete(OutboxMessage, ids, owner="slow", now=DAY + timedelta(seconds=32)) == 0
+    assert RecordedDelivery.objects.count() == 1
