@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("console/consent/", include("sojourn.consent.console_urls")),
     path("console/profiles/", include("sojourn.tracking.urls")),
+    path("console/dialogue/", include("sojourn.dialogue.console_urls")),
     path("console/questionnaires/", include("sojourn.questionnaires.console_urls")),
     path("console/", include("sojourn.people.urls")),
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),

@@ -20,7 +20,7 @@ class OutboxMessage(QueuedWork):
     channel = models.CharField(max_length=10)
     kind = models.CharField(max_length=20)
     payload = models.JSONField(default=dict)  # content key, questionnaire, task reason: never personal data
-    decision_id = models.BigIntegerField(null=True)  # the dialogue decision that made it (timeline)
+    decision_key = models.CharField(max_length=160, blank=True)  # the dialogue decision that made it
     rule_key = models.CharField(max_length=60, blank=True)
     delivery_status = models.CharField(max_length=12, blank=True)  # sent, delivered, failed, bounced, …
     provider_id = models.CharField(max_length=120, blank=True)
@@ -39,6 +39,12 @@ class OutboxMessage(QueuedWork):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.kind} {self.pk}"
+
+    @property
+    def summary(self) -> str:
+        """What it is about, for the console: the content key, the task's reason or the questionnaire."""
+        return str(self.payload.get("content") or self.payload.get("reason") or self.payload.get("questionnaire")
+                   or "")
 
 
 class RecordedDelivery(models.Model):

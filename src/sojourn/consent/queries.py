@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -95,7 +96,7 @@ class ContactFacts:
         if self.preferred_channels is not None and channel not in self.preferred_channels:
             return ContactCheck(False, f"patient turned {channel} off")
         if channel in TIMED_CHANNELS and not ignore_quiet_hours:
-            local = (at or timezone.now()).astimezone(zoneinfo.ZoneInfo(self.time_zone))
+            local = (at or timezone.now()).astimezone(_zone(self.time_zone))
             start, end = self.quiet or self.market_quiet
             if _within(local.time(), start, end):
                 return ContactCheck(False, "quiet hours")
@@ -106,44 +107,78 @@ class ContactFacts:
         return ContactCheck(True, "consented")
 
     def next_allowed(self, channel: str, at: datetime) -> datetime | None:
-        """The first moment from `at` (in 15-minute steps, within 8 days) when the channel may be used."""
+        """The first moment from `at` (within 8 days) when the channel may be used: jumps to the end
+        of the quiet hours, to the next contact day or to the start of the contact times."""
         if not self.check(channel, at, ignore_quiet_hours=True).allowed:
             return None
+        zone = _zone(self.time_zone)
         moment = at
-        for _step in range(8 * 96):
-            if self.check(channel, moment).allowed:
+        for _jump in range(40):
+            check = self.check(channel, moment)
+            if check.allowed:
                 return moment
-            moment = (moment + timedelta(minutes=15)).replace(second=0, microsecond=0)
-            moment -= timedelta(minutes=moment.minute % 15)
+            local = moment.astimezone(zone)
+            if check.reason == "quiet hours":
+                target = (self.quiet or self.market_quiet)[1]
+            elif check.reason == "outside the patient's contact times" and self.contact_window:
+                target = self.contact_window[0]
+            else:  # not a contact day: from the start of the next day
+                target = time(0, 0)
+            candidate = local.replace(hour=target.hour, minute=target.minute, second=0, microsecond=0)
+            if candidate <= local:
+                candidate += timedelta(days=1)
+            moment = candidate.astimezone(at.tzinfo)
+            if moment - at > timedelta(days=8):
+                return None
         return None
+
+
+@functools.lru_cache(maxsize=512)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
 
 
 TIMED_CHANNELS = {"sms", "phone"}
 
 
 def contact_facts(patients: list[Patient]) -> dict[int, ContactFacts]:
-    """Contact facts for many patients in three queries (patients need their market loaded)."""
-    ids = [p.pk for p in patients]
+    """Contact facts for many patients (whose market is loaded) in two queries."""
+    return _facts([(p.pk, p.status, p.verified_at, p.time_zone, p.market) for p in patients])
+
+
+def contact_facts_for_ids(ids: list[int] | set[int]) -> dict[int, ContactFacts]:
+    """The same from patient ids, without building Patient objects (the event path reads thousands)."""
+    markets = {m.pk: m for m in Market.objects.all()}
+    return _facts([(pk, status, verified, zone, markets[market_id]) for pk, status, verified, zone, market_id in
+                   Patient.objects.filter(pk__in=ids).values_list("pk", "status", "verified_at", "time_zone",
+                                                                 "market_id")])
+
+
+def _facts(rows: list[tuple[int, str, datetime | None, str, Market]]) -> dict[int, ContactFacts]:
+    ids = [row[0] for row in rows]
     purposes: dict[int, set[str]] = {pid: set() for pid in ids}
     for patient_id, purpose in ConsentDecision.objects.filter(
             record__patient_id__in=ids, record__status=ConsentRecord.Status.ACTIVE, granted=True,
             withdrawn_at__isnull=True).values_list("record__patient_id", "purpose"):
         purposes[patient_id].add(purpose)
-    preferences = {p.patient_id: p for p in ContactPreferences.objects.filter(patient_id__in=ids)}
+    preferences = {row[0]: row[1:] for row in ContactPreferences.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "channels", "quiet_start", "quiet_end", "contact_days", "contact_from", "contact_until")}
+    quiet_of: dict[int, tuple[time, time]] = {}
     out = {}
-    for patient in patients:
-        quiet = patient.market.pack["regulatory"]["quiet_hours"]
-        pref = preferences.get(patient.pk)
-        out[patient.pk] = ContactFacts(
-            status=patient.status, verified=patient.verified_at is not None, purposes=purposes[patient.pk],
-            country=patient.market.country, market_channels=list(patient.market.channels),
-            time_zone=patient.time_zone,
-            market_quiet=(time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])),
-            preferred_channels=list(pref.channels) if pref is not None else None,
-            quiet=(pref.quiet_start, pref.quiet_end) if pref and pref.quiet_start and pref.quiet_end else None,
-            contact_days=list(pref.contact_days) if pref else [],
-            contact_window=(pref.contact_from, pref.contact_until) if pref and pref.contact_from and pref.contact_until
-            else None)
+    for pk, status, verified_at, zone, market in rows:
+        if market.pk not in quiet_of:
+            quiet = market.pack["regulatory"]["quiet_hours"]
+            quiet_of[market.pk] = (time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"]))
+        pref = preferences.get(pk)
+        channels, quiet_start, quiet_end, days, contact_from, contact_until = pref or (None, None, None, [], None,
+                                                                                       None)
+        out[pk] = ContactFacts(
+            status=status, verified=verified_at is not None, purposes=purposes[pk], country=market.country,
+            market_channels=list(market.channels), time_zone=zone, market_quiet=quiet_of[market.pk],
+            preferred_channels=list(channels) if channels is not None else None,
+            quiet=(quiet_start, quiet_end) if quiet_start and quiet_end else None,
+            contact_days=list(days or []),
+            contact_window=(contact_from, contact_until) if contact_from and contact_until else None)
     return out
 
 

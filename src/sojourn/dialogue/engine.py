@@ -16,8 +16,9 @@ from typing import Any
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.services.outbox import enqueue
-from sojourn.consent.queries import ContactFacts, contact_facts
+from sojourn.consent.queries import ContactFacts, contact_facts_for_ids
 from sojourn.core.actors import Actor
+from sojourn.core.db import insert_rows, update_rows
 from sojourn.core.models import QueuedWork
 from sojourn.dialogue.cel.runtime import to_duration
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSetVersion
@@ -74,6 +75,32 @@ def live_rule_sets(program_ids: set[int]) -> dict[int, list[CompiledRuleSet]]:
     return out
 
 
+AGENDA_FIELDS = ["program", "patient", "rule_set", "rule_key", "kind", "payload", "due_at", "idempotency_key",
+                 "created_at", "lane", "status", "attempts", "lease_owner", "last_error"]
+
+
+def agenda_row(program_id: int, patient_id: int, rule_set_id: int, rule_key: str, kind: str, payload: dict[str, Any],
+               due_at: datetime, key: str, now: datetime) -> dict[str, Any]:
+    return {"program": program_id, "patient": patient_id, "rule_set": rule_set_id, "rule_key": rule_key,
+            "kind": kind, "payload": payload, "due_at": due_at, "idempotency_key": key, "created_at": now,
+            "lane": 1, "status": "pending", "attempts": 0, "lease_owner": "", "last_error": ""}
+
+
+@dataclass
+class Fired:
+    """A rule that fired: becomes a Decision row when the batch is written."""
+
+    key: str
+    program_id: int
+    patient_id: int
+    version_id: int
+    rule_key: str
+    event_id: int | None
+    agenda_item_id: int | None
+    why: dict[str, Any]
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass
 class Outcome:
     do: str
@@ -92,9 +119,9 @@ class Batch:
     contact: dict[int, ContactFacts] = field(default_factory=dict)
     dialogue: dict[int, DialogueState] = field(default_factory=dict)
     recent: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
-    decisions: list[Decision] = field(default_factory=list)
-    messages: list[tuple[int, OutboxMessage]] = field(default_factory=list)  # (decision index, message)
-    agenda: list[AgendaItem] = field(default_factory=list)
+    decisions: list[Fired] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    agenda: list[dict[str, Any]] = field(default_factory=list)
     stage_changes: list[tuple[int, str, str]] = field(default_factory=list)
     safety: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
     dirty_state: set[int] = field(default_factory=set)
@@ -102,17 +129,24 @@ class Batch:
     contact_facts_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, patients: dict[int, Patient], states: dict[int, PatientState], now: datetime,
-             dry_run: bool = False) -> Batch:
-        batch = cls(now=now, patients=patients, states=states, dry_run=dry_run)
-        batch.contact = contact_facts(list(patients.values()))
-        batch.dialogue = {s.patient_id: s for s in DialogueState.objects.filter(patient_id__in=patients)}
+    def load(cls, states: dict[int, PatientState], now: datetime, dry_run: bool = False) -> Batch:
+        """Everything the rules and actions need about these patients, in a handful of queries."""
+        batch = cls(now=now, patients={}, states=states, dry_run=dry_run)
+        batch.contact = contact_facts_for_ids(set(states))
+        batch.dialogue = {s.patient_id: s for s in DialogueState.objects.filter(patient_id__in=states)}
         week = now - timedelta(days=7)
         for patient_id, channel, created in OutboxMessage.objects.filter(
-                patient_id__in=patients, created_at__gte=week).exclude(status="cancelled") \
+                patient_id__in=states, created_at__gte=week).exclude(status="cancelled") \
                 .values_list("patient_id", "channel", "created_at"):
             batch.recent.setdefault((patient_id, channel), []).append(created)
         return batch
+
+    def patient(self, pid: int) -> Patient:
+        """The Patient object, loaded only for the rare actions that need it (stage, safety)."""
+        if pid not in self.patients:
+            wanted = {p for p, *_rest in self.stage_changes} | {p for p, *_rest in self.safety} | {pid}
+            self.patients.update({p.pk: p for p in Patient.objects.filter(pk__in=wanted).select_related("market")})
+        return self.patients[pid]
 
     # ---- facts
     def facts(self, state: PatientState, event: dict[str, Any] | None) -> dict[str, Any]:
@@ -141,29 +175,27 @@ class Batch:
         return facts
 
     # ---- evaluation
-    def fire(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, event: dict[str, Any] | None, *,
-             key: str, event_id: int | None = None, agenda_id: int | None = None) -> Decision | None:
+    def fire(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, facts: dict[str, Any], *,
+             key: str, event_id: int | None = None, agenda_id: int | None = None) -> Fired | None:
+        """Evaluate one rule on facts built by `facts()` (once per event, shared by its rules)."""
         if not rule.active_on(self.now.date()) or state.status != Patient.Status.ACTIVE:
             return None
-        facts = self.facts(state, event)
         if not rule.condition.matches(facts):
             return None
-        decision = Decision(program_id=state.program_id, patient_id=state.patient_id, version_id=rule_set.version_id,
-                            rule_key=rule.key, event_id=event_id, agenda_item_id=agenda_id, decided_at=self.now,
-                            why=rule.condition.explain(facts))
-        index = len(self.decisions)
-        self.decisions.append(decision)
-        outcomes = [self._act(rule_set, rule, state, action, f"{key}:{n}", index)
-                    for n, action in enumerate(rule.actions)]
-        decision.outcomes = [o.__dict__ for o in outcomes]
-        return decision
+        fired = Fired(key=key, program_id=state.program_id, patient_id=state.patient_id,
+                      version_id=rule_set.version_id, rule_key=rule.key, event_id=event_id, agenda_item_id=agenda_id,
+                      why=rule.condition.explain(facts))
+        self.decisions.append(fired)
+        fired.outcomes = [self._act(rule_set, rule, state, action, f"{key}:{n}", key).__dict__
+                          for n, action in enumerate(rule.actions)]
+        return fired
 
     def _act(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, action: dict[str, Any], key: str,
-             index: int) -> Outcome:
+             decision_key: str) -> Outcome:
         do = action["do"]
         pid = state.patient_id
         if do in KIND_OF:
-            return self._message(rule, state, action, key, index)
+            return self._message(rule, state, action, key, decision_key)
         if do == "set_stage":
             if state.stage == action["stage"]:
                 return Outcome(do, "skipped", "already at this stage")
@@ -189,16 +221,16 @@ class Batch:
             self.dirty_state.add(pid)
             return Outcome(do, "done")
         if do == "follow_up":
-            self.agenda.append(AgendaItem(
-                program_id=state.program_id, patient_id=pid, rule_set_id=rule_set.rule_set_id,
-                rule_key=action["rule"], kind="follow_up", payload={"from": rule.key},
-                due_at=self.now + to_duration(action["delay"]), idempotency_key=f"fu:{key}", created_at=self.now))
+            self.agenda.append(agenda_row(state.program_id, pid, rule_set.rule_set_id, action["rule"], "follow_up",
+                                          {"from": rule.key}, self.now + to_duration(action["delay"]), f"fu:{key}",
+                                          self.now))
             return Outcome(do, "queued")
         # refer_safety
         self.safety.append((pid, action["reason"], {"rule": rule.key}, f"safety:{key}"))
         return Outcome(do, "done")
 
-    def _message(self, rule: Rule, state: PatientState, action: dict[str, Any], key: str, index: int) -> Outcome:
+    def _message(self, rule: Rule, state: PatientState, action: dict[str, Any], key: str, decision_key: str
+                 ) -> Outcome:
         do = action["do"]
         channel = CHANNEL_OF.get(do) or action["channel"]
         contact = self.contact[state.patient_id]
@@ -221,44 +253,43 @@ class Batch:
         sent.append(self.now)
         payload = {k: v for k, v in action.items() if k not in {"do", "channel", "lane"}}
         lane = QueuedWork.Lane.URGENT if action.get("lane") == "urgent" else QueuedWork.Lane.NORMAL
-        self.messages.append((index, OutboxMessage(
-            program_id=state.program_id, patient_id=state.patient_id, channel=channel, kind=KIND_OF[do],
-            payload=payload, rule_key=rule.key, due_at=due, lane=lane, idempotency_key=f"out:{key}",
-            created_at=self.now)))
+        self.messages.append({"program": state.program_id, "patient": state.patient_id, "channel": channel,
+                              "kind": KIND_OF[do], "payload": payload, "rule_key": rule.key, "due_at": due,
+                              "lane": int(lane), "idempotency_key": f"out:{key}", "created_at": self.now,
+                              "decision_key": decision_key})
         return Outcome(do, result, "" if result == "queued" else check.reason, channel)
 
     # ---- writing
     def flush(self) -> None:
         if self.dry_run:
             return
-        created = Decision.objects.bulk_create(self.decisions, batch_size=500) if self.decisions else []
-        for index, message in self.messages:
-            message.decision_id = created[index].pk
-        enqueue([m for _i, m in self.messages])
-        if self.agenda:
-            keys = {a.idempotency_key for a in self.agenda}
-            known = set(AgendaItem.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-            AgendaItem.objects.bulk_create([a for a in self.agenda if a.idempotency_key not in known], batch_size=500)
+        insert_rows(Decision, ["key", "program", "patient", "version", "rule_key", "event_id", "agenda_item_id",
+                               "decided_at", "why", "outcomes"],
+                    [(d.key, d.program_id, d.patient_id, d.version_id, d.rule_key, d.event_id, d.agenda_item_id,
+                      self.now, d.why, d.outcomes) for d in self.decisions], skip_conflicts_on="key")
+        enqueue(self.messages)
+        insert_rows(AgendaItem, AGENDA_FIELDS, [[row[f] for f in AGENDA_FIELDS] for row in self.agenda],
+                    skip_conflicts_on="idempotency_key")
         if self.dirty_state:
             changed = [self.dialogue[pid] for pid in self.dirty_state]
             for state in changed:
                 state.updated_at = self.now
             DialogueState.objects.bulk_create([s for s in changed if s.pk is None])
-            DialogueState.objects.bulk_update([s for s in changed if s.pk is not None],
-                                              ["flags", "content_level", "updated_at"])
+            update_rows(DialogueState, ["flags", "content_level", "updated_at"],
+                        [(s.flags, s.content_level, s.updated_at, s.pk) for s in changed if s.pk is not None])
         if self.stage_changes or self.safety:
             self._flush_audited()
 
     def _flush_audited(self) -> None:
         from sojourn.safety.services import refer_to_safety
-        from sojourn.tracking.services.profiles import set_journey_stage
+        from sojourn.tracking.services.profiles import move_stages_by_rules
 
         token = _depth.set(_depth.get() + 1)
         try:
-            for pid, stage, reason in self.stage_changes:
-                set_journey_stage(actor=ENGINE, patient=self.patients[pid], stage_code=stage, reason=reason)
+            move_stages_by_rules([(self.patient(pid), stage, reason) for pid, stage, reason in self.stage_changes],
+                                 now=self.now)
             for pid, reason, detail, key in self.safety:
-                refer_to_safety(actor=ENGINE, patient=self.patients[pid], source="rule", reason=reason, detail=detail,
+                refer_to_safety(actor=ENGINE, patient=self.patient(pid), source="rule", reason=reason, detail=detail,
                                 idempotency_key=key, at=self.now)
         finally:
             _depth.reset(token)

@@ -90,6 +90,7 @@ class Decision(models.Model):
     patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="decisions")
     version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="decisions")
     rule_key = models.CharField(max_length=60)
+    key = models.CharField(max_length=160, unique=True)  # the same rule on the same event decides once
     event_id = models.BigIntegerField(null=True)
     agenda_item_id = models.BigIntegerField(null=True)
     decided_at = models.DateTimeField()

@@ -27,6 +27,19 @@ log = logging.getLogger(__name__)
 SCHEDULE_EVERY = 60.0
 
 
+def peak_memory_mb() -> int:
+    """The process's peak resident memory (VmHWM: since exec, unlike ru_maxrss after a fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
 class AnotherWorker(RuntimeError):
     pass
 

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sojourn.tracking.models import Event
-
 
 @dataclass
 class PatientState:
@@ -32,9 +30,20 @@ class PatientState:
     last_meaningful_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored (the row without the ORM's cost, on the hot path)."""
+
+    pk: int
+    patient_id: int
+    type: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
 @dataclass
 class RecordedBatch:
-    events: list[Event]
+    events: list[RecordedEvent]
     patients: dict[int, PatientState]
     now: datetime
     source: str

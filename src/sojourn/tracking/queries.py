@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sojourn.core.models import Market
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.hooks import PatientState
@@ -74,18 +75,38 @@ def patient_states(patients: dict[int, Patient], now: datetime) -> dict[int, Pat
                                 market_id=p.market.pk, country=p.market.country, locale=p.locale,
                                 time_zone=p.time_zone, status=p.status, enrolled_at=p.verified_at or p.created_at)
               for pid, p in patients.items()}
+    return _with_profiles(states)
+
+
+def patient_states_for_ids(ids: list[int] | set[int]) -> dict[int, PatientState]:
+    """The same from ids, without building Patient objects (the worker reads thousands at a time)."""
+    countries = dict(Market.objects.values_list("pk", "country"))
+    states = {pk: PatientState(patient_id=pk, pseudonym=pseudonym, program_id=program_id, market_id=market_id,
+                               country=countries[market_id], locale=locale, time_zone=zone, status=status,
+                               enrolled_at=verified_at or created_at)
+              for pk, pseudonym, program_id, market_id, locale, zone, status, verified_at, created_at in
+              Patient.objects.filter(pk__in=ids).values_list("pk", "pseudonym", "program_id", "market_id", "locale",
+                                                             "time_zone", "status", "verified_at", "created_at")}
+    return _with_profiles(states)
+
+
+def _with_profiles(states: dict[int, PatientState]) -> dict[int, PatientState]:
+    patients = list(states)
     for row in PatientProfile.objects.filter(patient_id__in=patients).values(
             "patient_id", "engagement", "stage__code", "stage_since", "interactions_30d", "last_meaningful_at"):
         state = states[row["patient_id"]]
         state.engagement, state.stage = row["engagement"], row["stage__code"] or ""
         state.stage_since, state.interactions_30d = row["stage_since"], row["interactions_30d"]
         state.last_meaningful_at = row["last_meaningful_at"]
-    for code, program_id in Need.objects.filter(program_id__in={s.program_id for s in states.values()}) \
-            .values_list("code", "program_id"):
-        for state in states.values():
-            if state.program_id == program_id:
-                state.needs[code] = 0.0
-    for patient_id, code, combined in PatientNeed.objects.filter(patient_id__in=patients) \
-            .values_list("patient_id", "need__code", "combined"):
-        states[patient_id].needs[code] = combined
+    codes: dict[int, str] = {}
+    blank: dict[int, dict[str, float]] = {}
+    for pk, code, program_id in Need.objects.filter(program_id__in={s.program_id for s in states.values()}) \
+            .values_list("pk", "code", "program_id"):
+        codes[pk] = code
+        blank.setdefault(program_id, {})[code] = 0.0
+    for state in states.values():
+        state.needs = dict(blank.get(state.program_id, {}))
+    for patient_id, need_id, combined in PatientNeed.objects.filter(patient_id__in=patients) \
+            .values_list("patient_id", "need_id", "combined"):
+        states[patient_id].needs[codes[need_id]] = combined
     return states

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.consent.queries import CHANNEL_PURPOSE
+from sojourn.core.db import insert_rows
+
+OUTBOX_FIELDS = ["program", "patient", "channel", "kind", "payload", "decision_key", "rule_key", "due_at", "lane",
+                 "idempotency_key", "created_at", "status", "attempts", "lease_owner", "last_error", "delivery_status",
+                 "provider_id"]
 
 
-def enqueue(messages: list[OutboxMessage]) -> list[OutboxMessage]:
-    """Store decided messages; a key already in the outbox (the same decision made twice) is skipped."""
-    if not messages:
-        return []
-    keys = {m.idempotency_key for m in messages}
-    known = set(OutboxMessage.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-    fresh, seen = [], set(known)
-    for message in messages:
-        if message.idempotency_key not in seen:
-            seen.add(message.idempotency_key)
-            fresh.append(message)
-    return OutboxMessage.objects.bulk_create(fresh, batch_size=500)
+def enqueue(rows: list[dict[str, Any]]) -> None:
+    """Store decided messages in the caller's transaction; a key already in the outbox (the same decision
+    made twice) is skipped by the database, so a replay never queues a second message."""
+    defaults = {"status": "pending", "attempts": 0, "lease_owner": "", "last_error": "", "delivery_status": "",
+                "provider_id": "", "decision_key": "", "rule_key": "", "lane": 1}
+    insert_rows(OutboxMessage, OUTBOX_FIELDS, [[{**defaults, **row}[f] for f in OUTBOX_FIELDS] for row in rows],
+                skip_conflicts_on="idempotency_key")
 
 
 def cancel_pending(*, patient_id: int, purposes: Iterable[str] | None, reason: str,

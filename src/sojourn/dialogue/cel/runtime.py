@@ -3,6 +3,7 @@ division that truncates toward zero, errors that `&&` and `||` absorb, time part
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -367,13 +368,21 @@ def to_duration(value: Any) -> timedelta:
     return timedelta(seconds=sign * seconds)
 
 
+@functools.lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def _local(value: datetime, zone: str | None) -> datetime:
     if zone is None:
         return value.astimezone(UTC)
-    try:
-        return value.astimezone(ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CelError(f"unknown time zone {zone!r}") from None
+    found = _zone(zone) if isinstance(zone, str) and len(zone) <= 64 else None
+    if found is None:
+        raise CelError(f"unknown time zone {zone!r}")
+    return value.astimezone(found)
 
 
 def time_part(value: datetime, part: str, zone: str | None = None) -> int:

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from sojourn.core.services import queue
-from sojourn.dialogue.engine import Batch, event_facts, live_rule_sets, too_deep
+from sojourn.dialogue.engine import Batch, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
 from sojourn.people.models import Patient
 from sojourn.tracking.hooks import RecordedBatch
-from sojourn.tracking.queries import patient_states
+from sojourn.tracking.queries import patient_states_for_ids
 
 
 def decide_on_events(recorded: RecordedBatch) -> Batch | None:
@@ -29,25 +29,22 @@ def decide_on_events(recorded: RecordedBatch) -> Batch | None:
                        event.type in rs.by_event or event.type in rs.after_event for rs in rule_sets[state.program_id])]
     if not interesting:
         return None
-    ids = {state.patient_id for _e, state in interesting}
-    patients = {p.pk: p for p in Patient.objects.filter(pk__in=ids).select_related("market")}
-    batch = Batch.load(patients, recorded.patients, recorded.now)
+    batch = Batch.load({s.patient_id: recorded.patients[s.patient_id] for _e, s in interesting}, recorded.now)
     for event, state in interesting:
         facts = None
         for rule_set in rule_sets[state.program_id]:
             for rule in rule_set.by_event.get(event.type, ()):
-                facts = facts or event_facts(event.type, event.occurred_at, event.data)
+                facts = facts or batch.facts(state, event_facts(event.type, event.occurred_at, event.data))
                 batch.fire(rule_set, rule, state, facts, key=f"e{event.pk}:{rule_set.version_id}:{rule.key}",
                            event_id=event.pk)
             for rule in rule_set.after_event.get(event.type, ()):
                 if not rule.active_on(recorded.now.date()):
                     continue
-                batch.agenda.append(AgendaItem(
-                    program_id=state.program_id, patient_id=state.patient_id, rule_set_id=rule_set.rule_set_id,
-                    rule_key=rule.key, kind="after", due_at=event.occurred_at + rule.delay,  # type: ignore[operator]
-                    payload={"event": event.pk, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
-                             "data": event.data},
-                    idempotency_key=f"after:{event.pk}:{rule_set.rule_set_id}:{rule.key}", created_at=recorded.now))
+                batch.agenda.append(agenda_row(
+                    state.program_id, state.patient_id, rule_set.rule_set_id, rule.key, "after",
+                    {"event": event.pk, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
+                     "data": event.data}, event.occurred_at + rule.delay,  # type: ignore[operator]
+                    f"after:{event.pk}:{rule_set.rule_set_id}:{rule.key}", recorded.now))
     batch.flush()
     return batch
 
@@ -74,11 +71,12 @@ def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timede
 
 
 def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int]) -> None:
-    items = list(AgendaItem.objects.filter(pk__in=ids, lease_owner=owner, status="claimed"))
+    items = list(AgendaItem.objects.filter(pk__in=ids, lease_owner=owner, status="claimed")
+                 .values_list("pk", "program_id", "patient_id", "rule_set_id", "rule_key", "payload", named=True))
     report["lost"] = len(ids) - len(items)
-    patients = {p.pk: p for p in Patient.objects.filter(pk__in={i.patient_id for i in items}).select_related("market")}
-    rule_sets = live_rule_sets({p.program_id for p in patients.values()})
-    batch = Batch.load(patients, patient_states(patients, now), now)
+    states = patient_states_for_ids({i.patient_id for i in items})
+    rule_sets = live_rule_sets({s.program_id for s in states.values()})
+    batch = Batch.load(states, now)
     done, cancelled = [], []
     for item in items:
         rule_set = next((rs for rs in rule_sets.get(item.program_id, []) if rs.rule_set_id == item.rule_set_id), None)
@@ -86,11 +84,12 @@ def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int
         if rule is None or rule_set is None:
             cancelled.append(item.pk)  # the rule is no longer live: its planned steps lapse
             continue
-        facts = None
+        event = None
         if item.payload.get("type"):
-            facts = event_facts(item.payload["type"], datetime.fromisoformat(item.payload["occurred_at"]),
+            event = event_facts(item.payload["type"], datetime.fromisoformat(item.payload["occurred_at"]),
                                 item.payload.get("data", {}))
-        decision = batch.fire(rule_set, rule, batch.states[item.patient_id], facts, key=f"a{item.pk}",
+        state = batch.states[item.patient_id]
+        decision = batch.fire(rule_set, rule, state, batch.facts(state, event), key=f"a{item.pk}",
                               event_id=item.payload.get("event"), agenda_id=item.pk)
         report["fired"] += decision is not None
         done.append(item.pk)

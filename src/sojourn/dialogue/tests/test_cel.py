@@ -177,7 +177,9 @@ def _doubles(depth: int) -> st.SearchStrategy[str]:
     if depth == 0:
         return leaf
     sub = _doubles(depth - 1)
-    return st.one_of(leaf, st.builds(lambda a, op, b: f"({a} {op} {b})", sub, st.sampled_from("+-*/"), sub))
+    # Division by a non-zero constant only: the reference raises where CEL compares NaN as false.
+    return st.one_of(leaf, st.builds(lambda a, op, b: f"({a} {op} {b})", sub, st.sampled_from("+-*"), sub),
+                     st.builds(lambda a, b: f"({a} / {b})", sub, st.sampled_from(["1.5", "-0.25", "4.0"])))
 
 
 def _strings(depth: int) -> st.SearchStrategy[str]:

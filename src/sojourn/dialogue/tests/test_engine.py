@@ -63,7 +63,7 @@ def test_an_event_fires_the_rules_indexed_under_its_type_and_the_decision_says_w
     message = OutboxMessage.objects.get(patient=active_patient)
     assert (message.channel, message.kind, message.payload, message.status) == ("sms", "content",
                                                                                  {"content": "itch-sms-1"}, "pending")
-    assert message.decision_id == decision.pk and message.due_at == DAY
+    assert message.decision_key == decision.key and message.due_at == DAY
     # the same event sent again is a duplicate: no second decision, no second message
     record_events(SYSTEM, [viewed(active_patient, "v1", DAY - timedelta(minutes=5))], source="test", now=DAY)
     assert Decision.objects.count() == 1 and OutboxMessage.objects.count() == 1
@@ -226,3 +226,27 @@ def test_a_lease_that_expired_is_taken_over_and_the_first_worker_cannot_complete
     assert report.sent == 1
     assert queue.complete(OutboxMessage, ids, owner="slow", now=DAY + timedelta(seconds=32)) == 0
     assert RecordedDelivery.objects.count() == 1
+
+
+def test_a_dry_run_reports_what_a_version_would_do_and_writes_nothing(program_needs, active_patient):  # noqa: F811
+    from sojourn.dialogue.models import RuleSet
+    from sojourn.dialogue.services.dry_run import dry_run
+    from sojourn.dialogue.services.rulesets import save_draft
+
+    live_rules(program_needs, [rule("old", {"events": ["portal.page_viewed"]},
+                                    [{"do": "send", "channel": "web", "content": "x"}])])
+    now = timezone.now()
+    record_events(SYSTEM, [viewed(active_patient, f"r{n}", now - timedelta(days=n, hours=1)) for n in range(3)],
+                  source="test")
+    counts = (Decision.objects.count(), OutboxMessage.objects.count(), AgendaItem.objects.count())
+    draft = save_draft(actor=SYSTEM, rule_set=RuleSet.objects.get(), rules=[
+        rule("itch-sms", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "tip"}],
+             condition="'itch' in event.data.needs", caps={"sms": {"day": 1, "week": 2}}),
+        rule("later", {"after": "content.viewed", "delay": "24h"}, [{"do": "set_flag", "flag": "x"}]),
+    ])
+    report = dry_run(actor=SYSTEM, version=draft, days=7)
+    assert report.events == 4 and report.fired == 3  # three views (plus the enrollment event)
+    assert report.by_action["send:skipped"] == 1 and report.skipped_because == {"cap: 2 sms a week": 1}
+    assert report.by_channel["sms"] == 2 and report.by_market == {"DE": 3}
+    assert report.by_action["later:scheduled"] == 3 and report.samples["itch-sms"] == [active_patient.pseudonym]
+    assert (Decision.objects.count(), OutboxMessage.objects.count(), AgendaItem.objects.count()) == counts

@@ -17,18 +17,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
+from sojourn.core.db import insert_rows, update_rows
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.tracking.event_types import BUILTIN, EventTypeSpec, clean_data, spec_from_dict
-from sojourn.tracking.hooks import PatientState, RecordedBatch, run_recorded_effects
+from sojourn.tracking.hooks import PatientState, RecordedBatch, RecordedEvent, run_recorded_effects
 from sojourn.tracking.models import Event, EventType, Need, NeedSignal, PatientNeed, PatientProfile
 from sojourn.tracking.queries import patient_states
 from sojourn.tracking.services.profiles import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
@@ -227,9 +228,14 @@ def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]]
     if not fresh:
         return
     fresh.sort(key=lambda c: c.occurred_at)
-    events = Event.objects.bulk_create([
-        Event(program_id=c.patient.program_id, patient_id=c.patient.pk, type=c.type, client_id=c.client_id,  # type: ignore[union-attr]
-              occurred_at=c.occurred_at, received_at=now, source=source, data=c.clean) for c in fresh])
+    insert_rows(Event, ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"],
+                [(c.patient.program_id, c.patient.pk, c.type, c.client_id, c.occurred_at, now, source, c.clean)  # type: ignore[union-attr]
+                 for c in fresh])
+    ids = {(program_id, client_id): pk for pk, program_id, client_id in Event.objects.filter(
+        program_id__in=program_ids, client_id__in=[c.client_id for c in fresh]).values_list("pk", "program_id",
+                                                                                            "client_id")}
+    events = [RecordedEvent(ids[(c.patient.program_id, c.client_id)], c.patient.pk, c.type, c.occurred_at, c.clean)  # type: ignore[union-attr]
+              for c in fresh]
     states = patient_states({c.patient.pk: c.patient for c in fresh}, now)  # type: ignore[union-attr]
     snapshots = _apply_to_profiles(fresh, events, types, states, now)
     result.accepted.extend((c.index, e.pk) for c, e in zip(fresh, events, strict=True))
@@ -241,13 +247,13 @@ def _decay(age: timedelta) -> float:
     return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / SIGNAL_HALF_LIFE_DAYS)
 
 
-def _apply_to_profiles(fresh: list[_Candidate], events: list[Event], types: dict[int, dict[str, EventTypeSpec]],
+def _apply_to_profiles(fresh: list[_Candidate], events: list[RecordedEvent], types: dict[int, dict[str, EventTypeSpec]],
                        states: dict[int, PatientState], now: datetime) -> list[PatientState]:
     """Engagement and implicit need scores, updated incrementally (exponential decay is memoryless, so
     the stored score decayed to now plus the new signal equals a full recount, up to the ±0.5 bound)."""
     month = now - timedelta(days=30)
     touched: set[int] = set()
-    signals: list[NeedSignal] = []
+    signals: list[_Signal] = []
     need_ids = {(program_id, code): pk for pk, program_id, code in
                 Need.objects.filter(program_id__in={s.program_id for s in states.values()})
                 .values_list("pk", "program_id", "code")}
@@ -270,14 +276,14 @@ def _apply_to_profiles(fresh: list[_Candidate], events: list[Event], types: dict
             for code in c.clean["needs"]:
                 need_id = need_ids.get((state.program_id, code))
                 if need_id is not None:
-                    signals.append(NeedSignal(patient_id=state.patient_id, need_id=need_id, kind=kind, weight=weight,
-                                              occurred_at=event.occurred_at,
-                                              detail={"event": event.pk, "content": c.clean.get("content", "")}))
+                    signals.append(_Signal(state.patient_id, need_id, kind, weight, event.occurred_at,
+                                           {"event": event.pk, "content": c.clean.get("content", "")}))
         snapshot = copy(state)
         snapshot.needs = dict(state.needs)
         snapshots.append(snapshot)
     if signals:
-        NeedSignal.objects.bulk_create(signals)
+        insert_rows(NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
+                    [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at, s.detail) for s in signals])
         _update_needs(signals, states, now)
         for snapshot, event in zip(snapshots, events, strict=True):  # rules see the needs including this batch
             snapshot.needs.update(states[event.patient_id].needs)
@@ -286,22 +292,46 @@ def _apply_to_profiles(fresh: list[_Candidate], events: list[Event], types: dict
     return snapshots
 
 
-def _update_needs(signals: list[NeedSignal], states: dict[int, PatientState], now: datetime) -> None:
+@dataclass(frozen=True)
+class _Signal:
+    patient_id: int
+    need_id: int
+    kind: str
+    weight: float
+    occurred_at: datetime
+    detail: dict[str, Any]
+
+
+@dataclass
+class _Score:
+    pk: int | None
+    explicit: float | None
+    implicit: float
+    combined: float
+    confidence: float
+    explanation: list[dict[str, Any]]
+    updated_at: datetime
+
+
+def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: datetime) -> None:
     keys = {(s.patient_id, s.need_id) for s in signals}
-    rows = {(r.patient_id, r.need_id): r for r in PatientNeed.objects.filter(
-        patient_id__in={k[0] for k in keys}, need_id__in={k[1] for k in keys}).select_related("need")}
+    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, [], updated_at)
+            for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at in
+            PatientNeed.objects.filter(patient_id__in={k[0] for k in keys}, need_id__in={k[1] for k in keys})
+            .values_list("pk", "patient_id", "need_id", "explicit", "implicit", "combined", "confidence", "updated_at")
+            if (patient_id, need_id) in keys}
+    # Explanations are read only for the scores that change (the query above may return more).
+    explained = dict(PatientNeed.objects.filter(pk__in=[r.pk for r in rows.values()]).values_list("pk", "explanation"))
+    for row in rows.values():
+        row.explanation = explained.get(row.pk, [])
     codes = dict(Need.objects.filter(pk__in={k[1] for k in keys}).values_list("pk", "code"))
-    created, changed = [], []
+    touched: set[tuple[int, int]] = set()
     for s in signals:
         key = (s.patient_id, s.need_id)
         row = rows.get(key)
         if row is None:
-            row = PatientNeed(patient_id=s.patient_id, need_id=s.need_id, explicit=None, implicit=0.0, combined=0.0,
-                              confidence=0.0, explanation=[], updated_at=now)
-            rows[key] = row
-            created.append(row)
-        elif row not in changed and row not in created:
-            changed.append(row)
+            row = rows[key] = _Score(None, None, 0.0, 0.0, 0.0, [], now)
+        touched.add(key)
         decay = _decay(now - row.updated_at) if row.updated_at < now else 1.0
         implicit = row.implicit * decay + s.weight * _decay(now - s.occurred_at)
         row.implicit = round(min(max(implicit, -IMPLICIT_BOUND), IMPLICIT_BOUND), 4)
@@ -310,10 +340,12 @@ def _update_needs(signals: list[NeedSignal], states: dict[int, PatientState], no
         row.updated_at = now
         row.explanation = _count_signal(row.explanation, s.kind, codes[s.need_id], s.weight)
         states[s.patient_id].needs[codes[s.need_id]] = row.combined
-    if created:
-        PatientNeed.objects.bulk_create(created)
-    if changed:
-        PatientNeed.objects.bulk_update(changed, ["implicit", "combined", "confidence", "updated_at", "explanation"])
+    fields = ["implicit", "combined", "confidence", "updated_at", "explanation"]
+    insert_rows(PatientNeed, ["patient", "need", "explicit", *fields],
+                [(k[0], k[1], None, r.implicit, r.combined, r.confidence, now, r.explanation)
+                 for k, r in rows.items() if k in touched and r.pk is None])
+    update_rows(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, now, r.explanation, r.pk)
+                                      for k, r in rows.items() if k in touched and r.pk is not None])
 
 
 def _count_signal(explanation: list[dict[str, Any]], kind: str, code: str, weight: float) -> list[dict[str, Any]]:
@@ -335,14 +367,9 @@ def _count_signal(explanation: list[dict[str, Any]], kind: str, code: str, weigh
 def _save_engagement(states: list[PatientState], now: datetime) -> None:
     existing = set(PatientProfile.objects.filter(patient_id__in=[s.patient_id for s in states])
                    .values_list("patient_id", flat=True))
-    adapt = connection.ops.adapt_datetimefield_value
-    updates = [(s.engagement, adapt(s.last_meaningful_at), s.interactions_30d, adapt(now), s.patient_id)
-               for s in states if s.patient_id in existing]
-    if updates:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {PatientProfile._meta.db_table} SET engagement = %s, last_meaningful_at = %s, "  # noqa: S608
-                "interactions_30d = %s, updated_at = %s WHERE patient_id = %s", updates)
+    update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "updated_at"],
+                [(s.engagement, s.last_meaningful_at, s.interactions_30d, now, s.patient_id)
+                 for s in states if s.patient_id in existing], key="patient")
     missing = [s for s in states if s.patient_id not in existing]
     if missing:
         PatientProfile.objects.bulk_create([

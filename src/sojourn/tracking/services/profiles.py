@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
+from sojourn.core.db import update_rows
 from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -218,3 +219,35 @@ def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason
                 "data": {"stage": stage.code, **({"previous": before} if before else {})}}],
                 source="platform", now=now, allow_internal=True)
         return profile
+
+
+def move_stages_by_rules(changes: list[tuple[Patient, str, str]], *, now: datetime) -> int:
+    """Stage changes decided by dialogue rules, in bulk. The rule's decision records who and why, so
+    these stay out of the audit chain (which keeps the changes staff make); each becomes a
+    stage.changed event like any other."""
+    from sojourn.tracking.services.events import record_events
+
+    if not changes:
+        return 0
+    program_ids = {p.program_id for p, _code, _reason in changes}
+    stages = {(s.program_id, s.code): s for s in Stage.objects.filter(program_id__in=program_ids)}
+    profiles = {p.patient_id: p for p in PatientProfile.objects.filter(
+        patient_id__in=[p.pk for p, _c, _r in changes]).select_related("stage")}
+    moved, events, missing = [], [], []
+    for patient, code, _reason in changes:
+        stage = stages.get((patient.program_id, code))
+        profile = profiles.get(patient.pk)
+        before = profile.stage.code if profile and profile.stage else None
+        if stage is None or before == code:
+            continue
+        if profile is None:
+            missing.append(PatientProfile(patient=patient, stage=stage, stage_since=now, updated_at=now))
+        else:
+            moved.append((stage.pk, now, now, patient.pk))
+        events.append({"client_id": f"sojourn:stage:{patient.pk}:{now.timestamp()}", "type": "stage.changed",
+                       "patient": patient.pseudonym, "occurred_at": now,
+                       "data": {"stage": code, **({"previous": before} if before else {})}})
+    update_rows(PatientProfile, ["stage", "stage_since", "updated_at"], moved, key="patient")
+    PatientProfile.objects.bulk_create(missing)
+    record_events(Actor.system("dialogue"), events, source="platform", now=now, allow_internal=True)
+    return len(events)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.management.base import SojournCommand
-from sojourn.dialogue.worker import AnotherWorker, Worker, WorkerTotals
+from sojourn.dialogue.worker import AnotherWorker, Worker, WorkerTotals, peak_memory_mb
 
 
 class Command(SojournCommand):
@@ -41,4 +41,4 @@ class Command(SojournCommand):
     def _summary(t: WorkerTotals) -> str:
         return (f"worker stopped: {t.agenda_done} agenda steps done ({t.fired} fired, {t.agenda_cancelled} lapsed), "
                 f"{t.sent} messages sent, {t.deferred} deferred, {t.cancelled} cancelled, {t.retried} to retry, "
-                f"{t.dead} dead, {t.planned} scheduled, {t.errors} failed batches")
+                f"{t.dead} dead, {t.planned} scheduled, {t.errors} failed batches; peak memory {peak_memory_mb()} MB")

@@ -1,0 +1,380 @@
+"""`sojourn bench engine`: ingestion, rule evaluation and the worker, each against a baseline measured
+in the same run. Runs inside a process whose database is a fresh SQLite file (see bench/runner.py).
+
+    ingestion, in-process batches   events/s end to end (check, store, profile, rules, agenda/outbox)
+    ingestion, HTTP API             the same through POST /api/v1/events on a real socket
+    raw sqlite3 executemany         the same event rows, no checks: the ceiling; ratio = Sojourn / raw
+    rules                           the 50 rules over the same facts, compiled by Sojourn vs the `cel` package
+    agenda                          due agenda steps claimed, fired, delivered to the recording channel and
+                                    completed by `sojourn worker --once`; then a second run (must do nothing)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+FULL = {"patients": 100_000, "events": 200_000, "http_events": 50_000, "agenda": 1_000_000, "rule_facts": 20_000}
+EVENT_MIX = [("content.viewed", 40), ("email.opened", 15), ("portal.page_viewed", 15), ("medication.taken", 12),
+             ("content.rated", 6), ("email.clicked", 5), ("sms.received", 3), ("medication.missed", 4)]
+NEEDS = ["itch", "sleep", "flare_management", "treatment_knowledge", "side_effects", "injection_confidence",
+         "adherence", "psychosocial", "doctor_dialogue", "lifestyle", "practical_access"]
+
+
+def sizes(scale: float) -> dict[str, int]:
+    return {k: max(int(v * scale), 200) for k, v in FULL.items()}
+
+
+# ---- the program and its 50 rules ----------------------------------------------------------------
+
+def fifty_rules() -> list[dict[str, Any]]:
+    """Fifty rules of the kinds a program runs: tailoring by need, engagement, stage, adherence, time."""
+    rules: list[dict[str, Any]] = []
+
+    def add(key: str, trigger: dict[str, Any], condition: str, actions: list[dict[str, Any]], **more: Any) -> None:
+        rules.append({"key": key, "name": key, "trigger": trigger, "condition": condition, "actions": actions,
+                      **more})
+
+    for n, need in enumerate(NEEDS):
+        add(f"{need.replace('_', '-')}-card", {"events": ["content.viewed"]},
+            f"'{need}' in event.data.needs && profile.needs.{need} >= 0.5 && profile.engagement in ['high', 'medium']",
+            [{"do": "send", "channel": "web", "content": f"{need.replace('_', '-')}-next"}], priority=n)
+        add(f"{need.replace('_', '-')}-sms", {"events": ["content.rated"]},
+            f"event.data.helpful && profile.needs.{need} > 0.7 && 'contact_sms' in consents.purposes",
+            [{"do": "send", "channel": "sms", "content": f"{need.replace('_', '-')}-tip"}],
+            caps={"sms": {"day": 1, "week": 3}})
+    add("open-streak", {"events": ["email.opened"]}, "profile.interactions_30d >= 5 && patient.content_level < 2",
+        [{"do": "unlock_level", "level": 2}])
+    add("click-follow", {"events": ["email.clicked"]}, "has(event.data.link) && event.data.link.startsWith('https')",
+        [{"do": "send", "channel": "email", "content": "more-on-this"}], caps={"email": {"day": 1, "week": 4}})
+    add("portal-regular", {"events": ["portal.page_viewed"]},
+        "profile.engagement == 'high' && !('regular' in patient.flags)", [{"do": "set_flag", "flag": "regular"}])
+    add("portal-return", {"events": ["portal.page_viewed"]},
+        "profile.engagement == 'lapsed' || profile.interactions_30d == 1",
+        [{"do": "send", "channel": "email", "content": "welcome-back"}])
+    add("dose-streak", {"events": ["medication.taken"]},
+        "profile.stage == 'treatment_initiation' && patient.days_enrolled > 14 && now.getHours(patient.time_zone) < 12",
+        [{"do": "send", "channel": "web", "content": "well-done"}])
+    add("missed-dose", {"events": ["medication.missed"]}, "profile.needs.adherence > 0.3",
+        [{"do": "send", "channel": "sms", "content": "missed-dose"}], caps={"sms": {"day": 1, "week": 3}})
+    add("missed-nurse", {"events": ["medication.missed"]},
+        "profile.needs.adherence > 0.8 && profile.engagement in ['low', 'lapsed']",
+        [{"do": "nurse_task", "reason": "adherence support", "due_in": "24h"}])
+    add("missed-check", {"after": "medication.missed", "delay": "72h"},
+        "profile.engagement != 'high'", [{"do": "send", "channel": "email", "content": "how-is-it-going"}])
+    add("sms-stop-help", {"events": ["sms.received"]}, "has(event.data.keyword) && event.data.keyword == 'HELP'",
+        [{"do": "send", "channel": "sms", "content": "help-reply", "lane": "urgent"}])
+    add("sms-reply", {"events": ["sms.received"]}, "profile.needs.doctor_dialogue >= 0.4",
+        [{"do": "set_flag", "flag": "replies"}])
+    add("view-later", {"after": "content.viewed", "delay": "168h"},
+        "profile.needs.treatment_knowledge > 0.6 && patient.content_level >= 1",
+        [{"do": "send", "channel": "email", "content": "weekly-digest"}])
+    add("rated-unhelpful", {"events": ["content.rated"]}, "!event.data.helpful && size(event.data.needs) > 0",
+        [{"do": "set_flag", "flag": "unhelpful-content"}])
+    add("psychosocial-call", {"events": ["content.viewed"]},
+        "'psychosocial' in event.data.needs && profile.needs.psychosocial > 0.9",
+        [{"do": "nurse_task", "reason": "high psychosocial need"}])
+    add("lifestyle-print", {"events": ["content.completed"]}, "profile.needs.lifestyle > 0.5",
+        [{"do": "print", "content": "lifestyle-block"}])
+    add("side-effects-stage", {"events": ["content.viewed"]},
+        "profile.stage == 'diagnosis' && event.data.content.startsWith('start-')",
+        [{"do": "set_stage", "stage": "treatment_initiation"}])
+    add("practical-weekend", {"events": ["portal.page_viewed"]},
+        "now.getDayOfWeek(patient.time_zone) in [0, 6] && profile.needs.practical_access > 0.5",
+        [{"do": "send", "channel": "web", "content": "weekend-access"}])
+    add("ping", {"follow_up": True}, "true", [{"do": "send", "channel": "web", "content": "card"}])
+    while len(rules) < 50:  # time-boxed campaigns: active, but their window is the coming year
+        n = len(rules)
+        add(f"campaign-{n}", {"events": ["content.viewed"]},
+            f"profile.needs.{NEEDS[n % len(NEEDS)]} > 0.95 && patient.country == 'DE'",
+            [{"do": "send", "channel": "email", "content": f"campaign-{n}"}], caps={"email": {"day": 1, "week": 4}})
+    return rules
+
+
+def build(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
+    """The demo program, its 50 live rules, and the demo's patients cloned to the benchmark's size."""
+    from sojourn.demo.builder import build_demo
+    from sojourn.dialogue.tests.factories import live_rules
+
+    size = sizes(scale)
+    program = build_demo(lambda step: say(f"demo: {step}"))
+    live_rules(program, fifty_rules(), name="bench")
+    say(f"cloning {size['patients']:,} patients")
+    _clone_patients(program, size["patients"])
+    return {"program": program, "size": size}
+
+
+def _clone_patients(program: Any, total: int) -> None:
+    """Copy the demo's active patients (their consent, preferences, profile) until there are `total`."""
+    from sojourn.consent.models import ConsentDecision, ConsentRecord, ContactPreferences
+    from sojourn.core.models import DataKey
+    from sojourn.people.models import Patient
+    from sojourn.tracking.models import PatientNeed, PatientProfile
+
+    models = list(Patient.objects.filter(program=program, status="active").select_related("data_key"))
+    records = {r.patient_id: r for r in ConsentRecord.objects.filter(patient__in=models, status="active")}
+    decisions = {pid: list(ConsentDecision.objects.filter(record=r)) for pid, r in records.items()}
+    prefs = {p.patient_id: p for p in ContactPreferences.objects.filter(patient__in=models)}
+    profiles = {p.patient_id: p for p in PatientProfile.objects.filter(patient__in=models)}
+    needs: dict[int, list[PatientNeed]] = {}
+    for row in PatientNeed.objects.filter(patient__in=models):
+        needs.setdefault(row.patient_id, []).append(row)
+    rng = random.Random(7)  # noqa: S311  (benchmark data)
+    now = timezone.now()
+    made = Patient.objects.filter(program=program).count()
+    while made < total:
+        chunk = min(5000, total - made)
+        with transaction.atomic():
+            keys = DataKey.objects.bulk_create([
+                DataKey(wrapped=m.data_key.wrapped, master_key_id=m.data_key.master_key_id)
+                for m in (models[i % len(models)] for i in range(chunk))])
+            clones = []
+            for i, key in enumerate(keys):
+                model = models[(made + i) % len(models)]
+                clones.append(Patient(pseudonym=f"B{made + i:09d}", program=program, market_id=model.market_id,
+                                      locale=model.locale, time_zone=model.time_zone, status="active",
+                                      verified_at=now - timedelta(days=rng.randint(1, 200)), data_key=key,
+                                      email_index=uuid.uuid4().hex, given_name_sealed=model.given_name_sealed))
+            clones = Patient.objects.bulk_create(clones)
+            new_records, pairs = [], []
+            for i, clone in enumerate(clones):
+                model = models[(made + i) % len(models)]
+                record = records[model.pk]
+                new_records.append(ConsentRecord(
+                    patient=clone, version_id=record.version_id, locale=record.locale, text_sha256=record.text_sha256,
+                    method=record.method, status="active", signed_at=record.signed_at,
+                    signer_time_zone=record.signer_time_zone, signed_name_sealed=record.signed_name_sealed,
+                    recorded_by_id=record.recorded_by_id, script_version=record.script_version))
+                pairs.append((clone, model))
+            new_records = ConsentRecord.objects.bulk_create(new_records)
+            ConsentDecision.objects.bulk_create([
+                ConsentDecision(record=new, purpose=d.purpose, granted=d.granted)
+                for new, (_clone, model) in zip(new_records, pairs, strict=True) for d in decisions[model.pk]])
+            ContactPreferences.objects.bulk_create([
+                ContactPreferences(patient=clone, channels=prefs[model.pk].channels)
+                for clone, model in pairs if model.pk in prefs])
+            PatientProfile.objects.bulk_create([
+                PatientProfile(patient=clone, stage_id=profiles[model.pk].stage_id,
+                               stage_since=profiles[model.pk].stage_since, engagement=rng.choice(
+                                   ["high", "medium", "medium", "low", "lapsed"]),
+                               interactions_30d=rng.randint(0, 8), last_meaningful_at=now - timedelta(days=3),
+                               updated_at=now)
+                for clone, model in pairs if model.pk in profiles])
+            PatientNeed.objects.bulk_create([
+                PatientNeed(patient=clone, need_id=row.need_id, explicit=row.explicit, implicit=0.0,
+                            combined=min(1.0, max(0.0, row.combined + rng.uniform(-0.3, 0.3))),
+                            confidence=row.confidence, explanation=row.explanation, updated_at=now)
+                for clone, model in pairs for row in needs.get(model.pk, [])])
+        made += chunk
+
+
+# ---- events ---------------------------------------------------------------------------------------
+
+def make_events(count: int, pseudonyms: list[str], prefix: str, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)  # noqa: S311  (benchmark data)
+    types = [t for t, w in EVENT_MIX for _ in range(w)]
+    now = timezone.now()
+    events = []
+    for n in range(count):
+        kind = rng.choice(types)
+        needs = rng.sample(NEEDS, 2)
+        data = _event_data(kind, n, needs, rng)
+        occurred = now - timedelta(minutes=rng.randint(1, 60 * 24 * 5))
+        events.append({"client_id": f"{prefix}-{n}", "type": kind, "patient": rng.choice(pseudonyms),
+                       "occurred_at": occurred.isoformat(), "data": data})
+    return events
+
+
+def _event_data(kind: str, n: int, needs: list[str], rng: random.Random) -> dict[str, Any]:
+    if kind == "content.viewed":
+        return {"content": rng.choice(["itch-tips", "start-biologic", "sleep-hygiene"]), "needs": needs}
+    if kind == "content.rated":
+        return {"content": "itch-tips", "needs": needs, "helpful": rng.random() < 0.7}
+    if kind == "email.opened":
+        return {"message": f"m{n}"}
+    if kind == "email.clicked":
+        return {"message": f"m{n}", "link": "https://example.org/a", "needs": needs[:1]}
+    if kind == "portal.page_viewed":
+        return {"page": rng.choice(["home", "library", "profile"])}
+    if kind == "medication.taken":
+        return {"product": "biologic"}
+    if kind == "medication.missed":
+        return {"product": "biologic", "reason": "forgot"}
+    return {"keyword": rng.choice(["HELP", "OK", "YES"])}
+
+
+def bench_ingest(events: list[dict[str, Any]]) -> dict[str, Any]:
+    from sojourn.core.actors import Actor
+    from sojourn.tracking.services.events import record_events
+
+    actor = Actor.system("bench")
+    accepted = rejected = 0
+    started = time.perf_counter()
+    for start in range(0, len(events), 1000):
+        result = record_events(actor, events[start:start + 1000], source="bench")
+        accepted += len(result.accepted)
+        rejected += len(result.rejected)
+    seconds = time.perf_counter() - started
+    return {"events": len(events), "accepted": accepted, "rejected": rejected, "seconds": round(seconds, 2),
+            "events_per_s": round(len(events) / seconds)}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def bench_http(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """POST /api/v1/events with a bearer token, over a real socket to an in-process WSGI server."""
+    import http.client
+
+    from django.contrib.auth import get_user_model
+    from django.core.wsgi import get_wsgi_application
+
+    from sojourn.core.actors import Actor
+    from sojourn.people.services.tokens import issue_api_token
+
+    user = get_user_model().objects.get(username="manager@demo.sojourn.example")
+    _token, secret = issue_api_token(actor=Actor.system("bench"), user=user, name="bench")
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    accepted = 0
+    started = time.perf_counter()
+    try:
+        for start in range(0, len(events), 1000):
+            body = json.dumps({"events": events[start:start + 1000]})
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=120)
+            conn.request("POST", "/api/v1/events", body=body, headers={
+                "Content-Type": "application/json", "Authorization": f"Bearer {secret}",
+                "Host": "localhost"})
+            response = conn.getresponse()
+            payload = json.loads(response.read())
+            conn.close()
+            if response.status != 200:
+                raise RuntimeError(f"the API answered {response.status}: {payload}")
+            accepted += payload["accepted"]
+    finally:
+        server.shutdown()
+    seconds = time.perf_counter() - started
+    return {"events": len(events), "accepted": accepted, "seconds": round(seconds, 2),
+            "events_per_s": round(len(events) / seconds)}
+
+
+def bench_raw_sqlite(events: list[dict[str, Any]], patient_ids: dict[str, int], program_id: int) -> dict[str, Any]:
+    """The ceiling: the same event rows into a table shaped like the event store, by plain sqlite3."""
+    path = connection.settings_dict["NAME"]
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.executescript("""
+        PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+        DROP TABLE IF EXISTS bench_raw_event;
+        CREATE TABLE bench_raw_event (id INTEGER PRIMARY KEY AUTOINCREMENT, program_id INTEGER NOT NULL,
+            patient_id INTEGER NOT NULL, type TEXT NOT NULL, client_id TEXT NOT NULL, occurred_at TEXT NOT NULL,
+            received_at TEXT NOT NULL, source TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE UNIQUE INDEX bench_raw_client ON bench_raw_event (program_id, client_id);
+        CREATE INDEX bench_raw_patient ON bench_raw_event (patient_id, occurred_at);
+        CREATE INDEX bench_raw_type ON bench_raw_event (program_id, type, occurred_at);
+        CREATE INDEX bench_raw_time ON bench_raw_event (occurred_at);
+    """)
+    now = timezone.now().isoformat()
+    started = time.perf_counter()
+    for start in range(0, len(events), 1000):
+        rows = [(program_id, patient_ids[e["patient"]], e["type"], e["client_id"], e["occurred_at"], now, "raw",
+                 json.dumps(e["data"])) for e in events[start:start + 1000]]
+        raw.execute("BEGIN")
+        raw.executemany("INSERT INTO bench_raw_event (program_id, patient_id, type, client_id, occurred_at, "
+                        "received_at, source, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        raw.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    raw.execute("DROP TABLE bench_raw_event")
+    raw.close()
+    return {"events": len(events), "seconds": round(seconds, 3), "events_per_s": round(len(events) / seconds)}
+
+
+def bench_rules(program: Any, count: int) -> dict[str, Any]:
+    """The 50 rules' conditions over the same facts: Sojourn's compiled Python vs the `cel` package."""
+    import cel
+
+    from sojourn.dialogue.engine import Batch, live_rule_sets
+    from sojourn.people.models import Patient
+    from sojourn.tracking.queries import patient_states
+
+    rule_set = next(rs for rs in live_rule_sets({program.pk})[program.pk])
+    patients = {p.pk: p for p in Patient.objects.filter(program=program, status="active")
+                .select_related("market")[:500]}
+    batch = Batch.load(patient_states(patients, timezone.now()), timezone.now())
+    rng = random.Random(11)  # noqa: S311
+    samples = []
+    for event in make_events(count, [p.pseudonym for p in patients.values()], "rules", seed=3):
+        state = batch.states[next(pk for pk, p in patients.items() if p.pseudonym == event["patient"])]
+        rules = [r for r in rule_set.rules.values() if event["type"] in r.events] or \
+            [rng.choice(list(rule_set.rules.values()))]
+        facts = batch.facts(state, {"type": event["type"], "occurred_at": timezone.now(), "data": event["data"]})
+        for rule in rules:
+            if rule.trigger in {"events", "after"}:
+                samples.append((rule, facts))
+    programs = {rule.key: cel.compile(rule.condition.source) for rule in rule_set.rules.values()}
+    ours_results, started = [], time.perf_counter()
+    for rule, facts in samples:
+        ours_results.append(rule.condition.matches(facts))
+    ours = time.perf_counter() - started
+    theirs_results, started = [], time.perf_counter()
+    for rule, facts in samples:
+        try:
+            theirs_results.append(programs[rule.key].execute(facts) is True)
+        except Exception:  # an error value: the rule does not fire
+            theirs_results.append(False)
+    theirs = time.perf_counter() - started
+    agree = sum(1 for a, b in zip(ours_results, theirs_results, strict=True) if a == b)
+    return {"evaluations": len(samples), "sojourn_per_s": round(len(samples) / ours),
+            "cel_per_s": round(len(samples) / theirs), "speedup": round(theirs / ours, 1),
+            "same_answers": f"{agree}/{len(samples)}", "fired": sum(ours_results)}
+
+
+def bench_agenda(program: Any, count: int, database_url: str) -> dict[str, Any]:
+    """Due follow-up steps, each firing `ping` (a web card) through `sojourn worker --once`."""
+    from sojourn.dialogue.models import RuleSet
+    from sojourn.people.models import Patient
+
+    rule_set = RuleSet.objects.get(program=program, name="bench")
+    ids = list(Patient.objects.filter(program=program, status="active").values_list("pk", flat=True))
+    now = timezone.now() - timedelta(seconds=5)
+    at = connection.ops.adapt_datetimefield_value(now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, count, 10_000):
+            cursor.executemany(
+                "INSERT INTO dialogue_agendaitem (due_at, lane, status, attempts, lease_owner, last_error, "
+                "idempotency_key, created_at, program_id, patient_id, rule_set_id, rule_key, kind, payload) "
+                "VALUES (%s, 1, 'pending', 0, '', '', %s, %s, %s, %s, %s, 'ping', 'follow_up', '{}')",
+                [(at, f"bench:{n}", at, program.pk, ids[n % len(ids)], rule_set.pk)
+                 for n in range(start, min(start + 10_000, count))])
+    env = dict(os.environ, SOJOURN_DATABASE_URL=database_url)
+    sojourn = str(Path(sys.executable).with_name("sojourn"))
+    started = time.perf_counter()
+    command = [sojourn, "worker", "--once", "--batch", "1000"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True)  # noqa: S603  (our own)
+    seconds = time.perf_counter() - started
+    summary = first.stdout.strip().splitlines()[-1]
+    rss_mb = int(summary.rsplit("peak memory", 1)[1].split()[0])
+    again = subprocess.run(command, env=env, capture_output=True, text=True, check=True)  # noqa: S603  (our own)
+    from sojourn.channels.models import RecordedDelivery
+
+    return {"items": count, "seconds": round(seconds, 1), "items_per_s": round(count / seconds),
+            "worker_max_rss_mb": rss_mb, "delivered": RecordedDelivery.objects.filter(
+                payload__content="card").count(),
+            "first_run": first.stdout.strip().splitlines()[-1], "second_run": again.stdout.strip().splitlines()[-1]}

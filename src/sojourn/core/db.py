@@ -1,0 +1,68 @@
+"""Bulk writes for the event path, where the ORM's per-object cost is larger than the work itself:
+Django's bulk_update builds one CASE per field and row, and model instances cost more to build than
+to store. These run one parameterised statement per batch, converting values as the fields would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+
+
+def _converter(field: models.Field) -> Callable[[Any], Any]:
+    if isinstance(field, models.JSONField):
+        return lambda v: json.dumps(v, ensure_ascii=False)
+    if isinstance(field, models.DateTimeField):
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            return _sqlite_datetime  # what Django's adapter writes, without its per-value checks
+        return connection.ops.adapt_datetimefield_value
+    return lambda v: v
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], list[Callable[[Any], Any]]]:
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    return [connection.ops.quote_name(c.column) for c in columns], [_converter(c) for c in columns]
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
+                key: str = "id") -> None:
+    """UPDATE model SET fields… WHERE key = …, for rows of (value per field…, key value)."""
+    if not rows:
+        return
+    names, convert = _columns(model, fields)
+    key_column = connection.ops.quote_name(model._meta.get_field(key).column)
+    assignments = ", ".join(f"{name} = %s" for name in names)
+    sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
+    prepared = [[c(v) for c, v in zip(convert, row[:-1], strict=True)] + [row[-1]] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                skip_conflicts_on: str | None = None) -> None:
+    """INSERT rows of values in `fields` order; with skip_conflicts_on, a row whose unique column is
+    taken already is skipped (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike)."""
+    if not rows:
+        return
+    names, convert = _columns(model, fields)
+    conflict = ""
+    if skip_conflicts_on:
+        conflict = f" ON CONFLICT ({connection.ops.quote_name(model._meta.get_field(skip_conflicts_on).column)}) " \
+                   "DO NOTHING"
+    marks = ", ".join(["%s"] * len(names))
+    sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
+           f"VALUES ({marks}){conflict}")
+    prepared = [[c(v) for c, v in zip(convert, row, strict=True)] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)

@@ -1,0 +1,76 @@
+"""Reads shared by the console pages: the work-queue monitors and a patient's timeline."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from sojourn.channels.models import OutboxMessage
+from sojourn.core.actors import Actor
+from sojourn.core.models import Program
+from sojourn.core.permissions import Permission
+from sojourn.dialogue.models import AgendaItem, Decision
+from sojourn.people.models import Patient
+from sojourn.tracking.models import Event
+
+QUEUE_STATUSES = ["pending", "claimed", "done", "dead", "cancelled"]
+
+
+def _in_markets(rows: QuerySet[Any], actor: Actor, program: Program) -> QuerySet[Any]:
+    markets = actor.markets_in(Permission.PATIENT_VIEW, program.pk)
+    return rows if markets is None else rows.filter(patient__market__country__in=markets)
+
+
+def agenda_monitor(actor: Actor, program: Program, *, status: str = "", rule: str = "", limit: int = 200
+                   ) -> tuple[Counter[str], list[AgendaItem]]:
+    rows = _in_markets(AgendaItem.objects.filter(program=program), actor, program)
+    counts = _count(rows)
+    if status in QUEUE_STATUSES:
+        rows = rows.filter(status=status)
+    if rule:
+        rows = rows.filter(rule_key=rule)
+    return counts, list(rows.select_related("patient").order_by("-due_at")[:limit])
+
+
+def outbox_monitor(actor: Actor, program: Program, *, status: str = "", channel: str = "", limit: int = 200
+                   ) -> tuple[Counter[str], list[OutboxMessage]]:
+    rows = _in_markets(OutboxMessage.objects.filter(program=program), actor, program)
+    counts = _count(rows)
+    if status in QUEUE_STATUSES:
+        rows = rows.filter(status=status)
+    if channel:
+        rows = rows.filter(channel=channel)
+    return counts, list(rows.select_related("patient").order_by("-due_at")[:limit])
+
+
+def _count(rows: QuerySet[Any]) -> Counter[str]:
+    from django.db.models import Count
+
+    return Counter({r["status"]: r["n"] for r in rows.order_by().values("status").annotate(n=Count("id"))})
+
+
+@dataclass(frozen=True)
+class Moment:
+    at: datetime
+    kind: str  # event, decision, message
+    title: str
+    detail: dict[str, Any]
+
+
+def timeline(patient: Patient, limit: int = 100) -> list[Moment]:
+    """Events, the decisions they caused (which rule, on which facts) and the messages, newest first."""
+    moments = [Moment(e.occurred_at, "event", e.type, e.data)
+               for e in Event.objects.filter(patient=patient).order_by("-occurred_at")[:limit]]
+    moments += [Moment(d.decided_at, "decision", d.rule_key, {"why": d.why, "outcomes": d.outcomes,
+                                                            "version": d.version.number, "event": d.event_id})
+                for d in Decision.objects.filter(patient=patient).select_related("version").order_by("-decided_at")
+                [:limit]]
+    moments += [Moment(m.due_at, "message", f"{m.channel} · {m.kind}",
+                       {"status": m.status, "summary": m.summary, "rule": m.rule_key, "error": m.last_error,
+                        "delivery": m.delivery_status})
+                for m in OutboxMessage.objects.filter(patient=patient).order_by("-due_at")[:limit]]
+    return sorted(moments, key=lambda m: m.at, reverse=True)[:limit]
