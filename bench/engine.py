@@ -124,7 +124,7 @@ def _clone_patients(program: Any, total: int) -> None:
     from sojourn.consent.models import ConsentDecision, ConsentRecord, ContactPreferences
     from sojourn.core.models import DataKey
     from sojourn.people.models import Patient
-    from sojourn.tracking.models import PatientNeed, PatientProfile
+    from sojourn.tracking.models import Need, PatientNeed, PatientProfile
 
     models = list(Patient.objects.filter(program=program, status="active").select_related("data_key"))
     records = {r.patient_id: r for r in ConsentRecord.objects.filter(patient__in=models, status="active")}
@@ -134,6 +134,7 @@ def _clone_patients(program: Any, total: int) -> None:
     needs: dict[int, list[PatientNeed]] = {}
     for row in PatientNeed.objects.filter(patient__in=models):
         needs.setdefault(row.patient_id, []).append(row)
+    codes = dict(Need.objects.filter(program=program).values_list("pk", "code"))
     rng = random.Random(7)  # noqa: S311  (benchmark data)
     now = timezone.now()
     made = Patient.objects.filter(program=program).count()
@@ -168,18 +169,21 @@ def _clone_patients(program: Any, total: int) -> None:
             ContactPreferences.objects.bulk_create([
                 ContactPreferences(patient=clone, channels=prefs[model.pk].channels)
                 for clone, model in pairs if model.pk in prefs])
+            scores = [PatientNeed(patient=clone, need_id=row.need_id, explicit=row.explicit, implicit=0.0,
+                                  combined=round(min(1.0, max(0.0, row.combined + rng.uniform(-0.3, 0.3))), 4),
+                                  confidence=row.confidence, explanation=row.explanation, updated_at=now)
+                      for clone, model in pairs for row in needs.get(model.pk, [])]
+            PatientNeed.objects.bulk_create(scores)
+            by_patient: dict[int, dict[str, float]] = {}
+            for score in scores:
+                by_patient.setdefault(score.patient.pk, {})[codes[score.need_id]] = score.combined
             PatientProfile.objects.bulk_create([
                 PatientProfile(patient=clone, stage_id=profiles[model.pk].stage_id,
                                stage_since=profiles[model.pk].stage_since, engagement=rng.choice(
                                    ["high", "medium", "medium", "low", "lapsed"]),
                                interactions_30d=rng.randint(0, 8), last_meaningful_at=now - timedelta(days=3),
-                               updated_at=now)
+                               needs=by_patient.get(clone.pk, {}), updated_at=now)
                 for clone, model in pairs if model.pk in profiles])
-            PatientNeed.objects.bulk_create([
-                PatientNeed(patient=clone, need_id=row.need_id, explicit=row.explicit, implicit=0.0,
-                            combined=min(1.0, max(0.0, row.combined + rng.uniform(-0.3, 0.3))),
-                            confidence=row.confidence, explanation=row.explanation, updated_at=now)
-                for clone, model in pairs for row in needs.get(model.pk, [])])
         made += chunk
 
 

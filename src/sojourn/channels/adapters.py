@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils.module_loading import import_string
 
 from sojourn.channels.models import OutboxMessage, RecordedDelivery
+from sojourn.core.db import insert_rows
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,13 @@ class RecordingAdapter:
         delay = float(getattr(settings, "SOJOURN_RECORDING_DELAY", 0))
         if delay:  # lets the crash tests kill a worker in the middle of a batch
             time.sleep(delay)
-        keys = [m.idempotency_key for m in messages]
-        again = set(RecordedDelivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-        if again:  # counted, so a test can prove it never happens
-            RecordedDelivery.objects.filter(idempotency_key__in=again).update(deliveries=F("deliveries") + 1)
-        RecordedDelivery.objects.bulk_create(
-            [RecordedDelivery(message_id=m.pk, idempotency_key=m.idempotency_key, channel=m.channel,
-                              patient_id=m.patient_id, payload=m.payload, recorded_at=now)
-             for m in messages if m.idempotency_key not in again], batch_size=500)
+        # A key seen before is counted (so a test can prove it never happens), never stored twice.
+        RecordedDelivery.objects.filter(idempotency_key__in=[m.idempotency_key for m in messages]) \
+            .update(deliveries=F("deliveries") + 1)
+        insert_rows(RecordedDelivery, ["message_id", "idempotency_key", "channel", "patient_id", "payload",
+                                       "recorded_at", "deliveries"],
+                    [(m.pk, m.idempotency_key, m.channel, m.patient_id, m.payload, now, 1) for m in messages],
+                    skip_conflicts_on="idempotency_key")
         return {m.pk: Outcome("sent", provider_id=f"recorded:{m.pk}") for m in messages}
 
 

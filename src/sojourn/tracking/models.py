@@ -130,6 +130,8 @@ class PatientProfile(models.Model):
     engagement = models.CharField(max_length=8, choices=Engagement.choices, default=Engagement.NEW)
     last_meaningful_at = models.DateTimeField(null=True)
     interactions_30d = models.PositiveIntegerField(default=0)
+    # The combined score of every need by code, kept with PatientNeed: the rules read one row per patient.
+    needs = models.JSONField(default=dict)
     updated_at = models.DateTimeField()
 
     class Meta:

@@ -10,7 +10,7 @@ from sojourn.core.models import Market
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.hooks import PatientState
-from sojourn.tracking.models import Need, PatientNeed, PatientProfile
+from sojourn.tracking.models import Need, PatientNeed, PatientProfile, Stage
 from sojourn.tracking.services.profiles import explain
 
 
@@ -91,22 +91,30 @@ def patient_states_for_ids(ids: list[int] | set[int]) -> dict[int, PatientState]
 
 
 def _with_profiles(states: dict[int, PatientState]) -> dict[int, PatientState]:
-    patients = list(states)
-    for row in PatientProfile.objects.filter(patient_id__in=patients).values(
-            "patient_id", "engagement", "stage__code", "stage_since", "interactions_30d", "last_meaningful_at"):
-        state = states[row["patient_id"]]
-        state.engagement, state.stage = row["engagement"], row["stage__code"] or ""
-        state.stage_since, state.interactions_30d = row["stage_since"], row["interactions_30d"]
-        state.last_meaningful_at = row["last_meaningful_at"]
-    codes: dict[int, str] = {}
+    """Profile, stage and need scores: one row per patient (scores from PatientNeed only for profiles
+    written before the scores were kept on the profile)."""
+    stage_codes = dict(Stage.objects.filter(program_id__in={s.program_id for s in states.values()})
+                       .values_list("pk", "code"))
     blank: dict[int, dict[str, float]] = {}
+    codes: dict[int, str] = {}
     for pk, code, program_id in Need.objects.filter(program_id__in={s.program_id for s in states.values()}) \
             .values_list("pk", "code", "program_id"):
         codes[pk] = code
         blank.setdefault(program_id, {})[code] = 0.0
+    unscored = set(states)
     for state in states.values():
         state.needs = dict(blank.get(state.program_id, {}))
-    for patient_id, need_id, combined in PatientNeed.objects.filter(patient_id__in=patients) \
-            .values_list("patient_id", "need_id", "combined"):
-        states[patient_id].needs[codes[need_id]] = combined
+    for patient_id, engagement, stage_id, since, recent, last, needs in PatientProfile.objects.filter(
+            patient_id__in=states).values_list("patient_id", "engagement", "stage_id", "stage_since",
+                                               "interactions_30d", "last_meaningful_at", "needs"):
+        state = states[patient_id]
+        state.engagement, state.stage = engagement, stage_codes.get(stage_id, "") if stage_id else ""
+        state.stage_since, state.interactions_30d, state.last_meaningful_at = since, recent, last
+        if needs:
+            state.needs.update(needs)
+            unscored.discard(patient_id)
+    if unscored:
+        for patient_id, need_id, combined in PatientNeed.objects.filter(patient_id__in=unscored) \
+                .values_list("patient_id", "need_id", "combined"):
+            states[patient_id].needs[codes[need_id]] = combined
     return states

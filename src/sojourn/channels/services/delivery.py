@@ -12,9 +12,8 @@ from django.db import transaction
 
 from sojourn.channels.adapters import adapter_for
 from sojourn.channels.models import OutboxMessage
-from sojourn.consent.queries import contact_facts
+from sojourn.consent.queries import contact_facts_for_ids
 from sojourn.core.services import queue
-from sojourn.people.models import Patient
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +39,7 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
     if not ids:
         return report
     messages = list(OutboxMessage.objects.filter(pk__in=ids))
-    patients = {p.pk: p for p in Patient.objects.filter(pk__in={m.patient_id for m in messages})
-                .select_related("market")}
-    facts = contact_facts(list(patients.values()))
+    facts = contact_facts_for_ids({m.patient_id for m in messages})
     by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
     with transaction.atomic():
         for message in messages:

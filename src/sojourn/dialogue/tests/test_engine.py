@@ -250,3 +250,20 @@ def test_a_dry_run_reports_what_a_version_would_do_and_writes_nothing(program_ne
     assert report.by_channel["sms"] == 2 and report.by_market == {"DE": 3}
     assert report.by_action["later:scheduled"] == 3 and report.samples["itch-sms"] == [active_patient.pseudonym]
     assert (Decision.objects.count(), OutboxMessage.objects.count(), AgendaItem.objects.count()) == counts
+
+
+def test_a_scheduled_rule_is_planned_once_a_day_in_the_patients_own_time(program_needs, active_patient):  # noqa: F811
+    from sojourn.dialogue.services.agenda import plan_schedules
+
+    live_rules(program_needs, [rule("morning", {"schedule": {"at": "09:00"}},
+                                    [{"do": "send", "channel": "web", "content": "good-morning"}],
+                                    condition="now.getHours(patient.time_zone) >= 9")])
+    early = DAY.replace(hour=7, minute=30)  # 08:30 in Berlin: not yet
+    assert plan_schedules(now=early) == 0 and not AgendaItem.objects.exists()
+    assert plan_schedules(now=DAY) == 1  # 11:00 in Berlin
+    assert plan_schedules(now=DAY + timedelta(hours=1)) == 0  # planned already today
+    item = AgendaItem.objects.get()
+    assert (item.kind, item.rule_key, item.patient_id) == ("schedule", "morning", active_patient.pk)
+    assert run_due_agenda(owner="w", now=DAY + timedelta(minutes=1))["fired"] == 1
+    assert OutboxMessage.objects.get().payload == {"content": "good-morning"}
+    assert plan_schedules(now=DAY + timedelta(days=1)) == 1  # the next day, again

@@ -282,6 +282,7 @@ def _apply_to_profiles(fresh: list[_Candidate], events: list[RecordedEvent], typ
         snapshot.needs = dict(state.needs)
         snapshots.append(snapshot)
     if signals:
+        touched.update(s.patient_id for s in signals)
         insert_rows(NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
                     [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at, s.detail) for s in signals])
         _update_needs(signals, states, now)
@@ -367,11 +368,11 @@ def _count_signal(explanation: list[dict[str, Any]], kind: str, code: str, weigh
 def _save_engagement(states: list[PatientState], now: datetime) -> None:
     existing = set(PatientProfile.objects.filter(patient_id__in=[s.patient_id for s in states])
                    .values_list("patient_id", flat=True))
-    update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "updated_at"],
-                [(s.engagement, s.last_meaningful_at, s.interactions_30d, now, s.patient_id)
+    update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
+                [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id)
                  for s in states if s.patient_id in existing], key="patient")
     missing = [s for s in states if s.patient_id not in existing]
     if missing:
         PatientProfile.objects.bulk_create([
             PatientProfile(patient_id=s.patient_id, engagement=s.engagement, last_meaningful_at=s.last_meaningful_at,
-                           interactions_30d=s.interactions_30d, updated_at=now) for s in missing])
+                           interactions_30d=s.interactions_30d, needs=s.needs, updated_at=now) for s in missing])

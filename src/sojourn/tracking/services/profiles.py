@@ -139,7 +139,9 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
                     "combined": round(combined, 4), "confidence": round(confidence, 4),
                     "explanation": explained + behaviour, "updated_at": now})
             rows.append(row)
-        _refresh_engagement(patient, now)
+        profile = _refresh_engagement(patient, now)
+        profile.needs = {row.need.code: row.combined for row in rows}
+        profile.save(update_fields=["needs"])
     return rows
 
 
