@@ -7,4 +7,4 @@ class DialogueConfig(AppConfig):
     verbose_name = "Dialogue rules, agenda and actions"
 
     def ready(self) -> None:
-        from sojourn.dialogue import subscriptions  # noqa: F401  (events meet the rules; withdrawal cancels)
+        from sojourn.dialogue import exports, subscriptions  # noqa: F401  (rules meet events; data export)

@@ -7,4 +7,4 @@ class TrackingConfig(AppConfig):
     verbose_name = "Tracking and profiles"
 
     def ready(self) -> None:
-        from sojourn.tracking import subscriptions  # noqa: F401  (a completed questionnaire refreshes the profile)
+        from sojourn.tracking import exports, subscriptions  # noqa: F401  (profile refresh, events; data export)

@@ -267,3 +267,17 @@ def test_a_scheduled_rule_is_planned_once_a_day_in_the_patients_own_time(program
     assert run_due_agenda(owner="w", now=DAY + timedelta(minutes=1))["fired"] == 1
     assert OutboxMessage.objects.get().payload == {"content": "good-morning"}
     assert plan_schedules(now=DAY + timedelta(days=1)) == 1  # the next day, again
+
+
+def test_the_patients_data_export_holds_their_events_decisions_and_messages(program_needs, active_patient):  # noqa: F811
+    from sojourn.consent.hooks import export_sections
+
+    live_rules(program_needs, [rule("hello", {"events": ["content.viewed"]},
+                                    [{"do": "send", "channel": "email", "content": "hello"}])])
+    record_events(SYSTEM, [viewed(active_patient, "x1", DAY)], source="test", now=DAY)
+    sections = export_sections(active_patient)
+    assert sorted(e["type"] for e in sections["events"]) == ["content.viewed", "enrollment.completed"]
+    assert sections["decisions"][0]["rule"] == "hello" and sections["decisions"][0]["outcomes"][0]["result"] == "queued"
+    assert sections["messages"] == [{"channel": "email", "kind": "content", "about": "hello", "status": "pending",
+                                     "due_at": DAY.isoformat(), "delivery": ""}]
+    assert sections["needs"][0]["need"] == "itch"

@@ -1,0 +1,23 @@
+"""What the dialogue decided about a patient and what was sent, for their data-subject access export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sojourn.channels.models import OutboxMessage
+from sojourn.consent.hooks import contributes_to_patient_export
+from sojourn.dialogue.models import Decision
+from sojourn.people.models import Patient
+
+
+@contributes_to_patient_export("decisions")
+def decisions(patient: Patient) -> list[dict[str, Any]]:
+    return [{"rule": d.rule_key, "decided_at": d.decided_at.isoformat(), "because": d.why, "outcomes": d.outcomes}
+            for d in Decision.objects.filter(patient=patient).order_by("decided_at", "pk")]
+
+
+@contributes_to_patient_export("messages")
+def messages(patient: Patient) -> list[dict[str, Any]]:
+    return [{"channel": m.channel, "kind": m.kind, "about": m.summary, "status": m.status,
+             "due_at": m.due_at.isoformat(), "delivery": m.delivery_status}
+            for m in OutboxMessage.objects.filter(patient=patient).order_by("due_at", "pk")]
