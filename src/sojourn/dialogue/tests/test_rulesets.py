@@ -110,3 +110,31 @@ def test_retiring_the_live_version_stops_it_and_cancels_its_planned_steps(shaped
     retire(actor=reviewer, version=live)
     assert RuleSetVersion.objects.get(pk=live.pk).status == "retired"
     assert AgendaItem.objects.get().status == "cancelled"
+
+
+def test_the_command_line_checks_a_rule_file_and_dry_runs_a_version(shaped, tmp_path):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    bad = tmp_path / "rules.json"
+    bad.write_text(json.dumps([dict(GOOD[0], condition="profile.needs.itchy > 1.0")]))
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("rules", "check", str(bad), "--program", shaped.slug)
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{")
+    with pytest.raises(CommandError, match="broken.json: Expecting property name"):
+        call_command("rules", "check", str(broken), "--program", shaped.slug)
+    from io import StringIO
+
+    out = StringIO()
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(GOOD))
+    call_command("rules", "check", str(good), "--program", shaped.slug, stdout=out)
+    assert "1 rules: no problems" in out.getvalue()
+    rule_set = create_rule_set(actor=SYSTEM, program=shaped, name="main")
+    save_draft(actor=SYSTEM, rule_set=rule_set, rules=GOOD)
+    call_command("rules", "dry-run", "--program", shaped.slug, "--rule-set", "main", "--json", stdout=out)
+    assert '"fired": 0' in out.getvalue()
+    with pytest.raises(CommandError, match="Replay from 1 to 90 days"):
+        call_command("rules", "dry-run", "--program", shaped.slug, "--rule-set", "main", "--days", "400")
