@@ -129,16 +129,23 @@ class Batch:
     contact_facts_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, states: dict[int, PatientState], now: datetime, dry_run: bool = False) -> Batch:
-        """Everything the rules and actions need about these patients, in a handful of queries."""
+    def load(cls, states: dict[int, PatientState], now: datetime, dry_run: bool = False,
+             rule_sets: list[CompiledRuleSet] | None = None) -> Batch:
+        """Everything the rules and actions need about these patients, in a handful of queries.
+
+        Recent messages are read only for the channels some rule caps (all channels when the rule
+        sets are not given): they are what caps count."""
         batch = cls(now=now, patients={}, states=states, dry_run=dry_run)
         batch.contact = contact_facts_for_ids(set(states))
         batch.dialogue = {s.patient_id: s for s in DialogueState.objects.filter(patient_id__in=states)}
-        week = now - timedelta(days=7)
-        for patient_id, channel, created in OutboxMessage.objects.filter(
-                patient_id__in=states, created_at__gte=week).exclude(status="cancelled") \
-                .values_list("patient_id", "channel", "created_at"):
-            batch.recent.setdefault((patient_id, channel), []).append(created)
+        capped = None if rule_sets is None else {c for rs in rule_sets for r in rs.rules.values() for c in r.caps}
+        if capped != set():
+            recent = OutboxMessage.objects.filter(patient_id__in=states, created_at__gte=now - timedelta(days=7)) \
+                .exclude(status="cancelled")
+            if capped is not None:
+                recent = recent.filter(channel__in=capped)
+            for patient_id, channel, created in recent.values_list("patient_id", "channel", "created_at"):
+                batch.recent.setdefault((patient_id, channel), []).append(created)
         return batch
 
     def patient(self, pid: int) -> Patient:

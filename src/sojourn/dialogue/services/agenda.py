@@ -29,7 +29,8 @@ def decide_on_events(recorded: RecordedBatch) -> Batch | None:
                        event.type in rs.by_event or event.type in rs.after_event for rs in rule_sets[state.program_id])]
     if not interesting:
         return None
-    batch = Batch.load({s.patient_id: recorded.patients[s.patient_id] for _e, s in interesting}, recorded.now)
+    batch = Batch.load({s.patient_id: recorded.patients[s.patient_id] for _e, s in interesting}, recorded.now,
+                       rule_sets=[rs for sets in rule_sets.values() for rs in sets])
     for event, state in interesting:
         facts = None
         for rule_set in rule_sets[state.program_id]:
@@ -76,7 +77,7 @@ def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int
     report["lost"] = len(ids) - len(items)
     states = patient_states_for_ids({i.patient_id for i in items})
     rule_sets = live_rule_sets({s.program_id for s in states.values()})
-    batch = Batch.load(states, now)
+    batch = Batch.load(states, now, rule_sets=[rs for sets in rule_sets.values() for rs in sets])
     done, cancelled = [], []
     for item in items:
         rule_set = next((rs for rs in rule_sets.get(item.program_id, []) if rs.rule_set_id == item.rule_set_id), None)
