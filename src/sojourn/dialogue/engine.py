@@ -25,9 +25,9 @@ from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet
 from sojourn.dialogue.rules import CompiledRuleSet, ProgramShape, Rule, compile_rules
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import Questionnaire
-from sojourn.tracking.event_types import BUILTIN
 from sojourn.tracking.hooks import PatientState
-from sojourn.tracking.models import EventType, Need, Stage
+from sojourn.tracking.models import Need, Stage
+from sojourn.tracking.services.events import event_types_for
 
 ENGINE = Actor.system("dialogue")
 MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: three levels, no more
@@ -38,13 +38,8 @@ KIND_OF = {"send": "content", "nurse_task": "nurse_task", "print": "print_block"
 
 
 def program_shape(program_id: int) -> ProgramShape:
-    types = dict(BUILTIN)
-    from sojourn.tracking.event_types import spec_from_dict
-
-    for row in EventType.objects.filter(program_id=program_id):
-        spec, _problems = spec_from_dict(row.code, row.fields, meaningful=row.meaningful)
-        if spec is not None:
-            types[row.code] = spec
+    """What the rules of a program may refer to: its needs, stages, approved questionnaires, event types."""
+    types = event_types_for({program_id})[program_id]
     return ProgramShape(
         needs=list(Need.objects.filter(program_id=program_id).values_list("code", flat=True)),
         stages=list(Stage.objects.filter(program_id=program_id).values_list("code", flat=True)),

@@ -344,7 +344,7 @@ class Checker:
         return result
 
 
-def _path(node: s.Node) -> str:
+def _path(node: s.Node) -> str:  # shared with the compiler
     """'profile.needs' for the operand of a selection, '' when it is not a plain path."""
     if isinstance(node, s.Ident):
         return node.name

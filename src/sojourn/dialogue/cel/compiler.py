@@ -16,7 +16,7 @@ from typing import Any
 
 from sojourn.dialogue.cel import runtime as rt
 from sojourn.dialogue.cel import syntax as s
-from sojourn.dialogue.cel.checker import check
+from sojourn.dialogue.cel.checker import _path, check
 from sojourn.dialogue.cel.types import (
     BOOL,
     DOUBLE,
@@ -245,15 +245,6 @@ class _Generator:
         if t == DURATION:
             return f"_duration_part({target}, {name!r})"
         return f"_string_method({name!r}, {target}{''.join(', ' + a for a in args)})"
-
-
-def _path(node: s.Node) -> str:
-    if isinstance(node, s.Ident):
-        return node.name
-    if isinstance(node, s.Select) and node.operand is not None:
-        head = _path(node.operand)
-        return f"{head}.{node.name}" if head else ""
-    return ""
 
 
 def _getter(path: str, variables: Mapping[str, Type]) -> Any:

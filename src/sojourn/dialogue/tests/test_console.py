@@ -14,7 +14,7 @@ from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  
 from sojourn.core.permissions import Role
 from sojourn.dialogue.models import RuleSetVersion
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
-from sojourn.people.tests.factories import PASSWORD, make_staff
+from sojourn.people.tests.factories import make_staff
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.taxonomy import define_need
 
@@ -97,4 +97,3 @@ def test_the_timeline_shows_events_and_which_rule_fired_why(client, cast, progra
     client.logout()
     assert signed_in(client, cast.nurse_gb).get(
         f"/console/dialogue/patients/{active_patient.pseudonym}/timeline/").status_code == 404
-    assert PASSWORD
