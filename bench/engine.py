@@ -288,7 +288,7 @@ def bench_raw_sqlite(events: list[dict[str, Any]], patient_ids: dict[str, int], 
     path = connection.settings_dict["NAME"]
     raw = sqlite3.connect(path, isolation_level=None)
     raw.executescript("""
-        PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+        PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;
         DROP TABLE IF EXISTS bench_raw_event;
         CREATE TABLE bench_raw_event (id INTEGER PRIMARY KEY AUTOINCREMENT, program_id INTEGER NOT NULL,
             patient_id INTEGER NOT NULL, type TEXT NOT NULL, client_id TEXT NOT NULL, occurred_at TEXT NOT NULL,

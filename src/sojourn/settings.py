@@ -114,7 +114,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so
         # two writers queue on busy_timeout instead of failing halfway through a transaction.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        # A 64 MB page cache keeps the event indexes of a large program in memory (SQLite's default
+        # is 2 MB), and checkpointing every 16 MB of WAL instead of every 4 MB spares most batches a
+        # checkpoint of their own.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }

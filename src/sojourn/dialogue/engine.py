@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
+
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.services.outbox import enqueue
-from sojourn.consent.queries import ContactFacts, contact_facts_for_ids
+from sojourn.consent.queries import CHANNEL_PURPOSE, ContactFacts, contact_facts_for_ids
 from sojourn.core.actors import Actor
-from sojourn.core.db import insert_rows, update_rows
+from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
 from sojourn.core.models import QueuedWork
 from sojourn.dialogue.cel.runtime import to_duration
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSetVersion
@@ -132,15 +134,20 @@ class Batch:
         sets are not given): they are what caps count."""
         batch = cls(now=now, patients={}, states=states, dry_run=dry_run)
         batch.contact = contact_facts_for_ids(set(states))
-        batch.dialogue = {s.patient_id: s for s in DialogueState.objects.filter(patient_id__in=states)}
+        batch.dialogue = {pid: DialogueState(pk=pk, patient_id=pid, flags=as_json(flags), content_level=level,
+                                             updated_at=as_datetime(updated))
+                          for pk, pid, flags, level, updated in rows_for_ids(
+                              "SELECT id, patient_id, flags, content_level, updated_at "  # noqa: S608
+                              f"FROM {DialogueState._meta.db_table} WHERE patient_id {{ids}}", states)}
         capped = None if rule_sets is None else {c for rs in rule_sets for r in rs.rules.values() for c in r.caps}
         if capped != set():
-            recent = OutboxMessage.objects.filter(patient_id__in=states, created_at__gte=now - timedelta(days=7)) \
-                .exclude(status="cancelled")
-            if capped is not None:
-                recent = recent.filter(channel__in=capped)
-            for patient_id, channel, created in recent.values_list("patient_id", "channel", "created_at"):
-                batch.recent.setdefault((patient_id, channel), []).append(created)
+            channels = sorted(capped) if capped is not None else list(CHANNEL_PURPOSE)
+            since = OutboxMessage._meta.get_field("created_at").get_db_prep_value(now - timedelta(days=7), connection)
+            for patient_id, channel, created in rows_for_ids(
+                    f"SELECT patient_id, channel, created_at FROM {OutboxMessage._meta.db_table} "  # noqa: S608
+                    f"WHERE patient_id {{ids}} AND created_at >= %s AND status <> 'cancelled' "
+                    f"AND channel IN ({', '.join(['%s'] * len(channels))})", states, [since, *channels]):
+                batch.recent.setdefault((patient_id, channel), []).append(as_datetime(created))
         return batch
 
     def patient(self, pid: int) -> Patient:

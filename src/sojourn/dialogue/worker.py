@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
 from sojourn.channels.services.delivery import deliver_due
@@ -130,6 +130,11 @@ class Worker:
     def run(self, *, once: bool = False, max_seconds: float | None = None) -> WorkerTotals:
         """Work until stopped (or, with once, until nothing is due)."""
         self.single_writer()
+        # The worker keeps its connection (and SQLite's page cache with it) from one step to the next;
+        # close_old_connections still replaces one that broke.
+        for alias in connections:
+            connections[alias].settings_dict["CONN_MAX_AGE"] = None
+            connections[alias].close_at = None
         started = time.monotonic()
         while not self.stopping:
             close_old_connections()

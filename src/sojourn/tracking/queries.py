@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sojourn.core.db import as_datetime, as_json, rows_for_ids
 from sojourn.core.models import Market
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
@@ -83,10 +84,10 @@ def patient_states_for_ids(ids: list[int] | set[int]) -> dict[int, PatientState]
     countries = dict(Market.objects.values_list("pk", "country"))
     states = {pk: PatientState(patient_id=pk, pseudonym=pseudonym, program_id=program_id, market_id=market_id,
                                country=countries[market_id], locale=locale, time_zone=zone, status=status,
-                               enrolled_at=verified_at or created_at)
-              for pk, pseudonym, program_id, market_id, locale, zone, status, verified_at, created_at in
-              Patient.objects.filter(pk__in=ids).values_list("pk", "pseudonym", "program_id", "market_id", "locale",
-                                                             "time_zone", "status", "verified_at", "created_at")}
+                               enrolled_at=as_datetime(verified_at or created_at))  # type: ignore[arg-type]
+              for pk, pseudonym, program_id, market_id, locale, zone, status, verified_at, created_at in rows_for_ids(
+                  "SELECT id, pseudonym, program_id, market_id, locale, time_zone, status, verified_at, created_at "  # noqa: S608
+                  f"FROM {Patient._meta.db_table} WHERE id {{ids}}", ids)}
     return _with_profiles(states)
 
 
@@ -104,12 +105,14 @@ def _with_profiles(states: dict[int, PatientState]) -> dict[int, PatientState]:
     unscored = set(states)
     for state in states.values():
         state.needs = dict(blank.get(state.program_id, {}))
-    for patient_id, engagement, stage_id, since, recent, last, needs in PatientProfile.objects.filter(
-            patient_id__in=states).values_list("patient_id", "engagement", "stage_id", "stage_since",
-                                               "interactions_30d", "last_meaningful_at", "needs"):
+    for patient_id, engagement, stage_id, since, recent, last, needs in rows_for_ids(
+            "SELECT patient_id, engagement, stage_id, stage_since, interactions_30d, last_meaningful_at, needs "  # noqa: S608
+            f"FROM {PatientProfile._meta.db_table} WHERE patient_id {{ids}}", states):
         state = states[patient_id]
         state.engagement, state.stage = engagement, stage_codes.get(stage_id, "") if stage_id else ""
-        state.stage_since, state.interactions_30d, state.last_meaningful_at = since, recent, last
+        state.stage_since, state.interactions_30d = as_datetime(since), recent
+        state.last_meaningful_at = as_datetime(last)
+        needs = as_json(needs)
         if needs:
             state.needs.update(needs)
             unscored.discard(patient_id)

@@ -93,5 +93,4 @@ def _send(channel: str, batch: list[OutboxMessage], *, owner: str, now: datetime
             report.dead += status == "dead"
             report.retried += status == "pending"
         if sent:
-            OutboxMessage.objects.filter(pk__in=sent).update(delivery_status="sent")
-            report.sent += queue.complete(OutboxMessage, sent, owner=owner, now=now)
+            report.sent += queue.complete(OutboxMessage, sent, owner=owner, now=now, also={"delivery_status": "sent"})

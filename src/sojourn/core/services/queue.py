@@ -9,7 +9,7 @@ cannot complete (and so cannot commit the effects of) a row twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.db import connection, models
@@ -51,18 +51,21 @@ def release_expired(model: type[models.Model], *, now: datetime) -> int:
 
 
 def complete(model: type[models.Model], ids: list[int], *, owner: str, now: datetime,
-             status: str = "done") -> int:
-    """Finish rows this worker still holds; returns how many (fewer means a lease was taken over)."""
+             status: str = "done", also: Mapping[str, str] | None = None) -> int:
+    """Finish rows this worker still holds, setting the text columns in `also` in the same statement;
+    returns how many (fewer means a lease was taken over)."""
     if not ids:
         return 0
+    extra = also or {}
+    more = "".join(f", {connection.ops.quote_name(model._meta.get_field(name).column)} = %s" for name in extra)
     done = 0
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"UPDATE {_table(model)} SET status = %s, finished_at = %s, lease_owner = '', "  # noqa: S608
-                           f"lease_until = NULL WHERE lease_owner = %s AND status = 'claimed' AND id IN ({marks})",
-                           [status, _dt(now), owner, *chunk])
+                           f"lease_until = NULL{more} WHERE lease_owner = %s AND status = 'claimed' "
+                           f"AND id IN ({marks})", [status, _dt(now), *extra.values(), owner, *chunk])
             done += cursor.rowcount
     return done
 

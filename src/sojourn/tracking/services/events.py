@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import insert_rows, update_rows
+from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
@@ -316,13 +316,15 @@ class _Score:
 
 def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: datetime) -> None:
     keys = {(s.patient_id, s.need_id) for s in signals}
-    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, [], updated_at)
-            for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at in
-            PatientNeed.objects.filter(patient_id__in={k[0] for k in keys}, need_id__in={k[1] for k in keys})
-            .values_list("pk", "patient_id", "need_id", "explicit", "implicit", "combined", "confidence", "updated_at")
+    table = PatientNeed._meta.db_table
+    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, [], as_datetime(updated_at))  # type: ignore[arg-type]
+            for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at in rows_for_ids(
+                "SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, updated_at "  # noqa: S608
+                f"FROM {table} WHERE patient_id {{ids}}", {k[0] for k in keys})
             if (patient_id, need_id) in keys}
-    # Explanations are read only for the scores that change (the query above may return more).
-    explained = dict(PatientNeed.objects.filter(pk__in=[r.pk for r in rows.values()]).values_list("pk", "explanation"))
+    # Explanations are read only for the scores that change (the query above returns all of a patient's).
+    explained = {pk: as_json(explanation) for pk, explanation in rows_for_ids(
+        f"SELECT id, explanation FROM {table} WHERE id {{ids}}", [r.pk for r in rows.values()])}  # noqa: S608
     for row in rows.values():
         row.explanation = explained.get(row.pk, [])
     codes = dict(Need.objects.filter(pk__in={k[1] for k in keys}).values_list("pk", "code"))

@@ -1,0 +1,49 @@
+"""The bulk helpers of the event path read and write what the ORM would, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import pytest
+
+from sojourn.consent.models import ContactPreferences
+from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
+from sojourn.core.db import as_datetime, as_json, as_time, rows_for_ids, update_rows
+from sojourn.core.models import Market
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_for_ids_binds_the_ids_between_other_parameters(program):
+    markets = list(Market.objects.order_by("pk").values_list("pk", "country"))
+    assert len(markets) >= 3
+    wanted = [markets[0][0], markets[2][0]]
+    rows = rows_for_ids(f"SELECT id, country FROM {Market._meta.db_table} WHERE country <> %s AND id {{ids}} "
+                        "AND country <> %s ORDER BY id", wanted, [markets[0][1], "ZZ"])
+    assert rows == [(markets[2][0], markets[2][1])]
+    assert rows_for_ids(f"SELECT id FROM {Market._meta.db_table} WHERE id {{ids}}", []) == []
+
+
+def test_values_come_back_as_the_orm_would_give_them(active_patient):  # noqa: F811
+    patient = active_patient
+    moment = datetime(2026, 3, 1, 8, 30, 15, 250000, tzinfo=UTC)
+    ContactPreferences.objects.update_or_create(patient=patient, defaults={
+        "channels": ["email", "sms"], "quiet_start": time(21, 0), "quiet_end": time(8, 0), "contact_days": [1, 3]})
+    update_rows(ContactPreferences, ["updated_at"], [(moment, patient.pk)], key="patient")
+    [(channels, start, end, updated)] = rows_for_ids(
+        f"SELECT channels, quiet_start, quiet_end, updated_at FROM {ContactPreferences._meta.db_table} "
+        "WHERE patient_id {ids}", [patient.pk])
+    assert as_json(channels) == ["email", "sms"]
+    assert (as_time(start), as_time(end)) == (time(21, 0), time(8, 0))
+    assert as_datetime(updated) == moment
+    assert ContactPreferences.objects.get(patient=patient).updated_at == moment
+
+
+def test_naive_values_are_utc_and_text_is_parsed():
+    assert as_datetime("2026-03-01 08:30:00") == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    assert as_datetime(datetime(2026, 3, 1, 8, 30)) == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    assert as_datetime(None) is None
+    assert as_time("07:15:00") == time(7, 15)
+    assert as_json('{"a": [1, "ü"]}') == {"a": [1, "ü"]}
+    assert as_json({"already": "parsed"}) == {"already": "parsed"}
+
