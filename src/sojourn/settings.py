@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "sojourn.consent",
     "sojourn.questionnaires",
     "sojourn.tracking",
+    "sojourn.content",
     "sojourn.safety",
     "sojourn.channels",
     "sojourn.dialogue",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("console/profiles/", include("sojourn.tracking.urls")),
     path("console/dialogue/", include("sojourn.dialogue.console_urls")),
     path("console/questionnaires/", include("sojourn.questionnaires.console_urls")),
+    path("console/content/", include("sojourn.content.console_urls")),
     path("console/", include("sojourn.people.urls")),
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),
     path("p/", include("sojourn.consent.urls")),

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from sojourn.content.tests.factories import stock_library
 from sojourn.core.actors import Actor
 from sojourn.dialogue.models import RuleSetVersion
 from sojourn.dialogue.services.rulesets import create_rule_set
@@ -27,6 +28,7 @@ def test_rules_are_checked_while_typing_and_saved_when_they_compile(page, cast):
     editor = page.get_by_label("Rules", exact=True)
     rule = {"key": "itch", "trigger": {"events": ["content.viewed"]}, "condition": "profile.needs.itchy > 0.5",
             "actions": [{"do": "send", "channel": "email", "content": "itch-1"}]}
+    stock_library(cast.program, [rule])
     editor.fill(json.dumps([rule], indent=1))
     editor.press("End")  # a keystroke: htmx checks after a pause in typing
     problem = page.locator("#problems li[data-where='rules[0].condition']")

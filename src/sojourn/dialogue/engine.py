@@ -19,6 +19,7 @@ from django.db import connection
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.services.outbox import enqueue
 from sojourn.consent.queries import CHANNEL_PURPOSE, ContactFacts, contact_facts_for_ids
+from sojourn.content.queries import usable_codes
 from sojourn.core.actors import Actor
 from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
 from sojourn.core.models import QueuedWork
@@ -39,15 +40,16 @@ CHANNEL_OF = {"nurse_task": "phone", "print": "print"}
 KIND_OF = {"send": "content", "nurse_task": "nurse_task", "print": "print_block", "ask_questionnaire": "questionnaire"}
 
 
-def program_shape(program_id: int) -> ProgramShape:
-    """What the rules of a program may refer to: its needs, stages, approved questionnaires, event types."""
+def program_shape(program_id: int, *, with_content: bool = False) -> ProgramShape:
+    """What the rules of a program may refer to: its needs, stages, approved questionnaires, event
+    types and, when rules are being written, its approved content."""
     types = event_types_for({program_id})[program_id]
     return ProgramShape(
         needs=list(Need.objects.filter(program_id=program_id).values_list("code", flat=True)),
         stages=list(Stage.objects.filter(program_id=program_id).values_list("code", flat=True)),
         questionnaires=sorted(set(Questionnaire.objects.filter(program_id=program_id, status="approved")
                                   .values_list("name", flat=True))),
-        event_types=types)
+        event_types=types, content=usable_codes(program_id) if with_content else None)
 
 
 def compiled_version(version: RuleSetVersion, program_id: int) -> CompiledRuleSet:

@@ -74,6 +74,9 @@ class ProgramShape:
     stages: list[str]
     questionnaires: list[str]
     event_types: Mapping[str, EventTypeSpec]
+    # Approved content → its channels, when checking rules being written; None when compiling a live
+    # version (content withdrawn later is caught where it is delivered, with the reason).
+    content: Mapping[str, tuple[str, ...]] | None = None
 
 
 @dataclass
@@ -310,6 +313,16 @@ def _action_reference(kind: str, action: dict[str, Any], shape: ProgramShape) ->
         return "lane is urgent or normal"
     if kind in {"send", "print"} and not KEY.match(action["content"]):
         return "content is named by its key (lower-case letters, digits and '-')"
+    if shape.content is not None:
+        wanted = [(action["content"], action.get("channel", "print"))] if kind in {"send", "print"} else []
+        if kind == "nurse_task" and action.get("script"):
+            wanted.append((action["script"], "phone"))
+        for code, channel in wanted:
+            channels = shape.content.get(code)
+            if channels is None:
+                return f"content {code} has no approved, unexpired version in the content library"
+            if channel not in channels:
+                return f"content {code} cannot go on {channel} (it may go on {', '.join(channels)})"
     return ""
 
 

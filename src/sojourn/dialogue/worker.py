@@ -21,10 +21,13 @@ from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
 from sojourn.channels.services.delivery import deliver_due
+from sojourn.content.services.review import expire_due
+from sojourn.core.actors import Actor
 from sojourn.dialogue.services.agenda import plan_schedules, run_due_agenda
 
 log = logging.getLogger(__name__)
 SCHEDULE_EVERY = 60.0
+WORKER = Actor.system("worker")
 
 
 def peak_memory_mb() -> int:
@@ -98,6 +101,7 @@ class Worker:
         now = timezone.now()
         if time.monotonic() - self._last_schedule >= SCHEDULE_EVERY:
             self.totals.planned += plan_schedules(now=now)
+            expire_due(actor=WORKER, now=now)  # content past its last day (never resolved even before this)
             self._last_schedule = time.monotonic()
         claimed = 0
         try:

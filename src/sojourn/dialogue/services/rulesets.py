@@ -25,7 +25,7 @@ from sojourn.dialogue.services.agenda import cancel_rule_set_steps
 def check_rules(program: Program, rules: Any) -> list[RuleProblem]:
     """Every problem of a rule set, for live validation while typing; [] when it would compile."""
     try:
-        compile_rules(rules, program_shape(program.pk))
+        compile_rules(rules, program_shape(program.pk, with_content=True))
     except RuleSetInvalid as invalid:
         return invalid.problems
     return []
@@ -119,6 +119,9 @@ def approve(*, actor: Actor, version: RuleSetVersion) -> RuleSetVersion:
             raise Conflict(_("Someone other than the author must approve."))
         if locked.sha256 != _canonical(locked.rules):
             raise Conflict(_("The rules changed after submission."))
+        problems = check_rules(version.rule_set.program, locked.rules)  # content may have been withdrawn since
+        if problems:
+            raise _refuse(problems)
         previous = RuleSetVersion.objects.filter(rule_set=locked.rule_set, status="live").first()
         if previous is not None:
             previous.status, previous.retired_at = "retired", now

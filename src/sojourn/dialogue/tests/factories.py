@@ -1,9 +1,10 @@
-"""Rule sets for tests: written, reviewed and live in one call."""
+"""Rule sets for tests: written, reviewed and live in one call, with approved content for what they send."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sojourn.content.tests.factories import stock_library
 from sojourn.core.actors import Actor
 from sojourn.core.models import Program
 from sojourn.dialogue.models import RuleSetVersion
@@ -15,6 +16,7 @@ SYSTEM = Actor.system("test")
 def live_rules(program: Program, rules: list[dict[str, Any]], name: str = "main") -> RuleSetVersion:
     from sojourn.dialogue.models import RuleSet
 
+    stock_library(program, rules)
     rule_set = RuleSet.objects.filter(program=program, name=name).first() or \
         create_rule_set(actor=SYSTEM, program=program, name=name)
     draft = save_draft(actor=SYSTEM, rule_set=rule_set, rules=rules)

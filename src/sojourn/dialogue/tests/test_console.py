@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
+from sojourn.content.tests.factories import stock_library
 from sojourn.core.permissions import Role
 from sojourn.dialogue.models import RuleSetVersion
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
@@ -30,6 +31,7 @@ def signed_in(client, user):
 def test_rules_are_checked_while_typing_saved_reviewed_and_diffed(client, cast, program):
     define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch"}, position=0)
     reviewer = make_staff("mlr@sponsor.example", Role.CONTENT_REVIEWER, program)
+    stock_library(program, RULES)
     author = signed_in(client, cast.admin)
     assert author.post("/console/dialogue/rules/", {"name": "main"}).status_code == 302
     checked = author.post("/console/dialogue/rules/main/check/",

@@ -12,6 +12,7 @@ from sojourn.channels.models import OutboxMessage, RecordedDelivery
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.content.tests.factories import stock_library
 from sojourn.core.models import AuditEntry
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState
 from sojourn.dialogue.services.agenda import run_due_agenda
@@ -239,11 +240,13 @@ def test_a_dry_run_reports_what_a_version_would_do_and_writes_nothing(program_ne
     record_events(SYSTEM, [viewed(active_patient, f"r{n}", now - timedelta(days=n, hours=1)) for n in range(3)],
                   source="test")
     counts = (Decision.objects.count(), OutboxMessage.objects.count(), AgendaItem.objects.count())
-    draft = save_draft(actor=SYSTEM, rule_set=RuleSet.objects.get(), rules=[
+    rules = [
         rule("itch-sms", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "tip"}],
              condition="'itch' in event.data.needs", caps={"sms": {"day": 1, "week": 2}}),
         rule("later", {"after": "content.viewed", "delay": "24h"}, [{"do": "set_flag", "flag": "x"}]),
-    ])
+    ]
+    stock_library(program_needs, rules)
+    draft = save_draft(actor=SYSTEM, rule_set=RuleSet.objects.get(), rules=rules)
     report = dry_run(actor=SYSTEM, version=draft, days=7)
     assert report.events == 4 and report.fired == 3  # three views (plus the enrollment event)
     assert report.by_action["send:skipped"] == 1 and report.skipped_because == {"cap: 2 sms a week": 1}

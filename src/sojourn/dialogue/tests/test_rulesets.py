@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sojourn.content.tests.factories import stock_library
 from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Role
@@ -30,6 +31,7 @@ GOOD = [rule("itch", {"events": ["content.viewed"]}, [{"do": "send", "channel": 
 def shaped(program):
     define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch"}, position=0)
     define_stage(actor=SYSTEM, program=program, code="diagnosis", labels={"en": "Diagnosis"}, position=0)
+    stock_library(program, GOOD)
     return program
 
 
@@ -138,3 +140,29 @@ def test_the_command_line_checks_a_rule_file_and_dry_runs_a_version(shaped, tmp_
     assert '"fired": 0' in out.getvalue()
     with pytest.raises(CommandError, match="Replay from 1 to 90 days"):
         call_command("rules", "dry-run", "--program", shaped.slug, "--rule-set", "main", "--days", "400")
+
+
+def test_rules_may_send_only_approved_content_on_a_channel_it_is_made_for(shaped):
+    from sojourn.content.models import ContentVersion
+    from sojourn.content.services.library import create_item
+    from sojourn.content.services.review import withdraw
+    from sojourn.content.tests.factories import approved_item, author, reviewer
+
+    create_item(actor=author(shaped), program=shaped, code="draft-only", kind="tip", title="x")
+    approved_item(shaped, "call-guide", "call_script", {"en-GB": {"title": "Call", "body": "Ask how it goes."}})
+    rules = [rule("a", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "draft-only"}]),
+             rule("b", {"events": ["content.viewed"]}, [{"do": "send", "channel": "email", "content": "call-guide"}]),
+             rule("c", {"events": ["content.viewed"]}, [{"do": "nurse_task", "reason": "x", "script": "itch-1"}]),
+             rule("d", {"events": ["content.viewed"]}, [{"do": "nurse_task", "reason": "x", "script": "call-guide"}])]
+    problems = {p.where: p.message for p in check_rules(shaped, rules)}
+    assert problems == {
+        "rules[0].actions[0]": "content draft-only has no approved, unexpired version in the content library",
+        "rules[1].actions[0]": "content call-guide cannot go on email (it may go on phone)",
+        "rules[2].actions[0]": "content itch-1 cannot go on phone (it may go on web, email, sms, print)"}
+    rule_set = create_rule_set(actor=SYSTEM, program=shaped, name="main")
+    draft = save_draft(actor=SYSTEM, rule_set=rule_set, rules=GOOD)
+    submitted = submit_for_review(actor=SYSTEM, version=draft)
+    withdraw(actor=reviewer(shaped), version=ContentVersion.objects.get(item__code="itch-1"), reason="recall")
+    with pytest.raises(InvalidInput) as error:  # withdrawn between writing and approval
+        approve(actor=SYSTEM, version=submitted)
+    assert "itch-1 has no approved" in error.value.message

@@ -1,0 +1,91 @@
+"""Console: an editor writes a draft in two languages, a reviewer comments, returns, approves with a
+code and expiry; the list warns of approvals ending; a nurse sees none of it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from sojourn.content.models import ContentItem, ContentVersion
+from sojourn.content.tests.factories import approved_item
+from sojourn.core.permissions import Role
+from sojourn.people.tests.factories import make_staff
+from sojourn.tracking.services.taxonomy import define_need
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_written_in_two_languages_reviewed_by_someone_else_and_approved(client, cast, program):
+    define_need(actor=cast_system(), program=program, code="itch", labels={"en": "Itch"})
+    reviewer = make_staff("mlr@sponsor.example", Role.CONTENT_REVIEWER, program)
+    editor = signed_in(client, cast.admin)
+    created = editor.post("/console/content/", {"code": "itch-tips", "kind": "tip", "title": "Itch tips",
+                                                "needs": ["itch"]})
+    assert created.status_code == 302 and ContentItem.objects.get().needs == ["itch"]
+    refused = editor.post("/console/content/itch-tips/", {
+        "de-DE:title": "Juckreiz", "de-DE:body": "Hallo {given_name}, kühlen hilft.",
+        "en-GB:title": "Itch", "en-GB:body": "Cooling helps."})
+    page = refused.content.decode()
+    assert refused.status_code == 422 and "{given_name} is missing here but used in de-DE" in page
+    assert "Hallo {given_name}, kühlen hilft." in page  # what was typed stays in the form
+    assert not ContentVersion.objects.get().variants.exists()
+    saved = editor.post("/console/content/itch-tips/", {
+        "de-DE:title": "Juckreiz", "de-DE:body": "Hallo {given_name}, kühlen hilft.",
+        "en-GB:title": "Itch", "en-GB:body": "Hello {given_name}, cooling helps."})
+    assert saved.status_code == 302
+    editor.post("/console/content/itch-tips/step/", {"step": "submit", "version": "1"})
+    own = editor.post("/console/content/itch-tips/step/", {"step": "approve", "version": "1",
+                                                            "approval_code": "PSO-DE-0001",
+                                                            "expires_on": "2099-01-01"}, follow=True)
+    assert "Whoever wrote or submitted a version cannot approve it." in own.content.decode()
+    client.logout()
+    mlr = signed_in(client, reviewer)
+    mlr.post("/console/content/itch-tips/step/", {"step": "comment", "version": "1", "text": "Fair balance?"})
+    mlr.post("/console/content/itch-tips/step/", {"step": "return", "version": "1", "text": "Add the warning."})
+    assert ContentVersion.objects.get().status == "draft"
+    client.logout()
+    signed_in(client, cast.admin).post("/console/content/itch-tips/step/", {"step": "submit", "version": "1"})
+    client.logout()
+    expires = (timezone.localdate() + timedelta(days=20)).isoformat()
+    bad = signed_in(client, reviewer).post("/console/content/itch-tips/step/", {
+        "step": "approve", "version": "1", "approval_code": "PSO-DE-0001", "expires_on": "not a date"}, follow=True)
+    assert "The expiry date must be after today." in bad.content.decode()
+    done = client.post("/console/content/itch-tips/step/", {"step": "approve", "version": "1",
+                                                             "approval_code": "PSO-DE-0001", "expires_on": expires},
+                       follow=True)
+    page = done.content.decode()
+    assert "Approved: patients can now receive it." in page
+    assert "Fair balance?" in page and "Add the warning." in page
+    version = ContentVersion.objects.get()
+    assert (version.status, version.approval_code, version.expires_on.isoformat()) == ("approved", "PSO-DE-0001",
+                                                                                       expires)
+    listing = client.get("/console/content/").content.decode()
+    assert 'id="expiring"' in listing and "PSO-DE-0001" in listing  # ends within 30 days
+
+
+def test_a_new_version_is_diffed_against_the_last(client, cast, program):
+    approved_item(program, "itch-tips", "tip", {"en-GB": {"title": "Itch", "body": "Cooling helps."}})
+    editor = signed_in(client, cast.admin)
+    editor.post("/console/content/itch-tips/step/", {"step": "revise"})
+    editor.post("/console/content/itch-tips/", {"en-GB:title": "Itch", "en-GB:body": "Cooling helps a lot."})
+    diff = editor.get("/console/content/itch-tips/?diff=2").content.decode()
+    assert "-[en-GB] body: Cooling helps." in diff and "+[en-GB] body: Cooling helps a lot." in diff
+
+
+def test_the_library_is_for_editors_and_reviewers_only(client, cast, program):
+    approved_item(program, "itch-tips", "tip", {"en-GB": {"title": "Itch", "body": "Cooling helps."}})
+    nurse = signed_in(client, cast.nurse_de)
+    assert nurse.get("/console/content/").status_code == 404
+    assert nurse.get("/console/content/itch-tips/").status_code == 404
+    assert nurse.post("/console/content/itch-tips/step/", {"step": "revise"}).status_code == 404
+    assert ContentVersion.objects.count() == 1
+
+
+def cast_system():
+    from sojourn.core.actors import Actor
+
+    return Actor.system("test")
