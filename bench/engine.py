@@ -376,7 +376,9 @@ def bench_agenda(program: Any, count: int, database_url: str) -> dict[str, Any]:
                 "VALUES (%s, 1, 'pending', 0, '', '', %s, %s, %s, %s, %s, 'ping', 'follow_up', '{}')",
                 [(at, f"bench:{n}", at, program.pk, ids[n % len(ids)], rule_set.pk)
                  for n in range(start, min(start + 10_000, count))])
-    env = dict(os.environ, SOJOURN_DATABASE_URL=database_url)
+    # The web card `ping` sends goes to the recording channel, as the target says (not the page's cards).
+    env = dict(os.environ, SOJOURN_DATABASE_URL=database_url,
+               SOJOURN_CHANNEL_ADAPTERS="web=sojourn.channels.adapters.RecordingAdapter")
     sojourn = str(Path(sys.executable).with_name("sojourn"))
     started = time.perf_counter()
     command = [sojourn, "worker", "--once", "--batch", str(WORKER_BATCH)]

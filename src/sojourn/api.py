@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from sojourn.channels.api import router as channels_router
 from sojourn.consent.api import router as consent_router
 from sojourn.core.api import router as core_router
 from sojourn.core.errors import SojournError
@@ -90,3 +91,4 @@ api.add_router("/", people_router)
 api.add_router("/", consent_router)
 api.add_router("/", questionnaires_router)
 api.add_router("/", tracking_router)
+api.add_router("/", channels_router)

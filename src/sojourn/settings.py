@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "sojourn.safety",
     "sojourn.channels",
     "sojourn.dialogue",
+    "sojourn.portal",
     "sojourn.demo",
 ]
 
@@ -127,8 +128,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The engine -------------------------------------------------------------------------------------
 SOJOURN_EVENT_LATE_DAYS = env_int("SOJOURN_EVENT_LATE_DAYS", 30)  # events older than this are refused
-# Channel → adapter class. A channel not named here goes to the recording channel (a table).
-SOJOURN_CHANNEL_ADAPTERS: dict[str, str] = {}
+# Channel → adapter class, over the defaults in channels/adapters.py (the recording channel, a table,
+# for channels without one). From the environment as "web=dotted.Path,sms=dotted.Path".
+SOJOURN_CHANNEL_ADAPTERS: dict[str, str] = dict(
+    pair.split("=", 1) for pair in env_str("SOJOURN_CHANNEL_ADAPTERS").split(",") if "=" in pair)
 # Seconds the recording channel waits per batch: only for tests that kill a worker mid-batch.
 SOJOURN_RECORDING_DELAY = env_int("SOJOURN_RECORDING_DELAY_MS", 0) / 1000
 
@@ -187,6 +190,16 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+
+# Where patients reach Sojourn: the base of links in emails and text messages.
+SOJOURN_PUBLIC_URL = env_str("SOJOURN_PUBLIC_URL", "http://localhost:8000")
+
+# Text messages: "local" writes them to var/sms/outbox.jsonl (development, the demo); "http" sends them
+# through the provider at SOJOURN_SMS_URL with SOJOURN_SMS_TOKEN.
+SOJOURN_SMS_PROVIDER = env_str("SOJOURN_SMS_PROVIDER", "local")
+SOJOURN_SMS_URL = env_str("SOJOURN_SMS_URL")
+SOJOURN_SMS_TOKEN = env_secret("SOJOURN_SMS_TOKEN")
+SOJOURN_SMS_GATEWAY_DIR = VAR_DIR / "sms"
 
 # Email ------------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("SOJOURN_EMAIL_HOST")

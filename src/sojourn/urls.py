@@ -16,5 +16,7 @@ urlpatterns = [
     path("console/content/", include("sojourn.content.console_urls")),
     path("console/", include("sojourn.people.urls")),
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),
+    path("p/me/page/", include("sojourn.portal.urls")),
     path("p/", include("sojourn.consent.urls")),
+    path("t/", include("sojourn.channels.tracking_urls")),
 ]

@@ -46,13 +46,31 @@ class RecordingAdapter:
             .update(deliveries=F("deliveries") + 1)
         insert_rows(RecordedDelivery, ["message_id", "idempotency_key", "channel", "patient_id", "payload",
                                        "recorded_at", "deliveries"],
-                    [(m.pk, m.idempotency_key, m.channel, m.patient_id, m.payload, now, 1) for m in messages],
+                    [(m.pk, m.idempotency_key, m.channel, m.patient_id, _recorded(m), now, 1) for m in messages],
                     skip_conflicts_on="idempotency_key")
         return {m.pk: Outcome("sent", provider_id=f"recorded:{m.pk}") for m in messages}
 
 
-@cache
+def _recorded(message: OutboxMessage) -> dict[str, object]:
+    """The payload, and which approved words it carried (version, approval code, locale)."""
+    content = getattr(message, "content", None)
+    if content is None:
+        return message.payload
+    return {**message.payload, "version": content.version, "approval_code": content.approval_code,
+            "locale": content.locale}
+
+
+# Where each channel goes unless SOJOURN_CHANNEL_ADAPTERS says otherwise.
+DEFAULT_ADAPTERS = {"web": "sojourn.channels.web.PortalCardAdapter", "email": "sojourn.channels.email.EmailAdapter",
+                    "sms": "sojourn.channels.sms.SmsAdapter"}
+RECORDING = "sojourn.channels.adapters.RecordingAdapter"
+
+
 def adapter_for(channel: str) -> Adapter:
     configured = getattr(settings, "SOJOURN_CHANNEL_ADAPTERS", {})
-    path = configured.get(channel, "sojourn.channels.adapters.RecordingAdapter")
+    return _adapter(configured.get(channel) or DEFAULT_ADAPTERS.get(channel, RECORDING))
+
+
+@cache
+def _adapter(path: str) -> Adapter:
     return import_string(path)()

@@ -61,3 +61,38 @@ class RecordedDelivery(models.Model):
 
     def __str__(self) -> str:
         return self.idempotency_key
+
+
+class PortalCard(models.Model):
+    """A card a rule put on a patient's personal page. Its words are resolved again each time the page
+    is drawn, so a card whose content was withdrawn disappears at once."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="portal_cards")
+    message_id = models.BigIntegerField(unique=True)  # the outbox message that delivered it
+    content_code = models.CharField(max_length=60)
+    rule_key = models.CharField(max_length=60, blank=True)
+    delivered_at = models.DateTimeField()
+    dismissed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "delivered_at"], name="portal_card_patient_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.content_code} for {self.patient_id}"
+
+
+class ChannelBlock(models.Model):
+    """A channel that cannot reach a patient any more (a hard bounce): messages fail at once with the
+    reason instead of bouncing again."""
+
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="channel_blocks")
+    channel = models.CharField(max_length=10)
+    reason = models.CharField(max_length=300)
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "channel"], name="channel_block_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} blocked for {self.patient_id}"

@@ -75,6 +75,8 @@ class ContactFacts:
     quiet: tuple[time, time] | None = None
     contact_days: list[int] = field(default_factory=list)
     contact_window: tuple[time, time] | None = None
+    locale: str = ""
+    program_id: int = 0
 
     def channels(self) -> list[str]:
         """Channels the program may use at some time of day."""
@@ -144,20 +146,20 @@ TIMED_CHANNELS = {"sms", "phone"}
 
 def contact_facts(patients: list[Patient]) -> dict[int, ContactFacts]:
     """Contact facts for many patients (whose market is loaded) in two queries."""
-    return _facts([(p.pk, p.status, p.verified_at, p.time_zone, p.market) for p in patients])
+    return _facts([(p.pk, p.status, p.verified_at, p.time_zone, p.market, p.locale, p.program_id) for p in patients])
 
 
 def contact_facts_for_ids(ids: list[int] | set[int]) -> dict[int, ContactFacts]:
     """The same from patient ids, without building Patient objects (the event path and the worker
     read thousands at a time, so these reads are plain SQL)."""
     markets = {m.pk: m for m in Market.objects.all()}
-    patients = rows_for_ids(f"SELECT id, status, verified_at, time_zone, market_id FROM {Patient._meta.db_table} "  # noqa: S608
-                            "WHERE id {ids}", ids)
-    return _facts([(pk, status, verified, zone, markets[market_id])
-                   for pk, status, verified, zone, market_id in patients])
+    patients = rows_for_ids("SELECT id, status, verified_at, time_zone, market_id, locale, program_id "  # noqa: S608
+                            f"FROM {Patient._meta.db_table} WHERE id {{ids}}", ids)
+    return _facts([(pk, status, verified, zone, markets[market_id], locale, program_id)
+                   for pk, status, verified, zone, market_id, locale, program_id in patients])
 
 
-def _facts(rows: list[tuple[int, str, datetime | None, str, Market]]) -> dict[int, ContactFacts]:
+def _facts(rows: list[tuple[int, str, datetime | None, str, Market, str, int]]) -> dict[int, ContactFacts]:
     ids = [row[0] for row in rows]
     purposes: dict[int, set[str]] = {pid: set() for pid in ids}
     for patient_id, purpose in rows_for_ids(
@@ -173,7 +175,7 @@ def _facts(rows: list[tuple[int, str, datetime | None, str, Market]]) -> dict[in
                        f"contact_until FROM {ContactPreferences._meta.db_table} WHERE patient_id {{ids}}", ids)}
     quiet_of: dict[int, tuple[time, time]] = {}
     out = {}
-    for pk, status, verified_at, zone, market in rows:
+    for pk, status, verified_at, zone, market, locale, program_id in rows:
         if market.pk not in quiet_of:
             quiet = market.pack["regulatory"]["quiet_hours"]
             quiet_of[market.pk] = (time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"]))
@@ -186,7 +188,8 @@ def _facts(rows: list[tuple[int, str, datetime | None, str, Market]]) -> dict[in
             preferred_channels=list(channels) if channels is not None else None,
             quiet=(quiet_start, quiet_end) if quiet_start and quiet_end else None,
             contact_days=list(days or []),
-            contact_window=(contact_from, contact_until) if contact_from and contact_until else None)
+            contact_window=(contact_from, contact_until) if contact_from and contact_until else None,
+            locale=locale, program_id=program_id)
     return out
 
 

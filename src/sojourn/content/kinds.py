@@ -29,7 +29,7 @@ KINDS: dict[str, KindRules] = {
 }
 
 # Variables text may use, with the most characters each may take when counting a text message.
-VARIABLES: dict[str, int] = {"given_name": 30, "program_name": 60, "portal_link": 60, "nurse_phone": 20}
+VARIABLES: dict[str, int] = {"given_name": 30, "program_name": 60, "portal_link": 60}
 TEXT_FIELDS = ("title", "subject", "summary", "body")
 
 

@@ -12,7 +12,9 @@ from django.db import transaction
 
 from sojourn.channels.adapters import adapter_for
 from sojourn.channels.models import OutboxMessage
+from sojourn.channels.rendering import attach_content
 from sojourn.consent.queries import contact_facts_for_ids
+from sojourn.core.db import update_rows
 from sojourn.core.services import queue
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,14 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
                 queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
                 report.cancelled += 1
     for channel, batch in by_channel.items():
-        _send(channel, batch, owner=owner, now=now, report=report)
+        refused = attach_content(batch, facts)
+        with transaction.atomic():
+            for message_id, reason in refused.items():  # withdrawn, expired or untranslated: never half-sent
+                status = queue.fail(OutboxMessage, message_id, owner=owner, now=now, error=reason, permanent=True)
+                report.dead += status == "dead"
+        batch = [m for m in batch if m.pk not in refused]
+        if batch:
+            _send(channel, batch, owner=owner, now=now, report=report)
     return report
 
 
@@ -94,3 +103,5 @@ def _send(channel: str, batch: list[OutboxMessage], *, owner: str, now: datetime
             report.retried += status == "pending"
         if sent:
             report.sent += queue.complete(OutboxMessage, sent, owner=owner, now=now, also={"delivery_status": "sent"})
+            ids = [(outcomes[pk].provider_id, pk) for pk in sent if outcomes[pk].provider_id]
+            update_rows(OutboxMessage, ["provider_id"], ids)  # what the provider's reports will name

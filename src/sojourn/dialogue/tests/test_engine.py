@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sojourn.channels.adapters import RECORDING
 from sojourn.channels.models import OutboxMessage, RecordedDelivery
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.consent.services.withdrawal import withdraw_consent
@@ -37,6 +38,13 @@ def program_needs(program):
     define_stage(actor=SYSTEM, program=program, code="daily_management", labels={"en": "Daily"}, position=1)
     return program
 
+
+
+@pytest.fixture(autouse=True)
+def _recording_channels(settings):
+    """Email and text messages land in the recording channel here: these tests are about deciding and
+    delivering once, not about SMTP or an SMS provider (their own tests use those)."""
+    settings.SOJOURN_CHANNEL_ADAPTERS = {"email": RECORDING, "sms": RECORDING}
 
 def viewed(patient, client_id, at, needs=("itch",), content="itch-tips"):
     return {"client_id": client_id, "type": "content.viewed", "patient": patient.pseudonym,
@@ -190,27 +198,20 @@ class FlakyChannel:
 
 def test_a_failing_channel_is_retried_with_backoff_then_dead_with_the_reason(
         program_needs, active_patient, settings):  # noqa: F811
-    from sojourn.channels.adapters import adapter_for
-
     settings.SOJOURN_CHANNEL_ADAPTERS = {"email": "sojourn.dialogue.tests.test_engine.FlakyChannel"}
-    adapter_for.cache_clear()
-    try:
-        live_rules(program_needs, [rule("e", {"events": ["content.viewed"]},
-                                        [{"do": "send", "channel": "email", "content": "a"}])])
-        record_events(SYSTEM, [viewed(active_patient, "f1", DAY)], source="test", now=DAY)
-        moment, waits = DAY, []
-        for _attempt in range(5):
-            assert deliver_due(owner="w", now=moment).claimed == 1
-            message = OutboxMessage.objects.get()
-            if message.status == "dead":
-                break
-            waits.append(message.due_at - moment)
-            moment = message.due_at
-        assert waits == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120),
-                         timedelta(seconds=240)]
-        assert (message.status, message.attempts, message.last_error) == ("dead", 5, "provider answered 503")
-    finally:
-        adapter_for.cache_clear()
+    live_rules(program_needs, [rule("e", {"events": ["content.viewed"]},
+                                    [{"do": "send", "channel": "email", "content": "a"}])])
+    record_events(SYSTEM, [viewed(active_patient, "f1", DAY)], source="test", now=DAY)
+    moment, waits = DAY, []
+    for _attempt in range(5):
+        assert deliver_due(owner="w", now=moment).claimed == 1
+        message = OutboxMessage.objects.get()
+        if message.status == "dead":
+            break
+        waits.append(message.due_at - moment)
+        moment = message.due_at
+    assert waits == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120), timedelta(seconds=240)]
+    assert (message.status, message.attempts, message.last_error) == ("dead", 5, "provider answered 503")
 
 
 def test_a_lease_that_expired_is_taken_over_and_the_first_worker_cannot_complete(

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from sojourn.channels.adapters import RECORDING
 from sojourn.channels.models import OutboxMessage, RecordedDelivery
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.dialogue.models import AgendaItem, Decision, RuleSet
@@ -33,13 +34,16 @@ def _database_url() -> str:
 
 
 def _worker(*args: str, delay_ms: int = 0) -> subprocess.Popen:
-    env = dict(os.environ, SOJOURN_DATABASE_URL=_database_url(), SOJOURN_RECORDING_DELAY_MS=str(delay_ms))
+    # The web cards go to the recording channel, which counts every hand-over: exactly once is provable.
+    env = dict(os.environ, SOJOURN_DATABASE_URL=_database_url(), SOJOURN_RECORDING_DELAY_MS=str(delay_ms),
+               SOJOURN_CHANNEL_ADAPTERS=f"web={RECORDING}")
     return subprocess.Popen([SOJOURN, "worker", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
 
 def _work(program, patient, agenda: int, outbox: int) -> None:
-    """`agenda` follow-up steps (each fires a rule that sends a web card) and `outbox` web cards, all due."""
+    """`agenda` follow-up steps (each fires a rule that sends a web card) and `outbox` web cards, all due
+    (all of the approved card the rule names: words that cannot be resolved are never sent)."""
     live_rules(program, [rule("ping", {"follow_up": True}, [{"do": "send", "channel": "web", "content": "card"}])])
     rule_set = RuleSet.objects.get(program=program)
     now = timezone.now() - timedelta(seconds=1)
@@ -47,7 +51,7 @@ def _work(program, patient, agenda: int, outbox: int) -> None:
         AgendaItem(program=program, patient=patient, rule_set=rule_set, rule_key="ping", kind="follow_up",
                    due_at=now, idempotency_key=f"test:{n}", created_at=now) for n in range(agenda)])
     OutboxMessage.objects.bulk_create([
-        OutboxMessage(program=program, patient=patient, channel="web", kind="content", payload={"content": f"c{n}"},
+        OutboxMessage(program=program, patient=patient, channel="web", kind="content", payload={"content": "card"},
                       due_at=now, idempotency_key=f"direct:{n}", created_at=now) for n in range(outbox)])
 
 

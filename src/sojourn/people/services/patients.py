@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from sojourn.core import crypto
 from sojourn.core.actors import Actor
-from sojourn.core.errors import Conflict, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
@@ -116,6 +116,34 @@ def read_patient_identity(*, actor: Actor, patient: Patient, purpose: str) -> Pa
         sealed = getattr(patient, f"{name}_sealed")
         values[name] = crypto.unseal(key, sealed, _context(patient.pseudonym, name)) if sealed is not None else None
     return PatientIdentity.from_sealed_values(values)
+
+
+def open_for_delivery(*, actor: Actor, patient_ids: list[int], fields: tuple[str, ...], purpose: str
+                      ) -> dict[int, dict[str, str | None]]:
+    """The fields a channel needs to reach these patients (an address, a name for the greeting), for
+    the system's channels only. One audit entry names every patient read and why; the values never
+    leave the delivery that asked for them."""
+    if actor.kind != "system":
+        raise AccessDenied()
+    unknown = set(fields) - set(SEALED_FIELDS)
+    if unknown:
+        raise ValueError(f"not a sealed field: {sorted(unknown)}")
+    patients = list(Patient.objects.filter(pk__in=patient_ids).select_related("data_key", "market"))
+    if not patients:
+        return {}
+    with transaction.atomic():
+        for program_id in sorted({p.program_id for p in patients}):
+            read = sorted(p.pseudonym for p in patients if p.program_id == program_id)
+            record_audit(actor=actor, action="pii.read", subject_type="patients", subject_id=f"{len(read)} patients",
+                         program_id=program_id, after={"purpose": purpose[:200], "fields": list(fields),
+                                                       "patients": read})
+    out: dict[int, dict[str, str | None]] = {}
+    for patient in patients:
+        key = open_data_key(patient.data_key)
+        out[patient.pk] = {
+            name: crypto.unseal(key, bytes(sealed), _context(patient.pseudonym, name))
+            if (sealed := getattr(patient, f"{name}_sealed")) is not None else None for name in fields}
+    return out
 
 
 def erase_patient_identity(*, actor: Actor, patient: Patient, reason: str) -> Patient:

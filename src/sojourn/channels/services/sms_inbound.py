@@ -1,0 +1,104 @@
+"""What comes back by text message: STOP/START/HELP in every language of the market pack, answers to
+a questionnaire asked by SMS, other replies, and the provider's delivery reports. A STOP withdraws
+consent to text messages at once (pending messages are cancelled in the same transaction)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sojourn.channels.models import OutboxMessage
+from sojourn.channels.services.outbox import enqueue
+from sojourn.consent.portal import patient_actor
+from sojourn.consent.services.withdrawal import regrant_purpose, withdraw_consent
+from sojourn.core.actors import Actor
+from sojourn.core.errors import AccessDenied, InvalidInput
+from sojourn.core.models import QueuedWork
+from sojourn.core.permissions import Permission
+from sojourn.people.models import Patient
+from sojourn.people.services.patients import phone_index
+from sojourn.questionnaires.services.sms_dialogue import answer_by_sms
+from sojourn.tracking.services.events import record_events
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# A delivery report never moves a message back: delivered is not overwritten by sent.
+STATUS_ORDER = {"": 0, "sent": 1, "failed": 2, "delivered": 3}
+
+
+@dataclass(frozen=True)
+class Inbound:
+    action: str  # stop, start, help, answer, reply, unknown_sender
+    patient: str = ""  # pseudonym
+
+
+def keyword_of(text: str, keywords: dict[str, dict[str, list[str]]], locale: str) -> str:
+    """stop, start, help or "": the reply's first word against the keywords of the patient's language
+    first, then of every language of the market (a French Canadian may answer in English)."""
+    word = re.sub(r"[\s.!。!?？]+$", "", text.strip().split()[0] if text.strip() else "").casefold()
+    ordered = [keywords.get(locale, {}), *(v for k, v in sorted(keywords.items()) if k != locale)]
+    for table in ordered:
+        for action in ("stop", "start", "help"):
+            if word in {k.casefold() for k in table.get(action, [])}:
+                return action
+    return ""
+
+
+def receive_sms(*, actor: Actor, sender: str, text: str, provider_id: str = "") -> Inbound:
+    if not isinstance(sender, str) or not E164.match(sender.strip()):
+        raise InvalidInput(_("The sender must be a phone number in E.164 form, such as +4930901820."), field="from")
+    if not isinstance(text, str) or len(text) > 1600:
+        raise InvalidInput(_("The text must be at most 1,600 characters."), field="text")
+    patient = (Patient.objects.select_related("market", "program").filter(phone_index=phone_index(sender.strip()))
+               .order_by("-created_at").first())
+    if patient is None:
+        return Inbound("unknown_sender")  # nothing to record: we do not keep numbers we do not know
+    if actor.kind != "system":
+        actor.require(Permission.EVENTS_WRITE, patient.program_id, patient.market.country)
+    keywords = patient.market.pack.get("regulatory", {}).get("sms_keywords", {})
+    action = keyword_of(text, keywords, patient.locale)
+    with transaction.atomic(durable=True):
+        if action == "stop" and patient.status == Patient.Status.ACTIVE:
+            withdraw_consent(actor=patient_actor(patient), patient=patient, purposes=["contact_sms"], via="sms",
+                             reason="STOP by text message")
+        elif action == "start" and patient.status == Patient.Status.ACTIVE:
+            regrant_purpose(actor=patient_actor(patient), patient=patient, purpose="contact_sms", via="sms")
+        prompt = None if action else answer_by_sms(patient=patient, text=text)
+        if prompt:
+            now = timezone.now()
+            enqueue([{"program": patient.program_id, "patient": patient.pk, "channel": "sms", "kind": "questionnaire",
+                      "payload": {"text": prompt}, "due_at": now, "lane": int(QueuedWork.Lane.URGENT),
+                      "idempotency_key": f"sms-q:{uuid.uuid4().hex}", "created_at": now}])
+        if patient.status == Patient.Status.ACTIVE:
+            record_events(Actor.system("channel:sms"), [{
+                "client_id": f"sms-in-{provider_id or uuid.uuid4().hex}"[:80], "type": "sms.received",
+                "patient": patient.pseudonym, "occurred_at": timezone.now().isoformat(),
+                "data": {"keyword": action.upper(), "message": provider_id[:120]}}], source="sms")
+    return Inbound(action or ("answer" if prompt is not None else "reply"), patient.pseudonym)
+
+
+def sms_status(*, actor: Actor, provider_id: str, status: str) -> OutboxMessage:
+    """The provider's delivery report for a message it accepted."""
+    if status not in {"delivered", "failed"}:
+        raise InvalidInput(_("The status is delivered or failed."), field="status")
+    message = OutboxMessage.objects.select_related("patient__market").filter(
+        channel="sms", provider_id=provider_id.strip()).first()
+    if message is None:
+        raise InvalidInput(_("No text message was sent with this id."), field="id")
+    if actor.kind != "system" and not actor.can(Permission.EVENTS_WRITE, message.program_id,
+                                                message.patient.market.country):
+        raise AccessDenied()
+    if STATUS_ORDER[status] > STATUS_ORDER.get(message.delivery_status, 0):
+        OutboxMessage.objects.filter(pk=message.pk).update(delivery_status=status)
+        if status == "delivered" and message.patient.status == Patient.Status.ACTIVE:
+            record_events(Actor.system("channel:sms"), [{
+                "client_id": f"sms-delivered-{message.pk}", "type": "sms.delivered",
+                "patient": message.patient.pseudonym, "occurred_at": timezone.now().isoformat(),
+                "data": {"message": str(message.pk), "content": str(message.payload.get("content", ""))}}],
+                source="sms")
+    message.refresh_from_db()
+    return message
