@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from sojourn.core.models import QueuedWork
 
@@ -96,3 +97,54 @@ class ChannelBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} blocked for {self.patient_id}"
+
+
+class NurseTask(models.Model):
+    """A call a nurse makes: from a rule (through the outbox) or a call-back a nurse arranged."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLAIMED = "claimed", _("Claimed")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        VOICEMAIL = "voicemail", _("Voicemail")
+        CALL_BACK = "call_back", _("Call back")
+        UNREACHABLE = "unreachable", _("Unreachable")
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="nurse_tasks")
+    source_key = models.CharField(max_length=160, unique=True)  # the outbox message or the earlier call
+    reason = models.CharField(max_length=200)
+    script_code = models.CharField(max_length=60, blank=True)  # an approved call script
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    claimed_by_id = models.BigIntegerField(null=True)
+    claimed_by_name = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    call_back_at = models.DateTimeField(null=True)
+    notes_sealed = models.BinaryField(null=True)  # sealed with the patient's data key
+    adverse_event = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True)
+    completed_by_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "status", "due_at"], name="nurse_task_queue_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "claimed", "done", "cancelled"]),
+                                   name="nurse_task_status_valid"),
+            models.CheckConstraint(condition=Q(outcome__in=["", "reached", "voicemail", "call_back", "unreachable"]),
+                                   name="nurse_task_outcome_valid"),
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(outcome=""), name="nurse_task_done_has_outcome"),
+            models.CheckConstraint(condition=~Q(outcome="call_back") | Q(call_back_at__isnull=False),
+                                   name="nurse_task_call_back_has_time"),
+            models.CheckConstraint(condition=~Q(status="claimed") | Q(claimed_by_id__isnull=False),
+                                   name="nurse_task_claim_has_nurse"),
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.pk} for {self.patient_id}"

@@ -259,10 +259,10 @@ class Batch:
             return Outcome(do, "skipped", f"cap: {cap['day']} {channel} a day", channel)
         if "week" in cap and len([at for at in sent if at > self.now - timedelta(days=7)]) >= cap["week"]:
             return Outcome(do, "skipped", f"cap: {cap['week']} {channel} a week", channel)
-        if do == "nurse_task" and action.get("due_in"):
-            due = max(due, self.now + to_duration(action["due_in"]))
         sent.append(self.now)
         payload = {k: v for k, v in action.items() if k not in {"do", "channel", "lane"}}
+        if do == "nurse_task":  # the call joins the queue now; due_in is the time the nurse has to make it
+            payload["call_by"] = max(due, self.now + to_duration(action.get("due_in") or "24h")).isoformat()
         lane = QueuedWork.Lane.URGENT if action.get("lane") == "urgent" else QueuedWork.Lane.NORMAL
         self.messages.append({"program": state.program_id, "patient": state.patient_id, "channel": channel,
                               "kind": KIND_OF[do], "payload": payload, "rule_key": rule.key, "due_at": due,

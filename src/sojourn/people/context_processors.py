@@ -14,4 +14,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
     scope = console_scope(request)
     manage = scope.program is not None and request.actor.markets_in(  # type: ignore[attr-defined]
         Permission.PATIENT_MANAGE, scope.program.pk) != frozenset()
-    return {"scope": scope, "may_manage_patients": manage}
+    calls = scope.program is not None and request.actor.markets_in(  # type: ignore[attr-defined]
+        Permission.NURSE_QUEUE, scope.program.pk) != frozenset()
+    return {"scope": scope, "may_manage_patients": manage, "may_work_nurse_queue": calls}

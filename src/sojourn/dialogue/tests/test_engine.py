@@ -142,7 +142,8 @@ def test_actions_change_stage_flags_level_open_safety_referrals_and_nurse_tasks(
     assert referral.reason == "PHQ-9 item 9 answered above 0" and referral.due_at == DAY + timedelta(hours=24)
     assert AuditEntry.objects.filter(action="safety.referred", subject_id=active_patient.pseudonym).exists()
     task = OutboxMessage.objects.get(kind="nurse_task")
-    assert task.channel == "phone" and task.due_at == DAY + timedelta(hours=1)
+    assert task.channel == "phone" and task.due_at == DAY  # in the queue at once, to be called within the hour
+    assert task.payload["call_by"] == (DAY + timedelta(hours=1)).isoformat()
     assert PatientProfile.objects.get(patient=active_patient).stage.code == "daily_management"
     state = DialogueState.objects.get(patient=active_patient)
     assert state.flags == ["psychosocial"] and state.content_level == 2

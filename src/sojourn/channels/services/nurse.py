@@ -1,0 +1,105 @@
+"""Working the nurse queue: claim a call, release it, record what came of it. A call-back becomes a
+new task at the agreed time; an adverse-event tick refers the patient to drug safety at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sojourn.channels.models import NurseTask
+from sojourn.core.actors import Actor
+from sojourn.core.errors import Conflict, InvalidInput, NotFound
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+from sojourn.people.services.patients import seal_for_patient
+from sojourn.safety.services import refer_to_safety
+from sojourn.tracking.services.events import record_events
+
+MAX_NOTES = 4000
+Status = NurseTask.Status
+
+
+def access_task(actor: Actor, task_id: int) -> NurseTask:
+    """The task, if the actor works the nurse queue in the patient's market; missing and forbidden alike."""
+    task = NurseTask.objects.select_related("patient__market", "patient__data_key", "program").filter(
+        pk=task_id).first()
+    if task is None or not actor.can(Permission.NURSE_QUEUE, task.program_id, task.patient.market.country):
+        raise NotFound()
+    return task
+
+
+def _audit(actor: Actor, task: NurseTask, action: str, **after: object) -> None:
+    record_audit(actor=actor, action=action, subject_type="patient", subject_id=task.patient.pseudonym,
+                 program_id=task.program_id, market=task.patient.market.country, after={"task": task.pk, **after})
+
+
+def claim_task(*, actor: Actor, task: NurseTask, name: str = "") -> NurseTask:
+    actor.require(Permission.NURSE_QUEUE, task.program_id, task.patient.market.country)
+    with transaction.atomic(durable=True):
+        taken = NurseTask.objects.filter(pk=task.pk, status=Status.OPEN).update(
+            status=Status.CLAIMED, claimed_by_id=actor.user_id, claimed_by_name=(name or actor.label)[:200],
+            claimed_at=timezone.now())
+        if not taken:
+            current = NurseTask.objects.get(pk=task.pk)
+            if current.status == Status.CLAIMED and current.claimed_by_id == actor.user_id:
+                return current
+            raise Conflict(_("Someone else has taken this call, or it is finished."), field="status")
+        _audit(actor, task, "nurse_task.claimed")
+    return NurseTask.objects.get(pk=task.pk)
+
+
+def release_task(*, actor: Actor, task: NurseTask) -> NurseTask:
+    actor.require(Permission.NURSE_QUEUE, task.program_id, task.patient.market.country)
+    with transaction.atomic(durable=True):
+        released = NurseTask.objects.filter(pk=task.pk, status=Status.CLAIMED, claimed_by_id=actor.user_id).update(
+            status=Status.OPEN, claimed_by_id=None, claimed_by_name="", claimed_at=None)
+        if not released:
+            raise Conflict(_("Only the nurse who took a call can give it back."), field="status")
+        _audit(actor, task, "nurse_task.released")
+    return NurseTask.objects.get(pk=task.pk)
+
+
+def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "",
+                  call_back_at: datetime | None = None, adverse_event: bool = False,
+                  duration_s: int | None = None) -> NurseTask:
+    """Record the call. Nothing is saved if any part is wrong."""
+    actor.require(Permission.NURSE_QUEUE, task.program_id, task.patient.market.country)
+    now = timezone.now()
+    if outcome not in NurseTask.Outcome.values:
+        raise InvalidInput(_("Choose what came of the call."), field="outcome")
+    if outcome == NurseTask.Outcome.CALL_BACK and (call_back_at is None or call_back_at <= now):
+        raise InvalidInput(_("Give a time in the future to call back."), field="call_back_at")
+    if len(notes) > MAX_NOTES:
+        raise InvalidInput(_("Notes have at most %(n)d characters.") % {"n": MAX_NOTES}, field="notes")
+    if adverse_event and outcome != NurseTask.Outcome.REACHED:
+        raise InvalidInput(_("An adverse event is reported from a call in which the patient was reached."),
+                           field="adverse_event")
+    patient = task.patient
+    with transaction.atomic(durable=True):
+        done = NurseTask.objects.filter(pk=task.pk, status=Status.CLAIMED, claimed_by_id=actor.user_id).update(
+            status=Status.DONE, outcome=outcome, call_back_at=call_back_at if outcome == "call_back" else None,
+            notes_sealed=seal_for_patient(patient, "nurse_notes", notes.strip()) if notes.strip() else None,
+            adverse_event=adverse_event, completed_at=now, completed_by_id=actor.user_id)
+        if not done:
+            raise Conflict(_("Take the call first: it is open, someone else's, or finished."), field="status")
+        if outcome == NurseTask.Outcome.CALL_BACK:
+            NurseTask.objects.create(program_id=task.program_id, patient=patient, source_key=f"call-back:{task.pk}",
+                                     reason=task.reason, script_code=task.script_code, due_at=call_back_at,
+                                     created_at=now)
+        if adverse_event:  # the deadline runs from now: when the program first knew
+            refer_to_safety(actor=actor, patient=patient, source="nurse call",
+                            reason="adverse event reported on a call", detail={"task": task.pk},
+                            idempotency_key=f"nurse-call:{task.pk}", at=now)
+        _audit(actor, task, "nurse_task.completed", outcome=outcome, adverse_event=adverse_event,
+               notes=bool(notes.strip()))
+        if patient.status == patient.Status.ACTIVE:
+            data: dict[str, object] = {"outcome": outcome, "task": str(task.pk)}
+            if duration_s is not None:
+                data["duration_s"] = duration_s
+            record_events(Actor.system("channel:phone"), [{
+                "client_id": f"call-{task.pk}", "type": "call.completed", "patient": patient.pseudonym,
+                "occurred_at": now.isoformat(), "data": data}], source="console")
+    return NurseTask.objects.get(pk=task.pk)

@@ -1,0 +1,128 @@
+"""The nurse queue: a rule's nurse task becomes a call; a nurse takes it, sees the context and the
+approved script, records the outcome; a call-back is a new call; an adverse event reaches safety."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from sojourn.channels.models import NurseTask
+from sojourn.channels.queries import sla_colour
+from sojourn.channels.services.delivery import deliver_due
+from sojourn.channels.services.nurse import claim_task, complete_call, release_task
+from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
+from sojourn.content.tests.factories import approved_item
+from sojourn.core.errors import Conflict, InvalidInput, NotFound
+from sojourn.core.models import AuditEntry
+from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
+from sojourn.people.queries import actor_for_user
+from sojourn.people.services.patients import unseal_for_patient
+from sojourn.safety.models import SafetyReferral
+from sojourn.tracking.models import Event
+from sojourn.tracking.services.events import record_events
+
+pytestmark = pytest.mark.django_db
+
+
+def noon():
+    return timezone.now().replace(hour=11, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def call(program, active_patient):  # noqa: F811
+    approved_item(program, "adherence-call", "call_script", {"de-DE": {
+        "title": "Gespräch zur Therapietreue", "body": "Fragen Sie, wie die Injektionen gelingen."}})
+    live_rules(program, [rule("missed-nurse", {"events": ["medication.missed"]}, [
+        {"do": "nurse_task", "reason": "adherence support", "due_in": "4h", "script": "adherence-call"}])])
+    at = noon()
+    record_events(SYSTEM, [{"client_id": "m1", "type": "medication.missed", "patient": active_patient.pseudonym,
+                            "occurred_at": (at - timedelta(minutes=1)).isoformat(),
+                            "data": {"product": "biologic"}}], source="test", now=at)
+    deliver_due(owner="w", now=at + timedelta(minutes=1))
+    return NurseTask.objects.get()
+
+
+def test_a_rules_nurse_task_becomes_a_call_with_its_script(call, active_patient):  # noqa: F811
+    assert (call.patient_id, call.reason, call.script_code, call.status) == (
+        active_patient.pk, "adherence support", "adherence-call", "open")
+    assert call.due_at == noon() + timedelta(hours=4)  # queued at once, due within the four hours the rule gave
+    assert sla_colour(call, call.due_at - timedelta(hours=3)) == "green"
+    assert sla_colour(call, call.due_at - timedelta(hours=1)) == "amber"
+    assert sla_colour(call, call.due_at + timedelta(minutes=1)) == "red"
+
+
+def test_a_call_is_taken_by_one_nurse_and_only_in_her_market(call, cast):
+    german, british = actor_for_user(cast.nurse_de), actor_for_user(cast.nurse_gb)
+    with pytest.raises(NotFound):
+        from sojourn.channels.services.nurse import access_task
+
+        access_task(british, call.pk)
+    taken = claim_task(actor=german, task=call)
+    assert (taken.status, taken.claimed_by_id) == ("claimed", cast.nurse_de.pk)
+    from sojourn.core.actors import Actor, Grant
+    from sojourn.core.permissions import Role
+
+    colleague = Actor(kind="staff", label="other", user_id=4242,
+                      grants=(Grant(program_id=call.program_id, role=Role.NURSE, markets=frozenset({"DE"})),))
+    with pytest.raises(Conflict):
+        claim_task(actor=colleague, task=call)
+    with pytest.raises(Conflict):
+        release_task(actor=colleague, task=call)
+    assert release_task(actor=german, task=call).status == "open"
+
+
+def test_the_outcome_is_checked_and_nothing_is_saved_when_wrong(call, cast):
+    nurse = actor_for_user(cast.nurse_de)
+    with pytest.raises(Conflict):  # not taken yet
+        complete_call(actor=nurse, task=call, outcome="reached")
+    claim_task(actor=nurse, task=call)
+    with pytest.raises(InvalidInput) as error:
+        complete_call(actor=nurse, task=call, outcome="call_back")
+    assert error.value.field == "call_back_at"
+    with pytest.raises(InvalidInput) as error:
+        complete_call(actor=nurse, task=call, outcome="voicemail", adverse_event=True)
+    assert error.value.field == "adverse_event"
+    with pytest.raises(InvalidInput):
+        complete_call(actor=nurse, task=call, outcome="maybe")
+    assert NurseTask.objects.get(pk=call.pk).status == "claimed" and not SafetyReferral.objects.exists()
+
+
+def test_a_call_back_is_a_new_call_and_an_adverse_event_goes_to_safety(call, cast, active_patient):  # noqa: F811
+    nurse = actor_for_user(cast.nurse_de)
+    claim_task(actor=nurse, task=call)
+    later = timezone.now() + timedelta(days=1)
+    done = complete_call(actor=nurse, task=call, outcome="call_back", call_back_at=later,
+                         notes="Ruft morgen zurück.")
+    assert done.status == "done" and unseal_for_patient(active_patient, "nurse_notes", done.notes_sealed) == \
+        "Ruft morgen zurück."
+    again = NurseTask.objects.get(status="open")
+    assert (again.due_at, again.reason, again.source_key) == (later, "adherence support", f"call-back:{call.pk}")
+    claim_task(actor=nurse, task=again)
+    complete_call(actor=nurse, task=again, outcome="reached", adverse_event=True)
+    referral = SafetyReferral.objects.get()
+    assert (referral.source, referral.detail) == ("nurse call", {"task": again.pk})
+    assert list(Event.objects.filter(type="call.completed").values_list("data__outcome", flat=True)) == [
+        "call_back", "reached"]
+    entry = AuditEntry.objects.filter(action="nurse_task.completed").latest("pk")
+    assert entry.after == {"task": again.pk, "outcome": "reached", "adverse_event": True, "notes": False}
+
+
+def test_the_console_queue_and_call_page(call, cast, client):
+    client.force_login(cast.nurse_de)
+    queue = client.get("/console/nurse/").content.decode()
+    assert f'data-task="{call.pk}"' in queue and "adherence support" in queue
+    page = client.get(f"/console/nurse/calls/{call.pk}/").content.decode()
+    assert "Lena" not in page  # the name is opened only once the nurse takes the call
+    assert client.post(f"/console/nurse/calls/{call.pk}/take/").status_code == 302
+    page = client.get(f"/console/nurse/calls/{call.pk}/").content.decode()
+    assert "Lena Hoffmann" in page and "Fragen Sie, wie die Injektionen gelingen." in page
+    assert AuditEntry.objects.filter(action="pii.read", after__purpose=f"nurse call {call.pk}").exists()
+    refused = client.post(f"/console/nurse/calls/{call.pk}/", {"outcome": "call_back", "call_back_at": ""})
+    assert refused.status_code == 422
+    done = client.post(f"/console/nurse/calls/{call.pk}/", {"outcome": "reached", "notes": "Alles gut."})
+    assert done.status_code == 302 and NurseTask.objects.get(pk=call.pk).outcome == "reached"
+    client.logout()
+    client.force_login(cast.nurse_gb)
+    assert client.get(f"/console/nurse/calls/{call.pk}/").status_code == 404
