@@ -200,6 +200,8 @@ SOJOURN_SMS_PROVIDER = env_str("SOJOURN_SMS_PROVIDER", "local")
 SOJOURN_SMS_URL = env_str("SOJOURN_SMS_URL")
 SOJOURN_SMS_TOKEN = env_secret("SOJOURN_SMS_TOKEN")
 SOJOURN_SMS_GATEWAY_DIR = VAR_DIR / "sms"
+# The print house's drop folder: each magazine issue is written to <folder>/<program>/<issue>/.
+SOJOURN_PRINT_DIR = Path(env_str("SOJOURN_PRINT_DIR") or VAR_DIR / "print")
 
 # Email ------------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("SOJOURN_EMAIL_HOST")

@@ -62,7 +62,8 @@ def _recorded(message: OutboxMessage) -> dict[str, object]:
 
 # Where each channel goes unless SOJOURN_CHANNEL_ADAPTERS says otherwise.
 DEFAULT_ADAPTERS = {"web": "sojourn.channels.web.PortalCardAdapter", "email": "sojourn.channels.email.EmailAdapter",
-                    "sms": "sojourn.channels.sms.SmsAdapter", "phone": "sojourn.channels.nurse.NurseQueueAdapter"}
+                    "sms": "sojourn.channels.sms.SmsAdapter", "phone": "sojourn.channels.nurse.NurseQueueAdapter",
+                    "print": "sojourn.channels.printing.PrintAdapter"}
 RECORDING = "sojourn.channels.adapters.RecordingAdapter"
 
 

@@ -148,3 +148,49 @@ class NurseTask(models.Model):
 
     def __str__(self) -> str:
         return f"call {self.pk} for {self.patient_id}"
+
+
+class PrintIssue(models.Model):
+    """One issue of the printed magazine (such as 2026-12): a PDF per patient, sent as one batch."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "label"], name="print_issue_once"),
+            models.CheckConstraint(condition=Q(label__regex=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), name="print_issue_label"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PrintBlock(models.Model):
+    """A block a rule put in the patient's next magazine; taken by the next issue built."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="print_blocks")
+    message_id = models.BigIntegerField(unique=True)
+    content_code = models.CharField(max_length=60)
+    added_at = models.DateTimeField()
+    issue = models.ForeignKey(PrintIssue, null=True, on_delete=models.PROTECT, related_name="blocks")
+
+
+class PrintCopy(models.Model):
+    """One patient's copy of an issue: the file handed to the print house and what came back."""
+
+    issue = models.ForeignKey(PrintIssue, on_delete=models.PROTECT, related_name="copies")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="print_copies")
+    file_name = models.CharField(max_length=80)
+    sha256 = models.CharField(max_length=64)
+    blocks = models.JSONField(default=list)  # [{code, version, approval_code}]
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "patient"], name="print_copy_once"),
+            models.UniqueConstraint(fields=["issue", "file_name"], name="print_copy_file_once"),
+        ]

