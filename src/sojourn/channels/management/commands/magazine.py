@@ -43,6 +43,11 @@ class Command(SojournCommand):
                                   f"there, {len(report.skipped)} skipped")
                 for pseudonym, reason in sorted(report.skipped.items()):
                     self.stdout.write(f"  skipped {pseudonym}: {reason}")
+                if report.uploaded:
+                    self.stdout.write(f"uploaded {len(report.uploaded)} files to the print house")
+                if report.upload_error:
+                    raise CommandError(f"the upload failed ({report.upload_error}); the files are in "
+                                       f"{report.folder}: run the command again to retry")
                 return
             try:
                 text = Path(options["file"]).read_text(encoding="utf-8")
