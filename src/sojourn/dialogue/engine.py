@@ -263,6 +263,8 @@ class Batch:
         payload = {k: v for k, v in action.items() if k not in {"do", "channel", "lane"}}
         if do == "nurse_task":  # the call joins the queue now; due_in is the time the nurse has to make it
             payload["call_by"] = max(due, self.now + to_duration(action.get("due_in") or "24h")).isoformat()
+        if cap:  # checked again when it leaves: deferred messages must not bunch up past the cap
+            payload["cap"] = dict(cap)
         lane = QueuedWork.Lane.URGENT if action.get("lane") == "urgent" else QueuedWork.Lane.NORMAL
         self.messages.append({"program": state.program_id, "patient": state.patient_id, "channel": channel,
                               "kind": KIND_OF[do], "payload": payload, "rule_key": rule.key, "due_at": due,

@@ -63,6 +63,14 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
                 queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
                 report.cancelled += 1
     for channel, batch in by_channel.items():
+        over = _over_cap(batch, now)
+        if over:
+            with transaction.atomic():
+                for message_id, reason in over.items():
+                    OutboxMessage.objects.filter(pk=message_id).update(last_error=reason[:500])
+                    report.cancelled += queue.complete(OutboxMessage, [message_id], owner=owner, now=now,
+                                                       status="cancelled")
+            batch = [m for m in batch if m.pk not in over]
         refused = attach_content(batch, facts)
         with transaction.atomic():
             for message_id, reason in refused.items():  # withdrawn, expired or untranslated: never half-sent
@@ -72,6 +80,29 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
         if batch:
             _send(channel, batch, owner=owner, now=now, report=report)
     return report
+
+
+def _over_cap(batch: list[OutboxMessage], now: datetime) -> dict[int, str]:
+    """Caps checked again at send time, against what this channel really sent the patient in the last
+    day and week (a message deferred by quiet hours may meet others sent in the meantime)."""
+    capped = [m for m in batch if m.payload.get("cap")]
+    if not capped:
+        return {}
+    sent: dict[int, list[datetime]] = defaultdict(list)
+    for patient_id, finished in OutboxMessage.objects.filter(
+            patient_id__in={m.patient_id for m in capped}, channel=capped[0].channel, status="done",
+            finished_at__gte=now - timedelta(days=7)).values_list("patient_id", "finished_at"):
+        sent[patient_id].append(finished)
+    over: dict[int, str] = {}
+    for message in sorted(capped, key=lambda m: (m.lane, m.due_at, m.pk)):
+        cap, times = message.payload["cap"], sent[message.patient_id]
+        if "day" in cap and sum(1 for at in times if at > now - timedelta(days=1)) >= cap["day"]:
+            over[message.pk] = f"cap at send time: {cap['day']} {message.channel} a day"
+        elif "week" in cap and len(times) >= cap["week"]:
+            over[message.pk] = f"cap at send time: {cap['week']} {message.channel} a week"
+        else:
+            times.append(now)  # this one will go: it counts for the next in the batch
+    return over
 
 
 def _send(channel: str, batch: list[OutboxMessage], *, owner: str, now: datetime, report: DeliveryReport) -> None:

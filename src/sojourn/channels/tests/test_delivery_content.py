@@ -87,3 +87,40 @@ def test_opening_contact_details_for_delivery_is_for_the_system_and_audited(acti
     with pytest.raises(AccessDenied):
         open_for_delivery(actor=author(active_patient.program), patient_ids=[active_patient.pk],
                           fields=("given_name",), purpose="curious")
+
+
+@pytest.mark.parametrize("action", [
+    {"do": "send", "channel": "email", "content": "itch-tips"},
+    {"do": "send", "channel": "sms", "content": "itch-tips"},
+    {"do": "send", "channel": "web", "content": "itch-tips"},
+    {"do": "print", "content": "itch-tips"},
+])
+def test_every_channel_refuses_words_that_are_no_longer_approved(program, active_patient, action):  # noqa: F811
+    from sojourn.channels.models import PrintBlock
+
+    approved_item(program, "itch-tips", "tip", {"de-DE": {"title": "Juckreiz", "body": "Kühlen hilft."}})
+    live_rules(program, [rule("r", {"events": ["content.viewed"]}, [action])])
+    at = timezone.now().replace(hour=11, minute=0)  # midday in Berlin: no quiet hours
+    record_events(SYSTEM, [dict(view(active_patient, "v1"), occurred_at=(at - timedelta(minutes=1)).isoformat())],
+                  source="test", now=at)
+    withdraw(actor=reviewer(program), version=ContentVersion.objects.get(item__code="itch-tips"), reason="recall")
+    deliver_due(owner="w", now=at + timedelta(minutes=1))
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.last_error) == ("dead", "itch-tips has no approved version")
+    assert not RecordedDelivery.objects.exists() and not PrintBlock.objects.exists()
+    assert not PortalCard.objects.exists()
+
+
+def test_caps_are_checked_again_when_messages_leave(program, active_patient):  # noqa: F811
+    from sojourn.channels.services.outbox import enqueue
+
+    approved_item(program, "itch-tips", "tip", {"de-DE": {"title": "Juckreiz", "body": "Kühlen hilft."}})
+    at = timezone.now().replace(hour=11, minute=0)
+    enqueue([{"program": program.pk, "patient": active_patient.pk, "channel": "email", "kind": "content",
+              "payload": {"content": "itch-tips", "cap": {"day": 1}}, "due_at": at, "idempotency_key": f"k{n}",
+              "created_at": at} for n in range(2)])  # two deferred messages meeting after the quiet hours
+    report = deliver_due(owner="w", now=at + timedelta(minutes=1))
+    assert (report.sent, report.cancelled) == (1, 1)
+    cancelled = OutboxMessage.objects.get(status="cancelled")
+    assert cancelled.last_error == "cap at send time: 1 email a day"
+    assert RecordedDelivery.objects.count() == 1

@@ -126,3 +126,16 @@ def test_the_console_queue_and_call_page(call, cast, client):
     client.logout()
     client.force_login(cast.nurse_gb)
     assert client.get(f"/console/nurse/calls/{call.pk}/").status_code == 404
+
+
+def test_a_withdrawn_call_script_is_not_shown_and_says_why(call, cast, client):
+    from sojourn.content.models import ContentVersion
+    from sojourn.content.services.review import withdraw
+    from sojourn.content.tests.factories import reviewer
+
+    withdraw(actor=reviewer(call.program), version=ContentVersion.objects.get(item__code="adherence-call"),
+             reason="label change")
+    client.force_login(cast.nurse_de)
+    page = client.get(f"/console/nurse/calls/{call.pk}/").content.decode()
+    assert "Fragen Sie, wie die Injektionen gelingen." not in page
+    assert "adherence-call has no approved version" in page
