@@ -71,7 +71,8 @@ class PortalCard(models.Model):
     program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="portal_cards")
     message_id = models.BigIntegerField(unique=True)  # the outbox message that delivered it
-    content_code = models.CharField(max_length=60)
+    content_code = models.CharField(max_length=60, blank=True)
+    questionnaire = models.CharField(max_length=100, blank=True)  # a questionnaire to answer, instead of content
     rule_key = models.CharField(max_length=60, blank=True)
     delivered_at = models.DateTimeField()
     dismissed_at = models.DateTimeField(null=True)

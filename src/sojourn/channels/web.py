@@ -11,7 +11,9 @@ from sojourn.core.db import insert_rows
 
 class PortalCardAdapter:
     def deliver(self, messages: list[OutboxMessage], now: datetime) -> dict[int, Outcome]:
-        insert_rows(PortalCard, ["program", "patient", "message_id", "content_code", "rule_key", "delivered_at"],
-                    [(m.program_id, m.patient_id, m.pk, str(m.payload.get("content", "")), m.rule_key, now)
+        insert_rows(PortalCard, ["program", "patient", "message_id", "content_code", "questionnaire", "rule_key",
+                                 "delivered_at"],
+                    [(m.program_id, m.patient_id, m.pk, str(m.payload.get("content", "")),
+                      str(m.payload.get("questionnaire", "")) if m.kind == "questionnaire" else "", m.rule_key, now)
                      for m in messages], skip_conflicts_on="message_id")
         return {m.pk: Outcome("sent", provider_id=f"card:{m.pk}") for m in messages}

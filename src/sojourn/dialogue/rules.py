@@ -302,6 +302,8 @@ def _action_reference(kind: str, action: dict[str, Any], shape: ProgramShape) ->
         return f"{action['stage']} is not a stage of this program (stages: {', '.join(shape.stages) or 'none'})"
     if kind == "ask_questionnaire" and action["questionnaire"] not in shape.questionnaires:
         return f"{action['questionnaire']} is not an approved questionnaire of this program"
+    if kind == "ask_questionnaire" and action["channel"] not in {"web", "sms"}:
+        return "a questionnaire is asked on the personal page (web) or by text message (sms)"
     if kind == "unlock_level" and not 1 <= action["level"] <= 10:
         return "a content level from 1 to 10"
     if kind in {"follow_up", "nurse_task"} and action.get("delay" if kind == "follow_up" else "due_in"):

@@ -14,6 +14,7 @@ from sojourn.content.models import ContentItem, ContentVersion
 from sojourn.content.queries import ResolvedContent, resolve_many
 from sojourn.dialogue.models import DialogueState
 from sojourn.people.models import Patient
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.tracking.models import Event, Need, PatientNeed, PatientProfile, Stage
 
 NEED_THRESHOLD = 0.4  # a need at or above this is one the page answers
@@ -30,11 +31,20 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """A questionnaire a rule asked the patient to answer, until they have."""
+
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Page:
     cards: list[Card]
     level: int
     locked: int  # items waiting at a higher level
     next_level: int | None
+    asks: list[Ask]
 
 
 def content_level(patient: Patient) -> int:
@@ -59,7 +69,9 @@ def personal_page(patient: Patient, now: datetime) -> Page:
     scores = {row.need.code: row for row in PatientNeed.objects.filter(patient=patient).select_related("need")}
     labels = {n.code: n.label(language) for n in Need.objects.filter(program_id=patient.program_id)}
     stage_labels = {s.code: s.label(language) for s in Stage.objects.filter(program_id=patient.program_id)}
-    pinned = list(PortalCard.objects.filter(patient=patient, dismissed_at__isnull=True).order_by("-delivered_at"))
+    cards_sent = list(PortalCard.objects.filter(patient=patient, dismissed_at__isnull=True).order_by("-delivered_at"))
+    pinned = [c for c in cards_sent if c.content_code]
+    asks = _asks(patient, [c for c in cards_sent if c.questionnaire])
     usable = ContentItem.objects.filter(program_id=patient.program_id, versions__status=ContentVersion.Status.APPROVED,
                                         versions__expires_on__gte=now.date())
     candidates: list[tuple[float, ContentItem, str]] = []
@@ -107,4 +119,20 @@ def personal_page(patient: Patient, now: datetime) -> Page:
         if found is not None and item.code not in shown and len(cards) < MAX_CARDS:
             cards.append(Card(found, why, rated=ratings.get(item.code)))
             shown.add(item.code)
-    return Page(cards=cards, level=level, locked=locked, next_level=min(higher) if higher else None)
+    return Page(cards=cards, level=level, locked=locked, next_level=min(higher) if higher else None, asks=asks)
+
+
+def _asks(patient: Patient, sent: list[PortalCard]) -> list[Ask]:
+    """Questionnaires asked by a rule and not completed since (the newest approved version)."""
+    out: list[Ask] = []
+    for card in sent:
+        if any(a.name == card.questionnaire for a in out):
+            continue
+        questionnaire = Questionnaire.objects.filter(program_id=patient.program_id, name=card.questionnaire,
+                                                     status="approved").first()
+        if questionnaire is None or QuestionnaireResponse.objects.filter(
+                patient=patient, questionnaire__name=card.questionnaire, status="completed",
+                completed_at__gte=card.delivered_at).exists():
+            continue
+        out.append(Ask(questionnaire.name, questionnaire.title))
+    return out

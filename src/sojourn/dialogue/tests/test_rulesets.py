@@ -166,3 +166,13 @@ def test_rules_may_send_only_approved_content_on_a_channel_it_is_made_for(shaped
     with pytest.raises(InvalidInput) as error:  # withdrawn between writing and approval
         approve(actor=SYSTEM, version=submitted)
     assert "itch-1 has no approved" in error.value.message
+
+
+def test_a_questionnaire_is_asked_on_the_page_or_by_text_message(shaped):
+    from sojourn.questionnaires.tests.factories import approved_instrument
+
+    who5 = approved_instrument(shaped, "who-5")
+    asks = [rule("ask", {"events": ["content.viewed"]},
+                 [{"do": "ask_questionnaire", "questionnaire": who5.name, "channel": "email"}])]
+    assert [p.message for p in check_rules(shaped, asks)] == [
+        "a questionnaire is asked on the personal page (web) or by text message (sms)"]

@@ -101,3 +101,23 @@ def test_a_card_a_rule_sent_comes_first_and_disappears_when_withdrawn(page_clien
 
 def test_the_page_is_for_a_signed_in_active_patient(client, program):
     assert client.get("/p/me/page/").status_code == 302
+
+
+def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_client, program, active_patient):  # noqa: F811
+    from sojourn.questionnaires.models import QuestionnaireResponse
+    from sojourn.questionnaires.tests.factories import approved_instrument
+    from sojourn.tracking.services.events import record_events
+
+    who5 = approved_instrument(program, "who-5")
+    live_rules(program, [rule("ask", {"events": ["portal.page_viewed"]},
+                              [{"do": "ask_questionnaire", "questionnaire": who5.name, "channel": "web"}])])
+    record_events(SYSTEM, [{"client_id": "p1", "type": "portal.page_viewed", "patient": active_patient.pseudonym,
+                            "occurred_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
+                            "data": {"page": "home"}}], source="test")
+    deliver_due(owner="w", now=timezone.now())
+    page = page_client.get("/p/me/page/").content.decode()
+    assert 'id="asks"' in page and f"/p/me/questionnaires/{who5.name}/" in page
+    QuestionnaireResponse.objects.create(questionnaire=who5, patient=active_patient, status="completed",
+                                         source="portal", locale="de-DE", started_at=timezone.now(),
+                                         completed_at=timezone.now())
+    assert 'id="asks"' not in page_client.get("/p/me/page/").content.decode()
