@@ -50,6 +50,11 @@ def _rights(request: HttpRequest, program_id: int) -> tuple[bool, bool]:
     return actor.can(Permission.CONTENT_EDIT, program_id), actor.can(Permission.CONTENT_REVIEW, program_id)
 
 
+def _whole(text: str) -> int | str:
+    """A whole number as typed, or the text itself for the service to refuse with its message."""
+    return int(text) if text.strip().isdigit() else text
+
+
 def _list_of(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
@@ -181,7 +186,7 @@ def step(request: HttpRequest, code: str) -> HttpResponse:
             change_tags(actor=request.actor, item=item, tags={
                 "needs": request.POST.getlist("needs"), "stages": request.POST.getlist("stages"),
                 "channels": request.POST.getlist("channels"), "markets": _list_of(request.POST.get("markets", "")),
-                "level": int(request.POST.get("level") or 0)})
+                "level": _whole(request.POST.get("level", ""))})
         elif action == "revise":
             start_revision(actor=request.actor, item=item)
         elif version is None or action not in done:

@@ -89,3 +89,12 @@ def cast_system():
     from sojourn.core.actors import Actor
 
     return Actor.system("test")
+
+
+def test_tags_typed_wrong_are_refused_with_the_reason(client, cast, program):
+    approved_item(program, "itch-tips", "tip", {"en-GB": {"title": "Itch", "body": "Cooling helps."}})
+    editor = signed_in(client, cast.admin)
+    page = editor.post("/console/content/itch-tips/step/", {"step": "tags", "level": "two", "markets": "DE, XX"},
+                       follow=True).content.decode()
+    assert "The content level is a whole number from 1 to 9." in page and "XX" in page
+    assert ContentItem.objects.get().level == 1
