@@ -37,7 +37,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import open_for_delivery
-from sojourn.tracking.models import PatientNeed
+from sojourn.tracking.models import PatientNeed, PatientProfile
 from sojourn.tracking.services.events import late_window, record_events
 
 CHANNEL = Actor.system("channel:print")
@@ -68,7 +68,8 @@ def address_block(address: dict[str, object], name: str) -> list[str]:
 
 
 def _chosen(program: Program, patients: list[Patient]) -> dict[int, list[str]]:
-    """Per patient: the blocks rules sent (oldest first), then items for their strongest needs."""
+    """Per patient: the blocks rules sent (oldest first), then items for their strongest needs that
+    fit their market and journey stage."""
     out: dict[int, list[str]] = defaultdict(list)
     for patient_id, code in PrintBlock.objects.filter(patient__in=patients, issue__isnull=True) \
             .order_by("added_at", "pk").values_list("patient_id", "content_code"):
@@ -80,10 +81,13 @@ def _chosen(program: Program, patients: list[Patient]) -> dict[int, list[str]]:
     for patient_id, code, combined in PatientNeed.objects.filter(patient__in=patients).values_list(
             "patient_id", "need__code", "combined"):
         scores[patient_id][code] = combined
+    stages = dict(PatientProfile.objects.filter(patient__in=patients, stage__isnull=False)
+                  .values_list("patient_id", "stage__code"))
     for patient in patients:
         mine = scores.get(patient.pk, {})
         ranked = sorted(((max(mine.get(n, 0.0) for n in item.needs), item.code) for item in usable
-                         if not item.markets or patient.market.country in item.markets), reverse=True)
+                         if (not item.markets or patient.market.country in item.markets)
+                         and (not item.stages or stages.get(patient.pk) in item.stages)), reverse=True)
         for score, code in ranked:
             if score >= NEED_THRESHOLD and code not in out[patient.pk] and len(out[patient.pk]) < MAX_BLOCKS:
                 out[patient.pk].append(code)

@@ -29,7 +29,7 @@ from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.people.services.patients import seal_for_patient
 from sojourn.tracking.models import Event, PatientNeed
 from sojourn.tracking.services.events import record_events
-from sojourn.tracking.services.taxonomy import define_need
+from sojourn.tracking.services.taxonomy import define_need, define_stage
 
 pytestmark = pytest.mark.django_db
 PDFTOTEXT = shutil.which("pdftotext")
@@ -55,6 +55,10 @@ def readers(program, django_capture_on_commit_callbacks):
         "ja-JP": {"title": "かゆみとうまく付き合う", "body": "{given_name}さん、肌を冷やすとかゆみが和らぎます。"},
         "de-DE": {"title": "Gut leben mit Juckreiz", "body": "{given_name}, Kühlen lindert den Juckreiz."}},
         needs=["itch"], approval_code="PSO-PRINT-0007")
+    define_stage(actor=SYSTEM, program=program, code="switching", labels={"en": "Switching"}, position=3)
+    approved_item(program, "switch-page", "print_block", {
+        "ja-JP": {"title": "切り替えのとき", "body": "次の治療について。"},
+        "de-DE": {"title": "Beim Wechsel", "body": "Zur nächsten Behandlung."}}, needs=["itch"], stages=["switching"])
     approved_item(program, "welcome-page", "print_block", {
         "ja-JP": {"title": "ようこそ", "body": "プログラムへようこそ。"},
         "de-DE": {"title": "Willkommen", "body": "Willkommen im Programm."}})
@@ -102,6 +106,7 @@ def test_an_issue_for_a_japanese_and_a_german_patient_reads_back(program, reader
     assert "Unter den Linden 5" in german and "10117 BERLIN" in german
     assert "Lena, Kühlen lindert den Juckreiz." in german and "PSO-PRINT-0007" in german
     assert "Willkommen" not in german  # only the Japanese patient was sent the welcome page
+    assert "Beim Wechsel" not in german and "切り替えのとき" not in japanese  # for another journey stage
     rows = list(csv.DictReader(io.StringIO((folder / "manifest.csv").read_text(encoding="utf-8"))))
     assert {r["file"]: r["country"] for r in rows} == {f"{tokyo.pseudonym}.pdf": "JP", f"{berlin.pseudonym}.pdf": "DE"}
     for row in rows:

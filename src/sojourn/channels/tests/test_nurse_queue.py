@@ -12,6 +12,7 @@ from sojourn.channels.models import NurseTask
 from sojourn.channels.queries import sla_colour
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.channels.services.nurse import claim_task, complete_call, release_task
+from sojourn.channels.tests.test_sms import noon
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import approved_item
 from sojourn.core.errors import Conflict, InvalidInput, NotFound
@@ -24,10 +25,6 @@ from sojourn.tracking.models import Event
 from sojourn.tracking.services.events import record_events
 
 pytestmark = pytest.mark.django_db
-
-
-def noon():
-    return timezone.now().replace(hour=11, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
