@@ -115,7 +115,7 @@ def build(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
     from sojourn.dialogue.tests.factories import live_rules
 
     size = sizes(scale)
-    program = build_demo(lambda step: say(f"demo: {step}"))
+    program = build_demo(lambda step: say(f"demo: {step}"), dialogue=False)
     live_rules(program, fifty_rules(), name="bench")
     say(f"cloning {size['patients']:,} patients")
     _clone_patients(program, size["patients"])

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "sojourn.channels",
     "sojourn.dialogue",
     "sojourn.portal",
+    "sojourn.insights",
+    "sojourn.simulation",
     "sojourn.demo",
 ]
 

@@ -46,10 +46,23 @@ class LocalGateway:
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder or settings.SOJOURN_SMS_GATEWAY_DIR)
+        self._keys: set[str] | None = None
 
     @property
     def path(self) -> Path:
         return self.folder / "outbox.jsonl"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.folder / "outbox.keys"  # one key a line: checked without parsing every message
+
+    def _sent_keys(self) -> set[str]:
+        if self._keys is None:
+            if self.keys_path.exists():
+                self._keys = set(self.keys_path.read_text(encoding="utf-8").split())
+            else:
+                self._keys = {m["key"] for m in self.sent()}
+        return self._keys
 
     def sent(self) -> list[dict[str, str]]:
         if not self.path.exists():
@@ -58,11 +71,15 @@ class LocalGateway:
 
     def send(self, sms: Sms) -> Outcome:
         self.folder.mkdir(parents=True, exist_ok=True)
-        if any(m["key"] == sms.key for m in self.sent()):
+        keys = self._sent_keys()
+        if sms.key in keys:
             return Outcome("sent", provider_id=f"local:{sms.key}")
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps({"to": sms.to, "from": sms.sender, "text": sms.text, "key": sms.key},
                                  ensure_ascii=False) + "\n")
+        with self.keys_path.open("a", encoding="utf-8") as out:
+            out.write(sms.key + "\n")
+        keys.add(sms.key)
         return Outcome("sent", provider_id=f"local:{sms.key}")
 
 

@@ -25,7 +25,9 @@ from sojourn.demo.cohort import enroll_demo_patients, enroll_dermatologists
 from sojourn.demo.consent_texts import HCP as HCP_TEXTS
 from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
 from sojourn.demo.instruments import answer_baseline, approve_instruments
+from sojourn.demo.library import stock_demo_library
 from sojourn.demo.needs import define_demo_needs, map_demo_needs, place_demo_patients
+from sojourn.demo.rules import define_demo_dialogue
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
 
@@ -73,7 +75,9 @@ def approve_demo_consent(program: Program, market: Market, audience: str, texts:
     approve_consent_version(actor=actor, version=version)
 
 
-def build_demo(progress: Callable[[str], None] = lambda _msg: None) -> Program:
+def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue: bool = True) -> Program:
+    """The program, its people and, unless `dialogue` is off (the engine benchmark brings its own
+    rules), its content library and live rule set."""
     actor = Actor.system("demo builder")
     sponsor = Sponsor.objects.filter(slug="demo-pharma").first() or create_sponsor(
         actor=actor, slug="demo-pharma", name="Demo Pharma")
@@ -113,4 +117,9 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None) -> Program:
     answer_baseline(program, random.Random(2027))  # noqa: S311  (invented demo answers)
     progress("profiles")
     place_demo_patients(program, "admin@demo.sojourn.example")
+    if dialogue:
+        progress("content library")
+        stock_demo_library(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
+        progress("rules")
+        define_demo_dialogue(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
     return program

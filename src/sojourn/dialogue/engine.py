@@ -31,6 +31,7 @@ from sojourn.questionnaires.models import Questionnaire
 from sojourn.tracking.hooks import PatientState
 from sojourn.tracking.models import Need, Stage
 from sojourn.tracking.services.events import event_types_for
+from sojourn.tracking.services.profiles import engagement_level
 
 ENGINE = Actor.system("dialogue")
 MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: three levels, no more
@@ -174,7 +175,10 @@ class Batch:
                         "time_zone": state.time_zone, "days_enrolled": max((self.now - state.enrolled_at).days, 0),
                         "flags": list(dialogue.flags) if dialogue else [],
                         "content_level": dialogue.content_level if dialogue else 1},
-            "profile": {"needs": state.needs, "engagement": state.engagement, "stage": state.stage,
+            # Engagement ages without events: a scheduled or delayed rule must see today's level.
+            "profile": {"needs": state.needs, "stage": state.stage,
+                        "engagement": engagement_level(self.now, state.last_meaningful_at, state.interactions_30d)
+                        if state.last_meaningful_at else state.engagement,
                         "interactions_30d": state.interactions_30d,
                         "days_in_stage": (self.now - state.stage_since).days if state.stage_since else 0},
             "consents": consents,

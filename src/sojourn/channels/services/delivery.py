@@ -40,7 +40,7 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
     report.claimed = len(ids)
     if not ids:
         return report
-    messages = list(OutboxMessage.objects.filter(pk__in=ids))
+    messages = list(OutboxMessage.objects.filter(pk__in=ids).order_by("lane", "due_at", "pk"))
     facts = contact_facts_for_ids({m.patient_id for m in messages})
     by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
     with transaction.atomic():

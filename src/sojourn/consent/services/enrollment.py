@@ -19,7 +19,6 @@ from sojourn.consent.errors import ConsentVersionNotUsable, RequiredPurposeMissi
 from sojourn.consent.hooks import run_activation_effects
 from sojourn.consent.models import ConsentDecision, ConsentDocument, ConsentRecord, ConsentVersion, ContactPreferences
 from sojourn.consent.queries import CHANNEL_PURPOSE
-from sojourn.consent.services.receipts import ReceiptFacts, render_receipt_pdf, seal_receipt
 from sojourn.consent.services.verification import check_code, issue_code
 from sojourn.core import crypto
 from sojourn.core.actors import Actor
@@ -114,7 +113,8 @@ def check_answers(version: ConsentVersion, answers: dict[str, bool]) -> tuple[di
 def record_consent(*, version: ConsentVersion, locale: str, signature: Signature, choices: dict[str, bool],
                    seal: Callable[[str, str], bytes], program: Program, patient: Patient | None = None,
                    hcp: Hcp | None = None, recorded_by: int | None, by_guardian: bool) -> ConsentRecord:
-    """Write the signed record, each purpose's answer, the sealed evidence and the PDF receipt."""
+    """Write the signed record, each purpose's answer and the sealed evidence (the PDF receipt is drawn
+    from them when first read)."""
     text = next((t for t in version.texts.all() if t.locale == locale), None)
     if text is None:
         raise ConsentVersionNotUsable(_("This consent has no text in %(locale)s.") % {"locale": locale},
@@ -135,15 +135,6 @@ def record_consent(*, version: ConsentVersion, locale: str, signature: Signature
         script_version=signature.script_version.strip())
     ConsentDecision.objects.bulk_create(
         [ConsentDecision(record=record, purpose=code, granted=granted) for code, granted in choices.items()])
-    facts = ReceiptFacts(
-        text=text, signed_name=signature.typed_name.strip(), signed_at_utc=now,
-        signed_at_local=now.astimezone(zoneinfo.ZoneInfo(signature.signer_time_zone)),
-        choices=[(text.purpose_texts[p["code"]], p["required"], choices[p["code"]]) for p in version.purposes],
-        method=ConsentRecord.Method(signature.method).label, by_guardian=by_guardian,
-        guardian_name=signature.guardian_name.strip(), reference=f"{version.document_id}-{version.number}-{record.pk}",
-        program_name=program.name)
-    record.receipt_pdf_sealed = seal("consent_receipt_pdf", seal_receipt(render_receipt_pdf(facts)))
-    record.save(update_fields=["receipt_pdf_sealed"])
     return record
 
 

@@ -13,8 +13,9 @@ from sojourn.consent.errors import ConsentVersionNotUsable, VerificationFailed
 from sojourn.consent.models import ConsentRecord, ContactPreferences, Verification
 from sojourn.consent.queries import may_contact
 from sojourn.consent.services.enrollment import Signature, verify_patient
-from sojourn.consent.services.receipts import open_receipt
+from sojourn.consent.services.receipts import open_receipt, read_consent_receipt
 from sojourn.consent.tests.factories import SELF, approved_version, enroll, web_signature
+from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
 from sojourn.core.models import AuditEntry, DataKey
 from sojourn.core.permissions import Role
@@ -54,10 +55,16 @@ def test_self_enrollment_records_the_evidence_and_waits_for_the_code(program, dj
 
 def test_the_receipt_pdf_holds_the_text_the_choices_and_the_signature(program):
     patient, record = enroll(program, "DE")
-    pdf = open_receipt(unseal_for_patient(patient, "consent_receipt_pdf", record.receipt_pdf_sealed))
+    owner = Actor(kind="patient", label=patient.pseudonym)
+    pdf = read_consent_receipt(actor=owner, record=record)
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
     assert "What the program does, in de-DE." in text
     assert "Lena Hoffmann" in text and record.text_sha256[:16] in text.replace("\n", "")
+    # Drawn once from the signed record, then kept sealed with the patient's key: the same file each time.
+    record.refresh_from_db()
+    assert open_receipt(unseal_for_patient(patient, "consent_receipt_pdf", record.receipt_pdf_sealed)) == pdf
+    assert read_consent_receipt(actor=owner, record=record) == pdf
+    assert b"Lena" not in bytes(record.receipt_pdf_sealed)
 
 
 def test_a_replayed_an_expired_and_a_wrong_code_are_refused(program, django_capture_on_commit_callbacks):

@@ -29,14 +29,15 @@ def _dt(value: datetime) -> object:
 
 def claim(model: type[models.Model], *, owner: str, limit: int, lease: timedelta, now: datetime,
           lanes: Iterable[int] | None = None) -> list[int]:
-    """Take up to `limit` due rows, most urgent lane first, then oldest due; returns their ids."""
+    """Take up to `limit` due rows, most urgent lane first, then oldest due, then first written; returns
+    their ids (in no order: callers read the rows in that same order)."""
     table = _table(model)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     lane_list = sorted(set(lanes)) if lanes is not None else None
     lane_sql = f" AND lane IN ({', '.join(str(int(lane)) for lane in lane_list)})" if lane_list else ""
     sql = (f"UPDATE {table} SET status = 'claimed', lease_owner = %s, lease_until = %s, attempts = attempts + 1 "  # noqa: S608
            f"WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND due_at <= %s{lane_sql} "
-           f"ORDER BY lane, due_at LIMIT %s{lock}) RETURNING id")
+           f"ORDER BY lane, due_at, id LIMIT %s{lock}) RETURNING id")
     with connection.cursor() as cursor:
         cursor.execute(sql, [owner, _dt(now + lease), _dt(now), limit])
         return [row[0] for row in cursor.fetchall()]

@@ -1,25 +1,38 @@
 """What `make demo` builds: five markets, the staff of every role, approved consents per market and
-audience, 120 dermatologists with checkable identifiers, and patients in all six locales; a second
+audience, 120 dermatologists with checkable identifiers, patients in all six locales, an approved
+content library in every locale and a live rule set that acts on the program's own events; a second
 run changes nothing."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from sojourn.channels.models import OutboxMessage
 from sojourn.consent.models import ConsentRecord, ConsentVersion
 from sojourn.consent.queries import may_contact
+from sojourn.content.models import ContentItem
+from sojourn.content.queries import resolve
+from sojourn.core.actors import Actor
 from sojourn.core.models import AuditEntry, Market
 from sojourn.core.services.audit import verify_audit_chain
 from sojourn.demo.builder import STAFF, build_demo
 from sojourn.demo.cohort import DERMATOLOGISTS_PER_MARKET
+from sojourn.demo.rules import companion_rules
+from sojourn.dialogue.models import AgendaItem, RuleSetVersion
+from sojourn.dialogue.services.rulesets import check_rules
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.people.services.hcps import read_hcp_field
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.tracking.models import PatientNeed, PatientProfile
+from sojourn.tracking.services.events import record_events
+
+LOCALES = {"de-DE", "en-US", "en-GB", "ja-JP", "en-CA", "fr-CA"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -55,9 +68,40 @@ def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
     assert profiled.count() == 11 * patients.count() and profiled.filter(explicit__isnull=False).exists()
     assert PatientProfile.objects.filter(patient__program=program, stage__isnull=False).count() == patients.count()
 
+    items = ContentItem.objects.filter(program=program)
+    assert items.count() >= 40
+    assert {"article", "tip", "checklist", "video", "email", "sms", "call_script", "print_block"} == set(
+        items.values_list("kind", flat=True))
+    for item in items:
+        channel = item.channels[0]
+        for locale in LOCALES:
+            found = resolve(program.pk, item.code, locale=locale, channel=channel, country=locale[-2:])
+            assert found.content is not None, (item.code, locale, found.reason)
+
+    live = RuleSetVersion.objects.get(rule_set__program=program, rule_set__name="companion", status="live")
+    assert live.rules == companion_rules() and check_rules(program, live.rules) == []
+    assert live.author_id != live.reviewer_id
+
+    # A first refill moves a newly diagnosed patient to treatment initiation, puts the stage's feature
+    # in the next magazine and a refill reminder on the agenda three weeks later.
+    diagnosed = PatientProfile.objects.filter(patient__program=program, stage__code="diagnosis").first().patient
+    result = record_events(Actor.system("pharmacy feed"), [{
+        "client_id": "refill-1", "type": "medication.refilled", "patient": diagnosed.pseudonym,
+        "occurred_at": timezone.now().isoformat(), "data": {"days_supply": 28}}], source="test")
+    assert result.rejected == [] and len(result.accepted) == 1
+    assert PatientProfile.objects.get(patient=diagnosed).stage.code == "treatment_initiation"
+    assert OutboxMessage.objects.filter(patient=diagnosed, channel="print", rule_key="magazine-treatment-initiation",
+                                        payload__content="magazine-starting").exists()
+    # (by text message, or by email for those without text consent: decided when the step is due)
+    reminders = AgendaItem.objects.filter(patient=diagnosed, status="pending", rule_key__startswith="refill-")
+    assert sorted(reminders.values_list("rule_key", flat=True)) == ["refill-reminder", "refill-reminder-email"]
+    assert all(timedelta(days=20) < r.due_at - timezone.now() <= timedelta(days=21) for r in reminders)
+
     counts = (Patient.objects.count(), Hcp.objects.count(), ConsentRecord.objects.count(), AuditEntry.objects.count())
     build_demo()
     assert (Patient.objects.count(), Hcp.objects.count(), ConsentRecord.objects.count()) == counts[:3]
     assert QuestionnaireResponse.objects.count() == completed.count()
     assert Questionnaire.objects.count() == len(approved)
+    assert ContentItem.objects.count() == items.count()
+    assert RuleSetVersion.objects.filter(rule_set__program=program).count() == 1
     assert verify_audit_chain().problems == []

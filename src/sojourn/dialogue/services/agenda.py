@@ -73,6 +73,7 @@ def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timede
 
 def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int]) -> None:
     items = list(AgendaItem.objects.filter(pk__in=ids, lease_owner=owner, status="claimed")
+                 .order_by("lane", "due_at", "pk")
                  .values_list("pk", "program_id", "patient_id", "rule_set_id", "rule_key", "payload", named=True))
     report["lost"] = len(ids) - len(items)
     states = patient_states_for_ids({i.patient_id for i in items})
@@ -118,7 +119,7 @@ def plan_schedules(*, now: datetime) -> int:
             for rule in rule_set.rules.values():
                 if rule.trigger != "schedule" or rule.schedule_at is None:
                     continue
-                for zone in zones:
+                for zone in sorted(zones):
                     local = now.astimezone(zoneinfo.ZoneInfo(zone))
                     if local.isoweekday() not in rule.schedule_days or local.time() < rule.schedule_at \
                             or not rule.active_on(local.date()):
@@ -135,7 +136,7 @@ def _plan(program_id: int, version_id: int, rule_set_id: int, rule_key: str, zon
             plan = SchedulePlan.objects.create(version_id=version_id, rule_key=rule_key, time_zone=zone,
                                                local_date=day)
             ids = list(Patient.objects.filter(program_id=program_id, status="active", time_zone=zone)
-                       .values_list("pk", flat=True))
+                       .order_by("pk").values_list("pk", flat=True))
             AgendaItem.objects.bulk_create([
                 AgendaItem(program_id=program_id, patient_id=pid, rule_set_id=rule_set_id, rule_key=rule_key,
                            kind="schedule", due_at=now, payload={},

@@ -274,6 +274,24 @@ def test_a_scheduled_rule_is_planned_once_a_day_in_the_patients_own_time(program
     assert plan_schedules(now=DAY + timedelta(days=1)) == 1  # the next day, again
 
 
+def test_a_scheduled_rule_sees_engagement_as_it_is_today_not_as_it_was_at_the_last_event(
+        program_needs, active_patient):  # noqa: F811
+    from sojourn.dialogue.services.agenda import plan_schedules
+
+    live_rules(program_needs, [rule("come-back", {"schedule": {"at": "09:00"}},
+                                    [{"do": "send", "channel": "web", "content": "come-back"}],
+                                    condition="profile.engagement == 'lapsed'")])
+    long_ago = DAY - timedelta(days=40)
+    record_events(SYSTEM, [viewed(active_patient, f"v{n}", long_ago + timedelta(hours=n)) for n in range(3)],
+                  source="test", now=long_ago + timedelta(hours=3))
+    assert PatientProfile.objects.get(patient=active_patient).engagement == "high"  # as stored 40 days ago
+    plan_schedules(now=DAY)
+    run_due_agenda(owner="w", now=DAY + timedelta(minutes=1))
+    decision = Decision.objects.get(rule_key="come-back")
+    assert decision.why["profile.engagement"] == "lapsed"
+    assert OutboxMessage.objects.get(patient=active_patient).payload == {"content": "come-back"}
+
+
 def test_the_patients_data_export_holds_their_events_decisions_and_messages(program_needs, active_patient):  # noqa: F811
     from sojourn.consent.hooks import export_sections
 

@@ -25,6 +25,7 @@ from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
+from sojourn.questionnaires.definition import Definition
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.tracking.models import Event, EventType, Need, NeedMapping, NeedSignal, PatientNeed, PatientProfile, Stage
@@ -41,9 +42,8 @@ def _decay(age: timedelta, half_life_days: float) -> float:
     return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / half_life_days)
 
 
-def _answer_texts(response: QuestionnaireResponse, link_ids: list[str]) -> str:
+def _answer_texts(response: QuestionnaireResponse, parsed: Definition, link_ids: list[str]) -> str:
     """"na-itch = All the time", for the items of a scale, in English (the staff-facing explanation)."""
-    parsed = definition(response.questionnaire)
     items = parsed.by_link_id()
     shown = []
     for raw in _flatten(response.items):
@@ -67,13 +67,30 @@ def _flatten(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _explicit(patient: Patient, need: Need, now: datetime) -> tuple[float | None, float, list[dict[str, Any]]]:
+class _Answers:
+    """The patient's latest completed response to each questionnaire mapped onto a need, read once
+    for all needs (a profile is refreshed after every completed questionnaire)."""
+
+    def __init__(self, patient: Patient, mappings: list[NeedMapping]) -> None:
+        self.latest: dict[str, QuestionnaireResponse] = {}
+        for response in (QuestionnaireResponse.objects.filter(
+                patient=patient, status="completed", questionnaire__url__in={m.questionnaire_url for m in mappings})
+                .select_related("questionnaire").order_by("-completed_at")):
+            self.latest.setdefault(response.questionnaire.url, response)
+        self.parsed: dict[int, Definition] = {}
+
+    def definition(self, response: QuestionnaireResponse) -> Definition:
+        if response.questionnaire_id not in self.parsed:
+            self.parsed[response.questionnaire_id] = definition(response.questionnaire)
+        return self.parsed[response.questionnaire_id]
+
+
+def _explicit(answers: _Answers, mappings: list[NeedMapping], now: datetime
+              ) -> tuple[float | None, float, list[dict[str, Any]]]:
     """The latest answer to any scale mapped onto the need: (score, freshness, explanation)."""
     best: tuple[datetime, float, dict[str, Any]] | None = None
-    for mapping in NeedMapping.objects.filter(need=need):
-        response = (QuestionnaireResponse.objects.filter(patient=patient, status="completed",
-                                                         questionnaire__url=mapping.questionnaire_url)
-                    .select_related("questionnaire").order_by("-completed_at").first())
+    for mapping in mappings:
+        response = answers.latest.get(mapping.questionnaire_url)
         if response is None:
             continue
         scored = next((s for s in response.scores if s["scale"] == mapping.scale and s["value"] is not None), None)
@@ -81,7 +98,7 @@ def _explicit(patient: Patient, need: Need, now: datetime) -> tuple[float | None
             continue
         value = min(max(scored["value"] / mapping.scale_max, 0.0), 1.0)
         scale = next(s for s in response.questionnaire.scoring["scales"] if s["id"] == mapping.scale)
-        detail = _answer_texts(response, scale["items"])
+        detail = _answer_texts(response, answers.definition(response), scale["items"])
         explained = {"source": response.questionnaire.title, "detail": detail, "value": round(value, 2),
                      "at": response.completed_at.isoformat()}
         if best is None or response.completed_at > best[0]:
@@ -91,11 +108,10 @@ def _explicit(patient: Patient, need: Need, now: datetime) -> tuple[float | None
     return best[1], _decay(now - best[0], ANSWER_HALF_LIFE_DAYS), [best[2]]
 
 
-def _implicit(patient: Patient, need: Need, now: datetime) -> tuple[float, float, list[dict[str, Any]]]:
+def _implicit(need: Need, signals: list[NeedSignal], now: datetime) -> tuple[float, float, list[dict[str, Any]]]:
     total, evidence = 0.0, 0.0
     by_kind: dict[str, list[float]] = {}
-    for signal in NeedSignal.objects.filter(patient=patient, need=need, occurred_at__lte=now,
-                                            occurred_at__gte=now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8)):
+    for signal in signals:
         decay = _decay(now - signal.occurred_at, SIGNAL_HALF_LIFE_DAYS)
         total += signal.weight * decay
         evidence += decay
@@ -126,19 +142,40 @@ def explain(need_label: str, row: PatientNeed) -> str:
 def refresh_profile(patient: Patient, now: datetime | None = None) -> list[PatientNeed]:
     """Recompute every need score and the engagement level of one patient (inside the caller's transaction)."""
     now = now or timezone.now()
+    needs = list(Need.objects.filter(program_id=patient.program_id))
+    mappings: dict[int, list[NeedMapping]] = {}
+    for mapping in NeedMapping.objects.filter(need__in=needs):
+        mappings.setdefault(mapping.need_id, []).append(mapping)
+    answers = _Answers(patient, [m for group in mappings.values() for m in group])
+    signals: dict[int, list[NeedSignal]] = {}
+    for signal in NeedSignal.objects.filter(patient=patient, need__in=needs, occurred_at__lte=now,
+                                            occurred_at__gte=now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8)):
+        signals.setdefault(signal.need_id, []).append(signal)
     rows = []
     with transaction.atomic():
-        for need in Need.objects.filter(program_id=patient.program_id):
-            explicit, freshness, explained = _explicit(patient, need, now)
-            implicit, evidence, behaviour = _implicit(patient, need, now)
+        existing = {row.need_id: row for row in PatientNeed.objects.select_for_update().filter(patient=patient)}
+        fresh, changed = [], []
+        for need in needs:
+            explicit, freshness, explained = _explicit(answers, mappings.get(need.pk, []), now)
+            implicit, evidence, behaviour = _implicit(need, signals.get(need.pk, []), now)
             combined = min(max((explicit or 0.0) + implicit, 0.0), 1.0)
             confidence = min(1.0, 0.6 * freshness + 0.1 * evidence)
-            row, _created = PatientNeed.objects.update_or_create(
-                patient=patient, need=need, defaults={
-                    "explicit": None if explicit is None else round(explicit, 4), "implicit": round(implicit, 4),
-                    "combined": round(combined, 4), "confidence": round(confidence, 4),
-                    "explanation": explained + behaviour, "updated_at": now})
+            values = {"explicit": None if explicit is None else round(explicit, 4), "implicit": round(implicit, 4),
+                      "combined": round(combined, 4), "confidence": round(confidence, 4),
+                      "explanation": explained + behaviour, "updated_at": now}
+            row = existing.get(need.pk)
+            if row is None:
+                row = PatientNeed(patient=patient, need=need, **values)
+                fresh.append(row)
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.need = need
+                changed.append(row)
             rows.append(row)
+        PatientNeed.objects.bulk_create(fresh)
+        fields = ["explicit", "implicit", "combined", "confidence", "explanation", "updated_at"]
+        update_rows(PatientNeed, fields, [[getattr(row, f) for f in fields] + [row.pk] for row in changed])
         profile = _refresh_engagement(patient, now)
         profile.needs = {row.need.code: row.combined for row in rows}
         profile.save(update_fields=["needs"])

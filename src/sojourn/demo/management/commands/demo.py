@@ -1,15 +1,23 @@
-"""sojourn demo [--no-serve] [--port N]: migrate, build the demo program, print sign-ins, serve."""
+"""sojourn demo [--no-serve] [--port N] [--patients N] [--days D] [--seed S]: migrate, build the demo
+program as it was `days` ago, live a cohort through it until now, print sign-ins, serve."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import time_machine
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.management.base import SojournCommand
 from sojourn.demo.builder import DEMO_PASSWORD, STAFF, build_demo
+from sojourn.simulation.models import SimulationRun
+from sojourn.simulation.runner import default_start
+
+DEMO_PATIENTS = 2000  # 5,000 take about 20 minutes on two cores today (see the README)
+DEMO_DAYS = 180
 
 
 class Command(SojournCommand):
@@ -18,14 +26,28 @@ class Command(SojournCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="only build the demo")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--patients", type=int, default=DEMO_PATIENTS, help="simulated patients (0: none)")
+        parser.add_argument("--days", type=int, default=DEMO_DAYS, help="days of program life to simulate")
+        parser.add_argument("--seed", type=int, default=1)
 
-    def handle(self, *args: Any, no_serve: bool, port: int, **options: Any) -> None:
+    def handle(self, *args: Any, no_serve: bool, port: int, patients: int, days: int, seed: int,
+               **options: Any) -> None:
+        if patients < 0 or not 1 <= days <= 3650:
+            raise CommandError("--patients cannot be negative and --days is from 1 to 3,650")
         console = self.console()
         console.print("[bold]Migrating the database…[/bold]")
         call_command("migrate", interactive=False, verbosity=0)
-        with console.status("Building the demo program…") as status:
+        run = SimulationRun.objects.filter(seed=seed, patients=patients, days=days).first()
+        # The program is built the day before the simulated cohort starts, so its history reads in order.
+        built_on = run.starts_at if run else default_start(days)
+        with console.status("Building the demo program…") as status, \
+                time_machine.travel(built_on - timedelta(days=1), tick=True):
             program = build_demo(progress=lambda step: status.update(f"Building the demo program: {step}…"))
         console.print(f"[bold green]Demo program ready:[/bold green] {program.name}")
+        if patients:
+            console.print(f"Living {patients:,} patients through {days} days of the program (seed {seed}); "
+                          "interrupted, it resumes where it stopped.")
+            call_command("simulate", program=program.slug, patients=patients, days=days, seed=seed)
         console.print(f"\nOpen http://127.0.0.1:{port}/ and sign in with password [bold]{DEMO_PASSWORD}[/bold] as:")
         for member in STAFF:
             role = member.role.label if member.role else "Platform administrator"

@@ -1,0 +1,71 @@
+"""The program's KPIs: what each measures, where on the journey it is drawn, its target and how its
+red/amber/green status is decided. Values are always computed from the data (`queries.py`), never
+stored by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+MIN_CELL = 5  # fewer patients than this behind a figure: it is not shown (privacy) and has no status
+
+
+@dataclass(frozen=True)
+class Kpi:
+    code: str
+    label: Any  # lazily translated
+    unit: str  # share (0–1), days, points
+    target: float
+    higher_is_better: bool = True
+    amber: float = 0.1  # how far short of the target is still amber (in the KPI's unit)
+
+    def status(self, value: float | None, n: int) -> str:
+        if value is None or n < MIN_CELL:
+            return "none"
+        gap = (self.target - value) if self.higher_is_better else (value - self.target)
+        if gap <= 0:
+            return "green"
+        return "amber" if gap <= self.amber else "red"
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    kpi: Kpi
+    stage: str
+    value: float | None  # None when there is not enough data (or fewer than MIN_CELL patients)
+    n: int  # the patients (or calls, or stays) behind it
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.kpi.status(self.value, self.n)
+
+    @property
+    def shown(self) -> float | None:
+        return self.value if self.n >= MIN_CELL else None
+
+
+FUNNEL_VERIFIED = Kpi("funnel_verified", _("Confirmed their email after consenting"), "share", 0.9)
+FUNNEL_NEEDS = Kpi("funnel_needs", _("Needs analysis done after confirming"), "share", 0.7)
+FUNNEL_ACTIVE_30D = Kpi("funnel_active_30d", _("Active at 30 days"), "share", 0.6)
+NEEDS_COVERAGE = Kpi("needs_coverage", _("Top need served within 14 days"), "share", 0.8)
+NURSE_SLA = Kpi("nurse_sla", _("Nurse calls made before their deadline"), "share", 0.9, amber=0.05)
+WEEKLY_ACTIVE = Kpi("weekly_active", _("Active in the last 7 days"), "share", 0.3)
+REACH = {channel: Kpi(f"reach_{channel}", label, "share", target) for channel, label, target in (
+    ("web", _("Reached on the personal page in 30 days"), 0.7),
+    ("email", _("Reached by email in 30 days"), 0.5),
+    ("sms", _("Reached by text message in 30 days"), 0.3),
+)}
+ADHERENCE = Kpi("adherence_pdc", _("Adherent: 80 % or more of days covered"), "share", 0.7)
+WHO5_CHANGE = Kpi("who5_change", _("WHO-5 change from baseline to week 12"), "points", 5.0, amber=3.0)
+TIME_IN_STAGE = {
+    "diagnosis": Kpi("time_in_stage", _("Median days in this stage"), "days", 30, higher_is_better=False, amber=15),
+    "treatment_initiation": Kpi("time_in_stage", _("Median days in this stage"), "days", 120,
+                                higher_is_better=False, amber=30),
+    "daily_management": Kpi("time_in_stage", _("Median days in this stage"), "days", 90, amber=30),
+    "switching": Kpi("time_in_stage", _("Median days in this stage"), "days", 90, higher_is_better=False, amber=30),
+}
+DEFAULT_TIME_IN_STAGE = Kpi("time_in_stage", _("Median days in this stage"), "days", 90, higher_is_better=False,
+                            amber=30)

@@ -1,0 +1,157 @@
+"""The simulated cohort: each patient's hidden traits (drawn once from the seed) and state (kept in
+the run between days), and their enrollment through the same services as a paper form."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from typing import Any
+
+from django.core import mail
+
+from sojourn.consent.models import ConsentDocument, ConsentVersion
+from sojourn.consent.queries import current_version
+from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
+from sojourn.core.actors import Actor
+from sojourn.core.models import Market, Program
+from sojourn.people.identity import PatientIdentity, PostalAddress
+from sojourn.people.models import Patient
+from sojourn.people.services.patients import email_index
+from sojourn.simulation.names import NAMES
+from sojourn.simulation.personas import MARKETS, NEEDS, PERSONAS
+
+ENROLLING = Actor.system("simulation: enrollment on paper")
+STREETS = {"DE": ("Torstraße", "10119", "Berlin"), "US": ("Main Street", "60606", "Chicago"),
+           "GB": ("High Street", "SW1A 2AA", "London"), "JP": ("丸の内", "100-0005", "東京都"),
+           "CA": ("Queen Street West", "M5H 2N2", "Toronto")}
+
+
+def rng_for(seed: int, *parts: object) -> random.Random:
+    """An independent stream per purpose, so a run's outcome does not depend on the order of work and
+    a resumed run draws what the uninterrupted one would have."""
+    return random.Random(":".join(str(p) for p in (seed, *parts)))  # noqa: S311  (simulation, not secrets)
+
+
+def _pick(rng: random.Random, weights: dict[str, float]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+@dataclass
+class SimPatient:
+    index: int
+    country: str
+    locale: str
+    zone: str
+    persona: str
+    needs: dict[str, float]  # latent needs: what the patient would say in the needs analysis
+    wellbeing: float
+    enroll_day: int
+    verifies: bool  # some never confirm their email address
+    choices: dict[str, bool]
+    switch_day: int | None
+    # state, changed day by day
+    pseudonym: str = ""
+    status: str = "invited"  # invited, pending, active, withdrawn
+    engaged: bool = True  # drifting away when False
+    next_refill: int | None = None
+    refills: int = 0
+    stopped_sms: bool = False
+    seen_cards: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        # By hand: dataclasses.asdict deep-copies, and the whole cohort is saved after every day.
+        out = {name: getattr(self, name) for name in _FIELDS}
+        out["needs"], out["choices"], out["seen_cards"] = dict(self.needs), dict(self.choices), list(self.seen_cards)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SimPatient:
+        return cls(**data)
+
+
+_FIELDS = tuple(f.name for f in fields(SimPatient))
+
+
+def draw_cohort(seed: int, patients: int, days: int, purposes: dict[str, list[str]]) -> list[SimPatient]:
+    """Traits of every patient. Enrollment spreads over the first 60 % of the run, so most patients are
+    followed for months. `purposes` are the optional consent purposes of each market."""
+    cohort = []
+    countries = {country: traits.share for country, traits in MARKETS.items()}
+    for index in range(patients):
+        rng = rng_for(seed, "traits", index)
+        country = _pick(rng, countries)
+        traits = MARKETS[country]
+        persona = PERSONAS[_pick(rng, traits.personas)]
+        needs = {n: round(min(1.0, max(0.0, rng.gauss(persona.needs[n], 0.18))), 3) for n in NEEDS}
+        choices = {}
+        for purpose in purposes[country]:
+            chance = {"contact_sms": traits.sms, "contact_post": traits.post, "research_use": traits.research,
+                      "contact_email": 0.97, "contact_phone": 0.85, "nurse_calls": 0.85}.get(purpose, 0.8)
+            choices[purpose] = rng.random() < chance
+        wellbeing = round(min(100.0, max(4.0, rng.gauss(persona.wellbeing, 14))), 1)
+        cohort.append(SimPatient(
+            index=index, country=country, locale=_pick(rng, traits.locales), zone=rng.choice(traits.zones),
+            persona=persona.code, needs=needs, wellbeing=wellbeing,
+            enroll_day=min(days - 1, int(rng.random() * max(days * 0.6, 1))), verifies=rng.random() < 0.92,
+            choices=choices, switch_day=None if not persona.switch_by else rng.randint(20, persona.switch_by)))
+    return cohort
+
+
+def optional_purposes(program: Program) -> dict[str, list[str]]:
+    out = {}
+    for market in Market.objects.filter(program_markets__program=program):
+        out[market.country] = list(market.pack["regulatory"]["consent_purposes"]["optional"])
+    return out
+
+
+def _phone(country: str, seed: int, index: int) -> str:
+    n = (seed * 7919 + index) % 10_000_000
+    if country == "DE":
+        return f"+49 30 9{n:07d}"
+    if country == "GB":
+        return f"+44 20 7{n:07d}"
+    if country == "JP":
+        return f"+81 3 {5000 + n // 10000 % 5000:04d} {n % 10000:04d}"
+    area = "312" if country == "US" else "416"
+    return f"+1 {area} {200 + n // 10000 % 700:03d} {n % 10000:04d}"
+
+
+def _code_from_mail(address: str) -> str:
+    message = [m for m in mail.outbox if address in m.to][-1]
+    return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+def enroll(sim: SimPatient, program: Program, seed: int, today: date,
+           versions: dict[str, ConsentVersion]) -> Patient:
+    """Sign the consent on paper and, for those who do, confirm the emailed code. Run again after an
+    interruption it finds the patient it enrolled before."""
+    address = f"patient{sim.index}.seed{seed}@cohort.sim.example"
+    found = Patient.objects.filter(program=program, email_index=email_index(address)).first()
+    if found is None:
+        rng = rng_for(seed, "identity", sim.index)
+        given, family = rng.choice(NAMES[sim.country][0]), rng.choice(NAMES[sim.country][1])
+        street, postcode, city = STREETS[sim.country]
+        version = versions.get(sim.country) or current_version(program, Market.objects.get(country=sim.country),
+                                                               ConsentDocument.Audience.PATIENT)
+        versions[sim.country] = version
+        answers = {code: True for code in version.purpose_codes(required=True)}
+        answers.update({code: granted for code, granted in sim.choices.items() if code in version.purpose_codes()})
+        mail.outbox = []
+        found = enroll_patient(
+            actor=ENROLLING, program=program, market=sim.country, version_id=version.pk, locale=sim.locale,
+            time_zone=sim.zone, answers=answers, signature=Signature(typed_name=f"{given} {family}", method="paper",
+                                                                     signer_time_zone=sim.zone),
+            identity=PatientIdentity(given_name=given, family_name=family, email=address,
+                                     phone=_phone(sim.country, seed, sim.index),
+                                     birth_date=today - timedelta(days=rng.randint(19 * 365, 80 * 365)),
+                                     postal_address=PostalAddress(lines=(f"{street} {sim.index % 200 + 1}",),
+                                                                  postal_code=postcode, city=city, region="",
+                                                                  country=sim.country))).subject
+        if sim.verifies:
+            found = verify_patient(actor=ENROLLING, patient=found, code=_code_from_mail(address))
+        mail.outbox = []
+    sim.pseudonym = found.pseudonym
+    sim.status = "active" if found.status == Patient.Status.ACTIVE else "pending"
+    return found

@@ -1,0 +1,32 @@
+"""What a program's history looks like in aggregate: the fingerprint that two runs with the same seed
+must share. Counts only, never identities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+
+from sojourn.channels.models import NurseTask, OutboxMessage
+from sojourn.core.models import Program
+from sojourn.dialogue.models import Decision
+from sojourn.people.models import Patient
+from sojourn.questionnaires.models import QuestionnaireResponse
+from sojourn.tracking.models import Event, PatientProfile
+
+
+def _counts(rows: Any, *fields: str) -> dict[str, int]:
+    return {":".join(str(r[f]) for f in fields): r["n"] for r in rows.values(*fields).annotate(n=Count("pk"))}
+
+
+def history(program: Program) -> dict[str, dict[str, int]]:
+    return {
+        "patients": _counts(Patient.objects.filter(program=program), "market__country", "status"),
+        "events": _counts(Event.objects.filter(program=program), "type", "patient__market__country"),
+        "decisions": _counts(Decision.objects.filter(program=program), "rule_key"),
+        "outbox": _counts(OutboxMessage.objects.filter(program=program), "channel", "status", "rule_key"),
+        "stages": _counts(PatientProfile.objects.filter(patient__program=program), "stage__code"),
+        "answers": _counts(QuestionnaireResponse.objects.filter(patient__program=program, status="completed"),
+                           "questionnaire__name"),
+        "calls": _counts(NurseTask.objects.filter(program=program), "status", "outcome", "adverse_event"),
+    }

@@ -1,0 +1,358 @@
+"""`simulate()`: run a cohort through the real program, day by day on a simulated clock.
+
+Four times a simulated day the clock moves on six hours (time-machine moves every clock the code
+reads, so consent, audit, agenda and quiet hours all see the simulated time). At each tick the
+patients whose turn it is enroll, refill, miss doses, visit their page and answer what they were
+asked; their events go through the real ingestion and rules; the worker runs what is due through
+the real channel adapters; patients react to what reached them (open, click, come back, STOP); a
+nurse team works the call queue with a daily capacity. Only the outside world is replaced: email
+goes to an in-memory mailbox, text messages to the local gateway's folder. Printed magazines are
+not built during a run (their blocks wait in the outbox for the next issue).
+
+The cohort's state is saved after every day: an interrupted run resumes at the next day, and
+anything it repeats (events with the same client id, enrollments of the same address) is a no-op.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import time_machine
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test.utils import override_settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sojourn.channels.models import NurseTask, OutboxMessage, PortalCard
+from sojourn.channels.services.nurse import claim_task, complete_call
+from sojourn.channels.services.sms_inbound import receive_sms
+from sojourn.consent.portal import patient_actor
+from sojourn.consent.services.withdrawal import withdraw_consent
+from sojourn.content.models import ContentItem
+from sojourn.core.actors import Actor
+from sojourn.core.errors import InvalidInput
+from sojourn.core.models import Program
+from sojourn.core.permissions import Role
+from sojourn.dialogue.worker import Worker
+from sojourn.people.models import Patient
+from sojourn.people.queries import actor_for_user
+from sojourn.people.services.staff import create_staff, grant_membership
+from sojourn.questionnaires.answers import response_items
+from sojourn.questionnaires.models import Questionnaire
+from sojourn.questionnaires.services.definitions import definition
+from sojourn.questionnaires.services.responses import save_response
+from sojourn.simulation import behaviour as b
+from sojourn.simulation.cohort import SimPatient, draw_cohort, enroll, optional_purposes, rng_for
+from sojourn.simulation.models import SimulationRun
+from sojourn.simulation.personas import PERSONAS
+from sojourn.tracking.services.events import record_events
+from sojourn.tracking.services.profiles import set_journey_stage
+
+TICKS = 4  # the clock moves on six hours at a time
+DEVICES = Actor.system("simulation: patients' devices and pharmacy feeds")
+SMS_GATEWAY = Actor.system("simulation: SMS provider")
+ENROLLMENT_FORM = Actor.system("simulation: enrollment form")
+NURSE_TEAM = "nurses@simulation.sojourn.example"
+WITHDRAWAL_PER_DAY = 0.0004
+STOP_CHANCE = 0.015
+Progress = Callable[[SimulationRun], None]
+
+
+def default_start(days: int) -> datetime:
+    """Day 0 of a run that ends now (at the last full hour)."""
+    return timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
+
+
+def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_calls_per_day: int = 30,
+             start: datetime | None = None, stop_after: int | None = None,
+             progress: Progress | None = None) -> SimulationRun:
+    """Run (or resume) the simulation with these parameters. Day 0 is `start` (by default, `days`
+    before now): the same seed and start give the same history. `stop_after` ends after that many
+    days of this call (to test resuming)."""
+    run = SimulationRun.objects.filter(program=program, seed=seed, patients=patients, days=days).first()
+    if run is None:
+        start = start or default_start(days)
+        if start + timedelta(days=days) > timezone.now() + timedelta(hours=1):
+            raise InvalidInput(_("A simulation cannot run into the future: start it earlier or simulate fewer days."),
+                               field="start")
+        run = SimulationRun.objects.create(
+            program=program, seed=seed, patients=patients, days=days, starts_at=start, created_at=timezone.now(),
+            cohort=[s.as_json() for s in draw_cohort(seed, patients, days, optional_purposes(program))],
+            totals={"last_message": 0})
+    if run.days_done >= run.days:
+        return run
+    world = _World(run, nurse_calls_per_day)
+    gateway = Path(settings.SOJOURN_SMS_GATEWAY_DIR) / f"simulation-{run.pk}"
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                           SOJOURN_SMS_GATEWAY_DIR=str(gateway)), \
+            time_machine.travel(run.starts_at + timedelta(days=run.days_done), tick=False) as clock:
+        mail.outbox = []
+        last = run.days if stop_after is None else min(run.days, run.days_done + stop_after)
+        for day in range(run.days_done, last):
+            for tick in range(TICKS):
+                at = run.starts_at + timedelta(days=day, hours=tick * 24 // TICKS)
+                clock.move_to(at)
+                world.tick(day, tick, at)
+            world.save_day(day)
+            if progress:
+                progress(run)
+        if run.days_done >= run.days:
+            run.finished_at = timezone.now()
+            run.save(update_fields=["finished_at"])
+    return run
+
+
+class _World:
+    def __init__(self, run: SimulationRun, nurse_calls_per_day: int) -> None:
+        self.run, self.program, self.seed = run, run.program, run.seed
+        self.cohort = [SimPatient.from_json(c) for c in run.cohort]
+        self.by_pseudonym = {s.pseudonym: s for s in self.cohort if s.pseudonym}
+        self.patients: dict[str, Patient] = {}
+        self.totals: Counter[str] = Counter(run.totals)
+        self.versions: dict[str, Any] = {}
+        self.capacity = nurse_calls_per_day
+        self.needs_of = dict(ContentItem.objects.filter(program=self.program).values_list("code", "needs"))
+        self.instruments = {q.name: q for q in Questionnaire.objects.filter(program=self.program, status="approved")}
+        self.parsed: dict[str, b.Instrument] = {}
+
+    # ---- a tick of the clock -------------------------------------------------------------------------
+
+    def tick(self, day: int, tick: int, at: datetime) -> None:
+        events: list[dict[str, Any]] = []
+        turn = [s for s in self.cohort if s.index % TICKS == tick]
+        for sim in turn:
+            if sim.enroll_day == day and sim.status == "invited":
+                self._enroll(sim, day, at)
+        visiting = []
+        for sim in turn:
+            if sim.status != "active" or day < sim.enroll_day:
+                continue
+            rng = rng_for(self.seed, "day", sim.index, day)
+            events += self._daily(sim, day, at, rng)
+            if sim.status == "active" and b.visits_today(sim, day, rng):
+                visiting.append(sim)
+        events += self._visits(visiting, day, at)
+        self._record(events)
+        self._work()
+        self._record(self._reactions(day, at))
+        if tick == TICKS // 2:
+            self._nurses(day, at)
+        self._work()
+        mail.outbox = []
+
+    def _enroll(self, sim: SimPatient, day: int, at: datetime) -> None:
+        patient = enroll(sim, self.program, self.seed, at.date(), self.versions)
+        self.by_pseudonym[sim.pseudonym] = sim
+        self.patients[sim.pseudonym] = patient
+        self.totals["enrolled"] += 1
+        self.totals["verified"] += sim.status == "active"
+        if sim.status == "active":  # where they are on their journey, as the enrollment form asked
+            set_journey_stage(actor=ENROLLMENT_FORM, patient=patient, stage_code=PERSONAS[sim.persona].stage,
+                              reason="stated at enrollment")
+        rng = rng_for(self.seed, "treatment", sim.index)
+        starts_later = PERSONAS[sim.persona].stage == "diagnosis"
+        sim.next_refill = day + (rng.randint(5, 30) if starts_later else rng.randint(0, 27))
+
+    def _daily(self, sim: SimPatient, day: int, at: datetime, rng: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if day > sim.enroll_day and (day - sim.enroll_day) % 7 == 0 and b.drifts_this_week(sim, rng):
+            sim.engaged = False
+            self.totals["drifted"] += 1
+        if sim.next_refill is not None and day >= sim.next_refill:
+            sim.refills += 1
+            out.append(b.event("medication.refilled", sim, f"sim:{self.seed}:refill:{sim.index}:{sim.refills}",
+                               b.moment(at, rng), {"days_supply": 28, "product": "demo-biologic"}))
+            sim.next_refill = b.next_refill(sim, day, rng)
+        if sim.refills and b.misses_a_dose(sim, rng):
+            out.append(b.event("medication.missed", sim, f"sim:{self.seed}:missed:{sim.index}:{day}",
+                               b.moment(at, rng), {"reason": "forgot"}))
+        if sim.switch_day is not None and day == sim.enroll_day + sim.switch_day:
+            out.append(b.event("treatment.switched", sim, f"sim:{self.seed}:switch:{sim.index}", b.moment(at, rng),
+                               {"reason": rng.choice(["efficacy", "side_effects", "preference"])}))
+        if rng.random() < WITHDRAWAL_PER_DAY:
+            patient = self._patient(sim)
+            withdraw_consent(actor=patient_actor(patient), patient=patient, purposes=None, via="portal",
+                             reason="simulated")
+            sim.status = "withdrawn"
+            self.totals["withdrawn"] += 1
+            return []
+        return out
+
+    def _visits(self, visiting: list[SimPatient], day: int, at: datetime) -> list[dict[str, Any]]:
+        if not visiting:
+            return []
+        cards: dict[str, list[PortalCard]] = {}
+        for card in PortalCard.objects.filter(patient__pseudonym__in=[s.pseudonym for s in visiting],
+                                              dismissed_at__isnull=True).select_related("patient"):
+            cards.setdefault(card.patient.pseudonym, []).append(card)
+        out: list[dict[str, Any]] = []
+        for sim in visiting:
+            rng = rng_for(self.seed, "visit", sim.index, day)
+            when = b.moment(at, rng)
+            out.append(b.event("portal.page_viewed", sim, f"sim:{self.seed}:page:{sim.index}:{day}", when,
+                               {"page": "personal"}))
+            # In the order the page shows them; each card's own stream, so row ids never matter.
+            for card in sorted(cards.get(sim.pseudonym, []),
+                               key=lambda c: (c.delivered_at, c.content_code, c.questionnaire, c.rule_key)):
+                if card.pk in sim.seen_cards:
+                    continue
+                rng = rng_for(self.seed, "card", sim.index, card.content_code or card.questionnaire,
+                              card.rule_key, card.delivered_at.isoformat(), day)
+                if card.questionnaire:
+                    if self._answer(sim, card.questionnaire, day, rng):
+                        sim.seen_cards.append(card.pk)
+                    continue
+                sim.seen_cards.append(card.pk)
+                needs = list(self.needs_of.get(card.content_code, []))
+                data = {"content": card.content_code, "needs": needs, "channel": "web"}
+                key = f"sim:{self.seed}:card:{card.pk}"
+                if rng.random() < 0.8:
+                    out.append(b.event("content.viewed", sim, f"{key}:viewed", when, data))
+                    liking = b.interest(sim, needs)
+                    if rng.random() < liking:
+                        out.append(b.event("content.completed", sim, f"{key}:completed", when, data))
+                    if rng.random() < 0.35:
+                        out.append(b.event("content.rated", sim, f"{key}:rated", when,
+                                           {**data, "helpful": liking + rng.gauss(0, 0.15) >= 0.5}))
+        return out
+
+    def _answer(self, sim: SimPatient, name: str, day: int, rng: Any) -> bool:
+        questionnaire = self.instruments.get(name)
+        if questionnaire is None:
+            return False
+        instrument = self.parsed.get(name)
+        if instrument is None:
+            scale_of = {link: s["id"] for s in questionnaire.scoring.get("scales", []) for link in s["items"]}
+            instrument = self.parsed[name] = b.Instrument(name, definition(questionnaire), scale_of)
+        patient = self._patient(sim)
+        answers = b.answers_for(instrument, sim, b.wellbeing_on(sim, day), rng)
+        save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
+                      items=response_items(instrument.definition, answers), source="portal", complete=True)
+        self.totals[f"answered:{name}"] += 1
+        return True
+
+    def _reactions(self, day: int, at: datetime) -> list[dict[str, Any]]:
+        """Patients read (or not) what reached them since the last look."""
+        last = int(self.totals["last_message"])
+        out: list[dict[str, Any]] = []
+        reached = []
+        for message in OutboxMessage.objects.filter(pk__gt=last, status="done", channel__in=["email", "sms"]) \
+                .select_related("patient"):
+            last = max(last, message.pk)
+            sim = self.by_pseudonym.get(message.patient.pseudonym)
+            if sim is not None and sim.status == "active":
+                reached.append((sim, message))
+        # Each patient reads their messages in the order they were written, whatever the row ids.
+        reached.sort(key=lambda pair: (pair[0].index, pair[1].created_at, pair[1].channel, pair[1].rule_key,
+                                       str(pair[1].payload.get("content", ""))))
+        for sim, message in reached:
+            content = str(message.payload.get("content", ""))
+            # Keyed by what the message is, not by its row id (ids differ between databases).
+            rng = rng_for(self.seed, "message", sim.index, message.channel, message.rule_key, content,
+                          message.created_at.isoformat())
+            self.totals[f"received:{message.channel}"] += 1
+            if message.channel == "sms":
+                if rng.random() < STOP_CHANCE and not sim.stopped_sms:
+                    self._stop_sms(sim, message)
+                elif b.comes_back(sim, rng) and rng.random() < 0.5:
+                    sim.engaged = True
+                    self.totals["came_back"] += 1
+                continue
+            if not b.opens(sim, rng):
+                continue
+            key = f"sim:{self.seed}:email:{message.pk}"
+            when = b.moment(at, rng)
+            out.append(b.event("email.opened", sim, f"{key}:opened", when, {"message": str(message.pk),
+                                                                             "content": content}))
+            if rng.random() < 0.3:
+                out.append(b.event("email.clicked", sim, f"{key}:clicked", when, {
+                    "message": str(message.pk), "content": content, "link": "https://portal/p/me/page/",
+                    "needs": list(self.needs_of.get(content, []))}))
+            if b.comes_back(sim, rng):
+                sim.engaged = True
+                self.totals["came_back"] += 1
+        self.totals["last_message"] = last
+        return out
+
+    def _stop_sms(self, sim: SimPatient, message: OutboxMessage) -> None:
+        from sojourn.people.services.patients import open_for_delivery
+
+        phone = open_for_delivery(actor=SMS_GATEWAY, patient_ids=[message.patient_id], fields=("phone",),
+                                  purpose="simulated SMS reply")[message.patient_id].get("phone", "")
+        if phone:
+            number = phonenumbers.format_number(phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.E164)
+            receive_sms(actor=SMS_GATEWAY, sender=number, text="STOP", provider_id=f"sim-{message.pk}")
+            sim.stopped_sms = True
+            self.totals["sms_stop"] += 1
+
+    def _nurses(self, day: int, at: datetime) -> None:
+        """The nurse team calls, oldest deadline first, as many patients a day per market as it can."""
+        nurse = self._nurse_team()
+        done: Counter[str] = Counter()
+        open_tasks = list(NurseTask.objects.filter(program=self.program, status=NurseTask.Status.OPEN,
+                                                   created_at__lte=at).select_related("patient__market"))
+        unknown = len(self.cohort)  # calls for patients outside the simulation go last
+        open_tasks.sort(key=lambda t: (t.due_at, getattr(self.by_pseudonym.get(t.patient.pseudonym), "index", unknown),
+                                       t.reason))
+        for task in open_tasks:
+            country = task.patient.market.country
+            if done[country] >= self.capacity:
+                continue
+            done[country] += 1
+            sim = self.by_pseudonym.get(task.patient.pseudonym)
+            rng = rng_for(self.seed, "call", sim.index if sim else task.patient.pseudonym, task.reason,
+                          task.due_at.isoformat())
+            claim_task(actor=nurse, task=task)
+            if sim is not None and b.answers_call(sim, rng):
+                complete_call(actor=nurse, task=task, outcome="reached", adverse_event=rng.random() < 0.04,
+                              duration_s=rng.randint(240, 1200))
+                sim.engaged = True
+                self.totals["calls_reached"] += 1
+            else:
+                complete_call(actor=nurse, task=task, outcome="voicemail" if rng.random() < 0.6 else "unreachable")
+            self.totals["calls"] += 1
+
+    def _nurse_team(self) -> Actor:
+        users = get_user_model().objects
+        user = users.filter(username=NURSE_TEAM).first()
+        if user is None:
+            setup = Actor.system("simulation: nurse team")
+            user = create_staff(actor=setup, email=NURSE_TEAM, display_name="Simulated nurse team",
+                                password=secrets.token_urlsafe(32))
+            grant_membership(actor=setup, user=user, program=self.program, role=Role.NURSE, markets=None)
+        return actor_for_user(user)
+
+    # ---- plumbing -----------------------------------------------------------------------------------
+
+    def _patient(self, sim: SimPatient) -> Patient:
+        patient = self.patients.get(sim.pseudonym)
+        if patient is None:
+            patient = self.patients[sim.pseudonym] = Patient.objects.select_related("market", "data_key").get(
+                pseudonym=sim.pseudonym)
+        return patient
+
+    def _record(self, events: list[dict[str, Any]]) -> None:
+        for start in range(0, len(events), 1000):
+            result = record_events(DEVICES, events[start:start + 1000], source="simulation")
+            self.totals["events"] += len(result.accepted)
+            self.totals["events_refused"] += len(result.rejected)
+
+    def _work(self) -> None:
+        worker = Worker(batch=1000)
+        while worker.step():
+            pass
+        self.totals["sent"] += worker.totals.sent
+
+    def save_day(self, day: int) -> None:
+        self.run.days_done = day + 1
+        self.run.cohort = [s.as_json() for s in self.cohort]
+        self.run.totals = dict(self.totals)
+        self.run.save(update_fields=["days_done", "cohort", "totals"])

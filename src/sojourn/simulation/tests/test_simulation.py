@@ -1,0 +1,108 @@
+"""The cohort simulator drives the real program: enrollment with consent, events, rules, agenda, outbox,
+channels and the nurse queue, on a simulated clock; the same seed gives the same history, an
+interrupted run ends where an uninterrupted one does, and patients react only to what reached them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from sojourn.channels.models import NurseTask, OutboxMessage
+from sojourn.consent.models import ConsentRecord
+from sojourn.demo.builder import build_demo
+from sojourn.dialogue.models import Decision
+from sojourn.people.models import Patient
+from sojourn.simulation.models import SimulationRun
+from sojourn.simulation.queries import history
+from sojourn.simulation.runner import simulate
+from sojourn.tracking.models import Event, PatientProfile
+
+START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: the weekly rule fires on the Tuesdays of the run
+
+
+def _fresh_demo():
+    call_command("flush", interactive=False, verbosity=0)
+    return build_demo()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_seed_gives_the_same_history_resumed_or_not_and_another_seed_another():
+    program = build_demo()
+    straight = simulate(program=program, patients=36, days=21, seed=7, start=START)
+    assert straight.days_done == 21 and straight.finished_at is not None
+    first = history(program)
+    assert sum(first["events"].values()) > 100 and first["decisions"] and first["answers"]
+
+    program = _fresh_demo()
+    halfway = simulate(program=program, patients=36, days=21, seed=7, start=START, stop_after=8)
+    assert (halfway.days_done, halfway.finished_at) == (8, None)
+    resumed = simulate(program=program, patients=36, days=21, seed=7)
+    assert resumed.pk == halfway.pk and resumed.days_done == 21
+    assert history(program) == first
+    assert simulate(program=program, patients=36, days=21, seed=7).totals == resumed.totals  # finished: no-op
+
+    program = _fresh_demo()
+    simulate(program=program, patients=36, days=21, seed=8, start=START)
+    assert history(program) != first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulated_patients_live_through_the_real_program_and_react_only_to_what_reached_them(settings, tmp_path):
+    settings.SOJOURN_SMS_GATEWAY_DIR = tmp_path
+    program = build_demo()
+    run = simulate(program=program, patients=60, days=40, seed=3, start=START)
+    simulated = Patient.objects.filter(program=program, pseudonym__in=[c["pseudonym"] for c in run.cohort])
+    assert simulated.count() == run.totals["enrolled"] == 60
+    # Every one signed a consent; those who confirmed their address are active (or withdrew later).
+    assert ConsentRecord.objects.filter(patient__in=simulated).count() == 60
+    assert simulated.filter(status="pending").count() == 60 - run.totals["verified"]
+    assert all(START <= p.created_at <= START + timedelta(days=40) for p in simulated)
+
+    # Each confirmed patient is on a journey stage; rules moved some on (a first refill starts treatment).
+    stages = PatientProfile.objects.filter(patient__in=simulated.filter(status="active"))
+    assert not stages.filter(stage__isnull=True).exists()
+    assert Event.objects.filter(patient__in=simulated, type="stage.changed", data__previous="diagnosis").exists()
+
+    # The program's rules decided, the worker delivered on every channel patients agreed to.
+    assert {"welcome", "tailor-itch", "stage-initiation"} <= set(
+        Decision.objects.filter(patient__in=simulated).values_list("rule_key", flat=True))
+    delivered = OutboxMessage.objects.filter(patient__in=simulated, status="done")
+    assert {"web", "email", "sms", "phone"} <= set(delivered.values_list("channel", flat=True))
+    texts = [json.loads(line) for path in tmp_path.rglob("*.jsonl") for line in path.read_text().splitlines()]
+    assert len(texts) == delivered.filter(channel="sms").count()
+
+    # Patients open only emails that reached them, and read only cards that were put on their page.
+    opened = Event.objects.filter(patient__in=simulated, type="email.opened")
+    assert opened.exists()
+    reached = {str(pk) for pk in delivered.filter(channel="email").values_list("pk", flat=True)}
+    assert {e.data["message"] for e in opened} <= reached
+    for viewed in Event.objects.filter(patient__in=simulated, type="content.viewed", source="simulation"):
+        assert viewed.patient.portal_cards.filter(content_code=viewed.data["content"],
+                                                  delivered_at__lte=viewed.occurred_at).exists()
+
+    # Nurses worked the queue through its services: each call is finished with an outcome and recorded.
+    calls = NurseTask.objects.filter(patient__in=simulated)
+    assert calls.exists() and not calls.filter(status="done", outcome="").exists()
+    assert Event.objects.filter(patient__in=simulated, type="call.completed").count() == calls.filter(
+        status="done").count()
+
+    # Consent withdrawn stops everything: nothing is sent and nothing is recorded afterwards.
+    for patient in simulated.filter(status="withdrawn"):
+        withdrawn_at = Event.objects.get(patient=patient, type="consent.withdrawn").occurred_at
+        assert not OutboxMessage.objects.filter(patient=patient, status="done", finished_at__gt=withdrawn_at).exists()
+        assert not Event.objects.filter(patient=patient, source="simulation", occurred_at__gt=withdrawn_at).exists()
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_is_wrong_with_its_arguments(program):
+    with pytest.raises(CommandError, match="--patients must be from 1"):
+        call_command("simulate", "--patients", "0", "--program", program.slug)
+    with pytest.raises(CommandError, match="there is no program 'nope'"):
+        call_command("simulate", "--program", "nope")
+    with pytest.raises(CommandError, match="cannot run into the future"):
+        call_command("simulate", "--program", program.slug, "--days", "10", "--start", "2099-01-01")
+    assert not SimulationRun.objects.exists()
