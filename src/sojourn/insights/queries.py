@@ -208,11 +208,9 @@ class MarketKpis:
 
     def by_stage(self) -> dict[str, list[KpiValue]]:
         """The KPIs drawn at each stage, in the program's stage order (KPIs whose stage the program does
-        not have go to its first stage)."""
+        not have go to its first stage; without stages, everything is under "")."""
         stages = list(Stage.objects.filter(program=self.program))
-        if not stages:
-            return {}
-        codes = [s.code for s in stages]
+        codes = [s.code for s in stages] or [""]  # a program without stages: one column for all of it
         out: dict[str, list[KpiValue]] = {code: [] for code in codes}
         placed = [*self.funnel(), self.needs_coverage(), self.nurse_sla(), self.who5_change(), self.adherence(),
                   *self.reach()]

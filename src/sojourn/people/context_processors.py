@@ -16,4 +16,6 @@ def console(request: HttpRequest) -> dict[str, Any]:
         Permission.PATIENT_MANAGE, scope.program.pk) != frozenset()
     calls = scope.program is not None and request.actor.markets_in(  # type: ignore[attr-defined]
         Permission.NURSE_QUEUE, scope.program.pk) != frozenset()
-    return {"scope": scope, "may_manage_patients": manage, "may_work_nurse_queue": calls}
+    insights = scope.program is not None and request.actor.markets_in(  # type: ignore[attr-defined]
+        Permission.INSIGHTS_VIEW, scope.program.pk) != frozenset()
+    return {"scope": scope, "may_manage_patients": manage, "may_work_nurse_queue": calls, "may_view_insights": insights}

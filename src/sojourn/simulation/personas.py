@@ -36,21 +36,21 @@ PERSONAS: dict[str, Persona] = {
     "newly_diagnosed": Persona(
         "newly_diagnosed", "diagnosis",
         _needs(treatment_knowledge=0.8, psychosocial=0.55, doctor_dialogue=0.65, itch=0.6, injection_confidence=0.6),
-        digital=0.35, opens=0.55, adherence=0.8, lapse=0.03, comeback=0.35, pickup=0.7, wellbeing=48, recovery=12),
+        digital=0.15, opens=0.55, adherence=0.8, lapse=0.03, comeback=0.35, pickup=0.7, wellbeing=48, recovery=12),
     "long_term": Persona(
         "long_term", "daily_management",
         _needs(itch=0.7, sleep=0.6, flare_management=0.65, lifestyle=0.55, adherence=0.5),
-        digital=0.15, opens=0.4, adherence=0.7, lapse=0.06, comeback=0.2, pickup=0.55, wellbeing=56, recovery=5),
+        digital=0.06, opens=0.4, adherence=0.7, lapse=0.06, comeback=0.2, pickup=0.55, wellbeing=56, recovery=5),
     "switching": Persona(
         "switching", "daily_management",
         _needs(side_effects=0.75, treatment_knowledge=0.65, doctor_dialogue=0.6, psychosocial=0.5,
                flare_management=0.6),
-        digital=0.25, opens=0.5, adherence=0.65, lapse=0.05, comeback=0.3, pickup=0.65, wellbeing=44, recovery=9,
+        digital=0.1, opens=0.5, adherence=0.65, lapse=0.05, comeback=0.3, pickup=0.65, wellbeing=44, recovery=9,
         switch_by=75),
     "caregiver_supported": Persona(
         "caregiver_supported", "treatment_initiation",
         _needs(injection_confidence=0.75, practical_access=0.65, adherence=0.6, psychosocial=0.6),
-        digital=0.3, opens=0.6, adherence=0.85, lapse=0.02, comeback=0.45, pickup=0.8, wellbeing=46, recovery=10),
+        digital=0.12, opens=0.6, adherence=0.85, lapse=0.02, comeback=0.45, pickup=0.8, wellbeing=46, recovery=10),
 }
 
 
