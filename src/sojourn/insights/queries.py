@@ -78,13 +78,13 @@ class MarketKpis:
                          .values_list("pk", "verified_at"))
         withdrew = dict(Event.objects.filter(patient_id__in=[pk for pk, _v in month_old], type="consent.withdrawn",
                                              data__everything=True).values_list("patient_id").annotate(at=Min("occurred_at")))
-        active = 0
-        for pk, verified_at in month_old:
-            day30 = verified_at + timedelta(days=30)
-            if pk in withdrew and withdrew[pk] <= day30:
-                continue
-            active += Event.objects.filter(patient_id=pk, type__in=self.meaningful,
-                                           occurred_at__gt=day30 - timedelta(days=15), occurred_at__lte=day30).exists()
+        # One query: meaningful events in days 16–30 after each patient's own confirmation.
+        late = set(Event.objects.filter(
+            patient_id__in=[pk for pk, _v in month_old], type__in=self.meaningful,
+            occurred_at__gt=F("patient__verified_at") + timedelta(days=15),
+            occurred_at__lte=F("patient__verified_at") + timedelta(days=30)).values_list("patient_id", flat=True))
+        active = sum(1 for pk, verified_at in month_old if pk in late
+                     and not (pk in withdrew and withdrew[pk] <= verified_at + timedelta(days=30)))
         n_verified = verified.count()
         return [KpiValue(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(n_verified, consented), consented,
                          {"consented": consented, "confirmed": n_verified}),
@@ -125,8 +125,15 @@ class MarketKpis:
                 patient__in=self.patients, status="completed", questionnaire__url__in={m.questionnaire_url
                                                                                        for m in mappings},
                 completed_at__lte=self.now - timedelta(days=14)) \
-                .select_related("questionnaire").order_by("completed_at"):
+                .select_related("questionnaire").only("patient_id", "completed_at", "scores", "questionnaire__url") \
+                .order_by("completed_at"):
             first.setdefault(response.patient_id, response)
+        delivered: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+        for patient_id, payload, at in OutboxMessage.objects.filter(
+                patient_id__in=list(first), status="done", kind="content").values_list("patient_id", "payload",
+                                                                                       "finished_at"):
+            if at is not None and payload.get("content"):
+                delivered[patient_id].append((payload["content"], at))
         covered = 0
         for patient_id, response in first.items():
             values = {s["scale"]: s["value"] for s in response.scores if s.get("value") is not None}
@@ -135,10 +142,9 @@ class MarketKpis:
             if not scored:
                 continue
             top = max(scored)[2]
-            covered += OutboxMessage.objects.filter(
-                patient_id=patient_id, status="done", payload__content__in=sorted(tagged[top]),
-                finished_at__gte=response.completed_at,
-                finished_at__lte=response.completed_at + timedelta(days=14)).exists()
+            until = response.completed_at + timedelta(days=14)
+            covered += any(code in tagged[top] and response.completed_at <= at <= until
+                           for code, at in delivered.get(patient_id, []))
         return KpiValue(k.NEEDS_COVERAGE, PLACED["care"], _share(covered, len(first)), len(first))
 
     def nurse_sla(self) -> KpiValue:

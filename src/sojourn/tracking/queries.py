@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from sojourn.core.db import as_datetime, as_json, rows_for_ids
 from sojourn.core.models import Market
 from sojourn.people.models import Patient
@@ -34,8 +36,16 @@ def needs_of(patient: Patient, language: str = "en") -> list[NeedView]:
                      explanation=r.explanation) for r in rows]
 
 
-def profile_of(patient: Patient) -> PatientProfile | None:
-    return PatientProfile.objects.filter(patient=patient).select_related("stage").first()
+def profile_of(patient: Patient, now: datetime | None = None) -> PatientProfile | None:
+    """The profile with engagement as of now: the stored level is the one of the last interaction, and
+    a patient who has gone quiet since has drifted without any event saying so."""
+    from sojourn.tracking.services.profiles import engagement_level
+
+    profile = PatientProfile.objects.filter(patient=patient).select_related("stage").first()
+    if profile is not None and profile.last_meaningful_at is not None:
+        profile.engagement = engagement_level(now or timezone.now(), profile.last_meaningful_at,
+                                              profile.interactions_30d)
+    return profile
 
 
 def score_history(patient: Patient, language: str = "en") -> list[dict[str, Any]]:

@@ -145,3 +145,12 @@ def test_the_profile_page_and_api_show_needs_history_and_stage(analysis, active_
     body = Api(client, cast.nurse_de).get(f"/patients/{active_patient.pseudonym}/profile").json()
     assert body["stage"] == "treatment_initiation" and body["needs"][0]["combined"] >= body["needs"][-1]["combined"]
     assert any("na-itch" in n["sentence"] for n in body["needs"])
+    assert body["engagement"] == "high"
+
+    # Forty days of silence later, page and API say the patient has lapsed, though no event said so.
+    PatientProfile.objects.filter(patient=active_patient).update(
+        last_meaningful_at=timezone.now() - timedelta(days=40))
+    assert Api(client, cast.nurse_de).get(f"/patients/{active_patient.pseudonym}/profile").json()[
+        "engagement"] == "lapsed"
+    page = nurse.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/").content.decode()
+    assert '<dd id="engagement">lapsed</dd>' in page
