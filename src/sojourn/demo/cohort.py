@@ -4,7 +4,6 @@ enrolled with e-consent through the same services as the portal. Names are inven
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -19,6 +18,7 @@ from sojourn.core.models import Market, Program
 from sojourn.people.identity import PatientIdentity, PostalAddress
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.hcps import HcpIdentity
+from sojourn.simulation.cohort import code_from_mail
 from sojourn.simulation.names import NAMES
 
 DERMATOLOGISTS_PER_MARKET = {"DE": 30, "US": 35, "GB": 20, "JP": 20, "CA": 15}
@@ -62,11 +62,6 @@ def professional_id(country: str, rng: random.Random) -> str:
     return "CPSO" + "".join(rng.choice("0123456789") for _ in range(5))
 
 
-def _code_from_mail(address: str) -> str:
-    message = [m for m in mail.outbox if address in m.to][-1]
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
-
-
 def enroll_dermatologists(program: Program, rng: random.Random) -> Iterator[Hcp]:
     actor = Actor.system("demo: dermatologists enroll")
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
@@ -88,7 +83,7 @@ def enroll_dermatologists(program: Program, rng: random.Random) -> Iterator[Hcp]
                     signature=Signature(typed_name=f"{given} {family}", method="paper",
                                         signer_time_zone=ZONES[country]))
                 # Confirm the code the way the doctor would: by reading the email we sent.
-                yield verify_hcp(actor=actor, hcp=enrollment.subject, code=_code_from_mail(email))
+                yield verify_hcp(actor=actor, hcp=enrollment.subject, code=code_from_mail(email))
                 mail.outbox = []
 
 
@@ -112,5 +107,5 @@ def enroll_demo_patients(program: Program) -> Iterator[Patient]:
                                                                       city=city, region="", country=country)),
                 signature=Signature(typed_name=f"{given} {family}", method="paper", signer_time_zone=zone),
                 referral_code=referrer.referral_code if referrer and i % 2 == 0 else "")
-            yield verify_patient(actor=actor, patient=enrollment.subject, code=_code_from_mail(email))
+            yield verify_patient(actor=actor, patient=enrollment.subject, code=code_from_mail(email))
             mail.outbox = []

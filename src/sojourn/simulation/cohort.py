@@ -118,7 +118,8 @@ def _phone(country: str, seed: int, index: int) -> str:
     return f"+1 {area} {200 + n // 10000 % 700:03d} {n % 10000:04d}"
 
 
-def _code_from_mail(address: str) -> str:
+def code_from_mail(address: str) -> str:
+    """The one-time code in the last email to this address (the mailbox is in memory here)."""
     message = [m for m in mail.outbox if address in m.to][-1]
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
@@ -150,7 +151,7 @@ def enroll(sim: SimPatient, program: Program, seed: int, today: date,
                                                                   postal_code=postcode, city=city, region="",
                                                                   country=sim.country))).subject
         if sim.verifies:
-            found = verify_patient(actor=ENROLLING, patient=found, code=_code_from_mail(address))
+            found = verify_patient(actor=ENROLLING, patient=found, code=code_from_mail(address))
         mail.outbox = []
     sim.pseudonym = found.pseudonym
     sim.status = "active" if found.status == Patient.Status.ACTIVE else "pending"
