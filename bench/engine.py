@@ -28,6 +28,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from django.db import connection, transaction
 from django.utils import timezone
+from rich.table import Table
 
 FULL = {"patients": 100_000, "events": 200_000, "http_events": 50_000, "agenda": 1_000_000, "rule_facts": 20_000}
 EVENT_MIX = [("content.viewed", 40), ("email.opened", 15), ("portal.page_viewed", 15), ("medication.taken", 12),
@@ -393,3 +394,50 @@ def bench_agenda(program: Any, count: int, database_url: str) -> dict[str, Any]:
             "worker_max_rss_mb": rss_mb, "delivered": RecordedDelivery.objects.filter(
                 payload__content="card").count(),
             "first_run": first.stdout.strip().splitlines()[-1], "second_run": again.stdout.strip().splitlines()[-1]}
+
+
+# ---- the whole run and its table ---------------------------------------------------------------------
+
+def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
+    from sojourn.people.models import Patient
+
+    built = build(scale, say)
+    program, size = built["program"], built["size"]
+    ids = dict(Patient.objects.filter(program=program, status="active").values_list("pseudonym", "pk"))
+    pseudonyms = sorted(ids)
+    figures: dict[str, Any] = {"scale": scale, "patients": len(ids), "rules": 50}
+    say(f"raw sqlite3: {size['events']:,} events")
+    batch_events = make_events(size["events"], pseudonyms, "batch", seed=1)
+    figures["raw_sqlite"] = bench_raw_sqlite(batch_events, ids, program.pk)
+    say(f"ingestion, in-process: {size['events']:,} events")
+    figures["ingest_batch"] = bench_ingest(batch_events)
+    say(f"ingestion, HTTP API: {size['http_events']:,} events")
+    figures["ingest_http"] = bench_http(make_events(size["http_events"], pseudonyms, "http", seed=2))
+    say(f"rules: {size['rule_facts']:,} events' facts")
+    figures["rules"] = bench_rules(program, size["rule_facts"])
+    say(f"agenda: {size['agenda']:,} due steps through `sojourn worker --once`")
+    figures["agenda"] = bench_agenda(program, size["agenda"], f"sqlite:///{connection.settings_dict['NAME']}")
+    figures["ratios"] = {
+        "ingest_batch_vs_raw_sqlite": round(figures["ingest_batch"]["events_per_s"]
+                                            / figures["raw_sqlite"]["events_per_s"], 3),
+        "rules_sojourn_vs_cel": figures["rules"]["speedup"],
+    }
+    return figures
+
+
+def table(f: dict[str, Any]) -> Table:
+    out = Table(title=f"sojourn bench engine (scale {f['scale']}, {f['patients']:,} patients, 50 rules, SQLite)")
+    for column in ("measure", "figure", "baseline", "ratio", "target"):
+        out.add_column(column)
+    out.add_row("ingestion, in-process batches", f"{f['ingest_batch']['events_per_s']:,} events/s",
+                f"raw sqlite3 {f['raw_sqlite']['events_per_s']:,}/s",
+                f"{f['ratios']['ingest_batch_vs_raw_sqlite']}", "≥ 10,000/s; ratio ≥ 0.15")
+    out.add_row("ingestion, HTTP API", f"{f['ingest_http']['events_per_s']:,} events/s", "", "", "≥ 3,000/s")
+    out.add_row("rule conditions", f"{f['rules']['sojourn_per_s']:,}/s", f"cel {f['rules']['cel_per_s']:,}/s",
+                f"{f['rules']['speedup']}×", f"≥ 10× (same answers {f['rules']['same_answers']})")
+    a = f["agenda"]
+    out.add_row("agenda steps to recording channel", f"{a['items']:,} in {a['seconds']} s ({a['items_per_s']:,}/s)",
+                "", "", "1,000,000 in ≤ 300 s")
+    out.add_row("worker resident memory", f"{a['worker_max_rss_mb']} MB", "", "", "< 500 MB")
+    out.add_row("second worker run", a["second_run"], "", "", "does nothing")
+    return out

@@ -14,6 +14,7 @@ COMMANDS = {
     "demo": "build the demo program and serve it (--no-serve only builds)",
     "worker": "run due agenda steps and deliver the outbox until SIGTERM (--once drains and stops)",
     "bench engine": "measure the engine against raw SQLite and the cel package (--scale, --json)",
+    "bench kpi": "measure the KPI dashboard over a million patients and the simulator (--scale, --json)",
     "createstaff": "create a staff account with a role in a program",
     "market validate PATH": "check a market pack and report every problem",
     "market activate PATH": "activate a market from its pack (transactional, idempotent)",

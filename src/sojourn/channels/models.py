@@ -31,6 +31,8 @@ class OutboxMessage(QueuedWork):
             models.Index(fields=["status", "lane", "due_at"], name="outbox_due_idx"),
             models.Index(fields=["status", "lease_until"], name="outbox_lease_idx"),
             models.Index(fields=["patient", "channel", "created_at"], name="outbox_patient_idx"),
+            # What was delivered since a moment: the journey facts' refresh reads it.
+            models.Index(fields=["program", "finished_at"], name="outbox_finished_idx"),
         ]
         constraints = [
             *QueuedWork.queue_constraints("outbox"),

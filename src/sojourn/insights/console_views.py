@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
@@ -18,7 +18,8 @@ from sojourn.core.models import Market
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.insights.presenting import status_word, tile
-from sojourn.insights.queries import MarketKpis
+from sojourn.insights.queries import MarketKpis, facts_as_of
+from sojourn.insights.services import refresh_journey_facts
 from sojourn.people.console import ConsoleScope, console_scope
 from sojourn.tracking.models import Stage
 
@@ -28,7 +29,11 @@ def _scope(request: HttpRequest) -> tuple[ConsoleScope, list[Market]] | None:
     if scope.program is None:
         return None
     markets = list(markets_for(request.actor, scope.program, Permission.INSIGHTS_VIEW))  # type: ignore[attr-defined]
-    return (scope, markets) if markets else None
+    if not markets:
+        return None
+    # Whatever happened since the last view (usually little) is folded into the facts first.
+    refresh_journey_facts(scope.program)
+    return scope, markets
 
 
 def _journey(scope: ConsoleScope, market: Market) -> list[dict]:
@@ -71,7 +76,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     market = next((m for m in markets if m.country == wanted), markets[0])
     return render(request, "insights/dashboard.html", {
         "program": scope.program, "markets": markets, "market": market, "journey": _journey(scope, market),
-        "now": timezone.now()})
+        "now": facts_as_of(scope.program)})
 
 
 @login_required
@@ -82,7 +87,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     scope, markets = found
     markets, rows = _comparison(scope, markets)
     return render(request, "insights/compare.html", {"program": scope.program, "markets": markets, "rows": rows,
-                                                      "now": timezone.now()})
+                                                      "now": facts_as_of(scope.program)})
 
 
 @login_required
@@ -113,9 +118,8 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
         return _not_found(request)
     scope, markets = found
     markets, rows = _comparison(scope, markets)
-    with translation.override(translation.get_language()):
-        html = render_to_string("insights/report.html", {"program": scope.program, "markets": markets, "rows": rows,
-                                                         "now": timezone.now()}, request=request)
+    html = render_to_string("insights/report.html", {"program": scope.program, "markets": markets, "rows": rows,
+                                                     "now": facts_as_of(scope.program)}, request=request)
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{scope.program.slug}-kpis.pdf"'
     return response

@@ -42,6 +42,7 @@ from sojourn.core.errors import InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Role
 from sojourn.dialogue.worker import Worker
+from sojourn.insights.services import refresh_journey_facts
 from sojourn.people.models import Patient
 from sojourn.people.queries import actor_for_user
 from sojourn.people.services.staff import create_staff, grant_membership
@@ -107,6 +108,7 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
         if run.days_done >= run.days:
             run.finished_at = timezone.now()
             run.save(update_fields=["finished_at"])
+            refresh_journey_facts(program)  # the dashboard opens on the finished program at once
     return run
 
 

@@ -15,6 +15,7 @@ from sojourn.channels.models import NurseTask, OutboxMessage
 from sojourn.consent.models import ConsentRecord
 from sojourn.demo.builder import build_demo
 from sojourn.dialogue.models import Decision
+from sojourn.insights.queries import MarketKpis
 from sojourn.people.models import Patient
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
@@ -22,6 +23,13 @@ from sojourn.simulation.runner import simulate
 from sojourn.tracking.models import Event, PatientProfile
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: the weekly rule fires on the Tuesdays of the run
+
+
+def kpi_board(program) -> dict[str, list[tuple]]:
+    """Every KPI of every market at the end of the 21 simulated days."""
+    end = START + timedelta(days=21)
+    return {country: [(v.kpi.code, v.stage, v.value, v.n) for values in MarketKpis(program, country, now=end)
+                      .by_stage().values() for v in values] for country in ("DE", "US", "GB", "JP", "CA")}
 
 
 def _fresh_demo():
@@ -36,6 +44,8 @@ def test_the_same_seed_gives_the_same_history_resumed_or_not_and_another_seed_an
     assert straight.days_done == 21 and straight.finished_at is not None
     first = history(program)
     assert sum(first["events"].values()) > 100 and first["decisions"] and first["answers"]
+    kpis = kpi_board(program)
+    assert sum(1 for values in kpis.values() for _code, _stage, value, n in values if value is not None and n) > 10
 
     program = _fresh_demo()
     halfway = simulate(program=program, patients=36, days=21, seed=7, start=START, stop_after=8)
@@ -43,11 +53,13 @@ def test_the_same_seed_gives_the_same_history_resumed_or_not_and_another_seed_an
     resumed = simulate(program=program, patients=36, days=21, seed=7)
     assert resumed.pk == halfway.pk and resumed.days_done == 21
     assert history(program) == first
+    assert kpi_board(program) == kpis  # the same seed, the same KPIs
     assert simulate(program=program, patients=36, days=21, seed=7).totals == resumed.totals  # finished: no-op
 
     program = _fresh_demo()
     simulate(program=program, patients=36, days=21, seed=8, start=START)
     assert history(program) != first
+    assert kpi_board(program) != kpis
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,4 @@
-"""`sojourn bench engine [--scale S] [--json]`: measure the engine against baselines from the same run.
+"""`sojourn bench engine|kpi [--scale S] [--json]`: measure against baselines from the same run.
 
 The measurement runs in a child process whose database is a fresh SQLite file, so a benchmark never
 touches your data and always starts from the same state.
@@ -7,6 +7,7 @@ touches your data and always starts from the same state.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -17,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
-from rich.table import Table
 
 import sojourn
 from sojourn.core.management.base import SojournCommand
 
 ROOT = Path(sojourn.__file__).resolve().parents[2]
-TARGETS = {"engine": "events in, rules, agenda and outbox out"}
+TARGETS = {"engine": "events in, rules, agenda and outbox out",
+           "kpi": "the KPI dashboard over a million patients, and the cohort simulator"}
 
 
 class Command(SojournCommand):
-    help = "Run a benchmark: engine (figures and ratios against baselines measured in the same run)."
+    help = "Run a benchmark: engine or kpi (figures and ratios against baselines measured in the same run)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("target", choices=sorted(TARGETS))
@@ -39,7 +40,7 @@ class Command(SojournCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not 0 < options["scale"] <= 1:
             raise CommandError("--scale must be above 0 and at most 1")
-        if not (ROOT / "bench" / "engine.py").exists():
+        if not (ROOT / "bench" / f"{options['target']}.py").exists():
             raise CommandError(f"the benchmarks live in {ROOT / 'bench'}; run them from a checkout of Sojourn")
         if options["inner"]:
             return self._inner(options["target"], options["scale"], Path(options["inner"]))
@@ -58,58 +59,16 @@ class Command(SojournCommand):
         if options["json"]:
             self.stdout.write(json.dumps(figures, sort_keys=True))
         else:
-            self._show(figures)
+            self._show(options["target"], figures)
 
     def _inner(self, target: str, scale: float, out: Path) -> None:
         from django.core.management import call_command
-        from django.db import connection
 
         sys.path.insert(0, str(ROOT))
-        from bench import engine
-
-        say = self.stderr.write
+        module = importlib.import_module(f"bench.{target}")
         call_command("migrate", verbosity=0)
-        built = engine.build(scale, say)
-        program, size = built["program"], built["size"]
-        from sojourn.people.models import Patient
+        out.write_text(json.dumps(module.run(scale, self.stderr.write)))
 
-        ids = dict(Patient.objects.filter(program=program, status="active").values_list("pseudonym", "pk"))
-        pseudonyms = sorted(ids)
-        figures: dict[str, Any] = {"scale": scale, "patients": len(ids), "rules": 50}
-        say(f"raw sqlite3: {size['events']:,} events")
-        batch_events = engine.make_events(size["events"], pseudonyms, "batch", seed=1)
-        figures["raw_sqlite"] = engine.bench_raw_sqlite(batch_events, ids, program.pk)
-        say(f"ingestion, in-process: {size['events']:,} events")
-        figures["ingest_batch"] = engine.bench_ingest(batch_events)
-        say(f"ingestion, HTTP API: {size['http_events']:,} events")
-        figures["ingest_http"] = engine.bench_http(engine.make_events(size["http_events"], pseudonyms, "http", seed=2))
-        say(f"rules: {size['rule_facts']:,} events' facts")
-        figures["rules"] = engine.bench_rules(program, size["rule_facts"])
-        say(f"agenda: {size['agenda']:,} due steps through `sojourn worker --once`")
-        figures["agenda"] = engine.bench_agenda(program, size["agenda"],
-                                                f"sqlite:///{connection.settings_dict['NAME']}")
-        figures["ratios"] = {
-            "ingest_batch_vs_raw_sqlite": round(figures["ingest_batch"]["events_per_s"]
-                                                / figures["raw_sqlite"]["events_per_s"], 3),
-            "rules_sojourn_vs_cel": figures["rules"]["speedup"],
-        }
-        out.write_text(json.dumps(figures))
-
-    def _show(self, f: dict[str, Any]) -> None:
-        table = Table(title=f"sojourn bench engine (scale {f['scale']}, {f['patients']:,} patients, 50 rules, "
-                            f"SQLite)")
-        for column in ("measure", "figure", "baseline", "ratio", "target"):
-            table.add_column(column)
-        table.add_row("ingestion, in-process batches", f"{f['ingest_batch']['events_per_s']:,} events/s",
-                      f"raw sqlite3 {f['raw_sqlite']['events_per_s']:,}/s",
-                      f"{f['ratios']['ingest_batch_vs_raw_sqlite']}", "≥ 10,000/s; ratio ≥ 0.15")
-        table.add_row("ingestion, HTTP API", f"{f['ingest_http']['events_per_s']:,} events/s", "", "", "≥ 3,000/s")
-        table.add_row("rule conditions", f"{f['rules']['sojourn_per_s']:,}/s",
-                      f"cel {f['rules']['cel_per_s']:,}/s", f"{f['rules']['speedup']}×",
-                      f"≥ 10× (same answers {f['rules']['same_answers']})")
-        a = f["agenda"]
-        table.add_row("agenda steps to recording channel", f"{a['items']:,} in {a['seconds']} s "
-                      f"({a['items_per_s']:,}/s)", "", "", "1,000,000 in ≤ 300 s")
-        table.add_row("worker resident memory", f"{a['worker_max_rss_mb']} MB", "", "", "< 500 MB")
-        table.add_row("second worker run", a["second_run"], "", "", "does nothing")
-        self.console().print(table)
+    def _show(self, target: str, figures: dict[str, Any]) -> None:
+        sys.path.insert(0, str(ROOT))
+        self.console().print(importlib.import_module(f"bench.{target}").table(figures))

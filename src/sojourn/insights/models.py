@@ -1,0 +1,74 @@
+"""What the KPIs need to know of each patient's journey, derived from their events, answers and
+messages by `services.refresh_journey_facts` and never written by hand. The dashboard is aggregates
+over these rows: one row a patient instead of reading every event again on each view.
+
+No identity is held here: a pseudonymous patient's key, their market and dates, and derived figures."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class JourneyFacts(models.Model):
+    patient = models.OneToOneField("people.Patient", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey("core.Program", on_delete=models.CASCADE, related_name="+")
+    market = models.ForeignKey("core.Market", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10)
+    stage = models.ForeignKey("tracking.Stage", null=True, on_delete=models.SET_NULL, related_name="+")
+    consented_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True)
+    # A meaningful interaction in days 16–30 after confirming, not having withdrawn by day 30.
+    active_at_30_days = models.BooleanField(default=False)
+    last_meaningful_at = models.DateTimeField(null=True)
+    # The first needs analysis, the need it scored highest, and whether content for that need was
+    # delivered within 14 days of it.
+    needs_done_at = models.DateTimeField(null=True)
+    top_need = models.CharField(max_length=60, blank=True)
+    top_need_served = models.BooleanField(default=False)
+    reached_web_at = models.DateTimeField(null=True)
+    reached_email_at = models.DateTimeField(null=True)
+    reached_sms_at = models.DateTimeField(null=True)
+    who5_change = models.FloatField(null=True)  # first WHO-5 to the first one 10–14 weeks later
+    # Refills as day numbers (days since 1970, UTC) so that days covered as of any moment is
+    # arithmetic in SQL: covered within 180 days of the first fill, up to the end of the last stretch.
+    first_refill_day = models.FloatField(null=True)
+    covered_days = models.FloatField(null=True)
+    covered_until_day = models.FloatField(null=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "market", "status", "confirmed_at"],
+                                name="journey_facts_market_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(covered_days__isnull=True) | Q(covered_days__gte=0)
+                                   & Q(covered_days__lte=180), name="journey_facts_covered_days_range"),
+            models.CheckConstraint(condition=Q(top_need_served=False) | ~Q(top_need=""),
+                                   name="journey_facts_served_needs_a_top_need"),
+        ]
+
+
+class StageStay(models.Model):
+    """A finished stay in a journey stage: from the change into it to the change out of it."""
+
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey("core.Program", on_delete=models.CASCADE, related_name="+")
+    market = models.ForeignKey("core.Market", on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=60)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField()
+    days = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "market", "stage", "days"], name="stage_stay_median_idx")]
+        constraints = [models.CheckConstraint(condition=Q(days__gte=0), name="stage_stay_days_not_negative")]
+
+
+class FactsMark(models.Model):
+    """How far `refresh_journey_facts` has read, so that the next refresh reads only what is new."""
+
+    program = models.OneToOneField("core.Program", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    last_event_id = models.BigIntegerField(default=0)
+    last_patient_id = models.BigIntegerField(default=0)
+    outbox_since = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)

@@ -1,0 +1,67 @@
+"""Keeping the journey facts behind the KPIs up to date.
+
+`refresh_journey_facts` recomputes the facts of every patient with something new since it last ran
+(an event, a delivered message, a new enrollment), or of every patient with `everything=True`. It is
+derived data, like a search index: it holds no identity, it can be rebuilt from scratch at any time,
+and it is not audited (the writes it derives from are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from sojourn.channels.models import OutboxMessage
+from sojourn.core.models import Program
+from sojourn.insights.facts import compute_journey_facts
+from sojourn.insights.models import FactsMark, JourneyFacts, StageStay
+from sojourn.people.models import Patient
+from sojourn.tracking.models import Event
+
+BATCH = 2000
+# The next refresh reads again what arrived in the last two minutes before this one: on PostgreSQL a
+# row whose transaction began earlier can commit after a row with a higher id, and a message can be
+# marked done by a worker whose clock runs a little behind.
+SETTLE = timedelta(minutes=2)
+
+
+def refresh_journey_facts(program: Program, *, everything: bool = False,
+                          progress: Callable[[int, int], None] | None = None) -> int:
+    """Bring the program's journey facts up to date; returns the number of patients recomputed."""
+    started = timezone.now()
+    settled = started - SETTLE
+    mark, _created = FactsMark.objects.get_or_create(program=program)
+    settled_event = Event.objects.filter(program=program, received_at__lte=settled).order_by("-pk") \
+        .values_list("pk", flat=True).first() or 0
+    settled_patient = Patient.objects.filter(program=program, created_at__lte=settled).order_by("-pk") \
+        .values_list("pk", flat=True).first() or 0
+    if everything or mark.refreshed_at is None:
+        ids = list(Patient.objects.filter(program=program).order_by("pk").values_list("pk", flat=True))
+    else:
+        touched = set(Event.objects.filter(program=program, pk__gt=mark.last_event_id)
+                      .values_list("patient_id", flat=True))
+        touched |= set(Patient.objects.filter(program=program, pk__gt=mark.last_patient_id)
+                       .values_list("pk", flat=True))
+        touched |= set(OutboxMessage.objects.filter(program=program, status="done",
+                                                    finished_at__gte=mark.outbox_since)
+                       .values_list("patient_id", flat=True))
+        ids = sorted(touched)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        facts, stays = compute_journey_facts(program, chunk, started)
+        with transaction.atomic():
+            # The mark's row lock keeps two refreshes from writing the same patients at once.
+            list(FactsMark.objects.select_for_update().filter(pk=program.pk).values_list("pk", flat=True))
+            JourneyFacts.objects.filter(patient_id__in=chunk).delete()
+            StageStay.objects.filter(patient_id__in=chunk).delete()
+            JourneyFacts.objects.bulk_create(facts, batch_size=500)
+            StageStay.objects.bulk_create(stays, batch_size=500)
+        if progress:
+            progress(min(start + BATCH, len(ids)), len(ids))
+    FactsMark.objects.filter(pk=program.pk).update(
+        last_event_id=max(mark.last_event_id, settled_event),
+        last_patient_id=max(mark.last_patient_id, settled_patient), outbox_since=settled, refreshed_at=started)
+    return len(ids)

@@ -1,0 +1,64 @@
+"""The journey facts behind the KPIs follow the data: a refresh recomputes the patients with something
+new (an event, a delivered message, an enrollment) and leaves the others alone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from sojourn.consent.services.withdrawal import withdraw_consent
+from sojourn.consent.tests.factories import approved_version, enroll
+from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.core.tests.factories import SYSTEM
+from sojourn.insights.models import JourneyFacts
+from sojourn.insights.queries import MarketKpis, facts_as_of
+from sojourn.insights.services import refresh_journey_facts
+from sojourn.tracking.services.events import record_events
+
+
+def later(minutes: int):
+    return time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=False)
+
+
+@pytest.mark.django_db
+def test_a_refresh_recomputes_only_the_patients_with_something_new(program, active_patient):  # noqa: F811
+    other = enroll(program, "DE", version=approved_version(program, "DE"), email="other@example.org").subject
+    with later(5):
+        assert refresh_journey_facts(program) == 2  # the first refresh: everyone
+    assert JourneyFacts.objects.get(patient=active_patient).last_meaningful_at is None
+    with later(10):
+        assert refresh_journey_facts(program) == 0  # nothing new since
+        seen = timezone.now() - timedelta(minutes=1)
+        # What arrives in the two minutes before a refresh is read again by the next one (a late commit).
+        record_events(SYSTEM, [{"client_id": "v-1", "type": "portal.page_viewed", "patient": active_patient.pseudonym,
+                                "occurred_at": seen.isoformat(), "data": {"page": "me"}}], source="test")
+        assert refresh_journey_facts(program) == 1
+        assert facts_as_of(program) == timezone.now()
+    facts = JourneyFacts.objects.get(patient=active_patient)
+    assert facts.last_meaningful_at == seen.replace(microsecond=facts.last_meaningful_at.microsecond)
+    assert JourneyFacts.objects.get(patient=other).status == "pending"  # untouched, and still there
+
+    with later(20):
+        withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=None, via="portal")
+        refresh_journey_facts(program)
+    assert JourneyFacts.objects.get(patient=active_patient).status == "withdrawn"
+    with later(30):
+        kpis = MarketKpis(program, "DE")
+        verified = kpis.funnel()[0]
+        assert (verified.detail["consented"], verified.detail["confirmed"]) == (2, 1)
+
+
+@pytest.mark.django_db
+def test_a_full_rebuild_gives_the_same_facts_as_refreshing_along_the_way(program, active_patient):  # noqa: F811
+    refresh_journey_facts(program)
+    with later(10):
+        record_events(SYSTEM, [{"client_id": "v-2", "type": "content.viewed", "patient": active_patient.pseudonym,
+                                "occurred_at": timezone.now().isoformat(), "data": {"content": "x"}}], source="test")
+        refresh_journey_facts(program)
+        along = list(JourneyFacts.objects.order_by("pk").values())
+        assert refresh_journey_facts(program, everything=True) == 1
+    rebuilt = list(JourneyFacts.objects.order_by("pk").values())
+    assert [{**row, "refreshed_at": None} for row in along] == [{**row, "refreshed_at": None} for row in rebuilt]
