@@ -4,18 +4,20 @@ per-patient parts that the KPI aggregates need."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import F, Max, Q
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.content.models import ContentItem
 from sojourn.core.models import Program
-from sojourn.insights.models import JourneyFacts, StageStay
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.event_types import BUILTIN
@@ -75,25 +77,29 @@ def _score(scores: Any, scale: str) -> float | None:
 
 
 def compute_journey_facts(program: Program, patient_ids: Sequence[int],
-                          now: datetime) -> tuple[list[JourneyFacts], list[StageStay]]:
+                          now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of `JourneyFacts` and `StageStay` for these patients, as column → value."""
     ids = list(patient_ids)
-    patients = list(Patient.objects.filter(program=program, pk__in=ids)
-                    .values_list("pk", "market_id", "status", "created_at", "verified_at"))
+    patients = _rows(Patient.objects.filter(program=program, pk__in=ids)
+                     .values_list("pk", "market_id", "status", "created_at", "verified_at"), "---dd")
     stages = dict(PatientProfile.objects.filter(patient_id__in=ids).values_list("patient_id", "stage_id"))
     meaningful = meaningful_types(program)
-    last_meaningful = dict(Event.objects.filter(patient_id__in=ids, type__in=meaningful)
-                           .values("patient_id").annotate(last=Max("occurred_at")).values_list("patient_id", "last"))
+    last_meaningful = dict(_rows(Event.objects.filter(patient_id__in=ids, type__in=meaningful)
+                                 .values("patient_id").annotate(last=Max("occurred_at"))
+                                 .values_list("patient_id", "last"), "-d"))
     late_active = set(Event.objects.filter(
         patient_id__in=ids, type__in=meaningful,
         occurred_at__gt=F("patient__verified_at") + timedelta(days=15),
-        occurred_at__lte=F("patient__verified_at") + timedelta(days=30)).values_list("patient_id", flat=True))
+        occurred_at__lte=F("patient__verified_at") + timedelta(days=30)).values_list("patient_id", flat=True)
+        .distinct())
 
     withdrew: dict[int, datetime] = {}
     fills: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    for patient_id, kind, at, data in Event.objects.filter(
-            patient_id__in=ids, type__in=["consent.withdrawn", "medication.refilled", "stage.changed"]) \
-            .order_by("occurred_at", "pk").values_list("patient_id", "type", "occurred_at", "data"):
+    # Sorted here: asked to ORDER BY time, SQLite walks the whole event table in time order instead.
+    for at, _pk, patient_id, kind, data in sorted(_rows(Event.objects.filter(
+            patient_id__in=ids, type__in=["consent.withdrawn", "medication.refilled", "stage.changed"])
+            .values_list("occurred_at", "pk", "patient_id", "type", "data"), "d---j"), key=lambda r: (r[0], r[1])):
         if kind == "consent.withdrawn" and data.get("everything"):
             withdrew.setdefault(patient_id, at)
         elif kind == "medication.refilled":
@@ -106,10 +112,11 @@ def compute_journey_facts(program: Program, patient_ids: Sequence[int],
     urls = {m.questionnaire_url for m in mappings}
     first_analysis: dict[int, tuple[datetime, str]] = {}
     who5: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
-    for patient_id, url, name, at, scores in QuestionnaireResponse.objects.filter(
+    for _at, _pk, patient_id, url, name, at, scores in sorted(_rows(QuestionnaireResponse.objects.filter(
             Q(questionnaire__url__in=urls) | Q(questionnaire__name=WHO5), patient_id__in=ids, status="completed",
-            completed_at__isnull=False).order_by("completed_at", "pk") \
-            .values_list("patient_id", "questionnaire__url", "questionnaire__name", "completed_at", "scores"):
+            completed_at__isnull=False).values_list("completed_at", "pk", "patient_id", "questionnaire__url",
+                                                    "questionnaire__name", "completed_at", "scores"), "d----dj"),
+            key=lambda r: (r[0], r[1])):
         if url in urls and patient_id not in first_analysis:
             scored = [(value / m.scale_max, -m.need.position, m.need.code) for m in mappings
                       if m.questionnaire_url == url and (value := _score(scores, m.scale)) is not None]
@@ -118,18 +125,19 @@ def compute_journey_facts(program: Program, patient_ids: Sequence[int],
             who5[patient_id].append((at, value))
 
     reached: dict[tuple[int, str], datetime] = {
-        (p, c): at for p, c, at in OutboxMessage.objects.filter(
+        (p, c): at for p, c, at in _rows(OutboxMessage.objects.filter(
             patient_id__in=ids, status="done", channel__in=REACH_CHANNELS)
-        .values("patient_id", "channel").annotate(last=Max("finished_at")).values_list("patient_id", "channel", "last")}
+            .values("patient_id", "channel").annotate(last=Max("finished_at"))
+            .values_list("patient_id", "channel", "last"), "--d")}
     tagged: dict[str, set[str]] = defaultdict(set)
     for code, needs in ContentItem.objects.filter(program=program).values_list("code", "needs"):
         for need in needs:
             tagged[need].add(code)
     served = set()
     wanting = {p: (at, need) for p, (at, need) in first_analysis.items() if need}
-    for patient_id, content, at in OutboxMessage.objects.filter(
-            patient_id__in=list(wanting), status="done", kind="content").values_list("patient_id", "payload__content",
-                                                                                      "finished_at"):
+    for patient_id, content, at in _rows(OutboxMessage.objects.filter(
+            patient_id__in=list(wanting), status="done", kind="content")
+            .values_list("patient_id", "payload__content", "finished_at"), "--d"):
         since, need = wanting[patient_id]
         if at is not None and content in tagged[need] and since <= at <= since + timedelta(days=14):
             served.add(patient_id)
@@ -140,20 +148,21 @@ def compute_journey_facts(program: Program, patient_ids: Sequence[int],
                      and not (pk in withdrew and withdrew[pk] <= verified_at + timedelta(days=30)))
         analysis = first_analysis.get(pk)
         coverage = refill_coverage(fills[pk]) if fills.get(pk) else None
-        facts.append(JourneyFacts(
-            patient_id=pk, program_id=program.pk, market_id=market_id, status=status, stage_id=stages.get(pk),
-            consented_at=created_at, confirmed_at=verified_at, active_at_30_days=active_30,
-            last_meaningful_at=last_meaningful.get(pk), needs_done_at=analysis[0] if analysis else None,
-            top_need=analysis[1] if analysis else "", top_need_served=pk in served,
-            reached_web_at=reached.get((pk, "web")), reached_email_at=reached.get((pk, "email")),
-            reached_sms_at=reached.get((pk, "sms")), who5_change=_who5_change(who5.get(pk, [])),
-            first_refill_day=day_number(coverage[0]) if coverage else None,
-            covered_days=round(coverage[1], 6) if coverage else None,
-            covered_until_day=day_number(coverage[2]) if coverage else None, refreshed_at=now))
+        facts.append({
+            "patient_id": pk, "program_id": program.pk, "market_id": market_id, "status": status,
+            "stage_id": stages.get(pk), "consented_at": created_at, "confirmed_at": verified_at,
+            "active_at_30_days": active_30, "last_meaningful_at": last_meaningful.get(pk),
+            "needs_done_at": analysis[0] if analysis else None, "top_need": analysis[1] if analysis else "",
+            "top_need_served": pk in served, "reached_web_at": reached.get((pk, "web")),
+            "reached_email_at": reached.get((pk, "email")), "reached_sms_at": reached.get((pk, "sms")),
+            "who5_change": _who5_change(who5.get(pk, [])),
+            "first_refill_day": day_number(coverage[0]) if coverage else None,
+            "covered_days": round(coverage[1], 6) if coverage else None,
+            "covered_until_day": day_number(coverage[2]) if coverage else None, "refreshed_at": now})
         moves = changes.get(pk, [])
         for (entered, stage), (left, _next) in pairwise(moves):
-            stays.append(StageStay(patient_id=pk, program_id=program.pk, market_id=market_id, stage=stage,
-                                   entered_at=entered, left_at=left, days=(left - entered).total_seconds() / 86400))
+            stays.append({"patient_id": pk, "program_id": program.pk, "market_id": market_id, "stage": stage,
+                          "entered_at": entered, "left_at": left, "days": (left - entered).total_seconds() / 86400})
     return facts, stays
 
 
@@ -163,3 +172,30 @@ def _who5_change(answers: list[tuple[datetime, float]]) -> float | None:
     base_at, base = answers[0]
     later = next((v for at, v in answers[1:] if timedelta(days=70) <= at - base_at <= timedelta(days=98)), None)
     return None if later is None else later - base
+
+
+def _rows(queryset: Any, kinds: str) -> list[tuple]:
+    """The rows of a values_list query without Django's per-value converters, the costliest part of a
+    rebuild on SQLite: `kinds` has a letter a column, d for a time, j for JSON, - as it comes."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # an empty IN (…): nothing to ask the database
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    convert = [_as_datetime if kind == "d" else _as_json if kind == "j" else None for kind in kinds]
+    return [tuple(c(v) if c is not None and v is not None else v for c, v in zip(convert, row, strict=True))
+            for row in rows]
+
+
+def _as_datetime(value: Any) -> datetime:
+    # SQLite holds UTC times as text (parsed to naive datetimes for a declared column, left as text for
+    # an aggregate); PostgreSQL hands back aware datetimes.
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
