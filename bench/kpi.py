@@ -116,11 +116,12 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
     per_patient = events / patients / 0.9  # the one in ten who never confirm leave no events
     raw = connection.connection
     cursor = raw.cursor()
-    patient_ids, event_ids, response_ids, outbox_ids, task_ids, profile_ids = (
+    patient_ids, event_ids, response_ids, outbox_ids, task_ids, profile_ids, card_ids = (
         _Ids(cursor, t) for t in ("people_patient", "tracking_event", "questionnaires_questionnaireresponse",
-                                  "channels_outboxmessage", "channels_nursetask", "tracking_patientprofile"))
+                                  "channels_outboxmessage", "channels_nursetask", "tracking_patientprofile",
+                                  "people_invitation"))
     first_patient = patient_ids.next
-    counts = {"patients": 0, "events": 0, "answers": 0, "messages": 0, "calls": 0}
+    counts = {"patients": 0, "events": 0, "answers": 0, "messages": 0, "calls": 0, "cards": 0}
     started = time.perf_counter()
     # Indexes are built once after loading (sorted, fast) instead of row by row in random order.
     cursor.execute("PRAGMA cache_size=-2000000")
@@ -128,13 +129,13 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
     indexes = cursor.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
         "('tracking_event', 'channels_outboxmessage', 'questionnaires_questionnaireresponse', 'people_patient', "
-        "'tracking_patientprofile', 'core_datakey')").fetchall()
+        "'tracking_patientprofile', 'core_datakey', 'people_invitation')").fetchall()
     for name, _sql in indexes:
         cursor.execute(f'DROP INDEX "{name}"')
     chunk = 20_000
     for start in range(0, patients, chunk):
         rows: dict[str, list[tuple]] = {t: [] for t in ("key", "patient", "profile", "event", "answer", "message",
-                                                          "call")}
+                                                          "call", "card")}
         for n in range(start, min(start + chunk, patients)):
             country = rng.choices(list(MARKETS), [w for _l, _z, w in MARKETS.values()])[0]
             locale, zone, _w = MARKETS[country]
@@ -149,6 +150,13 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
             rows["patient"].append((pid, f"K{n:09d}", locale, zone, status, created, key_id, markets[country],
                                     program.pk, confirmed))
             stage = "diagnosis"
+            # Most came with a dermatologist's card; about as many cards again were never used.
+            for used in (random_() < 0.85, False if random_() < 0.8 else None):
+                if used is not None:
+                    card = card_ids.take()
+                    rows["card"].append((card, program.pk, markets[country], f"Q{card:09d}",
+                                         created - int(random_() * 20 * DAY), created if used else None,
+                                         pid if used else None))
 
             def event(kind: str, at: int, data: str = "{}", pid: int = pid, into: list = rows["event"]) -> None:
                 eid = event_ids.take()
@@ -227,7 +235,7 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
             rows["profile"].append((profile_ids.take(), since, pid, stages[stage], now))
         _insert(cursor, rows)
         for name, table in (("patients", "patient"), ("events", "event"), ("answers", "answer"),
-                            ("messages", "message"), ("calls", "call")):
+                            ("messages", "message"), ("calls", "call"), ("cards", "card")):
             counts[name] += len(rows[table])
         say(f"data: {counts['patients']:,} patients, {counts['events']:,} events")
     say("data: indexing")
@@ -278,6 +286,8 @@ INSERTS = {
                                                      "idempotency_key created_at@ finished_at@ channel kind payload "
                                                      "rule_key delivery_status provider_id patient_id program_id "
                                                      "decision_key"),
+    "card": _insert_sql("people_invitation", "id program_id market_id code issued_at@ accepted_at@ patient_id "
+                                             "batch=''"),
     "call": _insert_sql("channels_nursetask", "id source_key reason created_at@ due_at@ status outcome completed_at@ "
                                               "patient_id program_id script_code='' claimed_by_name='' "
                                               "adverse_event=0"),
@@ -375,6 +385,10 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
         "SELECT COUNT(*), SUM(confirmed_at <= :now), SUM(confirmed_at <= :now AND needs_done_at <= :now), "
         f"SUM(confirmed_at <= :month), SUM(confirmed_at <= :month AND active_at_30_days) {scope}", p).fetchone()
     funnel = PLACED["funnel"]
+    n, used = cursor.execute(
+        "SELECT COUNT(*), SUM(accepted_at <= :now) FROM people_invitation WHERE program_id = :p AND market_id = :m "
+        "AND issued_at <= :month", p).fetchone()
+    out[f"funnel_invited@{funnel}"] = [_share(used, n), n]
     out[f"funnel_verified@{funnel}"] = [_share(confirmed, consented), consented]
     out[f"funnel_needs@{funnel}"] = [_share(needs, confirmed), confirmed or 0]
     out[f"funnel_active_30d@{funnel}"] = [_share(active, month_old), month_old or 0]

@@ -16,6 +16,7 @@ COMMANDS = {
     "bench engine": "measure the engine against raw SQLite and the cel package (--scale, --json)",
     "bench kpi": "measure the KPI dashboard over a million patients and the simulator (--scale, --json)",
     "createstaff": "create a staff account with a role in a program",
+    "invitations issue": "issue a print run of invitation cards and print their codes as CSV",
     "market validate PATH": "check a market pack and report every problem",
     "market activate PATH": "activate a market from its pack (transactional, idempotent)",
     "audit verify": "check the audit trail's hash chain for tampering",

@@ -47,6 +47,7 @@ class KpiValue:
         return self.value if self.n >= MIN_CELL else None
 
 
+FUNNEL_INVITED = Kpi("funnel_invited", _("Invitation cards used to enroll"), "share", 0.5)
 FUNNEL_VERIFIED = Kpi("funnel_verified", _("Confirmed their email after consenting"), "share", 0.9)
 FUNNEL_NEEDS = Kpi("funnel_needs", _("Needs analysis done after confirming"), "share", 0.7)
 FUNNEL_ACTIVE_30D = Kpi("funnel_active_30d", _("Active at 30 days"), "share", 0.6)

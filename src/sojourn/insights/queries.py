@@ -3,7 +3,8 @@ events, answers and messages (`facts.py`, kept current by `services.refresh_jour
 the nurse calls. No identity is read, and a figure behind fewer than five patients is not shown.
 
 Definitions (as of a moment, `now` by default):
-- funnel: consented = patients who signed; confirmed = of those, verified their email; needs analysis
+- funnel: invited = invitation cards handed out at least 30 days ago, of which those used to enroll;
+  consented = patients who signed; confirmed = of those, verified their email; needs analysis
   done = of the confirmed, completed a questionnaire mapped onto needs; active at 30 days = of those
   confirmed at least 30 days ago, not withdrawn by day 30 and with a meaningful interaction in days
   16–30.
@@ -35,6 +36,7 @@ from sojourn.insights import kpis as k
 from sojourn.insights.facts import day_number
 from sojourn.insights.kpis import KpiValue
 from sojourn.insights.models import FactsMark, JourneyFacts, StageStay
+from sojourn.people.models import Invitation
 from sojourn.tracking.models import Stage
 
 PLACED = {"funnel": "diagnosis", "care": "treatment_initiation", "outcomes": "daily_management"}
@@ -68,7 +70,12 @@ class MarketKpis:
             needs_done=Count("pk", filter=Q(confirmed_at__lte=now, needs_done_at__lte=now)),
             month_old=Count("pk", filter=Q(confirmed_at__lte=month_ago)),
             active=Count("pk", filter=Q(confirmed_at__lte=month_ago, active_at_30_days=True)))
-        return [KpiValue(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(f["confirmed"], f["consented"]), f["consented"],
+        cards = Invitation.objects.filter(program=self.program, market_id=self.market_id,
+                                          issued_at__lte=month_ago).aggregate(
+            n=Count("pk"), used=Count("pk", filter=Q(accepted_at__lte=now)))
+        return [KpiValue(k.FUNNEL_INVITED, PLACED["funnel"], _share(cards["used"], cards["n"]), cards["n"],
+                         {"invited": cards["n"], "enrolled": cards["used"]}),
+                KpiValue(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(f["confirmed"], f["consented"]), f["consented"],
                          {"consented": f["consented"], "confirmed": f["confirmed"]}),
                 KpiValue(k.FUNNEL_NEEDS, PLACED["funnel"], _share(f["needs_done"], f["confirmed"]), f["confirmed"],
                          {"needs_analysis_done": f["needs_done"]}),

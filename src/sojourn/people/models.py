@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from sojourn.core.permissions import Role
@@ -150,3 +150,31 @@ class Hcp(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+
+class Invitation(models.Model):
+    """A single-use code a dermatologist hands a patient (on a printed card) to join the program. It
+    holds no identity: who handed it out, where, when, and whether it was used to enroll. The
+    enrollment funnel starts here."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="invitations")
+    market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="invitations")
+    hcp = models.ForeignKey(Hcp, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
+    code = models.CharField(max_length=12, unique=True)
+    batch = models.CharField(max_length=80, blank=True)  # the print run it came in, for the print house
+    issued_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True)
+    patient = models.OneToOneField(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation")
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "market", "issued_at"], name="invitation_funnel_idx"),
+                   models.Index(fields=["program", "batch"], name="invitation_batch_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(patient__isnull=True) | Q(accepted_at__isnull=False),
+                                   name="invitation_used_has_time"),
+            models.CheckConstraint(condition=Q(accepted_at__isnull=True) | Q(accepted_at__gte=F("issued_at")),
+                                   name="invitation_used_after_issued"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

@@ -17,12 +17,14 @@ from sojourn.consent.services.enrollment import Signature, enroll_patient, verif
 from sojourn.core.actors import Actor
 from sojourn.core.models import Market, Program
 from sojourn.people.identity import PatientIdentity, PostalAddress
-from sojourn.people.models import Patient
+from sojourn.people.models import Hcp, Invitation, Patient
+from sojourn.people.services.invitations import issue_invitations
 from sojourn.people.services.patients import email_index
 from sojourn.simulation.names import NAMES
 from sojourn.simulation.personas import MARKETS, NEEDS, PERSONAS
 
 ENROLLING = Actor.system("simulation: enrollment on paper")
+PRINT_HOUSE = Actor.system("simulation: invitation cards")
 STREETS = {"DE": ("Torstraße", "10119", "Berlin"), "US": ("Main Street", "60606", "Chicago"),
            "GB": ("High Street", "SW1A 2AA", "London"), "JP": ("丸の内", "100-0005", "東京都"),
            "CA": ("Queen Street West", "M5H 2N2", "Toronto")}
@@ -124,6 +126,20 @@ def code_from_mail(address: str) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
+def invitation_card(sim: SimPatient, program: Program, seed: int) -> Invitation:
+    """The card a dermatologist of the patient's market handed them at the consultation (the same one
+    again if an interrupted run comes back to this patient)."""
+    batch = f"simulation-{seed}-patient-{sim.index}"
+    card = Invitation.objects.filter(program=program, batch=batch, accepted_at__isnull=True).first()
+    if card is None:
+        doctors = list(Hcp.objects.filter(program=program, market__country=sim.country, status=Hcp.Status.ACTIVE)
+                       .order_by("pk"))
+        doctor = rng_for(seed, "doctor", sim.index).choice(doctors) if doctors else None
+        [card] = issue_invitations(actor=PRINT_HOUSE, program=program, market=sim.country, count=1, hcp=doctor,
+                                   batch=batch)
+    return card
+
+
 def enroll(sim: SimPatient, program: Program, seed: int, today: date,
            versions: dict[str, ConsentVersion]) -> Patient:
     """Sign the consent on paper and, for those who do, confirm the emailed code. Run again after an
@@ -140,10 +156,12 @@ def enroll(sim: SimPatient, program: Program, seed: int, today: date,
         answers = {code: True for code in version.purpose_codes(required=True)}
         answers.update({code: granted for code, granted in sim.choices.items() if code in version.purpose_codes()})
         mail.outbox = []
+        card = invitation_card(sim, program, seed)
         found = enroll_patient(
             actor=ENROLLING, program=program, market=sim.country, version_id=version.pk, locale=sim.locale,
             time_zone=sim.zone, answers=answers, signature=Signature(typed_name=f"{given} {family}", method="paper",
                                                                      signer_time_zone=sim.zone),
+            referral_code=card.code,
             identity=PatientIdentity(given_name=given, family_name=family, email=address,
                                      phone=_phone(sim.country, seed, sim.index),
                                      birth_date=today - timedelta(days=rng.randint(19 * 365, 80 * 365)),

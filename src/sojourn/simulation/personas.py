@@ -84,3 +84,6 @@ MARKETS: dict[str, MarketTraits] = {
                                                               "switching": 0.25, "caregiver_supported": 0.15},
                        sms=0.7, post=0.45, research=0.6, digital=1.0, zones=("America/Toronto", "America/Vancouver")),
 }
+
+# Of the invitation cards dermatologists hand out, the share that patients use to enroll.
+CARD_UPTAKE = {"DE": 0.6, "US": 0.45, "GB": 0.55, "JP": 0.5, "CA": 0.5}

@@ -10,7 +10,7 @@ from django.db.models import Count
 from sojourn.channels.models import NurseTask, OutboxMessage
 from sojourn.core.models import Program
 from sojourn.dialogue.models import Decision
-from sojourn.people.models import Patient
+from sojourn.people.models import Invitation, Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.models import Event, PatientProfile
 
@@ -29,4 +29,6 @@ def history(program: Program) -> dict[str, dict[str, int]]:
         "answers": _counts(QuestionnaireResponse.objects.filter(patient__program=program, status="completed"),
                            "questionnaire__name"),
         "calls": _counts(NurseTask.objects.filter(program=program), "status", "outcome", "adverse_event"),
+        "cards_used": _counts(Invitation.objects.filter(program=program, patient__isnull=False), "market__country"),
+        "cards_unused": _counts(Invitation.objects.filter(program=program, patient__isnull=True), "market__country"),
     }

@@ -43,17 +43,18 @@ from sojourn.core.models import Program
 from sojourn.core.permissions import Role
 from sojourn.dialogue.worker import Worker
 from sojourn.insights.services import refresh_journey_facts
-from sojourn.people.models import Patient
+from sojourn.people.models import Invitation, Patient
 from sojourn.people.queries import actor_for_user
+from sojourn.people.services.invitations import issue_invitations
 from sojourn.people.services.staff import create_staff, grant_membership
 from sojourn.questionnaires.answers import response_items
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
 from sojourn.simulation import behaviour as b
-from sojourn.simulation.cohort import SimPatient, draw_cohort, enroll, optional_purposes, rng_for
+from sojourn.simulation.cohort import PRINT_HOUSE, SimPatient, draw_cohort, enroll, optional_purposes, rng_for
 from sojourn.simulation.models import SimulationRun
-from sojourn.simulation.personas import PERSONAS
+from sojourn.simulation.personas import CARD_UPTAKE, PERSONAS
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import set_journey_stage
 
@@ -129,6 +130,8 @@ class _World:
 
     def tick(self, day: int, tick: int, at: datetime) -> None:
         events: list[dict[str, Any]] = []
+        if tick == 0:
+            self._cards_not_used(day, at)
         turn = [s for s in self.cohort if s.index % TICKS == tick]
         for sim in turn:
             if sim.enroll_day == day and sim.status == "invited":
@@ -149,6 +152,19 @@ class _World:
             self._nurses(day, at)
         self._work()
         mail.outbox = []
+
+    def _cards_not_used(self, day: int, at: datetime) -> None:
+        """Cards handed out today that no one will use: as many, for each card a patient uses, as the
+        market's uptake implies (the patients' own cards are issued when they enroll)."""
+        for country, uptake in CARD_UPTAKE.items():
+            batch = f"simulation-{self.seed}-day-{day}-{country}"
+            joining = sum(1 for s in self.cohort if s.enroll_day == day and s.country == country)
+            rng = rng_for(self.seed, "cards", day, country)
+            expected = joining * (1 - uptake) / uptake
+            count = int(expected) + (rng.random() < expected - int(expected))
+            if count and not Invitation.objects.filter(program=self.program, batch=batch).exists():
+                issue_invitations(actor=PRINT_HOUSE, program=self.program, market=country, count=count, batch=batch,
+                                  now=at)
 
     def _enroll(self, sim: SimPatient, day: int, at: datetime) -> None:
         patient = enroll(sim, self.program, self.seed, at.date(), self.versions)

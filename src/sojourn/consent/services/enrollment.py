@@ -28,8 +28,9 @@ from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.core.services.keys import open_data_key
 from sojourn.people.identity import PatientIdentity
-from sojourn.people.models import Hcp, Patient
+from sojourn.people.models import Hcp, Invitation, Patient
 from sojourn.people.services.hcps import HcpIdentity, hcp_context, register_hcp
+from sojourn.people.services.invitations import normalize_invitation_code
 from sojourn.people.services.patients import register_patient, seal_for_patient
 
 
@@ -166,17 +167,31 @@ def enroll_patient(*, actor: Actor, program: Program, market: str, version_id: i
     if problems:
         raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
     with transaction.atomic(durable=True):
-        referrer = None
+        referrer, invitation = None, None
         if referral_code.strip():
-            referrer = Hcp.objects.filter(program=program, referral_code=referral_code.strip().upper(),
-                                          status=Hcp.Status.ACTIVE).first()
-            if referrer is None:
-                raise InvalidInput(_("This referral code is not known."), field="referral_code")
+            # The code on a dermatologist's invitation card, or the dermatologist's own referral code.
+            invitation = Invitation.objects.select_for_update().select_related("market", "hcp").filter(
+                program=program, code=normalize_invitation_code(referral_code)).first()
+            if invitation is not None:
+                if invitation.accepted_at is not None:
+                    raise InvalidInput(_("This invitation code has already been used."), field="referral_code")
+                if invitation.market.country != market:
+                    raise InvalidInput(_("This invitation is for another country."), field="referral_code")
+                if invitation.hcp is not None and invitation.hcp.status == Hcp.Status.ACTIVE:
+                    referrer = invitation.hcp
+            else:
+                referrer = Hcp.objects.filter(program=program, referral_code=referral_code.strip().upper(),
+                                              status=Hcp.Status.ACTIVE).first()
+                if referrer is None:
+                    raise InvalidInput(_("This referral code is not known."), field="referral_code")
         patient = register_patient(actor=actor, program=program, market=market, identity=identity, locale=locale,
                                    time_zone=time_zone, self_enrollment=self_service)
         if referrer is not None:
             patient.referred_by = referrer
             patient.save(update_fields=["referred_by"])
+        if invitation is not None:
+            invitation.patient, invitation.accepted_at = patient, max(timezone.now(), invitation.issued_at)
+            invitation.save(update_fields=["patient", "accepted_at"])
         record = record_consent(
             version=version, locale=locale, signature=signature, choices=choices, program=program,
             seal=lambda field, value: seal_for_patient(patient, field, value), patient=patient,
@@ -191,7 +206,7 @@ def enroll_patient(*, actor: Actor, program: Program, market: str, version_id: i
                      after={"record": record.pk, "version": version.number, "locale": locale,
                             "method": signature.method, "by_guardian": by_guardian,
                             "granted": sorted(c for c, g in choices.items() if g),
-                            "referred": referrer is not None})
+                            "referred": referrer is not None, "invited": invitation is not None})
         return Enrollment(patient, record)
 
 

@@ -47,7 +47,7 @@ def test_a_refresh_recomputes_only_the_patients_with_something_new(program, acti
     assert JourneyFacts.objects.get(patient=active_patient).status == "withdrawn"
     with later(30):
         kpis = MarketKpis(program, "DE")
-        verified = kpis.funnel()[0]
+        verified = kpis.funnel()[1]
         assert (verified.detail["consented"], verified.detail["confirmed"]) == (2, 1)
 
 

@@ -17,7 +17,8 @@ from sojourn.insights.facts import proportion_of_days_covered
 from sojourn.insights.kpis import ADHERENCE, FUNNEL_VERIFIED, TIME_IN_STAGE, Kpi
 from sojourn.insights.queries import MarketKpis
 from sojourn.insights.services import refresh_journey_facts
-from sojourn.people.models import Patient
+from sojourn.people.models import Invitation, Patient
+from sojourn.people.services.invitations import issue_invitations
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.tracking.models import Event, NeedMapping, PatientProfile
 from sojourn.tracking.services.taxonomy import define_need, define_stage
@@ -122,9 +123,15 @@ def test_funnel_weekly_activity_reach_and_time_in_stage_from_hand_built_patients
         event(who, "stage.changed", days(entered), stage="diagnosis")
         event(who, "stage.changed", days(left), stage="treatment_initiation", previous="diagnosis")
 
+    cards = issue_invitations(actor=SYSTEM, program=world["program"], market="DE", count=10, now=days(45))
+    issue_invitations(actor=SYSTEM, program=world["program"], market="DE", count=3, now=days(10))  # too recent
+    for card, who in zip(cards[:4], month_old, strict=True):
+        Invitation.objects.filter(pk=card.pk).update(patient=who, accepted_at=days(41))
+
     refresh_journey_facts(world["program"], everything=True)  # the data above was written behind its back
     kpis = MarketKpis(world["program"], "DE", now=NOW)
-    verified, needs_done, active_30 = kpis.funnel()
+    invited, verified, needs_done, active_30 = kpis.funnel()
+    assert (invited.value, invited.n, invited.status) == (0.4, 10, "amber")  # 4 of the 10 cards a month old
     assert (verified.value, verified.n, verified.kpi) == (0.875, 8, FUNNEL_VERIFIED)  # 7 of 8 confirmed
     assert verified.status == "amber"  # 0.875 against 0.9
     assert (needs_done.value, needs_done.n, needs_done.status) == (round(5 / 7, 4), 7, "green")
@@ -146,7 +153,8 @@ def test_funnel_weekly_activity_reach_and_time_in_stage_from_hand_built_patients
 
     board = kpis.by_stage()
     assert list(board) == ["diagnosis", "treatment_initiation", "daily_management"]
-    assert [v.kpi.code for v in board["diagnosis"]][:3] == ["funnel_verified", "funnel_needs", "funnel_active_30d"]
+    assert [v.kpi.code for v in board["diagnosis"]][:4] == ["funnel_invited", "funnel_verified", "funnel_needs",
+                                                             "funnel_active_30d"]
     assert all({"weekly_active", "time_in_stage"} <= {v.kpi.code for v in values} for values in board.values())
 
 

@@ -16,7 +16,7 @@ from sojourn.consent.models import ConsentRecord
 from sojourn.demo.builder import build_demo
 from sojourn.dialogue.models import Decision
 from sojourn.insights.queries import MarketKpis
-from sojourn.people.models import Patient
+from sojourn.people.models import Invitation, Patient
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
 from sojourn.simulation.runner import simulate
@@ -73,6 +73,11 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
     assert ConsentRecord.objects.filter(patient__in=simulated).count() == 60
     assert simulated.filter(status="pending").count() == 60 - run.totals["verified"]
     assert all(START <= p.created_at <= START + timedelta(days=40) for p in simulated)
+    # Each came with a dermatologist's invitation card; more cards were handed out than were used.
+    cards = Invitation.objects.filter(program=program)
+    assert cards.filter(patient__in=simulated).count() == 60
+    assert simulated.filter(referred_by__isnull=False).count() == 60
+    assert cards.filter(patient__isnull=True).count() > 20
 
     # Each confirmed patient is on a journey stage; rules moved some on (a first refill starts treatment).
     stages = PatientProfile.objects.filter(patient__in=simulated.filter(status="active"))
