@@ -135,9 +135,10 @@ def compute_journey_facts(program: Program, patient_ids: Sequence[int],
             tagged[need].add(code)
     served = set()
     wanting = {p: (at, need) for p, (at, need) in first_analysis.items() if need}
-    for patient_id, content, at in _rows(OutboxMessage.objects.filter(
+    for patient_id, payload, at in _rows(OutboxMessage.objects.filter(
             patient_id__in=list(wanting), status="done", kind="content")
-            .values_list("patient_id", "payload__content", "finished_at"), "--d"):
+            .values_list("patient_id", "payload", "finished_at"), "-jd"):
+        content = payload.get("content") if isinstance(payload, dict) else None
         since, need = wanting[patient_id]
         if at is not None and content in tagged[need] and since <= at <= since + timedelta(days=14):
             served.add(patient_id)

@@ -55,10 +55,12 @@ from sojourn.simulation import behaviour as b
 from sojourn.simulation.cohort import PRINT_HOUSE, SimPatient, draw_cohort, enroll, optional_purposes, rng_for
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.personas import CARD_UPTAKE, PERSONAS
+from sojourn.simulation.services import finish_run, save_progress, start_run
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import set_journey_stage
 
 TICKS = 4  # the clock moves on six hours at a time
+SIMULATOR = Actor.system("simulation: the program team's rehearsal")
 DEVICES = Actor.system("simulation: patients' devices and pharmacy feeds")
 SMS_GATEWAY = Actor.system("simulation: SMS provider")
 ENROLLMENT_FORM = Actor.system("simulation: enrollment form")
@@ -82,13 +84,11 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
     run = SimulationRun.objects.filter(program=program, seed=seed, patients=patients, days=days).first()
     if run is None:
         start = start or default_start(days)
-        if start + timedelta(days=days) > timezone.now() + timedelta(hours=1):
-            raise InvalidInput(_("A simulation cannot run into the future: start it earlier or simulate fewer days."),
-                               field="start")
-        run = SimulationRun.objects.create(
-            program=program, seed=seed, patients=patients, days=days, starts_at=start, created_at=timezone.now(),
-            cohort=[s.as_json() for s in draw_cohort(seed, patients, days, optional_purposes(program))],
-            totals={"last_message": 0})
+        run = start_run(actor=SIMULATOR, program=program, patients=patients, days=days, seed=seed, start=start,
+                        cohort=[s.as_json() for s in draw_cohort(seed, patients, days, optional_purposes(program))])
+    elif start is not None and start != run.starts_at:
+        raise InvalidInput(_("This run (seed, patients, days) began on %(day)s: resume it without another start, "
+                             "or change the seed.") % {"day": run.starts_at.date().isoformat()}, field="start")
     if run.days_done >= run.days:
         return run
     world = _World(run, nurse_calls_per_day)
@@ -107,8 +107,7 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
             if progress:
                 progress(run)
         if run.days_done >= run.days:
-            run.finished_at = timezone.now()
-            run.save(update_fields=["finished_at"])
+            finish_run(run)
             refresh_journey_facts(program)  # the dashboard opens on the finished program at once
     return run
 
@@ -370,7 +369,5 @@ class _World:
         self.totals["sent"] += worker.totals.sent
 
     def save_day(self, day: int) -> None:
-        self.run.days_done = day + 1
-        self.run.cohort = [s.as_json() for s in self.cohort]
-        self.run.totals = dict(self.totals)
-        self.run.save(update_fields=["days_done", "cohort", "totals"])
+        save_progress(self.run, days_done=day + 1, cohort=[s.as_json() for s in self.cohort],
+                      totals=dict(self.totals))

@@ -170,7 +170,7 @@ def enroll_patient(*, actor: Actor, program: Program, market: str, version_id: i
         referrer, invitation = None, None
         if referral_code.strip():
             # The code on a dermatologist's invitation card, or the dermatologist's own referral code.
-            invitation = Invitation.objects.select_for_update().select_related("market", "hcp").filter(
+            invitation = Invitation.objects.select_for_update(of=("self",)).select_related("market", "hcp").filter(
                 program=program, code=normalize_invitation_code(referral_code)).first()
             if invitation is not None:
                 if invitation.accepted_at is not None:

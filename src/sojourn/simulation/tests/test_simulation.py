@@ -13,6 +13,8 @@ from django.core.management.base import CommandError
 
 from sojourn.channels.models import NurseTask, OutboxMessage
 from sojourn.consent.models import ConsentRecord
+from sojourn.core.models import AuditEntry
+from sojourn.core.tests.factories import SYSTEM
 from sojourn.demo.builder import build_demo
 from sojourn.dialogue.models import Decision
 from sojourn.insights.queries import MarketKpis
@@ -20,6 +22,7 @@ from sojourn.people.models import Invitation, Patient
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
 from sojourn.simulation.runner import simulate
+from sojourn.simulation.services import start_run
 from sojourn.tracking.models import Event, PatientProfile
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: the weekly rule fires on the Tuesdays of the run
@@ -123,3 +126,10 @@ def test_the_command_says_what_is_wrong_with_its_arguments(program):
     with pytest.raises(CommandError, match="cannot run into the future"):
         call_command("simulate", "--program", program.slug, "--days", "10", "--start", "2099-01-01")
     assert not SimulationRun.objects.exists()
+
+    begun = start_run(actor=SYSTEM, program=program, patients=5, days=10, seed=1, start=START, cohort=[])
+    with pytest.raises(CommandError, match="began on 2026-03-02"):
+        call_command("simulate", "--program", program.slug, "--patients", "5", "--days", "10", "--seed", "1",
+                     "--start", "2026-04-01")
+    assert SimulationRun.objects.get() == begun and begun.days_done == 0
+    assert AuditEntry.objects.filter(action="simulation.started", after__run=begun.pk).exists()
