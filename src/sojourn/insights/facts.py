@@ -124,24 +124,27 @@ def compute_journey_facts(program: Program, patient_ids: Sequence[int],
         if name == WHO5 and (value := _score(scores, "wellbeing")) is not None:
             who5[patient_id].append((at, value))
 
-    reached: dict[tuple[int, str], datetime] = {
-        (p, c): at for p, c, at in _rows(OutboxMessage.objects.filter(
-            patient_id__in=ids, status="done", channel__in=REACH_CHANNELS)
-            .values("patient_id", "channel").annotate(last=Max("finished_at"))
-            .values_list("patient_id", "channel", "last"), "--d")}
     tagged: dict[str, set[str]] = defaultdict(set)
     for code, needs in ContentItem.objects.filter(program=program).values_list("code", "needs"):
         for need in needs:
             tagged[need].add(code)
-    served = set()
     wanting = {p: (at, need) for p, (at, need) in first_analysis.items() if need}
-    for patient_id, payload, at in _rows(OutboxMessage.objects.filter(
-            patient_id__in=list(wanting), status="done", kind="content")
-            .values_list("patient_id", "payload", "finished_at"), "-jd"):
-        content = payload.get("content") if isinstance(payload, dict) else None
-        since, need = wanting[patient_id]
-        if at is not None and content in tagged[need] and since <= at <= since + timedelta(days=14):
-            served.add(patient_id)
+    reached: dict[tuple[int, str], datetime] = {}
+    served = set()
+    # Every message of these patients, the delivered ones picked here: asked for status = 'done' as
+    # well, SQLite reads every delivered message of the program through the status index instead.
+    for patient_id, channel, kind, status, payload, at in _rows(OutboxMessage.objects.filter(
+            patient_id__in=ids).values_list("patient_id", "channel", "kind", "status", "payload", "finished_at"),
+            "----jd"):
+        if status != "done" or at is None:
+            continue
+        if channel in REACH_CHANNELS and at > reached.get((patient_id, channel), EPOCH):
+            reached[patient_id, channel] = at
+        if kind == "content" and patient_id in wanting:
+            since, need = wanting[patient_id]
+            content = payload.get("content") if isinstance(payload, dict) else None
+            if content in tagged[need] and since <= at <= since + timedelta(days=14):
+                served.add(patient_id)
 
     facts, stays = [], []
     for pk, market_id, status, created_at, verified_at in patients:
