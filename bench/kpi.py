@@ -367,7 +367,8 @@ def _stamp(at: datetime) -> str:
 
 
 def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, list]:
-    """The dashboard's figures by plain SQL over the journey facts, the stays and the calls."""
+    """The dashboard's figures by plain SQL over the journey facts (one grouped pass), the invitation
+    cards, the stays (the index alone) and the calls."""
     from sojourn.insights import kpis as k
     from sojourn.insights.facts import day_number
     from sojourn.insights.queries import PLACED
@@ -379,47 +380,53 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     p = {"p": program.pk, "m": market, "now": _stamp(now), "month": _stamp(now - timedelta(days=30)),
          "week": _stamp(now - timedelta(days=7)), "fortnight": _stamp(now - timedelta(days=14)),
          "quarter": _stamp(now - timedelta(days=90)), "today": day_number(now)}
-    scope = "FROM insights_journeyfacts WHERE program_id = :p AND market_id = :m AND consented_at <= :now"
     out: dict[str, list] = {}
-    consented, confirmed, needs, month_old, active = cursor.execute(
-        "SELECT COUNT(*), SUM(confirmed_at <= :now), SUM(confirmed_at <= :now AND needs_done_at <= :now), "
-        f"SUM(confirmed_at <= :month), SUM(confirmed_at <= :month AND active_at_30_days) {scope}", p).fetchone()
+    # One pass over the market's facts, grouped by stage, as the dashboard does.
+    columns = ["stage", "consented", "confirmed", "needs", "month_old", "active_30", "week_old", "weekly",
+               "active", *(f"reached_{c}" for c in k.REACH), "analysed", "served", "who5_n", "who5_sum",
+               "refilling", "adherent"]
+    reach = ", ".join(f"SUM(status = 'active' AND confirmed_at <= :now AND reached_{c}_at > :month "
+                      f"AND reached_{c}_at <= :now)" for c in k.REACH)
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.execute(
+        "SELECT stage_id, COUNT(*), SUM(confirmed_at <= :now), SUM(confirmed_at <= :now AND needs_done_at <= :now), "  # noqa: S608  (our constants)
+        "SUM(confirmed_at <= :month), SUM(confirmed_at <= :month AND active_at_30_days), "
+        "SUM(status = 'active' AND confirmed_at <= :week), SUM(status = 'active' AND confirmed_at <= :week "
+        "AND last_meaningful_at > :week AND last_meaningful_at <= :now), "
+        f"SUM(status = 'active' AND confirmed_at <= :now), {reach}, "
+        "SUM(needs_done_at <= :fortnight AND top_need <> ''), "
+        "SUM(needs_done_at <= :fortnight AND top_need <> '' AND top_need_served), "
+        "COUNT(who5_change), SUM(who5_change), SUM(first_refill_day <= :today - 56), "
+        "SUM(first_refill_day <= :today - 56 AND covered_days - MAX(0, MIN(covered_until_day, first_refill_day "
+        "+ 180) - :today) >= 0.8 * (MIN(:today, first_refill_day + 180) - first_refill_day)) "
+        "FROM insights_journeyfacts WHERE program_id = :p AND market_id = :m AND consented_at <= :now "
+        "GROUP BY stage_id", p)]
+    total = {name: sum(row[name] or 0 for row in rows) for name in columns[1:]}
+    weekly = {row["stage"]: (row["week_old"] or 0, row["weekly"] or 0) for row in rows}
     funnel = PLACED["funnel"]
     n, used = cursor.execute(
         "SELECT COUNT(*), SUM(accepted_at <= :now) FROM people_invitation WHERE program_id = :p AND market_id = :m "
         "AND issued_at <= :month", p).fetchone()
     out[f"funnel_invited@{funnel}"] = [_share(used, n), n]
-    out[f"funnel_verified@{funnel}"] = [_share(confirmed, consented), consented]
-    out[f"funnel_needs@{funnel}"] = [_share(needs, confirmed), confirmed or 0]
-    out[f"funnel_active_30d@{funnel}"] = [_share(active, month_old), month_old or 0]
-    n, served = cursor.execute(f"SELECT COUNT(*), SUM(top_need_served) {scope} AND needs_done_at <= :fortnight "
-                               "AND top_need <> ''", p).fetchone()
-    out[f"needs_coverage@{PLACED['care']}"] = [_share(served, n), n]
+    out[f"funnel_verified@{funnel}"] = [_share(total["confirmed"], total["consented"]), total["consented"]]
+    out[f"funnel_needs@{funnel}"] = [_share(total["needs"], total["confirmed"]), total["confirmed"]]
+    out[f"funnel_active_30d@{funnel}"] = [_share(total["active_30"], total["month_old"]), total["month_old"]]
+    out[f"needs_coverage@{PLACED['care']}"] = [_share(total["served"], total["analysed"]), total["analysed"]]
     n, met = cursor.execute(
         "SELECT COUNT(*), SUM(t.status = 'done' AND t.completed_at <= t.due_at) FROM channels_nursetask t "
         "JOIN people_patient pt ON pt.id = t.patient_id WHERE t.program_id = :p AND pt.market_id = :m "
         "AND t.due_at <= :now AND t.due_at > :quarter AND t.status <> 'cancelled'", p).fetchone()
     out[f"nurse_sla@{PLACED['care']}"] = [_share(met, n), n]
-    n, mean = cursor.execute(f"SELECT COUNT(who5_change), AVG(who5_change) {scope}", p).fetchone()
-    out[f"who5_change@{PLACED['outcomes']}"] = [round(mean, 2) if n else None, n]
-    n, adherent = cursor.execute(
-        "SELECT COUNT(*), SUM(covered_days - MAX(0, MIN(covered_until_day, first_refill_day + 180) - :today) "
-        f">= 0.8 * (MIN(:today, first_refill_day + 180) - first_refill_day)) {scope} "
-        "AND first_refill_day <= :today - 56", p).fetchone()
-    out[f"adherence_pdc@{PLACED['outcomes']}"] = [_share(adherent, n), n]
-    reached = cursor.execute(
-        "SELECT COUNT(*), " + ", ".join(f"SUM(reached_{c}_at > :month AND reached_{c}_at <= :now)" for c in k.REACH)
-        + f" {scope} AND status = 'active' AND confirmed_at <= :now", p).fetchone()
-    for channel, value in zip(k.REACH, reached[1:], strict=True):
-        out[f"reach_{channel}@{PLACED['outcomes']}"] = [_share(value, reached[0]), reached[0]]
-    weekly = {stage: (n, act) for stage, n, act in cursor.execute(
-        "SELECT stage_id, COUNT(*), SUM(last_meaningful_at > :week AND last_meaningful_at <= :now) "
-        f"{scope} AND status = 'active' AND confirmed_at <= :week AND stage_id IS NOT NULL GROUP BY stage_id", p)}
+    n = total["who5_n"]
+    out[f"who5_change@{PLACED['outcomes']}"] = [round(total["who5_sum"] / n, 2) if n else None, n]
+    out[f"adherence_pdc@{PLACED['outcomes']}"] = [_share(total["adherent"], total["refilling"]), total["refilling"]]
+    for channel in k.REACH:
+        out[f"reach_{channel}@{PLACED['outcomes']}"] = [_share(total[f"reached_{channel}"], total["active"]),
+                                                        total["active"]]
     for stage_id, code in stages:
         n, act = weekly.get(stage_id, (0, 0))
         out[f"weekly_active@{code}"] = [_share(act, n), n]
-        where = "FROM insights_stagestay WHERE program_id = ? AND market_id = ? AND stage = ? AND left_at <= ?"
-        args = (program.pk, market, code, p["now"])
+        where = "FROM insights_stagestay WHERE program_id = ? AND market_id = ? AND stage = ?"
+        args = (program.pk, market, code)
         n = cursor.execute(f"SELECT COUNT(*) {where}", args).fetchone()[0]
         middle = [row[0] for row in cursor.execute(f"SELECT days {where} ORDER BY days LIMIT ? OFFSET ?",
                                                    (*args, n // 2 - (n - 1) // 2 + 1, (n - 1) // 2))] if n else []

@@ -25,9 +25,11 @@ Definitions (as of a moment, `now` by default):
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Avg, Count, F, Q, Value
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Greatest, Least
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 from sojourn.channels.models import NurseTask
@@ -60,57 +62,83 @@ class MarketKpis:
         market = Market.objects.filter(country=country).values_list("pk", flat=True).first()
         self.facts = JourneyFacts.objects.filter(program=program, market_id=market, consented_at__lte=self.now)
         self.market_id = market
+        self._by_stage: dict[int | None, dict[str, Any]] | None = None
+
+    # ---- one pass over the facts -------------------------------------------------------------------
+
+    def _counted(self) -> dict[int | None, dict[str, Any]]:
+        """Every count the facts give, per stage, in one pass over the market's rows (each further
+        pass over a large market costs as much again)."""
+        if self._by_stage is not None:
+            return self._by_stage
+        now, week_ago, month_ago = self.now, self.now - timedelta(days=7), self.now - timedelta(days=30)
+        today = day_number(now)
+        horizon = F("first_refill_day") + 180
+        # Days covered as of now: the stored coverage less what of its last stretch is still ahead.
+        had = F("covered_days") - Greatest(Value(0.0), Least(F("covered_until_day"), horizon) - Value(today))
+        period = Least(Value(today), horizon) - F("first_refill_day")
+        refilled_long_enough = LessThanOrEqual(F("first_refill_day"), Value(today - 56))
+        active_now = Q(status="active", confirmed_at__lte=now)
+        counts = {
+            "consented": Count("pk"), "confirmed": Count("pk", filter=Q(confirmed_at__lte=now)),
+            "needs_done": Count("pk", filter=Q(confirmed_at__lte=now, needs_done_at__lte=now)),
+            "month_old": Count("pk", filter=Q(confirmed_at__lte=month_ago)),
+            "active_30": Count("pk", filter=Q(confirmed_at__lte=month_ago, active_at_30_days=True)),
+            "week_old": Count("pk", filter=Q(status="active", confirmed_at__lte=week_ago)),
+            "weekly_active": Count("pk", filter=Q(status="active", confirmed_at__lte=week_ago,
+                                                  last_meaningful_at__gt=week_ago, last_meaningful_at__lte=now)),
+            "active": Count("pk", filter=active_now),
+            **{f"reached_{c}": Count("pk", filter=active_now & Q(**{f"reached_{c}_at__gt": month_ago,
+                                                                    f"reached_{c}_at__lte": now})) for c in k.REACH},
+            "analysed": Count("pk", filter=Q(needs_done_at__lte=now - timedelta(days=14)) & ~Q(top_need="")),
+            "served": Count("pk", filter=Q(needs_done_at__lte=now - timedelta(days=14), top_need_served=True)
+                            & ~Q(top_need="")),
+            "who5_n": Count("who5_change"), "who5_sum": Sum("who5_change"),
+            "refilling": Count("pk", filter=refilled_long_enough),
+            "adherent": Count("pk", filter=refilled_long_enough & GreaterThanOrEqual(had, period * 0.8)),
+        }
+        self._by_stage = {row["stage_id"]: row for row in self.facts.values("stage_id").annotate(**counts)
+                          .order_by()}
+        return self._by_stage
+
+    def _total(self, name: str) -> Any:
+        return sum(row[name] or 0 for row in self._counted().values())
 
     # ---- funnel ---------------------------------------------------------------------------------------
 
     def funnel(self) -> list[KpiValue]:
-        now, month_ago = self.now, self.now - timedelta(days=30)
-        f = self.facts.aggregate(
-            consented=Count("pk"), confirmed=Count("pk", filter=Q(confirmed_at__lte=now)),
-            needs_done=Count("pk", filter=Q(confirmed_at__lte=now, needs_done_at__lte=now)),
-            month_old=Count("pk", filter=Q(confirmed_at__lte=month_ago)),
-            active=Count("pk", filter=Q(confirmed_at__lte=month_ago, active_at_30_days=True)))
+        month_ago = self.now - timedelta(days=30)
         cards = Invitation.objects.filter(program=self.program, market_id=self.market_id,
                                           issued_at__lte=month_ago).aggregate(
-            n=Count("pk"), used=Count("pk", filter=Q(accepted_at__lte=now)))
+            n=Count("pk"), used=Count("pk", filter=Q(accepted_at__lte=self.now)))
+        consented, confirmed, needs_done = (self._total(n) for n in ("consented", "confirmed", "needs_done"))
+        month_old, active = self._total("month_old"), self._total("active_30")
         return [KpiValue(k.FUNNEL_INVITED, PLACED["funnel"], _share(cards["used"], cards["n"]), cards["n"],
                          {"invited": cards["n"], "enrolled": cards["used"]}),
-                KpiValue(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(f["confirmed"], f["consented"]), f["consented"],
-                         {"consented": f["consented"], "confirmed": f["confirmed"]}),
-                KpiValue(k.FUNNEL_NEEDS, PLACED["funnel"], _share(f["needs_done"], f["confirmed"]), f["confirmed"],
-                         {"needs_analysis_done": f["needs_done"]}),
-                KpiValue(k.FUNNEL_ACTIVE_30D, PLACED["funnel"], _share(f["active"], f["month_old"]), f["month_old"],
-                         {"active_at_30_days": f["active"]})]
+                KpiValue(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(confirmed, consented), consented,
+                         {"consented": consented, "confirmed": confirmed}),
+                KpiValue(k.FUNNEL_NEEDS, PLACED["funnel"], _share(needs_done, confirmed), confirmed,
+                         {"needs_analysis_done": needs_done}),
+                KpiValue(k.FUNNEL_ACTIVE_30D, PLACED["funnel"], _share(active, month_old), month_old,
+                         {"active_at_30_days": active})]
 
     # ---- engagement -----------------------------------------------------------------------------------
 
-    def weekly_active_by_stage(self) -> dict[int, tuple[int, int]]:
-        """Stage id: (active in the last 7 days, active patients confirmed at least a week ago)."""
-        week_ago = self.now - timedelta(days=7)
-        return {row["stage_id"]: (row["active"], row["n"]) for row in self.facts.filter(
-            status="active", confirmed_at__lte=week_ago, stage__isnull=False).values("stage_id").annotate(
-            n=Count("pk"), active=Count("pk", filter=Q(last_meaningful_at__gt=week_ago,
-                                                       last_meaningful_at__lte=self.now)))}
-
-    def weekly_active(self, stage: Stage, counted: dict[int, tuple[int, int]] | None = None) -> KpiValue:
-        active, n = (counted if counted is not None else self.weekly_active_by_stage()).get(stage.pk, (0, 0))
-        return KpiValue(k.WEEKLY_ACTIVE, stage.code, _share(active, n), n)
+    def weekly_active(self, stage: Stage) -> KpiValue:
+        row = self._counted().get(stage.pk, {})
+        n = row.get("week_old", 0)
+        return KpiValue(k.WEEKLY_ACTIVE, stage.code, _share(row.get("weekly_active", 0), n), n)
 
     def reach(self) -> list[KpiValue]:
-        since = self.now - timedelta(days=30)
-        f = self.facts.filter(status="active", confirmed_at__lte=self.now).aggregate(
-            n=Count("pk"), **{channel: Count("pk", filter=Q(**{f"reached_{channel}_at__gt": since,
-                                                                 f"reached_{channel}_at__lte": self.now}))
-                              for channel in k.REACH})
-        return [KpiValue(kpi, PLACED["outcomes"], _share(f[channel], f["n"]), f["n"])
+        n = self._total("active")
+        return [KpiValue(kpi, PLACED["outcomes"], _share(self._total(f"reached_{channel}"), n), n)
                 for channel, kpi in k.REACH.items()]
 
     # ---- care -----------------------------------------------------------------------------------------
 
     def needs_coverage(self) -> KpiValue:
-        f = self.facts.filter(needs_done_at__lte=self.now - timedelta(days=14)).exclude(top_need="").aggregate(
-            n=Count("pk"), served=Count("pk", filter=Q(top_need_served=True)))
-        return KpiValue(k.NEEDS_COVERAGE, PLACED["care"], _share(f["served"], f["n"]), f["n"])
+        n = self._total("analysed")
+        return KpiValue(k.NEEDS_COVERAGE, PLACED["care"], _share(self._total("served"), n), n)
 
     def nurse_sla(self) -> KpiValue:
         f = NurseTask.objects.filter(program=self.program, patient__market_id=self.market_id, due_at__lte=self.now,
@@ -123,26 +151,18 @@ class MarketKpis:
     # ---- outcomes -------------------------------------------------------------------------------------
 
     def who5_change(self) -> KpiValue:
-        f = self.facts.filter(who5_change__isnull=False).aggregate(n=Count("pk"), mean=Avg("who5_change"))
-        return KpiValue(k.WHO5_CHANGE, PLACED["outcomes"], round(f["mean"], 2) if f["n"] else None, f["n"])
+        n = self._total("who5_n")
+        return KpiValue(k.WHO5_CHANGE, PLACED["outcomes"], round(self._total("who5_sum") / n, 2) if n else None, n)
 
     def adherence(self) -> KpiValue:
-        today = day_number(self.now)
-        horizon = F("first_refill_day") + 180
-        # Days covered as of now: the stored coverage less what of its last stretch is still ahead.
-        ahead = Greatest(Value(0.0), Least(F("covered_until_day"), horizon) - Value(today))
-        period = Least(Value(today), horizon) - F("first_refill_day")
-        counted = self.facts.filter(first_refill_day__lte=today - 56)
-        n = counted.count()
-        adherent = counted.alias(had=F("covered_days") - ahead, period=period).filter(
-            had__gte=0.8 * F("period")).count() if n else 0
-        return KpiValue(k.ADHERENCE, PLACED["outcomes"], _share(adherent, n), n)
+        n = self._total("refilling")
+        return KpiValue(k.ADHERENCE, PLACED["outcomes"], _share(self._total("adherent"), n), n)
 
     def time_in_stage(self, stages: list[Stage]) -> dict[str, KpiValue]:
         out = {}
         for stage in stages:
-            stays = StageStay.objects.filter(program=self.program, market_id=self.market_id, stage=stage.code,
-                                             left_at__lte=self.now)
+            # Index only (program, market, stage, days): stays are finished, so all lie before now.
+            stays = StageStay.objects.filter(program=self.program, market_id=self.market_id, stage=stage.code)
             n = stays.count()
             middle = list(stays.order_by("days").values_list("days", flat=True)[(n - 1) // 2:n // 2 + 1]) if n else []
             median = round(sum(middle) / len(middle), 1) if middle else None
@@ -162,8 +182,7 @@ class MarketKpis:
         for value in placed:
             out[value.stage if value.stage in out else codes[0]].append(value)
         stays = self.time_in_stage(stages)
-        weekly = self.weekly_active_by_stage()
         for stage in stages:
-            out[stage.code] += [self.weekly_active(stage, weekly), stays[stage.code]]
+            out[stage.code] += [self.weekly_active(stage), stays[stage.code]]
         return out
 

@@ -167,7 +167,7 @@ class Invitation(models.Model):
     patient = models.OneToOneField(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation")
 
     class Meta:
-        indexes = [models.Index(fields=["program", "market", "issued_at"], name="invitation_funnel_idx"),
+        indexes = [models.Index(fields=["program", "market", "issued_at", "accepted_at"], name="invitation_funnel_idx"),
                    models.Index(fields=["program", "batch"], name="invitation_batch_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(patient__isnull=True) | Q(accepted_at__isnull=False),
