@@ -303,7 +303,7 @@ def _insert(cursor: Any, rows: dict[str, list[tuple]]) -> None:
 # ---- journey facts ------------------------------------------------------------------------------------
 
 def bench_facts(program: Any, say: Callable[[str], None]) -> dict[str, Any]:
-    from sojourn.insights.services import refresh_journey_facts
+    from sojourn.insights.services.facts import refresh_journey_facts
 
     last = [0.0]
 

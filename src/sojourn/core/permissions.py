@@ -28,6 +28,7 @@ class Permission(StrEnum):
     NURSE_QUEUE = "nurse.queue"
     INSIGHTS_VIEW = "insights.view"  # aggregates, small cells suppressed
     INSIGHTS_IMPORT = "insights.import"
+    JOURNEYS_EDIT = "journeys.edit"  # journey maps, personas and the hypotheses tested against the data
     SAFETY_REPORT = "safety.report"
     SAFETY_MANAGE = "safety.manage"
     AUDIT_VIEW = "audit.view"
@@ -49,18 +50,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.PROGRAM_MANAGER: frozenset(
         {P.PROGRAM_VIEW, P.PROGRAM_MANAGE, P.MARKET_ACTIVATE, P.STAFF_MANAGE, P.PATIENT_VIEW,
-         P.CONTENT_EDIT, P.RULES_EDIT, P.INSIGHTS_VIEW, P.AUDIT_VIEW, P.EVENTS_WRITE}
+         P.CONTENT_EDIT, P.RULES_EDIT, P.INSIGHTS_VIEW, P.JOURNEYS_EDIT, P.AUDIT_VIEW, P.EVENTS_WRITE}
     ),
     Role.CONTENT_REVIEWER: frozenset({P.PROGRAM_VIEW, P.CONTENT_REVIEW, P.RULES_REVIEW}),
     Role.NURSE: frozenset(
         {P.PROGRAM_VIEW, P.PATIENT_VIEW, P.PATIENT_READ_PII, P.PATIENT_MANAGE, P.NURSE_QUEUE, P.SAFETY_REPORT}
     ),
-    Role.INSIGHTS_ANALYST: frozenset({P.PROGRAM_VIEW, P.INSIGHTS_VIEW, P.INSIGHTS_IMPORT}),
+    Role.INSIGHTS_ANALYST: frozenset({P.PROGRAM_VIEW, P.INSIGHTS_VIEW, P.INSIGHTS_IMPORT, P.JOURNEYS_EDIT}),
     # Pharmacovigilance must be able to follow up with the reporter, hence the identity.
     Role.SAFETY_OFFICER: frozenset(
         {P.PROGRAM_VIEW, P.PATIENT_VIEW, P.PATIENT_READ_PII, P.SAFETY_REPORT, P.SAFETY_MANAGE}
     ),
-    Role.AGENCY_USER: frozenset({P.PROGRAM_VIEW, P.CONTENT_EDIT, P.RULES_EDIT, P.INSIGHTS_VIEW}),
+    Role.AGENCY_USER: frozenset({P.PROGRAM_VIEW, P.CONTENT_EDIT, P.RULES_EDIT, P.INSIGHTS_VIEW, P.JOURNEYS_EDIT}),
 }
 
 # Permissions whose scope is the whole program, not a market within it.

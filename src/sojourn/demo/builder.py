@@ -24,6 +24,7 @@ from sojourn.core.services.programs import create_program, create_sponsor
 from sojourn.demo.cohort import enroll_demo_patients, enroll_dermatologists
 from sojourn.demo.consent_texts import HCP as HCP_TEXTS
 from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
+from sojourn.demo.hypotheses import propose_demo_hypotheses
 from sojourn.demo.instruments import answer_baseline, approve_instruments
 from sojourn.demo.library import stock_demo_library
 from sojourn.demo.needs import define_demo_needs, map_demo_needs, place_demo_patients
@@ -117,6 +118,8 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
     answer_baseline(program, random.Random(2027))  # noqa: S311  (invented demo answers)
     progress("profiles")
     place_demo_patients(program, "admin@demo.sojourn.example")
+    progress("journey hypotheses")
+    propose_demo_hypotheses(program, "analyst@demo.sojourn.example")
     if dialogue:
         progress("content library")
         stock_demo_library(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")

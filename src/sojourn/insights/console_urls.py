@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sojourn.insights import console_views as views
+from sojourn.insights import hypothesis_views
 
 app_name = "insights-console"
 
@@ -9,4 +10,7 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("kpis.csv", views.export_csv, name="csv"),
     path("report.pdf", views.report_pdf, name="pdf"),
+    path("hypotheses/", hypothesis_views.hypotheses, name="hypotheses"),
+    path("hypotheses/new/", hypothesis_views.propose, name="propose"),
+    path("hypotheses/<int:pk>/", hypothesis_views.hypothesis, name="hypothesis"),
 ]

@@ -19,7 +19,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.insights.presenting import status_word, tile
 from sojourn.insights.queries import MarketKpis, facts_as_of
-from sojourn.insights.services import refresh_journey_facts
+from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.people.console import ConsoleScope, console_scope
 from sojourn.tracking.models import Stage
 

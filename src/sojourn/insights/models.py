@@ -1,6 +1,7 @@
 """What the KPIs need to know of each patient's journey, derived from their events, answers and
-messages by `services.refresh_journey_facts` and never written by hand. The dashboard is aggregates
-over these rows: one row a patient instead of reading every event again on each view.
+messages by `services.facts.refresh_journey_facts` and never written by hand. The dashboard is
+aggregates over these rows: one row a patient instead of reading every event again on each view.
+And the journey hypotheses the team tests against the data.
 
 No identity is held here: a pseudonymous patient's key, their market and dates, and derived figures."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class JourneyFacts(models.Model):
@@ -72,3 +74,45 @@ class FactsMark(models.Model):
     last_patient_id = models.BigIntegerField(default=0)
     outbox_since = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(null=True)
+
+
+class Hypothesis(models.Model):
+    """A statement the team believes about a stage of the journey, with the metric that tests it, a
+    claim about its value and the smallest difference that would matter. Verdicts are computed from
+    the data when asked (`insights.verdicts`), never stored by hand."""
+
+    class Claim(models.TextChoices):
+        AT_LEAST = "at_least", _("at least the threshold")
+        AT_MOST = "at_most", _("at most the threshold")
+        HIGHER = "higher", _("higher than in the other markets")
+        LOWER = "lower", _("lower than in the other markets")
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="hypotheses")
+    stage = models.ForeignKey("tracking.Stage", on_delete=models.PROTECT, related_name="hypotheses")
+    statement = models.CharField(max_length=500)
+    metric = models.JSONField()  # see insights.metrics
+    claim = models.CharField(max_length=10, choices=Claim.choices)
+    threshold = models.FloatField(null=True)
+    # The smallest difference from the threshold (or between markets) that would change a decision:
+    # how many patients a conclusive answer needs is worked out for it.
+    smallest_difference = models.FloatField()
+    alpha = models.FloatField(default=0.05)
+    created_by_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["program", "stage__position", "created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(claim__in=["at_least", "at_most", "higher", "lower"]),
+                                   name="hypothesis_claim_valid"),
+            models.CheckConstraint(condition=Q(claim__in=["at_least", "at_most"], threshold__isnull=False)
+                                   | Q(claim__in=["higher", "lower"], threshold__isnull=True),
+                                   name="hypothesis_threshold_with_its_claim"),
+            models.CheckConstraint(condition=Q(smallest_difference__gt=0), name="hypothesis_difference_positive"),
+            models.CheckConstraint(condition=Q(alpha__gt=0) & Q(alpha__lte=0.2), name="hypothesis_alpha_range"),
+            models.CheckConstraint(condition=~Q(statement=""), name="hypothesis_statement_present"),
+        ]
+
+    def __str__(self) -> str:
+        return self.statement

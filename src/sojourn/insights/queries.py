@@ -1,5 +1,5 @@
 """KPIs of a market, stage by stage of the journey: aggregates over the journey facts derived from
-events, answers and messages (`facts.py`, kept current by `services.refresh_journey_facts`) and over
+events, answers and messages (`facts.py`, kept current by `services.facts.refresh_journey_facts`) and over
 the nurse calls. No identity is read, and a figure behind fewer than five patients is not shown.
 
 Definitions (as of a moment, `now` by default):

@@ -162,3 +162,12 @@ def sample_size_two_proportions(first: float, second: float, alpha: float = 0.05
     root = (z_alpha * math.sqrt(2 * pooled * (1 - pooled))
             + z_beta * math.sqrt(first * (1 - first) + second * (1 - second))) / (first - second)
     return math.ceil(root * root)
+
+
+def sample_size_two_means(sd: float, difference: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Values needed in each of two groups for the two-sample t-test to detect `difference`; a
+    Mann–Whitney test needs about 1/0.955 as many on normal data, and fewer on skewed data."""
+    if difference == 0 or sd <= 0:
+        raise ValueError("need a difference to detect and a positive standard deviation")
+    z_alpha, z_beta = _z(1 - alpha), float(stats.norm.ppf(power))
+    return math.ceil(2 * ((z_alpha + z_beta) * sd / difference) ** 2 + z_alpha * z_alpha / 4)

@@ -86,7 +86,8 @@ def draw_cohort(seed: int, patients: int, days: int, purposes: dict[str, list[st
         country = _pick(rng, countries)
         traits = MARKETS[country]
         persona = PERSONAS[_pick(rng, traits.personas)]
-        needs = {n: round(min(1.0, max(0.0, rng.gauss(persona.needs[n], 0.18))), 3) for n in NEEDS}
+        needs = {n: round(min(1.0, max(0.0, rng.gauss(persona.needs[n] + traits.needs.get(n, 0.0), 0.18))), 3)
+                 for n in NEEDS}
         choices = {}
         for purpose in purposes[country]:
             chance = {"contact_sms": traits.sms, "contact_post": traits.post, "research_use": traits.research,

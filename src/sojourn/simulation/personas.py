@@ -4,7 +4,7 @@ rehearse a program before launch (how many calls a day, which needs go unserved)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 NEEDS = ("itch", "sleep", "flare_management", "treatment_knowledge", "side_effects", "injection_confidence",
          "adherence", "psychosocial", "doctor_dialogue", "lifestyle", "practical_access")
@@ -64,22 +64,29 @@ class MarketTraits:
     research: float
     digital: float  # multiplies the personas' page and email habits
     zones: tuple[str, ...]
+    # Shifts of the personas' latent needs in this market, so that the journey hypotheses of the demo
+    # have something to find: visible skin weighs more on the mood in Japan and less in Germany, and
+    # the cost of treatment worries more patients in the United States.
+    needs: dict[str, float] = field(default_factory=dict)
 
 
 MARKETS: dict[str, MarketTraits] = {
     "DE": MarketTraits(0.25, {"de-DE": 1.0}, {"newly_diagnosed": 0.3, "long_term": 0.35, "switching": 0.2,
                                               "caregiver_supported": 0.15},
-                       sms=0.55, post=0.6, research=0.5, digital=0.9, zones=("Europe/Berlin",)),
+                       sms=0.55, post=0.6, research=0.5, digital=0.9, zones=("Europe/Berlin",),
+                       needs={"psychosocial": -0.1}),
     "US": MarketTraits(0.3, {"en-US": 1.0}, {"newly_diagnosed": 0.35, "long_term": 0.25, "switching": 0.3,
                                              "caregiver_supported": 0.1},
                        sms=0.8, post=0.3, research=0.6, digital=1.1,
-                       zones=("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")),
+                       zones=("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
+                       needs={"practical_access": 0.12}),
     "GB": MarketTraits(0.15, {"en-GB": 1.0}, {"newly_diagnosed": 0.3, "long_term": 0.35, "switching": 0.2,
                                               "caregiver_supported": 0.15},
                        sms=0.7, post=0.4, research=0.55, digital=1.0, zones=("Europe/London",)),
     "JP": MarketTraits(0.2, {"ja-JP": 1.0}, {"newly_diagnosed": 0.25, "long_term": 0.4, "switching": 0.15,
                                              "caregiver_supported": 0.2},
-                       sms=0.3, post=0.75, research=0.4, digital=0.75, zones=("Asia/Tokyo",)),
+                       sms=0.3, post=0.75, research=0.4, digital=0.75, zones=("Asia/Tokyo",),
+                       needs={"psychosocial": 0.15}),
     "CA": MarketTraits(0.1, {"en-CA": 0.75, "fr-CA": 0.25}, {"newly_diagnosed": 0.3, "long_term": 0.3,
                                                               "switching": 0.25, "caregiver_supported": 0.15},
                        sms=0.7, post=0.45, research=0.6, digital=1.0, zones=("America/Toronto", "America/Vancouver")),

@@ -42,7 +42,7 @@ from sojourn.core.errors import InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Role
 from sojourn.dialogue.worker import Worker
-from sojourn.insights.services import refresh_journey_facts
+from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.people.models import Invitation, Patient
 from sojourn.people.queries import actor_for_user
 from sojourn.people.services.invitations import issue_invitations

@@ -15,7 +15,7 @@ from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F4
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.insights.models import JourneyFacts
 from sojourn.insights.queries import MarketKpis, facts_as_of
-from sojourn.insights.services import refresh_journey_facts
+from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.tracking.services.events import record_events
 
 

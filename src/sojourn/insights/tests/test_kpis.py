@@ -16,7 +16,7 @@ from sojourn.core.tests.factories import SYSTEM
 from sojourn.insights.facts import proportion_of_days_covered
 from sojourn.insights.kpis import ADHERENCE, FUNNEL_VERIFIED, TIME_IN_STAGE, Kpi
 from sojourn.insights.queries import MarketKpis
-from sojourn.insights.services import refresh_journey_facts
+from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.people.models import Invitation, Patient
 from sojourn.people.services.invitations import issue_invitations
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse

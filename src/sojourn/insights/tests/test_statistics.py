@@ -123,3 +123,13 @@ def test_sample_size_for_two_proportions() -> None:
 def test_impossible_questions_are_refused(call, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_sample_size_for_two_means_reaches_the_power_it_promises() -> None:
+    n = st.sample_size_two_means(sd=10, difference=5)
+    # The two-sample t-test's power with n a group, from SciPy's noncentral t distribution.
+    dof = 2 * n - 2
+    critical = stats.t.ppf(0.975, dof)
+    noncentrality = 5 / (10 * math.sqrt(2 / n))
+    power = stats.nct.sf(critical, dof, noncentrality) + stats.nct.cdf(-critical, dof, noncentrality)
+    assert 0.8 <= power < 0.82

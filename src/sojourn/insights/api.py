@@ -1,0 +1,148 @@
+"""API: journey hypotheses and their verdicts per market (insights.view to read, in the reader's
+markets; journeys.edit to propose and retire). Aggregates only; figures resting on fewer than five
+patients come back as null."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from sojourn.core.actors import Actor
+from sojourn.core.errors import NotFound
+from sojourn.core.models import Market, Program
+from sojourn.core.permissions import Permission
+from sojourn.core.queries import access_program, markets_for
+from sojourn.insights.metrics import describe
+from sojourn.insights.models import Hypothesis
+from sojourn.insights.services.facts import refresh_journey_facts
+from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
+from sojourn.insights.verdicts import SMALL_CELL, Evaluation, evaluate
+
+router = Router(tags=["insights"])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined]
+
+
+class HypothesisIn(Schema):
+    stage: str = Field(max_length=60, description="Code of a stage of the program's journey")
+    statement: str = Field(max_length=500)
+    metric: dict[str, Any] = Field(description="See docs/hypotheses.md: answer_share, answer_mean, event_share, "
+                                               "fact_share or fact_mean with their fields")
+    claim: Literal["at_least", "at_most", "higher", "lower"]
+    threshold: float | None = Field(default=None, description="For at_least / at_most; a share as 0–1")
+    smallest_difference: float | None = Field(default=None, description="Default 0.1 for a share")
+    alpha: float = 0.05
+
+
+class VerdictOut(Schema):
+    market: str
+    verdict: Literal["supported", "refuted", "inconclusive", "not_enough_data"]
+    patients: int | None = Field(description="null when fewer than five")
+    estimate: float | None
+    low: float | None
+    high: float | None
+    other_markets: float | None
+    p_value: float | None
+    adjusted_p_value: float | None = Field(description="Holm-adjusted across every market of the program")
+    patients_needed: int | None
+
+
+class HypothesisOut(Schema):
+    id: int
+    stage: str
+    statement: str
+    metric: dict[str, Any]
+    metric_described: str
+    claim: str
+    threshold: float | None
+    smallest_difference: float
+    alpha: float
+    created_at: datetime
+    retired_at: datetime | None
+    method: str
+    overall_p_value: float | None
+    measured_at: datetime
+    verdicts: list[VerdictOut]
+
+
+class ListQuery(Schema):
+    retired: bool = Field(default=False, description="Include retired hypotheses")
+
+
+def _family(program: Program) -> list[Market]:
+    return list(Market.objects.filter(program_markets__program=program).order_by("country"))
+
+
+def _out(evaluation: Evaluation, visible: set[str]) -> dict[str, Any]:
+    h = evaluation.hypothesis
+    verdicts = []
+    for m in evaluation.markets:
+        if m.country not in visible:
+            continue
+        e, o = m.estimate, m.others
+        verdicts.append({
+            "market": m.country, "verdict": m.verdict, "patients": m.n if m.n == 0 or m.n >= SMALL_CELL else None,
+            "estimate": e.value if e else None, "low": e.low if e else None, "high": e.high if e else None,
+            "other_markets": o.value if o else None, "p_value": m.p_value, "adjusted_p_value": m.adjusted_p,
+            "patients_needed": m.needed})
+    return {"id": h.pk, "stage": h.stage.code, "statement": h.statement, "metric": h.metric,
+            "metric_described": describe(evaluation.metric), "claim": h.claim, "threshold": h.threshold,
+            "smallest_difference": h.smallest_difference, "alpha": h.alpha, "created_at": h.created_at,
+            "retired_at": h.retired_at, "method": evaluation.method, "overall_p_value": evaluation.overall_p,
+            "measured_at": evaluation.measured_at, "verdicts": verdicts}
+
+
+def _visible(actor: Actor, program: Program) -> set[str]:
+    return set(markets_for(actor, program, Permission.INSIGHTS_VIEW).values_list("country", flat=True))
+
+
+@router.get("/programs/{slug}/hypotheses", response=list[HypothesisOut],
+            summary="Journey hypotheses with their verdict in each of your markets")
+def list_hypotheses(request: HttpRequest, slug: str, query: Query[ListQuery]) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug, Permission.INSIGHTS_VIEW)
+    refresh_journey_facts(program)
+    rows = Hypothesis.objects.filter(program=program).select_related("stage", "program")
+    if not query.retired:
+        rows = rows.filter(retired_at__isnull=True)
+    family, visible = _family(program), _visible(actor, program)
+    return [_out(evaluate(h, family), visible) for h in rows]
+
+
+@router.post("/programs/{slug}/hypotheses", response={201: HypothesisOut},
+             summary="Propose a hypothesis about a stage of the journey; it is tested at once")
+def propose(request: HttpRequest, slug: str, payload: HypothesisIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug, Permission.INSIGHTS_VIEW)
+    made = propose_hypothesis(actor=actor, program=program, **payload.dict())
+    refresh_journey_facts(program)
+    return Status(201, _out(evaluate(made, _family(program)), _visible(actor, program)))
+
+
+def _hypothesis(actor: Actor, hypothesis_id: int) -> Hypothesis:
+    found = Hypothesis.objects.select_related("stage", "program").filter(pk=hypothesis_id).first()
+    if found is None or actor.markets_in(Permission.INSIGHTS_VIEW, found.program_id) == frozenset():
+        raise NotFound()
+    return found
+
+
+@router.get("/hypotheses/{hypothesis_id}", response=HypothesisOut, summary="One hypothesis and its verdicts")
+def read(request: HttpRequest, hypothesis_id: int) -> Any:
+    actor = _actor(request)
+    hypothesis = _hypothesis(actor, hypothesis_id)
+    refresh_journey_facts(hypothesis.program)
+    return _out(evaluate(hypothesis, _family(hypothesis.program)), _visible(actor, hypothesis.program))
+
+
+@router.post("/hypotheses/{hypothesis_id}/retirement", response=HypothesisOut,
+             summary="Retire a hypothesis (it stays, with its history)")
+def retire(request: HttpRequest, hypothesis_id: int) -> Any:
+    actor = _actor(request)
+    hypothesis = retire_hypothesis(actor=actor, hypothesis=_hypothesis(actor, hypothesis_id))
+    return _out(evaluate(hypothesis, _family(hypothesis.program)), _visible(actor, hypothesis.program))

@@ -1,0 +1,235 @@
+"""Journey hypotheses tested on hand-built patients with known answers: the figures are SciPy's on the
+same numbers, the verdict per market follows the Holm-adjusted test, small cells are withheld, and a
+hypothesis that does not fit the program is refused with the field at fault."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from django.utils import timezone
+from scipy import stats
+
+from sojourn.consent.tests.factories import approved_version, enroll
+from sojourn.core.errors import AccessDenied, InvalidInput
+from sojourn.core.models import Market
+from sojourn.core.models.audit import AuditEntry
+from sojourn.core.permissions import Role
+from sojourn.core.tests.factories import SYSTEM, actor_with
+from sojourn.insights.models import Hypothesis
+from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
+from sojourn.insights.verdicts import evaluate
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
+from sojourn.tracking.models import Event
+from sojourn.tracking.services.taxonomy import define_stage
+
+NOW = timezone.now().replace(microsecond=0)
+NEEDS_URL = "https://example.org/needs"
+_serial = count()
+
+# Worry about side effects (0–3) at treatment initiation: DE mostly worried, GB mostly not (only four
+# worried: a cell under five), US evenly split, JP too few to judge, CA nobody.
+SCORES = {"DE": [3] * 20 + [1] * 5, "GB": [2] * 4 + [0] * 16, "US": [3, 2, 2, 1, 2, 0, 3, 1, 0, 2, 1, 1],
+          "JP": [3, 3, 1, 2, 2, 0]}
+
+
+def days(n: float):
+    return NOW - timedelta(days=n)
+
+
+@pytest.fixture
+def world(program):
+    stages = {code: define_stage(actor=SYSTEM, program=program, code=code, labels={"en": code}, position=n)
+              for n, code in enumerate(("diagnosis", "treatment_initiation", "daily_management"))}
+    Questionnaire.objects.create(
+        program=program, url=NEEDS_URL, version=1, name="needs", title="Needs", status="approved", approved_at=NOW,
+        resource={}, languages=["en"], sha256="0" * 64,
+        scoring={"scales": [{"id": "side_effects", "items": ["a"], "method": "mean"}]})
+    versions = {country: approved_version(program, country) for country in ("DE", "GB", "US", "JP")}
+    return {"program": program, "stages": stages, "versions": versions}
+
+
+def patient(world, country: str):
+    n = next(_serial)
+    return enroll(world["program"], country, version=world["versions"][country], email=f"p{n}@example.org").subject
+
+
+def event(who, kind, at, **data):
+    return Event.objects.create(program=who.program, patient=who, type=kind, client_id=f"e{next(_serial)}",
+                                occurred_at=at, received_at=at, source="test", data=data)
+
+
+def answered(who, at, value):
+    QuestionnaireResponse.objects.create(
+        questionnaire=Questionnaire.objects.get(url=NEEDS_URL), patient=who, status="completed", source="portal",
+        locale="en", started_at=at, completed_at=at, scores=[{"scale": "side_effects", "value": value}])
+
+
+@pytest.fixture
+def cohort(world):
+    for country, scores in SCORES.items():
+        for value in scores:
+            who = patient(world, country)
+            event(who, "stage.changed", days(60), stage="treatment_initiation")
+            answered(who, days(50), value)
+            answered(who, days(10), 3 - value)  # a later answer: only the first one in the stage counts
+    # Answers given in another stage do not count, nor before any stage was known.
+    for value in (0, 0, 0):
+        who = patient(world, "DE")
+        event(who, "stage.changed", days(60), stage="diagnosis")
+        answered(who, days(50), value)
+        event(who, "stage.changed", days(40), stage="treatment_initiation")
+    answered(patient(world, "GB"), days(50), 3)
+    return world
+
+
+def markets(program):
+    return list(Market.objects.filter(program_markets__program=program).order_by("country"))
+
+
+def worry(world, claim="at_least", threshold=0.5, smallest_difference=None, **metric):
+    return propose_hypothesis(
+        actor=SYSTEM, program=world["program"], stage="treatment_initiation",
+        statement="At treatment initiation, at least half of patients worry about side effects.",
+        metric=metric or {"kind": "answer_share", "questionnaire": NEEDS_URL, "scale": "side_effects",
+                          "op": ">=", "value": 2},
+        claim=claim, threshold=threshold, smallest_difference=smallest_difference)
+
+
+@pytest.mark.django_db
+def test_a_share_against_a_threshold_is_judged_per_market_with_holm_across_them(cohort):
+    result = evaluate(worry(cohort), markets(cohort["program"]), NOW)
+    by = {row.country: row for row in result.markets}
+    assert {c: by[c].n for c in by} == {"CA": 0, "DE": 25, "GB": 20, "JP": 6, "US": 12}
+    # SciPy on the same counts: Wilson's interval, and the score test as Pearson's goodness of fit.
+    p = {c: stats.chisquare([k, n - k], f_exp=[n / 2, n / 2]).pvalue for c, k, n in
+         (("DE", 20, 25), ("GB", 4, 20), ("US", 6, 12))}
+    wilson = stats.binomtest(20, 25).proportion_ci(0.95, method="wilson")
+    assert by["DE"].estimate.value == pytest.approx(0.8)
+    assert (by["DE"].estimate.low, by["DE"].estimate.high) == pytest.approx((wilson.low, wilson.high))
+    assert {c: by[c].p_value for c in p} == pytest.approx(p)
+    # Holm over the three markets with enough data: smallest ×3, next ×2, largest ×1 (kept monotone).
+    assert p["DE"] < p["GB"] < p["US"]
+    assert by["DE"].adjusted_p == pytest.approx(3 * p["DE"])
+    assert by["GB"].adjusted_p == pytest.approx(2 * p["GB"])
+    assert by["US"].adjusted_p == pytest.approx(1.0)
+    assert {c: by[c].verdict for c in by} == {"DE": "supported", "GB": "refuted", "US": "inconclusive",
+                                              "JP": "not_enough_data", "CA": "not_enough_data"}
+    # Only four GB patients worry: the figures would single them out, the verdict does not.
+    assert by["GB"].estimate is None
+    # What a conclusive answer would need: US if the difference were the smallest that matters (10
+    # points), JP likewise; nothing is needed where the verdict is in.
+    assert by["US"].needed == 194 and by["JP"].needed is not None and by["DE"].needed is None
+    assert by["JP"].n_shown == "6" and by["CA"].n_shown == "0"
+
+
+@pytest.mark.django_db
+def test_a_mean_against_a_threshold_is_student_t(cohort):
+    result = evaluate(worry(cohort, claim="at_most", threshold=1.5, smallest_difference=0.5, kind="answer_mean",
+                            questionnaire=NEEDS_URL, scale="side_effects"), markets(cohort["program"]), NOW)
+    by = {row.country: row for row in result.markets}
+    test = stats.ttest_1samp(SCORES["US"], 1.5)
+    interval = test.confidence_interval(0.95)
+    assert by["US"].estimate.value == pytest.approx(sum(SCORES["US"]) / 12)
+    assert (by["US"].estimate.low, by["US"].estimate.high) == pytest.approx((interval.low, interval.high))
+    assert by["US"].p_value == pytest.approx(test.pvalue)
+    assert by["DE"].verdict == "refuted" and by["GB"].verdict == "supported"
+    assert "Student" in result.method
+
+
+@pytest.mark.django_db
+def test_a_market_against_the_others_pooled(cohort):
+    result = evaluate(worry(cohort, claim="higher", threshold=None), markets(cohort["program"]), NOW)
+    by = {row.country: row for row in result.markets}
+    # DE against GB, US and JP pooled, 2 × 2 chi-square without continuity correction.
+    others_yes = 4 + 6 + 4
+    others_n = 20 + 12 + 6
+    _, p_value, _, _ = stats.chi2_contingency([[20, 5], [others_yes, others_n - others_yes]], correction=False)
+    assert by["DE"].p_value == pytest.approx(p_value)
+    assert by["DE"].others.value == pytest.approx(others_yes / others_n)
+    assert by["DE"].verdict == "supported" and by["GB"].verdict == "refuted"
+    assert by["JP"].verdict == "not_enough_data"
+    overall = stats.chi2_contingency([[20, 5], [4, 16], [6, 6]], correction=False)[1]
+    assert result.overall_p == pytest.approx(overall)
+
+    values = evaluate(worry(cohort, claim="lower", threshold=None, smallest_difference=0.5, kind="answer_mean",
+                            questionnaire=NEEDS_URL, scale="side_effects"), markets(cohort["program"]), NOW)
+    gb = values.verdict_in("GB")
+    rest = SCORES["DE"] + SCORES["US"] + SCORES["JP"]
+    assert gb.p_value == pytest.approx(stats.mannwhitneyu(SCORES["GB"], rest, alternative="two-sided").pvalue)
+    assert gb.verdict == "supported" and "Mann–Whitney" in values.method
+
+
+@pytest.mark.django_db
+def test_an_event_within_days_of_entering_the_stage(world):
+    entered = []
+    for n in range(15):
+        who = patient(world, "DE")
+        event(who, "stage.changed", days(40), stage="daily_management")
+        entered.append(who)
+        if n < 10:
+            event(who, "content.viewed", days(40 - 2 - n), content="x")  # within 30 days: 10 of 15
+    event(entered[10], "content.viewed", days(5), content="x")  # 35 days after entering: too late
+    recent = patient(world, "DE")
+    event(recent, "stage.changed", days(10), stage="daily_management")  # window not over yet: not counted
+    hypothesis = propose_hypothesis(
+        actor=SYSTEM, program=world["program"], stage="daily_management", statement="Most read within a month.",
+        metric={"kind": "event_share", "event": "content.viewed", "within_days": 30}, claim="at_least",
+        threshold=0.5)
+    de = evaluate(hypothesis, markets(world["program"]), NOW).verdict_in("DE")
+    assert (de.n, de.estimate.value) == (15, pytest.approx(10 / 15))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("change", "field"), [
+    ({"stage": "remission"}, "stage"),
+    ({"statement": "  "}, "statement"),
+    ({"metric": {"kind": "answer_share", "questionnaire": "https://example.org/nope", "scale": "x", "op": ">=",
+                 "value": 1}}, "metric.questionnaire"),
+    ({"metric": {"kind": "answer_share", "questionnaire": NEEDS_URL, "scale": "itch", "op": ">=", "value": 1}},
+     "metric.scale"),
+    ({"metric": {"kind": "answer_share", "questionnaire": NEEDS_URL, "scale": "side_effects", "op": "=>",
+                 "value": 1}}, "metric.op"),
+    ({"metric": {"kind": "answer_mean", "questionnaire": NEEDS_URL, "scale": "side_effects", "sql": "1"}},
+     "metric.sql"),
+    ({"metric": {"kind": "event_share", "event": "content.teleported", "within_days": 30}}, "metric.event"),
+    ({"metric": {"kind": "event_share", "event": "content.viewed", "within_days": 0}}, "metric.within_days"),
+    ({"metric": {"kind": "fact_mean", "fact": "covered_days"}}, "metric.fact"),
+    ({"metric": "share of worried"}, "metric"),
+    ({"claim": "about"}, "claim"),
+    ({"threshold": 50}, "threshold"),  # a share's threshold is a proportion
+    ({"threshold": None}, "threshold"),
+    ({"claim": "higher", "threshold": 0.5}, "threshold"),
+    ({"smallest_difference": 0}, "smallest_difference"),
+    ({"alpha": 0.5}, "alpha"),
+    ({"alpha": float("nan")}, "alpha"),
+])
+def test_a_hypothesis_that_does_not_fit_the_program_is_refused_with_the_field(world, change, field):
+    arguments = {"stage": "treatment_initiation", "statement": "Half worry.", "claim": "at_least",
+                 "threshold": 0.5, "metric": {"kind": "answer_share", "questionnaire": NEEDS_URL,
+                                              "scale": "side_effects", "op": ">=", "value": 2}}
+    arguments.update(change)
+    with pytest.raises(InvalidInput) as refused:
+        propose_hypothesis(actor=SYSTEM, program=world["program"], **arguments)
+    assert field in [d.field for d in refused.value.details]
+    assert not Hypothesis.objects.exists()
+
+
+@pytest.mark.django_db
+def test_who_may_propose_and_retire_and_the_audit_trail(world):
+    nurse = actor_with(Role.NURSE, world["program"], ("DE",))
+    with pytest.raises(AccessDenied):
+        propose_hypothesis(
+            actor=nurse, program=world["program"], stage="diagnosis", statement="x", claim="higher",
+            metric={"kind": "fact_share", "fact": "active_at_30_days"})
+    analyst = actor_with(Role.INSIGHTS_ANALYST, world["program"], ("DE",))
+    hypothesis = propose_hypothesis(actor=analyst, program=world["program"], stage="diagnosis",
+                                    statement="Japan keeps more patients.", claim="higher",
+                                    metric={"kind": "fact_share", "fact": "active_at_30_days"})
+    assert hypothesis.smallest_difference == 0.1  # ten points by default for a share
+    retire_hypothesis(actor=analyst, hypothesis=hypothesis)
+    with pytest.raises(InvalidInput):
+        retire_hypothesis(actor=analyst, hypothesis=hypothesis)
+    actions = list(AuditEntry.objects.filter(subject_type="hypothesis").values_list("action", flat=True))
+    assert actions == ["hypothesis.proposed", "hypothesis.retired"]

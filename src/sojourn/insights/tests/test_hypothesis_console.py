@@ -1,0 +1,76 @@
+"""The hypotheses pages: who may read and propose, the verdicts and forest plot per market in the
+reader's markets only, a refused proposal that says which field and saves nothing, and retiring."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sojourn.core.permissions import Role
+from sojourn.insights.models import Hypothesis
+from sojourn.insights.tests.test_hypotheses import NEEDS_URL, cohort, world, worry  # noqa: F401  (fixtures)
+from sojourn.people.tests.factories import make_staff
+
+FORM = {"stage": "treatment_initiation", "statement": "At treatment initiation, half of patients worry about side "
+        "effects.", "kind": "answer_share", "questionnaire": NEEDS_URL, "scale": "side_effects", "op": ">=",
+        "value": "2", "claim": "at_least", "threshold": "0,5", "smallest_difference": "", "alpha": "0.05"}
+
+
+def verdicts(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<tr data-market="(\w\w)" data-verdict="(\w+)"', page))
+
+
+@pytest.mark.django_db
+def test_an_analyst_proposes_a_hypothesis_and_reads_its_verdict_per_market(client, cast, cohort):  # noqa: F811
+    client.force_login(cast.nurse_de)
+    assert client.get("/console/insights/hypotheses/").status_code == 404
+    assert client.post("/console/insights/hypotheses/new/", FORM).status_code == 404
+    assert not Hypothesis.objects.exists()
+
+    client.force_login(cast.analyst)
+    refused = client.post("/console/insights/hypotheses/new/", {**FORM, "scale": "itch", "threshold": "half"})
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert 'id="error-scale"' in page and 'id="error-threshold"' in page and not Hypothesis.objects.exists()
+    assert 'value="half"' in page  # what was typed is kept
+
+    made = client.post("/console/insights/hypotheses/new/", FORM)
+    hypothesis = Hypothesis.objects.get()
+    assert made.status_code == 302 and made.url == f"/console/insights/hypotheses/{hypothesis.pk}/"
+    assert (hypothesis.threshold, hypothesis.smallest_difference) == (0.5, 0.1)  # decimal comma read
+    page = client.get(made.url).content.decode()
+    assert verdicts(page) == {"CA": "not_enough_data", "DE": "supported", "GB": "refuted", "JP": "not_enough_data",
+                              "US": "inconclusive"}
+    assert page.count('class="forest-row') == 5 and "Wilson" in page
+    listing = client.get("/console/insights/hypotheses/").content.decode()
+    assert f'data-hypothesis="{hypothesis.pk}"' in listing and 'data-market="DE">DE: Supported' in listing
+
+
+@pytest.mark.django_db
+def test_a_reader_limited_to_one_market_sees_its_verdict_tested_with_every_market(client, cast, cohort):  # noqa: F811
+    hypothesis = worry(cohort)
+    client.force_login(cast.analyst)
+    everyone = client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").content.decode()
+    client.force_login(make_staff("insights.de@sponsor.example", Role.INSIGHTS_ANALYST, cast.program, ("DE",)))
+    de_only = client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").content.decode()
+    assert verdicts(de_only) == {"DE": "supported"}
+
+    def de_row(page: str) -> str:
+        return re.search(r'<tr data-market="DE".*?</tr>', page, re.S).group(0)
+
+    assert de_row(de_only) == de_row(everyone)  # the same Holm-adjusted p: the family does not shrink
+
+
+@pytest.mark.django_db
+def test_retiring_keeps_the_hypothesis_and_takes_it_off_the_list(client, cast, cohort):  # noqa: F811
+    hypothesis = worry(cohort)
+    client.force_login(make_staff("agency@sponsor.example", Role.AGENCY_USER, cast.program))
+    assert client.post(f"/console/insights/hypotheses/{hypothesis.pk}/").status_code == 302
+    hypothesis.refresh_from_db()
+    assert hypothesis.retired_at is not None
+    listing = client.get("/console/insights/hypotheses/").content.decode()
+    assert f'data-hypothesis="{hypothesis.pk}"' not in listing and "1 retired hypothesis" in listing
+    assert client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").status_code == 200  # history stays
+    client.force_login(cast.outsider)  # another program's admin
+    assert client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").status_code == 404
