@@ -17,6 +17,7 @@ from sojourn.consent.api import router as consent_router
 from sojourn.core.api import router as core_router
 from sojourn.core.errors import SojournError
 from sojourn.insights.api import router as insights_router
+from sojourn.journeys.api import router as journeys_router
 from sojourn.people.api import router as people_router
 from sojourn.people.api_auth import BearerToken, SessionWithCsrf
 from sojourn.questionnaires.api import router as questionnaires_router
@@ -94,3 +95,4 @@ api.add_router("/", questionnaires_router)
 api.add_router("/", tracking_router)
 api.add_router("/", channels_router)
 api.add_router("/", insights_router)
+api.add_router("/", journeys_router)

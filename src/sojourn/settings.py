@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "sojourn.dialogue",
     "sojourn.portal",
     "sojourn.insights",
+    "sojourn.journeys",
     "sojourn.simulation",
     "sojourn.demo",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("console/questionnaires/", include("sojourn.questionnaires.console_urls")),
     path("console/content/", include("sojourn.content.console_urls")),
     path("console/insights/", include("sojourn.insights.console_urls")),
+    path("console/journeys/", include("sojourn.journeys.urls")),
     path("console/nurse/", include("sojourn.channels.console_urls")),
     path("console/", include("sojourn.people.urls")),
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),

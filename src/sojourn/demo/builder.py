@@ -26,6 +26,7 @@ from sojourn.demo.consent_texts import HCP as HCP_TEXTS
 from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
 from sojourn.demo.hypotheses import propose_demo_hypotheses
 from sojourn.demo.instruments import answer_baseline, approve_instruments
+from sojourn.demo.journeys import build_demo_journeys
 from sojourn.demo.library import stock_demo_library
 from sojourn.demo.needs import define_demo_needs, map_demo_needs, place_demo_patients
 from sojourn.demo.rules import define_demo_dialogue
@@ -120,6 +121,8 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
     place_demo_patients(program, "admin@demo.sojourn.example")
     progress("journey hypotheses")
     propose_demo_hypotheses(program, "analyst@demo.sojourn.example")
+    progress("journey maps and personas")
+    build_demo_journeys(program, "analyst@demo.sojourn.example")
     if dialogue:
         progress("content library")
         stock_demo_library(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.management.base import SojournCommand
 from sojourn.demo.builder import DEMO_PASSWORD, STAFF, build_demo
+from sojourn.demo.journeys import revise_demo_journey_on_evidence
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.runner import default_start
 
@@ -48,6 +49,9 @@ class Command(SojournCommand):
             console.print(f"Living {patients:,} patients through {days} days of the program (seed {seed}); "
                           "interrupted, it resumes where it stopped.")
             call_command("simulate", program=program.slug, patients=patients, days=days, seed=seed)
+            revised = revise_demo_journey_on_evidence(program, "analyst@demo.sojourn.example")
+            if revised is not None:
+                console.print(f"The patient journey is revised on the evidence (version {revised.number}).")
         console.print(f"\nOpen http://127.0.0.1:{port}/ and sign in with password [bold]{DEMO_PASSWORD}[/bold] as:")
         for member in STAFF:
             role = member.role.label if member.role else "Platform administrator"

@@ -1,0 +1,50 @@
+"""The journeys API: the atlas, a journey created from its template and exported whole, a new version
+with precise errors, personas; nothing written without journeys.edit."""
+
+from __future__ import annotations
+
+import pytest
+
+from sojourn.core.tests.factories import SYSTEM
+from sojourn.journeys.tests.test_journeys import journey_world  # noqa: F401  (fixture)
+from sojourn.people.services.tokens import issue_api_token
+
+
+def bearer(user) -> dict[str, str]:
+    _row, token = issue_api_token(actor=SYSTEM, user=user, name="journeys")
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.mark.django_db
+def test_journeys_and_personas_through_the_api(client, cast, journey_world):  # noqa: F811
+    analyst = bearer(cast.analyst)
+    base = "/api/v1/programs/psoriasis"
+    persona = client.put(f"{base}/personas/nora", {"kind": "patient", "name": "Nora", "needs": {"itch": 0.8}},
+                         content_type="application/json", **analyst)
+    assert persona.status_code == 200 and persona.json()["needs"] == {"itch": 0.8}
+    made = client.post(f"{base}/journeys", {"code": "patient", "title": "Living with it", "kind": "patient",
+                                            "persona": "nora", "markets": ["DE"]},
+                       content_type="application/json", **analyst)
+    assert made.status_code == 201 and made.json()["versions"] == 1
+    assert [j["code"] for j in client.get(f"{base}/journeys?market=JP", **analyst).json()] == []
+    assert [j["code"] for j in client.get(f"{base}/journeys?market=DE", **analyst).json()] == ["patient"]
+
+    exported = client.get(f"{base}/journeys/patient", **analyst).json()
+    document = exported["versions"][0]["map"]
+    bad = {"stages": [{**document["stages"][0], "touchpoints": [{"name": "x", "lane": "offstage"}]}]}
+    refused = client.post(f"{base}/journeys/patient/versions", {"map": bad, "basis": "hypothesis"},
+                          content_type="application/json", **analyst)
+    assert refused.status_code == 422
+    assert [d["field"] for d in refused.json()["error"]["details"]] == ["map.stages.0.touchpoints.0.lane"]
+    saved = client.post(f"{base}/journeys/patient/versions",
+                        {"map": {"stages": document["stages"][:2]}, "basis": "hypothesis", "note": "Shorter."},
+                        content_type="application/json", **analyst)
+    assert saved.status_code == 201 and saved.json()["number"] == 2
+    assert len(client.get(f"{base}/journeys/patient", **analyst).json()["versions"]) == 2
+
+    nurse = bearer(cast.nurse_de)
+    assert client.get(f"{base}/journeys", **nurse).status_code == 200  # reading is for every role
+    denied = client.post(f"{base}/journeys/patient/versions", {"map": document, "basis": "hypothesis"},
+                         content_type="application/json", **nurse)
+    assert denied.status_code == 403
+    assert client.get(f"{base}/journeys/nope", **analyst).status_code == 404
