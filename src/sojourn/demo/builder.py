@@ -30,6 +30,7 @@ from sojourn.demo.journeys import build_demo_journeys
 from sojourn.demo.library import stock_demo_library
 from sojourn.demo.needs import define_demo_needs, map_demo_needs, place_demo_patients
 from sojourn.demo.rules import define_demo_dialogue
+from sojourn.demo.surveys import import_demo_survey
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
 
@@ -121,6 +122,7 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
     place_demo_patients(program, "admin@demo.sojourn.example")
     progress("journey hypotheses")
     propose_demo_hypotheses(program, "analyst@demo.sojourn.example")
+    import_demo_survey(program, "analyst@demo.sojourn.example")
     progress("journey maps and personas")
     build_demo_journeys(program, "analyst@demo.sojourn.example")
     if dialogue:

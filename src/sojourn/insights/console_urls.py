@@ -1,7 +1,7 @@
 from django.urls import path
 
 from sojourn.insights import console_views as views
-from sojourn.insights import hypothesis_views
+from sojourn.insights import hypothesis_views, survey_views
 
 app_name = "insights-console"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("hypotheses/", hypothesis_views.hypotheses, name="hypotheses"),
     path("hypotheses/new/", hypothesis_views.propose, name="propose"),
     path("hypotheses/<int:pk>/", hypothesis_views.hypothesis, name="hypothesis"),
+    path("surveys/", survey_views.surveys, name="surveys"),
 ]

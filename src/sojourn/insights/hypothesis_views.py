@@ -22,7 +22,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.insights.forest import present
 from sojourn.insights.metrics import KINDS, MEAN_FACTS, OPERATORS, SHARE_FACTS, describe
-from sojourn.insights.models import Hypothesis
+from sojourn.insights.models import Hypothesis, SurveyAnswer
 from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
 from sojourn.insights.verdicts import evaluate
@@ -32,7 +32,7 @@ from sojourn.tracking.event_types import BUILTIN
 from sojourn.tracking.models import EventType, Stage
 
 FORM_FIELDS = ("stage", "statement", "claim", "threshold", "smallest_difference", "alpha", "kind", "questionnaire",
-               "scale", "op", "value", "event", "within_days", "fact")
+               "scale", "op", "value", "event", "within_days", "fact", "question")
 
 KIND_LABELS = {
     "answer_share": gettext_lazy("Share of patients whose questionnaire score meets a condition"),
@@ -40,6 +40,8 @@ KIND_LABELS = {
     "event_share": gettext_lazy("Share of patients with an event within days of entering the stage"),
     "fact_share": gettext_lazy("Share of patients in the stage (journey facts)"),
     "fact_mean": gettext_lazy("Mean of a journey fact of the patients in the stage"),
+    "survey_share": gettext_lazy("Share of outside survey respondents whose answer meets a condition"),
+    "survey_mean": gettext_lazy("Mean answer of outside survey respondents"),
 }
 
 
@@ -83,6 +85,7 @@ def hypotheses(request: HttpRequest) -> HttpResponse:
                       "plot": present(evaluation, shown)})
     return render(request, "insights/hypotheses.html", {
         "program": program, "cards": cards, "may_edit": _may_edit(request, program),
+        "may_import": request.actor.can(Permission.INSIGHTS_IMPORT, program.pk),  # type: ignore[attr-defined]
         "retired": Hypothesis.objects.filter(program=program, retired_at__isnull=False).count()})
 
 
@@ -146,6 +149,11 @@ def _metric(values: dict[str, str]) -> dict[str, Any]:
         if kind == "answer_share":
             metric.update(op=values["op"], value=_number(values["value"]))
         return metric
+    if kind.startswith("survey_"):
+        metric = {"kind": kind, "question": values["question"]}
+        if kind == "survey_share":
+            metric.update(op=values["op"], value=_number(values["value"]))
+        return metric
     if kind == "event_share":
         days = _number(values["within_days"])
         return {"kind": kind, "event": values["event"],
@@ -173,4 +181,5 @@ def _choices(program: Program) -> dict[str, Any]:
         "questionnaires": [(url, title, scales) for url, (title, scales) in questionnaires.items()],
         "events": sorted({*BUILTIN, *EventType.objects.filter(program=program).values_list("code", flat=True)}),
         "facts": [*SHARE_FACTS, *MEAN_FACTS],
+        "questions": sorted(set(SurveyAnswer.objects.filter(program=program).values_list("question", flat=True))),
     }

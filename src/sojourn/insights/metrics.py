@@ -12,6 +12,9 @@ saved (an unknown questionnaire, scale, event type or fact is refused with the f
 - `{"kind": "fact_share", "fact": "active_at_30_days" | "top_need_served"}` and
   `{"kind": "fact_mean", "fact": "who5_change"}`: the KPIs' journey facts of the patients now in the
   stage (`insights.models.JourneyFacts`), with the KPIs' own windows.
+- `{"kind": "survey_share", "question": CODE, "op": ">=", "value": 4}` and
+  `{"kind": "survey_mean", "question": CODE}`: answers to an imported outside survey's question
+  (`services.surveys`) given at the stage, one per respondent and import.
 
 As in the KPIs, withdrawn patients count with what they did before withdrawing, and an erased
 patient's pseudonymous record still counts (erasure destroys the identity, not the statistics).
@@ -31,14 +34,14 @@ from django.utils.translation import gettext as _
 
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
-from sojourn.insights.models import JourneyFacts
+from sojourn.insights.models import JourneyFacts, SurveyAnswer
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.tracking.event_types import BUILTIN
 from sojourn.tracking.models import Event, EventType, Stage
 
-KINDS = ("answer_share", "answer_mean", "event_share", "fact_share", "fact_mean")
-SHARES = {"answer_share", "event_share", "fact_share"}
+KINDS = ("answer_share", "answer_mean", "event_share", "fact_share", "fact_mean", "survey_share", "survey_mean")
+SHARES = {"answer_share", "event_share", "fact_share", "survey_share"}
 OPERATORS = {">=": float.__ge__, ">": float.__gt__, "<=": float.__le__, "<": float.__lt__, "==": float.__eq__}
 SHARE_FACTS = ("active_at_30_days", "top_need_served")
 MEAN_FACTS = ("who5_change",)
@@ -55,6 +58,7 @@ class Metric:
     event: str = ""
     within_days: int = 0
     fact: str = ""
+    question: str = ""
 
     @property
     def is_share(self) -> bool:
@@ -62,7 +66,8 @@ class Metric:
 
     def as_dict(self) -> dict[str, Any]:
         keys = {"answer_share": ("questionnaire", "scale", "op", "value"), "answer_mean": ("questionnaire", "scale"),
-                "event_share": ("event", "within_days"), "fact_share": ("fact",), "fact_mean": ("fact",)}[self.kind]
+                "event_share": ("event", "within_days"), "fact_share": ("fact",), "fact_mean": ("fact",),
+                "survey_share": ("question", "op", "value"), "survey_mean": ("question",)}[self.kind]
         return {"kind": self.kind, **{k: getattr(self, k) for k in keys}}
 
 
@@ -98,6 +103,11 @@ def describe(metric: Metric) -> str:
             "event": metric.event, "days": metric.within_days}
     if metric.kind == "fact_share":
         return _("share of the patients now in the stage: %(fact)s") % {"fact": metric.fact}
+    if metric.kind == "survey_share":
+        return _("share of survey respondents at this stage whose answer to %(question)s is %(op)s %(value)s") % {
+            "question": metric.question, "op": metric.op, "value": f"{metric.value:g}"}
+    if metric.kind == "survey_mean":
+        return _("survey respondents' answers to %(question)s at this stage") % {"question": metric.question}
     return _("the patients now in the stage: %(fact)s") % {"fact": metric.fact}
 
 
@@ -128,12 +138,16 @@ def parse_metric(program: Program, raw: Any) -> Metric:
             problem("scale", _("The questionnaire has no scale %(scale)s.") % {"scale": scale})
         fields.update(questionnaire=url, scale=scale)
         if kind == "answer_share":
-            op, value = raw.get("op"), raw.get("value")
-            if not isinstance(op, str) or op not in OPERATORS:
-                problem("op", _("Compare with one of %(ops)s.") % {"ops": " ".join(OPERATORS)})
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                problem("value", _("Give the score to compare with as a number."))
-            fields.update(op=op, value=float(value) if isinstance(value, int | float) else None)
+            fields.update(_condition(raw, problem))
+    elif kind.startswith("survey_"):
+        question = raw.get("question")
+        asked = isinstance(question, str) and SurveyAnswer.objects.filter(program=program, question=question).exists()
+        if not asked:
+            problem("question", _("No imported survey of the program has a question %(question)s.") % {
+                "question": question})
+        fields.update(question=question)
+        if kind == "survey_share":
+            fields.update(_condition(raw, problem))
     elif kind == "event_share":
         event, days = raw.get("event"), raw.get("within_days")
         known = event in BUILTIN or EventType.objects.filter(program=program, code=event).exists() \
@@ -153,12 +167,23 @@ def parse_metric(program: Program, raw: Any) -> Metric:
     return Metric(**fields)
 
 
+def _condition(raw: Mapping[str, Any], problem: Any) -> dict[str, Any]:
+    op, value = raw.get("op"), raw.get("value")
+    if not isinstance(op, str) or op not in OPERATORS:
+        problem("op", _("Compare with one of %(ops)s.") % {"ops": " ".join(OPERATORS)})
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problem("value", _("Give the score to compare with as a number."))
+    return {"op": op, "value": float(value) if isinstance(value, int | float) else None}
+
+
 def measure(metric: Metric, program: Program, stage: Stage, now: datetime) -> dict[str, Sample]:
     """The metric's sample in every market of the program that has patients behind it."""
     if metric.kind.startswith("answer_"):
         return _answers(metric, program, stage)
     if metric.kind == "event_share":
         return _events(metric, program, stage, now)
+    if metric.kind.startswith("survey_"):
+        return _surveys(metric, program, stage)
     return _facts(metric, program, stage, now)
 
 
@@ -249,6 +274,18 @@ def _facts(metric: Metric, program: Program, stage: Stage, now: datetime) -> dic
     for country, value in pairs:
         values[country].append(float(value))
     return {country: Values(tuple(v)) for country, v in values.items()}
+
+
+def _surveys(metric: Metric, program: Program, stage: Stage) -> dict[str, Sample]:
+    """Imported survey answers given at this stage: one value per respondent and import."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for country, value in SurveyAnswer.objects.filter(program=program, question=metric.question, stage=stage.code) \
+            .values_list("market__country", "value"):
+        values[country].append(value)
+    if metric.kind == "survey_mean":
+        return {country: Values(tuple(v)) for country, v in values.items()}
+    test = OPERATORS[metric.op]
+    return {country: Shares(sum(1 for v in vs if test(v, metric.value)), len(vs)) for country, vs in values.items()}
 
 
 def _shares(outcomes: Iterable[tuple[str, bool]]) -> dict[str, Sample]:

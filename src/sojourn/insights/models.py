@@ -116,3 +116,46 @@ class Hypothesis(models.Model):
 
     def __str__(self) -> str:
         return self.statement
+
+
+class SurveyImport(models.Model):
+    """An outside survey export (patient community, market research) imported with a column mapping.
+    The file's hash makes importing the same file again a no-op."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="survey_imports")
+    source = models.CharField(max_length=200)  # who ran the survey, e.g. "Psoriasis community panel 2026"
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    mapping = models.JSONField()
+    rows = models.PositiveIntegerField()
+    answers = models.PositiveIntegerField()
+    imported_by_id = models.BigIntegerField(null=True)
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["program", "-imported_at"]
+        constraints = [models.UniqueConstraint(fields=["program", "sha256"], name="survey_import_file_once")]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.filename})"
+
+
+class SurveyAnswer(models.Model):
+    """One answer of one pseudonymous respondent to one mapped question."""
+
+    survey = models.ForeignKey(SurveyImport, on_delete=models.CASCADE, related_name="answer_rows")
+    program = models.ForeignKey("core.Program", on_delete=models.CASCADE, related_name="+")
+    market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=60)
+    respondent = models.CharField(max_length=64)
+    row = models.PositiveIntegerField()
+    answered_on = models.DateField(null=True)
+    question = models.CharField(max_length=60)
+    value = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "question", "stage"], name="survey_answer_question_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "respondent", "question"], name="survey_answer_once"),
+            models.CheckConstraint(condition=~Q(respondent=""), name="survey_answer_respondent_present"),
+        ]

@@ -71,3 +71,22 @@ def test_the_demo_mood_hypothesis_is_supported_in_japan_and_refuted_in_germany(p
     assert verdicts == {"DE": "refuted", "JP": "supported", "GB": "not_enough_data", "US": "not_enough_data",
                         "CA": "not_enough_data"}
     assert result.verdict_in("JP").estimate.value > 0.5 > result.verdict_in("DE").estimate.value
+
+
+@pytest.mark.django_db
+def test_the_demo_community_panel_is_imported_and_splits_the_markets(program):
+    from sojourn.core.permissions import Role
+    from sojourn.demo.surveys import import_demo_survey
+    from sojourn.insights.models import Hypothesis, SurveyImport
+    from sojourn.people.tests.factories import make_staff
+
+    for position, (code, labels) in enumerate(STAGES):
+        define_stage(actor=SYSTEM, program=program, code=code, labels=labels, position=position)
+    analyst = make_staff("analyst@demo.example", Role.INSIGHTS_ANALYST, program)
+    import_demo_survey(program, analyst.email)
+    import_demo_survey(program, analyst.email)  # twice is once
+    assert SurveyImport.objects.get().rows == 600
+    hypothesis = Hypothesis.objects.get()
+    result = evaluate(hypothesis, list(Market.objects.filter(program_markets__program=program)), NOW)
+    verdicts = {m.country: m.verdict for m in result.markets}
+    assert verdicts["JP"] == "supported" and verdicts["CA"] == "refuted"
