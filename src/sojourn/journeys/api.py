@@ -17,7 +17,13 @@ from sojourn.core.models import Program
 from sojourn.core.queries import access_program
 from sojourn.journeys import queries
 from sojourn.journeys.models import Journey, Persona
-from sojourn.journeys.services import create_journey, save_journey_version, save_persona
+from sojourn.journeys.services import (
+    create_journey,
+    link_journeys,
+    save_journey_version,
+    save_persona,
+    set_journey_status,
+)
 
 router = Router(tags=["journeys"])
 Kind = Literal["patient", "caregiver", "hcp"]
@@ -134,6 +140,33 @@ def new_version(request: HttpRequest, slug: str, code: str, payload: VersionIn) 
     version = save_journey_version(actor=actor, journey=journey, document=payload.map, basis=payload.basis,
                                    note=payload.note, evidence=payload.evidence)
     return Status(201, version)
+
+
+class LinkIn(Schema):
+    target: str = Field(max_length=60, description="The linked journey's code")
+    relation: str = Field(max_length=120, description="e.g. 'cared for by', 'prescribed by'")
+
+
+class StatusIn(Schema):
+    status: Literal["draft", "in_use", "archived"]
+
+
+@router.post("/programs/{slug}/journeys/{code}/links", response={201: dict[str, str]},
+             summary="Link this journey to another in the atlas")
+def link(request: HttpRequest, slug: str, code: str, payload: LinkIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    made = link_journeys(actor=actor, source=_journey(program, code), target=_journey(program, payload.target),
+                         relation=payload.relation)
+    return Status(201, {"source": made.source.code, "target": made.target.code, "relation": made.relation})
+
+
+@router.put("/programs/{slug}/journeys/{code}/status", response=JourneySummary, summary="Draft, in use or archived")
+def status(request: HttpRequest, slug: str, code: str, payload: StatusIn) -> Any:
+    actor = _actor(request)
+    journey = set_journey_status(actor=actor, journey=_journey(access_program(actor, slug), code),
+                                 status=payload.status)
+    return _summary(journey)
 
 
 @router.get("/programs/{slug}/personas", response=list[PersonaOut], summary="The program's personas")

@@ -32,7 +32,13 @@ from sojourn.journeys.documents import diff
 from sojourn.journeys.drawing import draw, lane_names
 from sojourn.journeys.exports import map_pdf, map_png
 from sojourn.journeys.models import KINDS, Journey, JourneyVersion, Persona
-from sojourn.journeys.services import create_journey, save_journey_version, save_persona
+from sojourn.journeys.services import (
+    create_journey,
+    link_journeys,
+    save_journey_version,
+    save_persona,
+    set_journey_status,
+)
 from sojourn.people.console import console_scope
 from sojourn.tracking.models import Need
 
@@ -120,11 +126,36 @@ def journey_page(request: HttpRequest, code: str) -> HttpResponse:
     version = _version(journey, request.GET.get("version"))
     if version is None:
         return _not_found(request)
+    if request.method == "POST":
+        return _change(request, journey)
     versions = list(journey.versions.order_by("-number").prefetch_related("evidence"))
     return render(request, "journeys/journey.html", {
         "journey": journey, "version": version, "versions": versions, **_drawing(request, journey, version),
         "lanes": lane_names(), "may_edit": _may_edit(request, journey.program),
-        "links_out": journey.links_out.select_related("target"), "links_in": journey.links_in.select_related("source")})
+        "links_out": journey.links_out.select_related("target"), "links_in": journey.links_in.select_related("source"),
+        "statuses": Journey.Status.choices,
+        "others": Journey.objects.filter(program=journey.program).exclude(pk=journey.pk)})
+
+
+def _change(request: HttpRequest, journey: Journey) -> HttpResponse:
+    """The journey page's two small forms: its status, and a link to another journey."""
+    if not _may_edit(request, journey.program):
+        return _not_found(request)
+    try:
+        if "status" in request.POST:
+            set_journey_status(actor=request.actor, journey=journey,  # type: ignore[attr-defined]
+                               status=request.POST["status"])
+            messages.success(request, _("The journey is now %(status)s.") % {"status": journey.get_status_display()})
+        else:
+            target = Journey.objects.filter(program=journey.program, code=request.POST.get("target", "")).first()
+            if target is None:
+                raise InvalidInput(_("Choose a journey of this program to link."), field="target")
+            link_journeys(actor=request.actor, source=journey, target=target,  # type: ignore[attr-defined]
+                          relation=request.POST.get("relation", ""))
+            messages.success(request, _("The journeys are linked."))
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    return redirect("journeys-console:journey", code=journey.code)
 
 
 @login_required

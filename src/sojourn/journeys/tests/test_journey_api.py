@@ -48,3 +48,28 @@ def test_journeys_and_personas_through_the_api(client, cast, journey_world):  # 
                          content_type="application/json", **nurse)
     assert denied.status_code == 403
     assert client.get(f"{base}/journeys/nope", **analyst).status_code == 404
+
+
+@pytest.mark.django_db
+def test_links_and_status_through_the_api(client, cast, journey_world):  # noqa: F811
+    analyst = bearer(cast.analyst)
+    base = "/api/v1/programs/psoriasis/journeys"
+    for code, kind in (("patient", "patient"), ("carer", "caregiver")):
+        client.post(base, {"code": code, "title": code.title(), "kind": kind}, content_type="application/json",
+                    **analyst)
+    linked = client.post(f"{base}/patient/links", {"target": "carer", "relation": "cared for by"},
+                         content_type="application/json", **analyst)
+    assert linked.status_code == 201 and linked.json() == {"source": "patient", "target": "carer",
+                                                           "relation": "cared for by"}
+    itself = client.post(f"{base}/patient/links", {"target": "patient", "relation": "me"},
+                         content_type="application/json", **analyst)
+    assert itself.status_code == 422 and itself.json()["error"]["details"][0]["field"] == "target"
+    assert client.post(f"{base}/patient/links", {"target": "nobody", "relation": "x"},
+                       content_type="application/json", **analyst).status_code == 404
+    exported = client.get(f"{base}/patient", **analyst).json()
+    assert exported["links"] == [{"relation": "cared for by", "journey": "carer"}]
+    changed = client.put(f"{base}/patient/status", {"status": "in_use"}, content_type="application/json", **analyst)
+    assert changed.status_code == 200 and changed.json()["status"] == "in_use"
+    assert [j["code"] for j in client.get(f"{base}?status=in_use", **analyst).json()] == ["patient"]
+    bad = client.put(f"{base}/patient/status", {"status": "retired"}, content_type="application/json", **analyst)
+    assert bad.status_code == 422

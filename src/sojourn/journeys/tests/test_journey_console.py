@@ -116,3 +116,22 @@ def test_personas_and_journeys_are_made_in_the_console(client, cast, world):  # 
     assert 'data-journey="nora-journey"' not in client.get("/console/journeys/?market=DE").content.decode()
     client.force_login(cast.nurse_de)
     assert client.post("/console/journeys/", {"code": "x", "title": "X", "kind": "hcp"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_status_and_links_from_the_journey_page(client, cast, mapped):
+    create_journey(actor=SYSTEM, program=mapped[0].program, code="carer", title="Caring for a parent",
+                   kind="caregiver")
+    client.force_login(cast.analyst)
+    url = "/console/journeys/patient-journey/"
+    assert client.post(url, {"status": "in_use"}).status_code == 302
+    assert client.post(url, {"target": "carer", "relation": "cared for by"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "cared for by" in page and "Caring for a parent" in page
+    journey = Journey.objects.get(code="patient-journey")
+    assert journey.status == "in_use" and journey.links_out.get().target.code == "carer"
+    refused = client.post(url, {"target": "patient-journey", "relation": "itself"}, follow=True)
+    assert "A journey is not linked to itself." in refused.content.decode()
+    client.force_login(cast.nurse_de)
+    assert client.post(url, {"status": "archived"}).status_code == 404
+    assert Journey.objects.get(code="patient-journey").status == "in_use"
