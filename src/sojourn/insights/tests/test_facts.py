@@ -62,3 +62,24 @@ def test_a_full_rebuild_gives_the_same_facts_as_refreshing_along_the_way(program
         assert refresh_journey_facts(program, everything=True) == 1
     rebuilt = list(JourneyFacts.objects.order_by("pk").values())
     assert [{**row, "refreshed_at": None} for row in along] == [{**row, "refreshed_at": None} for row in rebuilt]
+
+
+@pytest.mark.django_db
+def test_the_refresh_command_brings_every_program_up_to_date(program, active_patient):  # noqa: F811
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    with later(5):
+        call_command("insights", "refresh", stdout=out, stderr=StringIO())
+    assert "psoriasis: 1 patients' facts recomputed." in out.getvalue()
+    assert JourneyFacts.objects.filter(patient=active_patient).exists()
+    with later(10):
+        call_command("insights", "refresh", "--program", "psoriasis", stdout=(quiet := StringIO()), stderr=StringIO())
+    assert "psoriasis: 0 patients" in quiet.getvalue()  # nothing new
+    with later(15):
+        call_command("insights", "refresh", "--everything", stdout=(again := StringIO()), stderr=StringIO())
+    assert "psoriasis: 1 patients" in again.getvalue()
+    with pytest.raises(CommandError, match="no program"):
+        call_command("insights", "refresh", "--program", "nope")
