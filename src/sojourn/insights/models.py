@@ -72,6 +72,8 @@ class FactsMark(models.Model):
     program = models.OneToOneField("core.Program", primary_key=True, on_delete=models.CASCADE, related_name="+")
     last_event_id = models.BigIntegerField(default=0)
     last_patient_id = models.BigIntegerField(default=0)
+    # Erasures change a patient's status without an event: they are found in the audit trail.
+    last_audit_seq = models.BigIntegerField(default=0)
     outbox_since = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(null=True)
 

@@ -112,7 +112,7 @@ def check_answers(version: ConsentVersion, answers: dict[str, bool]) -> tuple[di
 
 
 def record_consent(*, version: ConsentVersion, locale: str, signature: Signature, choices: dict[str, bool],
-                   seal: Callable[[str, str], bytes], program: Program, patient: Patient | None = None,
+                   seal: Callable[[str, str], bytes], patient: Patient | None = None,
                    hcp: Hcp | None = None, recorded_by: int | None, by_guardian: bool) -> ConsentRecord:
     """Write the signed record, each purpose's answer and the sealed evidence (the PDF receipt is drawn
     from them when first read)."""
@@ -193,7 +193,7 @@ def enroll_patient(*, actor: Actor, program: Program, market: str, version_id: i
             invitation.patient, invitation.accepted_at = patient, max(timezone.now(), invitation.issued_at)
             invitation.save(update_fields=["patient", "accepted_at"])
         record = record_consent(
-            version=version, locale=locale, signature=signature, choices=choices, program=program,
+            version=version, locale=locale, signature=signature, choices=choices,
             seal=lambda field, value: seal_for_patient(patient, field, value), patient=patient,
             recorded_by=actor.user_id if not self_service else None, by_guardian=by_guardian)
         offered = patient.market.channels
@@ -250,7 +250,7 @@ def enroll_hcp(*, actor: Actor, program: Program, market: str, version_id: int, 
                            locale=locale, time_zone=time_zone, self_enrollment=self_service)
         key = open_data_key(hcp.data_key)
         record = record_consent(
-            version=version, locale=locale, signature=signature, choices=choices, program=program,
+            version=version, locale=locale, signature=signature, choices=choices,
             seal=lambda field, value: crypto.seal(key, value, hcp_context(hcp.pseudonym, field)),
             hcp=hcp, recorded_by=actor.user_id if not self_service else None, by_guardian=False)
         issue_code(subject=hcp, email=identity.email, locale=locale)

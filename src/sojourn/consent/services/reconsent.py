@@ -52,7 +52,7 @@ def reconsent_patient(*, actor: Actor, patient: Patient, version_id: int, answer
         old.status = ConsentRecord.Status.SUPERSEDED
         old.save(update_fields=["status"])
         record = record_consent(
-            version=version, locale=locale, signature=signature, choices=choices, program=patient.program,
+            version=version, locale=locale, signature=signature, choices=choices,
             seal=lambda field, value: seal_for_patient(patient, field, value), patient=patient,
             recorded_by=actor.user_id if actor.kind == "staff" else None, by_guardian=old.by_guardian)
         ReconsentRequest.objects.filter(record__patient=patient, closed_at__isnull=True).update(closed_at=now)

@@ -1,9 +1,9 @@
 """Keeping the journey facts behind the KPIs up to date.
 
 `refresh_journey_facts` recomputes the facts of every patient with something new since it last ran
-(an event, a delivered message, a new enrollment), or of every patient with `everything=True`. It is
-derived data, like a search index: it holds no identity, it can be rebuilt from scratch at any time,
-and it is not audited (the writes it derives from are).
+(an event, a delivered message, a new enrollment, an erasure), or of every patient with
+`everything=True`. It is derived data, like a search index: it holds no identity, it can be rebuilt
+from scratch at any time, and it is not audited (the writes it derives from are).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
-from sojourn.core.models import Program
+from sojourn.core.models import AuditEntry, Program
 from sojourn.insights.facts import compute_journey_facts
 from sojourn.insights.models import FactsMark, JourneyFacts, StageStay
 from sojourn.people.models import Patient
@@ -37,6 +37,8 @@ def refresh_journey_facts(program: Program, *, everything: bool = False,
     mark, _created = FactsMark.objects.get_or_create(program=program)
     settled_event = Event.objects.filter(program=program, received_at__lte=settled).order_by("-pk") \
         .values_list("pk", flat=True).first() or 0
+    settled_audit = AuditEntry.objects.filter(at__lte=settled).order_by("-seq").values_list("seq", flat=True).first() \
+        or 0
     settled_patient = Patient.objects.filter(program=program, created_at__lte=settled).order_by("-pk") \
         .values_list("pk", flat=True).first() or 0
     if everything or mark.refreshed_at is None:
@@ -44,6 +46,9 @@ def refresh_journey_facts(program: Program, *, everything: bool = False,
     else:
         touched = set(Event.objects.filter(program=program, pk__gt=mark.last_event_id)
                       .values_list("patient_id", flat=True))
+        erased = AuditEntry.objects.filter(seq__gt=mark.last_audit_seq, action="pii.shredded", subject_type="patient",
+                                           program_id=program.pk).values_list("subject_id", flat=True)
+        touched |= set(Patient.objects.filter(program=program, pseudonym__in=list(erased)).values_list("pk", flat=True))
         touched |= set(Patient.objects.filter(program=program, pk__gt=mark.last_patient_id)
                        .values_list("pk", flat=True))
         touched |= set(OutboxMessage.objects.filter(program=program, status="done",
@@ -64,7 +69,8 @@ def refresh_journey_facts(program: Program, *, everything: bool = False,
             progress(min(start + BATCH, len(ids)), len(ids))
     FactsMark.objects.filter(pk=program.pk).update(
         last_event_id=max(mark.last_event_id, settled_event),
-        last_patient_id=max(mark.last_patient_id, settled_patient), outbox_since=settled, refreshed_at=started)
+        last_patient_id=max(mark.last_patient_id, settled_patient),
+        last_audit_seq=max(mark.last_audit_seq, settled_audit), outbox_since=settled, refreshed_at=started)
     return len(ids)
 
 

@@ -83,3 +83,19 @@ def test_the_refresh_command_brings_every_program_up_to_date(program, active_pat
     assert "psoriasis: 1 patients" in again.getvalue()
     with pytest.raises(CommandError, match="no program"):
         call_command("insights", "refresh", "--program", "nope")
+
+
+@pytest.mark.django_db
+def test_an_erasure_reaches_the_facts_though_it_records_no_event(program, active_patient):  # noqa: F811
+    from sojourn.people.services.patients import erase_patient_identity
+
+    with later(5):
+        refresh_journey_facts(program)
+    assert JourneyFacts.objects.get(patient=active_patient).status == "active"
+    with later(10):
+        erase_patient_identity(actor=SYSTEM, patient=active_patient, reason="Art. 17 request")
+    with later(20):
+        assert refresh_journey_facts(program) == 1
+    assert JourneyFacts.objects.get(patient=active_patient).status == "erased"
+    with later(30):
+        assert refresh_journey_facts(program) == 0  # read once
