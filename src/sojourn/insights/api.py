@@ -1,25 +1,29 @@
 """API: journey hypotheses and their verdicts per market (insights.view to read, in the reader's
-markets; journeys.edit to propose and retire). Aggregates only; figures resting on fewer than five
-patients come back as null."""
+markets; journeys.edit to propose and retire), and outside survey imports (insights.import).
+Aggregates only; figures resting on fewer than five patients come back as null."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import NotFound
+from sojourn.core.errors import InvalidInput, NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program, markets_for
 from sojourn.insights.metrics import describe
-from sojourn.insights.models import Hypothesis
+from sojourn.insights.models import Hypothesis, SurveyImport
 from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
+from sojourn.insights.services.surveys import import_survey
 from sojourn.insights.verdicts import SMALL_CELL, Evaluation, evaluate
 
 router = Router(tags=["insights"])
@@ -146,3 +150,45 @@ def retire(request: HttpRequest, hypothesis_id: int) -> Any:
     actor = _actor(request)
     hypothesis = retire_hypothesis(actor=actor, hypothesis=_hypothesis(actor, hypothesis_id))
     return _out(evaluate(hypothesis, _family(hypothesis.program)), _visible(actor, hypothesis.program))
+
+
+class SurveyIn(Schema):
+    source: str = Field(max_length=200, description="Who ran the survey")
+    filename: str = Field(max_length=255, description="Ends in .csv or .xlsx")
+    content: str = Field(description="The file, base64-encoded (at most 20 MB decoded)")
+    mapping: dict[str, Any] = Field(description="The column mapping (docs/hypotheses.md)")
+
+
+class SurveyOut(Schema):
+    id: int
+    source: str
+    filename: str
+    rows: int
+    answers: int
+    imported_at: datetime
+    new: bool = Field(description="false: this file was imported before; nothing changed")
+
+
+def _survey(made: SurveyImport, new: bool) -> dict[str, Any]:
+    return {"id": made.pk, "source": made.source, "filename": made.filename, "rows": made.rows,
+            "answers": made.answers, "imported_at": made.imported_at, "new": new}
+
+
+@router.get("/programs/{slug}/surveys", response=list[SurveyOut], summary="Outside survey imports")
+def list_surveys(request: HttpRequest, slug: str) -> Any:
+    program = access_program(_actor(request), slug, Permission.INSIGHTS_IMPORT)
+    return [_survey(s, False) for s in SurveyImport.objects.filter(program=program)]
+
+
+@router.post("/programs/{slug}/surveys", response={201: SurveyOut, 200: SurveyOut},
+             summary="Import an outside survey export: all or nothing, each problem with its row and column")
+def import_surveys(request: HttpRequest, slug: str, payload: SurveyIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug, Permission.INSIGHTS_IMPORT)
+    try:
+        content = base64.b64decode(payload.content, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(_("Send the file's content as base64."), field="content") from None
+    made, new = import_survey(actor=actor, program=program, source=payload.source, filename=payload.filename,
+                              content=content, mapping=payload.mapping)
+    return Status(201 if new else 200, _survey(made, new))

@@ -176,3 +176,32 @@ def test_the_console_and_the_command_import_and_report_problems(client, cast, st
     call_command("survey", "import", "--program", stages.slug, "--source", "Panel", "--mapping", str(mapping),
                  str(fine), stdout=out)
     assert "Imported 20 answers from 10 rows" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_api_imports_once_and_reports_rows_and_columns(client, cast, stages):
+    import base64
+
+    from sojourn.people.services.tokens import issue_api_token
+
+    _row, token = issue_api_token(actor=SYSTEM, user=cast.analyst, name="research")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    url = "/api/v1/programs/psoriasis/surveys"
+
+    def send(data: bytes, **extra):
+        body = {"source": "Panel", "filename": "panel.csv", "content": base64.b64encode(data).decode(),
+                "mapping": MAPPING, **extra}
+        return client.post(url, body, content_type="application/json", **auth)
+
+    bad = send(csv_file(["r1,DE,Starting treatment,2026-01-15,4,3", "r2,DE,Starting treatment,2026/01/16,4,3"]))
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"] == [{"field": "Completed", "line": 3,
+                                               "message": "2026/01/16 is not a date."}]
+    assert send(b"", content="not base64!").json()["error"]["details"][0]["field"] == "content"
+    first = send(survey(3, 6, 2, 6))
+    assert first.status_code == 201 and first.json()["new"] and first.json()["answers"] == 24
+    again = send(survey(3, 6, 2, 6))
+    assert again.status_code == 200 and not again.json()["new"] and again.json()["id"] == first.json()["id"]
+    assert [s["rows"] for s in client.get(url, **auth).json()] == [12]
+    _row, nurse = issue_api_token(actor=SYSTEM, user=cast.nurse_de, name="x")
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {nurse}").status_code == 404
