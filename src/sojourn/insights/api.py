@@ -155,7 +155,8 @@ def retire(request: HttpRequest, hypothesis_id: int) -> Any:
 class SurveyIn(Schema):
     source: str = Field(max_length=200, description="Who ran the survey")
     filename: str = Field(max_length=255, description="Ends in .csv or .xlsx")
-    content: str = Field(description="The file, base64-encoded (at most 20 MB decoded)")
+    content: str = Field(description="The file, base64-encoded; the whole request may hold 2.5 MB (Django's "
+                                     "limit), so larger files go through the console or `sojourn survey import`")
     mapping: dict[str, Any] = Field(description="The column mapping (docs/hypotheses.md)")
 
 

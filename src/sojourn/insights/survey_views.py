@@ -15,6 +15,7 @@ from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.insights.models import SurveyAnswer, SurveyImport
 from sojourn.insights.services.surveys import import_survey
+from sojourn.insights.survey_files import MAX_BYTES
 from sojourn.people.console import console_scope
 
 EXAMPLE = """respondent: Respondent
@@ -47,6 +48,8 @@ def surveys(request: HttpRequest) -> HttpResponse:
             mapping = None
         if upload is None:
             problems.append(("file", _("Choose the survey file.")))
+        elif upload.size > MAX_BYTES:  # refused before it is read into memory
+            problems.append(("file", _("The file is larger than 20 MB.")))
         if not problems:
             try:
                 made, new = import_survey(actor=actor, program=program, source=source, filename=upload.name,  # type: ignore[union-attr]

@@ -157,10 +157,13 @@ def save_journey_version(*, actor: Actor, journey: Journey, document: Any, basis
         problems.append(ErrorDetail(_("Say whether the version is a hypothesis or based on evidence."),
                                     field="basis"))
     note = _text(problems, "note", note, 2000, required=basis == JourneyVersion.Basis.EVIDENCE)
-    hypotheses = list(Hypothesis.objects.filter(program_id=journey.program_id, pk__in=evidence or []))
-    if len(hypotheses) != len(set(evidence or [])):
+    evidence = list(evidence or [])
+    # An id no database column can hold is no hypothesis of this program (and must not reach the query).
+    plausible = [e for e in evidence if isinstance(e, int) and not isinstance(e, bool) and 0 < e < 2**62]
+    hypotheses = list(Hypothesis.objects.filter(program_id=journey.program_id, pk__in=plausible))
+    if len(plausible) != len(evidence) or len(hypotheses) != len(set(plausible)):
         problems.append(ErrorDetail(_("Cite hypotheses of this program as evidence."), field="evidence"))
-    if basis == JourneyVersion.Basis.EVIDENCE and not hypotheses:
+    if basis == JourneyVersion.Basis.EVIDENCE and not evidence:
         problems.append(ErrorDetail(_("A revision based on evidence cites the hypotheses whose verdicts led to it."),
                                     field="evidence"))
     parsed = None

@@ -7,7 +7,6 @@ needs journeys.edit."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
@@ -315,6 +314,3 @@ def persona_form(request: HttpRequest, code: str = "") -> HttpResponse:
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
-
-def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)

@@ -73,3 +73,20 @@ def test_links_and_status_through_the_api(client, cast, journey_world):  # noqa:
     assert [j["code"] for j in client.get(f"{base}?status=in_use", **analyst).json()] == ["patient"]
     bad = client.put(f"{base}/patient/status", {"status": "retired"}, content_type="application/json", **analyst)
     assert bad.status_code == 422
+
+
+@pytest.mark.django_db
+def test_evidence_that_cannot_be_a_hypothesis_is_refused_not_crashed_on(client, cast, journey_world):  # noqa: F811
+    analyst = bearer(cast.analyst)
+    base = "/api/v1/programs/psoriasis/journeys"
+    client.post(base, {"code": "j", "title": "J", "kind": "patient"}, content_type="application/json", **analyst)
+    for evidence in ([99999999999999999999999], [-1], [424242]):
+        refused = client.post(f"{base}/j/versions", {"map": {"stages": [{"code": "a", "name": "A"}]},
+                                                     "basis": "evidence", "note": "Why.", "evidence": evidence},
+                              content_type="application/json", **analyst)
+        assert refused.status_code == 422, evidence
+        assert [d["field"] for d in refused.json()["error"]["details"]] == ["evidence"]
+    client.force_login(cast.analyst)
+    form = client.post("/console/journeys/j/revise/", {"map": "stages: [{code: a, name: A}]", "basis": "evidence",
+                                                        "note": "Why.", "evidence": ["99999999999999999999999"]})
+    assert form.status_code == 400 and "<code>evidence</code>" in form.content.decode()

@@ -31,10 +31,11 @@ def journey_world(program):
 def test_the_templates_are_valid_maps_with_every_lane():
     from sojourn.journeys.documents import read_map
 
-    for kind, document in TEMPLATES.items():
-        parsed = read_map(document, {s.get("program_stage") for s in document["stages"]} - {None})
-        lanes = {t.lane for s in parsed.stages for t in s.touchpoints}
-        assert lanes == {"patient", "front", "back", "support"} or kind != "patient"
+    parsed = {kind: read_map(document, {s.get("program_stage") for s in document["stages"]} - {None})
+              for kind, document in TEMPLATES.items()}
+    assert set(parsed) == {"patient", "caregiver", "hcp"}
+    # The patient template shows every lane of a service blueprint.
+    assert {t.lane for s in parsed["patient"].stages for t in s.touchpoints} == {"patient", "front", "back", "support"}
 
 
 @pytest.mark.django_db
