@@ -210,5 +210,5 @@ def _needed(hypothesis: Hypothesis, metric: Metric, sample: Sample | None, other
             return st.sample_size_two_means(sd, max(abs(mean - base), smallest), alpha) if sd > 0 else None
         return st.sample_size_mean(sd, max(abs(mean - float(hypothesis.threshold)), smallest), alpha) \
             if sd > 0 else None  # type: ignore[arg-type]
-    except ValueError:
+    except (ValueError, ArithmeticError):  # no difference, no spread, or one too small to ever detect
         return None

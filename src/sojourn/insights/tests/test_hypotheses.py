@@ -233,3 +233,13 @@ def test_who_may_propose_and_retire_and_the_audit_trail(world):
         retire_hypothesis(actor=analyst, hypothesis=hypothesis)
     actions = list(AuditEntry.objects.filter(subject_type="hypothesis").values_list("action", flat=True))
     assert actions == ["hypothesis.proposed", "hypothesis.retired"]
+
+
+@pytest.mark.django_db
+def test_a_difference_too_small_to_ever_detect_needs_no_figure_rather_than_a_crash(cohort):
+    hypothesis = propose_hypothesis(
+        actor=SYSTEM, program=cohort["program"], stage="treatment_initiation", statement="Scores sit at 1.5.",
+        metric={"kind": "answer_mean", "questionnaire": NEEDS_URL, "scale": "side_effects"}, claim="at_most",
+        threshold=sum(SCORES["US"]) / 12, smallest_difference=1e-300)
+    us = evaluate(hypothesis, markets(cohort["program"]), NOW).verdict_in("US")
+    assert (us.verdict, us.needed) == ("inconclusive", None)
