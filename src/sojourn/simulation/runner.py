@@ -5,9 +5,11 @@ reads, so consent, audit, agenda and quiet hours all see the simulated time). At
 patients whose turn it is enroll, refill, miss doses, visit their page and answer what they were
 asked; their events go through the real ingestion and rules; the worker runs what is due through
 the real channel adapters; patients react to what reached them (open, click, come back, STOP); a
-nurse team works the call queue with a daily capacity. Only the outside world is replaced: email
-goes to an in-memory mailbox, text messages to the local gateway's folder. Printed magazines are
-not built during a run (their blocks wait in the outbox for the next issue).
+nurse team works the call queue with a daily capacity; every `magazine_every` days an issue of the
+printed magazine is built from the blocks rules queued, and the print house reports its delivery a
+few days later. Only the outside world is replaced: email goes to an in-memory mailbox, text
+messages to the local gateway's folder, magazine PDFs to a local drop folder (never to the print
+house's SFTP server).
 
 The cohort's state is saved after every day: an interrupted run resumes at the next day, and
 anything it repeats (events with the same client id, enrollments of the same address) is a no-op.
@@ -31,7 +33,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sojourn.channels.models import NurseTask, OutboxMessage, PortalCard
+from sojourn.channels.models import NurseTask, OutboxMessage, PortalCard, PrintIssue
+from sojourn.channels.services.magazine import build_issue, record_delivery_manifest
 from sojourn.channels.services.nurse import claim_task, complete_call
 from sojourn.channels.services.sms_inbound import receive_sms
 from sojourn.consent.portal import patient_actor
@@ -64,7 +67,11 @@ SIMULATOR = Actor.system("simulation: the program team's rehearsal")
 DEVICES = Actor.system("simulation: patients' devices and pharmacy feeds")
 SMS_GATEWAY = Actor.system("simulation: SMS provider")
 ENROLLMENT_FORM = Actor.system("simulation: enrollment form")
+PRINT_HOUSE_REPORT = Actor.system("simulation: print house")
 NURSE_TEAM = "nurses@simulation.sojourn.example"
+MAGAZINE_EVERY = 91  # a quarterly magazine, as most patient magazines are
+POST_DAYS = (2, 5)  # from the drop folder to the letterbox
+RETURNED = 0.03  # copies the post brings back (moved, wrong address)
 WITHDRAWAL_PER_DAY = 0.0004
 STOP_CHANCE = 0.015
 Progress = Callable[[SimulationRun], None]
@@ -76,11 +83,12 @@ def default_start(days: int) -> datetime:
 
 
 def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_calls_per_day: int = 30,
-             start: datetime | None = None, stop_after: int | None = None,
+             magazine_every: int = MAGAZINE_EVERY, start: datetime | None = None, stop_after: int | None = None,
              progress: Progress | None = None) -> SimulationRun:
     """Run (or resume) the simulation with these parameters. Day 0 is `start` (by default, `days`
-    before now): the same seed and start give the same history. `stop_after` ends after that many
-    days of this call (to test resuming)."""
+    before now): the same seed and start give the same history. An issue of the magazine goes out
+    on every `magazine_every`th day (0: none). `stop_after` ends after that many days of this call
+    (to test resuming)."""
     run = SimulationRun.objects.filter(program=program, seed=seed, patients=patients, days=days).first()
     if run is None:
         start = start or default_start(days)
@@ -91,10 +99,11 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
                              "or change the seed.") % {"day": run.starts_at.date().isoformat()}, field="start")
     if run.days_done >= run.days:
         return run
-    world = _World(run, nurse_calls_per_day)
+    world = _World(run, nurse_calls_per_day, magazine_every)
     gateway = Path(settings.SOJOURN_SMS_GATEWAY_DIR) / f"simulation-{run.pk}"
+    world.drop = Path(settings.SOJOURN_PRINT_DIR) / f"simulation-{run.pk}"
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-                           SOJOURN_SMS_GATEWAY_DIR=str(gateway)), \
+                           SOJOURN_SMS_GATEWAY_DIR=str(gateway), SOJOURN_PRINT_SFTP_URL=""), \
             time_machine.travel(run.starts_at + timedelta(days=run.days_done), tick=False) as clock:
         mail.outbox = []
         last = run.days if stop_after is None else min(run.days, run.days_done + stop_after)
@@ -112,8 +121,12 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
     return run
 
 
+def _issue_label(at: datetime) -> str:
+    return f"sim-{at.date().isoformat()}"
+
+
 class _World:
-    def __init__(self, run: SimulationRun, nurse_calls_per_day: int) -> None:
+    def __init__(self, run: SimulationRun, nurse_calls_per_day: int, magazine_every: int) -> None:
         self.run, self.program, self.seed = run, run.program, run.seed
         self.cohort = [SimPatient.from_json(c) for c in run.cohort]
         self.by_pseudonym = {s.pseudonym: s for s in self.cohort if s.pseudonym}
@@ -121,6 +134,8 @@ class _World:
         self.totals: Counter[str] = Counter(run.totals)
         self.versions: dict[str, Any] = {}
         self.capacity = nurse_calls_per_day
+        self.magazine_every = magazine_every
+        self.drop = Path(settings.SOJOURN_PRINT_DIR)
         self.needs_of = dict(ContentItem.objects.filter(program=self.program).values_list("code", "needs"))
         self.instruments = {q.name: q for q in Questionnaire.objects.filter(program=self.program, status="approved")}
         self.parsed: dict[str, b.Instrument] = {}
@@ -131,6 +146,7 @@ class _World:
         events: list[dict[str, Any]] = []
         if tick == 0:
             self._cards_not_used(day, at)
+            self._magazine(day, at)
         turn = [s for s in self.cohort if s.index % TICKS == tick]
         for sim in turn:
             if sim.enroll_day == day and sim.status == "invited":
@@ -164,6 +180,35 @@ class _World:
             if count and not Invitation.objects.filter(program=self.program, batch=batch).exists():
                 issue_invitations(actor=PRINT_HOUSE, program=self.program, market=country, count=count, batch=batch,
                                   now=at)
+
+    def _magazine(self, day: int, at: datetime) -> None:
+        """On an issue day the program team builds the issue into the drop folder; the print house's
+        report of that issue comes back `POST_DAYS[1]` days later, each copy delivered on its own day
+        or returned."""
+        every = self.magazine_every
+        if every <= 0:
+            return
+        if day > 0 and day % every == 0:
+            report = build_issue(actor=SIMULATOR, program=self.program, label=_issue_label(at), folder=self.drop,
+                                 now=at)
+            self.totals["magazines"] += len(report.made)
+            self.totals["magazines_skipped"] += len(report.skipped)
+        built = day - POST_DAYS[1]
+        if built > 0 and built % every == 0:
+            label = _issue_label(at - timedelta(days=POST_DAYS[1]))
+            issue = PrintIssue.objects.filter(program=self.program, label=label).first()
+            if issue is None:
+                return
+            lines = ["file,status,date"]
+            for copy in issue.copies.filter(delivered_at__isnull=True).select_related("patient").order_by("file_name"):
+                rng = rng_for(self.seed, "post", label, copy.patient.pseudonym)
+                returned = rng.random() < RETURNED
+                arrived = issue.created_at + timedelta(days=rng.randint(*POST_DAYS))
+                lines.append(f"{copy.file_name},{'returned' if returned else 'delivered'},{arrived.date().isoformat()}")
+                self.totals["magazines_returned" if returned else "magazines_delivered"] += 1
+            if len(lines) > 1:
+                record_delivery_manifest(actor=PRINT_HOUSE_REPORT, program=self.program, label=label,
+                                         text="\n".join(lines))
 
     def _enroll(self, sim: SimPatient, day: int, at: datetime) -> None:
         patient = enroll(sim, self.program, self.seed, at.date(), self.versions)

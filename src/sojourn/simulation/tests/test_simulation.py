@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sojourn.channels.models import NurseTask, OutboxMessage
+from sojourn.channels.models import NurseTask, OutboxMessage, PrintBlock, PrintIssue
 from sojourn.consent.models import ConsentRecord
 from sojourn.core.models import AuditEntry
 from sojourn.core.tests.factories import SYSTEM
@@ -68,8 +68,10 @@ def test_the_same_seed_gives_the_same_history_resumed_or_not_and_another_seed_an
 @pytest.mark.django_db(transaction=True)
 def test_simulated_patients_live_through_the_real_program_and_react_only_to_what_reached_them(settings, tmp_path):
     settings.SOJOURN_SMS_GATEWAY_DIR = tmp_path
+    settings.SOJOURN_PRINT_DIR = tmp_path / "print"
+    settings.SOJOURN_PRINT_SFTP_URL = "sftp://printer@print-house.invalid/in"  # a rehearsal never uploads
     program = build_demo()
-    run = simulate(program=program, patients=60, days=40, seed=3, start=START)
+    run = simulate(program=program, patients=60, days=40, seed=3, start=START, magazine_every=20)
     simulated = Patient.objects.filter(program=program, pseudonym__in=[c["pseudonym"] for c in run.cohort])
     assert simulated.count() == run.totals["enrolled"] == 60
     # Every one signed a consent; those who confirmed their address are active (or withdrew later).
@@ -94,6 +96,29 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
     assert {"web", "email", "sms", "phone"} <= set(delivered.values_list("channel", flat=True))
     texts = [json.loads(line) for path in tmp_path.rglob("*.jsonl") for line in path.read_text().splitlines()]
     assert len(texts) == delivered.filter(channel="sms").count()
+
+    # On day 20 the magazine went to the drop folder: a copy for each active patient who agreed to post,
+    # with the blocks rules queued for them; five days later the print house's report came back.
+    [issue] = PrintIssue.objects.filter(program=program)
+    assert issue.label == "sim-2026-03-22" and issue.created_at == START + timedelta(days=20)
+    copies = {c.patient.pseudonym: c for c in issue.copies.select_related("patient")}
+    assert len(copies) == run.totals["magazines"] > 3
+    folder = tmp_path / "print" / f"simulation-{run.pk}" / program.slug / issue.label
+    assert sorted(p.name for p in folder.glob("*.pdf")) == sorted(c.file_name for c in copies.values())
+    assert (folder / "manifest.csv").read_text().count("\n") == len(copies) + 1
+    cohort = {c["pseudonym"]: c for c in run.cohort}  # the demo's own ten patients are readers too
+    readers = [cohort[p] for p in copies if p in cohort]
+    assert readers and all(sim["choices"]["contact_post"] for sim in readers)
+    posted = {p.pseudonym for p in simulated.filter(status="active")} & {
+        p for p, c in cohort.items() if c["choices"].get("contact_post") and c["enroll_day"] < 20}
+    assert posted and posted <= set(copies)
+    queued = PrintBlock.objects.filter(issue=issue)
+    assert queued.exists() and set(queued.values_list("patient__pseudonym", flat=True)) <= set(copies)
+    arrived = Event.objects.filter(type="print.delivered", source="print", data__issue=issue.label)
+    assert arrived.count() == run.totals["magazines_delivered"] == issue.copies.filter(
+        delivered_at__isnull=False).count()
+    assert run.totals["magazines_delivered"] + run.totals.get("magazines_returned", 0) == len(copies)
+    assert all(START + timedelta(days=22) <= e.occurred_at <= START + timedelta(days=25) for e in arrived)
 
     # Patients open only emails that reached them, and read only cards that were put on their page.
     opened = Event.objects.filter(patient__in=simulated, type="email.opened")
@@ -121,6 +146,8 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
 def test_the_command_says_what_is_wrong_with_its_arguments(program):
     with pytest.raises(CommandError, match="--patients must be from 1"):
         call_command("simulate", "--patients", "0", "--program", program.slug)
+    with pytest.raises(CommandError, match="--magazine-every cannot be negative"):
+        call_command("simulate", "--magazine-every", "-1", "--program", program.slug)
     with pytest.raises(CommandError, match="there is no program 'nope'"):
         call_command("simulate", "--program", "nope")
     with pytest.raises(CommandError, match="cannot run into the future"):

@@ -12,7 +12,7 @@ from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.simulation.models import SimulationRun
-from sojourn.simulation.runner import simulate
+from sojourn.simulation.runner import MAGAZINE_EVERY, simulate
 
 
 class Command(SojournCommand):
@@ -29,15 +29,19 @@ class Command(SojournCommand):
                             help="day 0 as YYYY-MM-DD (midnight UTC); by default the run ends now")
         parser.add_argument("--nurse-calls-per-day", type=int, default=30,
                             help="calls the nurse team makes a day in each market")
+        parser.add_argument("--magazine-every", type=int, default=MAGAZINE_EVERY,
+                            help="days between issues of the printed magazine (0: none)")
 
     def handle(self, *args: Any, program: str, patients: int, days: int, seed: int, nurse_calls_per_day: int,
-               start: date | None, **options: Any) -> None:
+               magazine_every: int, start: date | None, **options: Any) -> None:
         if not 1 <= patients <= 1_000_000:
             raise CommandError("--patients must be from 1 to 1,000,000")
         if not 1 <= days <= 3650:
             raise CommandError("--days must be from 1 to 3,650")
         if nurse_calls_per_day < 0:
             raise CommandError("--nurse-calls-per-day cannot be negative")
+        if magazine_every < 0:
+            raise CommandError("--magazine-every cannot be negative (0: no magazine)")
         found = Program.objects.filter(slug=program).first()
         if found is None:
             raise CommandError(f"there is no program {program!r} (build the demo with `sojourn demo --no-serve`)")
@@ -50,7 +54,7 @@ class Command(SojournCommand):
             task = bar.add_task("days", total=days, completed=before.days_done if before else 0)
             try:
                 run = simulate(program=found, patients=patients, days=days, seed=seed,
-                               nurse_calls_per_day=nurse_calls_per_day,
+                               nurse_calls_per_day=nurse_calls_per_day, magazine_every=magazine_every,
                                start=datetime.combine(start, time(0), tzinfo=UTC) if start else None,
                                progress=lambda r: bar.update(task, completed=r.days_done))
             except SojournError as error:
@@ -58,4 +62,5 @@ class Command(SojournCommand):
         totals = run.totals
         console.print(f"[green]Done:[/green] {totals.get('enrolled', 0):,} enrolled, {totals.get('verified', 0):,} "
                       f"confirmed, {totals.get('events', 0):,} events, {totals.get('sent', 0):,} messages sent, "
-                      f"{totals.get('calls', 0):,} nurse calls, {totals.get('withdrawn', 0):,} withdrew.")
+                      f"{totals.get('calls', 0):,} nurse calls, {totals.get('magazines', 0):,} magazines printed "
+                      f"({totals.get('magazines_delivered', 0):,} delivered), {totals.get('withdrawn', 0):,} withdrew.")
