@@ -385,7 +385,8 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     columns = ["stage", "consented", "confirmed", "needs", "month_old", "active_30", "week_old", "weekly",
                "active", *(f"reached_{c}" for c in k.REACH), "analysed", "served", "who5_n", "who5_sum",
                "refilling", "adherent"]
-    reach = ", ".join(f"SUM(status = 'active' AND confirmed_at <= :now AND reached_{c}_at > :month "
+    p.update({f"reach_{c}": _stamp(now - timedelta(days=k.REACH_DAYS[c])) for c in k.REACH})
+    reach = ", ".join(f"SUM(status = 'active' AND confirmed_at <= :now AND reached_{c}_at > :reach_{c} "
                       f"AND reached_{c}_at <= :now)" for c in k.REACH)
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.execute(
         "SELECT stage_id, COUNT(*), SUM(confirmed_at <= :now), SUM(confirmed_at <= :now AND needs_done_at <= :now), "  # noqa: S608  (our constants)

@@ -15,7 +15,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Max, Q
 
-from sojourn.channels.models import OutboxMessage
+from sojourn.channels.models import OutboxMessage, PrintCopy
 from sojourn.content.models import ContentItem
 from sojourn.core.models import Program
 from sojourn.people.models import Patient
@@ -145,6 +145,10 @@ def compute_journey_facts(program: Program, patient_ids: Sequence[int],
             content = payload.get("content") if isinstance(payload, dict) else None
             if content in tagged[need] and since <= at <= since + timedelta(days=14):
                 served.add(patient_id)
+    for patient_id, at in _rows(PrintCopy.objects.filter(patient_id__in=ids, delivered_at__isnull=False)
+                                .values_list("patient_id", "delivered_at"), "-d"):
+        if at > reached.get((patient_id, "print"), EPOCH):
+            reached[patient_id, "print"] = at
 
     facts, stays = [], []
     for pk, market_id, status, created_at, verified_at in patients:
@@ -159,6 +163,7 @@ def compute_journey_facts(program: Program, patient_ids: Sequence[int],
             "needs_done_at": analysis[0] if analysis else None, "top_need": analysis[1] if analysis else "",
             "top_need_served": pk in served, "reached_web_at": reached.get((pk, "web")),
             "reached_email_at": reached.get((pk, "email")), "reached_sms_at": reached.get((pk, "sms")),
+            "reached_print_at": reached.get((pk, "print")),
             "who5_change": _who5_change(who5.get(pk, [])),
             "first_refill_day": day_number(coverage[0]) if coverage else None,
             "covered_days": round(coverage[1], 6) if coverage else None,

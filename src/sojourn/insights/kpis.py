@@ -58,7 +58,10 @@ REACH = {channel: Kpi(f"reach_{channel}", label, "share", target) for channel, l
     ("web", _("Reached on the personal page in 30 days"), 0.7),
     ("email", _("Reached by email in 30 days"), 0.5),
     ("sms", _("Reached by text message in 30 days"), 0.3),
+    ("print", _("Reached by the printed magazine in 100 days"), 0.3),
 )}
+# A quarterly magazine reaches a reader once in 91 days, plus the post's few days.
+REACH_DAYS = {"web": 30, "email": 30, "sms": 30, "print": 100}
 ADHERENCE = Kpi("adherence_pdc", _("Adherent: 80 % or more of days covered"), "share", 0.7)
 WHO5_CHANGE = Kpi("who5_change", _("WHO-5 change from baseline to week 12"), "points", 5.0, amber=3.0)
 TIME_IN_STAGE = {

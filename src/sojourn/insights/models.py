@@ -31,6 +31,7 @@ class JourneyFacts(models.Model):
     reached_web_at = models.DateTimeField(null=True)
     reached_email_at = models.DateTimeField(null=True)
     reached_sms_at = models.DateTimeField(null=True)
+    reached_print_at = models.DateTimeField(null=True)  # the last magazine the print house delivered
     who5_change = models.FloatField(null=True)  # first WHO-5 to the first one 10–14 weeks later
     # Refills as day numbers (days since 1970, UTC) so that days covered as of any moment is
     # arithmetic in SQL: covered within 180 days of the first fill, up to the end of the last stretch.

@@ -11,7 +11,7 @@ Definitions (as of a moment, `now` by default):
 - weekly active: of the active patients now in the stage (confirmed at least 7 days ago), those with
   a meaningful interaction in the last 7 days.
 - reach per channel: of the active patients, those to whom a message on the channel was delivered in
-  the last 30 days.
+  the last 30 days (for the printed magazine: a copy the print house delivered in the last 100 days).
 - needs coverage: of the patients whose first needs analysis is at least 14 days old, those who were
   delivered content tagged with their top need within 14 days of it.
 - nurse SLA: of the calls whose deadline passed in the last 90 days, those completed before it.
@@ -88,8 +88,9 @@ class MarketKpis:
             "weekly_active": Count("pk", filter=Q(status="active", confirmed_at__lte=week_ago,
                                                   last_meaningful_at__gt=week_ago, last_meaningful_at__lte=now)),
             "active": Count("pk", filter=active_now),
-            **{f"reached_{c}": Count("pk", filter=active_now & Q(**{f"reached_{c}_at__gt": month_ago,
-                                                                    f"reached_{c}_at__lte": now})) for c in k.REACH},
+            **{f"reached_{c}": Count("pk", filter=active_now & Q(**{
+                f"reached_{c}_at__gt": now - timedelta(days=k.REACH_DAYS[c]), f"reached_{c}_at__lte": now}))
+               for c in k.REACH},
             "analysed": Count("pk", filter=Q(needs_done_at__lte=now - timedelta(days=14)) & ~Q(top_need="")),
             "served": Count("pk", filter=Q(needs_done_at__lte=now - timedelta(days=14), top_need_served=True)
                             & ~Q(top_need="")),

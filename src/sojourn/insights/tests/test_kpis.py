@@ -9,7 +9,7 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
-from sojourn.channels.models import NurseTask, OutboxMessage
+from sojourn.channels.models import NurseTask, OutboxMessage, PrintCopy, PrintIssue
 from sojourn.consent.tests.factories import approved_version, enroll
 from sojourn.content.models import ContentItem
 from sojourn.core.tests.factories import SYSTEM
@@ -119,6 +119,13 @@ def test_funnel_weekly_activity_reach_and_time_in_stage_from_hand_built_patients
     for who in month_old[:3]:
         message(who, "email", days(5), "tip")
     message(month_old[3], "email", days(40), "tip")  # too long ago to count as reach
+    spring, winter = (PrintIssue.objects.create(program=world["program"], label=label, created_at=days(ago))
+                      for label, ago in (("2026-03", 130), ("2026-06", 45)))
+    for issue, who, delivered in ((winter, month_old[0], days(40)), (winter, month_old[1], days(41)),
+                                  (winter, month_old[2], None),  # in the post, or returned: not reached
+                                  (spring, month_old[3], days(120))):  # a magazine too long ago
+        PrintCopy.objects.create(issue=issue, patient=who, file_name=f"{who.pseudonym}.pdf", sha256="0" * 64,
+                                 created_at=issue.created_at, delivered_at=delivered)
     for who, (entered, left) in zip(month_old[:3], ((100, 70), (90, 80), (60, 40)), strict=True):
         event(who, "stage.changed", days(entered), stage="diagnosis")
         event(who, "stage.changed", days(left), stage="treatment_initiation", previous="diagnosis")
@@ -146,6 +153,8 @@ def test_funnel_weekly_activity_reach_and_time_in_stage_from_hand_built_patients
     reach = {v.kpi.code: v for v in kpis.reach()}
     assert (reach["reach_email"].value, reach["reach_email"].n, reach["reach_email"].status) == (0.5, 6, "green")
     assert (reach["reach_web"].value, reach["reach_web"].status) == (0.0, "red")
+    assert (reach["reach_print"].value, reach["reach_print"].n, reach["reach_print"].status) == (
+        round(2 / 6, 4), 6, "green")  # the magazine reaches a reader in 100 days: 2 of the 6 active
 
     stays = kpis.time_in_stage(list(world["stages"].values()))
     assert (stays["diagnosis"].value, stays["diagnosis"].n) == (20.0, 3)  # 30, 10 and 20 days
