@@ -43,10 +43,10 @@ def active_record(patient: Patient) -> ConsentRecord | None:
 
 def granted_purposes(patient: Patient) -> set[str]:
     """Purposes the patient agreed to and has not withdrawn, on the record in force."""
-    record = active_record(patient)
-    if record is None:
-        return set()
-    return {d.purpose for d in record.decisions.all() if d.granted and d.withdrawn_at is None}
+    # One query on the decisions: the record itself (with its sealed receipt) is not needed here.
+    return set(ConsentDecision.objects.filter(record__patient=patient, record__status=ConsentRecord.Status.ACTIVE,
+                                              granted=True, withdrawn_at__isnull=True)
+               .values_list("purpose", flat=True))
 
 
 @dataclass(frozen=True)

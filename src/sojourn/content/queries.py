@@ -5,6 +5,7 @@ only with an approved, unexpired version's variant in the patient's own locale."
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -57,40 +58,54 @@ def resolve(program_id: int, code: str, *, locale: str, country: str, channel: s
 def resolve_many(program_id: int, codes: list[str], *, locale: str, country: str, channel: str,
                  at: datetime | None = None) -> dict[str, Resolution]:
     """The same for several items in three queries (a page of cards, a magazine of blocks)."""
+    found = resolve_requests(program_id, {(locale, country, channel): codes}, at=at)
+    return {code: found[(locale, country, channel, code)] for code in codes}
+
+
+def resolve_requests(program_id: int, requests: Mapping[tuple[str, str, str], Iterable[str]],
+                     at: datetime | None = None) -> dict[tuple[str, str, str, str], Resolution]:
+    """Items for several (locale, country, channel) at once, still in three queries (a worker's batch
+    goes to patients of every market): (locale, country, channel, code) → Resolution."""
     day = timezone.localdate(at or timezone.now(), timezone=timezone.get_fixed_timezone(0))
+    wanted = {key: list(codes) for key, codes in requests.items()}
+    codes = {code for group in wanted.values() for code in group}
+    locales = {locale for locale, _country, _channel in wanted}
     items = {i.code: i for i in ContentItem.objects.filter(program_id=program_id, code__in=codes)}
     versions = {v.item_id: v for v in ContentVersion.objects.filter(item__in=items.values(),
                                                                    status=ContentVersion.Status.APPROVED)}
-    variants = {v.version_id: v for v in ContentVariant.objects.filter(version__in=versions.values(), locale=locale)}
-    out: dict[str, Resolution] = {}
-    for code in codes:
-        item = items.get(code)
-        if item is None:
-            out[code] = Resolution(None, f"no content item {code}")
-            continue
-        if channel not in item.channels:
-            out[code] = Resolution(None, f"{code} is not for the {channel} channel")
-            continue
-        if item.markets and country not in item.markets:
-            out[code] = Resolution(None, f"{code} is not for {country}")
-            continue
-        version = versions.get(item.pk)
-        if version is None:
-            out[code] = Resolution(None, f"{code} has no approved version")
-            continue
-        if not usable_on(version, day):
-            out[code] = Resolution(None, f"{code} v{version.number} expired on {version.expires_on}")
-            continue
-        variant = variants.get(version.pk)
-        if variant is None:
-            out[code] = Resolution(None, f"{code} v{version.number} has no approved {locale} text")
-            continue
-        out[code] = Resolution(ResolvedContent(
-            code=code, kind=item.kind, version=version.number, approval_code=version.approval_code,
-            expires_on=version.expires_on, locale=locale, title=variant.title,  # type: ignore[arg-type]
-            subject=variant.subject, summary=variant.summary, body=variant.body, url=variant.url,
-            needs=list(item.needs), stages=list(item.stages), level=item.level))
+    variants = {(v.version_id, v.locale): v for v in ContentVariant.objects.filter(version__in=versions.values(),
+                                                                                   locale__in=locales)}
+    out: dict[tuple[str, str, str, str], Resolution] = {}
+    for (locale, country, channel), group in wanted.items():
+        for code in group:
+            out[(locale, country, channel, code)] = _resolution(code, items.get(code), versions, variants,
+                                                                locale=locale, country=country, channel=channel,
+                                                                day=day)
     return out
+
+
+def _resolution(code: str, item: ContentItem | None, versions: dict[int, ContentVersion],
+                variants: dict[tuple[int, str], ContentVariant], *, locale: str, country: str, channel: str,
+                day: date) -> Resolution:
+    if item is None:
+        return Resolution(None, f"no content item {code}")
+    if channel not in item.channels:
+        return Resolution(None, f"{code} is not for the {channel} channel")
+    if item.markets and country not in item.markets:
+        return Resolution(None, f"{code} is not for {country}")
+    version = versions.get(item.pk)
+    if version is None:
+        return Resolution(None, f"{code} has no approved version")
+    if not usable_on(version, day):
+        return Resolution(None, f"{code} v{version.number} expired on {version.expires_on}")
+    variant = variants.get((version.pk, locale))
+    if variant is None:
+        return Resolution(None, f"{code} v{version.number} has no approved {locale} text")
+    return Resolution(ResolvedContent(
+        code=code, kind=item.kind, version=version.number, approval_code=version.approval_code,
+        expires_on=version.expires_on, locale=locale, title=variant.title,  # type: ignore[arg-type]
+        subject=variant.subject, summary=variant.summary, body=variant.body, url=variant.url,
+        needs=list(item.needs), stages=list(item.stages), level=item.level))
 
 
 def usable_codes(program_id: int, day: date | None = None) -> dict[str, tuple[str, ...]]:

@@ -127,37 +127,57 @@ def code_from_mail(address: str) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
-def invitation_card(sim: SimPatient, program: Program, seed: int) -> Invitation:
+@dataclass
+class EnrollmentDesk:
+    """What every enrollment of a run reads alike, read once per market: the consent version signed
+    and the dermatologists who hand out cards."""
+
+    program: Program
+    versions: dict[str, ConsentVersion] = field(default_factory=dict)
+    doctors: dict[str, list[Hcp]] = field(default_factory=dict)
+
+    def version(self, country: str) -> ConsentVersion | None:
+        if country not in self.versions:
+            self.versions[country] = current_version(self.program, Market.objects.get(country=country),
+                                                     ConsentDocument.Audience.PATIENT)
+        return self.versions[country]
+
+    def doctors_in(self, country: str) -> list[Hcp]:
+        if country not in self.doctors:
+            self.doctors[country] = list(Hcp.objects.filter(program=self.program, market__country=country,
+                                                            status=Hcp.Status.ACTIVE).order_by("pk"))
+        return self.doctors[country]
+
+
+def invitation_card(sim: SimPatient, desk: EnrollmentDesk, seed: int) -> Invitation:
     """The card a dermatologist of the patient's market handed them at the consultation (the same one
     again if an interrupted run comes back to this patient)."""
+    program = desk.program
     batch = f"simulation-{seed}-patient-{sim.index}"
     card = Invitation.objects.filter(program=program, batch=batch, accepted_at__isnull=True).first()
     if card is None:
-        doctors = list(Hcp.objects.filter(program=program, market__country=sim.country, status=Hcp.Status.ACTIVE)
-                       .order_by("pk"))
+        doctors = desk.doctors_in(sim.country)
         doctor = rng_for(seed, "doctor", sim.index).choice(doctors) if doctors else None
         [card] = issue_invitations(actor=PRINT_HOUSE, program=program, market=sim.country, count=1, hcp=doctor,
                                    batch=batch)
     return card
 
 
-def enroll(sim: SimPatient, program: Program, seed: int, today: date,
-           versions: dict[str, ConsentVersion]) -> Patient:
+def enroll(sim: SimPatient, desk: EnrollmentDesk, seed: int, today: date) -> Patient:
     """Sign the consent on paper and, for those who do, confirm the emailed code. Run again after an
     interruption it finds the patient it enrolled before."""
+    program = desk.program
     address = f"patient{sim.index}.seed{seed}@cohort.sim.example"
     found = Patient.objects.filter(program=program, email_index=email_index(address)).first()
     if found is None:
         rng = rng_for(seed, "identity", sim.index)
         given, family = rng.choice(NAMES[sim.country][0]), rng.choice(NAMES[sim.country][1])
         street, postcode, city = STREETS[sim.country]
-        version = versions.get(sim.country) or current_version(program, Market.objects.get(country=sim.country),
-                                                               ConsentDocument.Audience.PATIENT)
-        versions[sim.country] = version
+        version = desk.version(sim.country)
         answers = {code: True for code in version.purpose_codes(required=True)}
         answers.update({code: granted for code, granted in sim.choices.items() if code in version.purpose_codes()})
         mail.outbox = []
-        card = invitation_card(sim, program, seed)
+        card = invitation_card(sim, desk, seed)
         found = enroll_patient(
             actor=ENROLLING, program=program, market=sim.country, version_id=version.pk, locale=sim.locale,
             time_zone=sim.zone, answers=answers, signature=Signature(typed_name=f"{given} {family}", method="paper",

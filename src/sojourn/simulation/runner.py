@@ -55,7 +55,15 @@ from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
 from sojourn.simulation import behaviour as b
-from sojourn.simulation.cohort import PRINT_HOUSE, SimPatient, draw_cohort, enroll, optional_purposes, rng_for
+from sojourn.simulation.cohort import (
+    PRINT_HOUSE,
+    EnrollmentDesk,
+    SimPatient,
+    draw_cohort,
+    enroll,
+    optional_purposes,
+    rng_for,
+)
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.personas import CARD_UPTAKE, PERSONAS
 from sojourn.simulation.services import finish_run, save_progress, start_run
@@ -132,7 +140,7 @@ class _World:
         self.by_pseudonym = {s.pseudonym: s for s in self.cohort if s.pseudonym}
         self.patients: dict[str, Patient] = {}
         self.totals: Counter[str] = Counter(run.totals)
-        self.versions: dict[str, Any] = {}
+        self.desk = EnrollmentDesk(self.program)
         self.capacity = nurse_calls_per_day
         self.magazine_every = magazine_every
         self.drop = Path(settings.SOJOURN_PRINT_DIR)
@@ -211,7 +219,7 @@ class _World:
                                          text="\n".join(lines))
 
     def _enroll(self, sim: SimPatient, day: int, at: datetime) -> None:
-        patient = enroll(sim, self.program, self.seed, at.date(), self.versions)
+        patient = enroll(sim, self.desk, self.seed, at.date())
         self.by_pseudonym[sim.pseudonym] = sim
         self.patients[sim.pseudonym] = patient
         self.totals["enrolled"] += 1

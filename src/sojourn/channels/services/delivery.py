@@ -62,6 +62,8 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
                 OutboxMessage.objects.filter(pk=message.pk).update(last_error=check.reason[:500])
                 queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
                 report.cancelled += 1
+    # The words of every channel's messages in one go (three queries, whatever the mix of markets).
+    unusable = attach_content([m for batch in by_channel.values() for m in batch], facts)
     for channel, batch in by_channel.items():
         over = _over_cap(batch, now)
         if over:
@@ -71,7 +73,7 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
                     report.cancelled += queue.complete(OutboxMessage, [message_id], owner=owner, now=now,
                                                        status="cancelled")
             batch = [m for m in batch if m.pk not in over]
-        refused = attach_content(batch, facts)
+        refused = {m.pk: unusable[m.pk] for m in batch if m.pk in unusable}
         with transaction.atomic():
             for message_id, reason in refused.items():  # withdrawn, expired or untranslated: never half-sent
                 status = queue.fail(OutboxMessage, message_id, owner=owner, now=now, error=reason, permanent=True)

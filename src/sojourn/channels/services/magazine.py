@@ -38,7 +38,7 @@ from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import open_for_delivery
 from sojourn.tracking.models import PatientNeed, PatientProfile
-from sojourn.tracking.services.events import late_window, record_events
+from sojourn.tracking.services.events import MAX_BATCH, late_window, record_events
 
 CHANNEL = Actor.system("channel:print")
 MAX_BLOCKS = 4
@@ -232,8 +232,8 @@ def record_delivery_manifest(*, actor: Actor, program: Program, label: str, text
                     events.append({"client_id": f"print-{issue.pk}-{copy.pk}", "type": "print.delivered",
                                    "patient": copy.patient.pseudonym, "occurred_at": at.isoformat(),
                                    "data": {"issue": label, "message": copy.file_name}})
-        if events:
-            record_events(CHANNEL, events, source="print")
+        for start in range(0, len(events), MAX_BATCH):  # a print run is often thousands of copies
+            record_events(CHANNEL, events[start:start + MAX_BATCH], source="print")
         record_audit(actor=actor, action="print.delivery_recorded", subject_type="print_issue", subject_id=label,
                      program_id=program.pk, after={"lines": len(rows)})
     return len(rows)

@@ -114,6 +114,17 @@ def test_an_issue_for_a_japanese_and_a_german_patient_reads_back(program, reader
     assert PrintBlock.objects.get().issue is not None
 
 
+def test_a_report_longer_than_an_event_batch_is_recorded_whole(program, readers, tmp_path, monkeypatch):
+    tokyo, berlin, _nowhere = readers
+    build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path)
+    monkeypatch.setattr("sojourn.channels.services.magazine.MAX_BATCH", 1)  # as 1,001 copies against 1,000
+    today = timezone.now().date()
+    report = f"file,status,date\n{tokyo.pseudonym}.pdf,delivered,{today}\n{berlin.pseudonym}.pdf,delivered,{today}\n"
+    assert record_delivery_manifest(actor=SYSTEM, program=program, label="2026-12", text=report) == 2
+    assert set(Event.objects.filter(type="print.delivered").values_list("patient_id", flat=True)) == {
+        tokyo.pk, berlin.pk}
+
+
 def test_a_rerun_adds_no_copy_and_the_print_houses_report_comes_back(program, readers, tmp_path):
     tokyo, berlin, _nowhere = readers
     build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.models import ContentVersion
-from sojourn.content.queries import expiring, resolve, use_by_market
+from sojourn.content.queries import expiring, resolve, resolve_requests, use_by_market
 from sojourn.content.services.library import create_item, save_draft
 from sojourn.content.services.review import (
     approve,
@@ -106,6 +106,14 @@ def test_only_approved_unexpired_words_in_the_patients_locale_resolve(program):
                                                   channel="phone").reason
     after_expiry = timezone.now() + timedelta(days=11)
     assert "expired" in resolve(program.pk, "itch-tips", **args, at=after_expiry).reason
+    # A worker's batch asks for every market at once: each gets its own words or its own reason.
+    mixed = resolve_requests(program.pk, {("de-DE", "DE", "web"): ["itch-tips", "nothing"],
+                                          ("en-GB", "GB", "web"): ["itch-tips"], ("ja-JP", "JP", "web"): ["itch-tips"]})
+    assert mixed["de-DE", "DE", "web", "itch-tips"].content.body == "Kühlen hilft, {given_name}."
+    british = mixed["en-GB", "GB", "web", "itch-tips"].content
+    assert (british.locale, british.body) == ("en-GB", "Cooling helps, {given_name}.")
+    assert mixed["ja-JP", "JP", "web", "itch-tips"].reason == "itch-tips v1 has no approved ja-JP text"
+    assert mixed["de-DE", "DE", "web", "nothing"].reason == "no content item nothing"
     withdraw(actor=reviewer(program), version=ContentVersion.objects.get(pk=version.pk), reason="label change")
     assert resolve(program.pk, "itch-tips", **args).reason == "itch-tips has no approved version"
 

@@ -75,7 +75,8 @@ class _Answers:
         self.latest: dict[str, QuestionnaireResponse] = {}
         for response in (QuestionnaireResponse.objects.filter(
                 patient=patient, status="completed", questionnaire__url__in={m.questionnaire_url for m in mappings})
-                .select_related("questionnaire").order_by("-completed_at")):
+                .select_related("questionnaire").defer("questionnaire__resource", "questionnaire__languages")
+                .order_by("-completed_at")):  # the parsed definition is cached; its JSON is large
             self.latest.setdefault(response.questionnaire.url, response)
         self.parsed: dict[int, Definition] = {}
 
@@ -176,9 +177,7 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
         PatientNeed.objects.bulk_create(fresh)
         fields = ["explicit", "implicit", "combined", "confidence", "explanation", "updated_at"]
         update_rows(PatientNeed, fields, [[getattr(row, f) for f in fields] + [row.pk] for row in changed])
-        profile = _refresh_engagement(patient, now)
-        profile.needs = {row.need.code: row.combined for row in rows}
-        profile.save(update_fields=["needs"])
+        _refresh_engagement(patient, now, needs={row.need.code: row.combined for row in rows})
     return rows
 
 
@@ -195,7 +194,7 @@ def engagement_level(now: datetime, last: datetime | None, recent: int) -> str:
     return PatientProfile.Engagement.LAPSED
 
 
-def _refresh_engagement(patient: Patient, now: datetime) -> PatientProfile:
+def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]) -> PatientProfile:
     """Meaningful interactions: completed answers and the patient's own touchpoint events."""
     from sojourn.tracking.event_types import BUILTIN
 
@@ -212,7 +211,7 @@ def _refresh_engagement(patient: Patient, now: datetime) -> PatientProfile:
     recent = sum(1 for at in answered if at >= month) + events.filter(occurred_at__gte=month).count()
     profile, _created = PatientProfile.objects.update_or_create(
         patient=patient, defaults={"engagement": engagement_level(now, last, recent), "last_meaningful_at": last,
-                                   "interactions_30d": recent, "updated_at": now})
+                                   "interactions_30d": recent, "updated_at": now, "needs": needs})
     return profile
 
 
