@@ -6,14 +6,18 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from sojourn.core.actors import Actor
+from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program
 from sojourn.people import queries
 from sojourn.people.identity import PatientIdentity, PostalAddress
+from sojourn.people.models import Hcp
+from sojourn.people.services.invitations import MAX_RUN, issue_invitations
 from sojourn.people.services.patients import read_patient_identity, register_patient
 
 router = Router(tags=["people"])
@@ -142,3 +146,60 @@ def read_identity(request: HttpRequest, pseudonym: str, payload: IdentityReadIn)
         "phone": identity.phone, "birth_date": identity.birth_date,
         "postal_address": {**address.__dict__, "lines": list(address.lines)} if address else None,
     }
+
+
+class InvitationRunIn(Schema):
+    market: str = Field(pattern=r"^[A-Z]{2}$")
+    count: int = Field(ge=1, le=MAX_RUN)
+    hcp: str = Field(default="", max_length=16, description="the pseudonym of the dermatologist who hands them out")
+    batch: str = Field(default="", max_length=80, description="a name for the print run (default: market and time)")
+
+
+class InvitationRunOut(Schema):
+    market: str = Field(validation_alias="market__country")
+    batch: str
+    hcp: str | None = Field(validation_alias="hcp__pseudonym")
+    issued_at: datetime
+    cards: int
+    used: int = Field(description="cards used to enroll")
+
+
+class InvitationRunPage(Schema):
+    count: int
+    page: int
+    items: list[InvitationRunOut]
+
+
+class IssuedRunOut(Schema):
+    market: str
+    batch: str
+    hcp: str | None
+    issued_at: datetime
+    codes: list[str]
+
+
+@router.get("/programs/{slug}/invitations", response=InvitationRunPage,
+            summary="Print runs of invitation cards and how many were used to enroll (program managers)")
+def list_invitation_runs(request: HttpRequest, slug: str, query: Query[PageQuery]) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    actor.require(Permission.PROGRAM_MANAGE, program.pk, query.market)
+    runs = queries.invitation_runs(actor, program, market=query.market)
+    size = 50
+    return {"count": runs.count(), "page": query.page, "items": list(runs[(query.page - 1) * size: query.page * size])}
+
+
+@router.post("/programs/{slug}/invitations", response={201: IssuedRunOut},
+             summary="Print a run of invitation cards: their codes, for the print house")
+def create_invitation_run(request: HttpRequest, slug: str, payload: InvitationRunIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    hcp = None
+    if payload.hcp:
+        hcp = Hcp.objects.filter(program=program, pseudonym=payload.hcp).first()
+        if hcp is None:
+            raise InvalidInput(_("No professional %(hcp)s in this program.") % {"hcp": payload.hcp}, field="hcp")
+    made = issue_invitations(actor=actor, program=program, market=payload.market, count=payload.count, hcp=hcp,
+                             batch=payload.batch)
+    return Status(201, {"market": payload.market, "batch": made[0].batch, "hcp": hcp.pseudonym if hcp else None,
+                        "issued_at": made[0].issued_at, "codes": [card.code for card in made]})

@@ -18,4 +18,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
         Permission.NURSE_QUEUE, scope.program.pk) != frozenset()
     insights = scope.program is not None and request.actor.markets_in(  # type: ignore[attr-defined]
         Permission.INSIGHTS_VIEW, scope.program.pk) != frozenset()
-    return {"scope": scope, "may_manage_patients": manage, "may_work_nurse_queue": calls, "may_view_insights": insights}
+    program = scope.program is not None and request.actor.markets_in(  # type: ignore[attr-defined]
+        Permission.PROGRAM_MANAGE, scope.program.pk) != frozenset()
+    return {"scope": scope, "may_manage_patients": manage, "may_work_nurse_queue": calls, "may_view_insights": insights,
+            "may_manage_program": program}

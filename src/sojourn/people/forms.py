@@ -27,3 +27,20 @@ class PreferencesForm(forms.Form):
 
 class RevealIdentityForm(forms.Form):
     purpose = forms.CharField(label=_("Why do you need the identity?"), max_length=200)
+
+
+class InvitationRunForm(forms.Form):
+    """A print run of invitation cards: the choices are the markets the staff member manages and the
+    active dermatologists there (by pseudonym: the card carries no name)."""
+
+    market = forms.ChoiceField(label=_("Market"))
+    count = forms.IntegerField(label=_("Cards"), min_value=1, max_value=10_000, initial=100)
+    hcp = forms.ChoiceField(label=_("Handed out by"), required=False)
+    batch = forms.CharField(label=_("Name of the print run"), max_length=80, required=False,
+                            help_text=_("Left empty, the market and the time name it."))
+
+    def __init__(self, *args: object, markets: list[tuple[str, str]], hcps: list[tuple[str, str]],
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["market"].choices = markets
+        self.fields["hcp"].choices = [("", _("Any dermatologist of the market")), *hcps]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from sojourn.core.actors import Actor, Grant
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission, Role
-from sojourn.people.models import Membership, Patient
+from sojourn.people.models import Invitation, Membership, Patient
 
 
 def actor_for_user(user: AbstractBaseUser | AnonymousUser) -> Actor:
@@ -42,3 +42,27 @@ def access_patient(actor: Actor, pseudonym: str, permission: Permission = Permis
     if patient is None or not actor.can(permission, patient.program_id, patient.market.country):
         raise NotFound()
     return patient
+
+
+def invitation_runs(actor: Actor, program: Program, market: str | None = None) -> QuerySet[Invitation]:
+    """Print runs of invitation cards in the markets the actor manages, newest first: a row per run
+    (market, name, dermatologist, when) with the cards printed and those used to enroll."""
+    runs = Invitation.objects.filter(program=program)
+    allowed = actor.markets_in(Permission.PROGRAM_MANAGE, program.pk)
+    if allowed is not None:
+        runs = runs.filter(market__country__in=allowed)
+    if market:
+        runs = runs.filter(market__country=market)
+    return (runs.values("market__country", "batch", "hcp__pseudonym", "issued_at")
+            .annotate(cards=Count("pk"), used=Count("accepted_at")).order_by("-issued_at", "market__country", "batch"))
+
+
+def invitation_run_codes(actor: Actor, program: Program, market: str, batch: str) -> QuerySet[Invitation]:
+    """The codes of a named print run, for the print house; NotFound outside the actor's markets."""
+    if not batch or not actor.can(Permission.PROGRAM_MANAGE, program.pk, market):
+        raise NotFound()
+    codes = (Invitation.objects.filter(program=program, market__country=market, batch=batch)
+             .select_related("hcp").order_by("code"))
+    if not codes.exists():
+        raise NotFound()
+    return codes

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from sojourn.people import views
+from sojourn.people import invitation_views, views
 
 app_name = "console"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("patients/", views.patient_list, name="patients"),
     path("patients/<str:pseudonym>/", views.patient_detail, name="patient"),
     path("patients/<str:pseudonym>/identity/", views.reveal_identity, name="reveal-identity"),
+    path("invitations/", invitation_views.invitations, name="invitations"),
+    path("invitations/codes.csv", invitation_views.invitation_codes, name="invitation-codes"),
     path("audit/", views.audit_log, name="audit"),
     path("preferences/", views.preferences, name="preferences"),
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count
 
-from sojourn.channels.models import NurseTask, OutboxMessage
+from sojourn.channels.models import NurseTask, OutboxMessage, PrintCopy
 from sojourn.core.models import Program
 from sojourn.dialogue.models import Decision
 from sojourn.people.models import Invitation, Patient
@@ -31,4 +31,6 @@ def history(program: Program) -> dict[str, dict[str, int]]:
         "calls": _counts(NurseTask.objects.filter(program=program), "status", "outcome", "adverse_event"),
         "cards_used": _counts(Invitation.objects.filter(program=program, patient__isnull=False), "market__country"),
         "cards_unused": _counts(Invitation.objects.filter(program=program, patient__isnull=True), "market__country"),
+        "magazines": _counts(PrintCopy.objects.filter(issue__program=program), "issue__label",
+                             "patient__market__country", "delivered_at"),
     }

@@ -209,9 +209,12 @@ class _World:
                 return
             lines = ["file,status,date"]
             for copy in issue.copies.filter(delivered_at__isnull=True).select_related("patient").order_by("file_name"):
-                rng = rng_for(self.seed, "post", label, copy.patient.pseudonym)
-                returned = rng.random() < RETURNED
-                arrived = issue.created_at + timedelta(days=rng.randint(*POST_DAYS))
+                sim = self.by_pseudonym.get(copy.patient.pseudonym)
+                # Keyed by the simulated patient (pseudonyms differ from run to run); readers from outside
+                # the cohort get theirs on the first post day.
+                rng = rng_for(self.seed, "post", label, sim.index) if sim else None
+                returned = rng is not None and rng.random() < RETURNED
+                arrived = issue.created_at + timedelta(days=rng.randint(*POST_DAYS) if rng else POST_DAYS[0])
                 lines.append(f"{copy.file_name},{'returned' if returned else 'delivered'},{arrived.date().isoformat()}")
                 self.totals["magazines_returned" if returned else "magazines_delivered"] += 1
             if len(lines) > 1:

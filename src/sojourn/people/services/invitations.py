@@ -36,7 +36,8 @@ def normalize_invitation_code(code: str) -> str:
 
 def issue_invitations(*, actor: Actor, program: Program, market: str, count: int, hcp: Hcp | None = None,
                       batch: str = "", now: datetime | None = None) -> list[Invitation]:
-    """A print run of `count` invitation codes for a market, handed out by `hcp` if given."""
+    """A print run of `count` invitation codes for a market, handed out by `hcp` if given; unnamed, it
+    is named after the market and the time."""
     actor.require(Permission.PROGRAM_MANAGE, program.pk, market)
     market_row = markets_for(Actor.system("lookup"), program).filter(country=market).first()
     if market_row is None:
@@ -50,6 +51,7 @@ def issue_invitations(*, actor: Actor, program: Program, market: str, count: int
     if len(batch) > 80:
         raise InvalidInput(_("Name the print run in at most 80 characters."), field="batch")
     now = now or timezone.now()
+    batch = batch.strip() or f"{market}-{now:%Y%m%d-%H%M%S}"  # a run is found again by its name
     with transaction.atomic():
         for attempt in range(3):  # a code drawn twice (about one run in fifty million) is drawn again
             try:

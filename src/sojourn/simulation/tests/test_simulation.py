@@ -43,24 +43,25 @@ def _fresh_demo():
 @pytest.mark.django_db(transaction=True)
 def test_the_same_seed_gives_the_same_history_resumed_or_not_and_another_seed_another():
     program = build_demo()
-    straight = simulate(program=program, patients=36, days=21, seed=7, start=START)
+    straight = simulate(program=program, patients=36, days=21, seed=7, start=START, magazine_every=10)
     assert straight.days_done == 21 and straight.finished_at is not None
     first = history(program)
     assert sum(first["events"].values()) > 100 and first["decisions"] and first["answers"]
+    assert len({key.split(":")[0] for key in first["magazines"]}) == 2  # days 10 and 20, resumed across the first
     kpis = kpi_board(program)
     assert sum(1 for values in kpis.values() for _code, _stage, value, n in values if value is not None and n) > 10
 
     program = _fresh_demo()
-    halfway = simulate(program=program, patients=36, days=21, seed=7, start=START, stop_after=8)
+    halfway = simulate(program=program, patients=36, days=21, seed=7, start=START, stop_after=8, magazine_every=10)
     assert (halfway.days_done, halfway.finished_at) == (8, None)
-    resumed = simulate(program=program, patients=36, days=21, seed=7)
+    resumed = simulate(program=program, patients=36, days=21, seed=7, magazine_every=10)
     assert resumed.pk == halfway.pk and resumed.days_done == 21
     assert history(program) == first
     assert kpi_board(program) == kpis  # the same seed, the same KPIs
     assert simulate(program=program, patients=36, days=21, seed=7).totals == resumed.totals  # finished: no-op
 
     program = _fresh_demo()
-    simulate(program=program, patients=36, days=21, seed=8, start=START)
+    simulate(program=program, patients=36, days=21, seed=8, start=START, magazine_every=10)
     assert history(program) != first
     assert kpi_board(program) != kpis
 

@@ -17,7 +17,7 @@ from sojourn.demo.journeys import revise_demo_journey_on_evidence
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.runner import default_start
 
-DEMO_PATIENTS = 2000  # 5,000 take about 20 minutes on two cores today (see the README)
+DEMO_PATIENTS = 5000  # the demo issue's cohort: about ten minutes on two cores (see the README)
 DEMO_DAYS = 180
 
 

@@ -46,4 +46,4 @@ class Command(SojournCommand):
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(["code", "market", "professional", "batch"])
         for invitation in made:
-            writer.writerow([invitation.code, o["market"].strip().upper(), o["hcp"], o["batch"]])
+            writer.writerow([invitation.code, o["market"].strip().upper(), o["hcp"], invitation.batch])
