@@ -50,6 +50,11 @@ def issue_invitations(*, actor: Actor, program: Program, market: str, count: int
                            field="hcp")
     if len(batch) > 80:
         raise InvalidInput(_("Name the print run in at most 80 characters."), field="batch")
+    # The name goes into file names and the print house's spreadsheet (no formulas, no odd characters).
+    if batch.strip() and not (batch.strip()[0].isalnum()
+                              and all(c.isalnum() or c in " ._-/" for c in batch.strip())):
+        raise InvalidInput(_("Name the print run with letters, digits, spaces, dots, hyphens and slashes, "
+                             "starting with a letter or digit."), field="batch")
     now = now or timezone.now()
     batch = batch.strip() or f"{market}-{now:%Y%m%d-%H%M%S}"  # a run is found again by its name
     with transaction.atomic():

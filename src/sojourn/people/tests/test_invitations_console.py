@@ -47,7 +47,8 @@ def test_a_bad_order_is_refused_field_by_field_and_prints_nothing(client, cast, 
     for form, field in (({"market": "DE", "count": "0"}, "count"), ({"market": "DE", "count": "20000"}, "count"),
                         ({"market": "FR", "count": "5"}, "market"), ({"market": "DE", "count": "5", "hcp": "H-NOBODY"},
                                                                       "hcp"),
-                        ({"market": "DE", "count": "5", "batch": "x" * 81}, "batch")):
+                        ({"market": "DE", "count": "5", "batch": "x" * 81}, "batch"),
+                        ({"market": "DE", "count": "5", "batch": "=HYPERLINK(\"http://x\")"}, "batch")):
         refused = client.post(PAGE, form)
         assert refused.status_code == 400, form
         assert refused.context["form"].errors.get(field), (form, refused.context["form"].errors)
