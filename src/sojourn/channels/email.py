@@ -113,7 +113,10 @@ class EmailAdapter:
             return {**outcomes, **{m.pk: _failure(error) for m in ready}}
         try:
             for message in ready:
-                person = people.get(message.patient_id, {})
+                if message.patient_id not in people:
+                    outcomes[message.pk] = Outcome("permanent", error="the patient's contact details cannot be read")
+                    continue
+                person = people[message.patient_id]
                 if not person.get("email"):
                     outcomes[message.pk] = Outcome("permanent", error="no email address")
                     continue

@@ -160,7 +160,10 @@ class SmsAdapter:
         budgets = self._budgets(ready)
         gateway = provider()
         for message in ready:
-            person = people.get(message.patient_id, {})
+            if message.patient_id not in people:
+                outcomes[message.pk] = Outcome("permanent", error="the patient's contact details cannot be read")
+                continue
+            person = people[message.patient_id]
             if not person.get("phone"):
                 outcomes[message.pk] = Outcome("permanent", error="no mobile number")
                 continue

@@ -359,7 +359,7 @@ class _World:
         from sojourn.people.services.patients import open_for_delivery
 
         phone = open_for_delivery(actor=SMS_GATEWAY, patient_ids=[message.patient_id], fields=("phone",),
-                                  purpose="simulated SMS reply")[message.patient_id].get("phone", "")
+                                  purpose="simulated SMS reply").get(message.patient_id, {}).get("phone", "")
         if phone:
             number = phonenumbers.format_number(phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.E164)
             receive_sms(actor=SMS_GATEWAY, sender=number, text="STOP", provider_id=f"sim-{message.pk}")

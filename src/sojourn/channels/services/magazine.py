@@ -126,7 +126,10 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
         codes = sorted({c for p in group for c in chosen[p.pk]})
         words = resolve_many(program.pk, codes, locale=locale, country=country, channel="print", at=now)
         for patient in group:
-            person = people.get(patient.pk, {})
+            if patient.pk not in people:
+                report.skipped[patient.pseudonym] = "the patient's contact details cannot be read"
+                continue
+            person = people[patient.pk]
             if not person.get("postal_address"):
                 report.skipped[patient.pseudonym] = "no postal address"
                 continue

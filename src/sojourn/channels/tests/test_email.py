@@ -17,9 +17,11 @@ from django.utils import timezone
 from sojourn.channels.models import ChannelBlock, OutboxMessage
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.consent.queries import granted_purposes
+from sojourn.consent.tests.factories import enroll
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import approved_item
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
+from sojourn.people.models import Patient
 from sojourn.tracking.models import Event
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.taxonomy import define_need
@@ -173,3 +175,17 @@ def test_the_server_refusing_a_recipient_fails_for_good_and_a_server_down_is_ret
     assert report.retried == 1
     retried = OutboxMessage.objects.latest("pk")
     assert retried.status == "pending" and retried.last_error.startswith("SMTP unavailable")
+
+
+def test_one_patient_whose_address_does_not_open_holds_back_no_one_else(smtp, welcome, program, caplog):
+    damaged, _record = enroll(program, "DE", email="damaged@example.org")
+    Patient.objects.filter(pk=damaged.pk).update(status="active", verified_at=timezone.now(),
+                                                 email_sealed=b"not a sealed value")
+    trigger(welcome, "p1")
+    trigger(Patient.objects.get(pk=damaged.pk), "p2")
+    report = deliver_due(owner="w", now=timezone.now())
+    assert (report.sent, report.dead, report.retried) == (1, 1, 0)
+    assert [m["To"] for m in smtp.received] == ["lena@example.org"]
+    failed = OutboxMessage.objects.get(patient=damaged)
+    assert (failed.status, failed.last_error) == ("dead", "the patient's contact details cannot be read")
+    assert damaged.pseudonym in caplog.text and "damaged@example.org" not in caplog.text

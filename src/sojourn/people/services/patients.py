@@ -6,6 +6,7 @@ reachable on no channel until a consent says so.
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from django.db import IntegrityError, transaction
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from sojourn.core import crypto
 from sojourn.core.actors import Actor
-from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, DataErased, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
@@ -22,6 +23,7 @@ from sojourn.core.services.keys import create_data_key, destroy_data_key, open_d
 from sojourn.people.identity import SEALED_FIELDS, PatientIdentity, clean_identity, normalize_email
 from sojourn.people.models import Patient
 
+log = logging.getLogger(__name__)
 _PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 
 
@@ -122,7 +124,8 @@ def open_for_delivery(*, actor: Actor, patient_ids: list[int], fields: tuple[str
                       ) -> dict[int, dict[str, str | None]]:
     """The fields a channel needs to reach these patients (an address, a name for the greeting), for
     the system's channels only. One audit entry names every patient read and why; the values never
-    leave the delivery that asked for them."""
+    leave the delivery that asked for them. A patient whose sealed values do not open is left out
+    (and logged by pseudonym)."""
     if actor.kind != "system":
         raise AccessDenied()
     unknown = set(fields) - set(SEALED_FIELDS)
@@ -139,10 +142,14 @@ def open_for_delivery(*, actor: Actor, patient_ids: list[int], fields: tuple[str
                                                        "patients": read})
     out: dict[int, dict[str, str | None]] = {}
     for patient in patients:
-        key = open_data_key(patient.data_key)
-        out[patient.pk] = {
-            name: crypto.unseal(key, bytes(sealed), _context(patient.pseudonym, name))
-            if (sealed := getattr(patient, f"{name}_sealed")) is not None else None for name in fields}
+        try:
+            key = open_data_key(patient.data_key)
+            out[patient.pk] = {
+                name: crypto.unseal(key, bytes(sealed), _context(patient.pseudonym, name))
+                if (sealed := getattr(patient, f"{name}_sealed")) is not None else None for name in fields}
+        except (crypto.KeyMaterialError, DataErased) as error:
+            # Left out, so that one damaged record never holds back the rest of a delivery batch.
+            log.error("the contact details of %s do not open: %s", patient.pseudonym, type(error).__name__)
     return out
 
 
