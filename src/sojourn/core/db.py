@@ -71,8 +71,8 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         cursor.executemany(sql, prepared)
 
 
-def rows_for_ids(sql: str, ids: Iterable[int], params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Run a SELECT in which ``{ids}`` stands for "is one of these ids", as one bound parameter (a JSON
+def rows_for_ids(sql: str, ids: Iterable[int | str], params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Run a SELECT in which ``{ids}`` stands for "is one of these ids" (or keys), as one bound parameter (a JSON
     array on SQLite, an array on PostgreSQL) rather than a thousand placeholders; `params` fill the
     other placeholders in order. For the reads of the event path and the worker, where building
     the ORM query and its value converters cost more than the query. Read values with `as_datetime`,
@@ -88,6 +88,23 @@ def rows_for_ids(sql: str, ids: Iterable[int], params: Sequence[Any] = ()) -> li
     position = before.count("%s")
     with connection.cursor() as cursor:
         cursor.execute(before + clause + after, [*params[:position], bound, *params[position:]])
+        return cursor.fetchall()
+
+
+def rows_for_pairs(sql: str, pairs: Iterable[tuple[int, int]]) -> list[tuple[Any, ...]]:
+    """Like `rows_for_ids` for two columns: ``{pairs}`` stands for "is one of these pairs of ids",
+    written after a row value such as ``(patient_id, need_id)``."""
+    wanted = list(pairs)
+    if not wanted:
+        return []
+    before, after = sql.split("{pairs}")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(before + "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+                           "FROM json_each(%s))" + after, [json.dumps(wanted)])
+        else:
+            cursor.execute(before + "IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))" + after,  # noqa: S608
+                           [[a for a, _b in wanted], [b for _a, b in wanted]])
         return cursor.fetchall()
 
 

@@ -28,6 +28,7 @@ class PatientState:
     stage_since: datetime | None = None
     interactions_30d: int = 0
     last_meaningful_at: datetime | None = None
+    profiled: bool = False  # a profile row exists
 
 
 @dataclass(frozen=True)

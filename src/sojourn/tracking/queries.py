@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,47 +80,74 @@ def trend_path(points: list[tuple[datetime, float, str]], width: int = 240, heig
     return " ".join(f"{i * step:.1f},{height - 4 - (v - low) / span * (height - 8):.1f}" for i, v in enumerate(values))
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """The stages and needs of some programs by id and by code, read once for a batch."""
+
+    stage_codes: dict[int, str]
+    need_codes: dict[int, str]
+    need_ids: dict[tuple[int, str], int]
+    blank_needs: dict[int, dict[str, float]]
+
+
+def catalogue(program_ids: set[int]) -> Catalogue:
+    stage_codes = dict(Stage.objects.filter(program_id__in=program_ids).values_list("pk", "code"))
+    need_codes: dict[int, str] = {}
+    need_ids: dict[tuple[int, str], int] = {}
+    blank: dict[int, dict[str, float]] = {pid: {} for pid in program_ids}
+    for pk, code, program_id in Need.objects.filter(program_id__in=program_ids).values_list("pk", "code",
+                                                                                            "program_id"):
+        need_codes[pk], need_ids[(program_id, code)] = code, pk
+        blank[program_id][code] = 0.0
+    return Catalogue(stage_codes, need_codes, need_ids, blank)
+
+
 def patient_states(patients: dict[int, Patient], now: datetime) -> dict[int, PatientState]:
-    """What rules may know about each patient (profile, needs, stage), in four queries; patients need
-    their market loaded."""
+    """What rules may know about each patient (profile, needs, stage); patients need their market loaded."""
     states = {pid: PatientState(patient_id=pid, pseudonym=p.pseudonym, program_id=p.program_id,
                                 market_id=p.market.pk, country=p.market.country, locale=p.locale,
                                 time_zone=p.time_zone, status=p.status, enrolled_at=p.verified_at or p.created_at)
               for pid, p in patients.items()}
-    return _with_profiles(states)
+    return with_profiles(states)
+
+
+_STATE_COLUMNS = "id, pseudonym, program_id, market_id, locale, time_zone, status, verified_at, created_at"
+
+
+def _bare_states(column: str, keys: Iterable[int | str]) -> list[PatientState]:
+    """Who the patients are, without their profile: plain SQL, no Patient objects (the event path
+    and the worker read thousands at a time)."""
+    countries = dict(Market.objects.values_list("pk", "country"))
+    return [PatientState(patient_id=pk, pseudonym=pseudonym, program_id=program_id, market_id=market_id,
+                         country=countries[market_id], locale=locale, time_zone=zone, status=status,
+                         enrolled_at=as_datetime(verified_at or created_at))  # type: ignore[arg-type]
+            for pk, pseudonym, program_id, market_id, locale, zone, status, verified_at, created_at in rows_for_ids(
+                f"SELECT {_STATE_COLUMNS} FROM {Patient._meta.db_table} WHERE {column} {{ids}}", keys)]  # noqa: S608
+
+
+def patients_by_pseudonym(pseudonyms: Iterable[str]) -> dict[str, PatientState]:
+    """Patients named by pseudonym, without their profile (see `with_profiles`)."""
+    return {state.pseudonym: state for state in _bare_states("pseudonym", pseudonyms)}
 
 
 def patient_states_for_ids(ids: list[int] | set[int]) -> dict[int, PatientState]:
-    """The same from ids, without building Patient objects (the worker reads thousands at a time)."""
-    countries = dict(Market.objects.values_list("pk", "country"))
-    states = {pk: PatientState(patient_id=pk, pseudonym=pseudonym, program_id=program_id, market_id=market_id,
-                               country=countries[market_id], locale=locale, time_zone=zone, status=status,
-                               enrolled_at=as_datetime(verified_at or created_at))  # type: ignore[arg-type]
-              for pk, pseudonym, program_id, market_id, locale, zone, status, verified_at, created_at in rows_for_ids(
-                  "SELECT id, pseudonym, program_id, market_id, locale, time_zone, status, verified_at, created_at "  # noqa: S608
-                  f"FROM {Patient._meta.db_table} WHERE id {{ids}}", ids)}
-    return _with_profiles(states)
+    """The same as `patient_states` from ids, without building Patient objects."""
+    return with_profiles({state.patient_id: state for state in _bare_states("id", ids)})
 
 
-def _with_profiles(states: dict[int, PatientState]) -> dict[int, PatientState]:
+def with_profiles(states: dict[int, PatientState], known: Catalogue | None = None) -> dict[int, PatientState]:
     """Profile, stage and need scores: one row per patient (scores from PatientNeed only for profiles
     written before the scores were kept on the profile)."""
-    stage_codes = dict(Stage.objects.filter(program_id__in={s.program_id for s in states.values()})
-                       .values_list("pk", "code"))
-    blank: dict[int, dict[str, float]] = {}
-    codes: dict[int, str] = {}
-    for pk, code, program_id in Need.objects.filter(program_id__in={s.program_id for s in states.values()}) \
-            .values_list("pk", "code", "program_id"):
-        codes[pk] = code
-        blank.setdefault(program_id, {})[code] = 0.0
+    known = known or catalogue({s.program_id for s in states.values()})
     unscored = set(states)
     for state in states.values():
-        state.needs = dict(blank.get(state.program_id, {}))
+        state.needs = dict(known.blank_needs.get(state.program_id, {}))
     for patient_id, engagement, stage_id, since, recent, last, needs in rows_for_ids(
             "SELECT patient_id, engagement, stage_id, stage_since, interactions_30d, last_meaningful_at, needs "  # noqa: S608
             f"FROM {PatientProfile._meta.db_table} WHERE patient_id {{ids}}", states):
         state = states[patient_id]
-        state.engagement, state.stage = engagement, stage_codes.get(stage_id, "") if stage_id else ""
+        state.profiled = True
+        state.engagement, state.stage = engagement, known.stage_codes.get(stage_id, "") if stage_id else ""
         state.stage_since, state.interactions_30d = as_datetime(since), recent
         state.last_meaningful_at = as_datetime(last)
         needs = as_json(needs)
@@ -129,5 +157,5 @@ def _with_profiles(states: dict[int, PatientState]) -> dict[int, PatientState]:
     if unscored:
         for patient_id, need_id, combined in PatientNeed.objects.filter(patient_id__in=unscored) \
                 .values_list("patient_id", "need_id", "combined"):
-            states[patient_id].needs[codes[need_id]] = combined
+            states[patient_id].needs[known.need_codes[need_id]] = combined
     return states

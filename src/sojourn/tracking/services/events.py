@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
+from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_pairs, update_rows
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
@@ -30,8 +30,8 @@ from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.tracking.event_types import BUILTIN, EventTypeSpec, clean_data, spec_from_dict
 from sojourn.tracking.hooks import PatientState, RecordedBatch, RecordedEvent, run_recorded_effects
-from sojourn.tracking.models import Event, EventType, Need, NeedSignal, PatientNeed, PatientProfile
-from sojourn.tracking.queries import patient_states
+from sojourn.tracking.models import Event, EventType, NeedSignal, PatientNeed, PatientProfile
+from sojourn.tracking.queries import Catalogue, catalogue, patients_by_pseudonym, with_profiles
 from sojourn.tracking.services.profiles import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
 
 MAX_BATCH = 1000
@@ -64,7 +64,7 @@ class _Candidate:
     pseudonym: str
     occurred_at: datetime
     data: Any
-    patient: Patient | None = None
+    patient: PatientState | None = None
     clean: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,12 +136,12 @@ def _parse(index: int, raw: Any, now: datetime) -> tuple[_Candidate | None, Reje
     return _Candidate(index, client_id, event_type, pseudonym, occurred_at, raw.get("data")), None
 
 
-def _allowed(actor: Actor, patient: Patient, allow_internal: bool) -> bool:
+def _allowed(actor: Actor, patient: PatientState) -> bool:
     if actor.kind == "system":
         return True
     if actor.kind == "patient":  # a patient's own portal sends events about themselves only
         return actor.label == patient.pseudonym
-    return actor.can(Permission.EVENTS_WRITE, patient.program_id, patient.market.country)
+    return actor.can(Permission.EVENTS_WRITE, patient.program_id, patient.country)
 
 
 def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datetime | None = None,
@@ -162,14 +162,12 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
             candidates.append(candidate)
     if not candidates:
         return result
-    patients = {p.pseudonym: p for p in Patient.objects.filter(pseudonym__in={c.pseudonym for c in candidates})
-                .select_related("market").only("id", "pseudonym", "program_id", "market__country", "market__id",
-                                               "locale", "time_zone", "status", "created_at", "verified_at")}
+    patients = patients_by_pseudonym({c.pseudonym for c in candidates})
     types = event_types_for({p.program_id for p in patients.values()})
     checked: list[_Candidate] = []
     for c in candidates:
         patient = patients.get(c.pseudonym)
-        if patient is None or not _allowed(actor, patient, allow_internal):
+        if patient is None or not _allowed(actor, patient):
             result.rejected.append(Rejection(c.index, "patient", _("No such patient.")))
             continue
         spec = types[patient.program_id].get(c.type)
@@ -229,15 +227,17 @@ def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]]
         return
     fresh.sort(key=lambda c: c.occurred_at)
     insert_rows(Event, ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"],
-                [(c.patient.program_id, c.patient.pk, c.type, c.client_id, c.occurred_at, now, source, c.clean)  # type: ignore[union-attr]
-                 for c in fresh])
+                [(c.patient.program_id, c.patient.patient_id, c.type, c.client_id, c.occurred_at, now, source,  # type: ignore[union-attr]
+                  c.clean) for c in fresh])
     ids = {(program_id, client_id): pk for pk, program_id, client_id in Event.objects.filter(
         program_id__in=program_ids, client_id__in=[c.client_id for c in fresh]).values_list("pk", "program_id",
                                                                                             "client_id")}
-    events = [RecordedEvent(ids[(c.patient.program_id, c.client_id)], c.patient.pk, c.type, c.occurred_at, c.clean)  # type: ignore[union-attr]
-              for c in fresh]
-    states = patient_states({c.patient.pk: c.patient for c in fresh}, now)  # type: ignore[union-attr]
-    snapshots = _apply_to_profiles(fresh, events, types, states, now)
+    events = [RecordedEvent(ids[(c.patient.program_id, c.client_id)], c.patient.patient_id, c.type,  # type: ignore[union-attr]
+                            c.occurred_at, c.clean) for c in fresh]
+    # Copies: a retry after a conflict starts again from the stored profile.
+    known = catalogue(program_ids)
+    states = with_profiles({c.patient.patient_id: replace(c.patient) for c in fresh}, known)  # type: ignore[union-attr]
+    snapshots = _apply_to_profiles(fresh, events, types, states, now, known)
     result.accepted.extend((c.index, e.pk) for c, e in zip(fresh, events, strict=True))
     run_recorded_effects(RecordedBatch(events=events, patients=states, now=now, source=source,
                                        extra={"states": snapshots}))
@@ -248,15 +248,13 @@ def _decay(age: timedelta) -> float:
 
 
 def _apply_to_profiles(fresh: list[_Candidate], events: list[RecordedEvent], types: dict[int, dict[str, EventTypeSpec]],
-                       states: dict[int, PatientState], now: datetime) -> list[PatientState]:
+                       states: dict[int, PatientState], now: datetime, known: Catalogue) -> list[PatientState]:
     """Engagement and implicit need scores, updated incrementally (exponential decay is memoryless, so
     the stored score decayed to now plus the new signal equals a full recount, up to the ±0.5 bound)."""
     month = now - timedelta(days=30)
     touched: set[int] = set()
     signals: list[_Signal] = []
-    need_ids = {(program_id, code): pk for pk, program_id, code in
-                Need.objects.filter(program_id__in={s.program_id for s in states.values()})
-                .values_list("pk", "program_id", "code")}
+    need_ids = known.need_ids
     snapshots: list[PatientState] = []
     for c, event in zip(fresh, events, strict=True):
         state = states[event.patient_id]
@@ -285,7 +283,7 @@ def _apply_to_profiles(fresh: list[_Candidate], events: list[RecordedEvent], typ
         touched.update(s.patient_id for s in signals)
         insert_rows(NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
                     [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at, s.detail) for s in signals])
-        _update_needs(signals, states, now)
+        _update_needs(signals, states, now, known.need_codes)
         for snapshot, event in zip(snapshots, events, strict=True):  # rules see the needs including this batch
             snapshot.needs.update(states[event.patient_id].needs)
     if touched:
@@ -314,20 +312,15 @@ class _Score:
     updated_at: datetime
 
 
-def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: datetime) -> None:
+def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: datetime,
+                  codes: dict[int, str]) -> None:
     keys = {(s.patient_id, s.need_id) for s in signals}
-    table = PatientNeed._meta.db_table
-    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, [], as_datetime(updated_at))  # type: ignore[arg-type]
-            for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at in rows_for_ids(
-                "SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, updated_at "  # noqa: S608
-                f"FROM {table} WHERE patient_id {{ids}}", {k[0] for k in keys})
-            if (patient_id, need_id) in keys}
-    # Explanations are read only for the scores that change (the query above returns all of a patient's).
-    explained = {pk: as_json(explanation) for pk, explanation in rows_for_ids(
-        f"SELECT id, explanation FROM {table} WHERE id {{ids}}", [r.pk for r in rows.values()])}  # noqa: S608
-    for row in rows.values():
-        row.explanation = explained.get(row.pk, [])
-    codes = dict(Need.objects.filter(pk__in={k[1] for k in keys}).values_list("pk", "code"))
+    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_json(explanation),  # type: ignore[arg-type]
+                                          as_datetime(updated_at))  # type: ignore[arg-type]
+            for pk, patient_id, need_id, explicit, implicit, combined, confidence, explanation, updated_at
+            in rows_for_pairs("SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, "  # noqa: S608
+                              f"explanation, updated_at FROM {PatientNeed._meta.db_table} "
+                              "WHERE (patient_id, need_id) {pairs}", keys)}
     touched: set[tuple[int, int]] = set()
     for s in signals:
         key = (s.patient_id, s.need_id)
@@ -368,13 +361,13 @@ def _count_signal(explanation: list[dict[str, Any]], kind: str, code: str, weigh
 
 
 def _save_engagement(states: list[PatientState], now: datetime) -> None:
-    existing = set(PatientProfile.objects.filter(patient_id__in=[s.patient_id for s in states])
-                   .values_list("patient_id", flat=True))
     update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
                 [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id)
-                 for s in states if s.patient_id in existing], key="patient")
-    missing = [s for s in states if s.patient_id not in existing]
+                 for s in states if s.profiled], key="patient")
+    missing = [s for s in states if not s.profiled]
     if missing:
         PatientProfile.objects.bulk_create([
             PatientProfile(patient_id=s.patient_id, engagement=s.engagement, last_meaningful_at=s.last_meaningful_at,
                            interactions_30d=s.interactions_30d, needs=s.needs, updated_at=now) for s in missing])
+        for s in missing:
+            s.profiled = True
