@@ -71,6 +71,27 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         cursor.executemany(sql, prepared)
 
 
+def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
+                    returning: Sequence[str]) -> list[tuple[Any, ...]]:
+    """INSERT rows, skipping any that a unique constraint already holds, and return `returning` of the
+    rows written: one statement per 1,000 rows (the duplicate check, the insert and the read of the
+    new ids in one round trip)."""
+    if not rows:
+        return []
+    names, convert = _columns(model, fields)
+    back = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in returning)
+    row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
+                   f"VALUES {', '.join([row_marks] * len(chunk))} ON CONFLICT DO NOTHING RETURNING {back}")
+            cursor.execute(sql, [c(v) for row in chunk for c, v in zip(convert, row, strict=True)])
+            out.extend(cursor.fetchall())
+    return out
+
+
 def rows_for_ids(sql: str, ids: Iterable[int | str], params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Run a SELECT in which ``{ids}`` stands for "is one of these ids" (or keys), as one bound parameter (a JSON
     array on SQLite, an array on PostgreSQL) rather than a thousand placeholders; `params` fill the

@@ -48,9 +48,9 @@ def record_audit(*, actor: Actor, action: str, subject_type: str, subject_id: st
     Never put personal data in before/after: name the field that changed, not its value.
     """
     with transaction.atomic(savepoint=False):
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        seq, prev_mac = AuditChainHead.objects.select_for_update().filter(pk=1).values_list("seq", "mac").get()
         entry = AuditEntry(
-            seq=head.seq + 1,
+            seq=seq + 1,
             at=timezone.now(),
             actor_kind=actor.kind,
             actor_id=actor.audit_id,
@@ -62,12 +62,11 @@ def record_audit(*, actor: Actor, action: str, subject_type: str, subject_id: st
             market=market or "",
             before=before,
             after=after,
-            prev_mac=head.mac,
+            prev_mac=prev_mac,
         )
         entry.mac = _mac(system_key("audit-chain"), entry)
         entry.save()
-        head.seq, head.mac = entry.seq, entry.mac
-        head.save(update_fields=["seq", "mac"])
+        AuditChainHead.objects.filter(pk=1).update(seq=entry.seq, mac=entry.mac)
         return entry
 
 

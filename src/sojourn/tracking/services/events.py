@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_pairs, update_rows
+from sojourn.core.db import as_datetime, as_json, insert_new_rows, insert_rows, rows_for_pairs, update_rows
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
@@ -198,7 +198,7 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
                     _store(checked, types, result, now, source)
                 break
             except IntegrityError:
-                # Another sender stored one of these client ids in the meantime: look again.
+                # Another sender wrote the same profile rows in the meantime: start again from what is stored.
                 result.accepted.clear()
                 result.duplicates = [d for d in result.duplicates if d not in {c.index for c in checked}]
                 continue
@@ -213,25 +213,25 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
 def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]], result: IngestResult,
            now: datetime, source: str) -> None:
     program_ids = {c.patient.program_id for c in checked if c.patient}
-    seen = set(Event.objects.filter(program_id__in=program_ids, client_id__in={c.client_id for c in checked})
-               .values_list("program_id", "client_id"))
-    fresh: list[_Candidate] = []
+    seen: set[tuple[int, str]] = set()
+    unique: list[_Candidate] = []
     for c in checked:
         key = (c.patient.program_id, c.client_id)  # type: ignore[union-attr]
-        if key in seen:
+        if key in seen:  # the same id twice in one batch
             result.duplicates.append(c.index)
         else:
             seen.add(key)
-            fresh.append(c)
+            unique.append(c)
+    unique.sort(key=lambda c: c.occurred_at)
+    # Stored before (a replay) or by another sender meanwhile: not written, reported as duplicates.
+    ids = {(program_id, client_id): pk for pk, program_id, client_id in insert_new_rows(
+        Event, ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"],
+        [(c.patient.program_id, c.patient.patient_id, c.type, c.client_id, c.occurred_at, now, source,  # type: ignore[union-attr]
+          c.clean) for c in unique], returning=["id", "program", "client_id"])}
+    fresh = [c for c in unique if (c.patient.program_id, c.client_id) in ids]  # type: ignore[union-attr]
+    result.duplicates.extend(c.index for c in unique if (c.patient.program_id, c.client_id) not in ids)  # type: ignore[union-attr]
     if not fresh:
         return
-    fresh.sort(key=lambda c: c.occurred_at)
-    insert_rows(Event, ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"],
-                [(c.patient.program_id, c.patient.patient_id, c.type, c.client_id, c.occurred_at, now, source,  # type: ignore[union-attr]
-                  c.clean) for c in fresh])
-    ids = {(program_id, client_id): pk for pk, program_id, client_id in Event.objects.filter(
-        program_id__in=program_ids, client_id__in=[c.client_id for c in fresh]).values_list("pk", "program_id",
-                                                                                            "client_id")}
     events = [RecordedEvent(ids[(c.patient.program_id, c.client_id)], c.patient.patient_id, c.type,  # type: ignore[union-attr]
                             c.occurred_at, c.clean) for c in fresh]
     # Copies: a retry after a conflict starts again from the stored profile.

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -194,25 +195,21 @@ def engagement_level(now: datetime, last: datetime | None, recent: int) -> str:
     return PatientProfile.Engagement.LAPSED
 
 
-def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]) -> PatientProfile:
-    """Meaningful interactions: completed answers and the patient's own touchpoint events."""
+def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]) -> None:
+    """Meaningful interactions: the patient's own touchpoint events, completed questionnaires among them
+    (a completed questionnaire is recorded as an event right after this refresh, which counts it)."""
     from sojourn.tracking.event_types import BUILTIN
 
     month = now - timedelta(days=30)
-    meaningful = {code for code, spec in BUILTIN.items() if spec.meaningful and code != "questionnaire.completed"}
+    meaningful = {code for code, spec in BUILTIN.items() if spec.meaningful}
     meaningful |= set(EventType.objects.filter(program_id=patient.program_id, meaningful=True)
                       .values_list("code", flat=True))
-    answered = list(QuestionnaireResponse.objects.filter(patient=patient, status="completed",
-                                                         completed_at__lte=now).values_list("completed_at", flat=True))
-    events = Event.objects.filter(patient=patient, type__in=meaningful, occurred_at__lte=now)
-    last_event = events.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
-    moments = answered + ([last_event] if last_event else [])
-    last = max(moments) if moments else None
-    recent = sum(1 for at in answered if at >= month) + events.filter(occurred_at__gte=month).count()
-    profile, _created = PatientProfile.objects.update_or_create(
-        patient=patient, defaults={"engagement": engagement_level(now, last, recent), "last_meaningful_at": last,
-                                   "interactions_30d": recent, "updated_at": now, "needs": needs})
-    return profile
+    seen = Event.objects.filter(patient=patient, type__in=meaningful, occurred_at__lte=now).aggregate(
+        last=Max("occurred_at"), recent=Count("id", filter=Q(occurred_at__gte=month)))
+    values = {"engagement": engagement_level(now, seen["last"], seen["recent"]), "last_meaningful_at": seen["last"],
+              "interactions_30d": seen["recent"], "updated_at": now, "needs": needs}
+    if not PatientProfile.objects.filter(patient=patient).update(**values):
+        PatientProfile.objects.create(patient=patient, **values)
 
 
 def record_need_signal(*, patient: Patient, need_code: str, kind: str, occurred_at: datetime,

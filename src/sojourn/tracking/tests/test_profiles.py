@@ -112,6 +112,16 @@ def test_engagement_follows_recency_and_frequency(analysis, active_patient):  # 
         assert PatientProfile.objects.get(patient=active_patient).engagement == level, days
 
 
+def test_a_completed_questionnaire_counts_once_as_an_interaction(analysis, active_patient):  # noqa: F811
+    answer(active_patient, analysis)
+    profile = PatientProfile.objects.get(patient=active_patient)
+    assert profile.interactions_30d == 1 and profile.last_meaningful_at is not None
+    refresh_profile(active_patient)  # the full recount agrees with the incremental count
+    assert PatientProfile.objects.get(patient=active_patient).interactions_30d == 1
+    answer(active_patient, analysis, na_itch="3")
+    assert PatientProfile.objects.get(patient=active_patient).interactions_30d == 2
+
+
 def test_the_stage_is_set_by_staff_of_the_market_and_audited(analysis, active_patient, cast):  # noqa: F811
     set_journey_stage(actor=actor_for_user(cast.nurse_de), patient=active_patient, stage_code="treatment_initiation",
                       reason="first biologic")
