@@ -115,6 +115,10 @@ def plan_schedules(*, now: datetime) -> int:
     for program_id, sets in rule_sets.items():
         zones = set(Patient.objects.filter(program_id=program_id, status="active")
                     .values_list("time_zone", flat=True).distinct())
+        # Plans made already (the worker looks every minute; most days' plans exist by then).
+        days = {now.astimezone(zoneinfo.ZoneInfo(zone)).date() for zone in zones}
+        made = set(SchedulePlan.objects.filter(version_id__in=[rs.version_id for rs in sets], local_date__in=days)
+                   .values_list("version_id", "rule_key", "time_zone", "local_date"))
         for rule_set in sets:
             for rule in rule_set.rules.values():
                 if rule.trigger != "schedule" or rule.schedule_at is None:
@@ -122,7 +126,8 @@ def plan_schedules(*, now: datetime) -> int:
                 for zone in sorted(zones):
                     local = now.astimezone(zoneinfo.ZoneInfo(zone))
                     if local.isoweekday() not in rule.schedule_days or local.time() < rule.schedule_at \
-                            or not rule.active_on(local.date()):
+                            or not rule.active_on(local.date()) \
+                            or (rule_set.version_id, rule.key, zone, local.date()) in made:
                         continue
                     planned += _plan(program_id, rule_set.version_id, rule_set.rule_set_id, rule.key, zone,
                                      local.date(), now)
