@@ -22,6 +22,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.db import as_json, as_time, rows_for_ids
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
+from sojourn.core.queries import MarketFacts, market_facts
 from sojourn.people.models import Patient
 
 # The consent purpose that lets the program use each channel.
@@ -145,21 +146,23 @@ TIMED_CHANNELS = {"sms", "phone"}
 
 
 def contact_facts(patients: list[Patient]) -> dict[int, ContactFacts]:
-    """Contact facts for many patients (whose market is loaded) in two queries."""
-    return _facts([(p.pk, p.status, p.verified_at, p.time_zone, p.market, p.locale, p.program_id) for p in patients])
+    """Contact facts for many patients in three queries."""
+    markets = market_facts()
+    return _facts([(p.pk, p.status, p.verified_at, p.time_zone, markets[p.market_id], p.locale, p.program_id)
+                   for p in patients])
 
 
 def contact_facts_for_ids(ids: list[int] | set[int]) -> dict[int, ContactFacts]:
     """The same from patient ids, without building Patient objects (the event path and the worker
     read thousands at a time, so these reads are plain SQL)."""
-    markets = {m.pk: m for m in Market.objects.all()}
+    markets = market_facts()
     patients = rows_for_ids("SELECT id, status, verified_at, time_zone, market_id, locale, program_id "  # noqa: S608
                             f"FROM {Patient._meta.db_table} WHERE id {{ids}}", ids)
     return _facts([(pk, status, verified, zone, markets[market_id], locale, program_id)
                    for pk, status, verified, zone, market_id, locale, program_id in patients])
 
 
-def _facts(rows: list[tuple[int, str, datetime | None, str, Market, str, int]]) -> dict[int, ContactFacts]:
+def _facts(rows: list[tuple[int, str, datetime | None, str, MarketFacts, str, int]]) -> dict[int, ContactFacts]:
     ids = [row[0] for row in rows]
     purposes: dict[int, set[str]] = {pid: set() for pid in ids}
     for patient_id, purpose in rows_for_ids(
@@ -173,18 +176,14 @@ def _facts(rows: list[tuple[int, str, datetime | None, str, Market, str, int]]) 
                    for pid, channels, q_start, q_end, days, c_from, c_until in rows_for_ids(
                        "SELECT patient_id, channels, quiet_start, quiet_end, contact_days, contact_from, "  # noqa: S608
                        f"contact_until FROM {ContactPreferences._meta.db_table} WHERE patient_id {{ids}}", ids)}
-    quiet_of: dict[int, tuple[time, time]] = {}
     out = {}
     for pk, status, verified_at, zone, market, locale, program_id in rows:
-        if market.pk not in quiet_of:
-            quiet = market.pack["regulatory"]["quiet_hours"]
-            quiet_of[market.pk] = (time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"]))
         pref = preferences.get(pk)
         channels, quiet_start, quiet_end, days, contact_from, contact_until = pref or (None, None, None, [], None,
                                                                                        None)
         out[pk] = ContactFacts(
             status=status, verified=verified_at is not None, purposes=purposes[pk], country=market.country,
-            market_channels=list(market.channels), time_zone=zone, market_quiet=quiet_of[market.pk],
+            market_channels=list(market.channels), time_zone=zone, market_quiet=market.quiet_hours,
             preferred_channels=list(channels) if channels is not None else None,
             quiet=(quiet_start, quiet_end) if quiet_start and quiet_end else None,
             contact_days=list(days or []),

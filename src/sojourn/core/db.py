@@ -92,6 +92,14 @@ def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequ
     return out
 
 
+def select_rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """A plain SELECT, for the small reads every event and worker batch repeats (the market list, live
+    rule sets, a program's stages and needs), where compiling the ORM query costs more than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def rows_for_ids(sql: str, ids: Iterable[int | str], params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Run a SELECT in which ``{ids}`` stands for "is one of these ids" (or keys), as one bound parameter (a JSON
     array on SQLite, an array on PostgreSQL) rather than a thousand placeholders; `params` fill the

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import time
+
 from django.db.models import QuerySet
 
 from sojourn.core.actors import Actor
+from sojourn.core.db import as_json, select_rows
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
@@ -28,3 +32,23 @@ def markets_for(actor: Actor, program: Program, permission: Permission = Permiss
     markets = Market.objects.filter(program_markets__program=program).order_by("country")
     allowed = actor.markets_in(permission, program.pk)
     return markets if allowed is None else markets.filter(country__in=allowed)
+
+
+@dataclass(frozen=True)
+class MarketFacts:
+    """What contacting a patient needs to know of their market."""
+
+    pk: int
+    country: str
+    channels: list[str]
+    quiet_hours: tuple[time, time]
+
+
+def market_facts() -> dict[int, MarketFacts]:
+    """Every market by id, in one plain query (read by each batch of events and deliveries)."""
+    out = {}
+    for pk, country, channels, pack in select_rows(f"SELECT id, country, channels, pack FROM {Market._meta.db_table}"):  # noqa: S608
+        quiet = as_json(pack)["regulatory"]["quiet_hours"]
+        out[pk] = MarketFacts(pk, country, list(as_json(channels)),
+                              (time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])))
+    return out

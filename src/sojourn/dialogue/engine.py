@@ -24,7 +24,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
 from sojourn.core.models import QueuedWork
 from sojourn.dialogue.cel.runtime import to_duration
-from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSetVersion
+from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet, RuleSetVersion
 from sojourn.dialogue.rules import CompiledRuleSet, ProgramShape, Rule, compile_rules
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import Questionnaire
@@ -65,8 +65,10 @@ def compiled_version(version: RuleSetVersion, program_id: int) -> CompiledRuleSe
 
 def live_rule_sets(program_ids: set[int]) -> dict[int, list[CompiledRuleSet]]:
     out: dict[int, list[CompiledRuleSet]] = defaultdict(list)
-    rows = list(RuleSetVersion.objects.filter(rule_set__program_id__in=program_ids, status="live")
-                .values_list("pk", "sha256", "rule_set__program_id"))
+    rows = rows_for_ids(
+        f"SELECT v.id, v.sha256, r.program_id FROM {RuleSetVersion._meta.db_table} v "  # noqa: S608
+        f"JOIN {RuleSet._meta.db_table} r ON r.id = v.rule_set_id WHERE v.status = %s AND r.program_id {{ids}} "
+        "ORDER BY v.rule_set_id, v.number DESC", program_ids, ["live"])
     missing = [pk for pk, sha, _p in rows if (pk, sha) not in _compiled]
     versions = {v.pk: v for v in RuleSetVersion.objects.filter(pk__in=missing)} if missing else {}
     for pk, sha, program_id in rows:

@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from sojourn.core.db import as_datetime, as_json, rows_for_ids
-from sojourn.core.models import Market
+from sojourn.core.queries import market_facts
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.hooks import PatientState
@@ -91,12 +91,14 @@ class Catalogue:
 
 
 def catalogue(program_ids: set[int]) -> Catalogue:
-    stage_codes = dict(Stage.objects.filter(program_id__in=program_ids).values_list("pk", "code"))
+    stage_codes = dict(rows_for_ids(f"SELECT id, code FROM {Stage._meta.db_table} WHERE program_id {{ids}}",  # noqa: S608
+                                    program_ids))
     need_codes: dict[int, str] = {}
     need_ids: dict[tuple[int, str], int] = {}
     blank: dict[int, dict[str, float]] = {pid: {} for pid in program_ids}
-    for pk, code, program_id in Need.objects.filter(program_id__in=program_ids).values_list("pk", "code",
-                                                                                            "program_id"):
+    for pk, code, program_id in rows_for_ids(
+            f"SELECT id, code, program_id FROM {Need._meta.db_table} WHERE program_id {{ids}} "  # noqa: S608
+            "ORDER BY program_id, position, code", program_ids):
         need_codes[pk], need_ids[(program_id, code)] = code, pk
         blank[program_id][code] = 0.0
     return Catalogue(stage_codes, need_codes, need_ids, blank)
@@ -117,7 +119,7 @@ _STATE_COLUMNS = "id, pseudonym, program_id, market_id, locale, time_zone, statu
 def _bare_states(column: str, keys: Iterable[int | str]) -> list[PatientState]:
     """Who the patients are, without their profile: plain SQL, no Patient objects (the event path
     and the worker read thousands at a time)."""
-    countries = dict(Market.objects.values_list("pk", "country"))
+    countries = {pk: market.country for pk, market in market_facts().items()}
     return [PatientState(patient_id=pk, pseudonym=pseudonym, program_id=program_id, market_id=market_id,
                          country=countries[market_id], locale=locale, time_zone=zone, status=status,
                          enrolled_at=as_datetime(verified_at or created_at))  # type: ignore[arg-type]

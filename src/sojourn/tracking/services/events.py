@@ -22,7 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_datetime, as_json, insert_new_rows, insert_rows, rows_for_pairs, update_rows
+from sojourn.core.db import (
+    as_datetime,
+    as_json,
+    insert_new_rows,
+    insert_rows,
+    rows_for_ids,
+    rows_for_pairs,
+    update_rows,
+)
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
@@ -75,10 +83,12 @@ def late_window() -> timedelta:
 def event_types_for(program_ids: set[int]) -> dict[int, dict[str, EventTypeSpec]]:
     """Built-in types plus each program's own."""
     out: dict[int, dict[str, EventTypeSpec]] = {pid: dict(BUILTIN) for pid in program_ids}
-    for row in EventType.objects.filter(program_id__in=program_ids):
-        spec, _problems = spec_from_dict(row.code, row.fields, meaningful=row.meaningful, description=row.description)
+    for program_id, code, fields, meaningful, description in rows_for_ids(
+            f"SELECT program_id, code, fields, meaningful, description FROM {EventType._meta.db_table} "  # noqa: S608
+            "WHERE program_id {ids} ORDER BY program_id, code", program_ids):
+        spec, _problems = spec_from_dict(code, as_json(fields), meaningful=bool(meaningful), description=description)
         if spec is not None:
-            out[row.program_id][row.code] = spec
+            out[program_id][code] = spec
     return out
 
 
