@@ -64,7 +64,7 @@ from sojourn.simulation.cohort import (
     optional_purposes,
     rng_for,
 )
-from sojourn.simulation.models import SimulationRun
+from sojourn.simulation.models import STATE_FIELDS, SimulationRun
 from sojourn.simulation.personas import CARD_UPTAKE, PERSONAS
 from sojourn.simulation.services import finish_run, save_progress, start_run
 from sojourn.tracking.services.events import record_events
@@ -129,6 +129,10 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
     return run
 
 
+def _copied(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
 def _issue_label(at: datetime) -> str:
     return f"sim-{at.date().isoformat()}"
 
@@ -136,7 +140,7 @@ def _issue_label(at: datetime) -> str:
 class _World:
     def __init__(self, run: SimulationRun, nurse_calls_per_day: int, magazine_every: int) -> None:
         self.run, self.program, self.seed = run, run.program, run.seed
-        self.cohort = [SimPatient.from_json(c) for c in run.cohort]
+        self.cohort = [SimPatient.from_json(c) for c in run.cohort_now()]
         self.by_pseudonym = {s.pseudonym: s for s in self.cohort if s.pseudonym}
         self.patients: dict[str, Patient] = {}
         self.totals: Counter[str] = Counter(run.totals)
@@ -425,5 +429,5 @@ class _World:
         self.totals["sent"] += worker.totals.sent
 
     def save_day(self, day: int) -> None:
-        save_progress(self.run, days_done=day + 1, cohort=[s.as_json() for s in self.cohort],
-                      totals=dict(self.totals))
+        save_progress(self.run, days_done=day + 1, totals=dict(self.totals),
+                      state=[[_copied(getattr(s, f)) for f in STATE_FIELDS] for s in self.cohort])

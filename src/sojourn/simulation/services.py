@@ -31,11 +31,11 @@ def start_run(*, actor: Actor, program: Program, patients: int, days: int, seed:
     return run
 
 
-def save_progress(run: SimulationRun, *, days_done: int, cohort: list[dict[str, Any]],
-                  totals: dict[str, Any]) -> None:
-    """Where the run is after a simulated day: what a resumed run starts from."""
-    run.days_done, run.cohort, run.totals = days_done, cohort, totals
-    run.save(update_fields=["days_done", "cohort", "totals"])
+def save_progress(run: SimulationRun, *, days_done: int, state: list[list[Any]], totals: dict[str, Any]) -> None:
+    """Where the run is after a simulated day (each patient's state, in `STATE_FIELDS`
+    order): what a resumed run starts from."""
+    run.days_done, run.state, run.totals = days_done, state, totals
+    run.save(update_fields=["days_done", "state", "totals"])
 
 
 def finish_run(run: SimulationRun) -> None:

@@ -21,7 +21,7 @@ def test_the_demo_command_builds_the_program_then_lives_a_cohort_through_it_unti
     program = Program.objects.get(slug="psoriasis-companion")
     run = SimulationRun.objects.get(program=program)
     assert (run.days_done, run.patients) == (12, 24) and run.finished_at is not None
-    simulated = Patient.objects.filter(pseudonym__in=[c["pseudonym"] for c in run.cohort])
+    simulated = Patient.objects.filter(pseudonym__in=[c["pseudonym"] for c in run.cohort_now()])
     assert simulated.count() == 24
     # History reads in order: the program existed before its first simulated patient, and nobody joined
     # in the future.

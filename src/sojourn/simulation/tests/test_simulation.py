@@ -54,6 +54,9 @@ def test_the_same_seed_gives_the_same_history_resumed_or_not_and_another_seed_an
     program = _fresh_demo()
     halfway = simulate(program=program, patients=36, days=21, seed=7, start=START, stop_after=8, magazine_every=10)
     assert (halfway.days_done, halfway.finished_at) == (8, None)
+    saved = SimulationRun.objects.get(pk=halfway.pk)  # the cohort as drawn, and each patient's state apart
+    assert not any(c["pseudonym"] for c in saved.cohort) and len(saved.state) == 36
+    assert {c["status"] for c in saved.cohort_now()} >= {"active", "invited"}
     resumed = simulate(program=program, patients=36, days=21, seed=7, magazine_every=10)
     assert resumed.pk == halfway.pk and resumed.days_done == 21
     assert history(program) == first
@@ -73,7 +76,7 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
     settings.SOJOURN_PRINT_SFTP_URL = "sftp://printer@print-house.invalid/in"  # a rehearsal never uploads
     program = build_demo()
     run = simulate(program=program, patients=60, days=40, seed=3, start=START, magazine_every=20)
-    simulated = Patient.objects.filter(program=program, pseudonym__in=[c["pseudonym"] for c in run.cohort])
+    simulated = Patient.objects.filter(program=program, pseudonym__in=[c["pseudonym"] for c in run.cohort_now()])
     assert simulated.count() == run.totals["enrolled"] == 60
     # Every one signed a consent; those who confirmed their address are active (or withdrew later).
     assert ConsentRecord.objects.filter(patient__in=simulated).count() == 60
@@ -107,7 +110,7 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
     folder = tmp_path / "print" / f"simulation-{run.pk}" / program.slug / issue.label
     assert sorted(p.name for p in folder.glob("*.pdf")) == sorted(c.file_name for c in copies.values())
     assert (folder / "manifest.csv").read_text().count("\n") == len(copies) + 1
-    cohort = {c["pseudonym"]: c for c in run.cohort}  # the demo's own ten patients are readers too
+    cohort = {c["pseudonym"]: c for c in run.cohort_now()}  # the demo's own ten patients are readers too
     readers = [cohort[p] for p in copies if p in cohort]
     assert readers and all(sim["choices"]["contact_post"] for sim in readers)
     posted = {p.pseudonym for p in simulated.filter(status="active")} & {
