@@ -164,3 +164,15 @@ def test_the_command_says_what_is_wrong_with_its_arguments(program):
                      "--start", "2026-04-01")
     assert SimulationRun.objects.get() == begun and begun.days_done == 0
     assert AuditEntry.objects.filter(action="simulation.started", after__run=begun.pk).exists()
+
+
+def test_a_run_resumes_from_its_saved_state_and_one_saved_whole_from_its_cohort():
+    drawn = {"index": 0, "country": "DE", "pseudonym": "", "status": "invited", "engaged": True, "next_refill": None,
+             "refills": 0, "stopped_sms": False, "seen_cards": []}
+    saved = SimulationRun(cohort=[drawn], state=[["P-NEW", "active", False, 12, 3, True, [5]]])
+    [patient] = saved.cohort_now()
+    assert (patient["pseudonym"], patient["status"], patient["engaged"], patient["next_refill"], patient["refills"],
+            patient["stopped_sms"], patient["seen_cards"], patient["country"]) == \
+        ("P-NEW", "active", False, 12, 3, True, [5], "DE")
+    whole = SimulationRun(cohort=[{**drawn, "pseudonym": "P-OLD", "status": "active"}], state=[])
+    assert whole.cohort_now()[0]["pseudonym"] == "P-OLD"  # a run saved before the state was kept apart
