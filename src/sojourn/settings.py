@@ -120,10 +120,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so
         # two writers queue on busy_timeout instead of failing halfway through a transaction.
         # A 64 MB page cache keeps the event indexes of a large program in memory (SQLite's default
-        # is 2 MB), and checkpointing every 16 MB of WAL instead of every 4 MB spares most batches a
-        # checkpoint of their own.
+        # is 2 MB). A batch of 1,000 events over 100,000 patients changes about 4,000 pages (16 MB):
+        # checkpointing every 64 MB of WAL instead of every 4 MB copies a page changed by several
+        # batches back once, and spares three batches in four a checkpoint of their own.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;",
+                        "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16000;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }

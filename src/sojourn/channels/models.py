@@ -16,8 +16,9 @@ KINDS = ["content", "nurse_task", "print_block", "questionnaire"]
 class OutboxMessage(QueuedWork):
     """One delivery to make. Written in the transaction of the decision that made it; claimed by a worker."""
 
-    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="outbox")
+    # Both found by the indexes below, which lead with them.
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="outbox", db_index=False)
     channel = models.CharField(max_length=10)
     kind = models.CharField(max_length=20)
     payload = models.JSONField(default=dict)  # content key, questionnaire, task reason: never personal data
@@ -28,11 +29,12 @@ class OutboxMessage(QueuedWork):
 
     class Meta:
         indexes = [
-            models.Index(fields=["status", "lane", "due_at"], name="outbox_due_idx"),
-            models.Index(fields=["status", "lease_until"], name="outbox_lease_idx"),
+            *QueuedWork.queue_indexes("outbox"),
             models.Index(fields=["patient", "channel", "created_at"], name="outbox_patient_idx"),
             # What was delivered since a moment: the journey facts' refresh reads it.
             models.Index(fields=["program", "finished_at"], name="outbox_finished_idx"),
+            # The provider's delivery reports and bounces name the message by its id.
+            models.Index(fields=["provider_id"], name="outbox_provider_idx"),
         ]
         constraints = [
             *QueuedWork.queue_constraints("outbox"),

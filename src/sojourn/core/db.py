@@ -5,6 +5,7 @@ to store. These run one parameterised statement per batch, converting values as 
 from __future__ import annotations
 
 import json
+import json.encoder
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
@@ -12,24 +13,47 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models
 
-# One encoder for every value: json.dumps with options builds a new encoder on each call.
-_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+def _unserializable(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _json_encoder() -> Callable[[Any], str]:
+    """The text the ORM's JSONField writes (json.dumps: its exact lookups on SQLite compare that text), by the
+    standard library's C encoder built once: json.dumps builds a new one on every call, which costs
+    more than encoding the small documents of the event path, thousands of them a batch."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # a Python without the C accelerator
+        return json.JSONEncoder().encode
+    chunks = make(None, _unserializable, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    return lambda value: "".join(chunks(value, 0))
+
+
+encode_json = _json_encoder()
 
 
 def _converter(field: models.Field) -> Callable[[Any], Any]:
     if isinstance(field, models.JSONField):
-        return _encode_json
+        return encode_json
     if isinstance(field, models.DateTimeField):
         if connection.vendor == "sqlite" and settings.USE_TZ:
-            return _sqlite_datetime  # what Django's adapter writes, without its per-value checks
+            return _sqlite_datetimes()  # what Django's adapter writes, without its per-value checks
         return connection.ops.adapt_datetimefield_value
     return lambda v: v
 
 
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return str(value.astimezone(UTC).replace(tzinfo=None))
+def _sqlite_datetimes() -> Callable[[datetime | None], str | None]:
+    """A converter that remembers its last value: most rows of a batch carry the same `now`."""
+    last: list[Any] = [None, None]
+
+    def convert(value: datetime | None) -> str | None:
+        if value is last[0]:
+            return last[1]
+        text = None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
+        last[0], last[1] = value, text
+        return text
+
+    return convert
 
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], list[Callable[[Any], Any]]]:

@@ -130,6 +130,9 @@ class Batch:
     dry_run: bool = False
     contact_facts_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.today = self.now.date()  # rules' active windows are days: asked once per rule and event
+
     @classmethod
     def load(cls, states: dict[int, PatientState], now: datetime, dry_run: bool = False,
              rule_sets: list[CompiledRuleSet] | None = None) -> Batch:
@@ -193,12 +196,14 @@ class Batch:
 
     # ---- evaluation
     def fire(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, facts: dict[str, Any], *,
-             key: str, event_id: int | None = None, agenda_id: int | None = None) -> Fired | None:
-        """Evaluate one rule on facts built by `facts()` (once per event, shared by its rules)."""
-        if not rule.active_on(self.now.date()) or state.status != Patient.Status.ACTIVE:
+             key: str | None = None, event_id: int | None = None, agenda_id: int | None = None) -> Fired | None:
+        """Evaluate one rule on facts built by `facts()` (once per event, shared by its rules). The key
+        is the event's (`e<event>:<version>:<rule>`) unless given; it is built only when the rule fires."""
+        if state.status != Patient.Status.ACTIVE or not rule.active_on(self.today):
             return None
         if not rule.condition.matches(facts):
             return None
+        key = key or f"e{event_id}:{rule_set.version_id}:{rule.key}"
         fired = Fired(key=key, program_id=state.program_id, patient_id=state.patient_id,
                       version_id=rule_set.version_id, rule_key=rule.key, event_id=event_id, agenda_item_id=agenda_id,
                       why=rule.condition.explain(facts))

@@ -30,6 +30,14 @@ class PatientState:
     last_meaningful_at: datetime | None = None
     profiled: bool = False  # a profile row exists
 
+    def clone(self) -> PatientState:
+        """A copy with its own needs (copy.copy and dataclasses.replace cost several times more, and the
+        event path copies a state per event)."""
+        twin = object.__new__(PatientState)
+        twin.__dict__.update(self.__dict__)
+        twin.needs = dict(self.needs)
+        return twin
+
 
 @dataclass(frozen=True)
 class RecordedEvent:

@@ -73,7 +73,8 @@ class NeedSignal(models.Model):
         CONTENT_RATED = "content_rated", "content rated helpful"
         CALL_NOTE = "call_note", "call note"
 
-    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="need_signals")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="need_signals",
+                                db_index=False)  # need_signal_idx leads with it
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="signals")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     weight = models.FloatField()
@@ -95,7 +96,8 @@ class NeedSignal(models.Model):
 class PatientNeed(models.Model):
     """The computed score of one need for one patient, with how it was reached."""
 
-    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="needs")
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="needs",
+                                db_index=False)  # patient_need_once leads with it
     need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="patient_scores")
     explicit = models.FloatField(null=True)  # from the latest needs analysis, 0–1
     implicit = models.FloatField(default=0)  # from behaviour, decayed, −0.5…0.5
@@ -167,8 +169,10 @@ class EventType(models.Model):
 class Event(models.Model):
     """One touchpoint, append-only. `client_id` is the sender's id for it: sending it again is a no-op."""
 
-    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="events")
+    # Both found by event_client_id_once and event_patient_time_idx, which lead with them: each index
+    # is kept up on every event written.
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+", db_index=False)
+    patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=60)
     client_id = models.CharField(max_length=80)
     occurred_at = models.DateTimeField()

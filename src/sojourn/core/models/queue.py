@@ -37,6 +37,18 @@ class QueuedWork(models.Model):
         abstract = True
 
     @classmethod
+    def queue_indexes(cls, prefix: str) -> list[models.Index]:
+        """Partial indexes: a row is in the due index while pending and in the lease index while claimed,
+        and leaves both when it is done. Finished rows, the bulk of the table, cost no index upkeep
+        when their status changes, and the claim reads an index holding only what is waiting."""
+        return [
+            models.Index(fields=["lane", "due_at", "id"], condition=Q(status="pending"), name=f"{prefix}_pending_idx"),
+            models.Index(fields=["lease_until"], condition=Q(status="claimed"), name=f"{prefix}_claimed_idx"),
+            # The dead letters the console lists with their reason: few rows, so a small index.
+            models.Index(fields=["program", "due_at"], condition=Q(status="dead"), name=f"{prefix}_dead_idx"),
+        ]
+
+    @classmethod
     def queue_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
         return [
             models.CheckConstraint(condition=Q(status__in=["pending", "claimed", "done", "dead", "cancelled"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time
 
 import pytest
@@ -47,3 +48,24 @@ def test_naive_values_are_utc_and_text_is_parsed():
     assert as_json('{"a": [1, "ü"]}') == {"a": [1, "ü"]}
     assert as_json({"already": "parsed"}) == {"already": "parsed"}
 
+
+
+def test_json_written_in_bulk_reads_back_as_the_orm_would_give_it(active_patient):  # noqa: F811
+    from sojourn.core.db import encode_json, insert_rows
+    from sojourn.tracking.models import Event
+
+    data = {"text": "Müdigkeit 痒み", "big": 2**70, "ratio": 0.1 + 0.2, "list": [1, None, True], 7: "int key"}
+    insert_rows(Event, ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"],
+                [(active_patient.program_id, active_patient.pk, "portal.page_viewed", "json-1",
+                  datetime(2026, 3, 1, 8, 30, tzinfo=UTC), datetime(2026, 3, 1, 8, 31, tzinfo=UTC), "test", data)])
+    stored = Event.objects.get(client_id="json-1")
+    # Written as json.dumps writes it (the ORM's exact lookups on SQLite compare the text); keys become text.
+    assert stored.data == {"text": "Müdigkeit 痒み", "big": 2**70, "ratio": 0.30000000000000004,
+                           "list": [1, None, True], "7": "int key"}
+    assert (stored.occurred_at, stored.received_at) == (datetime(2026, 3, 1, 8, 30, tzinfo=UTC),
+                                                        datetime(2026, 3, 1, 8, 31, tzinfo=UTC))
+    assert as_json(encode_json(data)) == stored.data
+    assert encode_json(data) == json.dumps(data)
+    assert Event.objects.filter(data=stored.data).count() == 1
+    with pytest.raises(TypeError):
+        encode_json({"when": {1, 2}})

@@ -68,9 +68,9 @@ class Expression:
 
     def matches(self, facts: Mapping[str, Any]) -> bool:
         """True only when the condition evaluates to true; an error means the rule does not fire."""
-        try:
-            return self(facts) is True
-        except rt.CelError:
+        try:  # the function itself, not __call__: this runs once per rule and event
+            return self._function(facts) is True
+        except (rt.CelError, *_PYTHON_ERRORS):
             return False
 
     def explain(self, facts: Mapping[str, Any]) -> dict[str, Any]:

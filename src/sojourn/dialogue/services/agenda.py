@@ -36,8 +36,7 @@ def decide_on_events(recorded: RecordedBatch) -> Batch | None:
         for rule_set in rule_sets[state.program_id]:
             for rule in rule_set.by_event.get(event.type, ()):
                 facts = facts or batch.facts(state, event_facts(event.type, event.occurred_at, event.data))
-                batch.fire(rule_set, rule, state, facts, key=f"e{event.pk}:{rule_set.version_id}:{rule.key}",
-                           event_id=event.pk)
+                batch.fire(rule_set, rule, state, facts, event_id=event.pk)
             for rule in rule_set.after_event.get(event.type, ()):
                 if not rule.active_on(recorded.now.date()):
                     continue

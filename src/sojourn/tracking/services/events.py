@@ -10,9 +10,9 @@ written to the audit chain (whose single head row would serialize ingestion).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from copy import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -246,7 +246,8 @@ def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]]
                             c.occurred_at, c.clean) for c in fresh]
     # Copies: a retry after a conflict starts again from the stored profile.
     known = catalogue(program_ids)
-    states = with_profiles({c.patient.patient_id: replace(c.patient) for c in fresh}, known)  # type: ignore[union-attr]
+    bare = {c.patient.patient_id: c.patient for c in fresh}  # type: ignore[union-attr]
+    states = with_profiles({pid: state.clone() for pid, state in bare.items()}, known)
     snapshots = _apply_to_profiles(fresh, events, types, states, now, known)
     result.accepted.extend((c.index, e.pk) for c, e in zip(fresh, events, strict=True))
     run_recorded_effects(RecordedBatch(events=events, patients=states, now=now, source=source,
@@ -266,6 +267,8 @@ def _apply_to_profiles(fresh: list[_Candidate], events: list[RecordedEvent], typ
     signals: list[_Signal] = []
     need_ids = known.need_ids
     snapshots: list[PatientState] = []
+    # A patient with one event in the batch is seen by the rules as the batch leaves them: no copy.
+    counts = Counter(event.patient_id for event in events)
     for c, event in zip(fresh, events, strict=True):
         state = states[event.patient_id]
         spec = types[state.program_id][event.type]
@@ -286,16 +289,15 @@ def _apply_to_profiles(fresh: list[_Candidate], events: list[RecordedEvent], typ
                 if need_id is not None:
                     signals.append(_Signal(state.patient_id, need_id, kind, weight, event.occurred_at,
                                            {"event": event.pk, "content": c.clean.get("content", "")}))
-        snapshot = copy(state)
-        snapshot.needs = dict(state.needs)
-        snapshots.append(snapshot)
+        snapshots.append(state.clone() if counts[event.patient_id] > 1 else state)
     if signals:
         touched.update(s.patient_id for s in signals)
         insert_rows(NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
                     [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at, s.detail) for s in signals])
         _update_needs(signals, states, now, known.need_codes)
         for snapshot, event in zip(snapshots, events, strict=True):  # rules see the needs including this batch
-            snapshot.needs.update(states[event.patient_id].needs)
+            if snapshot is not states[event.patient_id]:
+                snapshot.needs.update(states[event.patient_id].needs)
     if touched:
         _save_engagement([states[pid] for pid in touched], now)
     return snapshots
