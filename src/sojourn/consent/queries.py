@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -171,8 +173,19 @@ def _facts(rows: list[tuple[int, str, datetime | None, str, MarketFacts, str, in
             "WHERE r.patient_id {ids} AND r.status = %s AND d.granted AND d.withdrawn_at IS NULL",
             ids, [ConsentRecord.Status.ACTIVE]):
         purposes[patient_id].add(purpose)
-    preferences = {pid: (as_json(channels), as_time(q_start), as_time(q_end), as_json(days), as_time(c_from),
-                         as_time(c_until))
+    # Most patients share a handful of settings: each distinct value is read once (the facts copy them).
+    seen: dict[Any, Any] = {}
+
+    def once(read: Callable[[Any], Any], raw: Any) -> Any:
+        if not isinstance(raw, str):  # PostgreSQL gives lists and times, nothing to parse
+            return read(raw)
+        key = (read, raw)
+        if key not in seen:
+            seen[key] = read(raw)
+        return seen[key]
+
+    preferences = {pid: (once(as_json, channels), once(as_time, q_start), once(as_time, q_end), once(as_json, days),
+                         once(as_time, c_from), once(as_time, c_until))
                    for pid, channels, q_start, q_end, days, c_from, c_until in rows_for_ids(
                        "SELECT patient_id, channels, quiet_start, quiet_end, contact_days, contact_from, "  # noqa: S608
                        f"contact_until FROM {ContactPreferences._meta.db_table} WHERE patient_id {{ids}}", ids)}

@@ -30,16 +30,18 @@ def _json_encoder() -> Callable[[Any], str]:
 
 
 encode_json = _json_encoder()
+MAX_BOUND_VALUES = 30_000
 
 
-def _converter(field: models.Field) -> Callable[[Any], Any]:
+def _converter(field: models.Field) -> Callable[[Any], Any] | None:
+    """How a value of the field is written, or None when it is written as it is."""
     if isinstance(field, models.JSONField):
         return encode_json
     if isinstance(field, models.DateTimeField):
         if connection.vendor == "sqlite" and settings.USE_TZ:
             return _sqlite_datetimes()  # what Django's adapter writes, without its per-value checks
         return connection.ops.adapt_datetimefield_value
-    return lambda v: v
+    return None
 
 
 def _sqlite_datetimes() -> Callable[[datetime | None], str | None]:
@@ -56,10 +58,28 @@ def _sqlite_datetimes() -> Callable[[datetime | None], str | None]:
     return convert
 
 
-def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], list[Callable[[Any], Any]]]:
+Converters = list[Callable[[Any], Any] | None]
+
+
+def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], Converters]:
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     return [connection.ops.quote_name(c.column) for c in columns], [_converter(c) for c in columns]
+
+
+def _prepared(rows: Iterable[Sequence[Any]], convert: Converters) -> list[list[Any]]:
+    """Each row as the database takes it: only the columns that need converting are touched."""
+    width = len(convert)
+    active = [(i, c) for i, c in enumerate(convert) if c is not None]
+    out = []
+    for row in rows:
+        values = list(row)
+        if len(values) != width:
+            raise ValueError(f"a row of {len(values)} values for {width} columns")
+        for i, c in active:
+            values[i] = c(values[i])
+        out.append(values)
+    return out
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
@@ -71,7 +91,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     key_column = connection.ops.quote_name(model._meta.get_field(key).column)
     assignments = ", ".join(f"{name} = %s" for name in names)
     sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
-    prepared = [[c(v) for c, v in zip(convert, row[:-1], strict=True)] + [row[-1]] for row in rows]
+    prepared = _prepared(rows, [*convert, None])  # the key goes as it is
     with connection.cursor() as cursor:
         cursor.executemany(sql, prepared)
 
@@ -90,7 +110,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     marks = ", ".join(["%s"] * len(names))
     sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
            f"VALUES ({marks}){conflict}")
-    prepared = [[c(v) for c, v in zip(convert, row, strict=True)] for row in rows]
+    prepared = _prepared(rows, convert)
     with connection.cursor() as cursor:
         cursor.executemany(sql, prepared)
 
@@ -106,12 +126,14 @@ def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequ
     back = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in returning)
     row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
     out: list[tuple[Any, ...]] = []
+    # Up to 1,000 rows a statement, within the bound values a statement may carry (SQLite 32,766).
+    step = max(1, min(1000, MAX_BOUND_VALUES // len(names)))
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start:start + 1000]
+        for start in range(0, len(rows), step):
+            chunk = rows[start:start + step]
             sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
                    f"VALUES {', '.join([row_marks] * len(chunk))} ON CONFLICT DO NOTHING RETURNING {back}")
-            cursor.execute(sql, [c(v) for row in chunk for c, v in zip(convert, row, strict=True)])
+            cursor.execute(sql, [v for row in _prepared(chunk, convert) for v in row])
             out.extend(cursor.fetchall())
     return out
 

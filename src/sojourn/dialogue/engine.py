@@ -89,6 +89,17 @@ def agenda_row(program_id: int, patient_id: int, rule_set_id: int, rule_key: str
 
 
 @dataclass
+class Remembered:
+    """A patient's DialogueState row as the batch reads and changes it (no model objects on the hot path)."""
+
+    pk: int | None
+    patient_id: int
+    flags: list[str]
+    content_level: int
+    updated_at: datetime | None
+
+
+@dataclass
 class Fired:
     """A rule that fired: becomes a Decision row when the batch is written."""
 
@@ -119,7 +130,7 @@ class Batch:
     patients: dict[int, Patient]
     states: dict[int, PatientState]
     contact: dict[int, ContactFacts] = field(default_factory=dict)
-    dialogue: dict[int, DialogueState] = field(default_factory=dict)
+    dialogue: dict[int, Remembered] = field(default_factory=dict)
     recent: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
     decisions: list[Fired] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -142,8 +153,7 @@ class Batch:
         sets are not given): they are what caps count."""
         batch = cls(now=now, patients={}, states=states, dry_run=dry_run)
         batch.contact = contact_facts_for_ids(set(states))
-        batch.dialogue = {pid: DialogueState(pk=pk, patient_id=pid, flags=as_json(flags), content_level=level,
-                                             updated_at=as_datetime(updated))
+        batch.dialogue = {pid: Remembered(pk, pid, as_json(flags), level, as_datetime(updated))
                           for pk, pid, flags, level, updated in rows_for_ids(
                               "SELECT id, patient_id, flags, content_level, updated_at "  # noqa: S608
                               f"FROM {DialogueState._meta.db_table} WHERE patient_id {{ids}}", states)}
@@ -225,8 +235,7 @@ class Batch:
             state.stage = action["stage"]
             return Outcome(do, "done")
         if do in {"set_flag", "clear_flag", "unlock_level"}:
-            dialogue = self.dialogue.get(pid) or DialogueState(patient_id=pid, flags=[], content_level=1,
-                                                               updated_at=self.now)
+            dialogue = self.dialogue.get(pid) or Remembered(None, pid, [], 1, self.now)
             self.dialogue[pid] = dialogue
             if do == "unlock_level":
                 if dialogue.content_level >= action["level"]:
@@ -298,7 +307,8 @@ class Batch:
             changed = [self.dialogue[pid] for pid in self.dirty_state]
             for state in changed:
                 state.updated_at = self.now
-            DialogueState.objects.bulk_create([s for s in changed if s.pk is None])
+            insert_rows(DialogueState, ["patient", "flags", "content_level", "updated_at"],
+                        [(s.patient_id, s.flags, s.content_level, s.updated_at) for s in changed if s.pk is None])
             update_rows(DialogueState, ["flags", "content_level", "updated_at"],
                         [(s.flags, s.content_level, s.updated_at, s.pk) for s in changed if s.pk is not None])
         if self.stage_changes or self.safety:

@@ -8,13 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import DateTimeField, JSONField
 
 from sojourn.channels.adapters import adapter_for
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.rendering import attach_content
 from sojourn.consent.queries import contact_facts_for_ids
-from sojourn.core.db import update_rows
+from sojourn.core.db import as_datetime, as_json, rows_for_ids, update_rows
 from sojourn.core.services import queue
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
     report.claimed = len(ids)
     if not ids:
         return report
-    messages = list(OutboxMessage.objects.filter(pk__in=ids).order_by("lane", "due_at", "pk"))
+    messages = _claimed_messages(ids)
     facts = contact_facts_for_ids({m.patient_id for m in messages})
     by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
     with transaction.atomic():
@@ -82,6 +83,21 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
         if batch:
             _send(channel, batch, owner=owner, now=now, report=report)
     return report
+
+
+def _claimed_messages(ids: list[int]) -> list[OutboxMessage]:
+    """The claimed messages as model objects, most urgent first, read by plain SQL: on a batch of a
+    thousand the ORM's per-value converters cost more than the read."""
+    fields = OutboxMessage._meta.concrete_fields
+    readers = [as_datetime if isinstance(f, DateTimeField) else as_json if isinstance(f, JSONField) else None
+               for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    rows = rows_for_ids(f"SELECT {columns} FROM {OutboxMessage._meta.db_table} WHERE id {{ids}}", ids)  # noqa: S608
+    messages = [OutboxMessage.from_db(connection.alias, None,
+                                      [read(v) if read else v for read, v in zip(readers, row, strict=True)])
+                for row in rows]
+    messages.sort(key=lambda m: (m.lane, m.due_at, m.pk))
+    return messages
 
 
 def _over_cap(batch: list[OutboxMessage], now: datetime) -> dict[int, str]:

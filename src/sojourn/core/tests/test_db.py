@@ -69,3 +69,21 @@ def test_json_written_in_bulk_reads_back_as_the_orm_would_give_it(active_patient
     assert Event.objects.filter(data=stored.data).count() == 1
     with pytest.raises(TypeError):
         encode_json({"when": {1, 2}})
+
+
+def test_new_rows_go_in_statements_that_stay_within_the_bound_values(active_patient, monkeypatch):  # noqa: F811
+    from sojourn.core import db
+    from sojourn.tracking.models import Event
+
+    fields = ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"]
+    moment = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+    monkeypatch.setattr(db, "MAX_BOUND_VALUES", 20)  # two rows of eight values a statement
+    rows = [(active_patient.program_id, active_patient.pk, "portal.page_viewed", f"bound-{n}", moment, moment, "t", {})
+            for n in range(5)]
+    written = db.insert_new_rows(Event, fields, rows, returning=["client_id"])
+    assert sorted(c for (c,) in written) == [f"bound-{n}" for n in range(5)]
+    # again: every row is taken already, nothing comes back and nothing is written twice
+    assert db.insert_new_rows(Event, fields, rows, returning=["client_id"]) == []
+    assert Event.objects.filter(client_id__startswith="bound-").count() == 5
+    with pytest.raises(ValueError, match="a row of 7 values for 8 columns"):
+        db.insert_rows(Event, fields, [rows[0][:-1]])
