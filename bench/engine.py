@@ -252,14 +252,15 @@ def bench_http(events: list[dict[str, Any]]) -> dict[str, Any]:
     import http.client
 
     from django.contrib.auth import get_user_model
-    from django.core.wsgi import get_wsgi_application
 
     from sojourn.core.actors import Actor
     from sojourn.people.services.tokens import issue_api_token
 
     user = get_user_model().objects.get(username="manager@demo.sojourn.example")
     _token, secret = issue_api_token(actor=Actor.system("bench"), user=user, name="bench")
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=_QuietHandler)
+    from sojourn.wsgi import application  # as gunicorn serves it: the views imported before the first request
+
+    server = make_server("127.0.0.1", 0, application, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     accepted = 0

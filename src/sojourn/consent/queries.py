@@ -21,7 +21,7 @@ from sojourn.consent.models import (
     DataSubjectRequest,
 )
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_json, as_time, rows_for_ids
+from sojourn.core.db import as_json, as_time, joined_text, rows_for_ids
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import MarketFacts, market_facts
@@ -82,8 +82,14 @@ class ContactFacts:
     program_id: int = 0
 
     def channels(self) -> list[str]:
-        """Channels the program may use at some time of day."""
-        return [c for c in CHANNEL_PURPOSE if self.check(c, None, ignore_quiet_hours=True).allowed]
+        """Channels the program may use at some time of day: those `check` allows when quiet hours are
+        set aside, asked once per patient rather than once per channel (the rules' facts need it for
+        every patient of every batch)."""
+        if self.status != Patient.Status.ACTIVE or not self.verified or "program_participation" not in self.purposes:
+            return []
+        return [c for c, needed in CHANNEL_PURPOSE.items()
+                if (not needed or needed in self.purposes) and c in self.market_channels
+                and (self.preferred_channels is None or c in self.preferred_channels)]
 
     def check(self, channel: str, at: datetime | None, *, ignore_quiet_hours: bool = False) -> ContactCheck:
         if self.status != Patient.Status.ACTIVE:
@@ -167,12 +173,13 @@ def contact_facts_for_ids(ids: list[int] | set[int]) -> dict[int, ContactFacts]:
 def _facts(rows: list[tuple[int, str, datetime | None, str, MarketFacts, str, int]]) -> dict[int, ContactFacts]:
     ids = [row[0] for row in rows]
     purposes: dict[int, set[str]] = {pid: set() for pid in ids}
-    for patient_id, purpose in rows_for_ids(
-            f"SELECT r.patient_id, d.purpose FROM {ConsentDecision._meta.db_table} d "  # noqa: S608
+    # One row per patient with the purposes joined (purpose codes are identifiers: no commas).
+    for patient_id, granted in rows_for_ids(
+            f"SELECT r.patient_id, {joined_text('d.purpose')} FROM {ConsentDecision._meta.db_table} d "  # noqa: S608
             f"JOIN {ConsentRecord._meta.db_table} r ON r.id = d.record_id "
-            "WHERE r.patient_id {ids} AND r.status = %s AND d.granted AND d.withdrawn_at IS NULL",
-            ids, [ConsentRecord.Status.ACTIVE]):
-        purposes[patient_id].add(purpose)
+            "WHERE r.patient_id {ids} AND r.status = %s AND d.granted AND d.withdrawn_at IS NULL "
+            "GROUP BY r.patient_id", ids, [ConsentRecord.Status.ACTIVE]):
+        purposes[patient_id].update(granted.split(","))
     # Most patients share a handful of settings: each distinct value is read once (the facts copy them).
     seen: dict[Any, Any] = {}
 

@@ -183,6 +183,13 @@ def rows_for_pairs(sql: str, pairs: Iterable[tuple[int, int]]) -> list[tuple[Any
         return cursor.fetchall()
 
 
+def joined_text(column: str) -> str:
+    """An aggregate joining a text column's values with commas, in either database's words."""
+    if connection.vendor == "sqlite":
+        return f"group_concat({column}, ',')"
+    return f"string_agg({column}, ',')"
+
+
 def as_datetime(value: Any) -> datetime | None:
     if value is None:
         return None

@@ -38,6 +38,7 @@ MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: 
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("dialogue_depth", default=0)
 _compiled: dict[tuple[int, str], CompiledRuleSet] = {}
 CHANNEL_OF = {"nurse_task": "phone", "print": "print"}
+_NOT_PAYLOAD = frozenset({"do", "channel", "lane"})
 KIND_OF = {"send": "content", "nurse_task": "nurse_task", "print": "print_block", "ask_questionnaire": "questionnaire"}
 
 
@@ -153,9 +154,9 @@ class Batch:
         sets are not given): they are what caps count."""
         batch = cls(now=now, patients={}, states=states, dry_run=dry_run)
         batch.contact = contact_facts_for_ids(set(states))
-        batch.dialogue = {pid: Remembered(pk, pid, as_json(flags), level, as_datetime(updated))
-                          for pk, pid, flags, level, updated in rows_for_ids(
-                              "SELECT id, patient_id, flags, content_level, updated_at "  # noqa: S608
+        batch.dialogue = {pid: Remembered(pk, pid, as_json(flags), level, None)  # updated_at is only written
+                          for pk, pid, flags, level in rows_for_ids(
+                              "SELECT id, patient_id, flags, content_level "  # noqa: S608
                               f"FROM {DialogueState._meta.db_table} WHERE patient_id {{ids}}", states)}
         capped = None if rule_sets is None else {c for rs in rule_sets for r in rs.rules.values() for c in r.caps}
         if capped != set():
@@ -213,6 +214,12 @@ class Batch:
             return None
         if not rule.condition.matches(facts):
             return None
+        return self.decide(rule_set, rule, state, facts, key=key, event_id=event_id, agenda_id=agenda_id)
+
+    def decide(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, facts: dict[str, Any], *,
+               key: str | None = None, event_id: int | None = None, agenda_id: int | None = None) -> Fired:
+        """A rule whose condition held (for an active patient, on a day it is active): the decision and
+        what each of its actions did."""
         key = key or f"e{event_id}:{rule_set.version_id}:{rule.key}"
         fired = Fired(key=key, program_id=state.program_id, patient_id=state.patient_id,
                       version_id=rule_set.version_id, rule_key=rule.key, event_id=event_id, agenda_item_id=agenda_id,
@@ -280,7 +287,7 @@ class Batch:
         if "week" in cap and len([at for at in sent if at > self.now - timedelta(days=7)]) >= cap["week"]:
             return Outcome(do, "skipped", f"cap: {cap['week']} {channel} a week", channel)
         sent.append(self.now)
-        payload = {k: v for k, v in action.items() if k not in {"do", "channel", "lane"}}
+        payload = {k: v for k, v in action.items() if k not in _NOT_PAYLOAD}
         if do == "nurse_task":  # the call joins the queue now; due_in is the time the nurse has to make it
             payload["call_by"] = max(due, self.now + to_duration(action.get("due_in") or "24h")).isoformat()
         if cap:  # checked again when it leaves: deferred messages must not bunch up past the cap

@@ -113,7 +113,7 @@ def patient_states(patients: dict[int, Patient], now: datetime) -> dict[int, Pat
     return with_profiles(states)
 
 
-_STATE_COLUMNS = "id, pseudonym, program_id, market_id, locale, time_zone, status, verified_at, created_at"
+_STATE_COLUMNS = "id, pseudonym, program_id, market_id, locale, time_zone, status, COALESCE(verified_at, created_at)"
 
 
 def _bare_states(column: str, keys: Iterable[int | str]) -> list[PatientState]:
@@ -122,8 +122,8 @@ def _bare_states(column: str, keys: Iterable[int | str]) -> list[PatientState]:
     countries = {pk: market.country for pk, market in market_facts().items()}
     return [PatientState(patient_id=pk, pseudonym=pseudonym, program_id=program_id, market_id=market_id,
                          country=countries[market_id], locale=locale, time_zone=zone, status=status,
-                         enrolled_at=as_datetime(verified_at or created_at))  # type: ignore[arg-type]
-            for pk, pseudonym, program_id, market_id, locale, zone, status, verified_at, created_at in rows_for_ids(
+                         enrolled_at=as_datetime(enrolled))  # type: ignore[arg-type]
+            for pk, pseudonym, program_id, market_id, locale, zone, status, enrolled in rows_for_ids(
                 f"SELECT {_STATE_COLUMNS} FROM {Patient._meta.db_table} WHERE {column} {{ids}}", keys)]  # noqa: S608
 
 

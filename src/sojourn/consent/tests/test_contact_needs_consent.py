@@ -72,3 +72,21 @@ def test_every_enrolled_patient_is_reachable_exactly_where_consent_allows(progra
             assert exc.details[0].field == "channels"
         else:
             raise AssertionError("preferences opened a channel without consent")
+
+
+@settings(max_examples=300, deadline=None)
+@given(status=st.sampled_from(["active", "pending", "withdrawn"]), verified=st.booleans(),
+       purposes=st.sets(st.sampled_from(["program_participation", *OPTIONAL])),
+       market_channels=st.lists(st.sampled_from(list(CHANNEL_PURPOSE)), unique=True),
+       preferred=st.none() | st.lists(st.sampled_from(list(CHANNEL_PURPOSE)), unique=True))
+def test_the_channels_the_rules_see_are_those_a_check_allows_at_some_time_of_day(status, verified, purposes,
+                                                                                 market_channels, preferred):
+    from datetime import time
+
+    from sojourn.consent.queries import ContactFacts
+
+    facts = ContactFacts(status=status, verified=verified, purposes=purposes, country="DE",
+                         market_channels=market_channels, time_zone="Europe/Berlin",
+                         market_quiet=(time(21, 0), time(8, 0)), preferred_channels=preferred)
+    assert facts.channels() == [c for c in CHANNEL_PURPOSE
+                                if facts.check(c, NOON_IN_BERLIN, ignore_quiet_hours=True).allowed]

@@ -376,6 +376,7 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
+@functools.lru_cache(maxsize=1024)  # rules ask about `now` in a handful of zones, thousands of times a batch
 def _local(value: datetime, zone: str | None) -> datetime:
     if zone is None:
         return value.astimezone(UTC)

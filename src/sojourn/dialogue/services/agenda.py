@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from sojourn.core.services import queue
 from sojourn.dialogue.engine import Batch, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
+from sojourn.dialogue.rules import CompiledRuleSet, Rule
 from sojourn.people.models import Patient
 from sojourn.tracking.hooks import RecordedBatch
 from sojourn.tracking.queries import patient_states_for_ids
@@ -31,15 +32,25 @@ def decide_on_events(recorded: RecordedBatch) -> Batch | None:
         return None
     batch = Batch.load({s.patient_id: recorded.patients[s.patient_id] for _e, s in interesting}, recorded.now,
                        rule_sets=[rs for sets in rule_sets.values() for rs in sets])
-    for event, state in interesting:
+    today = recorded.now.date()
+    # The rules of each version and event type that are active today, sorted out once per batch.
+    active: dict[tuple[int, str, bool], list[Rule]] = {}
+
+    def rules_for(rule_set: CompiledRuleSet, event_type: str, delayed: bool) -> list[Rule]:
+        key = (rule_set.version_id, event_type, delayed)
+        if key not in active:
+            index = rule_set.after_event if delayed else rule_set.by_event
+            active[key] = [rule for rule in index.get(event_type, ()) if rule.active_on(today)]
+        return active[key]
+
+    for event, state in interesting:  # every one is an active patient's (see above)
         facts = None
         for rule_set in rule_sets[state.program_id]:
-            for rule in rule_set.by_event.get(event.type, ()):
+            for rule in rules_for(rule_set, event.type, False):
                 facts = facts or batch.facts(state, event_facts(event.type, event.occurred_at, event.data))
-                batch.fire(rule_set, rule, state, facts, event_id=event.pk)
-            for rule in rule_set.after_event.get(event.type, ()):
-                if not rule.active_on(recorded.now.date()):
-                    continue
+                if rule.condition.matches(facts):
+                    batch.decide(rule_set, rule, state, facts, event_id=event.pk)
+            for rule in rules_for(rule_set, event.type, True):
                 batch.agenda.append(agenda_row(
                     state.program_id, state.patient_id, rule_set.rule_set_id, rule.key, "after",
                     {"event": event.pk, "type": event.type, "occurred_at": event.occurred_at.isoformat(),

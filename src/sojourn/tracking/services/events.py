@@ -357,9 +357,11 @@ def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: 
 
 
 def _count_signal(explanation: list[dict[str, Any]], kind: str, code: str, weight: float) -> list[dict[str, Any]]:
+    """Count the signal into the explanation, in place: it was read from the database for this batch
+    (a retry after a conflict reads it again)."""
     from sojourn.tracking.services.profiles import SIGNAL_WORDS
 
-    parts = [dict(p) for p in explanation]
+    parts = explanation
     entry = next((p for p in parts if p.get("source") == "behaviour" and p.get("kind") == kind), None)
     if entry is None:
         entry = {"source": "behaviour", "kind": kind, "count": 0, "value": 0.0,

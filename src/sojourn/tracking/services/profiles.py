@@ -182,15 +182,19 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
     return rows
 
 
+_WEEK, _FORTNIGHT, _MONTH = timedelta(days=7), timedelta(days=14), timedelta(days=30)
+
+
 def engagement_level(now: datetime, last: datetime | None, recent: int) -> str:
     """Engagement from recency and frequency of meaningful interactions."""
     if last is None:
         return PatientProfile.Engagement.NEW
-    if now - last <= timedelta(days=7) and recent >= 3:
+    since = now - last
+    if since <= _WEEK and recent >= 3:
         return PatientProfile.Engagement.HIGH
-    if now - last <= timedelta(days=14):
+    if since <= _FORTNIGHT:
         return PatientProfile.Engagement.MEDIUM
-    if now - last <= timedelta(days=30):
+    if since <= _MONTH:
         return PatientProfile.Engagement.LOW
     return PatientProfile.Engagement.LAPSED
 
