@@ -42,8 +42,13 @@ def main(argv: list[str] | None = None) -> None:
     # Django's deploy checks are warnings; in production they must stop the deploy.
     if args[0] == "check" and "--deploy" in args and not any(a.startswith("--fail-level") for a in args):
         args += ["--fail-level", "WARNING"]
+    import django
     from django.core.management import execute_from_command_line
 
+    from sojourn.process import settle
+
+    django.setup()
+    settle()
     execute_from_command_line(["sojourn", *args])
 
 

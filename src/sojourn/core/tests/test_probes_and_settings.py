@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -51,3 +53,16 @@ def test_cli_prints_usage_without_arguments(capsys):
     sojourn_main([])
     out = capsys.readouterr().out
     assert "market validate PATH" in out and "audit verify" in out and "keys rotate" in out
+
+
+def test_the_sojourn_command_runs_with_startup_frozen_and_the_collector_tuned(tmp_path):
+    import subprocess
+    import sys
+
+    from sojourn.process import GC_THRESHOLDS
+
+    script = "import gc; print(gc.get_threshold(), gc.get_freeze_count() > 1000)"
+    env = {**os.environ, "SOJOURN_VAR_DIR": str(tmp_path), "SOJOURN_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    done = subprocess.run([sys.executable, "-m", "sojourn.cli", "shell", "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == f"{GC_THRESHOLDS} True"  # after what the shell says
