@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml requirements/build.txt requirements/base.txt requiremen
 	touch $(STAMP)
 
 demo: install
+	scripts/system-packages
 	$(BIN)/sojourn demo
 
 test: install
