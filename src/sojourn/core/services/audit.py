@@ -46,8 +46,9 @@ def _mac(key: bytes, entry: AuditEntry) -> str:
 
 def record_audit(*, actor: Actor, action: str, subject_type: str, subject_id: str | int = "",
                  program_id: int | None = None, market: str = "",
-                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEntry:
-    """Append one entry to the chain, inside the caller's transaction.
+                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+    """Append one entry to the chain, inside the caller's transaction (nothing is read back: read the
+    trail through `AuditEntry`).
 
     Never put personal data in before/after: name the field that changed, not its value.
     """
@@ -75,7 +76,6 @@ def record_audit(*, actor: Actor, action: str, subject_type: str, subject_id: st
         insert_rows(AuditEntry, _ENTRY_FIELDS, [[getattr(entry, f) for f in _ENTRY_FIELDS]])
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {_HEAD} SET seq = %s, mac = %s WHERE id = 1", [entry.seq, entry.mac])  # noqa: S608
-        return entry
 
 
 @dataclass
