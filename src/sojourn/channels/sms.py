@@ -21,6 +21,7 @@ from sojourn.channels.email import public_url
 from sojourn.channels.models import ChannelBlock, OutboxMessage
 from sojourn.content.kinds import fill, sms_segments
 from sojourn.core.actors import Actor
+from sojourn.core.db import json_text, select_rows
 from sojourn.core.errors import InvalidInput, SojournError
 from sojourn.core.models import Market
 from sojourn.people.services.patients import open_for_delivery
@@ -156,7 +157,8 @@ class SmsAdapter:
                                    fields=("phone", "given_name"), purpose="sms delivery")
         facts = {pk: (name, market_id) for pk, name, market_id in OutboxMessage.objects.filter(
             pk__in=[m.pk for m in ready]).values_list("pk", "program__name", "patient__market_id")}
-        senders = {m.pk: m.pack.get("sms_sender") or m.name for m in Market.objects.all()}
+        senders = {pk: sender or name for pk, name, sender in select_rows(
+            f"SELECT id, name, {json_text('pack', 'sms_sender')} FROM {Market._meta.db_table}")}  # noqa: S608
         budgets = self._budgets(ready)
         gateway = provider()
         for message in ready:

@@ -14,6 +14,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from sojourn.content.models import ContentItem, ContentVariant, ContentVersion
+from sojourn.core.db import as_date, as_json, rows_for_ids
 from sojourn.core.models import Program
 from sojourn.tracking.models import Event
 
@@ -70,11 +71,27 @@ def resolve_requests(program_id: int, requests: Mapping[tuple[str, str, str], It
     wanted = {key: list(codes) for key, codes in requests.items()}
     codes = {code for group in wanted.values() for code in group}
     locales = {locale for locale, _country, _channel in wanted}
-    items = {i.code: i for i in ContentItem.objects.filter(program_id=program_id, code__in=codes)}
-    versions = {v.item_id: v for v in ContentVersion.objects.filter(item__in=items.values(),
-                                                                   status=ContentVersion.Status.APPROVED)}
-    variants = {(v.version_id, v.locale): v for v in ContentVariant.objects.filter(version__in=versions.values(),
-                                                                                   locale__in=locales)}
+    # Plain SQL: every batch of the worker resolves its messages here, and building the three ORM
+    # queries cost more than running them.
+    items = {code: ContentItem(id=pk, program_id=program_id, code=code, kind=kind, needs=as_json(needs),
+                               stages=as_json(stages), level=level, channels=as_json(channels),
+                               markets=as_json(markets))
+             for pk, code, kind, needs, stages, level, channels, markets in rows_for_ids(
+                 "SELECT id, code, kind, needs, stages, level, channels, markets "  # noqa: S608
+                 f"FROM {ContentItem._meta.db_table} WHERE program_id = %s AND code {{ids}}", codes, [program_id])}
+    versions = {item_id: ContentVersion(id=pk, item_id=item_id, number=number, status=status,
+                                        approval_code=approval_code, expires_on=as_date(expires_on))
+                for pk, item_id, number, status, approval_code, expires_on in rows_for_ids(
+                    "SELECT id, item_id, number, status, approval_code, expires_on "  # noqa: S608
+                    f"FROM {ContentVersion._meta.db_table} WHERE status = %s AND item_id {{ids}}",
+                    [i.pk for i in items.values()], [ContentVersion.Status.APPROVED.value])}
+    marks = ", ".join(["%s"] * len(locales))
+    variants = {(version_id, locale): ContentVariant(version_id=version_id, locale=locale, title=title,
+                                                     subject=subject, summary=summary, body=body, url=url)
+                for version_id, locale, title, subject, summary, body, url in rows_for_ids(
+                    "SELECT version_id, locale, title, subject, summary, body, url "  # noqa: S608
+                    f"FROM {ContentVariant._meta.db_table} WHERE locale IN ({marks}) AND version_id {{ids}}",
+                    [v.pk for v in versions.values()], sorted(locales))}
     out: dict[tuple[str, str, str, str], Resolution] = {}
     for (locale, country, channel), group in wanted.items():
         for code in group:

@@ -4,10 +4,11 @@ to store. These run one parameterised statement per batch, converting values as 
 
 from __future__ import annotations
 
+import functools
 import json
 import json.encoder
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -33,17 +34,6 @@ encode_json = _json_encoder()
 MAX_BOUND_VALUES = 30_000
 
 
-def _converter(field: models.Field) -> Callable[[Any], Any] | None:
-    """How a value of the field is written, or None when it is written as it is."""
-    if isinstance(field, models.JSONField):
-        return encode_json
-    if isinstance(field, models.DateTimeField):
-        if connection.vendor == "sqlite" and settings.USE_TZ:
-            return _sqlite_datetimes()  # what Django's adapter writes, without its per-value checks
-        return connection.ops.adapt_datetimefield_value
-    return None
-
-
 def _sqlite_datetimes() -> Callable[[datetime | None], str | None]:
     """A converter that remembers its last value: most rows of a batch carry the same `now`."""
     last: list[Any] = [None, None]
@@ -62,9 +52,37 @@ Converters = list[Callable[[Any], Any] | None]
 
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], Converters]:
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    return [connection.ops.quote_name(c.column) for c in columns], [_converter(c) for c in columns]
+    names, kinds = _column_kinds(model, tuple(fields), connection.vendor, settings.USE_TZ)
+    # Converters are made per statement: the SQLite one remembers its last value, the other belongs
+    # to this thread's connection.
+    return names, [_converter_for(kind) for kind in kinds]
+
+
+def _converter_for(kind: str | None) -> Callable[[Any], Any] | None:
+    if kind == "json":
+        return encode_json
+    if kind == "sqlite-datetime":
+        return _sqlite_datetimes()
+    if kind == "datetime":
+        return connection.ops.adapt_datetimefield_value
+    return None
+
+
+@functools.cache
+def _column_kinds(model: type[models.Model], fields: tuple[str, ...], vendor: str, use_tz: bool
+                  ) -> tuple[list[str], list[str | None]]:
+    """Quoted column names and how each is converted, found once per process (the event path writes
+    the same columns thousands of times, and looking the fields up cost more than converting)."""
+    columns = [model._meta.get_field(name) for name in fields]
+    kinds: list[str | None] = []
+    for column in columns:
+        if isinstance(column, models.JSONField):
+            kinds.append("json")
+        elif isinstance(column, models.DateTimeField):
+            kinds.append("sqlite-datetime" if vendor == "sqlite" and use_tz else "datetime")
+        else:
+            kinds.append(None)
+    return [connection.ops.quote_name(c.column) for c in columns], kinds
 
 
 def _prepared(rows: Iterable[Sequence[Any]], convert: Converters) -> list[list[Any]]:
@@ -183,6 +201,21 @@ def rows_for_pairs(sql: str, pairs: Iterable[tuple[int, int]]) -> list[tuple[Any
         return cursor.fetchall()
 
 
+def json_part(column: str, *keys: str) -> str:
+    """A part of a JSON column, in either database's words, read back with `as_json` (a whole pack
+    decoded in Python for one value costs more than the query that read it)."""
+    if connection.vendor == "sqlite":
+        return f"json_extract({column}, '$.{'.'.join(keys)}')"
+    return f"{column} #> '{{{','.join(keys)}}}'"
+
+
+def json_text(column: str, *keys: str) -> str:
+    """A text value inside a JSON column, read back as a plain string (None when it is missing)."""
+    if connection.vendor == "sqlite":
+        return f"json_extract({column}, '$.{'.'.join(keys)}')"
+    return f"{column} #>> '{{{','.join(keys)}}}'"
+
+
 def joined_text(column: str) -> str:
     """An aggregate joining a text column's values with commas, in either database's words."""
     if connection.vendor == "sqlite":
@@ -197,6 +230,12 @@ def as_datetime(value: Any) -> datetime | None:
         value = datetime.fromisoformat(value)
     # SQLite keeps UTC without an offset (Django's connection parses it into a naive datetime).
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
 
 
 def as_time(value: Any) -> time | None:

@@ -8,7 +8,7 @@ from datetime import time
 from django.db.models import QuerySet
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_json, select_rows
+from sojourn.core.db import as_json, json_part, select_rows
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
@@ -47,8 +47,11 @@ class MarketFacts:
 def market_facts() -> dict[int, MarketFacts]:
     """Every market by id, in one plain query (read by each batch of events and deliveries)."""
     out = {}
-    for pk, country, channels, pack in select_rows(f"SELECT id, country, channels, pack FROM {Market._meta.db_table}"):  # noqa: S608
-        quiet = as_json(pack)["regulatory"]["quiet_hours"]
+    # Only the quiet hours of the pack: decoding each whole pack cost more than the query, every batch.
+    for pk, country, channels, quiet in select_rows(
+            f"SELECT id, country, channels, {json_part('pack', 'regulatory', 'quiet_hours')} "  # noqa: S608
+            f"FROM {Market._meta.db_table}"):
+        quiet = as_json(quiet)
         out[pk] = MarketFacts(pk, country, list(as_json(channels)),
                               (time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])))
     return out

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO
@@ -72,7 +72,7 @@ class Worker:
         self.totals = WorkerTotals()
         self.report = report
         self._lock: IO[str] | None = None
-        self._last_schedule = 0.0
+        self._last_schedule: datetime | None = None
 
     def stop(self, signum: int = signal.SIGTERM, frame: FrameType | None = None) -> None:
         self.stopping = True
@@ -99,10 +99,13 @@ class Worker:
     def step(self) -> int:
         """One round: returns how many rows it claimed (0 means there was nothing due)."""
         now = timezone.now()
-        if time.monotonic() - self._last_schedule >= SCHEDULE_EVERY:
+        # By the clock the plans are made for (a simulation moves it by hours between steps); a clock
+        # set back plans at once.
+        since = None if self._last_schedule is None else (now - self._last_schedule).total_seconds()
+        if since is None or not 0 <= since < SCHEDULE_EVERY:
             self.totals.planned += plan_schedules(now=now)
             expire_due(actor=WORKER, now=now)  # content past its last day (never resolved even before this)
-            self._last_schedule = time.monotonic()
+            self._last_schedule = now
         claimed = 0
         try:
             agenda = run_due_agenda(owner=self.owner, now=now, limit=self.batch, lease=self.lease)

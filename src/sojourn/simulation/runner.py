@@ -151,6 +151,8 @@ class _World:
         self.needs_of = dict(ContentItem.objects.filter(program=self.program).values_list("code", "needs"))
         self.instruments = {q.name: q for q in Questionnaire.objects.filter(program=self.program, status="approved")}
         self.parsed: dict[str, b.Instrument] = {}
+        self.worker = Worker(batch=1000)
+        self.nurse: Actor | None = None
 
     # ---- a tick of the clock -------------------------------------------------------------------------
 
@@ -266,10 +268,12 @@ class _World:
     def _visits(self, visiting: list[SimPatient], day: int, at: datetime) -> list[dict[str, Any]]:
         if not visiting:
             return []
-        cards: dict[str, list[PortalCard]] = {}
+        cards: dict[str, list[Any]] = {}
+        # Rows, not cards with their patients: the patient's sealed identity is not the simulation's business.
         for card in PortalCard.objects.filter(patient__pseudonym__in=[s.pseudonym for s in visiting],
-                                              dismissed_at__isnull=True).select_related("patient"):
-            cards.setdefault(card.patient.pseudonym, []).append(card)
+                                              dismissed_at__isnull=True).values_list(
+                "pk", "patient__pseudonym", "delivered_at", "content_code", "questionnaire", "rule_key", named=True):
+            cards.setdefault(card.patient__pseudonym, []).append(card)
         out: list[dict[str, Any]] = []
         for sim in visiting:
             rng = rng_for(self.seed, "visit", sim.index, day)
@@ -322,9 +326,10 @@ class _World:
         out: list[dict[str, Any]] = []
         reached = []
         for message in OutboxMessage.objects.filter(pk__gt=last, status="done", channel__in=["email", "sms"]) \
-                .select_related("patient"):
+                .values_list("pk", "patient_id", "patient__pseudonym", "channel", "created_at", "rule_key", "payload",
+                             named=True):
             last = max(last, message.pk)
-            sim = self.by_pseudonym.get(message.patient.pseudonym)
+            sim = self.by_pseudonym.get(message.patient__pseudonym)
             if sim is not None and sim.status == "active":
                 reached.append((sim, message))
         # Each patient reads their messages in the order they were written, whatever the row ids.
@@ -359,7 +364,7 @@ class _World:
         self.totals["last_message"] = last
         return out
 
-    def _stop_sms(self, sim: SimPatient, message: OutboxMessage) -> None:
+    def _stop_sms(self, sim: SimPatient, message: Any) -> None:
         from sojourn.people.services.patients import open_for_delivery
 
         phone = open_for_delivery(actor=SMS_GATEWAY, patient_ids=[message.patient_id], fields=("phone",),
@@ -398,6 +403,11 @@ class _World:
             self.totals["calls"] += 1
 
     def _nurse_team(self) -> Actor:
+        if self.nurse is None:
+            self.nurse = self._find_nurse_team()
+        return self.nurse
+
+    def _find_nurse_team(self) -> Actor:
         users = get_user_model().objects
         user = users.filter(username=NURSE_TEAM).first()
         if user is None:
@@ -423,10 +433,12 @@ class _World:
             self.totals["events_refused"] += len(result.rejected)
 
     def _work(self) -> None:
-        worker = Worker(batch=1000)
-        while worker.step():
+        # One worker for the run, as in production: it plans the scheduled rules once per tick of the
+        # clock, not on every call.
+        before = self.worker.totals.sent
+        while self.worker.step():
             pass
-        self.totals["sent"] += worker.totals.sent
+        self.totals["sent"] += self.worker.totals.sent - before
 
     def save_day(self, day: int) -> None:
         save_progress(self.run, days_done=day + 1, totals=dict(self.totals),

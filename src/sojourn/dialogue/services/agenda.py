@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
+from sojourn.core.db import as_date, as_json, insert_rows, rows_for_ids, select_rows
 from sojourn.core.services import queue
-from sojourn.dialogue.engine import Batch, agenda_row, event_facts, live_rule_sets, too_deep
+from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
 from sojourn.dialogue.rules import CompiledRuleSet, Rule
 from sojourn.people.models import Patient
@@ -81,10 +83,21 @@ def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timede
     return report
 
 
+class _Step(NamedTuple):
+    pk: int
+    program_id: int
+    patient_id: int
+    rule_set_id: int
+    rule_key: str
+    payload: dict[str, Any]
+
+
 def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int]) -> None:
-    items = list(AgendaItem.objects.filter(pk__in=ids, lease_owner=owner, status="claimed")
-                 .order_by("lane", "due_at", "pk")
-                 .values_list("pk", "program_id", "patient_id", "rule_set_id", "rule_key", "payload", named=True))
+    items = [_Step(pk, program_id, patient_id, rule_set_id, rule_key, as_json(payload))
+             for pk, program_id, patient_id, rule_set_id, rule_key, payload in rows_for_ids(
+                 "SELECT id, program_id, patient_id, rule_set_id, rule_key, payload "  # noqa: S608
+                 f"FROM {AgendaItem._meta.db_table} WHERE lease_owner = %s AND status = %s AND id {{ids}} "
+                 "ORDER BY lane, due_at, id", ids, [owner, "claimed"])]
     report["lost"] = len(ids) - len(items)
     states = patient_states_for_ids({i.patient_id for i in items})
     rule_sets = live_rule_sets({s.program_id for s in states.values()})
@@ -120,15 +133,21 @@ class LeaseLost(RuntimeError):
 def plan_schedules(*, now: datetime) -> int:
     """Put today's scheduled rules on the agenda of every active patient whose local time has come."""
     planned = 0
-    rule_sets = live_rule_sets(set(Patient.objects.filter(status="active").values_list("program_id", flat=True)
-                                   .distinct()))
+    # Plain SQL: the worker asks every minute, and the ORM's query building cost more than the reads.
+    zones_of: dict[int, set[str]] = {}
+    for program_id, zone in select_rows(
+            f"SELECT DISTINCT program_id, time_zone FROM {Patient._meta.db_table} WHERE status = %s",  # noqa: S608
+            ["active"]):
+        zones_of.setdefault(program_id, set()).add(zone)
+    rule_sets = live_rule_sets(set(zones_of))
     for program_id, sets in rule_sets.items():
-        zones = set(Patient.objects.filter(program_id=program_id, status="active")
-                    .values_list("time_zone", flat=True).distinct())
+        zones = zones_of[program_id]
         # Plans made already (the worker looks every minute; most days' plans exist by then).
         days = {now.astimezone(zoneinfo.ZoneInfo(zone)).date() for zone in zones}
-        made = set(SchedulePlan.objects.filter(version_id__in=[rs.version_id for rs in sets], local_date__in=days)
-                   .values_list("version_id", "rule_key", "time_zone", "local_date"))
+        made = {(version_id, key, zone, as_date(day)) for version_id, key, zone, day in rows_for_ids(
+            f"SELECT version_id, rule_key, time_zone, local_date FROM {SchedulePlan._meta.db_table} "  # noqa: S608
+            "WHERE version_id {ids} AND local_date >= %s", [rs.version_id for rs in sets],
+            [connection.ops.adapt_datefield_value(min(days))])}
         for rule_set in sets:
             for rule in rule_set.rules.values():
                 if rule.trigger != "schedule" or rule.schedule_at is None:
@@ -150,13 +169,15 @@ def _plan(program_id: int, version_id: int, rule_set_id: int, rule_key: str, zon
         with transaction.atomic():
             plan = SchedulePlan.objects.create(version_id=version_id, rule_key=rule_key, time_zone=zone,
                                                local_date=day)
-            ids = list(Patient.objects.filter(program_id=program_id, status="active", time_zone=zone)
-                       .order_by("pk").values_list("pk", flat=True))
-            AgendaItem.objects.bulk_create([
-                AgendaItem(program_id=program_id, patient_id=pid, rule_set_id=rule_set_id, rule_key=rule_key,
-                           kind="schedule", due_at=now, payload={},
-                           idempotency_key=f"sched:{version_id}:{rule_key}:{pid}:{day}", created_at=now)
-                for pid in ids], batch_size=1000, ignore_conflicts=True)
+            ids = [pk for (pk,) in select_rows(
+                f"SELECT id FROM {Patient._meta.db_table} WHERE program_id = %s AND status = %s "  # noqa: S608
+                "AND time_zone = %s ORDER BY id", [program_id, "active", zone])]
+            rows = [agenda_row(program_id, pid, rule_set_id, rule_key, "schedule", {}, now,
+                               f"sched:{version_id}:{rule_key}:{pid}:{day}", now) for pid in ids]
+            for start in range(0, len(rows), 1000):
+                insert_rows(AgendaItem, AGENDA_FIELDS,
+                            [[row[f] for f in AGENDA_FIELDS] for row in rows[start:start + 1000]],
+                            skip_conflicts_on="idempotency_key")
             plan.planned = len(ids)
             plan.save(update_fields=["planned"])
             return len(ids)

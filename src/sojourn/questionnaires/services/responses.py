@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.consent.errors import NotConsented
 from sojourn.consent.queries import granted_purposes
 from sojourn.core.actors import Actor
+from sojourn.core.db import select_rows
 from sojourn.core.errors import Conflict, InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -47,8 +48,11 @@ def save_response(*, actor: Actor, patient: Patient, questionnaire: Questionnair
     answers = check_response(definition(questionnaire), resource, complete=complete)
     now = timezone.now()
     with transaction.atomic():
-        locked = Patient.objects.select_for_update().get(pk=patient.pk)
-        if locked.status != Patient.Status.ACTIVE or "program_participation" not in granted_purposes(locked):
+        # Only the status, locked: the whole row (sealed identity included) is not needed here.
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        status = select_rows(f"SELECT status FROM {Patient._meta.db_table} WHERE id = %s{lock}",  # noqa: S608
+                             [patient.pk])
+        if status != [(Patient.Status.ACTIVE,)] or "program_participation" not in granted_purposes(patient):
             raise NotConsented(_("Answers are taken only while the patient takes part in the program."))
         response = (QuestionnaireResponse.objects.select_for_update()
                     .filter(patient=patient, questionnaire=questionnaire, status="in-progress").first())

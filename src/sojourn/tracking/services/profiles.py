@@ -13,22 +13,21 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import update_rows
+from sojourn.core.db import as_datetime, as_json, rows_for_ids, select_rows, update_rows
 from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.questionnaires.definition import Definition
-from sojourn.questionnaires.models import QuestionnaireResponse
-from sojourn.questionnaires.services.definitions import definition
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
+from sojourn.questionnaires.services.definitions import definition_of
 from sojourn.tracking.models import Event, EventType, Need, NeedMapping, NeedSignal, PatientNeed, PatientProfile, Stage
 
 SIGNAL_HALF_LIFE_DAYS = 14.0
@@ -43,11 +42,11 @@ def _decay(age: timedelta, half_life_days: float) -> float:
     return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / half_life_days)
 
 
-def _answer_texts(response: QuestionnaireResponse, parsed: Definition, link_ids: list[str]) -> str:
+def _answer_texts(answered: list[dict[str, Any]], parsed: Definition, link_ids: list[str]) -> str:
     """"na-itch = All the time", for the items of a scale, in English (the staff-facing explanation)."""
     items = parsed.by_link_id()
     shown = []
-    for raw in _flatten(response.items):
+    for raw in _flatten(answered):
         if raw.get("linkId") in link_ids and raw.get("answer"):
             item = items[raw["linkId"]]
             answer = raw["answer"][0]
@@ -68,26 +67,55 @@ def _flatten(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+class _Latest(NamedTuple):
+    """A patient's latest completed response to one questionnaire, as much of it as scoring reads."""
+
+    questionnaire_id: int
+    sha256: str
+    title: str
+    scoring: dict[str, Any]
+    completed_at: datetime
+    scores: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+
+
+class _Mapping(NamedTuple):
+    questionnaire_url: str
+    scale: str
+    scale_max: float
+
+
+class _Signal(NamedTuple):
+    kind: str
+    weight: float
+    occurred_at: datetime
+
+
 class _Answers:
     """The patient's latest completed response to each questionnaire mapped onto a need, read once
-    for all needs (a profile is refreshed after every completed questionnaire)."""
+    for all needs (a profile is refreshed after every completed questionnaire). Plain SQL, and only the
+    latest response of each questionnaire has its answers decoded."""
 
-    def __init__(self, patient: Patient, mappings: list[NeedMapping]) -> None:
-        self.latest: dict[str, QuestionnaireResponse] = {}
-        for response in (QuestionnaireResponse.objects.filter(
-                patient=patient, status="completed", questionnaire__url__in={m.questionnaire_url for m in mappings})
-                .select_related("questionnaire").defer("questionnaire__resource", "questionnaire__languages")
-                .order_by("-completed_at")):  # the parsed definition is cached; its JSON is large
-            self.latest.setdefault(response.questionnaire.url, response)
+    def __init__(self, patient_id: int, urls: set[str]) -> None:
+        self.latest: dict[str, _Latest] = {}
+        response, questionnaire = QuestionnaireResponse._meta.db_table, Questionnaire._meta.db_table
+        for url, qid, sha256, title, scoring, completed_at, scores, items in rows_for_ids(
+                f"SELECT q.url, q.id, q.sha256, q.title, q.scoring, r.completed_at, r.scores, r.items "  # noqa: S608
+                f"FROM {response} r JOIN {questionnaire} q ON q.id = r.questionnaire_id "
+                "WHERE r.patient_id = %s AND r.status = 'completed' AND q.url {ids} "
+                "ORDER BY r.completed_at DESC, r.id DESC", urls, [patient_id]):
+            if url not in self.latest:
+                self.latest[url] = _Latest(qid, sha256, title, as_json(scoring), as_datetime(completed_at),
+                                           as_json(scores), as_json(items))
         self.parsed: dict[int, Definition] = {}
 
-    def definition(self, response: QuestionnaireResponse) -> Definition:
+    def definition(self, response: _Latest) -> Definition:
         if response.questionnaire_id not in self.parsed:
-            self.parsed[response.questionnaire_id] = definition(response.questionnaire)
+            self.parsed[response.questionnaire_id] = definition_of(response.questionnaire_id, response.sha256)
         return self.parsed[response.questionnaire_id]
 
 
-def _explicit(answers: _Answers, mappings: list[NeedMapping], now: datetime
+def _explicit(answers: _Answers, mappings: list[_Mapping], now: datetime
               ) -> tuple[float | None, float, list[dict[str, Any]]]:
     """The latest answer to any scale mapped onto the need: (score, freshness, explanation)."""
     best: tuple[datetime, float, dict[str, Any]] | None = None
@@ -99,9 +127,9 @@ def _explicit(answers: _Answers, mappings: list[NeedMapping], now: datetime
         if scored is None:
             continue
         value = min(max(scored["value"] / mapping.scale_max, 0.0), 1.0)
-        scale = next(s for s in response.questionnaire.scoring["scales"] if s["id"] == mapping.scale)
-        detail = _answer_texts(response, answers.definition(response), scale["items"])
-        explained = {"source": response.questionnaire.title, "detail": detail, "value": round(value, 2),
+        scale = next(s for s in response.scoring["scales"] if s["id"] == mapping.scale)
+        detail = _answer_texts(response.items, answers.definition(response), scale["items"])
+        explained = {"source": response.title, "detail": detail, "value": round(value, 2),
                      "at": response.completed_at.isoformat()}
         if best is None or response.completed_at > best[0]:
             best = (response.completed_at, value, explained)
@@ -110,7 +138,7 @@ def _explicit(answers: _Answers, mappings: list[NeedMapping], now: datetime
     return best[1], _decay(now - best[0], ANSWER_HALF_LIFE_DAYS), [best[2]]
 
 
-def _implicit(need: Need, signals: list[NeedSignal], now: datetime) -> tuple[float, float, list[dict[str, Any]]]:
+def _implicit(code: str, signals: list[_Signal], now: datetime) -> tuple[float, float, list[dict[str, Any]]]:
     total, evidence = 0.0, 0.0
     by_kind: dict[str, list[float]] = {}
     for signal in signals:
@@ -120,8 +148,8 @@ def _implicit(need: Need, signals: list[NeedSignal], now: datetime) -> tuple[flo
         if now - signal.occurred_at <= timedelta(days=SIGNAL_HALF_LIFE_DAYS):
             by_kind.setdefault(signal.kind, []).append(signal.weight * decay)
     bounded = min(max(total, -IMPLICIT_BOUND), IMPLICIT_BOUND)
-    explained = [{"source": "behaviour", "detail": f"{len(values)} × {need.code} content {SIGNAL_WORDS[kind]}"
-                  if kind != "call_note" else f"{len(values)} × {need.code} {SIGNAL_WORDS[kind]}",
+    explained = [{"source": "behaviour", "detail": f"{len(values)} × {code} content {SIGNAL_WORDS[kind]}"
+                  if kind != "call_note" else f"{len(values)} × {code} {SIGNAL_WORDS[kind]}",
                   "value": round(sum(values), 2), "window_days": int(SIGNAL_HALF_LIFE_DAYS), "kind": kind,
                   "count": len(values)}
                  for kind, values in sorted(by_kind.items())]
@@ -142,44 +170,54 @@ def explain(need_label: str, row: PatientNeed) -> str:
 
 
 def refresh_profile(patient: Patient, now: datetime | None = None) -> list[PatientNeed]:
-    """Recompute every need score and the engagement level of one patient (inside the caller's transaction)."""
+    """Recompute every need score and the engagement level of one patient (inside the caller's
+    transaction). Plain SQL: this runs after every completed questionnaire, and the ORM's query
+    building cost more than the eight reads and writes themselves."""
     now = now or timezone.now()
-    needs = list(Need.objects.filter(program_id=patient.program_id))
-    mappings: dict[int, list[NeedMapping]] = {}
-    for mapping in NeedMapping.objects.filter(need__in=needs):
-        mappings.setdefault(mapping.need_id, []).append(mapping)
-    answers = _Answers(patient, [m for group in mappings.values() for m in group])
-    signals: dict[int, list[NeedSignal]] = {}
-    for signal in NeedSignal.objects.filter(patient=patient, need__in=needs, occurred_at__lte=now,
-                                            occurred_at__gte=now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8)):
-        signals.setdefault(signal.need_id, []).append(signal)
+    needs = [Need(pk=pk, program_id=patient.program_id, code=code) for pk, code in select_rows(
+        f"SELECT id, code FROM {Need._meta.db_table} WHERE program_id = %s ORDER BY position, code",  # noqa: S608
+        [patient.program_id])]
+    codes = {need.pk: need.code for need in needs}
+    mappings: dict[int, list[_Mapping]] = {}
+    for need_id, url, scale, scale_max in rows_for_ids(
+            f"SELECT need_id, questionnaire_url, scale, scale_max FROM {NeedMapping._meta.db_table} "  # noqa: S608
+            "WHERE need_id {ids} ORDER BY id", codes):
+        mappings.setdefault(need_id, []).append(_Mapping(url, scale, scale_max))
+    answers = _Answers(patient.pk, {m.questionnaire_url for group in mappings.values() for m in group})
+    signals: dict[int, list[_Signal]] = {}
+    for need_id, kind, weight, occurred_at in select_rows(
+            f"SELECT need_id, kind, weight, occurred_at FROM {NeedSignal._meta.db_table} "  # noqa: S608
+            "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s ORDER BY occurred_at, id",
+            [patient.pk, _db_time(now), _db_time(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]):
+        if need_id in codes:
+            signals.setdefault(need_id, []).append(_Signal(kind, weight, as_datetime(occurred_at)))
     rows = []
     with transaction.atomic():
-        existing = {row.need_id: row for row in PatientNeed.objects.select_for_update().filter(patient=patient)}
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        existing = dict(select_rows(f"SELECT need_id, id FROM {PatientNeed._meta.db_table} "  # noqa: S608
+                                    f"WHERE patient_id = %s{lock}", [patient.pk]))
         fresh, changed = [], []
         for need in needs:
             explicit, freshness, explained = _explicit(answers, mappings.get(need.pk, []), now)
-            implicit, evidence, behaviour = _implicit(need, signals.get(need.pk, []), now)
+            implicit, evidence, behaviour = _implicit(need.code, signals.get(need.pk, []), now)
             combined = min(max((explicit or 0.0) + implicit, 0.0), 1.0)
             confidence = min(1.0, 0.6 * freshness + 0.1 * evidence)
-            values = {"explicit": None if explicit is None else round(explicit, 4), "implicit": round(implicit, 4),
-                      "combined": round(combined, 4), "confidence": round(confidence, 4),
-                      "explanation": explained + behaviour, "updated_at": now}
-            row = existing.get(need.pk)
-            if row is None:
-                row = PatientNeed(patient=patient, need=need, **values)
-                fresh.append(row)
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                row.need = need
-                changed.append(row)
+            row = PatientNeed(pk=existing.get(need.pk), patient=patient, need=need,
+                              explicit=None if explicit is None else round(explicit, 4), implicit=round(implicit, 4),
+                              combined=round(combined, 4), confidence=round(confidence, 4),
+                              explanation=explained + behaviour, updated_at=now)
+            (changed if row.pk else fresh).append(row)
             rows.append(row)
         PatientNeed.objects.bulk_create(fresh)
         fields = ["explicit", "implicit", "combined", "confidence", "explanation", "updated_at"]
         update_rows(PatientNeed, fields, [[getattr(row, f) for f in fields] + [row.pk] for row in changed])
         _refresh_engagement(patient, now, needs={row.need.code: row.combined for row in rows})
     return rows
+
+
+def _db_time(value: datetime) -> Any:
+    """A timestamp as a bound parameter of a plain statement, the way the ORM writes it."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 _WEEK, _FORTNIGHT, _MONTH = timedelta(days=7), timedelta(days=14), timedelta(days=30)
@@ -204,16 +242,22 @@ def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]
     (a completed questionnaire is recorded as an event right after this refresh, which counts it)."""
     from sojourn.tracking.event_types import BUILTIN
 
-    month = now - timedelta(days=30)
     meaningful = {code for code, spec in BUILTIN.items() if spec.meaningful}
-    meaningful |= set(EventType.objects.filter(program_id=patient.program_id, meaningful=True)
-                      .values_list("code", flat=True))
-    seen = Event.objects.filter(patient=patient, type__in=meaningful, occurred_at__lte=now).aggregate(
-        last=Max("occurred_at"), recent=Count("id", filter=Q(occurred_at__gte=month)))
-    values = {"engagement": engagement_level(now, seen["last"], seen["recent"]), "last_meaningful_at": seen["last"],
-              "interactions_30d": seen["recent"], "updated_at": now, "needs": needs}
-    if not PatientProfile.objects.filter(patient=patient).update(**values):
-        PatientProfile.objects.create(patient=patient, **values)
+    meaningful |= {code for (code,) in select_rows(
+        f"SELECT code FROM {EventType._meta.db_table} WHERE program_id = %s AND meaningful",  # noqa: S608
+        [patient.program_id])}
+    [(last, recent)] = rows_for_ids(
+        f"SELECT MAX(occurred_at), COUNT(CASE WHEN occurred_at >= %s THEN 1 END) FROM {Event._meta.db_table} "  # noqa: S608
+        "WHERE patient_id = %s AND occurred_at <= %s AND type {ids}", sorted(meaningful),
+        [_db_time(now - timedelta(days=30)), patient.pk, _db_time(now)])
+    last = as_datetime(last)
+    values = [engagement_level(now, last, recent), last, recent, now, needs]
+    fields = ["engagement", "last_meaningful_at", "interactions_30d", "updated_at", "needs"]
+    if select_rows(f"SELECT 1 FROM {PatientProfile._meta.db_table} WHERE patient_id = %s",  # noqa: S608
+                   [patient.pk]):
+        update_rows(PatientProfile, fields, [[*values, patient.pk]], key="patient")
+    else:
+        PatientProfile.objects.create(patient=patient, **dict(zip(fields, values, strict=True)))
 
 
 def record_need_signal(*, patient: Patient, need_code: str, kind: str, occurred_at: datetime,
