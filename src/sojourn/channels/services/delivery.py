@@ -107,10 +107,12 @@ def _over_cap(batch: list[OutboxMessage], now: datetime) -> dict[int, str]:
     if not capped:
         return {}
     sent: dict[int, list[datetime]] = defaultdict(list)
-    for patient_id, finished in OutboxMessage.objects.filter(
-            patient_id__in={m.patient_id for m in capped}, channel=capped[0].channel, status="done",
-            finished_at__gte=now - timedelta(days=7)).values_list("patient_id", "finished_at"):
-        sent[patient_id].append(finished)
+    for patient_id, finished in rows_for_ids(
+            f"SELECT patient_id, finished_at FROM {OutboxMessage._meta.db_table} "  # noqa: S608
+            "WHERE channel = %s AND status = %s AND finished_at >= %s AND patient_id {ids}",
+            {m.patient_id for m in capped},
+            [capped[0].channel, "done", connection.ops.adapt_datetimefield_value(now - timedelta(days=7))]):
+        sent[patient_id].append(as_datetime(finished))
     over: dict[int, str] = {}
     for message in sorted(capped, key=lambda m: (m.lane, m.due_at, m.pk)):
         cap, times = message.payload["cap"], sent[message.patient_id]

@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 
 from sojourn.consent.errors import ConsentVersionNotUsable, RequiredPurposeMissing
 from sojourn.consent.hooks import run_activation_effects
-from sojourn.consent.models import ConsentDecision, ConsentDocument, ConsentRecord, ConsentVersion, ContactPreferences
+from sojourn.consent.models import (
+    ConsentDecision,
+    ConsentDocument,
+    ConsentRecord,
+    ConsentText,
+    ConsentVersion,
+    ContactPreferences,
+)
 from sojourn.consent.queries import CHANNEL_PURPOSE
 from sojourn.consent.services.verification import check_code, issue_code
 from sojourn.core import crypto
@@ -59,8 +66,7 @@ def _age_on(birth: date, today: date) -> int:
 
 
 def usable_version(program: Program, market: str, audience: str, version_id: int) -> ConsentVersion:
-    version = (ConsentVersion.objects.select_related("document__market").prefetch_related("texts")
-               .filter(pk=version_id).first())
+    version = ConsentVersion.objects.select_related("document__market").filter(pk=version_id).first()
     if (version is None or version.document.program_id != program.pk or version.document.market.country != market
             or version.document.audience != audience or version.status != ConsentVersion.Status.APPROVED):
         raise ConsentVersionNotUsable(field="version")
@@ -116,7 +122,8 @@ def record_consent(*, version: ConsentVersion, locale: str, signature: Signature
                    hcp: Hcp | None = None, recorded_by: int | None, by_guardian: bool) -> ConsentRecord:
     """Write the signed record, each purpose's answer and the sealed evidence (the PDF receipt is drawn
     from them when first read)."""
-    text = next((t for t in version.texts.all() if t.locale == locale), None)
+    # Only the fingerprint of the text signed: the texts themselves (every locale's) are long.
+    text = ConsentText.objects.filter(version=version, locale=locale).only("sha256").first()
     if text is None:
         raise ConsentVersionNotUsable(_("This consent has no text in %(locale)s.") % {"locale": locale},
                                       field="locale")

@@ -277,31 +277,37 @@ def record_need_signal(*, patient: Patient, need_code: str, kind: str, occurred_
         return signal
 
 
-def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason: str = "") -> PatientProfile:
+def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason: str = "") -> None:
+    """Move the patient to a stage of the journey (audited, and recorded as a stage.changed event)."""
     if actor.kind != "system":
         actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
-    stage = Stage.objects.filter(program_id=patient.program_id, code=stage_code).first()
-    if stage is None:
+    stages = dict(select_rows(f"SELECT code, id FROM {Stage._meta.db_table} WHERE program_id = %s",  # noqa: S608
+                              [patient.program_id]))
+    if stage_code not in stages:
         raise InvalidInput(_("%(stage)s is not a stage of this program.") % {"stage": stage_code}, field="stage")
+    codes = {pk: code for code, pk in stages.items()}
     now = timezone.now()
     with transaction.atomic():
-        profile, _created = PatientProfile.objects.select_for_update().get_or_create(
-            patient=patient, defaults={"updated_at": now})
-        before = profile.stage.code if profile.stage else None
-        if before != stage.code:
-            profile.stage, profile.stage_since, profile.updated_at = stage, now, now
-            profile.save(update_fields=["stage", "stage_since", "updated_at"])
+        # The profile's stage, locked (plain SQL: enrollment sets a stage for every patient).
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        found = select_rows(f"SELECT stage_id FROM {PatientProfile._meta.db_table} "  # noqa: S608
+                            f"WHERE patient_id = %s{lock}", [patient.pk])
+        if not found:
+            PatientProfile.objects.create(patient=patient, updated_at=now)
+        before = codes.get(found[0][0]) if found and found[0][0] is not None else None
+        if before != stage_code:
+            update_rows(PatientProfile, ["stage", "stage_since", "updated_at"],
+                        [[stages[stage_code], now, now, patient.pk]], key="patient")
             record_audit(actor=actor, action="stage.changed", subject_type="patient", subject_id=patient.pseudonym,
                          program_id=patient.program_id, market=patient.market.country, before={"stage": before},
-                         after={"stage": stage.code, "reason": reason.strip()[:200]})
+                         after={"stage": stage_code, "reason": reason.strip()[:200]})
             from sojourn.tracking.services.events import record_events
 
             record_events(Actor.system("tracking"), [{
                 "client_id": f"sojourn:stage:{patient.pk}:{now.timestamp()}", "type": "stage.changed",
                 "patient": patient.pseudonym, "occurred_at": now,
-                "data": {"stage": stage.code, **({"previous": before} if before else {})}}],
+                "data": {"stage": stage_code, **({"previous": before} if before else {})}}],
                 source="platform", now=now, allow_internal=True)
-        return profile
 
 
 def move_stages_by_rules(changes: list[tuple[Patient, str, str]], *, now: datetime) -> int:
