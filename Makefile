@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --requir
 # them), a third of the install; Python compiles the modules it imports on first use instead.
 PIP_PINS := $(PIP) --no-compile -r
 
-.PHONY: install install-test demo test test-sqlite test-postgres lint messages requirements clean
+.PHONY: install install-test demo test lint requirements clean
 
 install: $(STAMP)
 

@@ -216,6 +216,21 @@ def json_text(column: str, *keys: str) -> str:
     return f"{column} #>> '{{{','.join(keys)}}}'"
 
 
+def for_update() -> str:
+    """What ends a plain SELECT that locks its rows until the transaction ends (SQLite, one writer at a
+    time, has no such clause and needs none)."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def db_datetime(value: datetime) -> Any:
+    """A timestamp as a bound parameter of a plain statement, written as the ORM writes it."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def db_date(value: date) -> Any:
+    return connection.ops.adapt_datefield_value(value)
+
+
 def joined_text(column: str) -> str:
     """An aggregate joining a text column's values with commas, in either database's words."""
     if connection.vendor == "sqlite":

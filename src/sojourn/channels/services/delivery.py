@@ -15,7 +15,7 @@ from sojourn.channels.adapters import adapter_for
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.rendering import attach_content
 from sojourn.consent.queries import contact_facts_for_ids
-from sojourn.core.db import as_datetime, as_json, rows_for_ids, update_rows
+from sojourn.core.db import as_datetime, as_json, db_datetime, rows_for_ids, update_rows
 from sojourn.core.services import queue
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def _over_cap(batch: list[OutboxMessage], now: datetime) -> dict[int, str]:
             f"SELECT patient_id, finished_at FROM {OutboxMessage._meta.db_table} "  # noqa: S608
             "WHERE channel = %s AND status = %s AND finished_at >= %s AND patient_id {ids}",
             {m.patient_id for m in capped},
-            [capped[0].channel, "done", connection.ops.adapt_datetimefield_value(now - timedelta(days=7))]):
+            [capped[0].channel, "done", db_datetime(now - timedelta(days=7))]):
         sent[patient_id].append(as_datetime(finished))
     over: dict[int, str] = {}
     for message in sorted(capped, key=lambda m: (m.lane, m.due_at, m.pk)):

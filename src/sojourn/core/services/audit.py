@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import insert_rows, select_rows
+from sojourn.core.db import for_update, insert_rows, select_rows
 from sojourn.core.models import AuditChainHead, AuditEntry
 from sojourn.core.services.keys import system_key
 
@@ -55,8 +55,7 @@ def record_audit(*, actor: Actor, action: str, subject_type: str, subject_id: st
     with transaction.atomic(savepoint=False):
         # Plain SQL: an append is three statements on every write of the product (tens of thousands a
         # demo run), and compiling them through the ORM cost more than running them.
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        seq, prev_mac = select_rows(f"SELECT seq, mac FROM {_HEAD} WHERE id = 1{lock}")[0]  # noqa: S608
+        seq, prev_mac = select_rows(f"SELECT seq, mac FROM {_HEAD} WHERE id = 1{for_update()}")[0]  # noqa: S608
         entry = AuditEntry(
             seq=seq + 1,
             at=timezone.now(),

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 from django.db import connection, models
 
+from sojourn.core.db import db_datetime
+
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -21,10 +23,6 @@ BACKOFF_CAP = timedelta(hours=1)
 
 def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
-
-
-def _dt(value: datetime) -> object:
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 def claim(model: type[models.Model], *, owner: str, limit: int, lease: timedelta, now: datetime,
@@ -39,7 +37,7 @@ def claim(model: type[models.Model], *, owner: str, limit: int, lease: timedelta
            f"WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND due_at <= %s{lane_sql} "
            f"ORDER BY lane, due_at, id LIMIT %s{lock}) RETURNING id")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [owner, _dt(now + lease), _dt(now), limit])
+        cursor.execute(sql, [owner, db_datetime(now + lease), db_datetime(now), limit])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -47,7 +45,7 @@ def release_expired(model: type[models.Model], *, now: datetime) -> int:
     """Rows whose worker died: back to pending (their attempt counts, so a poison row still ends dead)."""
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_table(model)} SET status = 'pending', lease_owner = '', lease_until = NULL "  # noqa: S608
-                       "WHERE status = 'claimed' AND lease_until < %s", [_dt(now)])
+                       "WHERE status = 'claimed' AND lease_until < %s", [db_datetime(now)])
         return cursor.rowcount
 
 
@@ -66,7 +64,7 @@ def complete(model: type[models.Model], ids: list[int], *, owner: str, now: date
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"UPDATE {_table(model)} SET status = %s, finished_at = %s, lease_owner = '', "  # noqa: S608
                            f"lease_until = NULL{more} WHERE lease_owner = %s AND status = 'claimed' "
-                           f"AND id IN ({marks})", [status, _dt(now), *extra.values(), owner, *chunk])
+                           f"AND id IN ({marks})", [status, db_datetime(now), *extra.values(), owner, *chunk])
             done += cursor.rowcount
     return done
 
@@ -81,7 +79,7 @@ def still_held(model: type[models.Model], ids: list[int], *, owner: str, now: da
             chunk = ids[start:start + 500]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(f"SELECT id FROM {_table(model)} WHERE lease_owner = %s AND status = 'claimed' "  # noqa: S608
-                           f"AND lease_until > %s AND id IN ({marks})", [owner, _dt(now), *chunk])
+                           f"AND lease_until > %s AND id IN ({marks})", [owner, db_datetime(now), *chunk])
             held.update(row[0] for row in cursor.fetchall())
     return held
 
@@ -104,6 +102,6 @@ def fail(model: type[models.Model], row_id: int, *, owner: str, now: datetime, e
         status = "dead" if dead else "pending"
         cursor.execute(f"UPDATE {_table(model)} SET status = %s, due_at = %s, last_error = %s, lease_owner = '', "  # noqa: S608
                        "lease_until = NULL, finished_at = %s WHERE id = %s",
-                       [status, _dt(now if dead else now + backoff(attempts)), error[:500],
-                        _dt(now) if dead else None, row_id])
+                       [status, db_datetime(now if dead else now + backoff(attempts)), error[:500],
+                        db_datetime(now) if dead else None, row_id])
     return status

@@ -7,9 +7,9 @@ import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
-from sojourn.core.db import as_date, as_json, insert_rows, rows_for_ids, select_rows
+from sojourn.core.db import as_date, as_json, db_date, insert_rows, rows_for_ids, select_rows
 from sojourn.core.services import queue
 from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
@@ -147,7 +147,7 @@ def plan_schedules(*, now: datetime) -> int:
         made = {(version_id, key, zone, as_date(day)) for version_id, key, zone, day in rows_for_ids(
             f"SELECT version_id, rule_key, time_zone, local_date FROM {SchedulePlan._meta.db_table} "  # noqa: S608
             "WHERE version_id {ids} AND local_date >= %s", [rs.version_id for rs in sets],
-            [connection.ops.adapt_datefield_value(min(days))])}
+            [db_date(min(days))])}
         for rule_set in sets:
             for rule in rule_set.rules.values():
                 if rule.trigger != "schedule" or rule.schedule_at is None:

@@ -3,6 +3,7 @@ caps and quiet hours checked, delayed steps on the agenda, state changes, and no
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -304,3 +305,24 @@ def test_the_patients_data_export_holds_their_events_decisions_and_messages(prog
     assert sections["messages"] == [{"channel": "email", "kind": "content", "about": "hello", "status": "pending",
                                      "due_at": DAY.isoformat(), "delivery": ""}]
     assert sections["needs"][0]["need"] == "itch"
+
+
+def test_one_worker_plans_each_new_day_by_the_clock_it_plans_for(program_needs, active_patient):  # noqa: F811
+    """A worker kept running (the simulation keeps one for the run) plans a scheduled rule again as
+    soon as its clock reaches the next day, however few real seconds have passed."""
+    import time_machine
+
+    from sojourn.dialogue.worker import Worker
+
+    live_rules(program_needs, [rule("morning", {"schedule": {"at": "09:00"}},
+                                    [{"do": "send", "channel": "web", "content": "good-morning"}])])
+    worker = Worker(batch=100)
+    for day in range(3):
+        with time_machine.travel(DAY + timedelta(days=day), tick=False):
+            while worker.step():
+                pass
+            worker.step()  # the same minute again: planned already, nothing more
+    assert worker.totals.planned == 3
+    assert sorted(i.idempotency_key.rsplit(":", 1)[1] for i in AgendaItem.objects.filter(rule_key="morning")) == [
+        (DAY + timedelta(days=d)).astimezone(zoneinfo.ZoneInfo(active_patient.time_zone)).date().isoformat()
+        for d in range(3)]

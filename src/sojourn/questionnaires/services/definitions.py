@@ -160,7 +160,9 @@ def definition_of(questionnaire_id: int, sha256: str) -> Definition:
     """The same, from a read that did not build the Questionnaire (its resource is read only the first
     time in the process)."""
     found = _definitions.get((questionnaire_id, sha256))
-    return found or definition(Questionnaire.objects.only("id", "sha256", "resource").get(pk=questionnaire_id))
+    if found is not None:
+        return found
+    return definition(Questionnaire.objects.only("id", "sha256", "resource").get(pk=questionnaire_id))
 
 
 def approved_questionnaire(program: Program, name: str) -> Questionnaire | None:

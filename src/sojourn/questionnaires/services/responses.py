@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.consent.errors import NotConsented
 from sojourn.consent.queries import granted_purposes
 from sojourn.core.actors import Actor
-from sojourn.core.db import select_rows
+from sojourn.core.db import for_update, select_rows
 from sojourn.core.errors import Conflict, InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -49,8 +49,7 @@ def save_response(*, actor: Actor, patient: Patient, questionnaire: Questionnair
     now = timezone.now()
     with transaction.atomic():
         # Only the status, locked: the whole row (sealed identity included) is not needed here.
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        status = select_rows(f"SELECT status FROM {Patient._meta.db_table} WHERE id = %s{lock}",  # noqa: S608
+        status = select_rows(f"SELECT status FROM {Patient._meta.db_table} WHERE id = %s{for_update()}",  # noqa: S608
                              [patient.pk])
         if status != [(Patient.Status.ACTIVE,)] or "program_participation" not in granted_purposes(patient):
             raise NotConsented(_("Answers are taken only while the patient takes part in the program."))

@@ -15,12 +15,12 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_datetime, as_json, rows_for_ids, select_rows, update_rows
+from sojourn.core.db import as_datetime, as_json, db_datetime, for_update, rows_for_ids, select_rows, update_rows
 from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -188,14 +188,13 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
     for need_id, kind, weight, occurred_at in select_rows(
             f"SELECT need_id, kind, weight, occurred_at FROM {NeedSignal._meta.db_table} "  # noqa: S608
             "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s ORDER BY occurred_at, id",
-            [patient.pk, _db_time(now), _db_time(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]):
+            [patient.pk, db_datetime(now), db_datetime(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]):
         if need_id in codes:
             signals.setdefault(need_id, []).append(_Signal(kind, weight, as_datetime(occurred_at)))
     rows = []
     with transaction.atomic():
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         existing = dict(select_rows(f"SELECT need_id, id FROM {PatientNeed._meta.db_table} "  # noqa: S608
-                                    f"WHERE patient_id = %s{lock}", [patient.pk]))
+                                    f"WHERE patient_id = %s{for_update()}", [patient.pk]))
         fresh, changed = [], []
         for need in needs:
             explicit, freshness, explained = _explicit(answers, mappings.get(need.pk, []), now)
@@ -213,11 +212,6 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
         update_rows(PatientNeed, fields, [[getattr(row, f) for f in fields] + [row.pk] for row in changed])
         _refresh_engagement(patient, now, needs={row.need.code: row.combined for row in rows})
     return rows
-
-
-def _db_time(value: datetime) -> Any:
-    """A timestamp as a bound parameter of a plain statement, the way the ORM writes it."""
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 _WEEK, _FORTNIGHT, _MONTH = timedelta(days=7), timedelta(days=14), timedelta(days=30)
@@ -249,7 +243,7 @@ def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]
     [(last, recent)] = rows_for_ids(
         f"SELECT MAX(occurred_at), COUNT(CASE WHEN occurred_at >= %s THEN 1 END) FROM {Event._meta.db_table} "  # noqa: S608
         "WHERE patient_id = %s AND occurred_at <= %s AND type {ids}", sorted(meaningful),
-        [_db_time(now - timedelta(days=30)), patient.pk, _db_time(now)])
+        [db_datetime(now - timedelta(days=30)), patient.pk, db_datetime(now)])
     last = as_datetime(last)
     values = [engagement_level(now, last, recent), last, recent, now, needs]
     fields = ["engagement", "last_meaningful_at", "interactions_30d", "updated_at", "needs"]
@@ -283,15 +277,14 @@ def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason
         actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
     stages = dict(select_rows(f"SELECT code, id FROM {Stage._meta.db_table} WHERE program_id = %s",  # noqa: S608
                               [patient.program_id]))
-    if stage_code not in stages:
+    if not isinstance(stage_code, str) or stage_code not in stages:
         raise InvalidInput(_("%(stage)s is not a stage of this program.") % {"stage": stage_code}, field="stage")
     codes = {pk: code for code, pk in stages.items()}
     now = timezone.now()
     with transaction.atomic():
         # The profile's stage, locked (plain SQL: enrollment sets a stage for every patient).
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         found = select_rows(f"SELECT stage_id FROM {PatientProfile._meta.db_table} "  # noqa: S608
-                            f"WHERE patient_id = %s{lock}", [patient.pk])
+                            f"WHERE patient_id = %s{for_update()}", [patient.pk])
         if not found:
             PatientProfile.objects.create(patient=patient, updated_at=now)
         before = codes.get(found[0][0]) if found and found[0][0] is not None else None
