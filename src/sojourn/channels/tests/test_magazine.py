@@ -22,6 +22,7 @@ from sojourn.channels.models import PrintBlock, PrintCopy
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.channels.services.magazine import build_issue, record_delivery_manifest
 from sojourn.consent.services.enrollment import verify_patient
+from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.consent.tests.factories import SELF, approved_version, enroll
 from sojourn.content.tests.factories import approved_item
 from sojourn.core.errors import InvalidInput
@@ -146,6 +147,29 @@ def test_a_rerun_adds_no_copy_and_the_print_houses_report_comes_back(program, re
     delivered = Event.objects.get(type="print.delivered")
     assert delivered.patient_id == tokyo.pk and delivered.data["issue"] == "2026-12"
     assert PrintCopy.objects.get(patient=tokyo).delivered_at is not None
+
+
+def test_a_build_stopped_before_the_pdfs_is_finished_by_the_next_and_a_withdrawn_readers_copy_dropped(
+        program, readers, tmp_path):
+    tokyo, berlin, _nowhere = readers
+    composed = build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path, lay_out=False)
+    folder = tmp_path / program.slug / "2026-12"
+    assert sorted(composed.made) == sorted([tokyo.pseudonym, berlin.pseudonym]) and len(composed.pages) == 2
+    # The copies and their blocks are recorded; no PDF, no checksum, no manifest yet.
+    assert set(PrintCopy.objects.values_list("sha256", flat=True)) == {""}
+    assert PrintBlock.objects.get().issue_id == composed.issue_id
+    assert not list(folder.glob("*.pdf")) and not (folder / "manifest.csv").exists()
+    withdraw_consent(actor=SYSTEM, patient=berlin, purposes=None, via="portal", reason="test")
+
+    again = build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path, new_readers=False)
+    assert again.made == [tokyo.pseudonym] and again.pages == []
+    assert again.skipped == {berlin.pseudonym: "no longer receives the magazine"}
+    copy = PrintCopy.objects.get()  # the withdrawn reader's copy was never made
+    assert copy.patient_id == tokyo.pk and copy.sha256 == hashlib.sha256(
+        (folder / copy.file_name).read_bytes()).hexdigest()
+    assert [p.name for p in folder.glob("*.pdf")] == [copy.file_name]
+    assert (folder / "manifest.csv").read_text(encoding="utf-8").count(".pdf") == 1
+    assert build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path).already == [tokyo.pseudonym]
 
 
 @pytest.fixture

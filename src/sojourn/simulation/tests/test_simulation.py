@@ -4,6 +4,7 @@ interrupted run ends where an uninterrupted one does, and patients react only to
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -21,7 +22,7 @@ from sojourn.insights.queries import MarketKpis
 from sojourn.people.models import Invitation, Patient
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
-from sojourn.simulation.runner import simulate
+from sojourn.simulation.runner import _World, simulate
 from sojourn.simulation.services import start_run
 from sojourn.tracking.models import Event, PatientProfile
 
@@ -144,6 +145,33 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
         withdrawn_at = Event.objects.get(patient=patient, type="consent.withdrawn").occurred_at
         assert not OutboxMessage.objects.filter(patient=patient, status="done", finished_at__gt=withdrawn_at).exists()
         assert not Event.objects.filter(patient=patient, source="simulation", occurred_at__gt=withdrawn_at).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_stopped_while_its_magazine_was_laid_out_lays_it_out_when_it_resumes(settings, tmp_path, monkeypatch):
+    settings.SOJOURN_PRINT_DIR = tmp_path / "print"
+    program = build_demo()
+
+    def killed(world):
+        raise KeyboardInterrupt  # after the last day saved, before the press's checksums were recorded
+
+    monkeypatch.setattr(_World, "lay_out", killed)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(program=program, patients=36, days=14, seed=7, start=START, magazine_every=10, stop_after=12)
+    [issue] = PrintIssue.objects.filter(program=program)
+    assert issue.copies.exists() and set(issue.copies.values_list("sha256", flat=True)) == {""}
+    run = SimulationRun.objects.get()
+    assert run.days_done == 12 and run.finished_at is None
+    monkeypatch.undo()
+
+    resumed = simulate(program=program, patients=36, days=14, seed=7, magazine_every=10)
+    assert resumed.days_done == 14 and resumed.finished_at is not None
+    folder = tmp_path / "print" / f"simulation-{run.pk}" / program.slug / issue.label
+    copies = list(PrintIssue.objects.get().copies.all())
+    assert len(copies) == run.totals["magazines"]  # the same readers, none added on the day it resumed
+    for copy in copies:
+        assert copy.sha256 == hashlib.sha256((folder / copy.file_name).read_bytes()).hexdigest()
+    assert (folder / "manifest.csv").read_text().count("\n") == len(copies) + 1
 
 
 @pytest.mark.django_db
