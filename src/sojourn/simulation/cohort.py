@@ -18,6 +18,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.models import Market, Program
 from sojourn.people.identity import PatientIdentity, PostalAddress
 from sojourn.people.models import Hcp, Invitation, Patient
+from sojourn.people.queries import patients_with_index
 from sojourn.people.services.invitations import issue_invitations
 from sojourn.people.services.patients import email_index
 from sojourn.simulation.names import NAMES
@@ -168,7 +169,7 @@ def enroll(sim: SimPatient, desk: EnrollmentDesk, seed: int, today: date) -> Pat
     interruption it finds the patient it enrolled before."""
     program = desk.program
     address = f"patient{sim.index}.seed{seed}@cohort.sim.example"
-    found = Patient.objects.filter(program=program, email_index=email_index(address)).first()
+    found = patients_with_index(program, "email", email_index(address)).first()
     if found is None:
         rng = rng_for(seed, "identity", sim.index)
         given, family = rng.choice(NAMES[sim.country][0]), rng.choice(NAMES[sim.country][1])

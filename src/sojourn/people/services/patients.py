@@ -23,6 +23,7 @@ from sojourn.core.services.audit import record_audit
 from sojourn.core.services.keys import create_data_key, destroy_data_key, open_data_key, system_key
 from sojourn.people.identity import SEALED_FIELDS, PatientIdentity, clean_identity, normalize_email
 from sojourn.people.models import Patient
+from sojourn.people.queries import patients_with_index
 
 log = logging.getLogger(__name__)
 _PSEUDONYM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
@@ -78,7 +79,7 @@ def register_patient(*, actor: Actor, program: Program, market: str, identity: P
             "phone": _("Someone with this phone number is already enrolled in this program."),
         }
         for field, value in (("email", e_index), ("phone", p_index)):
-            if value and Patient.objects.filter(program=program, **{f"{field}_index": value}).exists():
+            if value and patients_with_index(program, field, value).exists():
                 raise Conflict(duplicate_messages[field], field=field)
         data_key = create_data_key()
         key = open_data_key(data_key)

@@ -11,7 +11,7 @@ from sojourn.core.permissions import Permission, Role
 from sojourn.core.tests.factories import SYSTEM, actor_with
 from sojourn.people.identity import PatientIdentity
 from sojourn.people.models import Patient
-from sojourn.people.queries import access_patient, patients_for
+from sojourn.people.queries import access_patient, patients_for, patients_with_index
 from sojourn.people.services.patients import erase_patient_identity, read_patient_identity, register_patient
 from sojourn.people.tests.factories import make_patient
 
@@ -78,6 +78,20 @@ def test_the_same_phone_is_found_through_the_blind_index_whatever_its_spelling(p
     with pytest.raises(Conflict) as refused:
         make_patient(program, "DE", phone="+49 (30) 90-18-20")
     assert refused.value.field == "phone"
+
+
+def test_the_duplicate_check_reads_one_row_through_the_unique_index_not_every_patient(program):
+    patient = make_patient(program, "DE", email="lena@example.org", phone="030 901820")
+    for field in ("email", "phone"):
+        found = patients_with_index(program, field, getattr(patient, f"{field}_index"))
+        assert list(found) == [patient]
+        if connection.vendor == "sqlite":  # without statistics SQLite would take the program's index: a scan
+            sql, params = found.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+                plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert f"patient_{field}_once_per_program ({'program_id=? AND ' + field + '_index=?'})" in plan
+    assert not patients_with_index(program, "email", "").exists()  # an empty index is nobody's
 
 
 def test_the_same_person_may_join_another_program(cast):
