@@ -39,8 +39,9 @@ class Command(SojournCommand):
             if options["action"] == "build":
                 report = build_issue(actor=actor, program=program, label=options["issue"],
                                      folder=Path(options["folder"]))
-                self.stdout.write(f"{report.folder}: {len(report.made)} new copies, {len(report.already)} already "
-                                  f"there, {len(report.skipped)} skipped")
+                # "laid out" counts new copies and those an interrupted build left without a PDF.
+                self.stdout.write(f"{report.folder}: {len(report.made)} copies laid out, {len(report.already)} "
+                                  f"already there, {len(report.skipped)} skipped")
                 for pseudonym, reason in sorted(report.skipped.items()):
                     self.stdout.write(f"  skipped {pseudonym}: {reason}")
                 if report.uploaded:
