@@ -6,7 +6,8 @@ from typing import Any
 
 from sojourn.consent.hooks import contributes_to_patient_export
 from sojourn.people.models import Patient
-from sojourn.tracking.models import Event, PatientNeed
+from sojourn.tracking.models import Event
+from sojourn.tracking.queries import needs_of
 
 
 @contributes_to_patient_export("events")
@@ -17,5 +18,6 @@ def events(patient: Patient) -> list[dict[str, Any]]:
 
 @contributes_to_patient_export("needs")
 def needs(patient: Patient) -> list[dict[str, Any]]:
-    return [{"need": n.need.code, "score": n.combined, "confidence": n.confidence, "explanation": n.explanation}
-            for n in PatientNeed.objects.filter(patient=patient).select_related("need").order_by("need__position")]
+    """Highest score first, each with what explains it (the same words the staff profile page shows)."""
+    return [{"need": n.code, "score": n.combined, "confidence": n.confidence, "explanation": n.explanation}
+            for n in needs_of(patient)]

@@ -15,7 +15,7 @@ from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.hooks import PatientState
 from sojourn.tracking.models import Need, PatientNeed, PatientProfile, Stage
-from sojourn.tracking.services.profiles import explain
+from sojourn.tracking.services.profiles import answers_only, behaviour_explained, explain
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,19 @@ class NeedView:
     explanation: list[dict[str, Any]]
 
 
-def needs_of(patient: Patient, language: str = "en") -> list[NeedView]:
-    rows = PatientNeed.objects.filter(patient=patient).select_related("need").order_by("-combined", "need__position")
-    return [NeedView(code=r.need.code, label=r.need.label(language), combined=r.combined, explicit=r.explicit,
-                     implicit=r.implicit, confidence=r.confidence, sentence=explain(r.need.code, r),
-                     explanation=r.explanation) for r in rows]
+def needs_of(patient: Patient, language: str = "en", now: datetime | None = None) -> list[NeedView]:
+    """Each need's score with what explains it: the answers behind it (stored with the score) and the
+    behaviour of the last fourteen days (told from the signals now)."""
+    rows = list(PatientNeed.objects.filter(patient=patient).select_related("need")
+                .order_by("-combined", "need__position"))
+    behaviour = behaviour_explained(patient.pk, {r.need_id: r.need.code for r in rows}, now)
+    views = []
+    for r in rows:
+        parts = answers_only(r.explanation) + behaviour.get(r.need_id, [])
+        views.append(NeedView(code=r.need.code, label=r.need.label(language), combined=r.combined,
+                              explicit=r.explicit, implicit=r.implicit, confidence=r.confidence,
+                              sentence=explain(r.need.code, r.combined, parts), explanation=parts))
+    return views
 
 
 def profile_of(patient: Patient, now: datetime | None = None) -> PatientProfile | None:

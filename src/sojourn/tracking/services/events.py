@@ -320,25 +320,25 @@ class _Score:
     implicit: float
     combined: float
     confidence: float
-    explanation: list[dict[str, Any]]
     updated_at: datetime
 
 
 def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: datetime,
                   codes: dict[int, str]) -> None:
+    """Only numbers change: the row's explanation is its answers', and the signals explain themselves
+    when read (profiles.behaviour_explained), so the row keeps its size and its page."""
     keys = {(s.patient_id, s.need_id) for s in signals}
-    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_json(explanation),  # type: ignore[arg-type]
-                                          as_datetime(updated_at))  # type: ignore[arg-type]
-            for pk, patient_id, need_id, explicit, implicit, combined, confidence, explanation, updated_at
+    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_datetime(updated_at))  # type: ignore[arg-type]
+            for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at
             in rows_for_pairs("SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, "  # noqa: S608
-                              f"explanation, updated_at FROM {PatientNeed._meta.db_table} "
+                              f"updated_at FROM {PatientNeed._meta.db_table} "
                               "WHERE (patient_id, need_id) {pairs}", keys)}
     touched: set[tuple[int, int]] = set()
     for s in signals:
         key = (s.patient_id, s.need_id)
         row = rows.get(key)
         if row is None:
-            row = rows[key] = _Score(None, None, 0.0, 0.0, 0.0, [], now)
+            row = rows[key] = _Score(None, None, 0.0, 0.0, 0.0, now)
         touched.add(key)
         decay = _decay(now - row.updated_at) if row.updated_at < now else 1.0
         implicit = row.implicit * decay + s.weight * _decay(now - s.occurred_at)
@@ -346,32 +346,13 @@ def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: 
         row.combined = round(min(max((row.explicit or 0.0) + row.implicit, 0.0), 1.0), 4)
         row.confidence = round(min(1.0, row.confidence + 0.1 * _decay(now - s.occurred_at)), 4)
         row.updated_at = now
-        row.explanation = _count_signal(row.explanation, s.kind, codes[s.need_id], s.weight)
         states[s.patient_id].needs[codes[s.need_id]] = row.combined
-    fields = ["implicit", "combined", "confidence", "updated_at", "explanation"]
-    insert_rows(PatientNeed, ["patient", "need", "explicit", *fields],
-                [(k[0], k[1], None, r.implicit, r.combined, r.confidence, now, r.explanation)
+    fields = ["implicit", "combined", "confidence", "updated_at"]
+    insert_rows(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
+                [(k[0], k[1], None, r.implicit, r.combined, r.confidence, now, [])
                  for k, r in rows.items() if k in touched and r.pk is None])
-    update_rows(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, now, r.explanation, r.pk)
+    update_rows(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, now, r.pk)
                                       for k, r in rows.items() if k in touched and r.pk is not None])
-
-
-def _count_signal(explanation: list[dict[str, Any]], kind: str, code: str, weight: float) -> list[dict[str, Any]]:
-    """Count the signal into the explanation, in place: it was read from the database for this batch
-    (a retry after a conflict reads it again)."""
-    from sojourn.tracking.services.profiles import SIGNAL_WORDS
-
-    parts = explanation
-    entry = next((p for p in parts if p.get("source") == "behaviour" and p.get("kind") == kind), None)
-    if entry is None:
-        entry = {"source": "behaviour", "kind": kind, "count": 0, "value": 0.0,
-                 "window_days": int(SIGNAL_HALF_LIFE_DAYS)}
-        parts.append(entry)
-    entry["count"] = int(entry.get("count", 0)) + 1
-    entry["value"] = round(float(entry.get("value", 0.0)) + weight, 2)
-    noun = f"{code} content {SIGNAL_WORDS[kind]}" if kind != "call_note" else f"{code} {SIGNAL_WORDS[kind]}"
-    entry["detail"] = f"{entry['count']} × {noun}"
-    return parts
 
 
 def _save_engagement(states: list[PatientState], now: datetime) -> None:

@@ -6,7 +6,9 @@ combined  = explicit (or nothing) + implicit, kept within 0–1;
 confidence rises with a recent needs analysis (halved every 180 days) and with recent signals.
 
 Recording events (services/events.py) updates scores and engagement incrementally; a completed
-questionnaire refreshes the whole profile in the same transaction.
+questionnaire refreshes the whole profile in the same transaction. A score row keeps the explanation of
+its answers only; the behaviour part is told from the signals themselves when someone reads it
+(`behaviour_explained`), so an event rewrites a few numbers of the row and never its text.
 """
 
 from __future__ import annotations
@@ -158,15 +160,40 @@ def _implicit(code: str, signals: list[_Signal], now: datetime) -> tuple[float, 
     return bounded, evidence, explained
 
 
-def explain(need_label: str, row: PatientNeed) -> str:
+def explain(need_label: str, combined: float, explanation: list[dict[str, Any]]) -> str:
     """'itch 0.72: Your needs (na-itch = Often) 0.60; 3 × itch content viewed in 14 days +0.12'"""
     parts = []
-    for part in row.explanation:
+    for part in explanation:
         if part["source"] == "behaviour":
             parts.append(f"{part['detail']} in the last {part.get('window_days', 14)} days ({part['value']:+.2f})")
         else:
             parts.append(f"{part['source']}: {part['detail']} ({part['value']:.2f})")
-    return f"{need_label} {row.combined:.2f}: " + ("; ".join(parts) or "no evidence yet")
+    return f"{need_label} {combined:.2f}: " + ("; ".join(parts) or "no evidence yet")
+
+
+def _signals_of(patient_id: int, codes: dict[int, str], now: datetime) -> dict[int, list[_Signal]]:
+    """The signals that still weigh on each need (eight half-lives, beyond which they are below 0.4 %)."""
+    signals: dict[int, list[_Signal]] = {}
+    for need_id, kind, weight, occurred_at in select_rows(
+            f"SELECT need_id, kind, weight, occurred_at FROM {NeedSignal._meta.db_table} "  # noqa: S608
+            "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s ORDER BY occurred_at, id",
+            [patient_id, db_datetime(now), db_datetime(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]):
+        if need_id in codes:
+            signals.setdefault(need_id, []).append(_Signal(kind, weight, as_datetime(occurred_at)))
+    return signals
+
+
+def behaviour_explained(patient_id: int, codes: dict[int, str], now: datetime | None = None
+                        ) -> dict[int, list[dict[str, Any]]]:
+    """For each need (by id), what the patient's behaviour of the last fourteen days says about it."""
+    now = now or timezone.now()
+    return {need_id: _implicit(codes[need_id], signals, now)[2]
+            for need_id, signals in _signals_of(patient_id, codes, now).items()}
+
+
+def answers_only(explanation: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored part of an explanation (rows refreshed before 2026-12 also kept a behaviour part)."""
+    return [part for part in explanation if part.get("source") != "behaviour"]
 
 
 def refresh_profile(patient: Patient, now: datetime | None = None) -> list[PatientNeed]:
@@ -184,13 +211,7 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
             "WHERE need_id {ids} ORDER BY id", codes):
         mappings.setdefault(need_id, []).append(_Mapping(url, scale, scale_max))
     answers = _Answers(patient.pk, {m.questionnaire_url for group in mappings.values() for m in group})
-    signals: dict[int, list[_Signal]] = {}
-    for need_id, kind, weight, occurred_at in select_rows(
-            f"SELECT need_id, kind, weight, occurred_at FROM {NeedSignal._meta.db_table} "  # noqa: S608
-            "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s ORDER BY occurred_at, id",
-            [patient.pk, db_datetime(now), db_datetime(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]):
-        if need_id in codes:
-            signals.setdefault(need_id, []).append(_Signal(kind, weight, as_datetime(occurred_at)))
+    signals = _signals_of(patient.pk, codes, now)
     rows = []
     with transaction.atomic():
         existing = dict(select_rows(f"SELECT need_id, id FROM {PatientNeed._meta.db_table} "  # noqa: S608
@@ -198,13 +219,13 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
         fresh, changed = [], []
         for need in needs:
             explicit, freshness, explained = _explicit(answers, mappings.get(need.pk, []), now)
-            implicit, evidence, behaviour = _implicit(need.code, signals.get(need.pk, []), now)
+            implicit, evidence, _behaviour = _implicit(need.code, signals.get(need.pk, []), now)
             combined = min(max((explicit or 0.0) + implicit, 0.0), 1.0)
             confidence = min(1.0, 0.6 * freshness + 0.1 * evidence)
             row = PatientNeed(pk=existing.get(need.pk), patient=patient, need=need,
                               explicit=None if explicit is None else round(explicit, 4), implicit=round(implicit, 4),
                               combined=round(combined, 4), confidence=round(confidence, 4),
-                              explanation=explained + behaviour, updated_at=now)
+                              explanation=explained, updated_at=now)
             (changed if row.pk else fresh).append(row)
             rows.append(row)
         PatientNeed.objects.bulk_create(fresh)

@@ -15,6 +15,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput
 from sojourn.core.models import AuditEntry
 from sojourn.tracking.models import Event, NeedSignal, PatientNeed, PatientProfile
+from sojourn.tracking.queries import needs_of
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.taxonomy import define_need
 
@@ -66,7 +67,9 @@ def test_good_events_are_kept_and_each_bad_one_is_reported_by_index(active_patie
     assert Event.objects.filter(patient=active_patient).exclude(source="platform").count() == 2
     # the event about itch content moved the itch score and engagement, in the same transaction
     itch_score = PatientNeed.objects.get(patient=active_patient, need=itch)
-    assert itch_score.implicit > 0 and "1 × itch content viewed" in itch_score.explanation[0]["detail"]
+    assert itch_score.implicit > 0 and itch_score.explanation == []  # the row holds answers' words only
+    itch_view = next(n for n in needs_of(active_patient) if n.code == "itch")
+    assert "1 × itch content viewed in the last 14 days (+0.03)" in itch_view.sentence
     assert NeedSignal.objects.filter(patient=active_patient).count() == 1
     assert PatientProfile.objects.get(patient=active_patient).interactions_30d == 2
     # traffic stays out of the audit chain

@@ -85,6 +85,27 @@ def test_behaviour_adds_decaying_evidence_and_explains_it(analysis, active_patie
         record_need_signal(patient=active_patient, need_code="itch", kind="gossip", occurred_at=now)
 
 
+def test_events_change_a_scores_numbers_and_the_signals_explain_it_when_read(analysis, active_patient):  # noqa: F811
+    answer(active_patient, analysis, na_itch="1")
+    stored = scores(active_patient)["itch"].explanation
+    assert [part["source"] for part in stored] == ["Your needs: living with psoriasis"]
+    now = timezone.now()
+    record_events(SYSTEM, [{"client_id": f"v{n}", "type": "content.viewed", "patient": active_patient.pseudonym,
+                            "occurred_at": (now - timedelta(days=n)).isoformat(),
+                            "data": {"content": "itch-tips", "needs": ["itch"]}} for n in (1, 2)], source="test")
+    itch = scores(active_patient)["itch"]
+    assert itch.explanation == stored and itch.implicit > 0  # numbers moved, the words stayed
+    view = next(n for n in needs_of(active_patient) if n.code == "itch")
+    assert [p["source"] for p in view.explanation] == ["Your needs: living with psoriasis", "behaviour"]
+    assert "2 × itch content viewed in the last 14 days (+0.06)" in view.sentence
+    # A refresh tells the same story, and a row stored with a behaviour part long ago is not read twice.
+    refresh_profile(active_patient)
+    PatientNeed.objects.filter(pk=itch.pk).update(explanation=[*stored, {
+        "source": "behaviour", "kind": "content_viewed", "count": 9, "value": 0.27, "detail": "9 × old words"}])
+    again = next(n for n in needs_of(active_patient) if n.code == "itch")
+    assert again.explanation == view.explanation and "9 ×" not in again.sentence
+
+
 def test_evidence_from_behaviour_is_bounded(analysis, active_patient):  # noqa: F811
     now = timezone.now()
     for n in range(30):
