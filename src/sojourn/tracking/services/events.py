@@ -110,7 +110,7 @@ def define_event_type(*, actor: Actor, program: Program, code: str, fields: Mapp
     return row
 
 
-def _parse(index: int, raw: Any, now: datetime) -> tuple[_Candidate | None, Rejection | None]:
+def _parse(index: int, raw: Any, now: datetime, window: timedelta) -> tuple[_Candidate | None, Rejection | None]:
     if not isinstance(raw, Mapping):
         return None, Rejection(index, "", _("Each event must be an object."))
     unknown = set(raw) - {"client_id", "type", "patient", "occurred_at", "data"}
@@ -140,9 +140,9 @@ def _parse(index: int, raw: Any, now: datetime) -> tuple[_Candidate | None, Reje
         return None, Rejection(index, "occurred_at", _("The time needs a zone offset (Z or +01:00)."))
     if occurred_at > now + FUTURE_SKEW:
         return None, Rejection(index, "occurred_at", _("The event is in the future."))
-    if occurred_at < now - late_window():
+    if occurred_at < now - window:
         return None, Rejection(index, "occurred_at", _("The event is older than %(days)d days: too late to record.")
-                               % {"days": late_window().days})
+                               % {"days": window.days})
     return _Candidate(index, client_id, event_type, pseudonym, occurred_at, raw.get("data")), None
 
 
@@ -164,8 +164,9 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
     now = now or timezone.now()
     result = IngestResult()
     candidates: list[_Candidate] = []
+    window = late_window()  # a setting: read once a batch, not twice an event
     for index, raw in enumerate(items):
-        candidate, rejection = _parse(index, raw, now)
+        candidate, rejection = _parse(index, raw, now, window)
         if rejection is not None:
             result.rejected.append(rejection)
         elif candidate is not None:
