@@ -184,6 +184,21 @@ def rows_for_ids(sql: str, ids: Iterable[int | str], params: Sequence[Any] = ())
         return cursor.fetchall()
 
 
+def read_locked(model: type[models.Model], ids: Iterable[int], columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Read these rows and hold them until the transaction ends. On PostgreSQL transactions write side
+    by side: two that read a patient's counters, caps or flags and then write them would each write
+    over the other, so the rows are locked (in id order: two overlapping sets wait for each other
+    instead of deadlocking). On SQLite the transaction holds the database's one write lock from its
+    start (IMMEDIATE), so the read alone is enough."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("read_locked holds rows for a transaction: call it inside one")
+    names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
+    key = connection.ops.quote_name(model._meta.pk.column)
+    lock = "" if connection.vendor == "sqlite" else " FOR UPDATE"
+    return rows_for_ids(f"SELECT {names} FROM {connection.ops.quote_name(model._meta.db_table)} "  # noqa: S608
+                        f"WHERE {key} {{ids}} ORDER BY {key}{lock}", sorted(set(ids)))
+
+
 def rows_for_pairs(sql: str, pairs: Iterable[tuple[int, int]]) -> list[tuple[Any, ...]]:
     """Like `rows_for_ids` for two columns: ``{pairs}`` stands for "is one of these pairs of ids",
     written after a row value such as ``(patient_id, need_id)``."""

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 
-from sojourn.core.db import as_date, as_json, db_date, insert_rows, rows_for_ids, select_rows
+from sojourn.core.db import as_date, as_json, db_date, insert_rows, read_locked, rows_for_ids, select_rows
 from sojourn.core.services import queue
 from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
@@ -99,6 +99,9 @@ def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int
                  f"FROM {AgendaItem._meta.db_table} WHERE lease_owner = %s AND status = %s AND id {{ids}} "
                  "ORDER BY lane, due_at, id", ids, [owner, "claimed"])]
     report["lost"] = len(ids) - len(items)
+    # Held until the commit: an ingestion batch or another worker deciding about the same patients
+    # waits, so caps and flags count what this batch decides (core.db.read_locked).
+    read_locked(Patient, {i.patient_id for i in items}, ["id"])
     states = patient_states_for_ids({i.patient_id for i in items})
     rule_sets = live_rule_sets({s.program_id for s in states.values()})
     batch = Batch.load(states, now, rule_sets=[rs for sets in rule_sets.values() for rs in sets])

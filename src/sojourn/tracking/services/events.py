@@ -27,6 +27,7 @@ from sojourn.core.db import (
     as_json,
     insert_new_rows,
     insert_rows,
+    read_locked,
     rows_for_ids,
     rows_for_pairs,
     update_rows,
@@ -190,10 +191,8 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
             result.rejected.append(Rejection(c.index, "type", _("%(type)s events are recorded by Sojourn itself.")
                                              % {"type": c.type}))
             continue
-        if patient.status != Patient.Status.ACTIVE and not (allow_internal and spec.internal):
-            reason = (_("The patient has withdrawn: nothing more is recorded.")
-                      if patient.status in {Patient.Status.WITHDRAWN, Patient.Status.ERASED}
-                      else _("The patient has not finished enrolling."))
+        reason = _not_recorded(patient.status, spec, allow_internal)
+        if reason:
             result.rejected.append(Rejection(c.index, "patient", reason))
             continue
         clean, problems = clean_data(spec, c.data)
@@ -203,15 +202,17 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
         c.patient, c.clean = patient, clean
         checked.append(c)
     if checked:
+        indexes = {c.index for c in checked}
         for _attempt in range(3):
             try:
                 with transaction.atomic():
-                    _store(checked, types, result, now, source)
+                    _store(checked, types, result, now, source, allow_internal)
                 break
             except IntegrityError:
                 # Another sender wrote the same profile rows in the meantime: start again from what is stored.
                 result.accepted.clear()
-                result.duplicates = [d for d in result.duplicates if d not in {c.index for c in checked}]
+                result.duplicates = [d for d in result.duplicates if d not in indexes]
+                result.rejected = [r for r in result.rejected if r.index not in indexes]
                 continue
         else:
             raise InvalidInput(_("These events are being sent by someone else at the same moment; send again."),
@@ -221,8 +222,29 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
     return result
 
 
+def _not_recorded(status: str, spec: EventTypeSpec, allow_internal: bool) -> str:
+    """Why an event of this type is not recorded for a patient in this status ("" when it is)."""
+    if status == Patient.Status.ACTIVE or (allow_internal and spec.internal):
+        return ""
+    if status in {Patient.Status.WITHDRAWN, Patient.Status.ERASED}:
+        return _("The patient has withdrawn: nothing more is recorded.")
+    return _("The patient has not finished enrolling.")
+
+
 def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]], result: IngestResult,
-           now: datetime, source: str) -> None:
+           now: datetime, source: str, allow_internal: bool) -> None:
+    # The batch's patients, held until the commit and read again: another sender's batch about them
+    # waits (on PostgreSQL; SQLite has one writer), and a withdrawal committed since the checks above
+    # stops what follows it.
+    status = dict(read_locked(Patient, {c.patient.patient_id for c in checked}, ["id", "status"]))  # type: ignore[union-attr]
+    still = []
+    for c in checked:
+        reason = _not_recorded(status[c.patient.patient_id], types[c.patient.program_id][c.type], allow_internal)  # type: ignore[union-attr]
+        if reason:
+            result.rejected.append(Rejection(c.index, "patient", reason))
+        else:
+            still.append(c)
+    checked = still
     program_ids = {c.patient.program_id for c in checked if c.patient}
     seen: set[tuple[int, str]] = set()
     unique: list[_Candidate] = []

@@ -94,6 +94,21 @@ def test_after_withdrawal_nothing_more_is_recorded(active_patient):  # noqa: F81
     assert not Event.objects.filter(patient=active_patient, type="content.viewed").exists()
 
 
+def test_a_withdrawal_that_lands_while_a_batch_is_checked_stops_its_events(active_patient, monkeypatch):  # noqa: F811
+    from sojourn.tracking import queries
+    from sojourn.tracking.services import events
+
+    # The batch read the patient as active; the withdrawal commits before the batch's transaction begins.
+    seen_active = queries.patients_by_pseudonym({active_patient.pseudonym})
+    withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=None, via="portal")
+    monkeypatch.setattr(events, "patients_by_pseudonym", lambda _pseudonyms: seen_active)
+    result = record_events(SYSTEM, [view(active_patient, "in-flight")], source="test")
+    assert not result.accepted
+    assert [(r.index, r.field) for r in result.rejected] == [(0, "patient")]
+    assert "withdrawn" in result.rejected[0].message
+    assert not Event.objects.filter(patient=active_patient, type="content.viewed").exists()
+
+
 def test_a_batch_is_at_most_a_thousand_events(active_patient):  # noqa: F811
     with pytest.raises(InvalidInput, match="at most 1000"):
         record_events(SYSTEM, [view(active_patient, f"e{i}") for i in range(1001)], source="test")
