@@ -194,9 +194,8 @@ def read_locked(model: type[models.Model], ids: Iterable[int], columns: Sequence
         raise RuntimeError("read_locked holds rows for a transaction: call it inside one")
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
     key = connection.ops.quote_name(model._meta.pk.column)
-    lock = "" if connection.vendor == "sqlite" else " FOR UPDATE"
     return rows_for_ids(f"SELECT {names} FROM {connection.ops.quote_name(model._meta.db_table)} "  # noqa: S608
-                        f"WHERE {key} {{ids}} ORDER BY {key}{lock}", sorted(set(ids)))
+                        f"WHERE {key} {{ids}} ORDER BY {key}{for_update()}", sorted(set(ids)))
 
 
 def rows_for_pairs(sql: str, pairs: Iterable[tuple[int, int]]) -> list[tuple[Any, ...]]:

@@ -22,7 +22,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_datetime, as_json, db_datetime, for_update, rows_for_ids, select_rows, update_rows
+from sojourn.core.db import (
+    as_datetime,
+    as_json,
+    db_datetime,
+    for_update,
+    read_locked,
+    rows_for_ids,
+    select_rows,
+    update_rows,
+)
 from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -210,10 +219,13 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
             f"SELECT need_id, questionnaire_url, scale, scale_max FROM {NeedMapping._meta.db_table} "  # noqa: S608
             "WHERE need_id {ids} ORDER BY id", codes):
         mappings.setdefault(need_id, []).append(_Mapping(url, scale, scale_max))
-    answers = _Answers(patient.pk, {m.questionnaire_url for group in mappings.values() for m in group})
-    signals = _signals_of(patient.pk, codes, now)
     rows = []
     with transaction.atomic():
+        # The patient held first, as ingestion holds it (core.db.read_locked): an event batch about
+        # them waits, so its signals are either counted here or added to what this writes.
+        read_locked(Patient, [patient.pk], ["id"])
+        answers = _Answers(patient.pk, {m.questionnaire_url for group in mappings.values() for m in group})
+        signals = _signals_of(patient.pk, codes, now)
         existing = dict(select_rows(f"SELECT need_id, id FROM {PatientNeed._meta.db_table} "  # noqa: S608
                                     f"WHERE patient_id = %s{for_update()}", [patient.pk]))
         fresh, changed = [], []
