@@ -32,6 +32,7 @@ from sojourn.content.kinds import fill
 from sojourn.content.models import ContentItem, ContentVersion
 from sojourn.content.queries import resolve_many
 from sojourn.core.actors import Actor
+from sojourn.core.db import read_locked
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
@@ -278,6 +279,9 @@ def record_delivery_manifest(*, actor: Actor, program: Program, label: str, text
         first = problems[0]
         raise InvalidInput(f"line {first.line}: {first.message}", field=first.field, details=problems)
     with transaction.atomic():
+        # Every patient of the manifest held at once, in id order: the batches of events below would
+        # otherwise lock them batch by batch, out of the order other writers take (core.db.read_locked).
+        read_locked(Patient, {copy.patient_id for copy, _status, _day in rows}, ["id"])
         events = []
         for copy, status, day in rows:
             if status == "delivered" and copy.delivered_at is None:

@@ -315,6 +315,9 @@ def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason
     codes = {pk: code for code, pk in stages.items()}
     now = timezone.now()
     with transaction.atomic():
+        # The patient first, as every batch of events holds it (core.db.read_locked): the stage change
+        # is recorded as an event in this transaction, which would otherwise lock in the other order.
+        read_locked(Patient, [patient.pk], ["id"])
         # The profile's stage, locked (plain SQL: enrollment sets a stage for every patient).
         found = select_rows(f"SELECT stage_id FROM {PatientProfile._meta.db_table} "  # noqa: S608
                             f"WHERE patient_id = %s{for_update()}", [patient.pk])
