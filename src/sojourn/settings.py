@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "sojourn.people.middleware.StaffContextMiddleware",
     "axes.middleware.AxesMiddleware",
+    "sojourn.core.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "sojourn.urls"

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import OperationalError, connection, models
 
 
 def _unserializable(value: Any) -> Any:
@@ -182,6 +182,22 @@ def rows_for_ids(sql: str, ids: Iterable[int | str], params: Sequence[Any] = ())
     with connection.cursor() as cursor:
         cursor.execute(before + clause + after, [*params[:position], bound, *params[position:]])
         return cursor.fetchall()
+
+
+# PostgreSQL's "try again" states: serialization failure, deadlock broken, lock not available.
+_RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def is_contention(error: BaseException) -> bool:
+    """Whether the database refused this transaction only because others held what it needed (SQLite's
+    write lock past the busy timeout, a deadlock or serialization failure on PostgreSQL): it was rolled
+    back whole, and sending the same request again works."""
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    return str(error).startswith(("database is locked", "database table is locked"))
 
 
 def read_locked(model: type[models.Model], ids: Iterable[int], columns: Sequence[str]) -> list[tuple[Any, ...]]:

@@ -1,4 +1,5 @@
-"""Keep the API's promise that every error is JSON, even where Django or ninja answer first."""
+"""Keep the API's promise that every error is JSON, even where Django or ninja answer first; answer a
+database too busy to take a write with 503 and "send again", not a server error."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
+
+from sojourn.core.db import is_contention
 
 API_PREFIX = "/api/"
 
@@ -41,4 +45,31 @@ class ApiErrorEnvelopeMiddleware:
             if "Allow" in response:
                 replacement["Allow"] = response["Allow"]
             return replacement
+        return response
+
+
+class DatabaseBusyMiddleware:
+    """A write the database could not take now was rolled back whole (see core.db.is_contention): the
+    client is told so, with a 503 and Retry-After, and sends again (events carry their own ids, so a
+    batch sent twice is stored once)."""
+
+    RETRY_AFTER_SECONDS = 2
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_contention(exception):
+            return None
+        message = _("The database is busy; nothing was written. Send the request again in a moment.")
+        if request.path.startswith(API_PREFIX):
+            body = {"error": {"code": "busy", "message": message, "details": []}}
+            response = HttpResponse(json.dumps(body), status=503, content_type="application/json")
+        else:
+            page = f'<!doctype html><meta charset="utf-8"><title>Sojourn</title><p>{escape(message)}</p>'
+            response = HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response

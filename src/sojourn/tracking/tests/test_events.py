@@ -149,6 +149,50 @@ def test_the_api_takes_a_batch_and_answers_per_event(client, cast, active_patien
     assert Event.objects.exclude(source="platform").count() == 1
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_again(
+        client, cast, active_patient, itch, monkeypatch, database):  # noqa: F811
+    import psycopg
+    from django.db import OperationalError
+
+    from sojourn.tracking.services import events
+
+    store = events._store
+
+    def refused(*args, **kwargs):
+        store(*args, **kwargs)  # the rows are written, then the database gives up on the transaction
+        if database == "sqlite":
+            raise OperationalError("database is locked")
+        error = OperationalError("deadlock detected")
+        error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+        raise error
+
+    monkeypatch.setattr(events, "_store", refused)
+    api = Api(client, cast.admin)
+    busy = api.post("/events", {"events": [view(active_patient, "busy-1", needs=["itch"])]})
+    assert busy.status_code == 503 and busy["Retry-After"] == "2"
+    assert busy.json()["error"]["code"] == "busy" and "nothing was written" in busy.json()["error"]["message"]
+    assert not Event.objects.filter(client_id="busy-1").exists()
+    assert not NeedSignal.objects.filter(patient=active_patient).exists()
+    monkeypatch.setattr(events, "_store", store)
+    again = api.post("/events", {"events": [view(active_patient, "busy-1", needs=["itch"])]})
+    assert again.status_code == 200 and again.json()["accepted"] == 1
+
+
+def test_only_a_busy_database_is_answered_busy(rf):
+    from django.db import OperationalError
+
+    from sojourn.core.middleware import DatabaseBusyMiddleware
+
+    middleware = DatabaseBusyMiddleware(lambda request: None)
+    page = middleware.process_exception(rf.post("/console/profiles/"), OperationalError("database is locked"))
+    assert page.status_code == 503 and b"Send the request again" in page.content
+    assert page["Content-Type"].startswith("text/html")
+    # A broken disk or a missing table is a server fault, not a reason to send again.
+    assert middleware.process_exception(rf.post("/api/v1/events"), OperationalError("disk I/O error")) is None
+    assert middleware.process_exception(rf.post("/api/v1/events"), ValueError("database is locked")) is None
+
+
 def test_enrollment_stage_changes_and_withdrawal_become_events(active_patient, program):  # noqa: F811
     from sojourn.tracking.services.profiles import set_journey_stage
     from sojourn.tracking.services.taxonomy import define_stage
