@@ -188,16 +188,18 @@ def rows_for_ids(sql: str, ids: Iterable[int | str], params: Sequence[Any] = ())
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
+def is_transient(error: BaseException) -> bool:
+    """PostgreSQL failed this transaction to break a deadlock or a serialization conflict: running it
+    again at once is the remedy it asks for."""
+    return isinstance(error, OperationalError) and getattr(error.__cause__, "sqlstate", None) in _RETRY_SQLSTATES
+
+
 def is_contention(error: BaseException) -> bool:
     """Whether the database refused this transaction only because others held what it needed (SQLite's
-    write lock past the busy timeout, a deadlock or serialization failure on PostgreSQL): it was rolled
-    back whole, and sending the same request again works."""
-    if not isinstance(error, OperationalError):
-        return False
-    cause = error.__cause__
-    if getattr(cause, "sqlstate", None) in _RETRY_SQLSTATES:
-        return True
-    return str(error).startswith(("database is locked", "database table is locked"))
+    write lock past the busy timeout, or `is_transient`): it was rolled back whole, and sending the
+    same request again works."""
+    return is_transient(error) or (isinstance(error, OperationalError) and str(error).startswith(
+        ("database is locked", "database table is locked")))
 
 
 def read_locked(model: type[models.Model], ids: Iterable[int], columns: Sequence[str]) -> list[tuple[Any, ...]]:

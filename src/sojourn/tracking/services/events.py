@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,7 @@ from sojourn.core.db import (
     as_json,
     insert_new_rows,
     insert_rows,
+    is_transient,
     read_locked,
     rows_for_ids,
     rows_for_pairs,
@@ -203,13 +204,19 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
         checked.append(c)
     if checked:
         indexes = {c.index for c in checked}
-        for _attempt in range(3):
+        for attempt in range(3):
             try:
                 with transaction.atomic():
                     _store(checked, types, result, now, source, allow_internal)
                 break
-            except IntegrityError:
-                # Another sender wrote the same profile rows in the meantime: start again from what is stored.
+            except (IntegrityError, OperationalError) as error:
+                # Another sender wrote the same profile rows in the meantime, or PostgreSQL failed this
+                # batch to break a deadlock: start again from what is stored. Not inside a caller's
+                # transaction, which the failure has spoilt: that caller decides. A database still too
+                # busy after three tries is answered busy (core.middleware.DatabaseBusyMiddleware).
+                transient = isinstance(error, OperationalError)
+                if transient and (connection.in_atomic_block or not is_transient(error) or attempt == 2):
+                    raise
                 result.accepted.clear()
                 result.duplicates = [d for d in result.duplicates if d not in indexes]
                 result.rejected = [r for r in result.rejected if r.index not in indexes]

@@ -149,6 +149,8 @@ def test_the_api_takes_a_batch_and_answers_per_event(client, cast, active_patien
     assert Event.objects.exclude(source="platform").count() == 1
 
 
+# Not inside the test's own transaction: a batch is tried again only when it is the outermost one.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_again(
         client, cast, active_patient, itch, monkeypatch, database):  # noqa: F811
@@ -158,8 +160,10 @@ def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_a
     from sojourn.tracking.services import events
 
     store = events._store
+    tries = []
 
     def refused(*args, **kwargs):
+        tries.append(1)
         store(*args, **kwargs)  # the rows are written, then the database gives up on the transaction
         if database == "sqlite":
             raise OperationalError("database is locked")
@@ -170,6 +174,8 @@ def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_a
     monkeypatch.setattr(events, "_store", refused)
     api = Api(client, cast.admin)
     busy = api.post("/events", {"events": [view(active_patient, "busy-1", needs=["itch"])]})
+    # SQLite waited its 20 seconds already; a deadlock PostgreSQL broke is tried again at once, three times.
+    assert len(tries) == (1 if database == "sqlite" else 3)
     assert busy.status_code == 503 and busy["Retry-After"] == "2"
     assert busy.json()["error"]["code"] == "busy" and "nothing was written" in busy.json()["error"]["message"]
     assert not Event.objects.filter(client_id="busy-1").exists()
@@ -177,6 +183,31 @@ def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_a
     monkeypatch.setattr(events, "_store", store)
     again = api.post("/events", {"events": [view(active_patient, "busy-1", needs=["itch"])]})
     assert again.status_code == 200 and again.json()["accepted"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_failed_once_to_break_a_deadlock_is_stored_by_trying_again(
+        client, cast, active_patient, itch, monkeypatch):  # noqa: F811
+    import psycopg
+    from django.db import OperationalError
+
+    from sojourn.tracking.services import events
+
+    store, tries = events._store, []
+
+    def once(*args, **kwargs):
+        tries.append(1)
+        store(*args, **kwargs)
+        if len(tries) == 1:
+            error = OperationalError("deadlock detected")
+            error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+            raise error
+
+    monkeypatch.setattr(events, "_store", once)
+    answer = Api(client, cast.admin).post("/events", {"events": [view(active_patient, "dl-1", needs=["itch"])]})
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1 and len(tries) == 2
+    assert Event.objects.filter(client_id="dl-1").count() == 1
+    assert NeedSignal.objects.filter(patient=active_patient).count() == 1  # the failed try left nothing behind
 
 
 def test_only_a_busy_database_is_answered_busy(rf):
