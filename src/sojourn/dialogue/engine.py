@@ -30,8 +30,8 @@ from sojourn.people.models import Patient
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.tracking.hooks import PatientState
 from sojourn.tracking.models import Need, Stage
+from sojourn.tracking.scoring import engagement_level
 from sojourn.tracking.services.events import event_types_for
-from sojourn.tracking.services.profiles import engagement_level
 
 ENGINE = Actor.system("dialogue")
 MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: three levels, no more

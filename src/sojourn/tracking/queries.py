@@ -15,7 +15,7 @@ from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.hooks import PatientState
 from sojourn.tracking.models import Need, PatientNeed, PatientProfile, Stage
-from sojourn.tracking.services.profiles import answers_only, behaviour_explained, explain
+from sojourn.tracking.scoring import answers_only, behaviour_explained, engagement_level, explain
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,6 @@ def needs_of(patient: Patient, language: str = "en", now: datetime | None = None
 def profile_of(patient: Patient, now: datetime | None = None) -> PatientProfile | None:
     """The profile with engagement as of now: the stored level is the one of the last interaction, and
     a patient who has gone quiet since has drifted without any event saying so."""
-    from sojourn.tracking.services.profiles import engagement_level
 
     profile = PatientProfile.objects.filter(patient=patient).select_related("stage").first()
     if profile is not None and profile.last_meaningful_at is not None:

@@ -42,7 +42,7 @@ from sojourn.tracking.event_types import BUILTIN, EventTypeSpec, clean_data, spe
 from sojourn.tracking.hooks import PatientState, RecordedBatch, RecordedEvent, run_recorded_effects
 from sojourn.tracking.models import Event, EventType, NeedSignal, PatientNeed, PatientProfile
 from sojourn.tracking.queries import Catalogue, catalogue, patients_by_pseudonym, with_profiles
-from sojourn.tracking.services.profiles import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
+from sojourn.tracking.scoring import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
 
 MAX_BATCH = 1000
 FUTURE_SKEW = timedelta(minutes=5)
@@ -356,7 +356,7 @@ class _Score:
 def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: datetime,
                   codes: dict[int, str]) -> None:
     """Only numbers change: the row's explanation is its answers', and the signals explain themselves
-    when read (profiles.behaviour_explained), so the row keeps its size and its page."""
+    when read (scoring.behaviour_explained), so the row keeps its size and its page."""
     keys = {(s.patient_id, s.need_id) for s in signals}
     rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_datetime(updated_at))  # type: ignore[arg-type]
             for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at
