@@ -214,8 +214,8 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
                 # batch to break a deadlock: start again from what is stored. Not inside a caller's
                 # transaction, which the failure has spoilt: that caller decides. A database still too
                 # busy after three tries is answered busy (core.middleware.DatabaseBusyMiddleware).
-                transient = isinstance(error, OperationalError)
-                if transient and (connection.in_atomic_block or not is_transient(error) or attempt == 2):
+                refused = isinstance(error, OperationalError)
+                if refused and (connection.in_atomic_block or not is_transient(error) or attempt == 2):
                     raise
                 result.accepted.clear()
                 result.duplicates = [d for d in result.duplicates if d not in indexes]
@@ -246,7 +246,11 @@ def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]]
     status = dict(read_locked(Patient, {c.patient.patient_id for c in checked}, ["id", "status"]))  # type: ignore[union-attr]
     still = []
     for c in checked:
-        reason = _not_recorded(status[c.patient.patient_id], types[c.patient.program_id][c.type], allow_internal)  # type: ignore[union-attr]
+        now_status = status.get(c.patient.patient_id)  # type: ignore[union-attr]
+        if now_status is None:  # the row is gone since the checks
+            result.rejected.append(Rejection(c.index, "patient", _("No such patient.")))
+            continue
+        reason = _not_recorded(now_status, types[c.patient.program_id][c.type], allow_internal)  # type: ignore[union-attr]
         if reason:
             result.rejected.append(Rejection(c.index, "patient", reason))
         else:

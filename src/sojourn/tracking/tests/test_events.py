@@ -109,6 +109,20 @@ def test_a_withdrawal_that_lands_while_a_batch_is_checked_stops_its_events(activ
     assert not Event.objects.filter(patient=active_patient, type="content.viewed").exists()
 
 
+def test_a_patient_whose_row_is_gone_when_the_batch_is_stored_is_no_such_patient(active_patient, monkeypatch):  # noqa: F811
+    from sojourn.tracking import queries
+    from sojourn.tracking.services import events
+
+    # The checks read a patient whose row no longer exists under the batch's lock: a rejection, not a 500.
+    seen = queries.patients_by_pseudonym({active_patient.pseudonym})
+    seen[active_patient.pseudonym].patient_id = 10**9
+    monkeypatch.setattr(events, "patients_by_pseudonym", lambda _pseudonyms: seen)
+    result = record_events(SYSTEM, [view(active_patient, "vanished")], source="test")
+    assert not result.accepted
+    assert [(r.index, r.field, r.message) for r in result.rejected] == [(0, "patient", "No such patient.")]
+    assert not Event.objects.filter(client_id="vanished").exists()
+
+
 def test_a_batch_is_at_most_a_thousand_events(active_patient):  # noqa: F811
     with pytest.raises(InvalidInput, match="at most 1000"):
         record_events(SYSTEM, [view(active_patient, f"e{i}") for i in range(1001)], source="test")
