@@ -51,6 +51,8 @@ class AnotherWorker(RuntimeError):
 class WorkerTotals:
     agenda_done: int = 0
     agenda_cancelled: int = 0
+    agenda_contended: int = 0
+    outbox_contended: int = 0
     fired: int = 0
     sent: int = 0
     deferred: int = 0
@@ -113,6 +115,7 @@ class Worker:
             self.totals.agenda_done += agenda["done"]
             self.totals.agenda_cancelled += agenda["cancelled"]
             self.totals.fired += agenda["fired"]
+            self.totals.agenda_contended += agenda["contended"]
         except Exception as error:
             self.totals.errors += 1
             log.warning("agenda batch failed and will be retried: %s", type(error).__name__)
@@ -126,6 +129,7 @@ class Worker:
             self.totals.cancelled += outbox.cancelled
             self.totals.retried += outbox.retried
             self.totals.dead += outbox.dead
+            self.totals.outbox_contended += outbox.contended
         except Exception as error:
             self.totals.errors += 1
             log.warning("outbox batch failed and will be retried: %s", type(error).__name__)

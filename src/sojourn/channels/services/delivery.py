@@ -8,14 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import DateTimeField, JSONField
 
 from sojourn.channels.adapters import adapter_for
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.rendering import attach_content
-from sojourn.consent.queries import contact_facts_for_ids
-from sojourn.core.db import as_datetime, as_json, db_datetime, rows_for_ids, update_rows
+from sojourn.consent.queries import ContactFacts, contact_facts_for_ids
+from sojourn.core.db import as_datetime, as_json, db_datetime, is_contention, rows_for_ids, update_rows
 from sojourn.core.services import queue
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class DeliveryReport:
     retried: int = 0
     dead: int = 0
     lost: int = 0  # lease taken over by another worker before sending
+    contended: int = 0  # given back: the database was busy with others
 
 
 def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2)
@@ -41,6 +42,41 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
     report.claimed = len(ids)
     if not ids:
         return report
+    try:
+        facts, by_channel = _check_again(ids, owner=owner, now=now, report=report)
+    except OperationalError as error:
+        if not is_contention(error):
+            raise
+        # Refused before anything was sent or changed: taken again at once, no attempt spent.
+        report.deferred = report.cancelled = 0
+        report.contended = queue.give_back(OutboxMessage, ids, owner=owner, error=f"busy: {error}")
+        return report
+    # The words of every channel's messages in one go (three queries, whatever the mix of markets).
+    unusable = attach_content([m for batch in by_channel.values() for m in batch], facts)
+    for channel, batch in by_channel.items():
+        over = _over_cap(batch, now)
+        if over:
+            with transaction.atomic():
+                for message_id, reason in over.items():
+                    OutboxMessage.objects.filter(pk=message_id).update(last_error=reason[:500])
+                    report.cancelled += queue.complete(OutboxMessage, [message_id], owner=owner, now=now,
+                                                       status="cancelled")
+            batch = [m for m in batch if m.pk not in over]
+        refused = {m.pk: unusable[m.pk] for m in batch if m.pk in unusable}
+        with transaction.atomic():
+            for message_id, reason in refused.items():  # withdrawn, expired or untranslated: never half-sent
+                status = queue.fail(OutboxMessage, message_id, owner=owner, now=now, error=reason, permanent=True)
+                report.dead += status == "dead"
+        batch = [m for m in batch if m.pk not in refused]
+        if batch:
+            _send(channel, batch, owner=owner, now=now, report=report)
+    return report
+
+
+def _check_again(ids: list[int], *, owner: str, now: datetime, report: DeliveryReport
+                 ) -> tuple[dict[int, ContactFacts], dict[str, list[OutboxMessage]]]:
+    """Consent, channel and contact times checked again for the claimed messages: the ones that may
+    leave now by channel; the others deferred (their attempt given back) or cancelled."""
     messages = _claimed_messages(ids)
     facts = contact_facts_for_ids({m.patient_id for m in messages})
     by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
@@ -63,26 +99,7 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
                 OutboxMessage.objects.filter(pk=message.pk).update(last_error=check.reason[:500])
                 queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
                 report.cancelled += 1
-    # The words of every channel's messages in one go (three queries, whatever the mix of markets).
-    unusable = attach_content([m for batch in by_channel.values() for m in batch], facts)
-    for channel, batch in by_channel.items():
-        over = _over_cap(batch, now)
-        if over:
-            with transaction.atomic():
-                for message_id, reason in over.items():
-                    OutboxMessage.objects.filter(pk=message_id).update(last_error=reason[:500])
-                    report.cancelled += queue.complete(OutboxMessage, [message_id], owner=owner, now=now,
-                                                       status="cancelled")
-            batch = [m for m in batch if m.pk not in over]
-        refused = {m.pk: unusable[m.pk] for m in batch if m.pk in unusable}
-        with transaction.atomic():
-            for message_id, reason in refused.items():  # withdrawn, expired or untranslated: never half-sent
-                status = queue.fail(OutboxMessage, message_id, owner=owner, now=now, error=reason, permanent=True)
-                report.dead += status == "dead"
-        batch = [m for m in batch if m.pk not in refused]
-        if batch:
-            _send(channel, batch, owner=owner, now=now, report=report)
-    return report
+    return facts, by_channel
 
 
 def _claimed_messages(ids: list[int]) -> list[OutboxMessage]:

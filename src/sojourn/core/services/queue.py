@@ -84,6 +84,23 @@ def still_held(model: type[models.Model], ids: list[int], *, owner: str, now: da
     return held
 
 
+def give_back(model: type[models.Model], ids: list[int], *, owner: str, error: str) -> int:
+    """Rows this worker claimed but could not work on because the database was busy with others (a
+    lock held past the busy timeout, a deadlock PostgreSQL broke): pending again at once, their attempt
+    given back, so contention never walks a row toward dead."""
+    given = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"UPDATE {_table(model)} SET status = 'pending', lease_owner = '', lease_until = NULL, "  # noqa: S608
+                           "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = %s "
+                           f"WHERE lease_owner = %s AND status = 'claimed' AND id IN ({marks})",
+                           [error[:500], owner, *chunk])
+            given += cursor.rowcount
+    return given
+
+
 def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 

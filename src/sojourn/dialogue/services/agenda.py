@@ -9,7 +9,16 @@ from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 
-from sojourn.core.db import as_date, as_json, db_date, insert_rows, read_locked, rows_for_ids, select_rows
+from sojourn.core.db import (
+    as_date,
+    as_json,
+    db_date,
+    insert_rows,
+    is_contention,
+    read_locked,
+    rows_for_ids,
+    select_rows,
+)
 from sojourn.core.services import queue
 from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
@@ -66,7 +75,7 @@ def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timede
                    ) -> dict[str, int]:
     """Claim due steps, evaluate their rule on today's facts, and complete them with their effects in
     one transaction (so a crash leaves the steps claimed, to be taken again, and no effect behind)."""
-    report = {"claimed": 0, "fired": 0, "done": 0, "cancelled": 0, "lost": 0}
+    report = {"claimed": 0, "fired": 0, "done": 0, "cancelled": 0, "lost": 0, "contended": 0}
     with transaction.atomic():
         queue.release_expired(AgendaItem, now=now)
         ids = queue.claim(AgendaItem, owner=owner, limit=limit, lease=lease, now=now)
@@ -76,8 +85,12 @@ def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timede
     try:
         with transaction.atomic():
             _execute(ids, owner=owner, now=now, report=report)
-    except Exception as error:  # nothing of the batch was written: each step is retried with backoff
-        for item_id in ids:
+    except Exception as error:  # nothing of the batch was written
+        if is_contention(error):  # not the steps' fault: taken again at once, no attempt spent
+            report.update(fired=0, done=0, cancelled=0, lost=0)
+            report["contended"] = queue.give_back(AgendaItem, ids, owner=owner, error=f"busy: {error}")
+            return report
+        for item_id in ids:  # retried with backoff, dead after the last attempt
             queue.fail(AgendaItem, item_id, owner=owner, now=now, error=f"{type(error).__name__}: {error}")
         raise
     return report

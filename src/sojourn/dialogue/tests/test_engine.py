@@ -16,7 +16,7 @@ from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import stock_library
 from sojourn.core.models import AuditEntry
-from sojourn.dialogue.models import AgendaItem, Decision, DialogueState
+from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet
 from sojourn.dialogue.services.agenda import run_due_agenda
 from sojourn.dialogue.tests.factories import live_rules, rule
 from sojourn.safety.models import SafetyReferral
@@ -326,3 +326,69 @@ def test_one_worker_plans_each_new_day_by_the_clock_it_plans_for(program_needs, 
     assert sorted(i.idempotency_key.rsplit(":", 1)[1] for i in AgendaItem.objects.filter(rule_key="morning")) == [
         (DAY + timedelta(days=d)).astimezone(zoneinfo.ZoneInfo(active_patient.time_zone)).date().isoformat()
         for d in range(3)]
+
+
+def test_an_agenda_batch_the_database_was_too_busy_for_is_taken_again_without_spending_an_attempt(
+        program_needs, active_patient, monkeypatch):  # noqa: F811
+    from django.db import OperationalError
+
+    from sojourn.dialogue.services import agenda
+
+    live_rules(program_needs, [rule("ping", {"follow_up": True},
+                                    [{"do": "send", "channel": "web", "content": "card"}])])
+    AgendaItem.objects.create(program=program_needs, patient=active_patient,
+                              rule_set=RuleSet.objects.get(program=program_needs), rule_key="ping", kind="follow_up",
+                              due_at=DAY, idempotency_key="busy:1", created_at=DAY)
+    execute = agenda._execute
+
+    def busy(*args, **kwargs):
+        execute(*args, **kwargs)  # the batch's effects are written, then the database gives up on it
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(agenda, "_execute", busy)
+    for _ in range(6):  # more times than a step may fail before it is dead
+        report = run_due_agenda(owner="w", now=DAY + timedelta(minutes=1))
+        assert (report["claimed"], report["contended"], report["done"]) == (1, 1, 0)
+    item = AgendaItem.objects.get(idempotency_key="busy:1")
+    assert (item.status, item.attempts, item.lease_owner) == ("pending", 0, "")
+    assert item.last_error.startswith("busy: database is locked")
+    assert not Decision.objects.filter(rule_key="ping").exists() and not OutboxMessage.objects.exists()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the step itself fails")
+
+    monkeypatch.setattr(agenda, "_execute", broken)
+    with pytest.raises(RuntimeError):
+        run_due_agenda(owner="w", now=DAY + timedelta(minutes=2))
+    item.refresh_from_db()
+    assert (item.status, item.attempts) == ("pending", 1)  # a real failure spends its attempt and backs off
+    monkeypatch.setattr(agenda, "_execute", execute)
+    assert run_due_agenda(owner="w", now=item.due_at + timedelta(seconds=1))["done"] == 1
+    assert Decision.objects.filter(rule_key="ping").count() == 1 and OutboxMessage.objects.count() == 1
+
+
+def test_an_outbox_batch_the_database_was_too_busy_to_check_is_taken_again_without_spending_an_attempt(
+        program_needs, active_patient, monkeypatch):  # noqa: F811
+    from django.db import OperationalError
+
+    from sojourn.channels.services import delivery
+
+    live_rules(program_needs, [rule("e", {"events": ["content.viewed"]},
+                                    [{"do": "send", "channel": "email", "content": "a"}])])
+    record_events(SYSTEM, [viewed(active_patient, "c1", DAY)], source="test", now=DAY)
+    read = delivery._claimed_messages
+
+    def busy(ids):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(delivery, "_claimed_messages", busy)
+    for _ in range(6):  # more times than a message may fail before it is dead
+        report = delivery.deliver_due(owner="w", now=DAY)
+        assert (report.claimed, report.contended, report.sent, report.dead) == (1, 1, 0, 0)
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.attempts, message.due_at) == ("pending", 0, DAY)
+    assert message.last_error.startswith("busy: database is locked")
+    assert not RecordedDelivery.objects.exists()
+    monkeypatch.setattr(delivery, "_claimed_messages", read)
+    assert delivery.deliver_due(owner="w", now=DAY).sent == 1
+    assert RecordedDelivery.objects.get().deliveries == 1

@@ -45,4 +45,7 @@ class Command(SojournCommand):
     def _summary(t: WorkerTotals) -> str:
         return (f"worker stopped: {t.agenda_done} agenda steps done ({t.fired} fired, {t.agenda_cancelled} lapsed), "
                 f"{t.sent} messages sent, {t.deferred} deferred, {t.cancelled} cancelled, {t.retried} to retry, "
-                f"{t.dead} dead, {t.planned} scheduled, {t.errors} failed batches; peak memory {peak_memory_mb()} MB")
+                f"{t.dead} dead, {t.planned} scheduled, {t.errors} failed batches, "
+                f"{t.agenda_contended} agenda steps and {t.outbox_contended} messages given back while the "
+                "database was busy; "
+                f"peak memory {peak_memory_mb()} MB")
