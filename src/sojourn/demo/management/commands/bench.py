@@ -1,12 +1,15 @@
-"""`sojourn bench engine|kpi [--scale S] [--json]`: measure against baselines from the same run.
+"""`sojourn bench engine|kpi [--scale S] [--json] [--postgres URL]`: measure against baselines from
+the same run.
 
-The measurement runs in a child process whose database is a fresh SQLite file, so a benchmark never
-touches your data and always starts from the same state.
+The measurement runs in a child process whose database is a fresh SQLite file, or with --postgres a
+fresh database the bench creates on that server and drops afterwards, so a benchmark never touches
+your data and always starts from the same state.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -14,8 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.management.base import CommandError, CommandParser
 
@@ -35,6 +41,9 @@ class Command(SojournCommand):
         parser.add_argument("--scale", type=float, default=1.0,
                             help="shrink the data for a quick look (0.05 = 5%% of the full size)")
         parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+        parser.add_argument("--postgres", default="", metavar="URL",
+                            help="run on PostgreSQL: a server the bench may create a database on and drop it "
+                                 "(postgres://user@host:port/any-database; engine only)")
         parser.add_argument("--inner", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,10 +53,12 @@ class Command(SojournCommand):
             raise CommandError(f"the benchmarks live in {ROOT / 'bench'}; run them from a checkout of Sojourn")
         if options["inner"]:
             return self._inner(options["target"], options["scale"], Path(options["inner"]))
-        with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder:
-            database = Path(folder) / "bench.sqlite3"
+        if options["postgres"] and options["target"] != "engine":
+            raise CommandError("--postgres runs the engine benchmark only")
+        with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder, \
+                _fresh_database(options["postgres"], Path(folder)) as database_url:
             out = Path(folder) / "figures.json"
-            env = dict(os.environ, SOJOURN_DATABASE_URL=f"sqlite:///{database}")
+            env = dict(os.environ, SOJOURN_DATABASE_URL=database_url)
             started = time.perf_counter()
             child = subprocess.run([sys.executable, "-m", "sojourn.cli", "bench", options["target"], "--scale",  # noqa: S603  (our own arguments)
                                     str(options["scale"]), "--inner", str(out)], env=env,
@@ -72,3 +83,29 @@ class Command(SojournCommand):
     def _show(self, target: str, figures: dict[str, Any]) -> None:
         sys.path.insert(0, str(ROOT))
         self.console().print(importlib.import_module(f"bench.{target}").table(figures))
+
+
+@contextlib.contextmanager
+def _fresh_database(postgres: str, folder: Path) -> Iterator[str]:
+    """The database URL the measurement runs on: a SQLite file in `folder`, or a database created for
+    this run on the PostgreSQL server of `postgres` and dropped when it ends."""
+    if not postgres:
+        yield f"sqlite:///{folder / 'bench.sqlite3'}"
+        return
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(postgres)
+    if parts.scheme not in {"postgres", "postgresql"} or not parts.hostname:
+        raise CommandError("--postgres takes a URL such as postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"sojourn_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(postgres, autocommit=True)
+    except psycopg.Error as error:
+        raise CommandError(f"cannot reach PostgreSQL at {parts.hostname}:{parts.port or 5432}: {error}") from None
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield urlunsplit(parts._replace(path=f"/{name}"))
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
