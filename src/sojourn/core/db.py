@@ -101,13 +101,17 @@ def _prepared(rows: Iterable[Sequence[Any]], convert: Converters) -> list[list[A
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
-                key: str = "id") -> None:
-    """UPDATE model SET fields… WHERE key = …, for rows of (value per field…, key value)."""
+                key: str = "id", increment: str | None = None) -> None:
+    """UPDATE model SET fields… WHERE key = …, for rows of (value per field…, key value); with
+    `increment`, that column is also raised by one in each row."""
     if not rows:
         return
     names, convert = _columns(model, fields)
     key_column = connection.ops.quote_name(model._meta.get_field(key).column)
     assignments = ", ".join(f"{name} = %s" for name in names)
+    if increment:
+        column = connection.ops.quote_name(model._meta.get_field(increment).column)
+        assignments += f", {column} = {column} + 1"
     sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
     prepared = _prepared(rows, [*convert, None])  # the key goes as it is
     with connection.cursor() as cursor:
@@ -173,15 +177,19 @@ def rows_for_ids(sql: str, ids: Iterable[int | str], params: Sequence[Any] = ())
     wanted = list(ids)
     if not wanted:
         return []
+    with connection.cursor() as cursor:
+        cursor.execute(*_for_ids(sql, wanted, params))
+        return cursor.fetchall()
+
+
+def _for_ids(sql: str, wanted: list[int | str], params: Sequence[Any]) -> tuple[str, list[Any]]:
     before, after = sql.split("{ids}")
     if connection.vendor == "sqlite":
         clause, bound = "IN (SELECT value FROM json_each(%s))", json.dumps(wanted)
     else:
         clause, bound = "= ANY(%s)", wanted
     position = before.count("%s")
-    with connection.cursor() as cursor:
-        cursor.execute(before + clause + after, [*params[:position], bound, *params[position:]])
-        return cursor.fetchall()
+    return before + clause + after, [*params[:position], bound, *params[position:]]
 
 
 # PostgreSQL's "try again" states: serialization failure, deadlock broken, lock not available.

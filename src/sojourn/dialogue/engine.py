@@ -2,8 +2,12 @@
 messages, agenda items and state changes, all written in the caller's transaction.
 
 A batch is evaluated in memory first (`Batch.fire`), then written in bulk (`Batch.flush`). The dry
-run uses the same evaluation and never flushes. Consent, channel and caps are checked when the
-action is decided; the outbox checks consent and quiet hours again when it delivers.
+run uses the same evaluation and never flushes. Ingestion evaluates a batch of events before they
+are stored (outside the write transaction, see tracking/services/ingestion.py): the keys that name
+an event (`e<event id>:…`) are therefore made when the batch is written, and a patient whose state
+moved in between is dropped from the batch (`Batch.drop`) and decided again under the lock.
+Consent, channel and caps are checked when the action is decided; the outbox checks consent, quiet
+hours and caps again when it delivers.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet
 from sojourn.dialogue.rules import CompiledRuleSet, ProgramShape, Rule, compile_rules
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import Questionnaire
-from sojourn.tracking.hooks import PatientState
+from sojourn.tracking.hooks import PatientState, RecordedEvent
 from sojourn.tracking.models import Need, Stage
 from sojourn.tracking.scoring import engagement_level
 from sojourn.tracking.services.events import event_types_for
+from sojourn.tracking.services.profiles import raise_revisions
 
 ENGINE = Actor.system("dialogue")
 MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: three levels, no more
@@ -83,7 +88,7 @@ AGENDA_FIELDS = ["program", "patient", "rule_set", "rule_key", "kind", "payload"
 
 
 def agenda_row(program_id: int, patient_id: int, rule_set_id: int, rule_key: str, kind: str, payload: dict[str, Any],
-               due_at: datetime, key: str, now: datetime) -> dict[str, Any]:
+               due_at: datetime, key: str | Later, now: datetime) -> dict[str, Any]:
     return {"program": program_id, "patient": patient_id, "rule_set": rule_set_id, "rule_key": rule_key,
             "kind": kind, "payload": payload, "due_at": due_at, "idempotency_key": key, "created_at": now,
             "lane": 1, "status": "pending", "attempts": 0, "lease_owner": "", "last_error": ""}
@@ -102,17 +107,40 @@ class Remembered:
 
 @dataclass
 class Fired:
-    """A rule that fired: becomes a Decision row when the batch is written."""
+    """A rule that fired: becomes a Decision row when the batch is written. Fired on an event of a batch
+    being ingested, its key and event id are known once the event is stored (`key`, `event_id`)."""
 
-    key: str
     program_id: int
     patient_id: int
     version_id: int
     rule_key: str
-    event_id: int | None
     agenda_item_id: int | None
     why: dict[str, Any]
+    given_key: str | None = None
+    given_event_id: int | None = None
+    event: RecordedEvent | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def event_id(self) -> int | None:
+        return self.event.pk if self.event is not None else self.given_event_id
+
+    @property
+    def key(self) -> str:
+        return self.given_key or f"e{self.event_id}:{self.version_id}:{self.rule_key}"
+
+
+class Later:
+    """A key made of a decision's or an event's key and some text, written out when the batch is
+    written (`str()`): an event being ingested has no id before then."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: str | Fired | RecordedEvent) -> None:
+        self.parts = parts
+
+    def __str__(self) -> str:
+        return "".join(p if isinstance(p, str) else p.key if isinstance(p, Fired) else str(p.pk) for p in self.parts)
 
 
 @dataclass
@@ -137,7 +165,7 @@ class Batch:
     messages: list[dict[str, Any]] = field(default_factory=list)
     agenda: list[dict[str, Any]] = field(default_factory=list)
     stage_changes: list[tuple[int, str, str]] = field(default_factory=list)
-    safety: list[tuple[int, str, dict[str, Any], str]] = field(default_factory=list)
+    safety: list[tuple[int, str, dict[str, Any], Later]] = field(default_factory=list)
     dirty_state: set[int] = field(default_factory=set)
     dry_run: bool = False
     contact_facts_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
@@ -208,8 +236,8 @@ class Batch:
     # ---- evaluation
     def fire(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, facts: dict[str, Any], *,
              key: str | None = None, event_id: int | None = None, agenda_id: int | None = None) -> Fired | None:
-        """Evaluate one rule on facts built by `facts()` (once per event, shared by its rules). The key
-        is the event's (`e<event>:<version>:<rule>`) unless given; it is built only when the rule fires."""
+        """Evaluate one rule on facts built by `facts()` (once per event, shared by its rules), with the
+        decision's key given (an agenda step's, a dry run's)."""
         if state.status != Patient.Status.ACTIVE or not rule.active_on(self.today):
             return None
         if not rule.condition.matches(facts):
@@ -217,24 +245,25 @@ class Batch:
         return self.decide(rule_set, rule, state, facts, key=key, event_id=event_id, agenda_id=agenda_id)
 
     def decide(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, facts: dict[str, Any], *,
-               key: str | None = None, event_id: int | None = None, agenda_id: int | None = None) -> Fired:
+               key: str | None = None, event_id: int | None = None, agenda_id: int | None = None,
+               event: RecordedEvent | None = None) -> Fired:
         """A rule whose condition held (for an active patient, on a day it is active): the decision and
-        what each of its actions did."""
-        key = key or f"e{event_id}:{rule_set.version_id}:{rule.key}"
-        fired = Fired(key=key, program_id=state.program_id, patient_id=state.patient_id,
-                      version_id=rule_set.version_id, rule_key=rule.key, event_id=event_id, agenda_item_id=agenda_id,
-                      why=rule.condition.explain(facts))
+        what each of its actions did. Decided on an event, its key is the event's
+        (`e<event>:<version>:<rule>`), made when the batch is written."""
+        fired = Fired(program_id=state.program_id, patient_id=state.patient_id, version_id=rule_set.version_id,
+                      rule_key=rule.key, agenda_item_id=agenda_id, why=rule.condition.explain(facts),
+                      given_key=key, given_event_id=event_id, event=event)
         self.decisions.append(fired)
-        fired.outcomes = [self._act(rule_set, rule, state, action, f"{key}:{n}", key).__dict__
+        fired.outcomes = [self._act(rule_set, rule, state, action, fired, f":{n}").__dict__
                           for n, action in enumerate(rule.actions)]
         return fired
 
-    def _act(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, action: dict[str, Any], key: str,
-             decision_key: str) -> Outcome:
+    def _act(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, action: dict[str, Any], fired: Fired,
+             suffix: str) -> Outcome:
         do = action["do"]
         pid = state.patient_id
         if do in KIND_OF:
-            return self._message(rule, state, action, key, decision_key)
+            return self._message(rule, state, action, fired, suffix)
         if do == "set_stage":
             if state.stage == action["stage"]:
                 return Outcome(do, "skipped", "already at this stage")
@@ -260,14 +289,14 @@ class Batch:
             return Outcome(do, "done")
         if do == "follow_up":
             self.agenda.append(agenda_row(state.program_id, pid, rule_set.rule_set_id, action["rule"], "follow_up",
-                                          {"from": rule.key}, self.now + to_duration(action["delay"]), f"fu:{key}",
-                                          self.now))
+                                          {"from": rule.key}, self.now + to_duration(action["delay"]),
+                                          Later("fu:", fired, suffix), self.now))
             return Outcome(do, "queued")
         # refer_safety
-        self.safety.append((pid, action["reason"], {"rule": rule.key}, f"safety:{key}"))
+        self.safety.append((pid, action["reason"], {"rule": rule.key}, Later("safety:", fired, suffix)))
         return Outcome(do, "done")
 
-    def _message(self, rule: Rule, state: PatientState, action: dict[str, Any], key: str, decision_key: str
+    def _message(self, rule: Rule, state: PatientState, action: dict[str, Any], fired: Fired, suffix: str
                  ) -> Outcome:
         do = action["do"]
         channel = CHANNEL_OF.get(do) or action["channel"]
@@ -295,14 +324,35 @@ class Batch:
         lane = QueuedWork.Lane.URGENT if action.get("lane") == "urgent" else QueuedWork.Lane.NORMAL
         self.messages.append({"program": state.program_id, "patient": state.patient_id, "channel": channel,
                               "kind": KIND_OF[do], "payload": payload, "rule_key": rule.key, "due_at": due,
-                              "lane": int(lane), "idempotency_key": f"out:{key}", "created_at": self.now,
-                              "decision_key": decision_key})
+                              "lane": int(lane), "idempotency_key": Later("out:", fired, suffix),
+                              "created_at": self.now, "decision_key": Later(fired)})
         return Outcome(do, result, "" if result == "queued" else check.reason, channel)
 
     # ---- writing
+    def drop(self, patient_ids: set[int]) -> None:
+        """Forget what was decided about these patients: their state moved since it was read, and they
+        are decided again from what is stored."""
+        if not patient_ids:
+            return
+        self.decisions = [d for d in self.decisions if d.patient_id not in patient_ids]
+        self.messages = [m for m in self.messages if m["patient"] not in patient_ids]
+        self.agenda = [a for a in self.agenda if a["patient"] not in patient_ids]
+        self.stage_changes = [c for c in self.stage_changes if c[0] not in patient_ids]
+        self.safety = [s for s in self.safety if s[0] not in patient_ids]
+        self.dirty_state -= patient_ids
+
     def flush(self) -> None:
         if self.dry_run:
             return
+        for row in self.messages:
+            row["idempotency_key"], row["decision_key"] = str(row["idempotency_key"]), str(row["decision_key"])
+        for row in self.agenda:
+            row["idempotency_key"] = str(row["idempotency_key"])
+            if isinstance(row["payload"].get("event"), RecordedEvent):
+                row["payload"]["event"] = row["payload"]["event"].pk
+        # What a batch being prepared elsewhere read about these patients (flags, content level, what
+        # caps count) has changed: it must decide about them again (tracking.services.ingestion).
+        raise_revisions(self.dirty_state | {m["patient"] for m in self.messages if "cap" in m["payload"]}, self.now)
         insert_rows(Decision, ["key", "program", "patient", "version", "rule_key", "event_id", "agenda_item_id",
                                "decided_at", "why", "outcomes"],
                     [(d.key, d.program_id, d.patient_id, d.version_id, d.rule_key, d.event_id, d.agenda_item_id,
@@ -331,7 +381,7 @@ class Batch:
                                  now=self.now)
             for pid, reason, detail, key in self.safety:
                 refer_to_safety(actor=ENGINE, patient=self.patient(pid), source="rule", reason=reason, detail=detail,
-                                idempotency_key=key, at=self.now)
+                                idempotency_key=str(key), at=self.now)
         finally:
             _depth.reset(token)
 

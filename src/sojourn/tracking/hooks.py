@@ -1,12 +1,14 @@
-"""`events recorded`: apps above tracking (the dialogue rules) meet each batch of new events in the
-transaction that stored them, so a decision is never lost between the event and the agenda."""
+"""`events recorded`: apps above tracking (the dialogue rules) meet each batch of new events. They
+decide before the events are stored, writing nothing, and hand back what they would write; the
+ingestion writes it in the transaction that stores the events, so a decision is never lost between
+the event and the agenda (tracking/services/ingestion.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass
@@ -29,6 +31,7 @@ class PatientState:
     interactions_30d: int = 0
     last_meaningful_at: datetime | None = None
     profiled: bool = False  # a profile row exists
+    revision: int | None = None  # the profile's revision as read (None: no profile row)
 
     def clone(self) -> PatientState:
         """A copy with its own needs (copy.copy and dataclasses.replace cost several times more, and the
@@ -39,11 +42,12 @@ class PatientState:
         return twin
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RecordedEvent:
-    """An event as stored (the row without the ORM's cost, on the hot path)."""
+    """An event of a batch (the row without the ORM's cost, on the hot path). Its id is None while the
+    batch is being decided and set once the event is stored."""
 
-    pk: int
+    pk: int | None
     patient_id: int
     type: str
     occurred_at: datetime
@@ -59,7 +63,17 @@ class RecordedBatch:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-BatchEffect = Callable[[RecordedBatch], None]
+class PendingWrites(Protocol):
+    """What an effect decided about a batch, not written yet."""
+
+    def drop(self, patient_ids: set[int]) -> None:
+        """Forget what concerns these patients (they are decided again from what is stored)."""
+
+    def flush(self) -> None:
+        """Write it, in the caller's transaction, once the batch's events are stored."""
+
+
+BatchEffect = Callable[[RecordedBatch], PendingWrites | None]
 _effects: dict[str, BatchEffect] = {}
 
 
@@ -68,6 +82,6 @@ def on_events_recorded(effect: BatchEffect) -> BatchEffect:
     return effect
 
 
-def run_recorded_effects(batch: RecordedBatch) -> None:
-    for effect in _effects.values():
-        effect(batch)
+def plan_recorded_effects(batch: RecordedBatch) -> list[PendingWrites]:
+    """Every effect's decisions about the batch, written by the caller (`PendingWrites.flush`)."""
+    return [pending for effect in _effects.values() if (pending := effect(batch)) is not None]

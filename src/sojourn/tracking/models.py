@@ -135,6 +135,10 @@ class PatientProfile(models.Model):
     # The combined score of every need by code, kept with PatientNeed: the rules read one row per patient.
     needs = models.JSONField(default=dict)
     updated_at = models.DateTimeField()
+    # Raised by every transaction that changes what the rules read about the patient (this row, need
+    # scores, flags and content level, capped messages): a batch of events decided outside the write
+    # transaction is decided again for a patient whose revision moved meanwhile (services/ingestion.py).
+    revision = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(engagement__in=["new", "high", "medium", "low", "lapsed"]),

@@ -151,11 +151,11 @@ def with_profiles(states: dict[int, PatientState], known: Catalogue | None = Non
     unscored = set(states)
     for state in states.values():
         state.needs = dict(known.blank_needs.get(state.program_id, {}))
-    for patient_id, engagement, stage_id, since, recent, last, needs in rows_for_ids(
-            "SELECT patient_id, engagement, stage_id, stage_since, interactions_30d, last_meaningful_at, needs "  # noqa: S608
-            f"FROM {PatientProfile._meta.db_table} WHERE patient_id {{ids}}", states):
+    for patient_id, engagement, stage_id, since, recent, last, needs, revision in rows_for_ids(
+            "SELECT patient_id, engagement, stage_id, stage_since, interactions_30d, last_meaningful_at, needs, "  # noqa: S608
+            f"revision FROM {PatientProfile._meta.db_table} WHERE patient_id {{ids}}", states):
         state = states[patient_id]
-        state.profiled = True
+        state.profiled, state.revision = True, revision
         state.engagement, state.stage = engagement, known.stage_codes.get(stage_id, "") if stage_id else ""
         state.stage_since, state.interactions_30d = as_datetime(since), recent
         state.last_meaningful_at = as_datetime(last)

@@ -20,7 +20,7 @@ from sojourn.core.db import (
     select_rows,
 )
 from sojourn.core.services import queue
-from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, agenda_row, event_facts, live_rule_sets, too_deep
+from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, Later, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
 from sojourn.dialogue.rules import CompiledRuleSet, Rule
 from sojourn.people.models import Patient
@@ -29,7 +29,9 @@ from sojourn.tracking.queries import patient_states_for_ids
 
 
 def decide_on_events(recorded: RecordedBatch) -> Batch | None:
-    """Each event meets the rules indexed under its type; delayed rules are put on the agenda."""
+    """Each event meets the rules indexed under its type; delayed rules are put on the agenda. Nothing is
+    written here: the ingestion flushes the batch once its events are stored (they may not be yet, and
+    keys that name them are made then), after dropping the patients whose state moved meanwhile."""
     if too_deep():
         return None
     rule_sets = live_rule_sets({s.program_id for s in recorded.patients.values()})
@@ -60,14 +62,13 @@ def decide_on_events(recorded: RecordedBatch) -> Batch | None:
             for rule in rules_for(rule_set, event.type, False):
                 facts = facts or batch.facts(state, event_facts(event.type, event.occurred_at, event.data))
                 if rule.condition.matches(facts):
-                    batch.decide(rule_set, rule, state, facts, event_id=event.pk)
+                    batch.decide(rule_set, rule, state, facts, event=event)
             for rule in rules_for(rule_set, event.type, True):
                 batch.agenda.append(agenda_row(
                     state.program_id, state.patient_id, rule_set.rule_set_id, rule.key, "after",
-                    {"event": event.pk, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
+                    {"event": event, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
                      "data": event.data}, event.occurred_at + rule.delay,  # type: ignore[operator]
-                    f"after:{event.pk}:{rule_set.rule_set_id}:{rule.key}", recorded.now))
-    batch.flush()
+                    Later("after:", event, f":{rule_set.rule_set_id}:{rule.key}"), recorded.now))
     return batch
 
 

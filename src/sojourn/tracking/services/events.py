@@ -3,16 +3,15 @@ meeting the dialogue rules in the same transaction.
 
 A batch is all or nothing for the events it accepts: a good event is stored together with the
 profile change and the decisions it caused, or not at all. A bad event is reported with its index,
-field and reason and does not stop the others. Events are traffic, not administration: they are not
-written to the audit chain (whose single head row would serialize ingestion).
+field and reason and does not stop the others. The reads and decisions happen before the write
+transaction and are checked again inside it (services/ingestion.py), so the database's write lock is
+held for the writes only. Events are traffic, not administration: they are not written to the audit
+chain (whose single head row would serialize ingestion).
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,60 +21,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.db import (
-    as_datetime,
-    as_json,
-    insert_new_rows,
-    insert_rows,
-    is_transient,
-    read_locked,
-    rows_for_ids,
-    rows_for_pairs,
-    update_rows,
-)
+from sojourn.core.db import as_json, is_transient, rows_for_ids
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
-from sojourn.people.models import Patient
 from sojourn.tracking.event_types import BUILTIN, EventTypeSpec, clean_data, spec_from_dict
-from sojourn.tracking.hooks import PatientState, RecordedBatch, RecordedEvent, run_recorded_effects
-from sojourn.tracking.models import Event, EventType, NeedSignal, PatientNeed, PatientProfile
-from sojourn.tracking.queries import Catalogue, catalogue, patients_by_pseudonym, with_profiles
-from sojourn.tracking.scoring import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
+from sojourn.tracking.hooks import PatientState
+from sojourn.tracking.models import EventType
+from sojourn.tracking.queries import patients_by_pseudonym
+from sojourn.tracking.services.ingestion import (
+    Candidate,
+    IngestResult,
+    Rejection,
+    apply,
+    new_in_batch,
+    not_recorded,
+    prepare,
+)
 
 MAX_BATCH = 1000
 FUTURE_SKEW = timedelta(minutes=5)
 CLIENT_ID_MAX = 80
-# Which events say something about a need, as which kind of signal (content tagged with needs, calls).
-SIGNAL_KINDS = {"content.viewed": "content_viewed", "content.completed": "content_viewed",
-                "content.rated": "content_rated", "email.clicked": "content_clicked", "call.completed": "call_note"}
-
-
-@dataclass(frozen=True)
-class Rejection:
-    index: int
-    field: str
-    message: str
-
-
-@dataclass
-class IngestResult:
-    accepted: list[tuple[int, int]] = field(default_factory=list)  # (index in the batch, event id)
-    duplicates: list[int] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
-
-
-@dataclass
-class _Candidate:
-    index: int
-    client_id: str
-    type: str
-    pseudonym: str
-    occurred_at: datetime
-    data: Any
-    patient: PatientState | None = None
-    clean: dict[str, Any] = field(default_factory=dict)
+__all__ = ["MAX_BATCH", "IngestResult", "Rejection", "define_event_type", "event_types_for", "late_window",
+           "record_events"]
 
 
 def late_window() -> timedelta:
@@ -112,7 +81,7 @@ def define_event_type(*, actor: Actor, program: Program, code: str, fields: Mapp
     return row
 
 
-def _parse(index: int, raw: Any, now: datetime, window: timedelta) -> tuple[_Candidate | None, Rejection | None]:
+def _parse(index: int, raw: Any, now: datetime, window: timedelta) -> tuple[Candidate | None, Rejection | None]:
     if not isinstance(raw, Mapping):
         return None, Rejection(index, "", _("Each event must be an object."))
     unknown = set(raw) - {"client_id", "type", "patient", "occurred_at", "data"}
@@ -145,7 +114,7 @@ def _parse(index: int, raw: Any, now: datetime, window: timedelta) -> tuple[_Can
     if occurred_at < now - window:
         return None, Rejection(index, "occurred_at", _("The event is older than %(days)d days: too late to record.")
                                % {"days": window.days})
-    return _Candidate(index, client_id, event_type, pseudonym, occurred_at, raw.get("data")), None
+    return Candidate(index, client_id, event_type, pseudonym, occurred_at, raw.get("data")), None
 
 
 def _allowed(actor: Actor, patient: PatientState) -> bool:
@@ -159,13 +128,29 @@ def _allowed(actor: Actor, patient: PatientState) -> bool:
 def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datetime | None = None,
                   allow_internal: bool = False) -> IngestResult:
     """Check, store and act on up to 1,000 events. See the module's docstring for the guarantees."""
+    now = now or timezone.now()
+    result, checked, types = _check(actor, items, now, allow_internal)
+    if checked:
+        _store_with_retries(checked, types, result, now, source, allow_internal)
+    return _sorted(result)
+
+
+def _sorted(result: IngestResult) -> IngestResult:
+    result.rejected.sort(key=lambda r: r.index)
+    result.duplicates.sort()
+    return result
+
+
+def _check(actor: Actor, items: Sequence[Any], now: datetime, allow_internal: bool
+           ) -> tuple[IngestResult, list[Candidate], dict[int, dict[str, EventTypeSpec]]]:
+    """Each event read and checked: the good ones, with their patient and clean data, and the result
+    holding a rejection for each bad one."""
     if not isinstance(items, Sequence) or isinstance(items, str | bytes):
         raise InvalidInput(_("Send a list of events."), field="events")
     if len(items) > MAX_BATCH:
         raise InvalidInput(_("Send at most %(n)d events at a time.") % {"n": MAX_BATCH}, field="events")
-    now = now or timezone.now()
     result = IngestResult()
-    candidates: list[_Candidate] = []
+    candidates: list[Candidate] = []
     window = late_window()  # a setting: read once a batch, not twice an event
     for index, raw in enumerate(items):
         candidate, rejection = _parse(index, raw, now, window)
@@ -174,10 +159,10 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
         elif candidate is not None:
             candidates.append(candidate)
     if not candidates:
-        return result
+        return result, [], {}
     patients = patients_by_pseudonym({c.pseudonym for c in candidates})
     types = event_types_for({p.program_id for p in patients.values()})
-    checked: list[_Candidate] = []
+    checked: list[Candidate] = []
     for c in candidates:
         patient = patients.get(c.pseudonym)
         if patient is None or not _allowed(actor, patient):
@@ -192,7 +177,7 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
             result.rejected.append(Rejection(c.index, "type", _("%(type)s events are recorded by Sojourn itself.")
                                              % {"type": c.type}))
             continue
-        reason = _not_recorded(patient.status, spec, allow_internal)
+        reason = not_recorded(patient.status, spec, allow_internal)
         if reason:
             result.rejected.append(Rejection(c.index, "patient", reason))
             continue
@@ -202,201 +187,28 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
             continue
         c.patient, c.clean = patient, clean
         checked.append(c)
-    if checked:
-        indexes = {c.index for c in checked}
-        for attempt in range(3):
-            try:
-                with transaction.atomic():
-                    _store(checked, types, result, now, source, allow_internal)
-                break
-            except (IntegrityError, OperationalError) as error:
-                # Another sender wrote the same profile rows in the meantime, or PostgreSQL failed this
-                # batch to break a deadlock: start again from what is stored. Not inside a caller's
-                # transaction, which the failure has spoilt: that caller decides. A database still too
-                # busy after three tries is answered busy (core.middleware.DatabaseBusyMiddleware).
-                refused = isinstance(error, OperationalError)
-                if refused and (connection.in_atomic_block or not is_transient(error) or attempt == 2):
-                    raise
-                result.accepted.clear()
-                result.duplicates = [d for d in result.duplicates if d not in indexes]
-                result.rejected = [r for r in result.rejected if r.index not in indexes]
-                continue
-        else:
-            raise InvalidInput(_("These events are being sent by someone else at the same moment; send again."),
-                               field="events")
-    result.rejected.sort(key=lambda r: r.index)
-    result.duplicates.sort()
-    return result
+    return result, checked, types
 
 
-def _not_recorded(status: str, spec: EventTypeSpec, allow_internal: bool) -> str:
-    """Why an event of this type is not recorded for a patient in this status ("" when it is)."""
-    if status == Patient.Status.ACTIVE or (allow_internal and spec.internal):
-        return ""
-    if status in {Patient.Status.WITHDRAWN, Patient.Status.ERASED}:
-        return _("The patient has withdrawn: nothing more is recorded.")
-    return _("The patient has not finished enrolling.")
-
-
-def _store(checked: list[_Candidate], types: dict[int, dict[str, EventTypeSpec]], result: IngestResult,
-           now: datetime, source: str, allow_internal: bool) -> None:
-    # The batch's patients, held until the commit and read again: another sender's batch about them
-    # waits (on PostgreSQL; SQLite has one writer), and a withdrawal committed since the checks above
-    # stops what follows it.
-    status = dict(read_locked(Patient, {c.patient.patient_id for c in checked}, ["id", "status"]))  # type: ignore[union-attr]
-    still = []
-    for c in checked:
-        now_status = status.get(c.patient.patient_id)  # type: ignore[union-attr]
-        if now_status is None:  # the row is gone since the checks
-            result.rejected.append(Rejection(c.index, "patient", _("No such patient.")))
-            continue
-        reason = _not_recorded(now_status, types[c.patient.program_id][c.type], allow_internal)  # type: ignore[union-attr]
-        if reason:
-            result.rejected.append(Rejection(c.index, "patient", reason))
-        else:
-            still.append(c)
-    checked = still
-    program_ids = {c.patient.program_id for c in checked if c.patient}
-    seen: set[tuple[int, str]] = set()
-    unique: list[_Candidate] = []
-    for c in checked:
-        key = (c.patient.program_id, c.client_id)  # type: ignore[union-attr]
-        if key in seen:  # the same id twice in one batch
-            result.duplicates.append(c.index)
-        else:
-            seen.add(key)
-            unique.append(c)
-    unique.sort(key=lambda c: c.occurred_at)
-    # Stored before (a replay) or by another sender meanwhile: not written, reported as duplicates.
-    ids = {(program_id, client_id): pk for pk, program_id, client_id in insert_new_rows(
-        Event, ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"],
-        [(c.patient.program_id, c.patient.patient_id, c.type, c.client_id, c.occurred_at, now, source,  # type: ignore[union-attr]
-          c.clean) for c in unique], returning=["id", "program", "client_id"])}
-    fresh = [c for c in unique if (c.patient.program_id, c.client_id) in ids]  # type: ignore[union-attr]
-    result.duplicates.extend(c.index for c in unique if (c.patient.program_id, c.client_id) not in ids)  # type: ignore[union-attr]
-    if not fresh:
-        return
-    events = [RecordedEvent(ids[(c.patient.program_id, c.client_id)], c.patient.patient_id, c.type,  # type: ignore[union-attr]
-                            c.occurred_at, c.clean) for c in fresh]
-    # Copies: a retry after a conflict starts again from the stored profile.
-    known = catalogue(program_ids)
-    bare = {c.patient.patient_id: c.patient for c in fresh}  # type: ignore[union-attr]
-    states = with_profiles({pid: state.clone() for pid, state in bare.items()}, known)
-    snapshots = _apply_to_profiles(fresh, events, types, states, now, known)
-    result.accepted.extend((c.index, e.pk) for c, e in zip(fresh, events, strict=True))
-    run_recorded_effects(RecordedBatch(events=events, patients=states, now=now, source=source,
-                                       extra={"states": snapshots}))
-
-
-def _decay(age: timedelta) -> float:
-    return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / SIGNAL_HALF_LIFE_DAYS)
-
-
-def _apply_to_profiles(fresh: list[_Candidate], events: list[RecordedEvent], types: dict[int, dict[str, EventTypeSpec]],
-                       states: dict[int, PatientState], now: datetime, known: Catalogue) -> list[PatientState]:
-    """Engagement and implicit need scores, updated incrementally (exponential decay is memoryless, so
-    the stored score decayed to now plus the new signal equals a full recount, up to the ±0.5 bound)."""
-    month = now - timedelta(days=30)
-    touched: set[int] = set()
-    signals: list[_Signal] = []
-    need_ids = known.need_ids
-    snapshots: list[PatientState] = []
-    # A patient with one event in the batch is seen by the rules as the batch leaves them: no copy.
-    counts = Counter(event.patient_id for event in events)
-    for c, event in zip(fresh, events, strict=True):
-        state = states[event.patient_id]
-        spec = types[state.program_id][event.type]
-        if spec.meaningful:
-            touched.add(state.patient_id)
-            if state.last_meaningful_at is None or event.occurred_at > state.last_meaningful_at:
-                state.last_meaningful_at = event.occurred_at
-            if event.occurred_at >= month:
-                state.interactions_30d += 1
-            state.engagement = engagement_level(now, state.last_meaningful_at, state.interactions_30d)
-        kind = SIGNAL_KINDS.get(event.type)
-        if kind and c.clean.get("needs") and not (event.type == "call.completed" and c.clean["outcome"] != "reached"):
-            weight = DEFAULT_WEIGHTS[kind]
-            if event.type == "content.rated" and not c.clean["helpful"]:
-                weight = -weight
-            for code in c.clean["needs"]:
-                need_id = need_ids.get((state.program_id, code))
-                if need_id is not None:
-                    signals.append(_Signal(state.patient_id, need_id, kind, weight, event.occurred_at,
-                                           {"event": event.pk, "content": c.clean.get("content", "")}))
-        snapshots.append(state.clone() if counts[event.patient_id] > 1 else state)
-    if signals:
-        touched.update(s.patient_id for s in signals)
-        insert_rows(NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
-                    [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at, s.detail) for s in signals])
-        _update_needs(signals, states, now, known.need_codes)
-        for snapshot, event in zip(snapshots, events, strict=True):  # rules see the needs including this batch
-            if snapshot is not states[event.patient_id]:
-                snapshot.needs.update(states[event.patient_id].needs)
-    if touched:
-        _save_engagement([states[pid] for pid in touched], now)
-    return snapshots
-
-
-@dataclass(frozen=True)
-class _Signal:
-    patient_id: int
-    need_id: int
-    kind: str
-    weight: float
-    occurred_at: datetime
-    detail: dict[str, Any]
-
-
-@dataclass
-class _Score:
-    pk: int | None
-    explicit: float | None
-    implicit: float
-    combined: float
-    confidence: float
-    updated_at: datetime
-
-
-def _update_needs(signals: list[_Signal], states: dict[int, PatientState], now: datetime,
-                  codes: dict[int, str]) -> None:
-    """Only numbers change: the row's explanation is its answers', and the signals explain themselves
-    when read (scoring.behaviour_explained), so the row keeps its size and its page."""
-    keys = {(s.patient_id, s.need_id) for s in signals}
-    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_datetime(updated_at))  # type: ignore[arg-type]
-            for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at
-            in rows_for_pairs("SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, "  # noqa: S608
-                              f"updated_at FROM {PatientNeed._meta.db_table} "
-                              "WHERE (patient_id, need_id) {pairs}", keys)}
-    touched: set[tuple[int, int]] = set()
-    for s in signals:
-        key = (s.patient_id, s.need_id)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = _Score(None, None, 0.0, 0.0, 0.0, now)
-        touched.add(key)
-        decay = _decay(now - row.updated_at) if row.updated_at < now else 1.0
-        implicit = row.implicit * decay + s.weight * _decay(now - s.occurred_at)
-        row.implicit = round(min(max(implicit, -IMPLICIT_BOUND), IMPLICIT_BOUND), 4)
-        row.combined = round(min(max((row.explicit or 0.0) + row.implicit, 0.0), 1.0), 4)
-        row.confidence = round(min(1.0, row.confidence + 0.1 * _decay(now - s.occurred_at)), 4)
-        row.updated_at = now
-        states[s.patient_id].needs[codes[s.need_id]] = row.combined
-    fields = ["implicit", "combined", "confidence", "updated_at"]
-    insert_rows(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
-                [(k[0], k[1], None, r.implicit, r.combined, r.confidence, now, [])
-                 for k, r in rows.items() if k in touched and r.pk is None])
-    update_rows(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, now, r.pk)
-                                      for k, r in rows.items() if k in touched and r.pk is not None])
-
-
-def _save_engagement(states: list[PatientState], now: datetime) -> None:
-    update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
-                [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id)
-                 for s in states if s.profiled], key="patient")
-    missing = [s for s in states if not s.profiled]
-    if missing:
-        PatientProfile.objects.bulk_create([
-            PatientProfile(patient_id=s.patient_id, engagement=s.engagement, last_meaningful_at=s.last_meaningful_at,
-                           interactions_30d=s.interactions_30d, needs=s.needs, updated_at=now) for s in missing])
-        for s in missing:
-            s.profiled = True
+def _store_with_retries(checked: list[Candidate], types: dict[int, dict[str, EventTypeSpec]], result: IngestResult,
+                        now: datetime, source: str, allow_internal: bool) -> None:
+    indexes = {c.index for c in checked}
+    for attempt in range(3):
+        try:
+            plan = prepare(new_in_batch(checked, result), types, now, source, allow_internal)
+            with transaction.atomic():
+                apply(plan, result)
+            return
+        except (IntegrityError, OperationalError) as error:
+            # Another sender created the same profile rows in the meantime, or PostgreSQL failed this
+            # batch to break a deadlock: start again from what is stored. Not inside a caller's
+            # transaction, which the failure has spoilt: that caller decides. A database still too
+            # busy after three tries is answered busy (core.middleware.DatabaseBusyMiddleware).
+            refused = isinstance(error, OperationalError)
+            if refused and (connection.in_atomic_block or not is_transient(error) or attempt == 2):
+                raise
+            result.accepted.clear()
+            result.duplicates = [d for d in result.duplicates if d not in indexes]
+            result.rejected = [r for r in result.rejected if r.index not in indexes]
+    raise InvalidInput(_("These events are being sent by someone else at the same moment; send again."),
+                       field="events")

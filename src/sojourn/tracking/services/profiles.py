@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,9 +102,26 @@ def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]
     fields = ["engagement", "last_meaningful_at", "interactions_30d", "updated_at", "needs"]
     if select_rows(f"SELECT 1 FROM {PatientProfile._meta.db_table} WHERE patient_id = %s",  # noqa: S608
                    [patient.pk]):
-        update_rows(PatientProfile, fields, [[*values, patient.pk]], key="patient")
+        update_rows(PatientProfile, fields, [[*values, patient.pk]], key="patient", increment="revision")
     else:
         PatientProfile.objects.create(patient=patient, **dict(zip(fields, values, strict=True)))
+
+
+def raise_revisions(patient_ids: set[int], now: datetime) -> None:
+    """Say that what the rules read about these patients changed (`PatientProfile.revision`), in the
+    caller's transaction: a batch of events decided before it is stored decides about them again. A
+    patient without a profile gets one as a new patient has it."""
+    if not patient_ids:
+        return
+    table = PatientProfile._meta.db_table
+    ids = sorted(patient_ids)
+    at = db_datetime(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (patient_id, engagement, interactions_30d, needs, updated_at, revision) "  # noqa: S608
+            f"VALUES {', '.join(['(%s, %s, 0, %s, %s, 1)'] * len(ids))} "
+            f"ON CONFLICT (patient_id) DO UPDATE SET revision = {table}.revision + 1",
+            [v for pid in ids for v in (pid, PatientProfile.Engagement.NEW, "{}", at)])
 
 
 def record_need_signal(*, patient: Patient, need_code: str, kind: str, occurred_at: datetime,
@@ -146,7 +163,7 @@ def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason
         before = codes.get(found[0][0]) if found and found[0][0] is not None else None
         if before != stage_code:
             update_rows(PatientProfile, ["stage", "stage_since", "updated_at"],
-                        [[stages[stage_code], now, now, patient.pk]], key="patient")
+                        [[stages[stage_code], now, now, patient.pk]], key="patient", increment="revision")
             record_audit(actor=actor, action="stage.changed", subject_type="patient", subject_id=patient.pseudonym,
                          program_id=patient.program_id, market=patient.market.country, before={"stage": before},
                          after={"stage": stage_code, "reason": reason.strip()[:200]})
@@ -185,7 +202,7 @@ def move_stages_by_rules(changes: list[tuple[Patient, str, str]], *, now: dateti
         events.append({"client_id": f"sojourn:stage:{patient.pk}:{now.timestamp()}", "type": "stage.changed",
                        "patient": patient.pseudonym, "occurred_at": now,
                        "data": {"stage": code, **({"previous": before} if before else {})}})
-    update_rows(PatientProfile, ["stage", "stage_since", "updated_at"], moved, key="patient")
+    update_rows(PatientProfile, ["stage", "stage_since", "updated_at"], moved, key="patient", increment="revision")
     PatientProfile.objects.bulk_create(missing)
     record_events(Actor.system("dialogue"), events, source="platform", now=now, allow_internal=True)
     return len(events)

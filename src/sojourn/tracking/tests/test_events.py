@@ -173,7 +173,7 @@ def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_a
 
     from sojourn.tracking.services import events
 
-    store = events._store
+    store = events.apply
     tries = []
 
     def refused(*args, **kwargs):
@@ -185,7 +185,7 @@ def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_a
         error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
         raise error
 
-    monkeypatch.setattr(events, "_store", refused)
+    monkeypatch.setattr(events, "apply", refused)
     api = Api(client, cast.admin)
     busy = api.post("/events", {"events": [view(active_patient, "busy-1", needs=["itch"])]})
     # SQLite waited its 20 seconds already; a deadlock PostgreSQL broke is tried again at once, three times.
@@ -194,7 +194,7 @@ def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_a
     assert busy.json()["error"]["code"] == "busy" and "nothing was written" in busy.json()["error"]["message"]
     assert not Event.objects.filter(client_id="busy-1").exists()
     assert not NeedSignal.objects.filter(patient=active_patient).exists()
-    monkeypatch.setattr(events, "_store", store)
+    monkeypatch.setattr(events, "apply", store)
     again = api.post("/events", {"events": [view(active_patient, "busy-1", needs=["itch"])]})
     assert again.status_code == 200 and again.json()["accepted"] == 1
 
@@ -207,7 +207,7 @@ def test_a_batch_failed_once_to_break_a_deadlock_is_stored_by_trying_again(
 
     from sojourn.tracking.services import events
 
-    store, tries = events._store, []
+    store, tries = events.apply, []
 
     def once(*args, **kwargs):
         tries.append(1)
@@ -217,7 +217,7 @@ def test_a_batch_failed_once_to_break_a_deadlock_is_stored_by_trying_again(
             error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
             raise error
 
-    monkeypatch.setattr(events, "_store", once)
+    monkeypatch.setattr(events, "apply", once)
     answer = Api(client, cast.admin).post("/events", {"events": [view(active_patient, "dl-1", needs=["itch"])]})
     assert answer.status_code == 200 and answer.json()["accepted"] == 1 and len(tries) == 2
     assert Event.objects.filter(client_id="dl-1").count() == 1

@@ -1,0 +1,328 @@
+"""Storing a batch of checked events, in two halves.
+
+`prepare` reads what the batch needs (the patients' profiles and need scores, and through the
+effects their consents, flags and what caps count), works out every change and decision in memory and
+writes nothing. It runs outside the write transaction: on SQLite beside the one writer, on PostgreSQL
+without holding a row. `apply`, inside the transaction, takes the patients (core.db.read_locked),
+reads their status and their profile's revision again, stores the events and writes the plan, except
+for the patients whose state moved since it was read: a revision raised by another writer
+(`PatientProfile.revision`), a status changed (a withdrawal), an event someone else stored meanwhile.
+Those are prepared again under the lock, from what is stored, and written at once. The write lock is
+held for the writes only, and the outcome is the one the batch would have had if it had been decided
+under the lock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from sojourn.core.db import (
+    as_datetime,
+    insert_new_rows,
+    insert_rows,
+    read_locked,
+    rows_for_ids,
+    rows_for_pairs,
+    update_rows,
+)
+from sojourn.people.models import Patient
+from sojourn.tracking.event_types import EventTypeSpec
+from sojourn.tracking.hooks import PatientState, PendingWrites, RecordedBatch, RecordedEvent, plan_recorded_effects
+from sojourn.tracking.models import Event, NeedSignal, PatientNeed, PatientProfile
+from sojourn.tracking.queries import Catalogue, catalogue, with_profiles
+from sojourn.tracking.scoring import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
+
+# Which events say something about a need, as which kind of signal (content tagged with needs, calls).
+SIGNAL_KINDS = {"content.viewed": "content_viewed", "content.completed": "content_viewed",
+                "content.rated": "content_rated", "email.clicked": "content_clicked", "call.completed": "call_note"}
+EVENT_COLUMNS = ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    field: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    accepted: list[tuple[int, int]] = field(default_factory=list)  # (index in the batch, event id)
+    duplicates: list[int] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class Candidate:
+    """An event of the batch, checked (`patient`, `clean`) and, once it is known to be new, `event`."""
+
+    index: int
+    client_id: str
+    type: str
+    pseudonym: str
+    occurred_at: datetime
+    data: Any
+    patient: PatientState = None  # type: ignore[assignment]  (set when the patient is found)
+    clean: dict[str, Any] = field(default_factory=dict)
+    event: RecordedEvent = None  # type: ignore[assignment]  (set by `new_in_batch`)
+
+
+def not_recorded(status: str, spec: EventTypeSpec, allow_internal: bool) -> str:
+    """Why an event of this type is not recorded for a patient in this status ("" when it is)."""
+    if status == Patient.Status.ACTIVE or (allow_internal and spec.internal):
+        return ""
+    if status in {Patient.Status.WITHDRAWN, Patient.Status.ERASED}:
+        return _("The patient has withdrawn: nothing more is recorded.")
+    return _("The patient has not finished enrolling.")
+
+
+@dataclass
+class _Signal:
+    patient_id: int
+    need_id: int
+    kind: str
+    weight: float
+    occurred_at: datetime
+    event: RecordedEvent
+    content: str
+
+
+@dataclass
+class _Score:
+    pk: int | None
+    explicit: float | None
+    implicit: float
+    combined: float
+    confidence: float
+    updated_at: datetime
+
+
+@dataclass
+class Plan:
+    """Everything a batch writes besides its events, worked out before the write transaction."""
+
+    now: datetime
+    source: str
+    allow_internal: bool
+    types: dict[int, dict[str, EventTypeSpec]]
+    fresh: list[Candidate]  # in the order they occurred
+    states: dict[int, PatientState]  # each patient as the batch leaves them
+    touched: set[int] = field(default_factory=set)  # profiles to write (and whose revision rises)
+    signals: list[_Signal] = field(default_factory=list)
+    scores: dict[tuple[int, int], _Score] = field(default_factory=dict)
+    effects: list[PendingWrites] = field(default_factory=list)
+
+    def drop(self, patient_ids: set[int]) -> None:
+        if not patient_ids:
+            return
+        self.fresh = [c for c in self.fresh if c.patient.patient_id not in patient_ids]
+        self.touched -= patient_ids
+        self.signals = [s for s in self.signals if s.patient_id not in patient_ids]
+        self.scores = {k: v for k, v in self.scores.items() if k[0] not in patient_ids}
+        for pending in self.effects:
+            pending.drop(patient_ids)
+
+
+def new_in_batch(checked: list[Candidate], result: IngestResult) -> list[Candidate]:
+    """The events not seen before, in the order they occurred: the same id twice in the batch, or one
+    stored already (a replay), is reported as a duplicate. Someone storing the same id between this
+    read and the write is caught when the events are stored (`apply`)."""
+    seen: set[tuple[int, str]] = set()
+    unique: list[Candidate] = []
+    for c in checked:
+        key = (c.patient.program_id, c.client_id)
+        if key in seen:
+            result.duplicates.append(c.index)
+        else:
+            seen.add(key)
+            unique.append(c)
+    stored: set[tuple[int, str]] = set()
+    for program_id in {c.patient.program_id for c in unique}:
+        stored.update((program_id, client_id) for (client_id,) in rows_for_ids(
+            f"SELECT client_id FROM {Event._meta.db_table} WHERE program_id = %s AND client_id {{ids}}",  # noqa: S608
+            [c.client_id for c in unique if c.patient.program_id == program_id], [program_id]))
+    fresh = []
+    for c in unique:
+        if (c.patient.program_id, c.client_id) in stored:
+            result.duplicates.append(c.index)
+        else:
+            c.event = RecordedEvent(None, c.patient.patient_id, c.type, c.occurred_at, c.clean)
+            fresh.append(c)
+    fresh.sort(key=lambda c: c.occurred_at)
+    return fresh
+
+
+def prepare(fresh: list[Candidate], types: dict[int, dict[str, EventTypeSpec]], now: datetime, source: str,
+            allow_internal: bool) -> Plan:
+    """Read and decide, writing nothing (see the module's docstring)."""
+    program_ids = {c.patient.program_id for c in fresh}
+    known = catalogue(program_ids)
+    # Copies: the bare states are shared by every batch that names these patients.
+    states = with_profiles({c.patient.patient_id: c.patient.clone() for c in fresh}, known)
+    plan = Plan(now=now, source=source, allow_internal=allow_internal, types=types, fresh=fresh, states=states)
+    snapshots = _apply_to_profiles(plan, known)
+    events = [c.event for c in fresh]
+    plan.effects = plan_recorded_effects(RecordedBatch(events=events, patients=states, now=now, source=source,
+                                                       extra={"states": snapshots}))
+    return plan
+
+
+def apply(plan: Plan, result: IngestResult) -> None:
+    """Store the plan's events and write the plan, inside the caller's transaction; prepare again and
+    write the patients whose state moved since the plan read it."""
+    if not plan.fresh:
+        return
+    # The batch's patients, held until the commit and read again: another writer about them waits (on
+    # PostgreSQL; SQLite has one writer), and what committed since the plan read them shows.
+    ids = {c.patient.patient_id for c in plan.fresh}
+    status = dict(read_locked(Patient, ids, ["id", "status"]))
+    revisions = dict(rows_for_ids(f"SELECT patient_id, revision FROM {PatientProfile._meta.db_table} "  # noqa: S608
+                                  "WHERE patient_id {ids}", ids))
+    moved = {pid for pid in ids if status.get(pid) != plan.states[pid].status
+             or revisions.get(pid) != plan.states[pid].revision}
+    keep: list[Candidate] = []
+    for c in plan.fresh:
+        now_status = status.get(c.patient.patient_id)
+        if now_status is None:  # the row is gone since the checks
+            result.rejected.append(Rejection(c.index, "patient", _("No such patient.")))
+            continue
+        reason = not_recorded(now_status, plan.types[c.patient.program_id][c.type], plan.allow_internal)
+        if reason:
+            result.rejected.append(Rejection(c.index, "patient", reason))
+        else:
+            keep.append(c)
+    stored = _store_events(keep, plan, result)
+    moved |= {c.patient.patient_id for c in keep if c.event.pk is None}  # someone stored one meanwhile
+    plan.drop(moved)
+    write(plan)
+    again = [c for c in stored if c.patient.patient_id in moved]
+    if again:
+        for c in again:
+            c.patient.status = status[c.patient.patient_id]
+        write(prepare(again, plan.types, plan.now, plan.source, plan.allow_internal))
+
+
+def _store_events(keep: list[Candidate], plan: Plan, result: IngestResult) -> list[Candidate]:
+    """Insert the events; an id stored meanwhile by another sender comes back missing (a duplicate)."""
+    ids = {(program_id, client_id): pk for pk, program_id, client_id in insert_new_rows(
+        Event, EVENT_COLUMNS,
+        [(c.patient.program_id, c.patient.patient_id, c.type, c.client_id, c.occurred_at, plan.now, plan.source,
+          c.clean) for c in keep], returning=["id", "program", "client_id"])}
+    stored = []
+    for c in keep:
+        pk = ids.get((c.patient.program_id, c.client_id))
+        if pk is None:
+            result.duplicates.append(c.index)
+        else:
+            c.event.pk = pk
+            result.accepted.append((c.index, pk))
+            stored.append(c)
+    return stored
+
+
+def write(plan: Plan) -> None:
+    """The plan's rows (its events are stored already), in the caller's transaction."""
+    if plan.signals:
+        insert_rows(NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
+                    [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at,
+                      {"event": s.event.pk, "content": s.content}) for s in plan.signals])
+    if plan.scores:
+        fields = ["implicit", "combined", "confidence", "updated_at"]
+        insert_rows(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
+                    [(k[0], k[1], None, r.implicit, r.combined, r.confidence, plan.now, [])
+                     for k, r in plan.scores.items() if r.pk is None])
+        update_rows(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, plan.now, r.pk)
+                                          for r in plan.scores.values() if r.pk is not None])
+    if plan.touched:
+        _save_profiles([plan.states[pid] for pid in sorted(plan.touched)], plan.now)
+    for pending in plan.effects:
+        pending.flush()
+
+
+def _decay(age: timedelta) -> float:
+    return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / SIGNAL_HALF_LIFE_DAYS)
+
+
+def _apply_to_profiles(plan: Plan, known: Catalogue) -> list[PatientState]:
+    """Engagement and implicit need scores, updated incrementally (exponential decay is memoryless, so
+    the stored score decayed to now plus the new signal equals a full recount, up to the ±0.5 bound).
+    Returns each event's patient state as the rules see it (the batch up to and including it)."""
+    now, states = plan.now, plan.states
+    month = now - timedelta(days=30)
+    need_ids = known.need_ids
+    snapshots: list[PatientState] = []
+    # A patient with one event in the batch is seen by the rules as the batch leaves them: no copy.
+    counts = Counter(c.patient.patient_id for c in plan.fresh)
+    for c in plan.fresh:
+        event = c.event
+        state = states[event.patient_id]
+        spec = plan.types[state.program_id][event.type]
+        if spec.meaningful:
+            plan.touched.add(state.patient_id)
+            if state.last_meaningful_at is None or event.occurred_at > state.last_meaningful_at:
+                state.last_meaningful_at = event.occurred_at
+            if event.occurred_at >= month:
+                state.interactions_30d += 1
+            state.engagement = engagement_level(now, state.last_meaningful_at, state.interactions_30d)
+        kind = SIGNAL_KINDS.get(event.type)
+        if kind and c.clean.get("needs") and not (event.type == "call.completed" and c.clean["outcome"] != "reached"):
+            weight = DEFAULT_WEIGHTS[kind]
+            if event.type == "content.rated" and not c.clean["helpful"]:
+                weight = -weight
+            for code in c.clean["needs"]:
+                need_id = need_ids.get((state.program_id, code))
+                if need_id is not None:
+                    plan.signals.append(_Signal(state.patient_id, need_id, kind, weight, event.occurred_at, event,
+                                                c.clean.get("content", "")))
+        snapshots.append(state.clone() if counts[event.patient_id] > 1 else state)
+    if plan.signals:
+        plan.touched.update(s.patient_id for s in plan.signals)
+        _update_needs(plan, known.need_codes)
+        for snapshot, c in zip(snapshots, plan.fresh, strict=True):  # rules see the needs including this batch
+            if snapshot is not states[c.patient.patient_id]:
+                snapshot.needs.update(states[c.patient.patient_id].needs)
+    return snapshots
+
+
+def _update_needs(plan: Plan, codes: dict[int, str]) -> None:
+    """Only numbers change: the row's explanation is its answers', and the signals explain themselves
+    when read (scoring.behaviour_explained), so the row keeps its size and its page."""
+    now = plan.now
+    keys = {(s.patient_id, s.need_id) for s in plan.signals}
+    rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_datetime(updated_at))  # type: ignore[arg-type]
+            for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at
+            in rows_for_pairs("SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, "  # noqa: S608
+                              f"updated_at FROM {PatientNeed._meta.db_table} "
+                              "WHERE (patient_id, need_id) {pairs}", keys)}
+    for s in plan.signals:
+        key = (s.patient_id, s.need_id)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = _Score(None, None, 0.0, 0.0, 0.0, now)
+        decay = _decay(now - row.updated_at) if row.updated_at < now else 1.0
+        implicit = row.implicit * decay + s.weight * _decay(now - s.occurred_at)
+        row.implicit = round(min(max(implicit, -IMPLICIT_BOUND), IMPLICIT_BOUND), 4)
+        row.combined = round(min(max((row.explicit or 0.0) + row.implicit, 0.0), 1.0), 4)
+        row.confidence = round(min(1.0, row.confidence + 0.1 * _decay(now - s.occurred_at)), 4)
+        row.updated_at = now
+        plan.states[s.patient_id].needs[codes[s.need_id]] = row.combined
+        plan.scores[key] = row
+
+
+def _save_profiles(states: list[PatientState], now: datetime) -> None:
+    """The profiles as the batch leaves them, each revision raised (a missing profile is created)."""
+    update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
+                [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id)
+                 for s in states if s.profiled], key="patient", increment="revision")
+    missing = [s for s in states if not s.profiled]
+    if missing:
+        PatientProfile.objects.bulk_create([
+            PatientProfile(patient_id=s.patient_id, engagement=s.engagement, last_meaningful_at=s.last_meaningful_at,
+                           interactions_30d=s.interactions_30d, needs=s.needs, updated_at=now, revision=1)
+            for s in missing])
