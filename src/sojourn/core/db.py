@@ -51,7 +51,9 @@ def _sqlite_datetimes() -> Callable[[datetime | None], str | None]:
 Converters = list[Callable[[Any], Any] | None]
 
 
-def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], Converters]:
+def column_names(model: type[models.Model], fields: Sequence[str]) -> tuple[list[str], Converters]:
+    """The quoted columns of these fields and a converter for each value that needs one (None where the
+    value goes as it is): what the fields would write, without building their ORM objects."""
     names, kinds = _column_kinds(model, tuple(fields), connection.vendor, settings.USE_TZ)
     # Converters are made per statement: the SQLite one remembers its last value, the other belongs
     # to this thread's connection.
@@ -106,7 +108,7 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     `increment`, that column is also raised by one in each row."""
     if not rows:
         return
-    names, convert = _columns(model, fields)
+    names, convert = column_names(model, fields)
     key_column = connection.ops.quote_name(model._meta.get_field(key).column)
     assignments = ", ".join(f"{name} = %s" for name in names)
     if increment:
@@ -124,7 +126,7 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     taken already is skipped (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike)."""
     if not rows:
         return
-    names, convert = _columns(model, fields)
+    names, convert = column_names(model, fields)
     conflict = ""
     if skip_conflicts_on:
         conflict = f" ON CONFLICT ({connection.ops.quote_name(model._meta.get_field(skip_conflicts_on).column)}) " \
@@ -144,7 +146,7 @@ def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequ
     new ids in one round trip)."""
     if not rows:
         return []
-    names, convert = _columns(model, fields)
+    names, convert = column_names(model, fields)
     back = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in returning)
     row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
     out: list[tuple[Any, ...]] = []

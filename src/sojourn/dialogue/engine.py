@@ -12,8 +12,10 @@ hours and caps again when it delivers.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,12 +23,13 @@ from typing import Any
 from django.db import connection
 
 from sojourn.channels.models import OutboxMessage
-from sojourn.channels.services.outbox import enqueue
+from sojourn.channels.services.outbox import outbox_rows
 from sojourn.consent.queries import CHANNEL_PURPOSE, ContactFacts, contact_facts_for_ids
 from sojourn.content.queries import usable_codes
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
+from sojourn.core.db import as_datetime, as_json, encode_json, rows_for_ids
 from sojourn.core.models import QueuedWork
+from sojourn.core.writes import EventId, Writes, insert, update
 from sojourn.dialogue.cel.runtime import to_duration
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet, RuleSetVersion
 from sojourn.dialogue.rules import CompiledRuleSet, ProgramShape, Rule, compile_rules
@@ -36,7 +39,7 @@ from sojourn.tracking.hooks import PatientState, RecordedEvent
 from sojourn.tracking.models import Need, Stage
 from sojourn.tracking.scoring import engagement_level
 from sojourn.tracking.services.events import event_types_for
-from sojourn.tracking.services.profiles import raise_revisions
+from sojourn.tracking.services.profiles import revisions_raised
 
 ENGINE = Actor.system("dialogue")
 MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: three levels, no more
@@ -122,25 +125,35 @@ class Fired:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def event_id(self) -> int | None:
-        return self.event.pk if self.event is not None else self.given_event_id
+    def event_id(self) -> int | EventId | None:
+        if self.event is None:
+            return self.given_event_id
+        return EventId(self.event.slot) if self.event.pk is None else self.event.pk
 
-    @property
-    def key(self) -> str:
-        return self.given_key or f"e{self.event_id}:{self.version_id}:{self.rule_key}"
+    def key_with(self, before: str = "", after: str = "") -> str | EventId:
+        """The decision's key (`e<event>:<version>:<rule>` unless given) with text around it."""
+        if self.given_key:
+            return f"{before}{self.given_key}{after}"
+        if self.event is not None and self.event.pk is None:
+            return EventId(self.event.slot, f"{before}e", f":{self.version_id}:{self.rule_key}{after}")
+        return f"{before}e{self.event_id}:{self.version_id}:{self.rule_key}{after}"
 
 
 class Later:
-    """A key made of a decision's or an event's key and some text, written out when the batch is
-    written (`str()`): an event being ingested has no id before then."""
+    """A key made of a decision's or an event's key with text around it, made when the batch's writes
+    are made (`value`): an event being ingested has no id before it is stored."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("after", "before", "ref")
 
-    def __init__(self, *parts: str | Fired | RecordedEvent) -> None:
-        self.parts = parts
+    def __init__(self, before: str, ref: Fired | RecordedEvent, after: str = "") -> None:
+        self.before, self.ref, self.after = before, ref, after
 
-    def __str__(self) -> str:
-        return "".join(p if isinstance(p, str) else p.key if isinstance(p, Fired) else str(p.pk) for p in self.parts)
+    def value(self) -> str | EventId:
+        if isinstance(self.ref, Fired):
+            return self.ref.key_with(self.before, self.after)
+        if self.ref.pk is None:
+            return EventId(self.ref.slot, self.before, self.after)
+        return f"{self.before}{self.ref.pk}{self.after}"
 
 
 @dataclass
@@ -156,7 +169,6 @@ class Batch:
     """One batch of decisions, evaluated in memory and then written together."""
 
     now: datetime
-    patients: dict[int, Patient]
     states: dict[int, PatientState]
     contact: dict[int, ContactFacts] = field(default_factory=dict)
     dialogue: dict[int, Remembered] = field(default_factory=dict)
@@ -180,7 +192,7 @@ class Batch:
 
         Recent messages are read only for the channels some rule caps (all channels when the rule
         sets are not given): they are what caps count."""
-        batch = cls(now=now, patients={}, states=states, dry_run=dry_run)
+        batch = cls(now=now, states=states, dry_run=dry_run)
         batch.contact = contact_facts_for_ids(set(states))
         batch.dialogue = {pid: Remembered(pk, pid, as_json(flags), level, None)  # updated_at is only written
                           for pk, pid, flags, level in rows_for_ids(
@@ -196,13 +208,6 @@ class Batch:
                     f"AND channel IN ({', '.join(['%s'] * len(channels))})", states, [since, *channels]):
                 batch.recent.setdefault((patient_id, channel), []).append(as_datetime(created))
         return batch
-
-    def patient(self, pid: int) -> Patient:
-        """The Patient object, loaded only for the rare actions that need it (stage, safety)."""
-        if pid not in self.patients:
-            wanted = {p for p, *_rest in self.stage_changes} | {p for p, *_rest in self.safety} | {pid}
-            self.patients.update({p.pk: p for p in Patient.objects.filter(pk__in=wanted).select_related("market")})
-        return self.patients[pid]
 
     # ---- facts
     def facts(self, state: PatientState, event: dict[str, Any] | None) -> dict[str, Any]:
@@ -325,7 +330,7 @@ class Batch:
         self.messages.append({"program": state.program_id, "patient": state.patient_id, "channel": channel,
                               "kind": KIND_OF[do], "payload": payload, "rule_key": rule.key, "due_at": due,
                               "lane": int(lane), "idempotency_key": Later("out:", fired, suffix),
-                              "created_at": self.now, "decision_key": Later(fired)})
+                              "created_at": self.now, "decision_key": Later("", fired)})
         return Outcome(do, result, "" if result == "queued" else check.reason, channel)
 
     # ---- writing
@@ -342,48 +347,90 @@ class Batch:
         self.dirty_state -= patient_ids
 
     def flush(self) -> None:
+        self.writes().run()
+
+    def writes(self) -> Writes:
+        """What the batch decided, as statements ready to run (nothing when it is a dry run)."""
+        out = Writes()
         if self.dry_run:
-            return
-        for row in self.messages:
-            row["idempotency_key"], row["decision_key"] = str(row["idempotency_key"]), str(row["decision_key"])
-        for row in self.agenda:
-            row["idempotency_key"] = str(row["idempotency_key"])
-            if isinstance(row["payload"].get("event"), RecordedEvent):
-                row["payload"]["event"] = row["payload"]["event"].pk
+            return out
         # What a batch being prepared elsewhere read about these patients (flags, content level, what
-        # caps count) has changed: it must decide about them again (tracking.services.ingestion).
-        raise_revisions(self.dirty_state | {m["patient"] for m in self.messages if "cap" in m["payload"]}, self.now)
-        insert_rows(Decision, ["key", "program", "patient", "version", "rule_key", "event_id", "agenda_item_id",
-                               "decided_at", "why", "outcomes"],
-                    [(d.key, d.program_id, d.patient_id, d.version_id, d.rule_key, d.event_id, d.agenda_item_id,
-                      self.now, d.why, d.outcomes) for d in self.decisions], skip_conflicts_on="key")
-        enqueue(self.messages)
-        insert_rows(AgendaItem, AGENDA_FIELDS, [[row[f] for f in AGENDA_FIELDS] for row in self.agenda],
-                    skip_conflicts_on="idempotency_key")
+        # caps count) changes: it must decide about them again (tracking.services.ingestion).
+        moved = self.dirty_state | {m["patient"] for m in self.messages if "cap" in m["payload"]}
+        if moved:
+            out.statements.append(revisions_raised(moved, self.now))
+        out.statements.append(insert(
+            Decision, ["key", "program", "patient", "version", "rule_key", "event_id", "agenda_item_id", "decided_at",
+                       "why", "outcomes"],
+            [(d.key_with(), d.program_id, d.patient_id, d.version_id, d.rule_key, d.event_id, d.agenda_item_id,
+              self.now, d.why, d.outcomes) for d in self.decisions], [d.patient_id for d in self.decisions],
+            skip_conflicts_on="key", later=("key", "event_id")))
+        for row in self.messages:
+            row["idempotency_key"], row["decision_key"] = row["idempotency_key"].value(), row["decision_key"].value()
+        out.statements.append(outbox_rows(self.messages))
+        for row in self.agenda:
+            if isinstance(row["idempotency_key"], Later):
+                row["idempotency_key"] = row["idempotency_key"].value()
+            event = row["payload"].get("event")
+            if isinstance(event, RecordedEvent):
+                rest = {k: v for k, v in row["payload"].items() if k != "event"}
+                row["payload"] = EventId(event.slot, '{"event": ', ", " + encode_json(rest)[1:]) \
+                    if event.pk is None else {"event": event.pk, **rest}
+        out.statements.append(insert(AgendaItem, AGENDA_FIELDS,
+                                     [[row[f] for f in AGENDA_FIELDS] for row in self.agenda],
+                                     [row["patient"] for row in self.agenda], skip_conflicts_on="idempotency_key",
+                                     later=("idempotency_key", "payload")))
         if self.dirty_state:
-            changed = [self.dialogue[pid] for pid in self.dirty_state]
-            for state in changed:
-                state.updated_at = self.now
-            insert_rows(DialogueState, ["patient", "flags", "content_level", "updated_at"],
-                        [(s.patient_id, s.flags, s.content_level, s.updated_at) for s in changed if s.pk is None])
-            update_rows(DialogueState, ["flags", "content_level", "updated_at"],
-                        [(s.flags, s.content_level, s.updated_at, s.pk) for s in changed if s.pk is not None])
-        if self.stage_changes or self.safety:
-            self._flush_audited()
+            changed = [self.dialogue[pid] for pid in sorted(self.dirty_state)]
+            new = [s for s in changed if s.pk is None]
+            old = [s for s in changed if s.pk is not None]
+            out.statements.append(insert(DialogueState, ["patient", "flags", "content_level", "updated_at"],
+                                         [(s.patient_id, s.flags, s.content_level, self.now) for s in new],
+                                         [s.patient_id for s in new]))
+            out.statements.append(update(DialogueState, ["flags", "content_level", "updated_at"],
+                                         [(s.flags, s.content_level, self.now, s.pk) for s in old],
+                                         [s.patient_id for s in old]))
+        if self.stage_changes:
+            out.calls.append((move_stages, [(pid, stage, reason) for pid, stage, reason in self.stage_changes],
+                              self.now))
+        if self.safety:
+            out.calls.append((refer_all_to_safety, [(pid, reason, detail, key.value())
+                                                    for pid, reason, detail, key in self.safety], self.now))
+        return out
 
-    def _flush_audited(self) -> None:
-        from sojourn.safety.services import refer_to_safety
-        from sojourn.tracking.services.profiles import move_stages_by_rules
 
-        token = _depth.set(_depth.get() + 1)
-        try:
-            move_stages_by_rules([(self.patient(pid), stage, reason) for pid, stage, reason in self.stage_changes],
-                                 now=self.now)
-            for pid, reason, detail, key in self.safety:
-                refer_to_safety(actor=ENGINE, patient=self.patient(pid), source="rule", reason=reason, detail=detail,
-                                idempotency_key=str(key), at=self.now)
-        finally:
-            _depth.reset(token)
+def move_stages(items: list[tuple[int, str, str]], now: datetime) -> None:
+    """Stage changes rules decided: (patient, stage, why) each."""
+    from sojourn.tracking.services.profiles import move_stages_by_rules
+
+    patients = _patients({pid for pid, *_rest in items})
+    with _deeper():
+        move_stages_by_rules([(patients[pid], stage, reason) for pid, stage, reason in items], now=now)
+
+
+def refer_all_to_safety(items: list[tuple[int, str, dict[str, Any], str]], now: datetime) -> None:
+    """Referrals to drug safety rules decided: (patient, reason, detail, key) each."""
+    from sojourn.safety.services import refer_to_safety
+
+    patients = _patients({pid for pid, *_rest in items})
+    with _deeper():
+        for pid, reason, detail, key in items:
+            refer_to_safety(actor=ENGINE, patient=patients[pid], source="rule", reason=reason, detail=detail,
+                            idempotency_key=key, at=now)
+
+
+def _patients(ids: set[int]) -> dict[int, Patient]:
+    return {p.pk: p for p in Patient.objects.filter(pk__in=ids).select_related("market")}
+
+
+@contextlib.contextmanager
+def _deeper() -> Iterator[None]:
+    """What a rule's audited action records (a stage change is an event) meets the rules one level deeper."""
+    token = _depth.set(_depth.get() + 1)
+    try:
+        yield
+    finally:
+        _depth.reset(token)
 
 
 def too_deep() -> bool:

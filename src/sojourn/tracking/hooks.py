@@ -1,14 +1,16 @@
 """`events recorded`: apps above tracking (the dialogue rules) meet each batch of new events. They
-decide before the events are stored, writing nothing, and hand back what they would write; the
-ingestion writes it in the transaction that stores the events, so a decision is never lost between
-the event and the agenda (tracking/services/ingestion.py)."""
+decide before the events are stored, writing nothing, and hand back what they would write
+(core.writes.Writes); the ingestion runs it in the transaction that stores the events, so a decision
+is never lost between the event and the agenda (tracking/services/ingestion.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
+
+from sojourn.core.writes import Writes
 
 
 @dataclass
@@ -45,13 +47,15 @@ class PatientState:
 @dataclass(slots=True)
 class RecordedEvent:
     """An event of a batch (the row without the ORM's cost, on the hot path). Its id is None while the
-    batch is being decided and set once the event is stored."""
+    batch is being decided and set once the event is stored; until then writes name it by its place in
+    the batch (`slot`, core.writes.EventId)."""
 
     pk: int | None
     patient_id: int
     type: str
     occurred_at: datetime
     data: dict[str, Any]
+    slot: int = -1
 
 
 @dataclass
@@ -63,17 +67,7 @@ class RecordedBatch:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class PendingWrites(Protocol):
-    """What an effect decided about a batch, not written yet."""
-
-    def drop(self, patient_ids: set[int]) -> None:
-        """Forget what concerns these patients (they are decided again from what is stored)."""
-
-    def flush(self) -> None:
-        """Write it, in the caller's transaction, once the batch's events are stored."""
-
-
-BatchEffect = Callable[[RecordedBatch], PendingWrites | None]
+BatchEffect = Callable[[RecordedBatch], Writes | None]
 _effects: dict[str, BatchEffect] = {}
 
 
@@ -82,6 +76,6 @@ def on_events_recorded(effect: BatchEffect) -> BatchEffect:
     return effect
 
 
-def plan_recorded_effects(batch: RecordedBatch) -> list[PendingWrites]:
-    """Every effect's decisions about the batch, written by the caller (`PendingWrites.flush`)."""
-    return [pending for effect in _effects.values() if (pending := effect(batch)) is not None]
+def plan_recorded_effects(batch: RecordedBatch) -> list[Writes]:
+    """Every effect's decisions about the batch, as writes the caller runs once the events are stored."""
+    return [writes for effect in _effects.values() if (writes := effect(batch)) is not None]

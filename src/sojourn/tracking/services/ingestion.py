@@ -22,18 +22,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from sojourn.core.db import (
-    as_datetime,
-    insert_new_rows,
-    insert_rows,
-    read_locked,
-    rows_for_ids,
-    rows_for_pairs,
-    update_rows,
-)
+from sojourn.core.db import as_datetime, encode_json, insert_new_rows, read_locked, rows_for_ids, rows_for_pairs
+from sojourn.core.writes import EventId, Writes, insert, update
 from sojourn.people.models import Patient
 from sojourn.tracking.event_types import EventTypeSpec
-from sojourn.tracking.hooks import PatientState, PendingWrites, RecordedBatch, RecordedEvent, plan_recorded_effects
+from sojourn.tracking.hooks import PatientState, RecordedBatch, RecordedEvent, plan_recorded_effects
 from sojourn.tracking.models import Event, NeedSignal, PatientNeed, PatientProfile
 from sojourn.tracking.queries import Catalogue, catalogue, with_profiles
 from sojourn.tracking.scoring import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
@@ -105,28 +98,34 @@ class _Score:
 
 @dataclass
 class Plan:
-    """Everything a batch writes besides its events, worked out before the write transaction."""
+    """Everything a batch writes besides its events, worked out before the write transaction, as
+    statements ready to run (core.writes): the profile changes, then each effect's (the rules')."""
 
     now: datetime
     source: str
     allow_internal: bool
     types: dict[int, dict[str, EventTypeSpec]]
-    fresh: list[Candidate]  # in the order they occurred
-    states: dict[int, PatientState]  # each patient as the batch leaves them
-    touched: set[int] = field(default_factory=set)  # profiles to write (and whose revision rises)
-    signals: list[_Signal] = field(default_factory=list)
-    scores: dict[tuple[int, int], _Score] = field(default_factory=dict)
-    effects: list[PendingWrites] = field(default_factory=list)
+    fresh: list[Candidate]  # in the order they occurred; each event's `slot` is its place here
+    size: int  # how many there were before any was dropped
+    seen: dict[int, tuple[str, int | None]]  # each patient's status and profile revision as read
+    writes: list[Writes] = field(default_factory=list)
 
     def drop(self, patient_ids: set[int]) -> None:
         if not patient_ids:
             return
         self.fresh = [c for c in self.fresh if c.patient.patient_id not in patient_ids]
-        self.touched -= patient_ids
-        self.signals = [s for s in self.signals if s.patient_id not in patient_ids]
-        self.scores = {k: v for k, v in self.scores.items() if k[0] not in patient_ids}
-        for pending in self.effects:
-            pending.drop(patient_ids)
+        for writes in self.writes:
+            writes.drop(patient_ids)
+
+
+@dataclass
+class _Profiles:
+    """The profile changes of a batch while it is worked out."""
+
+    states: dict[int, PatientState]
+    touched: set[int] = field(default_factory=set)  # profiles to write (and whose revision rises)
+    signals: list[_Signal] = field(default_factory=list)
+    scores: dict[tuple[int, int], _Score] = field(default_factory=dict)
 
 
 def new_in_batch(checked: list[Candidate], result: IngestResult) -> list[Candidate]:
@@ -152,9 +151,10 @@ def new_in_batch(checked: list[Candidate], result: IngestResult) -> list[Candida
         if (c.patient.program_id, c.client_id) in stored:
             result.duplicates.append(c.index)
         else:
-            c.event = RecordedEvent(None, c.patient.patient_id, c.type, c.occurred_at, c.clean)
             fresh.append(c)
     fresh.sort(key=lambda c: c.occurred_at)
+    for slot, c in enumerate(fresh):
+        c.event = RecordedEvent(None, c.patient.patient_id, c.type, c.occurred_at, c.clean, slot)
     return fresh
 
 
@@ -165,11 +165,13 @@ def prepare(fresh: list[Candidate], types: dict[int, dict[str, EventTypeSpec]], 
     known = catalogue(program_ids)
     # Copies: the bare states are shared by every batch that names these patients.
     states = with_profiles({c.patient.patient_id: c.patient.clone() for c in fresh}, known)
-    plan = Plan(now=now, source=source, allow_internal=allow_internal, types=types, fresh=fresh, states=states)
-    snapshots = _apply_to_profiles(plan, known)
-    events = [c.event for c in fresh]
-    plan.effects = plan_recorded_effects(RecordedBatch(events=events, patients=states, now=now, source=source,
-                                                       extra={"states": snapshots}))
+    plan = Plan(now=now, source=source, allow_internal=allow_internal, types=types, fresh=fresh, size=len(fresh),
+                seen={pid: (state.status, state.revision) for pid, state in states.items()})
+    profiles = _Profiles(states)
+    snapshots = _apply_to_profiles(plan, profiles, known)
+    plan.writes.append(_profile_writes(profiles, now))
+    plan.writes.extend(plan_recorded_effects(RecordedBatch(
+        events=[c.event for c in fresh], patients=states, now=now, source=source, extra={"states": snapshots})))
     return plan
 
 
@@ -184,8 +186,7 @@ def apply(plan: Plan, result: IngestResult) -> None:
     status = dict(read_locked(Patient, ids, ["id", "status"]))
     revisions = dict(rows_for_ids(f"SELECT patient_id, revision FROM {PatientProfile._meta.db_table} "  # noqa: S608
                                   "WHERE patient_id {ids}", ids))
-    moved = {pid for pid in ids if status.get(pid) != plan.states[pid].status
-             or revisions.get(pid) != plan.states[pid].revision}
+    moved = {pid for pid in ids if (status.get(pid), revisions.get(pid)) != plan.seen[pid]}
     keep: list[Candidate] = []
     for c in plan.fresh:
         now_status = status.get(c.patient.patient_id)
@@ -200,12 +201,17 @@ def apply(plan: Plan, result: IngestResult) -> None:
     stored = _store_events(keep, plan, result)
     moved |= {c.patient.patient_id for c in keep if c.event.pk is None}  # someone stored one meanwhile
     plan.drop(moved)
-    write(plan)
+    event_ids: list[int | None] = [None] * plan.size
+    for c in stored:
+        event_ids[c.event.slot] = c.event.pk
+    for writes in plan.writes:
+        writes.run(event_ids)
     again = [c for c in stored if c.patient.patient_id in moved]
     if again:
         for c in again:
             c.patient.status = status[c.patient.patient_id]
-        write(prepare(again, plan.types, plan.now, plan.source, plan.allow_internal))
+        for writes in prepare(again, plan.types, plan.now, plan.source, plan.allow_internal).writes:
+            writes.run()
 
 
 def _store_events(keep: list[Candidate], plan: Plan, result: IngestResult) -> list[Candidate]:
@@ -226,34 +232,47 @@ def _store_events(keep: list[Candidate], plan: Plan, result: IngestResult) -> li
     return stored
 
 
-def write(plan: Plan) -> None:
-    """The plan's rows (its events are stored already), in the caller's transaction."""
-    if plan.signals:
-        insert_rows(NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
-                    [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at,
-                      {"event": s.event.pk, "content": s.content}) for s in plan.signals])
-    if plan.scores:
-        fields = ["implicit", "combined", "confidence", "updated_at"]
-        insert_rows(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
-                    [(k[0], k[1], None, r.implicit, r.combined, r.confidence, plan.now, [])
-                     for k, r in plan.scores.items() if r.pk is None])
-        update_rows(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, plan.now, r.pk)
-                                          for r in plan.scores.values() if r.pk is not None])
-    if plan.touched:
-        _save_profiles([plan.states[pid] for pid in sorted(plan.touched)], plan.now)
-    for pending in plan.effects:
-        pending.flush()
+def _profile_writes(profiles: _Profiles, now: datetime) -> Writes:
+    """The batch's need signals, need scores and profiles (each profile's revision raised)."""
+    out = Writes()
+    out.statements.append(insert(
+        NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
+        [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at,
+          EventId(s.event.slot, '{"event": ', f', "content": {encode_json(s.content)}}}') if s.event.pk is None
+          else {"event": s.event.pk, "content": s.content}) for s in profiles.signals],
+        [s.patient_id for s in profiles.signals], later=("detail",)))
+    fields = ["implicit", "combined", "confidence", "updated_at"]
+    fresh = [(k, r) for k, r in profiles.scores.items() if r.pk is None]
+    out.statements.append(insert(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
+                                 [(k[0], k[1], None, r.implicit, r.combined, r.confidence, now, []) for k, r in fresh],
+                                 [k[0] for k, _r in fresh]))
+    known = [(k, r) for k, r in profiles.scores.items() if r.pk is not None]
+    out.statements.append(update(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, now, r.pk)
+                                                       for _k, r in known], [k[0] for k, _r in known]))
+    states = [profiles.states[pid] for pid in sorted(profiles.touched)]
+    written = [s for s in states if s.profiled]
+    out.statements.append(update(
+        PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
+        [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id) for s in written],
+        [s.patient_id for s in written], key="patient", increment="revision"))
+    missing = [s for s in states if not s.profiled]
+    out.statements.append(insert(
+        PatientProfile, ["patient", "engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at",
+                         "revision"],
+        [(s.patient_id, s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, 1) for s in missing],
+        [s.patient_id for s in missing]))
+    return out
 
 
 def _decay(age: timedelta) -> float:
     return math.pow(0.5, max(age.total_seconds(), 0) / 86400 / SIGNAL_HALF_LIFE_DAYS)
 
 
-def _apply_to_profiles(plan: Plan, known: Catalogue) -> list[PatientState]:
+def _apply_to_profiles(plan: Plan, profiles: _Profiles, known: Catalogue) -> list[PatientState]:
     """Engagement and implicit need scores, updated incrementally (exponential decay is memoryless, so
     the stored score decayed to now plus the new signal equals a full recount, up to the ±0.5 bound).
     Returns each event's patient state as the rules see it (the batch up to and including it)."""
-    now, states = plan.now, plan.states
+    now, states = plan.now, profiles.states
     month = now - timedelta(days=30)
     need_ids = known.need_ids
     snapshots: list[PatientState] = []
@@ -264,7 +283,7 @@ def _apply_to_profiles(plan: Plan, known: Catalogue) -> list[PatientState]:
         state = states[event.patient_id]
         spec = plan.types[state.program_id][event.type]
         if spec.meaningful:
-            plan.touched.add(state.patient_id)
+            profiles.touched.add(state.patient_id)
             if state.last_meaningful_at is None or event.occurred_at > state.last_meaningful_at:
                 state.last_meaningful_at = event.occurred_at
             if event.occurred_at >= month:
@@ -278,29 +297,28 @@ def _apply_to_profiles(plan: Plan, known: Catalogue) -> list[PatientState]:
             for code in c.clean["needs"]:
                 need_id = need_ids.get((state.program_id, code))
                 if need_id is not None:
-                    plan.signals.append(_Signal(state.patient_id, need_id, kind, weight, event.occurred_at, event,
+                    profiles.signals.append(_Signal(state.patient_id, need_id, kind, weight, event.occurred_at, event,
                                                 c.clean.get("content", "")))
         snapshots.append(state.clone() if counts[event.patient_id] > 1 else state)
-    if plan.signals:
-        plan.touched.update(s.patient_id for s in plan.signals)
-        _update_needs(plan, known.need_codes)
+    if profiles.signals:
+        profiles.touched.update(s.patient_id for s in profiles.signals)
+        _update_needs(profiles, now, known.need_codes)
         for snapshot, c in zip(snapshots, plan.fresh, strict=True):  # rules see the needs including this batch
             if snapshot is not states[c.patient.patient_id]:
                 snapshot.needs.update(states[c.patient.patient_id].needs)
     return snapshots
 
 
-def _update_needs(plan: Plan, codes: dict[int, str]) -> None:
+def _update_needs(profiles: _Profiles, now: datetime, codes: dict[int, str]) -> None:
     """Only numbers change: the row's explanation is its answers', and the signals explain themselves
     when read (scoring.behaviour_explained), so the row keeps its size and its page."""
-    now = plan.now
-    keys = {(s.patient_id, s.need_id) for s in plan.signals}
+    keys = {(s.patient_id, s.need_id) for s in profiles.signals}
     rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_datetime(updated_at))  # type: ignore[arg-type]
             for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at
             in rows_for_pairs("SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, "  # noqa: S608
                               f"updated_at FROM {PatientNeed._meta.db_table} "
                               "WHERE (patient_id, need_id) {pairs}", keys)}
-    for s in plan.signals:
+    for s in profiles.signals:
         key = (s.patient_id, s.need_id)
         row = rows.get(key)
         if row is None:
@@ -311,18 +329,5 @@ def _update_needs(plan: Plan, codes: dict[int, str]) -> None:
         row.combined = round(min(max((row.explicit or 0.0) + row.implicit, 0.0), 1.0), 4)
         row.confidence = round(min(1.0, row.confidence + 0.1 * _decay(now - s.occurred_at)), 4)
         row.updated_at = now
-        plan.states[s.patient_id].needs[codes[s.need_id]] = row.combined
-        plan.scores[key] = row
-
-
-def _save_profiles(states: list[PatientState], now: datetime) -> None:
-    """The profiles as the batch leaves them, each revision raised (a missing profile is created)."""
-    update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
-                [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id)
-                 for s in states if s.profiled], key="patient", increment="revision")
-    missing = [s for s in states if not s.profiled]
-    if missing:
-        PatientProfile.objects.bulk_create([
-            PatientProfile(patient_id=s.patient_id, engagement=s.engagement, last_meaningful_at=s.last_meaningful_at,
-                           interactions_30d=s.interactions_30d, needs=s.needs, updated_at=now, revision=1)
-            for s in missing])
+        profiles.states[s.patient_id].needs[codes[s.need_id]] = row.combined
+        profiles.scores[key] = row

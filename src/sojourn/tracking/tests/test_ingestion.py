@@ -40,7 +40,9 @@ def test_preparing_writes_nothing(profiled, itch):  # noqa: F811
     patient = profiled
     before = PatientProfile.objects.get(patient=patient)
     _result, plan = prepared([view(patient, "p-1", needs=["itch"])])
-    assert plan.touched == {patient.pk} and len(plan.signals) == 1
+    assert plan.seen == {patient.pk: ("active", before.revision)}
+    written = {pid for writes in plan.writes for statement in writes.statements for pid in statement.patients}
+    assert written == {patient.pk}  # the signal, the score and the profile, ready to be written
     assert not Event.objects.filter(client_id="p-1").exists()
     assert NeedSignal.objects.filter(patient=patient).count() == 1  # the first event's
     after = PatientProfile.objects.get(patient=patient)
