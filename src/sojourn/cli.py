@@ -13,6 +13,7 @@ COMMANDS = {
     "migrate": "create or upgrade the database",
     "demo": "build the demo program and serve it (--no-serve only builds)",
     "worker": "run due agenda steps and deliver the outbox until SIGTERM (--once drains and stops)",
+    "events import FILE": "record the events of a JSON Lines file on two cores (run again: only what is missing)",
     "bench engine": "measure the engine against raw SQLite and the cel package (--scale, --json)",
     "bench kpi": "measure the KPI dashboard over a million patients and the simulator (--scale, --json)",
     "createstaff": "create a staff account with a role in a program",

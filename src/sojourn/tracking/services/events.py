@@ -129,20 +129,20 @@ def record_events(actor: Actor, items: Sequence[Any], *, source: str, now: datet
                   allow_internal: bool = False) -> IngestResult:
     """Check, store and act on up to 1,000 events. See the module's docstring for the guarantees."""
     now = now or timezone.now()
-    result, checked, types = _check(actor, items, now, allow_internal)
+    result, checked, types = check_events(actor, items, now, allow_internal)
     if checked:
-        _store_with_retries(checked, types, result, now, source, allow_internal)
-    return _sorted(result)
+        store_checked(checked, types, result, now, source, allow_internal)
+    return sorted_result(result)
 
 
-def _sorted(result: IngestResult) -> IngestResult:
+def sorted_result(result: IngestResult) -> IngestResult:
     result.rejected.sort(key=lambda r: r.index)
     result.duplicates.sort()
     return result
 
 
-def _check(actor: Actor, items: Sequence[Any], now: datetime, allow_internal: bool
-           ) -> tuple[IngestResult, list[Candidate], dict[int, dict[str, EventTypeSpec]]]:
+def check_events(actor: Actor, items: Sequence[Any], now: datetime, allow_internal: bool
+                 ) -> tuple[IngestResult, list[Candidate], dict[int, dict[str, EventTypeSpec]]]:
     """Each event read and checked: the good ones, with their patient and clean data, and the result
     holding a rejection for each bad one."""
     if not isinstance(items, Sequence) or isinstance(items, str | bytes):
@@ -190,8 +190,10 @@ def _check(actor: Actor, items: Sequence[Any], now: datetime, allow_internal: bo
     return result, checked, types
 
 
-def _store_with_retries(checked: list[Candidate], types: dict[int, dict[str, EventTypeSpec]], result: IngestResult,
-                        now: datetime, source: str, allow_internal: bool) -> None:
+def store_checked(checked: list[Candidate], types: dict[int, dict[str, EventTypeSpec]], result: IngestResult,
+                  now: datetime, source: str, allow_internal: bool) -> None:
+    """Prepare and apply checked events (services/ingestion.py), again from what is stored when another
+    writer got in the way, up to three times."""
     indexes = {c.index for c in checked}
     for attempt in range(3):
         try:

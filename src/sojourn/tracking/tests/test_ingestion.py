@@ -19,7 +19,7 @@ from sojourn.tracking.tests.test_events import SYSTEM, itch, view  # noqa: F401 
 def prepared(items, now=None):
     """The first half of record_events: checked and decided, nothing written."""
     now = now or timezone.now()
-    result, checked, types = events._check(SYSTEM, items, now, False)
+    result, checked, types = events.check_events(SYSTEM, items, now, False)
     return result, ingestion.prepare(ingestion.new_in_batch(checked, result), types, now, "test", False)
 
 
