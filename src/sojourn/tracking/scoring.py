@@ -20,7 +20,7 @@ from sojourn.core.db import as_datetime, as_json, db_datetime, rows_for_ids, sel
 from sojourn.questionnaires.definition import Definition
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.services.definitions import definition_of
-from sojourn.tracking.models import NeedSignal, PatientProfile
+from sojourn.tracking.models import Event, NeedSignal, PatientProfile
 
 SIGNAL_HALF_LIFE_DAYS = 14.0
 ANSWER_HALF_LIFE_DAYS = 180.0
@@ -28,6 +28,24 @@ IMPLICIT_BOUND = 0.5
 DEFAULT_WEIGHTS = {"content_viewed": 0.03, "content_clicked": 0.04, "content_rated": 0.06, "call_note": 0.15}
 SIGNAL_WORDS = {"content_viewed": "viewed", "content_clicked": "opened", "content_rated": "rated helpful",
                 "call_note": "raised in a call"}
+# Which events say something about a need, as which kind of signal (content tagged with needs, calls).
+SIGNAL_KINDS = {"content.viewed": "content_viewed", "content.completed": "content_viewed",
+                "content.rated": "content_rated", "email.clicked": "content_clicked", "call.completed": "call_note"}
+
+
+def event_signals(event_type: str, data: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """What an event says about needs: (need code, kind, weight) for each need its data names. The
+    event is the record: its signals are told from it when a profile is recomputed or explained, and
+    added as it arrives (services/ingestion.py); only signals recorded on their own are stored apart
+    (NeedSignal)."""
+    kind = SIGNAL_KINDS.get(event_type)
+    needs = data.get("needs") if kind else None
+    if not needs or (event_type == "call.completed" and data.get("outcome") != "reached"):
+        return []
+    weight = DEFAULT_WEIGHTS[kind]  # type: ignore[index]
+    if event_type == "content.rated" and not data.get("helpful"):
+        weight = -weight
+    return [(code, kind, weight) for code in needs]  # type: ignore[misc]
 
 
 def _decay(age: timedelta, half_life_days: float) -> float:
@@ -162,14 +180,28 @@ def explain(need_label: str, combined: float, explanation: list[dict[str, Any]])
 
 
 def signals_of(patient_id: int, codes: dict[int, str], now: datetime) -> dict[int, list[_Signal]]:
-    """The signals that still weigh on each need (eight half-lives, beyond which they are below 0.4 %)."""
-    signals: dict[int, list[_Signal]] = {}
+    """The signals that still weigh on each need (eight half-lives, beyond which they are below 0.4 %):
+    those the patient's events tell (`event_signals`) and those recorded on their own, oldest first."""
+    window = [db_datetime(now), db_datetime(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]
+    found: list[tuple[datetime, int, _Signal]] = []
     for need_id, kind, weight, occurred_at in select_rows(
             f"SELECT need_id, kind, weight, occurred_at FROM {NeedSignal._meta.db_table} "  # noqa: S608
-            "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s ORDER BY occurred_at, id",
-            [patient_id, db_datetime(now), db_datetime(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]):
+            "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s", [patient_id, *window]):
         if need_id in codes:
-            signals.setdefault(need_id, []).append(_Signal(kind, weight, as_datetime(occurred_at)))
+            at = as_datetime(occurred_at)
+            found.append((at, need_id, _Signal(kind, weight, at)))  # type: ignore[arg-type]
+    ids = {code: need_id for need_id, code in codes.items()}
+    for event_type, occurred_at, data in rows_for_ids(
+            f"SELECT type, occurred_at, data FROM {Event._meta.db_table} "  # noqa: S608
+            "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s AND type {ids}",
+            sorted(SIGNAL_KINDS), [patient_id, *window]):
+        at = as_datetime(occurred_at)
+        for code, kind, weight in event_signals(event_type, as_json(data)):
+            if code in ids:
+                found.append((at, ids[code], _Signal(kind, weight, at)))  # type: ignore[arg-type]
+    signals: dict[int, list[_Signal]] = {}
+    for _at, need_id, signal in sorted(found, key=lambda f: f[0]):
+        signals.setdefault(need_id, []).append(signal)
     return signals
 
 

@@ -22,18 +22,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from sojourn.core.db import as_datetime, encode_json, insert_new_rows, read_locked, rows_for_ids, rows_for_pairs
-from sojourn.core.writes import EventId, Writes, insert, update
+from sojourn.core.db import as_datetime, insert_new_rows, read_locked, rows_for_ids, rows_for_pairs
+from sojourn.core.writes import Writes, insert, update
 from sojourn.people.models import Patient
 from sojourn.tracking.event_types import EventTypeSpec
 from sojourn.tracking.hooks import PatientState, RecordedBatch, RecordedEvent, plan_recorded_effects
-from sojourn.tracking.models import Event, NeedSignal, PatientNeed, PatientProfile
+from sojourn.tracking.models import Event, PatientNeed, PatientProfile
 from sojourn.tracking.queries import Catalogue, catalogue, with_profiles
-from sojourn.tracking.scoring import DEFAULT_WEIGHTS, IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level
+from sojourn.tracking.scoring import IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level, event_signals
 
-# Which events say something about a need, as which kind of signal (content tagged with needs, calls).
-SIGNAL_KINDS = {"content.viewed": "content_viewed", "content.completed": "content_viewed",
-                "content.rated": "content_rated", "email.clicked": "content_clicked", "call.completed": "call_note"}
 EVENT_COLUMNS = ["program", "patient", "type", "client_id", "occurred_at", "received_at", "source", "data"]
 
 
@@ -77,13 +74,13 @@ def not_recorded(status: str, spec: EventTypeSpec, allow_internal: bool) -> str:
 
 @dataclass
 class _Signal:
+    """What an event of the batch says about a need (scoring.event_signals): it moves the score now;
+    the event itself is the record."""
+
     patient_id: int
     need_id: int
-    kind: str
     weight: float
     occurred_at: datetime
-    event: RecordedEvent
-    content: str
 
 
 @dataclass
@@ -233,14 +230,8 @@ def _store_events(keep: list[Candidate], plan: Plan, result: IngestResult) -> li
 
 
 def _profile_writes(profiles: _Profiles, now: datetime) -> Writes:
-    """The batch's need signals, need scores and profiles (each profile's revision raised)."""
+    """The batch's need scores and profiles (each profile's revision raised)."""
     out = Writes()
-    out.statements.append(insert(
-        NeedSignal, ["patient", "need", "kind", "weight", "occurred_at", "detail"],
-        [(s.patient_id, s.need_id, s.kind, s.weight, s.occurred_at,
-          EventId(s.event.slot, '{"event": ', f', "content": {encode_json(s.content)}}}') if s.event.pk is None
-          else {"event": s.event.pk, "content": s.content}) for s in profiles.signals],
-        [s.patient_id for s in profiles.signals], later=("detail",)))
     fields = ["implicit", "combined", "confidence", "updated_at"]
     fresh = [(k, r) for k, r in profiles.scores.items() if r.pk is None]
     out.statements.append(insert(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
@@ -289,16 +280,10 @@ def _apply_to_profiles(plan: Plan, profiles: _Profiles, known: Catalogue) -> lis
             if event.occurred_at >= month:
                 state.interactions_30d += 1
             state.engagement = engagement_level(now, state.last_meaningful_at, state.interactions_30d)
-        kind = SIGNAL_KINDS.get(event.type)
-        if kind and c.clean.get("needs") and not (event.type == "call.completed" and c.clean["outcome"] != "reached"):
-            weight = DEFAULT_WEIGHTS[kind]
-            if event.type == "content.rated" and not c.clean["helpful"]:
-                weight = -weight
-            for code in c.clean["needs"]:
-                need_id = need_ids.get((state.program_id, code))
-                if need_id is not None:
-                    profiles.signals.append(_Signal(state.patient_id, need_id, kind, weight, event.occurred_at, event,
-                                                c.clean.get("content", "")))
+        for code, _kind, weight in event_signals(event.type, c.clean):
+            need_id = need_ids.get((state.program_id, code))
+            if need_id is not None:
+                profiles.signals.append(_Signal(state.patient_id, need_id, weight, event.occurred_at))
         snapshots.append(state.clone() if counts[event.patient_id] > 1 else state)
     if profiles.signals:
         profiles.touched.update(s.patient_id for s in profiles.signals)

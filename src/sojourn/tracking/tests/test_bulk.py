@@ -15,9 +15,9 @@ from django.core import mail
 from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.tests.factories import SELF, approved_version, enroll
 from sojourn.core.errors import InvalidInput
-from sojourn.tracking.models import Event, NeedSignal, PatientProfile
+from sojourn.tracking.models import Event, PatientProfile
 from sojourn.tracking.services.bulk import record_event_stream
-from sojourn.tracking.tests.test_events import SYSTEM, itch, view  # noqa: F401  (fixture)
+from sojourn.tracking.tests.test_events import SYSTEM, itch, signal_count, view  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the helper reads what the test's process committed
 
@@ -46,7 +46,7 @@ def test_each_batch_is_recorded_in_order_with_what_the_ones_before_it_changed(
     # Every batch counted what the batches before it wrote about the same patients.
     assert PatientProfile.objects.get(patient=first).interactions_30d == 12
     assert PatientProfile.objects.get(patient=second).interactions_30d == 4
-    assert NeedSignal.objects.filter(patient=first).count() == 12
+    assert signal_count(first) == 12
 
 
 def test_a_batch_refused_as_a_whole_raises_at_its_turn_after_the_ones_before_it(

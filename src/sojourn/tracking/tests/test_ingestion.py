@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
-from sojourn.tracking.models import Event, NeedSignal, PatientNeed, PatientProfile
+from sojourn.tracking.models import Event, PatientNeed, PatientProfile
 from sojourn.tracking.services import events, ingestion
 from sojourn.tracking.services.events import record_events
-from sojourn.tracking.tests.test_events import SYSTEM, itch, view  # noqa: F401  (fixture)
+from sojourn.tracking.tests.test_events import SYSTEM, itch, signal_count, view  # noqa: F401  (fixture)
 
 
 def prepared(items, now=None):
@@ -44,7 +44,7 @@ def test_preparing_writes_nothing(profiled, itch):  # noqa: F811
     written = {pid for writes in plan.writes for statement in writes.statements for pid in statement.patients}
     assert written == {patient.pk}  # the signal, the score and the profile, ready to be written
     assert not Event.objects.filter(client_id="p-1").exists()
-    assert NeedSignal.objects.filter(patient=patient).count() == 1  # the first event's
+    assert signal_count(patient) == 1  # the first event's
     after = PatientProfile.objects.get(patient=patient)
     assert (after.interactions_30d, after.revision) == (before.interactions_30d, before.revision)
 
@@ -60,7 +60,7 @@ def test_a_batch_stored_between_the_halves_is_counted_with_it(profiled, itch):  
     profile = PatientProfile.objects.get(patient=patient)
     assert profile.interactions_30d == start.interactions_30d + 2  # neither batch wrote over the other
     assert profile.revision == start.revision + 2
-    assert NeedSignal.objects.filter(patient=patient).count() == 3
+    assert signal_count(patient) == 3
     score = PatientNeed.objects.get(patient=patient, need=itch)
     # Both signals are in the score: the same as two batches one after the other.
     record_events(SYSTEM, [view(patient, "x-1", needs=["itch"]), view(patient, "x-2", needs=["itch"])],
@@ -79,4 +79,4 @@ def test_an_event_someone_else_stored_meanwhile_is_a_duplicate_and_the_rest_coun
     assert result.duplicates == [0] and [i for i, _pk in result.accepted] == [1]
     assert Event.objects.filter(client_id="same-1").count() == 1
     assert PatientProfile.objects.get(patient=patient).interactions_30d == start + 2
-    assert NeedSignal.objects.filter(patient=patient).count() == 3
+    assert signal_count(patient) == 3
