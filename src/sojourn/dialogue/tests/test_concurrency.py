@@ -22,6 +22,7 @@ from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.dialogue.tests.test_engine import DAY, program_needs, viewed  # noqa: F401  (fixture)
 from sojourn.tracking.models import PatientNeed, PatientProfile
 from sojourn.tracking.services.events import record_events
+from sojourn.tracking.services.profiles import refresh_profile
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("SOJOURN_DATABASE_URL", "").split(":")[0] not in {"postgres", "postgresql"},
@@ -83,5 +84,9 @@ def test_two_senders_at_once_keep_one_text_a_day_and_lose_no_count(program_needs
     profile = PatientProfile.objects.get(patient=active_patient)
     meaningful_last_30_days = SENDERS * 3 * ROUNDS
     assert profile.interactions_30d == meaningful_last_30_days
-    # The score the rules read from the profile is the need row's own (both written by the last batch).
+    # The score the rules read from the profile is the need row's own (both written by the last batch),
+    # and a full recount from the events on the last day sent agrees with it.
     assert profile.needs["itch"] == PatientNeed.objects.get(patient=active_patient, need__code="itch").combined
+    refresh_profile(active_patient, DAY + timedelta(days=ROUNDS - 1))
+    assert PatientProfile.objects.get(patient=active_patient).needs["itch"] == pytest.approx(
+        profile.needs["itch"], abs=0.002)

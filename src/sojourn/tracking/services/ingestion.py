@@ -235,10 +235,11 @@ def _profile_writes(profiles: _Profiles, now: datetime) -> Writes:
     fields = ["implicit", "combined", "confidence", "updated_at"]
     fresh = [(k, r) for k, r in profiles.scores.items() if r.pk is None]
     out.statements.append(insert(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
-                                 [(k[0], k[1], None, r.implicit, r.combined, r.confidence, now, []) for k, r in fresh],
+                                 [(k[0], k[1], None, r.implicit, r.combined, r.confidence, r.updated_at, [])
+                                  for k, r in fresh],
                                  [k[0] for k, _r in fresh]))
     known = [(k, r) for k, r in profiles.scores.items() if r.pk is not None]
-    out.statements.append(update(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, now, r.pk)
+    out.statements.append(update(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, r.updated_at, r.pk)
                                                        for _k, r in known], [k[0] for k, _r in known]))
     states = [profiles.states[pid] for pid in sorted(profiles.touched)]
     written = [s for s in states if s.profiled]
@@ -308,11 +309,15 @@ def _update_needs(profiles: _Profiles, now: datetime, codes: dict[int, str]) -> 
         row = rows.get(key)
         if row is None:
             row = rows[key] = _Score(None, None, 0.0, 0.0, 0.0, now)
-        decay = _decay(now - row.updated_at) if row.updated_at < now else 1.0
-        implicit = row.implicit * decay + s.weight * _decay(now - s.occurred_at)
+        # Both decayed to the later of the two times: a batch whose clock is behind the score's (another
+        # sender's, a simulation's) adds what it would have added in order, and the score's time never
+        # goes back (it did until 2026-12-04, and decayed twice what came after).
+        until = max(row.updated_at, now)
+        fresh = _decay(until - s.occurred_at)
+        implicit = row.implicit * _decay(until - row.updated_at) + s.weight * fresh
         row.implicit = round(min(max(implicit, -IMPLICIT_BOUND), IMPLICIT_BOUND), 4)
         row.combined = round(min(max((row.explicit or 0.0) + row.implicit, 0.0), 1.0), 4)
-        row.confidence = round(min(1.0, row.confidence + 0.1 * _decay(now - s.occurred_at)), 4)
-        row.updated_at = now
+        row.confidence = round(min(1.0, row.confidence + 0.1 * fresh), 4)
+        row.updated_at = until
         profiles.states[s.patient_id].needs[codes[s.need_id]] = row.combined
         profiles.scores[key] = row

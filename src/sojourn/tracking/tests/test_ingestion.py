@@ -13,6 +13,7 @@ from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  
 from sojourn.tracking.models import Event, PatientNeed, PatientProfile
 from sojourn.tracking.services import events, ingestion
 from sojourn.tracking.services.events import record_events
+from sojourn.tracking.services.profiles import refresh_profile
 from sojourn.tracking.tests.test_events import SYSTEM, itch, signal_count, view  # noqa: F401  (fixture)
 
 
@@ -80,3 +81,19 @@ def test_an_event_someone_else_stored_meanwhile_is_a_duplicate_and_the_rest_coun
     assert Event.objects.filter(client_id="same-1").count() == 1
     assert PatientProfile.objects.get(patient=patient).interactions_30d == start + 2
     assert signal_count(patient) == 3
+
+
+def test_a_batch_whose_clock_is_behind_adds_what_it_would_have_added_in_order(profiled, itch):  # noqa: F811
+    patient = profiled
+    start = timezone.now()
+    later = start + timedelta(days=3)
+
+    def seen(client_id, at):
+        return {"client_id": client_id, "type": "content.viewed", "patient": patient.pseudonym,
+                "occurred_at": at.isoformat(), "data": {"content": "itch-tips", "needs": ["itch"]}}
+
+    record_events(SYSTEM, [seen("ahead", later - timedelta(hours=1))], source="test", now=later)
+    record_events(SYSTEM, [seen("behind", start - timedelta(hours=1))], source="test", now=start)  # three days behind
+    moved = PatientNeed.objects.get(patient=patient, need=itch).implicit
+    refresh_profile(patient, later)  # a full recount from the events, on the later day
+    assert moved == pytest.approx(PatientNeed.objects.get(patient=patient, need=itch).implicit, abs=0.0005)
