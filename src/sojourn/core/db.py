@@ -102,12 +102,10 @@ def _prepared(rows: Iterable[Sequence[Any]], convert: Converters) -> list[list[A
     return out
 
 
-def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
-                key: str = "id", increment: str | None = None) -> None:
-    """UPDATE model SET fields… WHERE key = …, for rows of (value per field…, key value); with
+def update_sql(model: type[models.Model], fields: Sequence[str], key: str = "id", increment: str | None = None
+               ) -> tuple[str, Converters]:
+    """UPDATE model SET fields… WHERE key = …, and a converter per value (the key's last, None); with
     `increment`, that column is also raised by one in each row."""
-    if not rows:
-        return
     names, convert = column_names(model, fields)
     key_column = connection.ops.quote_name(model._meta.get_field(key).column)
     assignments = ", ".join(f"{name} = %s" for name in names)
@@ -115,28 +113,40 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         column = connection.ops.quote_name(model._meta.get_field(increment).column)
         assignments += f", {column} = {column} + 1"
     sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
-    prepared = _prepared(rows, [*convert, None])  # the key goes as it is
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+    return sql, [*convert, None]
+
+
+def insert_sql(model: type[models.Model], fields: Sequence[str], skip_conflicts_on: str | None = None,
+               conflict_update: str = "") -> tuple[str, Converters]:
+    """INSERT of values in `fields` order, and a converter per value; with skip_conflicts_on, a row whose
+    unique column is taken already is skipped (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike),
+    or updated with `conflict_update`."""
+    names, convert = column_names(model, fields)
+    conflict = ""
+    if skip_conflicts_on:
+        target = connection.ops.quote_name(model._meta.get_field(skip_conflicts_on).column)
+        conflict = f" ON CONFLICT ({target}) DO {('UPDATE SET ' + conflict_update) if conflict_update else 'NOTHING'}"
+    table = connection.ops.quote_name(model._meta.db_table)
+    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}){conflict}",  # noqa: S608
+            convert)
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
+                key: str = "id", increment: str | None = None) -> None:
+    """Run `update_sql` for rows of (value per field…, key value)."""
+    if rows:
+        sql, convert = update_sql(model, fields, key, increment)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, _prepared(rows, convert))
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 skip_conflicts_on: str | None = None) -> None:
-    """INSERT rows of values in `fields` order; with skip_conflicts_on, a row whose unique column is
-    taken already is skipped (ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike)."""
-    if not rows:
-        return
-    names, convert = column_names(model, fields)
-    conflict = ""
-    if skip_conflicts_on:
-        conflict = f" ON CONFLICT ({connection.ops.quote_name(model._meta.get_field(skip_conflicts_on).column)}) " \
-                   "DO NOTHING"
-    marks = ", ".join(["%s"] * len(names))
-    sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
-           f"VALUES ({marks}){conflict}")
-    prepared = _prepared(rows, convert)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+    """Run `insert_sql` for rows of values in `fields` order."""
+    if rows:
+        sql, convert = insert_sql(model, fields, skip_conflicts_on)
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, _prepared(rows, convert))
 
 
 def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],

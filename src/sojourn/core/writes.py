@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, models
 
-from sojourn.core.db import column_names
+from sojourn.core.db import insert_sql, update_sql
 
 
 class EventId(NamedTuple):
@@ -91,31 +91,16 @@ class Writes:
 def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], patients: Iterable[int],
            *, skip_conflicts_on: str | None = None, conflict_update: str = "", later: Collection[str] = ()
            ) -> Statement:
-    """INSERT rows of values in `fields` order, converted now; with skip_conflicts_on, a row whose unique
-    column is taken already is skipped (ON CONFLICT DO NOTHING), or updated with `conflict_update`. The
-    fields in `later` may hold EventIds."""
-    names, convert = column_names(model, fields)
-    conflict = ""
-    if skip_conflicts_on:
-        target = connection.ops.quote_name(model._meta.get_field(skip_conflicts_on).column)
-        conflict = f" ON CONFLICT ({target}) DO {('UPDATE SET ' + conflict_update) if conflict_update else 'NOTHING'}"
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}){conflict}"  # noqa: S608
+    """core.db.insert_sql with its rows converted now; the fields in `later` may hold EventIds."""
+    sql, convert = insert_sql(model, fields, skip_conflicts_on, conflict_update)
     return _statement(sql, rows, patients, convert, [fields.index(f) for f in later])
 
 
 def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], patients: Iterable[int],
            *, key: str = "id", increment: str | None = None) -> Statement:
-    """UPDATE model SET fields… WHERE key = …, for rows of (value per field…, key value); with
-    `increment`, that column is also raised by one in each row."""
-    names, convert = column_names(model, fields)
-    assignments = ", ".join(f"{name} = %s" for name in names)
-    if increment:
-        column = connection.ops.quote_name(model._meta.get_field(increment).column)
-        assignments += f", {column} = {column} + 1"
-    key_column = connection.ops.quote_name(model._meta.get_field(key).column)
-    sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {key_column} = %s"  # noqa: S608
-    return _statement(sql, rows, patients, [*convert, None], [])
+    """core.db.update_sql with its rows (value per field…, key value) converted now."""
+    sql, convert = update_sql(model, fields, key, increment)
+    return _statement(sql, rows, patients, convert, [])
 
 
 def _statement(sql: str, rows: Iterable[Sequence[Any]], patients: Iterable[int],

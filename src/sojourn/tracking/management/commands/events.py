@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.core.management.base import CommandError, CommandParser
+from django.db import OperationalError
 
 from sojourn.core.actors import Actor
+from sojourn.core.db import is_contention
 from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.tracking.services.bulk import record_event_stream
@@ -60,6 +62,11 @@ class Command(SojournCommand):
                     progress(stream.tell() * 1000 // size, 1000)
         except SojournError as error:
             raise self.fail(error) from None
+        except OperationalError as error:
+            if not is_contention(error):
+                raise
+            raise CommandError(f"the database stayed busy ({error}); the batches before were stored: run the same "
+                               "file again") from None
         self._report(o["file"], stored, duplicates, refused)
 
     def _report(self, path: Path, stored: int, duplicates: int, refused: list[tuple[int, str, str]]) -> None:
