@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,12 +26,13 @@ pytestmark = pytest.mark.skipif(
 GOOD = 2500  # three batches of up to a thousand
 
 
-def _import(env: dict[str, str], path) -> subprocess.CompletedProcess[str]:
+def _import(env: dict[str, str], path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SOJOURN, "events", "import", str(path), "--source", "backfill"], env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=timeout)
 
 
-def test_a_file_is_recorded_line_by_line_and_a_second_run_stores_nothing_twice(tmp_path):
+def _program_with_a_patient(tmp_path) -> tuple[Any, dict[str, str], str]:
+    """A migrated SQLite file with a program and one active patient: the file, the environment, the pseudonym."""
     database = tmp_path / "s.db"
     env = {**os.environ, "SOJOURN_VAR_DIR": str(tmp_path), "SOJOURN_DATABASE_URL": f"sqlite:///{database}",
            "DJANGO_SETTINGS_MODULE": "sojourn.settings"}
@@ -38,7 +40,11 @@ def test_a_file_is_recorded_line_by_line_and_a_second_run_stores_nothing_twice(t
     subprocess.run([SOJOURN, "migrate", "--no-input", "-v", "0"], env=env, check=True, timeout=300)
     made = subprocess.run([sys.executable, "-c", SETUP], env=env, check=True, capture_output=True, text=True,
                           timeout=120)
-    patient = json.loads(made.stdout.strip().splitlines()[-1])["patient"]
+    return database, env, json.loads(made.stdout.strip().splitlines()[-1])["patient"]
+
+
+def test_a_file_is_recorded_line_by_line_and_a_second_run_stores_nothing_twice(tmp_path):
+    database, env, patient = _program_with_a_patient(tmp_path)
     with sqlite3.connect(database) as stored:
         found = stored.execute("SELECT interactions_30d FROM tracking_patientprofile").fetchall()
     before = found[0][0] if found else 0  # enrollment's own events, if they count
@@ -80,3 +86,35 @@ def test_a_file_that_cannot_be_read_is_said_plainly(tmp_path):
                              text=True, timeout=120, env={**os.environ, "SOJOURN_VAR_DIR": str(tmp_path),
                                                           "SOJOURN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
     assert missing.returncode == 1 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+DIARY = """
+import django
+django.setup()
+from sojourn.core.actors import Actor
+from sojourn.core.models import Program
+from sojourn.tracking.services.events import define_event_type
+define_event_type(actor=Actor.system("test"), program=Program.objects.get(), code="diary.entry",
+                  fields={"morning": {"type": "string", "max_length": 1000},
+                          "evening": {"type": "string", "max_length": 1000}})
+"""
+
+
+def test_long_events_do_not_stall_the_two_processes(tmp_path):
+    """Batches of long events fill the pipe to the helper while it sends a long plan back: each side
+    must still read what the other sends (before, both waited for each other and the import never
+    ended). A program's own event type may carry text fields of up to 1,000 characters."""
+    database, env, patient = _program_with_a_patient(tmp_path)
+    subprocess.run([sys.executable, "-c", DIARY], env=env, check=True, timeout=120)
+    now = datetime.now(UTC)
+    lines = [json.dumps({"client_id": f"diary-{n}", "type": "diary.entry", "patient": patient,
+                         "occurred_at": (now - timedelta(minutes=n)).isoformat(),
+                         "data": {"morning": "slept badly, " * 76, "evening": "itch was calmer " * 62}})
+             for n in range(2500)]
+    path = tmp_path / "diary.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = _import(env, path, timeout=120)  # raises TimeoutExpired if the two processes wait on each other
+    assert "2,500 events stored, 0 stored before (skipped), 0 lines refused." in done.stdout, done.stderr
+    with sqlite3.connect(database) as stored:
+        [(events,)] = stored.execute("SELECT COUNT(*) FROM tracking_event WHERE type = 'diary.entry'")
+    assert events == 2500

@@ -21,6 +21,8 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,20 +109,42 @@ def decide(actor: Actor, items: Sequence[Any], source: str) -> Prepared:
 
 def _helper(pipe: Connection, actor: Actor, source: str) -> None:
     """The helper process: decide each batch it is sent, until it is sent None or the pipe closes."""
-    code = 0
+    inbox = _drained(pipe)
+    code = 1  # unless the caller said it was done
     try:
-        while (items := pickle.loads(pipe.recv_bytes())) is not None:  # noqa: S301  (from the process that forked this one)
+        while (raw := inbox.get()) is not None:
+            items = pickle.loads(raw)  # noqa: S301  (from the process that forked this one)
+            if items is None:
+                code = 0
+                break
             try:
                 message: tuple[str, Any] = ("batch", decide(actor, items, source))
             except Exception as error:  # raised by the caller at this batch's turn
                 message = ("error", error)
             pipe.send_bytes(_pickled(message))
-    except (EOFError, BrokenPipeError):  # the caller stopped
-        code = 1
+    except (BrokenPipeError, ConnectionResetError):  # the caller stopped
+        pass
     finally:
         connections.close_all()
         pipe.close()
         os._exit(code)  # not the caller's exit handlers: they belong to the process that forked this one
+
+
+def _drained(pipe: Connection) -> queue.SimpleQueue[bytes | None]:
+    """What the caller sends, read as it comes by a thread of its own; None once the caller stopped. A
+    pipe holds only so much: read between decisions, a caller sending a large batch and this process
+    sending a large plan back would each wait for the other to read, for ever (seen with lines of 4 kB)."""
+    inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def read() -> None:
+        try:
+            while True:
+                inbox.put(pipe.recv_bytes())
+        except (EOFError, OSError):
+            inbox.put(None)
+
+    threading.Thread(target=read, name="batches", daemon=True).start()
+    return inbox
 
 
 def _pickled(message: tuple[str, Any]) -> bytes:
