@@ -6,14 +6,14 @@ from typing import Any
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.consent.hooks import contributes_to_patient_export
-from sojourn.dialogue.models import Decision
+from sojourn.dialogue.queries import decisions_of
 from sojourn.people.models import Patient
 
 
 @contributes_to_patient_export("decisions")
 def decisions(patient: Patient) -> list[dict[str, Any]]:
     return [{"rule": d.rule_key, "decided_at": d.decided_at.isoformat(), "because": d.why, "outcomes": d.outcomes}
-            for d in Decision.objects.filter(patient=patient).order_by("decided_at", "pk")]
+            for d in decisions_of(patient)]
 
 
 @contributes_to_patient_export("messages")

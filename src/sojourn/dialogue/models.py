@@ -97,7 +97,13 @@ class Decision(models.Model):
     outcomes = models.JSONField(default=list)  # [{"do": "send", "result": "queued" | "skipped", "reason"}]
 
     class Meta:
-        indexes = [models.Index(fields=["patient", "decided_at"], name="decision_patient_idx"),
+        # A patient's decisions are found through their events (queries.decisions_of): an index led by
+        # the patient took a page of its own for nearly every decision a batch of events wrote (659 of
+        # a batch's 6,175 at 100,000 events), where one by event id grows at its end. Decisions on no
+        # event (scheduled rules) keep one by patient, which ingestion never writes.
+        indexes = [models.Index(fields=["event_id"], name="decision_event_idx", condition=Q(event_id__isnull=False)),
+                   models.Index(fields=["patient", "decided_at"], name="decision_unprompted_idx",
+                                condition=Q(event_id__isnull=True)),
                    models.Index(fields=["program", "decided_at"], name="decision_program_idx")]
 
     def __str__(self) -> str:

@@ -61,14 +61,30 @@ class Moment:
     detail: dict[str, Any]
 
 
+def decisions_of(patient: Patient, *, newest: int | None = None) -> list[Decision]:
+    """The patient's decisions oldest first, or the `newest` of them newest first: those on one of
+    their events, found by event id, and those on none (Decision.Meta says why). Two queries, each
+    led by an index; one with OR between them sends PostgreSQL through the whole table."""
+    parts = decision_queries(patient.pk)
+    if newest is None:
+        return sorted((d for part in parts for d in part.select_related("version")), key=lambda d: (d.decided_at, d.pk))
+    found = [d for part in parts for d in part.select_related("version").order_by("-decided_at", "-pk")[:newest]]
+    return sorted(found, key=lambda d: (d.decided_at, d.pk), reverse=True)[:newest]
+
+
+def decision_queries(patient_id: int) -> list[QuerySet[Decision]]:
+    """The patient's decisions on their events, and those on none: each query led by an index."""
+    return [Decision.objects.filter(event_id__in=Event.objects.filter(patient_id=patient_id).values("pk")),
+            Decision.objects.filter(patient_id=patient_id, event_id__isnull=True)]
+
+
 def timeline(patient: Patient, limit: int = 100) -> list[Moment]:
     """Events, the decisions they caused (which rule, on which facts) and the messages, newest first."""
     moments = [Moment(e.occurred_at, "event", e.type, e.data)
                for e in Event.objects.filter(patient=patient).order_by("-occurred_at")[:limit]]
     moments += [Moment(d.decided_at, "decision", d.rule_key, {"why": d.why, "outcomes": d.outcomes,
                                                             "version": d.version.number, "event": d.event_id})
-                for d in Decision.objects.filter(patient=patient).select_related("version").order_by("-decided_at")
-                [:limit]]
+                for d in decisions_of(patient, newest=limit)]
     moments += [Moment(m.due_at, "message", f"{m.channel} · {m.kind}",
                        {"status": m.status, "summary": m.summary, "rule": m.rule_key, "error": m.last_error,
                         "delivery": m.delivery_status})

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 # Every row written on the event path keeps each of these tables' indexes up to date.
 FOREIGN_KEYS = [(Event, "patient_id"), (Event, "program_id"), (NeedSignal, "patient_id"), (PatientNeed, "patient_id"),
-                (Decision, "patient_id"), (Decision, "program_id"), (OutboxMessage, "patient_id"),
+                (Decision, "program_id"), (OutboxMessage, "patient_id"),
                 (OutboxMessage, "program_id"), (AgendaItem, "patient_id")]
 
 
@@ -48,3 +48,21 @@ def test_the_queue_indexes_hold_only_waiting_and_claimed_rows(model):
             cursor.execute(f"EXPLAIN QUERY PLAN SELECT id FROM {OutboxMessage._meta.db_table} "
                            "WHERE channel = 'sms' AND provider_id = 'p-1' LIMIT 1")
             assert "outbox_provider_idx" in str(cursor.fetchall())
+
+
+def test_a_patients_decisions_are_read_through_their_events_never_the_whole_table():
+    """Decision.patient has no full index (ingestion would write one page per decision for it): the
+    patient's decisions on events are found by event id, the others by a partial index."""
+    indexes = _indexes(Decision._meta.db_table)
+    assert indexes["decision_event_idx"]["columns"] == ["event_id"]
+    assert indexes["decision_unprompted_idx"]["columns"] == ["patient_id", "decided_at"]
+    if connection.vendor == "sqlite":
+        from sojourn.dialogue.queries import decision_queries
+
+        on_events, unprompted = decision_queries(1)
+        for query, index in ((on_events, "decision_event_idx"), (unprompted, "decision_unprompted_idx")):
+            sql, params = query.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+                plan = str(cursor.fetchall())
+            assert index in plan and "SCAN dialogue_decision" not in plan

@@ -3,16 +3,20 @@ caps and quiet hours checked, delayed steps on the agenda, state changes, and no
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from sojourn.channels.adapters import RECORDING
 from sojourn.channels.models import OutboxMessage, RecordedDelivery
 from sojourn.channels.services.delivery import deliver_due
+from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.services.withdrawal import withdraw_consent
+from sojourn.consent.tests.factories import SELF, enroll
 from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import stock_library
 from sojourn.core.models import AuditEntry
@@ -305,6 +309,41 @@ def test_the_patients_data_export_holds_their_events_decisions_and_messages(prog
     assert sections["messages"] == [{"channel": "email", "kind": "content", "about": "hello", "status": "pending",
                                      "due_at": DAY.isoformat(), "delivery": ""}]
     assert sections["needs"][0]["need"] == "itch"
+
+
+def test_a_patients_decisions_are_found_on_their_events_their_delayed_steps_and_their_schedules(
+        program_needs, active_patient, django_capture_on_commit_callbacks):  # noqa: F811
+    """Decisions are found through the patient's events (the decision's own index by patient covers
+    only those on no event): the timeline and the data export must still hold every one, and none of
+    another patient's."""
+    from sojourn.consent.hooks import export_sections
+    from sojourn.dialogue.queries import decisions_of, timeline
+    from sojourn.dialogue.services.agenda import plan_schedules
+    with django_capture_on_commit_callbacks(execute=True):
+        other, _record = enroll(program_needs, "DE", email="other@example.org")
+    other = verify_patient(actor=SELF, patient=other,
+                           code=re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1))
+    live_rules(program_needs, [
+        rule("hello", {"events": ["content.viewed"]}, [{"do": "send", "channel": "web", "content": "hello"}]),
+        rule("check-in", {"after": "content.viewed", "delay": "24h"},
+             [{"do": "send", "channel": "web", "content": "how-are-you"}]),
+        rule("morning", {"schedule": {"at": "09:00"}}, [{"do": "send", "channel": "web", "content": "good-morning"}]),
+    ])
+    for patient in (active_patient, other):
+        record_events(SYSTEM, [viewed(patient, f"v-{patient.pk}", DAY)], source="test", now=DAY)
+    assert plan_schedules(now=DAY + timedelta(days=1)) == 2
+    assert run_due_agenda(owner="w", now=DAY + timedelta(days=1, minutes=1))["fired"] == 4
+    assert Decision.objects.count() == 6
+
+    mine = decisions_of(active_patient)
+    assert {d.patient_id for d in mine} == {active_patient.pk}
+    assert mine[0].rule_key == "hello" and sorted(d.rule_key for d in mine[1:]) == ["check-in", "morning"]
+    assert [d.event_id is None for d in mine if d.rule_key == "morning"] == [True]  # on no event
+    newest = decisions_of(active_patient, newest=2)
+    assert [d.pk for d in newest] == [d.pk for d in reversed(mine[1:])]
+    moments = [m for m in timeline(active_patient) if m.kind == "decision"]
+    assert sorted(m.title for m in moments) == ["check-in", "hello", "morning"]
+    assert sorted(d["rule"] for d in export_sections(active_patient)["decisions"]) == ["check-in", "hello", "morning"]
 
 
 def test_one_worker_plans_each_new_day_by_the_clock_it_plans_for(program_needs, active_patient):  # noqa: F811
