@@ -133,7 +133,8 @@ def _helper(pipe: Connection, actor: Actor, source: str) -> None:
 def _drained(pipe: Connection) -> queue.SimpleQueue[bytes | None]:
     """What the caller sends, read as it comes by a thread of its own; None once the caller stopped. A
     pipe holds only so much: read between decisions, a caller sending a large batch and this process
-    sending a large plan back would each wait for the other to read, for ever (seen with lines of 4 kB)."""
+    sending a large plan back would each wait for the other to read, for ever (seen with events of a
+    program's own type carrying two 1,000-character fields)."""
     inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
     def read() -> None:
