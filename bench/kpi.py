@@ -1,10 +1,12 @@
 """`sojourn bench kpi`: the KPI dashboard of one market over a million patients, against hand-written
 SQL measured in the same run; and the cohort simulator's throughput. Runs inside a process whose
-database is a fresh SQLite file (see the `bench` command).
+database is a fresh SQLite file, or with --postgres a fresh PostgreSQL database (see the `bench`
+command). The suite runs it at a tiny scale on both (demo/tests/test_bench.py).
 
     simulator          the demo program lived by a simulated cohort (`simulate`): patient-days/s
     data               patients, events, answers, messages and calls written straight into the tables
-                       (not a measurement: the history the dashboard reads)
+                       (not a measurement: the history the dashboard reads), the columns taken from the
+                       models so that a migration cannot leave the inserts behind
     journey facts      `refresh_journey_facts(everything=True)`: every patient's facts from their data
     dashboard page     GET /console/insights/?market=DE as the insights analyst (refresh of what is new,
                        every KPI of every stage, the page rendered)
@@ -25,7 +27,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from rich.table import Table
 
@@ -40,9 +45,10 @@ DAY = 86400
 
 
 def sizes(scale: float) -> dict[str, int]:
-    return {"patients": max(int(FULL["patients"] * scale), 2000), "events": max(int(FULL["events"] * scale), 40_000),
-            "sim_patients": max(int(FULL["sim_patients"] * scale), 30),
-            "sim_days": FULL["sim_days"] if scale >= 0.5 else 30}
+    """The floors keep a tiny scale (the test suite's) a history with every kind of row in it."""
+    return {"patients": max(int(FULL["patients"] * scale), 300), "events": max(int(FULL["events"] * scale), 6000),
+            "sim_patients": max(int(FULL["sim_patients"] * scale), 10),
+            "sim_days": FULL["sim_days"] if scale >= 0.5 else 30 if scale >= 0.01 else 10}
 
 
 def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
@@ -50,7 +56,7 @@ def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
 
     size = sizes(scale)
     program = build_demo(lambda step: say(f"demo: {step}"))
-    figures: dict[str, Any] = {"scale": scale}
+    figures: dict[str, Any] = {"scale": scale, "database": connection.vendor}
     say(f"simulator: {size['sim_patients']} patients over {size['sim_days']} days")
     figures["simulator"] = bench_simulator(program, size["sim_patients"], size["sim_days"])
     say(f"data: {size['patients']:,} patients, about {size['events']:,} events")
@@ -81,7 +87,8 @@ def bench_simulator(program: Any, patients: int, days: int) -> dict[str, Any]:
 
 class _Ids:
     def __init__(self, cursor: Any, table: str) -> None:
-        self.next = (cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]) + 1  # noqa: S608
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+        self.next = cursor.fetchone()[0] + 1
 
     def take(self) -> int:
         self.next += 1
@@ -114,8 +121,8 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
                     for n in range(weight * 4)]
     random_ = rng.random
     per_patient = events / patients / 0.9  # the one in ten who never confirm leave no events
-    raw = connection.connection
-    cursor = raw.cursor()
+    inserts = _inserts()
+    cursor = connection.cursor()
     patient_ids, event_ids, response_ids, outbox_ids, task_ids, profile_ids, card_ids = (
         _Ids(cursor, t) for t in ("people_patient", "tracking_event", "questionnaires_questionnaireresponse",
                                   "channels_outboxmessage", "channels_nursetask", "tracking_patientprofile",
@@ -124,14 +131,7 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
     counts = {"patients": 0, "events": 0, "answers": 0, "messages": 0, "calls": 0, "cards": 0}
     started = time.perf_counter()
     # Indexes are built once after loading (sorted, fast) instead of row by row in random order.
-    cursor.execute("PRAGMA cache_size=-2000000")
-    cursor.execute("PRAGMA foreign_keys=OFF")  # every id written is one this function just made
-    indexes = cursor.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
-        "('tracking_event', 'channels_outboxmessage', 'questionnaires_questionnaireresponse', 'people_patient', "
-        "'tracking_patientprofile', 'core_datakey', 'people_invitation')").fetchall()
-    for name, _sql in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
+    indexes = _drop_indexes(cursor, [i.model._meta.db_table for i in inserts.values()])
     chunk = 20_000
     for start in range(0, patients, chunk):
         rows: dict[str, list[tuple]] = {t: [] for t in ("key", "patient", "profile", "event", "answer", "message",
@@ -233,18 +233,44 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
                 rows["call"].append((task_ids.take(), f"bench-call-{pid}", "psychosocial support", due - DAY,
                                      due, state[0], state[2], state[1], pid, program.pk))
             rows["profile"].append((profile_ids.take(), since, pid, stages[stage], now))
-        _insert(cursor, rows)
+        _insert(cursor, inserts, rows)
         for name, table in (("patients", "patient"), ("events", "event"), ("answers", "answer"),
                             ("messages", "message"), ("calls", "call"), ("cards", "card")):
             counts[name] += len(rows[table])
         say(f"data: {counts['patients']:,} patients, {counts['events']:,} events")
     say("data: indexing")
-    for _name, sql in indexes:
+    for sql in indexes:
         cursor.execute(sql)
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA analysis_limit=2000")
-    cursor.execute("ANALYZE")
+    if connection.vendor == "sqlite":
+        cursor.execute("PRAGMA foreign_keys=ON")
+    # The rows above carry their own ids: PostgreSQL's sequences must move past them.
+    for sql in connection.ops.sequence_reset_sql(no_style(), [i.model for i in inserts.values()]):
+        cursor.execute(sql)
+    _analyze(cursor)
     return {**counts, "first_patient": first_patient, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _drop_indexes(cursor: Any, tables: list[str]) -> list[str]:
+    """Drop the indexes of `tables` that no constraint owns; return the statements that make them again."""
+    if connection.vendor == "sqlite":
+        cursor.execute("PRAGMA cache_size=-2000000")
+        cursor.execute("PRAGMA foreign_keys=OFF")  # every id written is one this function just made
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "  # noqa: S608
+                       f"tbl_name IN ({', '.join(['%s'] * len(tables))})", tables)
+    else:  # PostgreSQL checks the foreign keys at commit (Django makes them deferrable)
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND "
+                       "tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = "
+                       "i.indexname)", [tables])
+    indexes = cursor.fetchall()
+    for name, _sql in indexes:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    return [sql for _name, sql in indexes]
+
+
+def _analyze(cursor: Any) -> None:
+    if connection.vendor == "sqlite":
+        cursor.execute("PRAGMA analysis_limit=2000")
+    cursor.execute("ANALYZE")
 
 
 def _interaction_data(kind: str, n: int, codes: list[str]) -> str:
@@ -261,43 +287,67 @@ def _message(mid: int, channel: str, content: str, at: int, pid: int, program_id
             json.dumps({"content": content}), "bench", "delivered", "", pid, program_id, "")
 
 
-def _insert_sql(table: str, columns: str) -> str:
-    """INSERT with a placeholder per column; a column ending in `@` takes Unix seconds, `=x` a constant."""
-    names, values = [], []
-    for column in columns.split():
-        name, _eq, constant = column.partition("=")
-        names.append(name.rstrip("@"))
-        values.append(constant or ("datetime(?, 'unixepoch')" if name.endswith("@") else "?"))
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"  # noqa: S608  (our constants)
+class _Rows:
+    """A plain INSERT into `model`'s table whose column list comes from the model: the bench gives
+    `columns` (attnames; one ending in `@` takes Unix seconds) and `constants`, and every other column
+    takes its field's default, so a migration that adds a column cannot break the bench. A NOT NULL
+    column with no default fails here by name, as it would in the product's own writes."""
+
+    def __init__(self, model: type[Model], columns: str, **constants: Any) -> None:
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        given = [c.rstrip("@") for c in columns.split()]
+        if unknown := [c for c in [*given, *constants] if c not in fields]:
+            raise ImproperlyConfigured(f"bench/kpi.py: {model.__name__} has no column {', '.join(unknown)}")
+        rest = {}
+        for name, field in fields.items():
+            if name in given:
+                continue
+            value = constants[name] if name in constants else field.get_default()
+            if value is None and not field.null:
+                raise ImproperlyConfigured(f"bench/kpi.py: {model.__name__}.{name} is NOT NULL and has no default: "
+                                           "give it a value in INSERTS")
+            rest[name] = field.get_db_prep_save(value, connection)
+        seconds = {"sqlite": "datetime(%s, 'unixepoch')", "postgresql": "to_timestamp(%s)"}[connection.vendor]
+        names = [*given, *rest]
+        marks = [seconds if c.endswith("@") else "%s" for c in columns.split()] + ["%s"] * len(rest)
+        quote = connection.ops.quote_name
+        self.model, self.constants = model, tuple(rest.values())
+        self.sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
+                    f"VALUES ({', '.join(marks)})")
+
+    def insert(self, cursor: Any, rows: list[tuple]) -> None:
+        constants = self.constants
+        cursor.executemany(self.sql, [row + constants for row in rows] if constants else rows)
 
 
-INSERTS = {
-    "key": _insert_sql("core_datakey", "id wrapped master_key_id created_at@"),
-    "patient": _insert_sql("people_patient", "id pseudonym locale time_zone status created_at@ data_key_id market_id "
-                                             "program_id verified_at@ email_index='' phone_index=''"),
-    "profile": _insert_sql("tracking_patientprofile", "id stage_since@ patient_id stage_id updated_at@ "
-                                                      "engagement='medium' interactions_30d=0 needs='{}'"),
-    "event": _insert_sql("tracking_event", "id type client_id occurred_at@ received_at@ source data patient_id "
-                                           "program_id"),
-    "answer": _insert_sql("questionnaires_questionnaireresponse",
-                          "id status source items scores locale started_at@ updated_at@ completed_at@ patient_id "
-                          "questionnaire_id"),
-    "message": _insert_sql("channels_outboxmessage", "id due_at@ lane status attempts lease_owner last_error "
-                                                     "idempotency_key created_at@ finished_at@ channel kind payload "
-                                                     "rule_key delivery_status provider_id patient_id program_id "
-                                                     "decision_key"),
-    "card": _insert_sql("people_invitation", "id program_id market_id code issued_at@ accepted_at@ patient_id "
-                                             "batch=''"),
-    "call": _insert_sql("channels_nursetask", "id source_key reason created_at@ due_at@ status outcome completed_at@ "
-                                              "patient_id program_id script_code='' claimed_by_name='' "
-                                              "adverse_event=0"),
-}
+def _inserts() -> dict[str, _Rows]:
+    from sojourn.channels.models import NurseTask, OutboxMessage
+    from sojourn.core.models import DataKey
+    from sojourn.people.models import Invitation, Patient
+    from sojourn.questionnaires.models import QuestionnaireResponse
+    from sojourn.tracking.models import Event, PatientProfile
+
+    return {
+        "key": _Rows(DataKey, "id wrapped master_key_id created_at@"),
+        "patient": _Rows(Patient, "id pseudonym locale time_zone status created_at@ data_key_id market_id program_id "
+                                  "verified_at@"),
+        "profile": _Rows(PatientProfile, "id stage_since@ patient_id stage_id updated_at@", engagement="medium"),
+        "event": _Rows(Event, "id type client_id occurred_at@ received_at@ source data patient_id program_id"),
+        "answer": _Rows(QuestionnaireResponse, "id status source items scores locale started_at@ updated_at@ "
+                                               "completed_at@ patient_id questionnaire_id"),
+        "message": _Rows(OutboxMessage, "id due_at@ lane status attempts lease_owner last_error idempotency_key "
+                                        "created_at@ finished_at@ channel kind payload rule_key delivery_status "
+                                        "provider_id patient_id program_id decision_key"),
+        "card": _Rows(Invitation, "id program_id market_id code issued_at@ accepted_at@ patient_id"),
+        "call": _Rows(NurseTask, "id source_key reason created_at@ due_at@ status outcome completed_at@ patient_id "
+                                 "program_id"),
+    }
 
 
-def _insert(cursor: Any, rows: dict[str, list[tuple]]) -> None:
+def _insert(cursor: Any, inserts: dict[str, _Rows], rows: dict[str, list[tuple]]) -> None:
     with transaction.atomic():
-        for name, sql in INSERTS.items():
-            cursor.executemany(sql, rows[name])
+        for name, insert in inserts.items():
+            insert.insert(cursor, rows[name])
 
 
 # ---- journey facts ------------------------------------------------------------------------------------
@@ -315,8 +365,8 @@ def bench_facts(program: Any, say: Callable[[str], None]) -> dict[str, Any]:
     started = time.perf_counter()
     patients = refresh_journey_facts(program, everything=True, progress=progress)
     seconds = time.perf_counter() - started
-    connection.cursor().execute("PRAGMA analysis_limit=2000")
-    connection.cursor().execute("ANALYZE")
+    with connection.cursor() as cursor:
+        _analyze(cursor)
     return {"patients": patients, "seconds": round(seconds, 1), "patients_per_s": round(patients / seconds)}
 
 
@@ -366,6 +416,10 @@ def _stamp(at: datetime) -> str:
     return connection.ops.adapt_datetimefield_value(at)
 
 
+def _count(condition: str) -> str:
+    return f"COUNT(*) FILTER (WHERE {condition})"
+
+
 def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, list]:
     """The dashboard's figures by plain SQL over the journey facts (one grouped pass), the invitation
     cards, the stays (the index alone) and the calls."""
@@ -373,49 +427,57 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     from sojourn.insights.facts import day_number
     from sojourn.insights.queries import PLACED
 
-    cursor = connection.connection.cursor()
-    market = cursor.execute("SELECT id FROM core_market WHERE country = ?", (country,)).fetchone()[0]
-    stages = cursor.execute("SELECT id, code FROM tracking_stage WHERE program_id = ? ORDER BY position, id",
-                            (program.pk,)).fetchall()
+    cursor = connection.cursor()
+    cursor.execute("SELECT id FROM core_market WHERE country = %s", [country])
+    market = cursor.fetchone()[0]
+    cursor.execute("SELECT id, code FROM tracking_stage WHERE program_id = %s ORDER BY position, id", [program.pk])
+    stages = cursor.fetchall()
     p = {"p": program.pk, "m": market, "now": _stamp(now), "month": _stamp(now - timedelta(days=30)),
          "week": _stamp(now - timedelta(days=7)), "fortnight": _stamp(now - timedelta(days=14)),
          "quarter": _stamp(now - timedelta(days=90)), "today": day_number(now)}
+    greatest, least = ("MAX", "MIN") if connection.vendor == "sqlite" else ("GREATEST", "LEAST")
     out: dict[str, list] = {}
     # One pass over the market's facts, grouped by stage, as the dashboard does.
     columns = ["stage", "consented", "confirmed", "needs", "month_old", "active_30", "week_old", "weekly",
                "active", *(f"reached_{c}" for c in k.REACH), "analysed", "served", "who5_n", "who5_sum",
                "refilling", "adherent"]
     p.update({f"reach_{c}": _stamp(now - timedelta(days=k.REACH_DAYS[c])) for c in k.REACH})
-    reach = ", ".join(f"SUM(status = 'active' AND confirmed_at <= :now AND reached_{c}_at > :reach_{c} "
-                      f"AND reached_{c}_at <= :now)" for c in k.REACH)
-    rows = [dict(zip(columns, row, strict=True)) for row in cursor.execute(
-        "SELECT stage_id, COUNT(*), SUM(confirmed_at <= :now), SUM(confirmed_at <= :now AND needs_done_at <= :now), "  # noqa: S608  (our constants)
-        "SUM(confirmed_at <= :month), SUM(confirmed_at <= :month AND active_at_30_days), "
-        "SUM(status = 'active' AND confirmed_at <= :week), SUM(status = 'active' AND confirmed_at <= :week "
-        "AND last_meaningful_at > :week AND last_meaningful_at <= :now), "
-        f"SUM(status = 'active' AND confirmed_at <= :now), {reach}, "
-        "SUM(needs_done_at <= :fortnight AND top_need <> ''), "
-        "SUM(needs_done_at <= :fortnight AND top_need <> '' AND top_need_served), "
-        "COUNT(who5_change), SUM(who5_change), SUM(first_refill_day <= :today - 56), "
-        "SUM(first_refill_day <= :today - 56 AND covered_days - MAX(0, MIN(covered_until_day, first_refill_day "
-        "+ 180) - :today) >= 0.8 * (MIN(:today, first_refill_day + 180) - first_refill_day)) "
-        "FROM insights_journeyfacts WHERE program_id = :p AND market_id = :m AND consented_at <= :now "
-        "GROUP BY stage_id", p)]
+    adherent = (f"first_refill_day <= %(today)s - 56 AND covered_days - {greatest}(0, {least}(covered_until_day, "
+                f"first_refill_day + 180) - %(today)s) >= 0.8 * ({least}(%(today)s, first_refill_day + 180) "
+                "- first_refill_day)")
+    figures = [
+        "COUNT(*)", _count("confirmed_at <= %(now)s"), _count("confirmed_at <= %(now)s AND needs_done_at <= %(now)s"),
+        _count("confirmed_at <= %(month)s"), _count("confirmed_at <= %(month)s AND active_at_30_days"),
+        _count("status = 'active' AND confirmed_at <= %(week)s"),
+        _count("status = 'active' AND confirmed_at <= %(week)s AND last_meaningful_at > %(week)s "
+               "AND last_meaningful_at <= %(now)s"),
+        _count("status = 'active' AND confirmed_at <= %(now)s"),
+        *(_count(f"status = 'active' AND confirmed_at <= %(now)s AND reached_{c}_at > %(reach_{c})s "
+                 f"AND reached_{c}_at <= %(now)s") for c in k.REACH),
+        _count("needs_done_at <= %(fortnight)s AND top_need <> ''"),
+        _count("needs_done_at <= %(fortnight)s AND top_need <> '' AND top_need_served"),
+        "COUNT(who5_change)", "SUM(who5_change)", _count("first_refill_day <= %(today)s - 56"), _count(adherent)]
+    cursor.execute(
+        f"SELECT stage_id, {', '.join(figures)} FROM insights_journeyfacts WHERE program_id = %(p)s "  # noqa: S608
+        "AND market_id = %(m)s AND consented_at <= %(now)s GROUP BY stage_id", p)
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     total = {name: sum(row[name] or 0 for row in rows) for name in columns[1:]}
     weekly = {row["stage"]: (row["week_old"] or 0, row["weekly"] or 0) for row in rows}
     funnel = PLACED["funnel"]
-    n, used = cursor.execute(
-        "SELECT COUNT(*), SUM(accepted_at <= :now) FROM people_invitation WHERE program_id = :p AND market_id = :m "
-        "AND issued_at <= :month", p).fetchone()
+    cursor.execute(f"SELECT COUNT(*), {_count('accepted_at <= %(now)s')} FROM people_invitation "  # noqa: S608
+                   "WHERE program_id = %(p)s AND market_id = %(m)s AND issued_at <= %(month)s", p)
+    n, used = cursor.fetchone()
     out[f"funnel_invited@{funnel}"] = [_share(used, n), n]
     out[f"funnel_verified@{funnel}"] = [_share(total["confirmed"], total["consented"]), total["consented"]]
     out[f"funnel_needs@{funnel}"] = [_share(total["needs"], total["confirmed"]), total["confirmed"]]
     out[f"funnel_active_30d@{funnel}"] = [_share(total["active_30"], total["month_old"]), total["month_old"]]
     out[f"needs_coverage@{PLACED['care']}"] = [_share(total["served"], total["analysed"]), total["analysed"]]
-    n, met = cursor.execute(
-        "SELECT COUNT(*), SUM(t.status = 'done' AND t.completed_at <= t.due_at) FROM channels_nursetask t "
-        "JOIN people_patient pt ON pt.id = t.patient_id WHERE t.program_id = :p AND pt.market_id = :m "
-        "AND t.due_at <= :now AND t.due_at > :quarter AND t.status <> 'cancelled'", p).fetchone()
+    met = _count("t.status = 'done' AND t.completed_at <= t.due_at")
+    cursor.execute(
+        f"SELECT COUNT(*), {met} FROM channels_nursetask t JOIN people_patient pt "  # noqa: S608
+        "ON pt.id = t.patient_id WHERE t.program_id = %(p)s "
+        "AND pt.market_id = %(m)s AND t.due_at <= %(now)s AND t.due_at > %(quarter)s AND t.status <> 'cancelled'", p)
+    n, met = cursor.fetchone()
     out[f"nurse_sla@{PLACED['care']}"] = [_share(met, n), n]
     n = total["who5_n"]
     out[f"who5_change@{PLACED['outcomes']}"] = [round(total["who5_sum"] / n, 2) if n else None, n]
@@ -426,11 +488,15 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     for stage_id, code in stages:
         n, act = weekly.get(stage_id, (0, 0))
         out[f"weekly_active@{code}"] = [_share(act, n), n]
-        where = "FROM insights_stagestay WHERE program_id = ? AND market_id = ? AND stage = ?"
-        args = (program.pk, market, code)
-        n = cursor.execute(f"SELECT COUNT(*) {where}", args).fetchone()[0]
-        middle = [row[0] for row in cursor.execute(f"SELECT days {where} ORDER BY days LIMIT ? OFFSET ?",
-                                                   (*args, n // 2 - (n - 1) // 2 + 1, (n - 1) // 2))] if n else []
+        where = "FROM insights_stagestay WHERE program_id = %s AND market_id = %s AND stage = %s"
+        args = [program.pk, market, code]
+        cursor.execute(f"SELECT COUNT(*) {where}", args)
+        n = cursor.fetchone()[0]
+        middle = []
+        if n:
+            cursor.execute(f"SELECT days {where} ORDER BY days LIMIT %s OFFSET %s",
+                           [*args, n // 2 - (n - 1) // 2 + 1, (n - 1) // 2])
+            middle = [row[0] for row in cursor.fetchall()]
         out[f"time_in_stage@{code}"] = [round(sum(middle) / len(middle), 1) if middle else None, n]
     return out
 
@@ -440,29 +506,40 @@ def kpis_from_raw_events(program: Any, country: str, now: datetime) -> dict[str,
     from sojourn.insights.facts import meaningful_types
     from sojourn.insights.queries import PLACED
 
-    cursor = connection.connection.cursor()
-    market = cursor.execute("SELECT id FROM core_market WHERE country = ?", (country,)).fetchone()[0]
+    cursor = connection.cursor()
+    cursor.execute("SELECT id FROM core_market WHERE country = %s", [country])
+    market = cursor.fetchone()[0]
     types = sorted(meaningful_types(program))
-    marks = ", ".join("?" for _ in types)
+    marks = ", ".join("%s" for _ in types)
     stamp = _stamp
+    if connection.vendor == "sqlite":
+        def days(n: int) -> str:
+            return f"datetime(pt.verified_at, '+{n} days')"
+        everything = "json_extract(w.data, '$.everything')"
+    else:
+        def days(n: int) -> str:
+            return f"pt.verified_at + interval '{n} days'"
+        everything = "(w.data ->> 'everything')::boolean"
     out: dict[str, list] = {}
-    for code, n, active in cursor.execute(
-            "SELECT s.code, COUNT(*), SUM(EXISTS (SELECT 1 FROM tracking_event e WHERE e.patient_id = pt.id "  # noqa: S608
-            f"AND e.occurred_at > ? AND e.occurred_at <= ? AND e.type IN ({marks}))) FROM people_patient pt "
-            "JOIN tracking_patientprofile pr ON pr.patient_id = pt.id JOIN tracking_stage s ON s.id = pr.stage_id "
-            "WHERE pt.program_id = ? AND pt.market_id = ? AND pt.status = 'active' AND pt.verified_at <= ? "
-            "AND pt.created_at <= ? GROUP BY s.code",
-            (stamp(now - timedelta(days=7)), stamp(now), *types, program.pk, market, stamp(now - timedelta(days=7)),
-             stamp(now))):
+    cursor.execute(
+        "SELECT s.code, COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM tracking_event e "  # noqa: S608
+        f"WHERE e.patient_id = pt.id AND e.occurred_at > %s AND e.occurred_at <= %s AND e.type IN ({marks}))) "
+        "FROM people_patient pt JOIN tracking_patientprofile pr ON pr.patient_id = pt.id "
+        "JOIN tracking_stage s ON s.id = pr.stage_id WHERE pt.program_id = %s AND pt.market_id = %s "
+        "AND pt.status = 'active' AND pt.verified_at <= %s AND pt.created_at <= %s GROUP BY s.code",
+        [stamp(now - timedelta(days=7)), stamp(now), *types, program.pk, market, stamp(now - timedelta(days=7)),
+         stamp(now)])
+    for code, n, active in cursor.fetchall():
         out[f"weekly_active@{code}"] = [_share(active, n), n]
-    n, active = cursor.execute(
-        "SELECT COUNT(*), SUM(EXISTS (SELECT 1 FROM tracking_event e WHERE e.patient_id = pt.id "  # noqa: S608
-        "AND e.occurred_at > datetime(pt.verified_at, '+15 days') AND e.occurred_at <= datetime(pt.verified_at, "
-        f"'+30 days') AND e.type IN ({marks})) AND NOT EXISTS (SELECT 1 FROM tracking_event w WHERE "
-        "w.patient_id = pt.id AND w.type = 'consent.withdrawn' AND w.occurred_at <= datetime(pt.verified_at, "
-        "'+30 days') AND json_extract(w.data, '$.everything'))) FROM people_patient pt WHERE pt.program_id = ? "
-        "AND pt.market_id = ? AND pt.verified_at <= ? AND pt.created_at <= ?",
-        (*types, program.pk, market, stamp(now - timedelta(days=30)), stamp(now))).fetchone()
+    cursor.execute(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM tracking_event e "  # noqa: S608
+        f"WHERE e.patient_id = pt.id AND e.occurred_at > {days(15)} AND e.occurred_at <= {days(30)} "
+        f"AND e.type IN ({marks})) AND NOT EXISTS (SELECT 1 FROM tracking_event w WHERE w.patient_id = pt.id "
+        f"AND w.type = 'consent.withdrawn' AND w.occurred_at <= {days(30)} AND {everything})) "
+        "FROM people_patient pt WHERE pt.program_id = %s AND pt.market_id = %s AND pt.verified_at <= %s "
+        "AND pt.created_at <= %s",
+        [*types, program.pk, market, stamp(now - timedelta(days=30)), stamp(now)])
+    n, active = cursor.fetchone()
     out[f"funnel_active_30d@{PLACED['funnel']}"] = [_share(active, n), n]
     return out
 
@@ -471,8 +548,9 @@ def kpis_from_raw_events(program: Any, country: str, now: datetime) -> dict[str,
 
 def table(f: dict[str, Any]) -> Table:
     d, data, facts, sim = f["dashboard"], f["data"], f["facts"], f["simulator"]
+    store = "SQLite" if f.get("database", "sqlite") == "sqlite" else "PostgreSQL"
     out = Table(title=f"sojourn bench kpi (scale {f['scale']}, {data['patients']:,} patients, "
-                      f"{data['events']:,} events, SQLite)")
+                      f"{data['events']:,} events, {store})")
     for column in ("measure", "figure", "baseline", "ratio", "target"):
         out.add_column(column)
     out.add_row(f"dashboard page, market {d['market']} ({d['patients_in_market']:,} patients)", f"{d['page_s']} s",

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sojourn.people.middleware.StaffContextMiddleware",
+    "sojourn.people.middleware.ConsolePageMiddleware",
     "axes.middleware.AxesMiddleware",
     "sojourn.core.middleware.DatabaseBusyMiddleware",
 ]

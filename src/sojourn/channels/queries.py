@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from sojourn.channels.models import NurseTask, OutboxMessage
 from sojourn.consent.models import ContactPreferences
@@ -18,6 +20,7 @@ from sojourn.content.queries import Resolution, resolve
 from sojourn.core.actors import Actor
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
+from sojourn.tracking.models import Need
 from sojourn.tracking.queries import NeedView, needs_of
 
 AMBER_WITHIN = timedelta(hours=2)  # due within this: amber; overdue: red
@@ -44,6 +47,62 @@ def nurse_queue(actor: Actor, program: Program, *, market: str = "", mine: bool 
 
 
 @dataclass(frozen=True)
+class CallReason:
+    """Why the nurse is to call: the rule that raised the call, the event it met and what it read
+    (the facts the engine kept in the task's outbox message), or the call that arranged a call-back."""
+
+    reason: str
+    rule: str = ""
+    rule_key: str = ""
+    event: str = ""
+    event_at: datetime | None = None
+    seen: list[tuple[str, str]] | None = None
+    call_back_of: NurseTask | None = None
+
+
+def _seen(values: dict[str, Any], needs: dict[str, str]) -> list[tuple[str, str]]:
+    """What the rule's condition read, in words: needs by their label, scores by name, a number as one."""
+    out = []
+    for path, value in values.items():
+        if path.startswith("profile.needs."):
+            what = _("Need “%(need)s”") % {"need": needs.get(path.removeprefix("profile.needs."), path)}
+        elif path.startswith("event.data.scores."):
+            what = _("Score “%(score)s”") % {"score": path.removeprefix("event.data.scores.")}
+        else:
+            what = {"event.data.questionnaire": _("Questionnaire"), "profile.engagement": _("Engagement"),
+                    "profile.stage": _("Journey stage")}.get(path, path)
+        if isinstance(value, float):  # in the nurse's own decimal notation: 0,82 in German
+            shown = number_format(int(value) if value.is_integer() else round(value, 2))
+        else:
+            shown = str(value)
+        out.append((what, shown))
+    return out
+
+
+def call_reason(task: NurseTask, language: str) -> CallReason:
+    """Why this call is in the queue, in the nurse's language where the words are ours."""
+    first, earlier = task, None
+    for _step in range(10):  # a call-back of a call-back …: the reason is the first call's
+        earlier_id = first.source_key.removeprefix("call-back:")
+        if earlier_id == first.source_key or not earlier_id.isdigit():
+            break
+        found = NurseTask.objects.filter(pk=int(earlier_id)).first()
+        if found is None:
+            break
+        earlier = earlier or found
+        first = found
+    message = OutboxMessage.objects.filter(idempotency_key=first.source_key).only("payload", "rule_key").first()
+    because = (message.payload.get("because") if message else None) or {}
+    event = because.get("event") or {}
+    needs = {need.code: need.label(language) for need in Need.objects.filter(program_id=task.program_id)}
+    return CallReason(
+        reason=task.reason, rule=because.get("rule_name", ""), rule_key=because.get("rule", "")
+        or (message.rule_key if message else ""), event=event.get("type", ""),
+        event_at=datetime.fromisoformat(event["at"]) if event.get("at") else None,
+        seen=_seen(because.get("values") or {}, needs), call_back_of=earlier)
+
+
+@dataclass(frozen=True)
 class CallContext:
     needs: list[NeedView]
     recent: list[dict[str, Any]]
@@ -56,6 +115,7 @@ class CallContext:
     contact_days: list[int]
     script: Resolution | None
     earlier_calls: list[NurseTask]
+    because: CallReason
 
 
 def call_context(task: NurseTask, now: datetime, language: str) -> CallContext:
@@ -76,4 +136,5 @@ def call_context(task: NurseTask, now: datetime, language: str) -> CallContext:
                         if prefs and prefs.contact_from and prefs.contact_until else ""),
         contact_days=list(prefs.contact_days) if prefs else [], script=script,
         earlier_calls=list(NurseTask.objects.filter(patient=patient, status=NurseTask.Status.DONE)
-                           .exclude(pk=task.pk).order_by("-completed_at")[:5]))
+                           .exclude(pk=task.pk).order_by("-completed_at")[:5]),
+        because=call_reason(task, language))

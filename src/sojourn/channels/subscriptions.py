@@ -1,7 +1,9 @@
-"""Consent withdrawn: what has not left the outbox for the withdrawn channels never leaves."""
+"""Consent withdrawn: what has not left the outbox for the withdrawn channels never leaves, and calls
+a nurse has not made leave the queue when calls are no longer agreed to."""
 
 from __future__ import annotations
 
+from sojourn.channels.services.nurse import cancel_open_calls
 from sojourn.channels.services.outbox import cancel_pending
 from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn
 
@@ -11,3 +13,5 @@ def cancel_messages(event: ConsentWithdrawn) -> None:
     everything = event.everything or "program_participation" in event.purposes
     cancel_pending(patient_id=event.patient.pk, purposes=None if everything else event.purposes,
                    reason="consent withdrawn", now=event.at)
+    if everything or event.purposes & {"nurse_calls", "contact_phone"}:
+        cancel_open_calls(patient_id=event.patient.pk, now=event.at)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from sojourn.consent.forms import EnrollmentForm
 from sojourn.consent.models import ConsentText, ConsentVersion
 from sojourn.core.models import Market
+from sojourn.core.packs import purpose_label
 
 
 class StaffEnrollmentForm(EnrollmentForm):
@@ -77,7 +78,7 @@ class ConsentDraftForm(forms.Form):
                                                     widget=forms.Textarea(attrs={"rows": 10, "lang": locale}))
             for purpose in purposes:
                 name = f"{locale}__purpose__{purpose['code']}"
-                self.fields[name] = forms.CharField(label=purpose["code"], max_length=500,
+                self.fields[name] = forms.CharField(label=purpose_label(purpose["code"]), max_length=500,
                                                     widget=forms.TextInput(attrs={"lang": locale}))
                 names.append(name)
             self.sections.append((locale, [self[n] for n in names]))

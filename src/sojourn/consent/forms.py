@@ -11,10 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from sojourn.consent.models import ConsentText, ConsentVersion
 from sojourn.core.errors import SojournError
 from sojourn.core.models import Market
+from sojourn.people.addresses import region_kind
 from sojourn.people.identity import PatientIdentity, PostalAddress
 
 CHANNEL_LABELS = {"web": _("My personal page"), "email": _("Email"), "sms": _("Text messages (SMS)"),
                   "print": _("Printed magazine by post"), "phone": _("Phone calls")}
+# The region an address names, as its country's post calls it (people.addresses.region_kind).
+REGION_LABELS = {"prefecture": _("Prefecture"), "state": _("State"), "province": _("Province")}
 
 
 class ConsentAnswers:
@@ -52,6 +55,8 @@ class EnrollmentForm(ConsentAnswers, forms.Form):
                                   widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
     city = forms.CharField(label=_("City"), max_length=100, required=False,
                            widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    region = forms.CharField(label=_("Region"), max_length=100, required=False,
+                             widget=forms.TextInput(attrs={"autocomplete": "address-level1"}))
     time_zone = forms.ChoiceField(label=_("Your time zone"))
     referral_code = forms.CharField(label=_("Referral code from your doctor (optional)"), max_length=12,
                                     required=False)
@@ -65,15 +70,20 @@ class EnrollmentForm(ConsentAnswers, forms.Form):
         super().__init__(*args, **kwargs)
         self.market = market
         self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in market.time_zones]
+        region = region_kind(market.country)
+        if region is None:  # the country's addresses name no region: not asked
+            del self.fields["region"]
+        else:
+            self.fields["region"].label = REGION_LABELS.get(region, self.fields["region"].label)
         self.add_purpose_fields(version, text)
 
     def identity(self) -> PatientIdentity:
         """The person as typed; the address only when any part of it was given."""
         data = self.cleaned_data
         address = None
-        if data["street"] or data["postal_code"] or data["city"]:
+        if data["street"] or data["postal_code"] or data["city"] or data.get("region"):
             address = PostalAddress(lines=(data["street"],), postal_code=data["postal_code"], city=data["city"],
-                                    region="", country=self.market.country)
+                                    region=data.get("region", ""), country=self.market.country)
         return PatientIdentity(given_name=data["given_name"], family_name=data["family_name"], email=data["email"],
                                phone=data["phone"], birth_date=data["birth_date"], postal_address=address)
 

@@ -52,6 +52,17 @@ def granted_purposes(patient: Patient) -> set[str]:
                .values_list("purpose", flat=True))
 
 
+def patients_granting(purposes: tuple[str, ...] | list[str]) -> QuerySet[Patient]:
+    """Patients whose consent in force grants every one of these purposes, as a subquery of ids (an
+    export reads only them: consent.purposes.EXPORT_PURPOSES)."""
+    found = Patient.objects.all()
+    for purpose in purposes:
+        found = found.filter(pk__in=ConsentDecision.objects.filter(
+            record__status=ConsentRecord.Status.ACTIVE, purpose=purpose, granted=True, withdrawn_at__isnull=True)
+            .values("record__patient_id"))
+    return found.values("pk")
+
+
 @dataclass(frozen=True)
 class ContactCheck:
     allowed: bool

@@ -81,6 +81,15 @@ def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpRespons
         "minimum_age": market.minimum_age}, status=400 if form.errors else 200)
 
 
+def _landing(patient: Patient) -> str:
+    """Where a patient lands once signed in: their content, unless a changed consent waits to be
+    signed (their consent page says so) or they are not active (nothing to show them yet)."""
+    if patient.status != Patient.Status.ACTIVE or ReconsentRequest.objects.filter(
+            record__patient=patient, closed_at__isnull=True).exists():
+        return reverse("portal:me")
+    return reverse("personal-page:page")
+
+
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     patient = Patient.objects.select_related("market", "program").filter(
@@ -96,7 +105,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             form.add_error("code", exc.message)
         else:
             sign_in_patient(request, patient)
-            return redirect("portal:me")
+            return redirect(_landing(patient))
     return render(request, "consent/portal/verify.html", {"form": form, "patient": patient},
                   status=400 if form.errors else 200)
 
@@ -132,7 +141,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", exc.message)
             else:
                 sign_in_patient(request, patient)
-                return redirect("portal:me")
+                return redirect(_landing(patient))
     return render(request, "consent/portal/verify.html", {"form": form, "patient": patient, "signing_in": True},
                   status=400 if form.errors else 200)
 

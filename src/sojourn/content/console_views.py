@@ -151,7 +151,8 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
          "problem": next((p.message for p in problems if p.field == f"variants.{locale}.{name}"), "")}
         for name, shown_for in FIELDS_SHOWN.items() if shown_for is True or shown_for == item.kind],
         "problem": next((p.message for p in problems if p.field == f"variants.{locale}"), "")} for locale in locales]
-    use = queries.use_by_market(item.program, [item.code]).get(item.code, {})
+    use = queries.use_by_market(item.program, [item.code], countries=[m.country for m in scope.markets]
+                                ).get(item.code, {})
     return render(request, "content/item.html", {
         "item": item, "versions": versions, "draft": draft, "editors": editors, "problems": problems,
         "diff": _diff(versions, int(wanted)) if wanted.isdigit() else "", "may_edit": may_edit,

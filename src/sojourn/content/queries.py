@@ -173,12 +173,18 @@ class ItemUse:
         return round(self.helpful / rated, 3) if rated else None
 
 
-def use_by_market(program: Program, codes: list[str] | None = None) -> dict[str, dict[str, ItemUse]]:
-    """Views, completions and helpful ratings of each item in each market, from the events."""
-    events = (Event.objects.filter(program=program, type__in=["content.viewed", "content.completed", "content.rated"])
-              .annotate(code=KT("data__content"), helpful=KT("data__helpful")))
+def use_by_market(program: Program, codes: list[str] | None = None, countries: Iterable[str] | None = None
+                  ) -> dict[str, dict[str, ItemUse]]:
+    """Views, completions and helpful ratings of each item in each market (all, or the countries
+    given: those the reader may see), from the events."""
+    events = Event.objects.filter(program=program, type__in=["content.viewed", "content.completed", "content.rated"])
     if codes is not None:
-        events = events.filter(code__in=codes)
+        # Matched as JSON values: `KT(...)__in` sends the bare code to SQLite's JSON_EXTRACT, which
+        # refuses it ("malformed JSON") as soon as there is an event to compare.
+        events = events.filter(data__content__in=codes)
+    if countries is not None:
+        events = events.filter(patient__market__country__in=list(countries))
+    events = events.annotate(code=KT("data__content"), helpful=KT("data__helpful"))
     out: dict[str, dict[str, ItemUse]] = defaultdict(dict)
     for row in events.values("code", "type", "helpful", "patient__market__country").annotate(n=Count("id")):
         use = out[row["code"]].setdefault(row["patient__market__country"], ItemUse())

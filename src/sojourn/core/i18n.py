@@ -1,7 +1,9 @@
-"""Choosing the language for a person: their preference, then the browser, then the market."""
+"""Choosing the language for a person (their preference, then the browser, then the market), and
+naming countries in a language."""
 
 from __future__ import annotations
 
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_supported_language_variant
@@ -29,3 +31,12 @@ def choose_language(request: HttpRequest, preference: str = "", market_default: 
         if chosen:
             return chosen
     return supported(market_default) or settings.LANGUAGE_CODE
+
+
+def country_name(code: str, language: str) -> str:
+    """The country's name in the language (CLDR's, through Babel); the code itself if CLDR has none."""
+    try:
+        names = Locale.parse(language.replace("-", "_")).territories
+    except (ValueError, UnknownLocaleError):
+        return code
+    return names.get(code.upper(), code)

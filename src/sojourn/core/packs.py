@@ -21,6 +21,8 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
@@ -38,6 +40,23 @@ PURPOSES = (
     "research_use",
     "share_with_hcp",
 )
+# What staff read for each purpose (the patient reads the consent text's own wording for it).
+PURPOSE_LABELS: dict[str, Promise] = {
+    "program_participation": _("taking part in the program"),
+    "contact_email": _("contact by email"),
+    "contact_sms": _("contact by text message"),
+    "contact_phone": _("contact by phone"),
+    "contact_post": _("contact by post"),
+    "nurse_calls": _("calls from a nurse"),
+    "research_use": _("research use"),
+    "share_with_hcp": _("sharing with their doctor"),
+}
+
+
+def purpose_label(code: str) -> str:
+    return str(PURPOSE_LABELS.get(code, code))
+
+
 Purpose = Literal[
     "program_participation",
     "contact_email",

@@ -66,3 +66,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 # Permissions whose scope is the whole program, not a market within it.
 PROGRAM_WIDE = frozenset({P.PROGRAM_MANAGE, P.STAFF_MANAGE, P.MARKET_ACTIVATE})
+
+# What each permission lets a person do, in words a staff member reads on a refusal.
+PERMISSION_LABELS: dict[Permission, str] = {
+    P.PROGRAM_VIEW: _("see the program"),
+    P.PROGRAM_MANAGE: _("manage the program"),
+    P.MARKET_ACTIVATE: _("activate markets"),
+    P.STAFF_MANAGE: _("manage staff"),
+    P.PATIENT_VIEW: _("see patients' pseudonymous records"),
+    P.PATIENT_READ_PII: _("read patients' identities"),
+    P.PATIENT_MANAGE: _("enroll and change patients"),
+    P.CONTENT_EDIT: _("write content and consent texts"),
+    P.CONTENT_REVIEW: _("review content and consent texts"),
+    P.RULES_EDIT: _("write dialogue rules"),
+    P.RULES_REVIEW: _("review dialogue rules"),
+    P.NURSE_QUEUE: _("work the nurse call queue"),
+    P.INSIGHTS_VIEW: _("see KPIs and hypotheses"),
+    P.INSIGHTS_IMPORT: _("import outside survey data"),
+    P.JOURNEYS_EDIT: _("edit journeys, personas and hypotheses"),
+    P.SAFETY_REPORT: _("report adverse events"),
+    P.SAFETY_MANAGE: _("manage safety cases"),
+    P.AUDIT_VIEW: _("read the audit trail"),
+    P.EVENTS_WRITE: _("send touchpoint events"),
+}

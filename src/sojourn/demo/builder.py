@@ -20,7 +20,7 @@ from sojourn.core.models import Market, Program, Sponsor
 from sojourn.core.packs import read_pack_file, shipped_pack_paths
 from sojourn.core.permissions import Role
 from sojourn.core.services.markets import activate_market
-from sojourn.core.services.programs import create_program, create_sponsor
+from sojourn.core.services.programs import create_program, create_sponsor, launch_program
 from sojourn.demo.cohort import enroll_demo_patients, enroll_dermatologists
 from sojourn.demo.consent_texts import HCP as HCP_TEXTS
 from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
@@ -130,4 +130,5 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
         stock_demo_library(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
         progress("rules")
         define_demo_dialogue(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
-    return program
+    progress("launch")
+    return launch_program(actor=actor, program=program)

@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sojourn.core.errors import SojournError
 from sojourn.core.permissions import Permission
-from sojourn.dialogue import queries
+from sojourn.dialogue import presenting, queries
 from sojourn.dialogue.models import RuleSet, RuleSetVersion
 from sojourn.dialogue.rules import RuleProblem
 from sojourn.dialogue.services.dry_run import dry_run
@@ -168,8 +169,12 @@ def dry_run_page(request: HttpRequest, name: str, number: int) -> HttpResponse:
         report = dry_run(actor=request.actor, version=version, days=int(days) if days.isdigit() else 0)
     except SojournError as refused:
         error = refused.message
+    shown = {} if report is None else {
+        "rules": presenting.rule_lines(report, request.actor, version.rule_set.program_id),
+        "reasons": presenting.reason_lines(report.skipped_because), "markets": report.by_market.most_common(),
+        "channels": presenting.channel_lines(report), "by_day": presenting.day_lines(report)}
     return render(request, "dialogue/dry_run.html", {"version": version, "report": report, "error": error,
-                                                     "days": days}, status=422 if error else 200)
+                                                     "days": days, **shown}, status=422 if error else 200)
 
 
 def _monitor_scope(request: HttpRequest) -> Any:
@@ -211,4 +216,6 @@ def timeline(request: HttpRequest, pseudonym: str) -> HttpResponse:
         patient = access_patient(request.actor, pseudonym)
     except SojournError:
         return _not_found(request)
-    return render(request, "dialogue/timeline.html", {"patient": patient, "moments": queries.timeline(patient)})
+    language = (get_language() or "en").split("-")[0]
+    return render(request, "dialogue/timeline.html", {"patient": patient,
+                                                      "moments": queries.timeline(patient, language=language)})

@@ -24,6 +24,7 @@ from django.db import connection
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.services.outbox import outbox_rows
+from sojourn.consent.purposes import action_refusal
 from sojourn.consent.queries import CHANNEL_PURPOSE, ContactFacts, contact_facts_for_ids
 from sojourn.content.queries import usable_codes
 from sojourn.core.actors import Actor
@@ -123,6 +124,7 @@ class Fired:
     given_event_id: int | None = None
     event: RecordedEvent | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    trigger: dict[str, Any] | None = None  # the event the rule met: its type and time (said on a nurse task)
 
     @property
     def event_id(self) -> int | EventId | None:
@@ -258,6 +260,10 @@ class Batch:
         fired = Fired(program_id=state.program_id, patient_id=state.patient_id, version_id=rule_set.version_id,
                       rule_key=rule.key, agenda_item_id=agenda_id, why=rule.condition.explain(facts),
                       given_key=key, given_event_id=event_id, event=event)
+        met = facts.get("event")
+        if met:
+            at = met.get("occurred_at")
+            fired.trigger = {"type": met.get("type", ""), "at": at.isoformat() if isinstance(at, datetime) else str(at)}
         self.decisions.append(fired)
         fired.outcomes = [self._act(rule_set, rule, state, action, fired, f":{n}").__dict__
                           for n, action in enumerate(rule.actions)]
@@ -267,6 +273,11 @@ class Batch:
              suffix: str) -> Outcome:
         do = action["do"]
         pid = state.patient_id
+        channel = CHANNEL_OF.get(do) or action.get("channel", "")
+        # Every action kind declares the consent purposes it needs (consent.purposes.ACTION_PURPOSES).
+        refused = action_refusal(do, self.contact[pid].purposes, channel)
+        if refused:
+            return Outcome(do, "skipped", refused, channel)
         if do in KIND_OF:
             return self._message(rule, state, action, fired, suffix)
         if do == "set_stage":
@@ -306,7 +317,10 @@ class Batch:
         do = action["do"]
         channel = CHANNEL_OF.get(do) or action["channel"]
         contact = self.contact[state.patient_id]
-        check = contact.check(channel, self.now)
+        # A nurse task is not a call: it joins the queue at once, and quiet hours and contact times
+        # only push its deadline (`call_by`) to when the patient may be called.
+        queue_only = do == "nurse_task"
+        check = contact.check(channel, self.now, ignore_quiet_hours=queue_only)
         due = self.now
         result = "queued"
         if not check.allowed:
@@ -322,8 +336,12 @@ class Batch:
             return Outcome(do, "skipped", f"cap: {cap['week']} {channel} a week", channel)
         sent.append(self.now)
         payload = {k: v for k, v in action.items() if k not in _NOT_PAYLOAD}
-        if do == "nurse_task":  # the call joins the queue now; due_in is the time the nurse has to make it
-            payload["call_by"] = max(due, self.now + to_duration(action.get("due_in") or "24h")).isoformat()
+        if queue_only:  # the call joins the queue now; due_in is the time the nurse has to make it
+            callable_from = contact.next_allowed(channel, self.now) or self.now
+            payload["call_by"] = max(callable_from, self.now + to_duration(action.get("due_in") or "24h")).isoformat()
+            # Why the nurse is to call, said on the call's page: the rule, the event it met, what it read.
+            payload["because"] = {"rule": rule.key, "rule_name": rule.name, "event": fired.trigger,
+                                  "values": fired.why}
         if cap:  # checked again when it leaves: deferred messages must not bunch up past the cap
             payload["cap"] = dict(cap)
         lane = QueuedWork.Lane.URGENT if action.get("lane") == "urgent" else QueuedWork.Lane.NORMAL

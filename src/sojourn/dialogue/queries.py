@@ -15,6 +15,7 @@ from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.dialogue.models import AgendaItem, Decision
 from sojourn.people.models import Patient
+from sojourn.tracking.event_words import EventWords, describe_events, plain
 from sojourn.tracking.models import Event
 
 QUEUE_STATUSES = ["pending", "claimed", "done", "dead", "cancelled"]
@@ -59,6 +60,7 @@ class Moment:
     kind: str  # event, decision, message
     title: str
     detail: dict[str, Any]
+    words: EventWords | None = None  # an event in the reader's words
 
 
 def decisions_of(patient: Patient, *, newest: int | None = None) -> list[Decision]:
@@ -78,12 +80,15 @@ def decision_queries(patient_id: int) -> list[QuerySet[Decision]]:
             Decision.objects.filter(patient_id=patient_id, event_id__isnull=True)]
 
 
-def timeline(patient: Patient, limit: int = 100) -> list[Moment]:
-    """Events, the decisions they caused (which rule, on which facts) and the messages, newest first."""
-    moments = [Moment(e.occurred_at, "event", e.type, e.data)
-               for e in Event.objects.filter(patient=patient).order_by("-occurred_at")[:limit]]
-    moments += [Moment(d.decided_at, "decision", d.rule_key, {"why": d.why, "outcomes": d.outcomes,
-                                                            "version": d.version.number, "event": d.event_id})
+def timeline(patient: Patient, limit: int = 100, language: str = "en") -> list[Moment]:
+    """Events, the decisions they caused (which rule, on which facts) and the messages, newest first;
+    each event also in words, in the given language."""
+    events = list(Event.objects.filter(patient=patient).order_by("-occurred_at")[:limit])
+    words = describe_events(patient.program_id, events, language)
+    moments = [Moment(e.occurred_at, "event", e.type, e.data, words[e.pk]) for e in events]
+    moments += [Moment(d.decided_at, "decision", d.rule_key, {
+        "why": {fact: plain(value) if isinstance(value, dict | list) else value for fact, value in d.why.items()},
+        "outcomes": d.outcomes, "version": d.version.number, "event": d.event_id})
                 for d in decisions_of(patient, newest=limit)]
     moments += [Moment(m.due_at, "message", f"{m.channel} · {m.kind}",
                        {"status": m.status, "summary": m.summary, "rule": m.rule_key, "error": m.last_error,

@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
+from sojourn.consent.purposes import export_purposes
 from sojourn.core.models import Market
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
@@ -36,20 +37,22 @@ def _scope(request: HttpRequest) -> tuple[ConsoleScope, list[Market]] | None:
     return scope, markets
 
 
-def _journey(scope: ConsoleScope, market: Market) -> list[dict]:
-    """The stages in order, each with its name in the reader's language and its KPI tiles."""
+def _journey(scope: ConsoleScope, market: Market, purposes: tuple[str, ...] = ()) -> list[dict]:
+    """The stages in order, each with its name in the reader's language and its KPI tiles (an export's
+    count only the patients who granted its purposes: consent.purposes.EXPORT_PURPOSES)."""
     language = (translation.get_language() or "en").split("-")[0]
     names = {s.code: s.label(language) for s in Stage.objects.filter(program=scope.program)}
     names.setdefault("", _("Whole program"))
-    board = MarketKpis(scope.program, market.country).by_stage()
+    board = MarketKpis(scope.program, market.country, purposes=purposes).by_stage()
     return [{"code": code, "label": names[code], "tiles": [tile(v) for v in values]} for code, values in board.items()]
 
 
-def _comparison(scope: ConsoleScope, markets: list[Market]) -> tuple[list[Market], list[dict]]:
+def _comparison(scope: ConsoleScope, markets: list[Market], purposes: tuple[str, ...] = ()
+                ) -> tuple[list[Market], list[dict]]:
     """Rows of (stage, KPI) with a tile per market."""
     rows: dict[tuple[str, str], dict] = {}
     for market in markets:
-        for stage in _journey(scope, market):
+        for stage in _journey(scope, market, purposes):
             for t in stage["tiles"]:
                 row = rows.setdefault((stage["code"], t.code), {"stage": stage, "code": t.code, "label": t.label,
                                                                "target": t.target, "cells": {}})
@@ -100,7 +103,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(out)
     writer.writerow(["market", "stage", "kpi", "label", "value", "patients", "target", "status"])
     for market in markets:
-        for stage, values in MarketKpis(scope.program, market.country).by_stage().items():
+        for stage, values in MarketKpis(scope.program, market.country,
+                                        purposes=export_purposes("insights-console:csv")).by_stage().items():
             for value in values:
                 shown = value.shown
                 writer.writerow([market.country, stage, value.kpi.code, str(value.kpi.label),
@@ -117,7 +121,7 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     if found is None:
         return _not_found(request)
     scope, markets = found
-    markets, rows = _comparison(scope, markets)
+    markets, rows = _comparison(scope, markets, export_purposes("insights-console:pdf"))
     html = render_to_string("insights/report.html", {"program": scope.program, "markets": markets, "rows": rows,
                                                      "now": facts_as_of(scope.program)}, request=request)
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")

@@ -22,7 +22,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.insights.forest import present
 from sojourn.insights.metrics import KINDS, MEAN_FACTS, OPERATORS, SHARE_FACTS, describe
-from sojourn.insights.models import Hypothesis, SurveyAnswer
+from sojourn.insights.models import Hypothesis, SurveyAnswer, SurveyImport
 from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
 from sojourn.insights.verdicts import evaluate
@@ -43,6 +43,22 @@ KIND_LABELS = {
     "survey_share": gettext_lazy("Share of outside survey respondents whose answer meets a condition"),
     "survey_mean": gettext_lazy("Mean answer of outside survey respondents"),
 }
+
+FACT_LABELS = {
+    "active_at_30_days": gettext_lazy("still active 30 days after entering the stage"),
+    "top_need_served": gettext_lazy("their strongest need served with content within 14 days"),
+    "who5_change": gettext_lazy("change in WHO-5 well-being since the stage began"),
+}
+
+
+def _survey_questions(program: Program) -> list[tuple[str, str]]:
+    """Each survey question's code with the question as the survey asked it (its mapped column)."""
+    asked: dict[str, str] = {}
+    for survey in SurveyImport.objects.filter(program=program).order_by("-imported_at"):
+        for question in (survey.mapping or {}).get("questions", []):
+            asked.setdefault(question.get("code", ""), question.get("column", ""))
+    codes = sorted(set(SurveyAnswer.objects.filter(program=program).values_list("question", flat=True)))
+    return [(code, asked.get(code) or code) for code in codes]
 
 
 def _scope(request: HttpRequest) -> tuple[Program, list[Market], list[Market]] | None:
@@ -180,6 +196,6 @@ def _choices(program: Program) -> dict[str, Any]:
         "claims": Hypothesis.Claim.choices, "kinds": [(k, KIND_LABELS[k]) for k in KINDS], "operators": list(OPERATORS),
         "questionnaires": [(url, title, scales) for url, (title, scales) in questionnaires.items()],
         "events": sorted({*BUILTIN, *EventType.objects.filter(program=program).values_list("code", flat=True)}),
-        "facts": [*SHARE_FACTS, *MEAN_FACTS],
-        "questions": sorted(set(SurveyAnswer.objects.filter(program=program).values_list("question", flat=True))),
+        "facts": [(code, FACT_LABELS.get(code, code)) for code in (*SHARE_FACTS, *MEAN_FACTS)],
+        "questions": _survey_questions(program),
     }

@@ -33,6 +33,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 from sojourn.channels.models import NurseTask
+from sojourn.consent.queries import patients_granting
 from sojourn.core.models import Market, Program
 from sojourn.insights import kpis as k
 from sojourn.insights.facts import day_number
@@ -57,10 +58,14 @@ class MarketKpis:
     """Every KPI of one market as of a moment (now by default, and never before the facts' last refresh:
     the facts hold the latest state of each patient)."""
 
-    def __init__(self, program: Program, country: str, now: datetime | None = None) -> None:
+    def __init__(self, program: Program, country: str, now: datetime | None = None, *,
+                 purposes: tuple[str, ...] = ()) -> None:
+        """`purposes`: count only patients who granted them (an export's, consent.purposes.EXPORT_PURPOSES)."""
         self.program, self.country, self.now = program, country, now or timezone.now()
         market = Market.objects.filter(country=country).values_list("pk", flat=True).first()
         self.facts = JourneyFacts.objects.filter(program=program, market_id=market, consented_at__lte=self.now)
+        if purposes:
+            self.facts = self.facts.filter(patient_id__in=patients_granting(purposes))
         self.market_id = market
         self._by_stage: dict[int | None, dict[str, Any]] | None = None
 

@@ -8,9 +8,9 @@ template only writes the shapes out: the same SVG is shown, printed and exported
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any
+from unicodedata import east_asian_width
 
 from django.utils.translation import gettext as _
 
@@ -41,8 +41,53 @@ class Canvas:
         self.texts.append({"x": x, "y": y, "text": text, "css": css, **extra})
 
 
+# Japanese punctuation that may not begin a line: it stays with the character before it.
+NO_LINE_START = "、。，．・：；！？）」』】〕ーっゃゅょぁぃぅぇぉッャュョァィゥェォ々"
+
+
+def _cells(text: str) -> int:
+    """The width of the text in narrow characters: a wide (CJK) character takes two."""
+    return sum(2 if east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pieces(text: str) -> list[tuple[str, bool]]:
+    """The unbreakable pieces of the text, each with whether a space comes before it: words, and in
+    CJK text (written without spaces) each character, closing punctuation kept with the one before."""
+    pieces: list[tuple[str, bool]] = []
+    for word in text.split():
+        spaced, run = True, ""
+        for char in word:
+            if east_asian_width(char) not in "WF":
+                run += char
+                continue
+            if run:
+                pieces.append((run, spaced))
+                spaced, run = False, ""
+            if char in NO_LINE_START and pieces and not spaced:
+                pieces[-1] = (pieces[-1][0] + char, pieces[-1][1])
+            else:
+                pieces.append((char, spaced))
+                spaced = False
+        if run:
+            pieces.append((run, spaced))
+    return pieces
+
+
 def _wrapped(text: str, width: int = WRAP) -> list[str]:
-    return textwrap.wrap(text, width) or [""]
+    """Lines at most `width` narrow characters wide (a CJK character counts two, so Japanese stays in
+    its column), broken between words, or between any two CJK characters."""
+    lines, line = [], ""
+    for piece, spaced in _pieces(text):
+        joined = f"{line} {piece}" if line and spaced else line + piece
+        if line and _cells(joined) > width:
+            lines.append(line)
+            joined = piece
+        while _cells(joined) > width:  # a word longer than a line is cut
+            cut = next(n for n in range(len(joined), 0, -1) if _cells(joined[:n]) <= width or n == 1)
+            lines.append(joined[:cut])
+            joined = joined[cut:]
+        line = joined
+    return [*lines, line] if line else lines or [""]
 
 
 def lane_names() -> list[tuple[str, str]]:
@@ -104,7 +149,8 @@ def draw(document: dict[str, Any], kpis: dict[str, list[Tile]] | None = None,
                         lines.append((said, "map-touchpoint-meta"))
                     boxes.append(lines)
             cells.append(boxes)
-        height = max([sum(len(b) * LINE + 2 * PAD + 4 for b in boxes) for boxes in cells] + [LINE + 2 * PAD])
+        height = max([sum(len(b) * LINE + 2 * PAD + 4 for b in boxes) for boxes in cells]
+                     + [len(_wrapped(label, 18)) * LINE + 2 * PAD])  # the lane's own name fits too
         canvas.rects.append({"x": 0, "y": y, "w": canvas.width, "h": height, "css": f"map-lane map-lane-{lane}"})
         for n, line in enumerate(_wrapped(label, 18)):
             canvas.text(4, y + PAD + (n + 1) * LINE - 3, line, "map-label")
@@ -123,7 +169,8 @@ def draw(document: dict[str, Any], kpis: dict[str, list[Tile]] | None = None,
         nonlocal y
         if not any(per_stage):
             return
-        height = max(sum(len(_wrapped(t)) for t, _c in items) * LINE + PAD * 2 for items in per_stage)
+        height = max([sum(len(_wrapped(t)) for t, _c in items) * LINE + PAD * 2 for items in per_stage]
+                     + [len(_wrapped(label, 18)) * LINE + PAD * 2])
         canvas.rects.append({"x": 0, "y": y, "w": canvas.width, "h": height, "css": f"map-row {css}"})
         for n, line in enumerate(_wrapped(label, 18)):
             canvas.text(4, y + PAD + (n + 1) * LINE - 3, line, "map-label")

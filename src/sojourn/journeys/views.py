@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sojourn.consent.purposes import export_purposes
 from sojourn.core.errors import InvalidInput
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
@@ -96,7 +97,9 @@ def _overlay(request: HttpRequest, program: Program) -> tuple[Market | None, lis
     return next((m for m in markets if m.country == wanted), markets[0] if markets else None), markets
 
 
-def _drawing(request: HttpRequest, journey: Journey, version: JourneyVersion) -> dict[str, Any]:
+def _drawing(request: HttpRequest, journey: Journey, version: JourneyVersion, purposes: tuple[str, ...] = ()
+             ) -> dict[str, Any]:
+    """`purposes`: an export's (consent.purposes.EXPORT_PURPOSES): its KPI tiles count only those patients."""
     market, markets = _overlay(request, journey.program)
     kpis: dict[str, list] = {}
     evidence: dict[str, list] = {}
@@ -104,7 +107,7 @@ def _drawing(request: HttpRequest, journey: Journey, version: JourneyVersion) ->
     if market is not None and linked:
         refresh_journey_facts(journey.program)
         kpis = {code: [tile(v) for v in values] for code, values in
-                MarketKpis(journey.program, market.country).by_stage().items() if code in linked}
+                MarketKpis(journey.program, market.country, purposes=purposes).by_stage().items() if code in linked}
         evidence = queries.stage_evidence(journey.program, linked)
     return {"canvas": draw(version.map, kpis, evidence, market.country if market else ""), "market": market,
             "markets": markets}
@@ -215,7 +218,10 @@ def _export_context(request: HttpRequest, journey: Journey) -> dict[str, Any] | 
     version = _version(journey, request.GET.get("version"))
     if version is None:
         return None
-    return {"journey": journey, "version": version, **_drawing(request, journey, version), "lanes": lane_names()}
+    # The PDF and the PNG carry the same tiles: both declared under the same purpose.
+    purposes = export_purposes("journeys-console:pdf")
+    return {"journey": journey, "version": version, **_drawing(request, journey, version, purposes),
+            "lanes": lane_names()}
 
 
 @login_required

@@ -7,7 +7,7 @@ from django.db.models import Count, QuerySet
 
 from sojourn.core.actors import Actor, Grant
 from sojourn.core.errors import NotFound
-from sojourn.core.models import Program
+from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission, Role
 from sojourn.people.models import Invitation, Membership, Patient
 
@@ -34,6 +34,25 @@ def patients_for(actor: Actor, program: Program, permission: Permission = Permis
     if market:
         patients = patients.filter(market__country=market)
     return patients
+
+
+def patient_counts(actor: Actor, program: Program) -> dict[str, int]:
+    """Patients enrolled per market, for the markets where the actor sees patients or their aggregates
+    (an analyst sees how many, never who); a market missing from the answer is not the actor's to count."""
+    visible: set[str] | None = set()
+    for permission in (Permission.PATIENT_VIEW, Permission.INSIGHTS_VIEW):
+        markets = actor.markets_in(permission, program.pk)
+        if markets is None:
+            visible = None
+            break
+        visible |= markets
+    patients = Patient.objects.filter(program=program)
+    if visible is not None:
+        patients = patients.filter(market__country__in=visible)
+    counted = {row["market__country"]: row["n"]
+               for row in patients.order_by().values("market__country").annotate(n=Count("pk"))}
+    countries = Market.objects.filter(program_markets__program=program).values_list("country", flat=True)
+    return {c: counted.get(c, 0) for c in countries if visible is None or c in visible}
 
 
 def access_patient(actor: Actor, pseudonym: str, permission: Permission = Permission.PATIENT_VIEW) -> Patient:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from sojourn.core.errors import SojournError
 from sojourn.core.models import AuditEntry
-from sojourn.core.permissions import Permission
+from sojourn.core.permissions import PERMISSION_LABELS, Permission, Role
 from sojourn.people import queries
 from sojourn.people.console import choose_scope, console_scope
+from sojourn.people.console_pages import PAGES
 from sojourn.people.forms import PreferencesForm, RevealIdentityForm, SignInForm
 from sojourn.people.services.patients import read_patient_identity
 from sojourn.people.services.staff import update_staff_preferences
@@ -34,15 +34,21 @@ def locked_out(request: HttpRequest, credentials: dict | None = None, *args: obj
     return render(request, "people/locked_out.html", status=429)
 
 
+def forbidden(request: HttpRequest, url_name: str) -> HttpResponse:
+    """Tell a staff member that this kind of page is not part of their role, and what it needs."""
+    scope = console_scope(request)
+    program_id = scope.program.pk if scope.program else None
+    roles = sorted({str(Role(g.role).label) for g in request.actor.grants  # type: ignore[attr-defined]
+                    if g.program_id == program_id})
+    needed = sorted(str(PERMISSION_LABELS[p]) for p in PAGES.get(url_name, ()))
+    return render(request, "people/forbidden.html", {"roles": roles, "needed": needed}, status=403)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
-    counts: dict[str, int] = {}
-    if scope.program is not None and request.actor.markets_in(Permission.PATIENT_VIEW, scope.program.pk) != frozenset():
-        rows = (queries.patients_for(request.actor, scope.program).order_by()
-                .values("market__country").annotate(n=Count("pk")))
-        counts = {row["market__country"]: row["n"] for row in rows}
-    shown = [(m, counts.get(m.country, 0)) for m in scope.markets if scope.market in (None, m)]
+    counts = queries.patient_counts(request.actor, scope.program) if scope.program is not None else {}
+    shown = [(m, counts.get(m.country)) for m in scope.markets if scope.market in (None, m)]
     return render(request, "people/home.html", {"market_rows": shown})
 
 

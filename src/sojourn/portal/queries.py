@@ -15,6 +15,7 @@ from sojourn.content.queries import ResolvedContent, resolve_many
 from sojourn.dialogue.models import DialogueState
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
+from sojourn.questionnaires.services.definitions import definition
 from sojourn.tracking.models import Event, Need, PatientNeed, PatientProfile, Stage
 
 NEED_THRESHOLD = 0.4  # a need at or above this is one the page answers
@@ -71,7 +72,7 @@ def personal_page(patient: Patient, now: datetime) -> Page:
     stage_labels = {s.code: s.label(language) for s in Stage.objects.filter(program_id=patient.program_id)}
     cards_sent = list(PortalCard.objects.filter(patient=patient, dismissed_at__isnull=True).order_by("-delivered_at"))
     pinned = [c for c in cards_sent if c.content_code]
-    asks = _asks(patient, [c for c in cards_sent if c.questionnaire])
+    asks = _asks(patient, [c for c in cards_sent if c.questionnaire], language)
     usable = ContentItem.objects.filter(program_id=patient.program_id, versions__status=ContentVersion.Status.APPROVED,
                                         versions__expires_on__gte=now.date())
     candidates: list[tuple[float, ContentItem, str]] = []
@@ -122,8 +123,9 @@ def personal_page(patient: Patient, now: datetime) -> Page:
     return Page(cards=cards, level=level, locked=locked, next_level=min(higher) if higher else None, asks=asks)
 
 
-def _asks(patient: Patient, sent: list[PortalCard]) -> list[Ask]:
-    """Questionnaires asked by a rule and not completed since (the newest approved version)."""
+def _asks(patient: Patient, sent: list[PortalCard], language: str) -> list[Ask]:
+    """Questionnaires asked by a rule and not completed since (the newest approved version), titled in
+    the patient's language (the stored title is the resource's own, often English)."""
     out: list[Ask] = []
     for card in sent:
         if any(a.name == card.questionnaire for a in out):
@@ -134,5 +136,5 @@ def _asks(patient: Patient, sent: list[PortalCard]) -> list[Ask]:
                 patient=patient, questionnaire__name=card.questionnaire, status="completed",
                 completed_at__gte=card.delivered_at).exists():
             continue
-        out.append(Ask(questionnaire.name, questionnaire.title))
+        out.append(Ask(questionnaire.name, definition(questionnaire).title_in(language)))
     return out

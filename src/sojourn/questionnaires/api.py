@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from sojourn.consent.purposes import require_export_purposes
 from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
 from sojourn.core.permissions import Permission
@@ -166,6 +167,7 @@ def response_fhir(request: HttpRequest, response_id: int) -> Any:
     if found is None:
         raise NotFound()
     people_queries.access_patient(_actor(request), found.patient.pseudonym)
+    require_export_purposes("api-v1:response_fhir", found.patient)
     return {"resourceType": "QuestionnaireResponse", "id": str(found.pk),
             "questionnaire": f"{found.questionnaire.url}|{found.questionnaire.version}", "status": found.status,
             "subject": {"identifier": {"system": "urn:sojourn:pseudonym", "value": found.patient.pseudonym}},

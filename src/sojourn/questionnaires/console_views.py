@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -92,8 +92,9 @@ def enter_answers(request: HttpRequest, pseudonym: str, name: str) -> HttpRespon
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("FHIR Questionnaire (JSON file)"), required=False)
-    text = forms.CharField(label=_("…or paste the JSON"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    file = forms.FileField(label=gettext_lazy("FHIR Questionnaire (JSON file)"), required=False)
+    text = forms.CharField(label=gettext_lazy("…or paste the JSON"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 8}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

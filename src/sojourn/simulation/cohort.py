@@ -27,7 +27,7 @@ from sojourn.simulation.personas import MARKETS, NEEDS, PERSONAS
 ENROLLING = Actor.system("simulation: enrollment on paper")
 PRINT_HOUSE = Actor.system("simulation: invitation cards")
 STREETS = {"DE": ("Torstraße", "10119", "Berlin"), "US": ("Main Street", "60606", "Chicago"),
-           "GB": ("High Street", "SW1A 2AA", "London"), "JP": ("丸の内", "100-0005", "東京都"),
+           "GB": ("High Street", "SW1A 2AA", "London"), "JP": ("千代田区丸の内", "100-0005", "東京都"),
            "CA": ("Queen Street West", "M5H 2N2", "Toronto")}
 
 

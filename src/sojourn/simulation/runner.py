@@ -80,6 +80,7 @@ SMS_GATEWAY = Actor.system("simulation: SMS provider")
 ENROLLMENT_FORM = Actor.system("simulation: enrollment form")
 PRINT_HOUSE_REPORT = Actor.system("simulation: print house")
 NURSE_TEAM = "nurses@simulation.sojourn.example"
+CALL_AHEAD = timedelta(days=1)  # the simulated team calls a patient within a day of the call's deadline
 MAGAZINE_EVERY = 91  # a quarterly magazine, as most patient magazines are
 POST_DAYS = (2, 5)  # from the drop folder to the letterbox
 RETURNED = 0.03  # copies the post brings back (moved, wrong address)
@@ -404,11 +405,14 @@ class _World:
             self.totals["sms_stop"] += 1
 
     def _nurses(self, day: int, at: datetime) -> None:
-        """The nurse team calls, oldest deadline first, as many patients a day per market as it can."""
+        """The nurse team calls, oldest deadline first, as many patients a day per market as it can, each
+        patient on the day before the call falls due: a team works to its deadlines, so the calls of the
+        last day or two are still in the queue when the run ends, for the program's own nurses."""
         nurse = self._nurse_team()
         done: Counter[str] = Counter()
         open_tasks = list(NurseTask.objects.filter(program=self.program, status=NurseTask.Status.OPEN,
-                                                   created_at__lte=at).select_related("patient__market"))
+                                                   created_at__lte=at, due_at__lte=at + CALL_AHEAD)
+                          .select_related("patient__market"))
         unknown = len(self.cohort)  # calls for patients outside the simulation go last
         open_tasks.sort(key=lambda t: (t.due_at, getattr(self.by_pseudonym.get(t.patient.pseudonym), "index", unknown),
                                        t.reason))

@@ -8,14 +8,53 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from sojourn.core.db import as_datetime, as_json, rows_for_ids
 from sojourn.core.queries import market_facts
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
+from sojourn.questionnaires.scoring import band_label
+from sojourn.questionnaires.services.definitions import definition
 from sojourn.tracking.hooks import PatientState
 from sojourn.tracking.models import Need, PatientNeed, PatientProfile, Stage
 from sojourn.tracking.scoring import answers_only, behaviour_explained, engagement_level, explain
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One line of what explains a need's score, in the reader's language: what happened, and by how
+    much it moved the score (signed, such as "+0.12" or "−0.06")."""
+
+    words: str
+    effect: str
+
+
+def _signed(value: float) -> str:
+    shown = number_format(abs(value), 2)
+    return f"+{shown}" if value > 0 else f"\N{MINUS SIGN}{shown}" if value < 0 else shown
+
+
+def _behaviour_words(part: dict[str, Any]) -> str:
+    count = int(part.get("count") or 0)
+    days = int(part.get("window_days") or 14)
+    kind = part.get("kind")
+    if kind == "content_rated":
+        helpful = part.get("helpful", part.get("value", 0) >= 0)
+        words = (ngettext("%(n)s item rated helpful", "%(n)s items rated helpful", count) if helpful
+                 else ngettext("%(n)s item rated not helpful", "%(n)s items rated not helpful", count))
+    elif kind == "content_viewed":
+        words = ngettext("%(n)s item read", "%(n)s items read", count)
+    elif kind == "content_clicked":
+        words = ngettext("%(n)s email link opened", "%(n)s email links opened", count)
+    elif kind == "call_note":
+        words = ngettext("raised in %(n)s call", "raised in %(n)s calls", count)
+    else:
+        return _("Earlier activity")
+    return ngettext("Last %(days)s day: %(what)s", "Last %(days)s days: %(what)s", days) % {
+        "days": days, "what": words % {"n": count}}
 
 
 @dataclass(frozen=True)
@@ -28,6 +67,15 @@ class NeedView:
     confidence: float
     sentence: str
     explanation: list[dict[str, Any]]
+
+    def evidence(self) -> list[Evidence]:
+        """The explanation as the profile page says it: answers by questionnaire, behaviour in words
+        (a rating says whether it was helpful), never the stored keys."""
+        return [Evidence(_behaviour_words(part) if part.get("source") == "behaviour"
+                         else f"{part.get('source', '')}: {part.get('detail', '')}",
+                         _signed(float(part.get("value") or 0)) if part.get("source") == "behaviour"
+                         else number_format(float(part.get("value") or 0), 2))
+                for part in self.explanation]
 
 
 def needs_of(patient: Patient, language: str = "en", now: datetime | None = None) -> list[NeedView]:
@@ -43,6 +91,13 @@ def needs_of(patient: Patient, language: str = "en", now: datetime | None = None
                               explicit=r.explicit, implicit=r.implicit, confidence=r.confidence,
                               sentence=explain(r.need.code, r.combined, parts), explanation=parts))
     return views
+
+
+def engagement_words(level: str) -> str:
+    """An engagement level as the profile page says it (the stored choices are codes)."""
+    return {"new": pgettext("engagement", "new"), "high": pgettext("engagement", "high"),
+            "medium": pgettext("engagement", "medium"), "low": pgettext("engagement", "low"),
+            "lapsed": pgettext("engagement", "lapsed")}.get(level, level)
 
 
 def profile_of(patient: Patient, now: datetime | None = None) -> PatientProfile | None:
@@ -68,9 +123,10 @@ def score_history(patient: Patient, language: str = "en") -> list[dict[str, Any]
             key = (response.questionnaire.url, score["scale"])
             label = scales.get(score["scale"], {}).get("label", {})
             entry = series.setdefault(key, {
-                "title": response.questionnaire.title, "scale": score["scale"],
+                "title": definition(response.questionnaire).title_in(language), "scale": score["scale"],
                 "label": label.get(language) or label.get("en") or score["scale"], "points": []})
-            entry["points"].append((response.completed_at, score["value"], score["band"]))
+            band = score["band"] and band_label(response.questionnaire.scoring, score["scale"], score["band"], language)
+            entry["points"].append((response.completed_at, score["value"], band))
     return list(series.values())
 
 

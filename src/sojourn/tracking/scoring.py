@@ -27,7 +27,7 @@ ANSWER_HALF_LIFE_DAYS = 180.0
 IMPLICIT_BOUND = 0.5
 DEFAULT_WEIGHTS = {"content_viewed": 0.03, "content_clicked": 0.04, "content_rated": 0.06, "call_note": 0.15}
 SIGNAL_WORDS = {"content_viewed": "viewed", "content_clicked": "opened", "content_rated": "rated helpful",
-                "call_note": "raised in a call"}
+                "content_unhelpful": "rated not helpful", "call_note": "raised in a call"}
 # Which events say something about a need, as which kind of signal (content tagged with needs, calls).
 SIGNAL_KINDS = {"content.viewed": "content_viewed", "content.completed": "content_viewed",
                 "content.rated": "content_rated", "email.clicked": "content_clicked", "call.completed": "call_note"}
@@ -150,19 +150,27 @@ def explicit_score(answers: Answers, mappings: list[AnswerMapping], now: datetim
 
 def implicit_score(code: str, signals: list[_Signal], now: datetime) -> tuple[float, float, list[dict[str, Any]]]:
     total, evidence = 0.0, 0.0
-    by_kind: dict[str, list[float]] = {}
+    # Ratings apart by answer: "helpful" and "not helpful" pull the score opposite ways, and one count
+    # of both would say "rated helpful" beside a value below zero.
+    by_kind: dict[tuple[str, bool | None], list[float]] = {}
     for signal in signals:
         decay = _decay(now - signal.occurred_at, SIGNAL_HALF_LIFE_DAYS)
         total += signal.weight * decay
         evidence += decay
         if now - signal.occurred_at <= timedelta(days=SIGNAL_HALF_LIFE_DAYS):
-            by_kind.setdefault(signal.kind, []).append(signal.weight * decay)
+            helpful = signal.weight >= 0 if signal.kind == "content_rated" else None
+            by_kind.setdefault((signal.kind, helpful), []).append(signal.weight * decay)
     bounded = min(max(total, -IMPLICIT_BOUND), IMPLICIT_BOUND)
-    explained = [{"source": "behaviour", "detail": f"{len(values)} × {code} content {SIGNAL_WORDS[kind]}"
-                  if kind != "call_note" else f"{len(values)} × {code} {SIGNAL_WORDS[kind]}",
-                  "value": round(sum(values), 2), "window_days": int(SIGNAL_HALF_LIFE_DAYS), "kind": kind,
-                  "count": len(values)}
-                 for kind, values in sorted(by_kind.items())]
+    explained = []
+    for (kind, helpful), values in sorted(by_kind.items(), key=lambda entry: (entry[0][0], not entry[0][1])):
+        words = SIGNAL_WORDS["content_unhelpful" if helpful is False else kind]
+        part = {"source": "behaviour", "detail": f"{len(values)} × {code} content {words}"
+                if kind != "call_note" else f"{len(values)} × {code} {words}",
+                "value": round(sum(values), 2), "window_days": int(SIGNAL_HALF_LIFE_DAYS), "kind": kind,
+                "count": len(values)}
+        if helpful is not None:
+            part["helpful"] = helpful
+        explained.append(part)
     if total and not by_kind:
         explained.append({"source": "behaviour", "detail": "older signals", "value": round(total, 2)})
     return bounded, evidence, explained

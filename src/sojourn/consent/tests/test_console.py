@@ -114,7 +114,7 @@ def test_the_analyst_has_no_enrollment_or_requests(client, cast, version):
     client.force_login(cast.analyst)
     assert "/console/consent/enroll/" not in client.get("/console/").content.decode()
     assert client.get("/console/consent/enroll/").status_code == 403
-    assert client.get("/console/consent/requests/").status_code == 404
+    assert client.get("/console/consent/requests/").status_code == 403
 
 
 def test_requests_are_listed_with_their_deadline_and_answered(nurse, version, django_capture_on_commit_callbacks):

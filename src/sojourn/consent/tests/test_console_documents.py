@@ -55,7 +55,7 @@ def test_a_version_is_written_reviewed_by_someone_else_and_only_then_signed(cast
     assert manager.post(f"/console/consent/versions/{version.pk}/approve/").status_code == 404
     nurse = Client()
     nurse.force_login(cast.nurse_gb)
-    assert nurse.post(f"/console/consent/versions/{version.pk}/approve/").status_code == 404
+    assert nurse.post(f"/console/consent/versions/{version.pk}/approve/").status_code == 403
     assert reviewer.post(f"/console/consent/versions/{version.pk}/return/", {"comment": ""}).status_code == 400
     reviewer.post(f"/console/consent/versions/{version.pk}/return/", {"comment": "Say how to stop, plainly."})
     version.refresh_from_db()
@@ -98,8 +98,8 @@ def test_staff_without_content_rights_read_but_do_not_write(cast, program):
     analyst = Client()
     analyst.force_login(cast.analyst)
     assert analyst.get(f"/console/consent/versions/{version.pk}/").status_code == 200
-    assert analyst.get("/console/consent/documents/DE/patient/new/").status_code == 404
-    assert analyst.post(f"/console/consent/versions/{version.pk}/retire/").status_code == 404
+    assert analyst.get("/console/consent/documents/DE/patient/new/").status_code == 403
+    assert analyst.post(f"/console/consent/versions/{version.pk}/retire/").status_code == 403
     outsider = Client()
     outsider.force_login(cast.outsider)
     assert outsider.get(f"/console/consent/versions/{version.pk}/").status_code == 404

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 
 from django.core import mail
@@ -104,3 +105,44 @@ def test_errors_are_said_in_the_patients_language_and_nothing_is_saved(client, p
         HTTP_USER_AGENT="Safari/18").content.decode()
     assert "必須の目的すべてに同意する必要があります。" in japanese
     assert not Patient.objects.exists() and not ConsentRecord.objects.exists() and not mail.outbox
+
+
+def test_after_consenting_and_after_signing_in_a_patient_lands_on_their_content(
+        client, program, django_capture_on_commit_callbacks):
+    version = approved_version(program, "DE")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/p/psoriasis/DE/enroll/", form_data(version), HTTP_USER_AGENT="Firefox/140")
+    confirmed = client.post("/p/verify/", {"code": last_code()})
+    assert confirmed.status_code == 302 and confirmed["Location"] == "/p/me/page/"
+    assert client.get(confirmed["Location"]).status_code == 200
+    client.post("/p/sign-out/")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/p/sign-in/", {"email": "lena@example.org"})
+    signed_in = client.post("/p/sign-in/code/", {"code": last_code()})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/p/me/page/"
+    # A changed consent waiting to be signed: the consent page says so, and that is where they land.
+    approved_version(program, "DE", material=True)
+    client.post("/p/sign-out/")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/p/sign-in/", {"email": "lena@example.org"})
+    assert client.post("/p/sign-in/code/", {"code": last_code()})["Location"] == "/p/me/"
+
+
+def test_a_japanese_patient_gives_a_prefecture_and_the_magazine_can_address_them(client, program):
+    from sojourn.core.actors import Actor
+    from sojourn.people.services.patients import open_for_delivery
+
+    version = approved_version(program, "JP")
+    page = client.get("/p/psoriasis/JP/enroll/").content.decode()
+    assert 'name="region"' in page and "都道府県" in page  # asked as Japan Post calls it
+    approved_version(program, "DE")
+    assert 'name="region"' not in client.get("/p/psoriasis/DE/enroll/").content.decode()  # none in Germany
+    response = client.post("/p/psoriasis/JP/enroll/", form_data(
+        version, time_zone="Asia/Tokyo", street="丸の内1-1-1", postal_code="100-0005", city="千代田区",
+        region="東京都"), HTTP_USER_AGENT="Safari/18")
+    assert response.status_code == 302
+    patient = Patient.objects.get()
+    opened = open_for_delivery(actor=Actor.system("channel:print"), patient_ids=[patient.pk],
+                               fields=("postal_address",), purpose="test")
+    address = json.loads(opened[patient.pk]["postal_address"])
+    assert (address["region"], address["city"], address["lines"]) == ("東京都", "千代田区", ["丸の内1-1-1"])

@@ -66,3 +66,32 @@ def test_the_sojourn_command_runs_with_startup_frozen_and_the_collector_tuned(tm
     done = subprocess.run([sys.executable, "-m", "sojourn.cli", "shell", "-c", script], env=env, capture_output=True,
                           text=True, timeout=120, check=True)
     assert done.stdout.strip().splitlines()[-1] == f"{GC_THRESHOLDS} True"  # after what the shell says
+
+
+def test_cli_usage_lists_every_sojourn_command(capsys):
+    from django.core.management import get_commands
+
+    from sojourn.cli import COMMANDS
+
+    # compiletranslations runs inside `make install`; nobody types it.
+    ours = {name for name, app in get_commands().items() if app.startswith("sojourn.")} - {"compiletranslations"}
+    listed = {key.split()[0] for key in COMMANDS}
+    assert ours - listed == set(), "add the command to sojourn.cli.COMMANDS"
+    sojourn_main([])
+    out = capsys.readouterr().out
+    for name in ("simulate", "rules check", "magazine build", "insights refresh", "survey import", "program launch"):
+        assert name in out
+
+
+@pytest.mark.django_db
+def test_the_program_launch_command_takes_a_program_live_once(program):
+    from io import StringIO
+
+    from sojourn.core.models import AuditEntry
+
+    out = StringIO()
+    call_command("program", "launch", program=program.slug, stdout=out)
+    call_command("program", "launch", program=program.slug, stdout=out)
+    program.refresh_from_db()
+    assert program.status == "live" and "is live" in out.getvalue()
+    assert AuditEntry.objects.filter(action="program.launched", subject_id=str(program.pk)).count() == 1

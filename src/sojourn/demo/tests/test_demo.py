@@ -38,6 +38,7 @@ LOCALES = {"de-DE", "en-US", "en-GB", "ja-JP", "en-CA", "fr-CA"}
 @pytest.mark.django_db(transaction=True)
 def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
     program = build_demo()
+    assert program.status == "live"
     assert sorted(Market.objects.filter(program_markets__program=program).values_list("country", flat=True)) == [
         "CA", "DE", "GB", "JP", "US"]
     assert get_user_model().objects.count() == len(STAFF)

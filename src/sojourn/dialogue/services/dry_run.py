@@ -1,5 +1,5 @@
 """Dry run: a rule-set version replayed over the program's recent events, reporting what it would have
-done (per action, channel, market and day, with sample patients), writing nothing.
+done (per rule, action, channel, market and day, with sample patients), writing nothing.
 
 The replay uses each patient's profile and consent as they are today (neither is versioned) and counts caps
 within the replay itself; delayed and follow-up steps are counted as scheduled, not replayed.
@@ -7,7 +7,7 @@ within the replay itself; delayed and follow-up steps are counted as scheduled, 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -30,6 +30,25 @@ SAMPLES = 5
 
 
 @dataclass
+class RuleTally:
+    """What one rule would have done over the replay."""
+
+    name: str
+    trigger: str  # events, after, schedule, follow_up (the last two are not replayed)
+    fired: int = 0
+    scheduled: int = 0  # delayed runs that would have been planned (decided when due, not replayed)
+    patients: set[int] = field(default_factory=set)
+    outcomes: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (do, channel, result)
+    skipped_because: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "trigger": self.trigger, "fired": self.fired, "scheduled": self.scheduled,
+                "patients": len(self.patients), "skipped_because": dict(self.skipped_because),
+                "outcomes": [{"do": do, "channel": channel, "result": result, "n": n}
+                             for (do, channel, result), n in self.outcomes.items()]}
+
+
+@dataclass
 class DryRunReport:
     version: int
     days: int
@@ -41,13 +60,18 @@ class DryRunReport:
     by_market: Counter[str] = field(default_factory=Counter)
     by_day: Counter[str] = field(default_factory=Counter)
     skipped_because: Counter[str] = field(default_factory=Counter)
-    samples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # rule → pseudonyms
+    rules: dict[str, RuleTally] = field(default_factory=dict)  # every rule of the version, in its order
+    # A plain dict, never a defaultdict: a template asking for `samples.items` would get a new empty
+    # list stored under "items" instead of the method.
+    samples: dict[str, list[str]] = field(default_factory=dict)  # rule → pseudonyms
+    sample_markets: dict[str, str] = field(default_factory=dict)  # pseudonym → country
 
     def as_dict(self) -> dict[str, Any]:
         return {"version": self.version, "days": self.days, "events": self.events, "fired": self.fired,
                 "by_rule": dict(self.by_rule), "by_action": dict(self.by_action), "by_channel": dict(self.by_channel),
                 "by_market": dict(self.by_market), "by_day": dict(sorted(self.by_day.items())),
-                "skipped_because": dict(self.skipped_because), "samples": dict(self.samples)}
+                "skipped_because": dict(self.skipped_because), "samples": dict(self.samples),
+                "rules": {key: tally.as_dict() for key, tally in self.rules.items()}}
 
 
 def dry_run(*, actor: Actor, version: RuleSetVersion, days: int = 30) -> DryRunReport:
@@ -59,7 +83,8 @@ def dry_run(*, actor: Actor, version: RuleSetVersion, days: int = 30) -> DryRunR
     rule_set = compile_rules(version.rules, program_shape(program_id), version_id=version.pk,
                              rule_set_id=version.rule_set_id)
     now = timezone.now()
-    report = DryRunReport(version=version.number, days=days)
+    report = DryRunReport(version=version.number, days=days, rules={
+        key: RuleTally(name=rule.name, trigger=rule.trigger) for key, rule in rule_set.rules.items()})
     events = Event.objects.filter(program_id=program_id, occurred_at__gte=now - timedelta(days=days)) \
         .order_by("occurred_at", "pk").values_list("pk", "patient_id", "type", "occurred_at", "data")
     recent: dict[tuple[int, str], list[Any]] = {}
@@ -99,13 +124,21 @@ def _replay(chunk: list[tuple[Any, ...]], rule_set: Any, report: DryRunReport,
             report.by_rule[rule.key] += 1
             report.by_market[state.country] += 1
             report.by_day[occurred_at.date().isoformat()] += 1
-            if len(report.samples[rule.key]) < SAMPLES and state.pseudonym not in report.samples[rule.key]:
-                report.samples[rule.key].append(state.pseudonym)
+            tally = report.rules[rule.key]
+            tally.fired += 1
+            tally.patients.add(patient_id)
+            samples = report.samples.setdefault(rule.key, [])
+            if len(samples) < SAMPLES and state.pseudonym not in samples:
+                samples.append(state.pseudonym)
+                report.sample_markets[state.pseudonym] = state.country
             for outcome in fired.outcomes:
                 report.by_action[f"{outcome['do']}:{outcome['result']}"] += 1
+                tally.outcomes[(outcome["do"], outcome.get("channel") or "", outcome["result"])] += 1
                 if outcome.get("channel"):
                     report.by_channel[outcome["channel"]] += outcome["result"] != "skipped"
                 if outcome["result"] == "skipped":
                     report.skipped_because[outcome["reason"]] += 1
+                    tally.skipped_because[outcome["reason"]] += 1
         for rule in rule_set.after_event.get(event_type, ()):
             report.by_action[f"{rule.key}:scheduled"] += 1
+            report.rules[rule.key].scheduled += 1

@@ -65,8 +65,8 @@ def test_rules_are_checked_while_typing_saved_reviewed_and_diffed(client, cast, 
 
 def test_nurses_see_no_rules_and_monitors_show_only_their_markets(client, cast, program, active_patient):  # noqa: F811
     signed_in(client, cast.nurse_de)
-    assert client.get("/console/dialogue/rules/").status_code == 404
-    assert client.get("/console/dialogue/agenda/").status_code == 404
+    assert client.get("/console/dialogue/rules/").status_code == 403
+    assert client.get("/console/dialogue/agenda/").status_code == 403
     client.logout()
     live_rules(program, [rule("hello", {"events": ["content.viewed"]},
                               [{"do": "send", "channel": "email", "content": "hello"}])])
@@ -99,3 +99,58 @@ def test_the_timeline_shows_events_and_which_rule_fired_why(client, cast, progra
     client.logout()
     assert signed_in(client, cast.nurse_gb).get(
         f"/console/dialogue/patients/{active_patient.pseudonym}/timeline/").status_code == 404
+
+
+def test_the_timeline_tells_events_in_the_readers_words_never_as_python_values(client, cast, program, active_patient):  # noqa: F811
+    from sojourn.consent.portal import patient_actor
+    from sojourn.questionnaires.answers import response_items
+    from sojourn.questionnaires.services.definitions import definition
+    from sojourn.questionnaires.services.responses import save_response
+    from sojourn.questionnaires.tests.factories import approved_instrument
+
+    define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch", "de": "Juckreiz"}, position=0)
+    who5 = approved_instrument(program, "who-5")
+    save_response(actor=patient_actor(active_patient), patient=active_patient, questionnaire=who5,
+                  items=response_items(definition(who5), {f"who5-{n}": ["3"] for n in range(1, 6)}),
+                  source="portal", complete=True)
+    record_events(SYSTEM, [{"client_id": "r1", "type": "content.rated", "patient": active_patient.pseudonym,
+                            "occurred_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
+                            "data": {"content": "itch-tips", "needs": ["itch"], "channel": "web", "helpful": False}}],
+                  source="test")
+    page = signed_in(client, cast.nurse_de).get(f"/console/dialogue/patients/{active_patient.pseudonym}/timeline/")
+    text = re.sub(r"<[^>]+>", "", page.content.decode())
+    assert "{'" not in text and "['" not in text and "scores=" not in text and "needs=" not in text
+    assert "Fragebogen beantwortet" in text and "WHO-5-Fragebogen zum Wohlbefinden" in text
+    assert "Wohlbefinden (0–100): 60" in text
+    assert "Inhalt bewertet" in text and "Bedarf: Juckreiz" in text and "Hilfreich: Nein" in text
+
+
+def test_a_dry_run_names_sample_patients_and_says_in_words_what_each_rule_would_do(
+        client, cast, program, active_patient):  # noqa: F811
+    now = timezone.now()
+    record_events(SYSTEM, [{"client_id": f"d{n}", "type": "content.viewed", "patient": active_patient.pseudonym,
+                            "occurred_at": (now - timedelta(hours=n + 1)).isoformat(), "data": {"content": "tip"}}
+                           for n in range(2)], source="test")
+    live_rules(program, [
+        rule("tip-email", {"events": ["content.viewed"]}, [{"do": "send", "channel": "email", "content": "tip"}],
+             caps={"email": {"day": 1}}),
+        rule("never", {"events": ["content.viewed"]}, [{"do": "send", "channel": "web", "content": "tip"}],
+             condition="event.data.content == 'something else'")])
+    url = "/console/dialogue/rules/main/v1/dry-run/?days=7"
+    page = signed_in(client, cast.admin).get(url).content.decode()
+    assert active_patient.pseudonym in page.split("Sample patients", 1)[1]  # the one patient the rule fired for
+    for raw in ("by_rule", "skipped_because", "by_action", "{'", "send:skipped", "cap: 1 email a day"):
+        assert raw not in page
+    tip = page.split('data-rule="tip-email"', 1)[1].split("</tr>", 1)[0]
+    assert "Would fire 2 times, for 1 patient." in tip
+    assert "Send content (Email): 1 would go ahead, 1 skipped" in tip
+    assert "Daily limit reached: at most 1 a day by Email. (1)" in tip
+    assert f'<a href="/console/patients/{active_patient.pseudonym}/">{active_patient.pseudonym}</a>' in tip
+    never = page.split('data-rule="never"', 1)[1].split("</tr>", 1)[0]
+    assert "Would not fire in the last 7 days." in never and active_patient.pseudonym not in never
+    client.logout()
+    agency = make_staff("agency@sponsor.example", Role.AGENCY_USER, program, language="de")
+    german = signed_in(client, agency).get(url).content.decode()  # writes rules, may not open patients
+    tip = german.split('data-rule="tip-email"', 1)[1].split("</tr>", 1)[0]
+    assert "Tageslimit erreicht: höchstens 1 pro Tag per E-Mail. (1)" in tip and "Würde 2-mal greifen" in tip
+    assert active_patient.pseudonym in tip and "/console/patients/" not in tip

@@ -35,26 +35,11 @@ def refresh_journey_facts(program: Program, *, everything: bool = False,
     started = timezone.now()
     settled = started - SETTLE
     mark, _created = FactsMark.objects.get_or_create(program=program)
-    settled_event = Event.objects.filter(program=program, received_at__lte=settled).order_by("-pk") \
-        .values_list("pk", flat=True).first() or 0
-    settled_audit = AuditEntry.objects.filter(at__lte=settled).order_by("-seq").values_list("seq", flat=True).first() \
-        or 0
-    settled_patient = Patient.objects.filter(program=program, created_at__lte=settled).order_by("-pk") \
-        .values_list("pk", flat=True).first() or 0
+    marks = _settled_marks(program, mark, settled)
     if everything or mark.refreshed_at is None:
         ids = list(Patient.objects.filter(program=program).order_by("pk").values_list("pk", flat=True))
     else:
-        touched = set(Event.objects.filter(program=program, pk__gt=mark.last_event_id)
-                      .values_list("patient_id", flat=True))
-        erased = AuditEntry.objects.filter(seq__gt=mark.last_audit_seq, action="pii.shredded", subject_type="patient",
-                                           program_id=program.pk).values_list("subject_id", flat=True)
-        touched |= set(Patient.objects.filter(program=program, pseudonym__in=list(erased)).values_list("pk", flat=True))
-        touched |= set(Patient.objects.filter(program=program, pk__gt=mark.last_patient_id)
-                       .values_list("pk", flat=True))
-        touched |= set(OutboxMessage.objects.filter(program=program, status="done",
-                                                    finished_at__gte=mark.outbox_since)
-                       .values_list("patient_id", flat=True))
-        ids = sorted(touched)
+        ids = sorted(_touched(program, mark))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         facts, stays = compute_journey_facts(program, chunk, started)
@@ -67,11 +52,43 @@ def refresh_journey_facts(program: Program, *, everything: bool = False,
             _insert(StageStay, stays)
         if progress:
             progress(min(start + BATCH, len(ids)), len(ids))
-    FactsMark.objects.filter(pk=program.pk).update(
-        last_event_id=max(mark.last_event_id, settled_event),
-        last_patient_id=max(mark.last_patient_id, settled_patient),
-        last_audit_seq=max(mark.last_audit_seq, settled_audit), outbox_since=settled, refreshed_at=started)
+    FactsMark.objects.filter(pk=program.pk).update(**marks, outbox_since=settled, refreshed_at=started)
     return len(ids)
+
+
+# The look-ups below read forward from the mark by primary key: what arrived since the last refresh,
+# never every event of the program. The events have no index by program alone (ingestion would pay
+# for it on every event), and reading through event_type_time_idx or event_client_id_once by program
+# is a scan of the program's whole history. So the events are read by id alone and the program is
+# told apart here; the event mark is then a point in the id sequence shared by all programs, which
+# means the same as one counted in the program's own events: every event below it has been read.
+
+def _settled_marks(program: Program, mark: FactsMark, settled: datetime) -> dict[str, int]:
+    """How far the next refresh may start: the last event, audit entry and patient that arrived by
+    `settled` (a later one may still be in a transaction that has not committed)."""
+    def last(query: models.QuerySet, key: str, since: int) -> int:
+        found = query.filter(**{f"{key}__gt": since}).order_by(f"-{key}").values_list(key, flat=True).first()
+        return max(since, found or 0)
+
+    return {"last_event_id": last(Event.objects.filter(received_at__lte=settled), "pk", mark.last_event_id),
+            "last_audit_seq": last(AuditEntry.objects.filter(at__lte=settled), "seq", mark.last_audit_seq),
+            "last_patient_id": last(Patient.objects.filter(program=program, created_at__lte=settled), "pk",
+                                    mark.last_patient_id)}
+
+
+def _touched(program: Program, mark: FactsMark) -> set[int]:
+    """The program's patients with something new since the mark."""
+    touched = {patient for program_id, patient in Event.objects.filter(pk__gt=mark.last_event_id).order_by()
+               .values_list("program_id", "patient_id") if program_id == program.pk}
+    # By program too, the audit trail would be read whole (audit_program_at_idx): erasures are few.
+    erased = [subject for program_id, subject in AuditEntry.objects.filter(
+        seq__gt=mark.last_audit_seq, action="pii.shredded", subject_type="patient").order_by()
+        .values_list("program_id", "subject_id") if program_id == program.pk]
+    touched |= set(Patient.objects.filter(program=program, pseudonym__in=erased).values_list("pk", flat=True))
+    touched |= set(Patient.objects.filter(program=program, pk__gt=mark.last_patient_id).values_list("pk", flat=True))
+    touched |= set(OutboxMessage.objects.filter(program=program, status="done", finished_at__gte=mark.outbox_since)
+                   .order_by().values_list("patient_id", flat=True))
+    return touched
 
 
 def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ PAGES = ("/console/insights/", "/console/insights/compare/", "/console/insights/
 @pytest.mark.django_db
 def test_the_kpi_pages_are_for_roles_with_insights_and_only_in_their_markets(client, cast):
     client.force_login(cast.nurse_de)  # nurses work calls; they have no insights
-    assert [client.get(url).status_code for url in PAGES] == [404, 404, 404, 404]
+    assert [client.get(url).status_code for url in PAGES] == [403, 403, 403, 403]
     client.force_login(cast.outsider)  # an admin of another program sees that program only
     page = client.get(PAGES[0]).content.decode()
     assert "Eczema companion" in page and "Psoriasis companion" not in page

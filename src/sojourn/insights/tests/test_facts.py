@@ -7,15 +7,18 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.consent.tests.factories import approved_version, enroll
 from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
-from sojourn.core.tests.factories import SYSTEM
+from sojourn.core.tests.factories import SYSTEM, make_program
 from sojourn.insights.models import JourneyFacts
 from sojourn.insights.queries import MarketKpis, facts_as_of
 from sojourn.insights.services.facts import refresh_journey_facts
+from sojourn.tracking.models import Event
 from sojourn.tracking.services.events import record_events
 
 
@@ -99,3 +102,89 @@ def test_an_erasure_reaches_the_facts_though_it_records_no_event(program, active
     assert JourneyFacts.objects.get(patient=active_patient).status == "erased"
     with later(30):
         assert refresh_journey_facts(program) == 0  # read once
+
+
+def _view(patient, client_id: str) -> None:
+    record_events(SYSTEM, [{"client_id": client_id, "type": "portal.page_viewed", "patient": patient.pseudonym,
+                            "occurred_at": timezone.now().isoformat(), "data": {"page": "me"}}], source="test")
+
+
+@pytest.mark.django_db
+def test_a_refresh_takes_only_its_own_programs_events_though_it_reads_them_by_id(program, active_patient):  # noqa: F811
+    """The events are read by id from the mark on, every program's together: each program's refresh
+    must still recompute its own patients only, and lose none of them."""
+    from sojourn.people.models import Patient
+
+    other = make_program("eczema", markets=("DE",))
+    theirs = enroll(other, "DE", email="else@example.org").subject
+    Patient.objects.filter(pk=theirs.pk).update(status="active", verified_at=timezone.now())
+    with later(5):
+        assert (refresh_journey_facts(program), refresh_journey_facts(other)) == (1, 1)
+    with later(10):
+        _view(theirs, "theirs-1")
+        _view(active_patient, "ours-1")
+        _view(theirs, "theirs-2")
+    with later(20):
+        assert refresh_journey_facts(other) == 1
+        assert refresh_journey_facts(program) == 1
+        assert (refresh_journey_facts(program), refresh_journey_facts(other)) == (0, 0)
+    assert JourneyFacts.objects.get(patient=active_patient).last_meaningful_at is not None
+    assert JourneyFacts.objects.get(patient=theirs).program_id == other.pk
+
+
+EVENT_INDEXES = {i.name for i in [*Event._meta.indexes, *Event._meta.constraints]}
+
+
+def _event_reads(sql: str) -> list[str]:
+    """How the plan of `sql` reads the events, one entry per read: the index it goes through (the
+    table's own key: 'PRIMARY KEY') or 'SCAN', and 'SORT' for a temporary sort in the query."""
+    reads = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            for _id, _parent, _unused, line in cursor.fetchall():
+                if "TEMP B-TREE" in line:
+                    reads.append("SORT")
+                elif " tracking_event " in f"{line} ":
+                    reads.append("SCAN" if line.startswith("SCAN") else
+                                 "PRIMARY KEY" if "PRIMARY KEY" in line else line.split(" INDEX ")[1].split()[0])
+            return reads
+        # PostgreSQL: a tiny test table is cheapest read whole; forbid that to see which index serves.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+        cursor.execute("RESET enable_seqscan")
+    nodes = [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        index = node.get("Index Name", "")
+        if node["Node Type"] in {"Sort", "Incremental Sort"}:
+            reads.append("SORT")
+        elif node.get("Relation Name") == "tracking_event" and node["Node Type"] == "Seq Scan":
+            reads.append("SCAN")
+        elif index.startswith("tracking_event_pkey"):
+            reads.append("PRIMARY KEY")
+        elif index in EVENT_INDEXES:
+            reads.append(index)
+    return reads
+
+
+@pytest.mark.django_db
+def test_the_dashboards_refresh_reads_what_is_new_never_every_event_of_the_program(program, active_patient):  # noqa: F811
+    """The page refreshes the facts on every view: its look-ups read the events from the last mark by
+    id, or one patient's by patient, never through the program (every event it ever had) nor with a
+    sort over them."""
+    with later(5):
+        refresh_journey_facts(program)
+    with later(10):
+        _view(active_patient, "plan-1")
+    with later(20), CaptureQueriesContext(connection) as queries:
+        assert refresh_journey_facts(program) == 1
+    reads = {q["sql"]: _event_reads(q["sql"]) for q in queries.captured_queries
+             if '"tracking_event"' in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")}
+    assert len(reads) >= 4  # the mark, what is new, and the recomputed patient's events
+    by_id = [sql for sql, how in reads.items() if how == ["PRIMARY KEY"]]
+    assert len(by_id) == 2, reads  # the settled mark and the events since the last one
+    allowed = {"PRIMARY KEY", "event_patient_time_idx"}
+    assert {sql: how for sql, how in reads.items() if not set(how) <= allowed} == {}

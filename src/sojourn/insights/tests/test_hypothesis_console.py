@@ -8,6 +8,7 @@ import re
 import pytest
 
 from sojourn.core.permissions import Role
+from sojourn.core.tests.svg import svg_problems
 from sojourn.insights.models import Hypothesis
 from sojourn.insights.tests.test_hypotheses import NEEDS_URL, cohort, world, worry  # noqa: F401  (fixtures)
 from sojourn.people.tests.factories import make_staff
@@ -24,8 +25,8 @@ def verdicts(page: str) -> dict[str, str]:
 @pytest.mark.django_db
 def test_an_analyst_proposes_a_hypothesis_and_reads_its_verdict_per_market(client, cast, cohort):  # noqa: F811
     client.force_login(cast.nurse_de)
-    assert client.get("/console/insights/hypotheses/").status_code == 404
-    assert client.post("/console/insights/hypotheses/new/", FORM).status_code == 404
+    assert client.get("/console/insights/hypotheses/").status_code == 403
+    assert client.post("/console/insights/hypotheses/new/", FORM).status_code == 403
     assert not Hypothesis.objects.exists()
 
     client.force_login(cast.analyst)
@@ -74,3 +75,29 @@ def test_retiring_keeps_the_hypothesis_and_takes_it_off_the_list(client, cast, c
     assert client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").status_code == 200  # history stays
     client.force_login(cast.outsider)  # another program's admin
     assert client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_forest_plot_is_drawn_in_machine_numbers_in_every_language(client, cast, cohort, language):  # noqa: F811
+    hypothesis = worry(cohort)
+    client.force_login(make_staff(f"analyst.{language}@sponsor.example", Role.INSIGHTS_ANALYST, cast.program,
+                                  language=language))
+    response = client.get(f"/console/insights/hypotheses/{hypothesis.pk}/")
+    page = response.content.decode()
+    assert response["Content-Language"] == language
+    assert page.count('class="forest-point"') >= 2 and 'class="forest-threshold"' in page  # a plot with data
+    assert "80,0 %" in page  # the figures beside it are still written the reader's way
+    assert svg_problems(page) == []
+
+
+@pytest.mark.django_db
+def test_a_date_that_ends_a_sentence_is_followed_by_one_period(client, cast, cohort):  # noqa: F811
+    from datetime import UTC, datetime
+
+    hypothesis = worry(cohort)
+    Hypothesis.objects.filter(pk=hypothesis.pk).update(retired_at=datetime(2026, 12, 5, 9, tzinfo=UTC))
+    client.force_login(cast.analyst)  # reads English: times end in "a.m." or "p.m."
+    page = client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").content.decode()
+    retired = re.search(r"Retired on ([^<]*)</p>", page).group(1)
+    assert retired.startswith("Dec. 5, 2026") and re.search(r"[ap]\.m\.$", retired) and not retired.endswith("..")

@@ -161,7 +161,7 @@ def test_the_console_and_the_command_import_and_report_problems(client, cast, st
     listing = client.get("/console/insights/surveys/").content.decode()
     assert "<code>unprepared</code>" in listing and "p.csv" in listing
     client.force_login(cast.nurse_de)
-    assert client.get("/console/insights/surveys/").status_code == 404
+    assert client.get("/console/insights/surveys/").status_code == 403
 
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(yaml.safe_dump(MAPPING))

@@ -1,20 +1,28 @@
 """The journey pages: the map with the KPIs and verdicts of its stages for readers with insights only,
 a revision typed as YAML (a mistake says where, and saves nothing), the comparison of two versions,
-and the exports as PDF, PNG and JSON."""
+and the exports as PDF, PNG and JSON: drawn in colour, and in machine numbers whatever the language."""
 
 from __future__ import annotations
 
 import io
 import struct
 
+import numpy as np
+import pypdfium2
 import pytest
 import yaml
+from PIL import Image
 from pypdf import PdfReader
 
+from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import SYSTEM
+from sojourn.core.tests.svg import svg_problems
 from sojourn.insights.tests.test_hypotheses import cohort, world, worry  # noqa: F401  (fixtures)
 from sojourn.journeys.models import Journey
 from sojourn.journeys.services import create_journey
+from sojourn.people.tests.factories import make_staff
+
+STAGE_BLUE = (0x1F, 0x5F, 0xAE)  # .map-stage in _map.css
 
 
 @pytest.fixture
@@ -39,7 +47,7 @@ def test_the_map_carries_kpis_and_verdicts_for_readers_with_insights(client, cas
     page = client.get("/console/journeys/patient-journey/").content.decode()
     assert "Vorderbühne" in page and 'class="map-lane map-lane-front"' in page
     assert "map-kpis" not in page and "map-hypotheses" not in page
-    assert client.get("/console/journeys/patient-journey/revise/").status_code == 404
+    assert client.get("/console/journeys/patient-journey/revise/").status_code == 403
     client.force_login(cast.outsider)
     assert client.get("/console/journeys/patient-journey/").status_code == 404
 
@@ -89,6 +97,65 @@ def test_the_map_exports_as_pdf_png_and_json(client, cast, mapped):
     assert width > 1000 and height > 600
     exported = client.get("/console/journeys/patient-journey/journey.json").json()
     assert exported["code"] == "patient-journey" and exported["versions"][0]["map"]["stages"][0]["code"] == "diagnosis"
+
+
+def drawing_problems(image: Image.Image) -> list[str]:
+    """What makes a rendered map unreadable: a page mostly dark or of few colours, no stage headers, or
+    headers without their names written in them."""
+    pixels = np.asarray(image.convert("RGB")).astype(int)
+    total = pixels.shape[0] * pixels.shape[1]
+    problems = []
+    light = (pixels.min(axis=2) >= 200).sum() / total
+    if light < 0.6:
+        problems.append(f"only {light:.0%} of the pixels are light")
+    buckets, counts = np.unique(pixels.reshape(-1, 3) // 32, axis=0, return_counts=True)
+    if (counts >= total / 1000).sum() < 5:
+        problems.append(f"only {(counts >= total / 1000).sum()} colours: {buckets[counts >= total / 1000].tolist()}")
+    blue = np.abs(pixels - STAGE_BLUE).max(axis=2) <= 24
+    header_rows = np.nonzero(blue.mean(axis=1) >= 0.3)[0]
+    if len(header_rows) < 10:
+        return [*problems, "no stage headers"]
+    # Inside the headers (their rounded corners left out) rows across a name hold more light pixels than
+    # rows under it.
+    light_in_headers = []
+    for row in header_rows[5:-5]:
+        columns = np.nonzero(blue[row])[0]
+        light_in_headers.append((pixels[row, columns.min():columns.max()] >= 200).all(axis=1).sum())
+    if max(light_in_headers) - min(light_in_headers) < 10:
+        problems.append("the stage headers hold no names")
+    return problems
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "de", "ja"])
+def test_the_exported_map_is_drawn_in_colour_with_its_stage_names(client, cast, mapped, language):
+    client.force_login(make_staff(f"analyst.{language}@sponsor.example", Role.INSIGHTS_ANALYST, cast.program,
+                                  language=language))
+    pdf = client.get("/console/journeys/patient-journey/map.pdf?market=DE").content
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0].render(scale=1).to_pil()
+    finally:
+        document.close()
+    assert drawing_problems(page) == []
+    png = client.get("/console/journeys/patient-journey/map.png?market=DE").content
+    assert drawing_problems(Image.open(io.BytesIO(png))) == []
+    fonts = {str(font.get_object()["/BaseFont"]) for font in
+             PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()}
+    if language == "ja":  # the lane names are drawn in a Japanese font, not as empty boxes
+        assert any("CJK-JP" in font for font in fonts), fonts
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_map_is_drawn_in_machine_numbers_in_every_language(client, cast, mapped, language):
+    client.force_login(make_staff(f"analyst.{language}@sponsor.example", Role.INSIGHTS_ANALYST, cast.program,
+                                  language=language))
+    response = client.get("/console/journeys/patient-journey/?market=DE")
+    page = response.content.decode()
+    assert response["Content-Language"] == language
+    assert page.count("<circle") >= 3 and "map-kpis" in page and "map-hypotheses" in page  # the whole drawing
+    assert svg_problems(page) == []
 
 
 @pytest.mark.django_db

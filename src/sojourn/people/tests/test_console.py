@@ -85,6 +85,6 @@ def test_without_a_preference_the_browser_language_wins(client, cast):
 
 def test_the_audit_page_is_for_those_who_may_see_it(client, cast):
     client.force_login(cast.nurse_de)
-    assert client.get("/console/audit/").status_code == 404
+    assert client.get("/console/audit/").status_code == 403
     client.force_login(cast.admin)
     assert "role.granted" in client.get("/console/audit/").content.decode()

@@ -59,9 +59,9 @@ def test_staff_who_do_not_manage_the_program_see_no_cards(client, cast, program)
     client.force_login(cast.admin)
     client.post(PAGE, {"market": "DE", "count": "3", "batch": "spring"})
     client.force_login(cast.nurse_de)
-    assert client.get(PAGE).status_code == 404
-    assert client.get(f"{PAGE}codes.csv", {"market": "DE", "batch": "spring"}).status_code == 404
-    assert client.post(PAGE, {"market": "DE", "count": "3"}).status_code == 404
+    assert client.get(PAGE).status_code == 403
+    assert client.get(f"{PAGE}codes.csv", {"market": "DE", "batch": "spring"}).status_code == 403
+    assert client.post(PAGE, {"market": "DE", "count": "3"}).status_code == 403
     assert Invitation.objects.count() == 3
     assert "Invitations" not in client.get("/console/").content.decode()
 

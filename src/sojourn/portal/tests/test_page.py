@@ -121,3 +121,21 @@ def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_clien
                                          source="portal", locale="de-DE", started_at=timezone.now(),
                                          completed_at=timezone.now())
     assert 'id="asks"' not in page_client.get("/p/me/page/").content.decode()
+
+
+def test_a_questionnaire_the_page_asks_for_is_titled_in_the_patients_language(page_client, program, active_patient):  # noqa: F811
+    from sojourn.questionnaires.services.definitions import definition
+    from sojourn.questionnaires.tests.factories import approved_instrument
+    from sojourn.tracking.services.events import record_events
+
+    who5 = approved_instrument(program, "who-5")
+    live_rules(program, [rule("ask", {"events": ["portal.page_viewed"]},
+                              [{"do": "ask_questionnaire", "questionnaire": who5.name, "channel": "web"}])])
+    record_events(SYSTEM, [{"client_id": "p1", "type": "portal.page_viewed", "patient": active_patient.pseudonym,
+                            "occurred_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
+                            "data": {"page": "home"}}], source="test")
+    deliver_due(owner="w", now=timezone.now())
+    german = definition(who5).title_in("de")
+    assert german != who5.title  # the stored title is the English one
+    asks = page_client.get("/p/me/page/").content.decode().split('id="asks"')[1].split("</section>")[0]
+    assert german in asks and who5.title not in asks

@@ -172,7 +172,7 @@ def test_the_profile_page_and_api_show_needs_history_and_stage(analysis, active_
     assert changed.status_code == 302
     analyst = Client()
     analyst.force_login(cast.analyst)
-    assert analyst.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/").status_code == 404
+    assert analyst.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/").status_code == 403
     body = Api(client, cast.nurse_de).get(f"/patients/{active_patient.pseudonym}/profile").json()
     assert body["stage"] == "treatment_initiation" and body["needs"][0]["combined"] >= body["needs"][-1]["combined"]
     assert any("na-itch" in n["sentence"] for n in body["needs"])
@@ -184,4 +184,42 @@ def test_the_profile_page_and_api_show_needs_history_and_stage(analysis, active_
     assert Api(client, cast.nurse_de).get(f"/patients/{active_patient.pseudonym}/profile").json()[
         "engagement"] == "lapsed"
     page = nurse.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/").content.decode()
-    assert '<dd id="engagement">lapsed</dd>' in page
+    assert '<dd id="engagement">abgewandert</dd>' in page  # the German nurse reads German
+
+
+def test_the_profile_says_whether_ratings_were_helpful_in_the_readers_language(analysis, active_patient, cast):  # noqa: F811
+    now = timezone.now()
+    record_events(SYSTEM, [{"client_id": f"r{n}", "type": "content.rated", "patient": active_patient.pseudonym,
+                            "occurred_at": (now - timedelta(hours=n)).isoformat(),
+                            "data": {"content": f"itch-{n}", "needs": ["itch"], "helpful": helpful}}
+                           for n, helpful in ((1, False), (2, False), (3, True))], source="test")
+    nurse = Client()
+    nurse.force_login(cast.nurse_de)  # reads the console in German
+    row = nurse.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/").content.decode() \
+        .split('data-need="itch"')[1].split("</tr>")[0]
+    assert "Letzte 14 Tage: 2 Inhalte als nicht hilfreich bewertet (\N{MINUS SIGN}0,12)" in row
+    assert "Letzte 14 Tage: 1 Inhalt als hilfreich bewertet (+0,06)" in row
+    assert "behaviour" not in row and "rated" not in row
+    # The sentence the API gives says the same in English: a rating below zero is not called helpful.
+    sentence = next(n.sentence for n in needs_of(active_patient) if n.code == "itch")
+    assert "2 × itch content rated not helpful in the last 14 days (-0.12)" in sentence
+    assert "1 × itch content rated helpful in the last 14 days (+0.06)" in sentence
+
+
+def test_the_profile_names_stage_engagement_and_questionnaires_in_the_readers_language(
+        analysis, active_patient, cast):  # noqa: F811
+    define_stage(actor=SYSTEM, program=cast.program, code="switching", labels={"en": "Switching", "de": "Wechsel"},
+                 position=3)
+    answer(active_patient, analysis)
+    who5 = approved_instrument(cast.program, "who-5")
+    save_response(actor=patient_actor(active_patient), patient=active_patient, questionnaire=who5,
+                  items=response_items(definition(who5), {f"who5-{n}": ["3"] for n in range(1, 6)}),
+                  source="portal", complete=True)
+    set_journey_stage(actor=actor_for_user(cast.nurse_de), patient=active_patient, stage_code="switching")
+    nurse = Client()
+    nurse.force_login(cast.nurse_de)  # reads the console in German
+    page = nurse.get(f"/console/profiles/patients/{active_patient.pseudonym}/profile/").content.decode()
+    assert '<dd id="stage">Wechsel</dd>' in page and '<dd id="engagement">mittel</dd>' in page
+    assert '<option value="switching" selected>Wechsel</option>' in page
+    assert ">Ihr Bedarf: Leben mit Psoriasis</a>" in page and ">Your needs: living with psoriasis</a>" not in page
+    assert "<h3>WHO-5-Fragebogen zum Wohlbefinden</h3>" in page and ": 60 (Ausreichendes Wohlbefinden)</li>" in page

@@ -43,7 +43,7 @@ class Command(SojournCommand):
         parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
         parser.add_argument("--postgres", default="", metavar="URL",
                             help="run on PostgreSQL: a server the bench may create a database on and drop it "
-                                 "(postgres://user@host:port/any-database; engine only)")
+                                 "(postgres://user@host:port/any-database)")
         parser.add_argument("--inner", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -53,8 +53,6 @@ class Command(SojournCommand):
             raise CommandError(f"the benchmarks live in {ROOT / 'bench'}; run them from a checkout of Sojourn")
         if options["inner"]:
             return self._inner(options["target"], options["scale"], Path(options["inner"]))
-        if options["postgres"] and options["target"] != "engine":
-            raise CommandError("--postgres runs the engine benchmark only")
         with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder, \
                 _fresh_database(options["postgres"], Path(folder)) as database_url:
             out = Path(folder) / "figures.json"
