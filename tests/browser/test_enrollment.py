@@ -68,7 +68,8 @@ def test_a_patient_enrolls_confirms_and_opens_the_receipt(phone_page, program, c
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     page.locator("#id_code").fill(code)
     page.locator("button[type=submit]").click()
-    page.wait_for_url("**/p/me/")
+    page.wait_for_url("**/p/me/page/")  # consented: the patient lands on their content
+    page.goto("/p/me/")
 
     href = page.locator("#receipt-link").get_attribute("href")
     response = page.request.get(href)

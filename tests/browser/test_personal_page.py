@@ -45,9 +45,7 @@ def test_a_patient_sees_the_cards_for_her_needs_and_rates_one(chromium, live_ser
     page.locator("a.button").click()
     page.locator("#id_code").fill(last_code(email))
     page.locator("button[type=submit]").click()
-    page.wait_for_url("**/p/me/")
-    page.locator("#personal-page-link").click()
-    page.wait_for_url("**/p/me/page/")
+    page.wait_for_url("**/p/me/page/")  # signed in, the patient lands on their content
     cards = page.locator("#cards li.card")
     assert cards.count() == 1  # sleep is not a need of hers; the German words never show
     assert cards.first.locator("h2").inner_text() == "かゆみを和らげる"
