@@ -103,18 +103,24 @@ def test_the_page_is_for_a_signed_in_active_patient(client, program):
     assert client.get("/p/me/page/").status_code == 302
 
 
-def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_client, program, active_patient):  # noqa: F811
-    from sojourn.questionnaires.models import QuestionnaireResponse
+def ask_who5_on_the_page(program, patient):
+    """A live rule asks WHO-5 on the page when the patient opens it, and the patient has opened it."""
     from sojourn.questionnaires.tests.factories import approved_instrument
     from sojourn.tracking.services.events import record_events
 
     who5 = approved_instrument(program, "who-5")
     live_rules(program, [rule("ask", {"events": ["portal.page_viewed"]},
                               [{"do": "ask_questionnaire", "questionnaire": who5.name, "channel": "web"}])])
-    record_events(SYSTEM, [{"client_id": "p1", "type": "portal.page_viewed", "patient": active_patient.pseudonym,
+    record_events(SYSTEM, [{"client_id": "p1", "type": "portal.page_viewed", "patient": patient.pseudonym,
                             "occurred_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
                             "data": {"page": "home"}}], source="test")
     deliver_due(owner="w", now=timezone.now())
+    return who5
+
+
+def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_client, program, active_patient):  # noqa: F811
+    from sojourn.questionnaires.models import QuestionnaireResponse
+    who5 = ask_who5_on_the_page(program, active_patient)
     page = page_client.get("/p/me/page/").content.decode()
     assert 'id="asks"' in page and f"/p/me/questionnaires/{who5.name}/" in page
     QuestionnaireResponse.objects.create(questionnaire=who5, patient=active_patient, status="completed",
@@ -125,16 +131,7 @@ def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_clien
 
 def test_a_questionnaire_the_page_asks_for_is_titled_in_the_patients_language(page_client, program, active_patient):  # noqa: F811
     from sojourn.questionnaires.services.definitions import definition
-    from sojourn.questionnaires.tests.factories import approved_instrument
-    from sojourn.tracking.services.events import record_events
-
-    who5 = approved_instrument(program, "who-5")
-    live_rules(program, [rule("ask", {"events": ["portal.page_viewed"]},
-                              [{"do": "ask_questionnaire", "questionnaire": who5.name, "channel": "web"}])])
-    record_events(SYSTEM, [{"client_id": "p1", "type": "portal.page_viewed", "patient": active_patient.pseudonym,
-                            "occurred_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
-                            "data": {"page": "home"}}], source="test")
-    deliver_due(owner="w", now=timezone.now())
+    who5 = ask_who5_on_the_page(program, active_patient)
     german = definition(who5).title_in("de")
     assert german != who5.title  # the stored title is the English one
     asks = page_client.get("/p/me/page/").content.decode().split('id="asks"')[1].split("</section>")[0]
