@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 
 import pytest
 
@@ -24,3 +26,28 @@ def page(chromium, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _requests_finished_before_the_next_test():
+    """On SQLite the live server shares the test's in-memory connection: a request still running when a
+    test ends (a page closed mid-load) would use it at the same time as the next test's setup, and the
+    two threads can wait on each other for ever (seen once in CI). Wait until no request thread is
+    inside Django; threads idle on a kept-alive socket do not touch the database."""
+    yield
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _handling_a_request():
+        time.sleep(0.05)
+
+
+def _handling_a_request() -> bool:
+    frames = sys._current_frames()
+    for thread in threading.enumerate():
+        if "process_request_thread" not in thread.name or thread.ident not in frames:
+            continue
+        frame = frames[thread.ident]
+        while frame is not None:
+            if "django/core/handlers" in frame.f_code.co_filename:
+                return True
+            frame = frame.f_back
+    return False
