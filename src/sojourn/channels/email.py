@@ -9,7 +9,6 @@ import html
 import re
 import smtplib
 from datetime import datetime
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core import signing
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from sojourn.channels.adapters import Outcome
+from sojourn.channels.keys import message_id
 from sojourn.channels.models import ChannelBlock, OutboxMessage
 from sojourn.content.kinds import fill
 from sojourn.content.queries import ResolvedContent
@@ -67,7 +67,7 @@ def build(message: OutboxMessage, content: ResolvedContent, address: str, given_
             "lang": content.locale, "pixel": public_url(reverse("email-links:open", args=[token(message.pk)]))})
     domain = sender.rsplit("@", 1)[-1].strip(">") or "localhost"
     email = EmailMultiAlternatives(subject=subject, body=text, from_email=sender, to=[address], headers={
-        "Message-ID": make_msgid(idstring=message.idempotency_key.replace(":", "."), domain=domain),
+        "Message-ID": message_id(message, domain),  # the same on every attempt: channels.keys
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "X-Sojourn-Key": message.idempotency_key,

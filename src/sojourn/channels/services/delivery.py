@@ -1,5 +1,10 @@
 """Delivering due outbox messages: claim a batch, check consent and quiet hours again, hand each
-channel its messages, record the outcome. Called by `sojourn worker`."""
+channel its messages, record the outcome. Called by `sojourn worker`.
+
+Every step names the lease generation the claim gave this worker (`core.services.queue`): a worker
+whose lease was taken over while it was stopped sends nothing and writes nothing. A channel's batch is
+held (`queue.hold`), handed to the channel and completed in one transaction, so on PostgreSQL no other
+worker can take a message between the check and the send."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import DateTimeField, JSONField
 
 from sojourn.channels.adapters import adapter_for
@@ -16,8 +21,10 @@ from sojourn.channels.models import OutboxMessage
 from sojourn.channels.rendering import attach_content
 from sojourn.consent.purposes import action_refusal
 from sojourn.consent.queries import ContactCheck, ContactFacts, contact_facts_for_ids
-from sojourn.core.db import as_datetime, as_json, db_datetime, is_contention, rows_for_ids, update_rows
+from sojourn.core.db import as_datetime, as_json, db_datetime, is_contention, rows_for_ids
 from sojourn.core.services import queue
+from sojourn.core.services.audit import atomic_audited_last
+from sojourn.core.services.queue import Leases
 
 log = logging.getLogger(__name__)
 # The dialogue action each kind of message comes from: its consent purposes are checked again on delivery.
@@ -33,7 +40,7 @@ class DeliveryReport:
     cancelled: int = 0
     retried: int = 0
     dead: int = 0
-    lost: int = 0  # lease taken over by another worker before sending
+    lost: int = 0  # lease taken over by another worker before sending: nothing sent, nothing written
     contended: int = 0  # given back: the database was busy with others
 
 
@@ -42,18 +49,18 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
     report = DeliveryReport()
     with transaction.atomic():
         queue.release_expired(OutboxMessage, now=now)
-        ids = queue.claim(OutboxMessage, owner=owner, limit=limit, lease=lease, now=now)
-    report.claimed = len(ids)
-    if not ids:
+        leases = queue.claim(OutboxMessage, owner=owner, limit=limit, lease=lease, now=now)
+    report.claimed = len(leases)
+    if not leases:
         return report
     try:
-        facts, by_channel = _check_again(ids, owner=owner, now=now, report=report)
+        facts, by_channel = _check_again(leases, owner=owner, now=now, report=report)
     except OperationalError as error:
         if not is_contention(error):
             raise
         # Refused before anything was sent or changed: taken again at once, no attempt spent.
         report.deferred = report.cancelled = 0
-        report.contended = queue.give_back(OutboxMessage, ids, owner=owner, error=f"busy: {error}")
+        report.contended = queue.give_back(OutboxMessage, leases, owner=owner, error=f"busy: {error}")
         return report
     # The words of every channel's messages in one go (three queries, whatever the mix of markets).
     unusable = attach_content([m for batch in by_channel.values() for m in batch], facts)
@@ -62,26 +69,26 @@ def deliver_due(*, owner: str, now: datetime, limit: int = 500, lease: timedelta
         if over:
             with transaction.atomic():
                 for message_id, reason in over.items():
-                    OutboxMessage.objects.filter(pk=message_id).update(last_error=reason[:500])
-                    report.cancelled += queue.complete(OutboxMessage, [message_id], owner=owner, now=now,
-                                                       status="cancelled")
+                    report.cancelled += queue.complete(OutboxMessage, {message_id: leases[message_id]}, owner=owner,
+                                                       now=now, status="cancelled", also={"last_error": reason[:500]})
             batch = [m for m in batch if m.pk not in over]
         refused = {m.pk: unusable[m.pk] for m in batch if m.pk in unusable}
         with transaction.atomic():
             for message_id, reason in refused.items():  # withdrawn, expired or untranslated: never half-sent
-                status = queue.fail(OutboxMessage, message_id, owner=owner, now=now, error=reason, permanent=True)
+                status = queue.fail(OutboxMessage, message_id, generation=leases[message_id], owner=owner, now=now,
+                                    error=reason, permanent=True)
                 report.dead += status == "dead"
         batch = [m for m in batch if m.pk not in refused]
         if batch:
-            _send(channel, batch, owner=owner, now=now, report=report)
+            _send(channel, batch, leases, owner=owner, now=now, lease=lease, report=report)
     return report
 
 
-def _check_again(ids: list[int], *, owner: str, now: datetime, report: DeliveryReport
+def _check_again(leases: Leases, *, owner: str, now: datetime, report: DeliveryReport
                  ) -> tuple[dict[int, ContactFacts], dict[str, list[OutboxMessage]]]:
     """Consent, channel and contact times checked again for the claimed messages: the ones that may
     leave now by channel; the others deferred (their attempt given back) or cancelled."""
-    messages = _claimed_messages(ids)
+    messages = _claimed_messages(list(leases))
     facts = contact_facts_for_ids({m.patient_id for m in messages})
     by_channel: dict[str, list[OutboxMessage]] = defaultdict(list)
     with transaction.atomic():
@@ -92,17 +99,16 @@ def _check_again(ids: list[int], *, owner: str, now: datetime, report: DeliveryR
             elif check.reason in {"quiet hours", "not a contact day", "outside the patient's contact times"}:
                 later = facts[message.patient_id].next_allowed(message.channel, now)
                 if later is not None:  # not a failure: the attempt is given back
-                    OutboxMessage.objects.filter(pk=message.pk, lease_owner=owner).update(
-                        status="pending", due_at=later, attempts=max(message.attempts - 1, 0), lease_owner="",
-                        lease_until=None, last_error=f"deferred: {check.reason}")
-                    report.deferred += 1
+                    report.deferred += OutboxMessage.objects.filter(
+                        pk=message.pk, lease_owner=owner, status="claimed", lease_generation=leases[message.pk],
+                    ).update(status="pending", due_at=later, attempts=max(message.attempts - 1, 0), lease_owner="",
+                             lease_until=None, last_error=f"deferred: {check.reason}")
                     continue
-                queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
-                report.cancelled += 1
+                report.cancelled += queue.complete(OutboxMessage, {message.pk: leases[message.pk]}, owner=owner,
+                                                   now=now, status="cancelled")
             else:  # consent withdrawn or channel turned off since the decision
-                OutboxMessage.objects.filter(pk=message.pk).update(last_error=check.reason[:500])
-                queue.complete(OutboxMessage, [message.pk], owner=owner, now=now, status="cancelled")
-                report.cancelled += 1
+                report.cancelled += queue.complete(OutboxMessage, {message.pk: leases[message.pk]}, owner=owner,
+                                                   now=now, status="cancelled", also={"last_error": check.reason[:500]})
     return facts, by_channel
 
 
@@ -155,34 +161,50 @@ def _over_cap(batch: list[OutboxMessage], now: datetime) -> dict[int, str]:
     return over
 
 
-def _send(channel: str, batch: list[OutboxMessage], *, owner: str, now: datetime, report: DeliveryReport) -> None:
-    with transaction.atomic():
-        held = queue.still_held(OutboxMessage, [m.pk for m in batch], owner=owner, now=now)
+def _send(channel: str, batch: list[OutboxMessage], leases: Leases, *, owner: str, now: datetime, lease: timedelta,
+          report: DeliveryReport) -> None:
+    """Hold the batch, hand what is still this worker's to the channel and record the outcome, in one
+    transaction: on PostgreSQL no other worker takes these messages until it ends, and a worker killed
+    in the middle leaves them claimed, to be sent again under the same keys (the email's Message-ID,
+    the provider's idempotency key: `channels.keys`). The channel's audit entries (whose contact
+    details it opened) are appended at the end, so the audit chain is not held while the provider
+    works."""
+    with atomic_audited_last():
+        if connection.vendor == "postgresql":
+            # A worker stopped (not killed) while it holds its batch would keep it for as long as it stays
+            # stopped: silent for a lease, its session is ended and the batch goes to another worker.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, true)",
+                               [str(int(lease.total_seconds() * 1000))])
+        held = queue.hold(OutboxMessage, {m.pk: leases[m.pk] for m in batch}, owner=owner)
         report.lost += len(batch) - len(held)
         batch = [m for m in batch if m.pk in held]
         if not batch:
             return
         try:
             outcomes = adapter_for(channel).deliver(batch, now)
+        except DatabaseError:  # the transaction is spoilt: the batch stays claimed and goes again under its keys
+            raise
         except Exception as error:  # a provider outage: every message of the batch is retried later
             log.warning("channel %s failed for a batch of %d: %s", channel, len(batch), type(error).__name__)
             for message in batch:
-                status = queue.fail(OutboxMessage, message.pk, owner=owner, now=now, error=f"{channel}: {error}")
+                status = queue.fail(OutboxMessage, message.pk, generation=held[message.pk], owner=owner, now=now,
+                                    error=f"{channel}: {error}")
                 report.dead += status == "dead"
                 report.retried += status == "pending"
             return
-        sent = []
+        sent = {}
         for message in batch:
             outcome = outcomes.get(message.pk)
             if outcome is not None and outcome.status == "sent":
-                sent.append(message.pk)
+                sent[message.pk] = held[message.pk]
                 continue
             error = outcome.error if outcome else "the channel gave no answer"
-            status = queue.fail(OutboxMessage, message.pk, owner=owner, now=now, error=error,
-                                permanent=outcome is not None and outcome.status == "permanent")
+            status = queue.fail(OutboxMessage, message.pk, generation=held[message.pk], owner=owner, now=now,
+                                error=error, permanent=outcome is not None and outcome.status == "permanent")
             report.dead += status == "dead"
             report.retried += status == "pending"
-        if sent:
-            report.sent += queue.complete(OutboxMessage, sent, owner=owner, now=now, also={"delivery_status": "sent"})
-            ids = [(outcomes[pk].provider_id, pk) for pk in sent if outcomes[pk].provider_id]
-            update_rows(OutboxMessage, ["provider_id"], ids)  # what the provider's reports will name
+        # What the provider's reports will name, written with the completion and fenced like it.
+        named = {pk: outcomes[pk].provider_id for pk in sent if outcomes[pk].provider_id}
+        report.sent += queue.complete(OutboxMessage, sent, owner=owner, now=now, also={"delivery_status": "sent"},
+                                      each={"provider_id": named})

@@ -28,6 +28,10 @@ class QueuedWork(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True)
+    # The fencing token: raised by one at every claim and remembered by the claiming worker, which
+    # sends, fails or completes the row only while the row still carries it (core.services.queue).
+    # A database default too, since the queues' bulk inserts name their columns.
+    lease_generation = models.PositiveIntegerField(default=0, db_default=0)
     last_error = models.CharField(max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=160, unique=True)
     created_at = models.DateTimeField()

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from sojourn.core.models import AuditEntry
-from sojourn.core.services.audit import record_audit, verify_audit_chain
+from sojourn.core.services.audit import atomic_audited_last, record_audit, verify_audit_chain
 from sojourn.core.tests.factories import SYSTEM
 
 
@@ -78,6 +78,26 @@ def test_cli_verify_fails_loudly_on_tampering(chain):
     assert "audit trail intact: 5 entries" in out.getvalue()
     raw("UPDATE core_auditentry SET after = %s WHERE seq = %s", ['{"n": 99}', 1])
     err = StringIO()
-    with pytest.raises(CommandError, match="1 break"):
+    with pytest.raises(CommandError, match="1 problem"):
         call_command("audit", "verify", stdout=StringIO(), stderr=err)
     assert "TAMPERED: entry 1 was altered" in err.getvalue()
+
+
+def test_entries_of_an_audited_last_block_are_appended_when_it_ends(db):
+    with atomic_audited_last():
+        record_audit(actor=SYSTEM, action="test.opened", subject_type="thing", subject_id=1, after={"n": 1})
+        assert not AuditEntry.objects.exists()  # the chain's head is not taken until the end
+        record_audit(actor=SYSTEM, action="test.sent", subject_type="thing", subject_id=1, after={"n": 2})
+    entries = list(AuditEntry.objects.order_by("seq"))
+    assert [(e.seq, e.action) for e in entries] == [(1, "test.opened"), (2, "test.sent")]
+    assert entries[0].at <= entries[1].at  # each keeps the time it was recorded
+    assert verify_audit_chain().ok
+
+
+def test_a_rolled_back_audited_last_block_writes_none_of_its_entries(db):
+    with pytest.raises(RuntimeError), atomic_audited_last():
+        record_audit(actor=SYSTEM, action="test.opened", subject_type="thing", subject_id=1)
+        raise RuntimeError("the provider went away")
+    assert not AuditEntry.objects.exists()
+    record_audit(actor=SYSTEM, action="test.after", subject_type="thing", subject_id=2)  # appended as usual
+    assert AuditEntry.objects.get().seq == 1 and verify_audit_chain().ok

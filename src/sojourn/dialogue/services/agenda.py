@@ -76,24 +76,31 @@ def decide_on_events(recorded: RecordedBatch) -> Writes | None:
 def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2)
                    ) -> dict[str, int]:
     """Claim due steps, evaluate their rule on today's facts, and complete them with their effects in
-    one transaction (so a crash leaves the steps claimed, to be taken again, and no effect behind)."""
+    one transaction (so a crash leaves the steps claimed, to be taken again, and no effect behind).
+    Every step names the lease generation of the claim (`core.services.queue`): the steps another
+    worker took over while this one was stopped past its lease are neither run nor written here."""
     report = {"claimed": 0, "fired": 0, "done": 0, "cancelled": 0, "lost": 0, "contended": 0}
     with transaction.atomic():
         queue.release_expired(AgendaItem, now=now)
-        ids = queue.claim(AgendaItem, owner=owner, limit=limit, lease=lease, now=now)
-    report["claimed"] = len(ids)
-    if not ids:
+        leases = queue.claim(AgendaItem, owner=owner, limit=limit, lease=lease, now=now)
+    report["claimed"] = len(leases)
+    if not leases:
         return report
     try:
         with transaction.atomic():
-            _execute(ids, owner=owner, now=now, report=report)
+            _execute(leases, owner=owner, now=now, report=report)
+    except LeaseLost as lost:  # nothing of the batch was written; the others' steps are theirs
+        report.update(fired=0, done=0, cancelled=0, lost=report["lost"] + lost.count)
+        queue.give_back(AgendaItem, leases, owner=owner, error="batch undone: another worker took some of its steps")
+        return report
     except Exception as error:  # nothing of the batch was written
         if is_contention(error):  # not the steps' fault: taken again at once, no attempt spent
             report.update(fired=0, done=0, cancelled=0, lost=0)
-            report["contended"] = queue.give_back(AgendaItem, ids, owner=owner, error=f"busy: {error}")
+            report["contended"] = queue.give_back(AgendaItem, leases, owner=owner, error=f"busy: {error}")
             return report
-        for item_id in ids:  # retried with backoff, dead after the last attempt
-            queue.fail(AgendaItem, item_id, owner=owner, now=now, error=f"{type(error).__name__}: {error}")
+        for item_id, generation in leases.items():  # retried with backoff, dead after the last attempt
+            queue.fail(AgendaItem, item_id, generation=generation, owner=owner, now=now,
+                       error=f"{type(error).__name__}: {error}")
         raise
     return report
 
@@ -107,16 +114,21 @@ class _Step(NamedTuple):
     payload: dict[str, Any]
 
 
-def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int]) -> None:
+def _execute(leases: queue.Leases, *, owner: str, now: datetime, report: dict[str, int]) -> None:
     items = [_Step(pk, program_id, patient_id, rule_set_id, rule_key, as_json(payload))
-             for pk, program_id, patient_id, rule_set_id, rule_key, payload in rows_for_ids(
-                 "SELECT id, program_id, patient_id, rule_set_id, rule_key, payload "  # noqa: S608
+             for pk, generation, program_id, patient_id, rule_set_id, rule_key, payload in rows_for_ids(
+                 "SELECT id, lease_generation, program_id, patient_id, rule_set_id, rule_key, payload "  # noqa: S608
                  f"FROM {AgendaItem._meta.db_table} WHERE lease_owner = %s AND status = %s AND id {{ids}} "
-                 "ORDER BY lane, due_at, id", ids, [owner, "claimed"])]
-    report["lost"] = len(ids) - len(items)
+                 "ORDER BY lane, due_at, id", list(leases), [owner, "claimed"])
+             if generation == leases[pk]]
     # Held until the commit: an ingestion batch or another worker deciding about the same patients
     # waits, so caps and flags count what this batch decides (core.db.read_locked).
     read_locked(Patient, {i.patient_id for i in items}, ["id"])
+    # The fence, checked once this batch may decide (it may have waited for the patients above, or been
+    # stopped): only the steps still this claim's, held until the commit; the others run elsewhere.
+    held = queue.hold(AgendaItem, {i.pk: leases[i.pk] for i in items}, owner=owner)
+    items = [i for i in items if i.pk in held]
+    report["lost"] = len(leases) - len(items)
     states = patient_states_for_ids({i.patient_id for i in items})
     rule_sets = live_rule_sets({s.program_id for s in states.values()})
     batch = Batch.load(states, now, rule_sets=[rs for sets in rule_sets.values() for rs in sets])
@@ -137,15 +149,20 @@ def _execute(ids: list[int], *, owner: str, now: datetime, report: dict[str, int
         report["fired"] += decision is not None
         done.append(item.pk)
     batch.flush()
-    report["done"] = queue.complete(AgendaItem, done, owner=owner, now=now)
-    report["cancelled"] = queue.complete(AgendaItem, cancelled, owner=owner, now=now, status="cancelled")
-    if report["done"] != len(done) or report["cancelled"] != len(cancelled):
-        # Another worker took some of these steps over: undo everything, they will run there.
-        raise LeaseLost(f"lease lost on {len(done) + len(cancelled) - report['done'] - report['cancelled']} steps")
+    # Completed under the same fence (the steps are held, so this is a guard): a step another worker
+    # has taken over is never completed twice, and this batch's effects go back with the transaction.
+    report["done"] = queue.complete(AgendaItem, {pk: leases[pk] for pk in done}, owner=owner, now=now)
+    report["cancelled"] = queue.complete(AgendaItem, {pk: leases[pk] for pk in cancelled}, owner=owner, now=now,
+                                         status="cancelled")
+    missing = len(done) + len(cancelled) - report["done"] - report["cancelled"]
+    if missing:  # another worker took some of these steps over: undo everything, they run there
+        raise LeaseLost(missing)
 
 
 class LeaseLost(RuntimeError):
-    pass
+    def __init__(self, count: int) -> None:
+        super().__init__(f"lease lost on {count} steps")
+        self.count = count
 
 
 def plan_schedules(*, now: datetime) -> int:
