@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sojourn.core.constraints import hex_digest, only
 from sojourn.core.models import QueuedWork
 
 CHANNELS = ["web", "email", "sms", "print", "phone"]
@@ -161,11 +162,13 @@ class PrintIssue(models.Model):
     program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
     label = models.CharField(max_length=20)
     created_at = models.DateTimeField()
+    # Where its files were written (<drop folder>/<program>/<issue>), so that an erasure finds them.
+    folder = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["program", "label"], name="print_issue_once"),
-            models.CheckConstraint(condition=Q(label__regex=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"), name="print_issue_label"),
+            models.CheckConstraint(condition=only("label", "[A-Za-z0-9]", "[A-Za-z0-9._-]"), name="print_issue_label"),
         ]
 
     def __str__(self) -> str:
@@ -198,6 +201,6 @@ class PrintCopy(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issue", "patient"], name="print_copy_once"),
             models.UniqueConstraint(fields=["issue", "file_name"], name="print_copy_file_once"),
-            models.CheckConstraint(condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"),
+            models.CheckConstraint(condition=Q(sha256="") | hex_digest("sha256"),
                                    name="print_copy_sha256"),
         ]

@@ -24,7 +24,13 @@ from sojourn.consent.console_forms import (
 )
 from sojourn.consent.forms import apply_service_errors
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest, ReconsentRequest
-from sojourn.consent.services.dsr import complete_access_request, complete_erasure_request, open_data_subject_request
+from sojourn.consent.services.dsr import (
+    check_erasure_completer,
+    complete_access_request,
+    complete_erasure_request,
+    erasure_retentions,
+    open_data_subject_request,
+)
 from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
 from sojourn.consent.services.receipts import read_consent_receipt, receipt_filename
 from sojourn.consent.services.withdrawal import withdraw_consent
@@ -255,6 +261,12 @@ def complete_erasure(request: HttpRequest, request_id: int) -> HttpResponse:
     found = queries.data_request(request.actor, request_id)
     if found is None:
         return _not_found(request)
+    # Who may complete it is asked before the form is shown (the service asks again on submit).
+    try:
+        check_erasure_completer(request.actor, found)
+    except SojournError as exc:
+        return render(request, "consent/console/erasure_confirm.html", {"found": found, "refusal": exc.message},
+                      status=403)
     form = ConfirmErasureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["pseudonym"].strip() != found.patient.pseudonym:
@@ -267,5 +279,6 @@ def complete_erasure(request: HttpRequest, request_id: int) -> HttpResponse:
             else:
                 return render(request, "consent/console/erasure_done.html", {
                     "found": found, "certificate": json.dumps(found.certificate, indent=2)})
-    return render(request, "consent/console/erasure_confirm.html", {"found": found, "form": form},
+    kept = erasure_retentions(found.patient) if found.status == DataSubjectRequest.Status.OPEN else []
+    return render(request, "consent/console/erasure_confirm.html", {"found": found, "form": form, "kept": kept},
                   status=400 if form.errors else 200)

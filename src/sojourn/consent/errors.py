@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from sojourn.core.errors import Conflict, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
 
 
 class ConsentVersionNotUsable(InvalidInput):
@@ -30,3 +30,10 @@ class VerificationFailed(InvalidInput):
 class NotConsented(InvalidInput):
     code = "not_consented"
     default_message = _("The consent on record does not cover this.")
+
+
+class SecondPersonRequired(AccessDenied):
+    """Erasure cannot be undone: the person who recorded the request does not also carry it out."""
+
+    code = "second_person_required"
+    default_message = _("A second person must complete this erasure: not the one who recorded the request.")

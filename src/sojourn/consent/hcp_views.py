@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from sojourn.consent.forms import CodeForm, HcpEnrollmentForm, SignInForm, apply_service_errors
 from sojourn.consent.models import ConsentRecord
-from sojourn.consent.portal import market_locale
+from sojourn.consent.portal import hold_sign_in, market_locale, refuse_code_request, throttled
 from sojourn.consent.queries import current_version
 from sojourn.consent.services.enrollment import Signature, enroll_hcp, verify_hcp
 from sojourn.consent.services.receipts import read_consent_receipt, receipt_filename
@@ -107,17 +107,17 @@ def verify(request: HttpRequest) -> HttpResponse:
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Ask for a code by email; the answer is the same whether or not the address is enrolled."""
     form = SignInForm(request.POST or None)
-    sent = False
-    if request.method == "POST" and form.is_valid():
+    sent, wait = False, 0
+    if request.method == "POST" and form.is_valid() and not (wait := refuse_code_request(request, form)):
         hcp = Hcp.objects.filter(email_index=email_index(form.cleaned_data["email"]),
                                  status=Hcp.Status.ACTIVE).first()
         if hcp is not None:
             with transaction.atomic():
                 issue_code(subject=hcp, email=form.cleaned_data["email"], locale=hcp.locale)
-            request.session[SESSION_HCP_PENDING] = hcp.pseudonym
+        hold_sign_in(request, SESSION_HCP_PENDING, hcp.pseudonym if hcp else "")
         sent = True
-    return render(request, "consent/portal/sign_in.html", {
-        "form": form, "sent": sent, "for_hcp": True, "code_url": reverse("portal:hcp-sign-in-code")})
+    return throttled(render(request, "consent/portal/sign_in.html", {
+        "form": form, "sent": sent, "for_hcp": True, "code_url": reverse("portal:hcp-sign-in-code")}), wait)
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sojourn.core.constraints import hex_digest
+
 # A consent or a code belongs to a patient or to an HCP, never to both or neither.
 ONE_SUBJECT = (Q(patient__isnull=False) & Q(hcp__isnull=True)) | (Q(patient__isnull=True) & Q(hcp__isnull=False))
 
@@ -65,7 +67,7 @@ class ConsentVersion(models.Model):
             models.CheckConstraint(condition=Q(status__in=["draft", "in_review", "approved", "retired"]),
                                    name="consent_version_status_valid"),
             models.CheckConstraint(condition=Q(status__in=["draft", "in_review"]) | (
-                Q(approved_at__isnull=False) & Q(sha256__regex=r"^[0-9a-f]{64}$")),
+                Q(approved_at__isnull=False) & hex_digest("sha256")),
                 name="consent_version_approved_has_hash"),
         ]
 
@@ -240,6 +242,9 @@ class DataSubjectRequest(models.Model):
     due_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True)
     received_via = models.CharField(max_length=20)
+    # The staff member who recorded the request (none when the patient asked in the portal): an erasure
+    # is completed by someone else, so that one person alone never erases anyone.
+    opened_by_id = models.BigIntegerField(null=True)
     # Erasure: a certificate (what was destroyed, when, under which audit entry); never PII.
     certificate = models.JSONField(null=True)
     rejection_reason = models.TextField(blank=True)

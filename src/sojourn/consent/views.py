@@ -22,7 +22,16 @@ from sojourn.consent.forms import (
     apply_service_errors,
 )
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest, ReconsentRequest
-from sojourn.consent.portal import SESSION_PENDING, market_locale, patient_actor, sign_in_patient, signed_in_patient
+from sojourn.consent.portal import (
+    SESSION_PENDING,
+    hold_sign_in,
+    market_locale,
+    patient_actor,
+    refuse_code_request,
+    sign_in_patient,
+    signed_in_patient,
+    throttled,
+)
 from sojourn.consent.queries import active_record, current_version, granted_purposes
 from sojourn.consent.services.dsr import open_data_subject_request
 from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
@@ -114,16 +123,16 @@ def verify(request: HttpRequest) -> HttpResponse:
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Ask for a code by email; say the same whether or not the address is enrolled."""
     form = SignInForm(request.POST or None)
-    sent = False
-    if request.method == "POST" and form.is_valid():
+    sent, wait = False, 0
+    if request.method == "POST" and form.is_valid() and not (wait := refuse_code_request(request, form)):
         index = email_index(form.cleaned_data["email"])
         patient = Patient.objects.filter(email_index=index, status=Patient.Status.ACTIVE).first()
         if patient is not None:
             with transaction.atomic():
                 issue_code(subject=patient, email=form.cleaned_data["email"], locale=patient.locale)
-            request.session[SESSION_PENDING] = patient.pseudonym
+        hold_sign_in(request, SESSION_PENDING, patient.pseudonym if patient else "")
         sent = True
-    return render(request, "consent/portal/sign_in.html", {"form": form, "sent": sent})
+    return throttled(render(request, "consent/portal/sign_in.html", {"form": form, "sent": sent}), wait)
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,7 +151,9 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
             else:
                 sign_in_patient(request, patient)
                 return redirect(_landing(patient))
-    return render(request, "consent/portal/verify.html", {"form": form, "patient": patient, "signing_in": True},
+    # Nothing of the patient on this page (not even the program's name): it must read the same for an
+    # address that is not enrolled.
+    return render(request, "consent/portal/verify.html", {"form": form, "signing_in": True},
                   status=400 if form.errors else 200)
 
 

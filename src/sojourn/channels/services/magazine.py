@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import asyncssh
 from babel.dates import format_skeleton
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -39,6 +40,7 @@ from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
+from sojourn.core.spreadsheets import csv_writer
 from sojourn.people.addresses import address_lines
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import open_for_delivery
@@ -129,7 +131,10 @@ def build_issue(*, actor: Actor, program: Program, label: str, folder: Path, now
     patients = list(Patient.objects.filter(program=program, status=Patient.Status.ACTIVE).select_related("market"))
     facts = contact_facts_for_ids([p.pk for p in patients])
     allowed = [p for p in patients if facts[p.pk].check("print", None, ignore_quiet_hours=True).allowed]
-    issue, _created = PrintIssue.objects.get_or_create(program=program, label=label, defaults={"created_at": now})
+    issue, _created = PrintIssue.objects.get_or_create(program=program, label=label,
+                                                       defaults={"created_at": now, "folder": str(target)})
+    if issue.folder != str(target):
+        PrintIssue.objects.filter(pk=issue.pk).update(folder=str(target))
     report.issue_id = issue.pk
     copies = {c.patient_id: c for c in PrintCopy.objects.filter(issue=issue)}
     report.already = [p.pseudonym for p in allowed if p.pk in copies and copies[p.pk].sha256]
@@ -223,6 +228,10 @@ def lay_out_issue(*, actor: Actor, program: Program, report: IssueReport, checks
     for page, checksum in zip(report.pages, checksums, strict=True):
         PrintCopy.objects.filter(pk=page.copy_id).update(sha256=checksum)
     report.pages = []
+    # A reader erased while the issue was laid out: their page was written from an identity read before;
+    # it never reaches the print house (the erasure itself removed what was already there).
+    for copy in issue.copies.filter(patient__status=Patient.Status.ERASED):
+        (report.folder / copy.file_name).unlink(missing_ok=True)
     _write_manifest(issue, report.folder)
     try:
         report.uploaded = hand_over(report.folder, program.slug, report.label)
@@ -236,18 +245,38 @@ def lay_out_issue(*, actor: Actor, program: Program, report: IssueReport, checks
                                                    "upload_error": report.upload_error})
 
 
-def _write_manifest(issue: PrintIssue, target: Path) -> None:
+def _write_manifest(issue: PrintIssue, target: Path, without: int | None = None) -> None:
     """manifest.csv (file, SHA-256, country, blocks with approval codes) and SHA256SUMS, both rewritten
-    whole from the database, so a re-run leaves them as they were plus the new copies."""
-    copies = list(issue.copies.exclude(sha256="").select_related("patient__market").order_by("file_name"))
+    whole from the database, so a re-run leaves them as they were plus the new copies. An erased reader's
+    copy (or the one being erased, `without`) is left out."""
+    copies = list(issue.copies.exclude(sha256="").exclude(patient__status=Patient.Status.ERASED)
+                  .exclude(patient_id=without).select_related("patient__market").order_by("file_name"))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["file", "sha256", "country", "locale", "blocks"])
     for copy in copies:
         writer.writerow([copy.file_name, copy.sha256, copy.patient.market.country, copy.patient.locale,
                          " ".join(f"{b['code']}:{b['approval_code']}" for b in copy.blocks)])
     (target / "manifest.csv").write_text(out.getvalue(), encoding="utf-8")
     (target / "SHA256SUMS").write_text("".join(f"{c.sha256}  {c.file_name}\n" for c in copies), encoding="utf-8")
+
+
+def remove_copies_of(patient: Patient) -> int:
+    """An erasure: delete the patient's laid-out copies from the drop folder of every issue and rewrite
+    those issues' manifests without them. The print house needs a page only until it is printed; a copy
+    it already took is its to delete under the processing agreement (docs/privacy.md)."""
+    removed = 0
+    for copy in PrintCopy.objects.filter(patient=patient).select_related("issue__program"):
+        issue = copy.issue
+        folder = Path(issue.folder) if issue.folder else Path(settings.SOJOURN_PRINT_DIR) / issue.program.slug / \
+            issue.label
+        path = folder / copy.file_name
+        if path.exists():
+            path.unlink()
+            removed += 1
+        if (folder / "manifest.csv").exists():
+            _write_manifest(issue, folder, without=patient.pk)
+    return removed
 
 
 def record_delivery_manifest(*, actor: Actor, program: Program, label: str, text: str) -> int:

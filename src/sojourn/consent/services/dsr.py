@@ -1,5 +1,10 @@
 """Data-subject requests: access and portability (JSON and a FHIR R4 Bundle), erasure by
-crypto-shredding with a certificate, each with its legal deadline."""
+crypto-shredding with a certificate, each with its legal deadline.
+
+An erasure takes two people: whoever recorded the request (the patient in the portal, or a staff
+member) and a second staff member who completes it. What a legal duty keeps through the erasure (the
+reporter of an open adverse-event report, for pharmacovigilance) is sealed apart and named in the
+certificate; see docs/privacy.md."""
 
 from __future__ import annotations
 
@@ -13,15 +18,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
 
-from sojourn.consent.hooks import export_sections
+from sojourn.consent.errors import SecondPersonRequired
+from sojourn.consent.hooks import erasure_holds, export_sections, run_erasure_effects
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest
 from sojourn.consent.services.withdrawal import _authorize, withdraw_consent
 from sojourn.core.actors import Actor
 from sojourn.core.errors import Conflict, InvalidInput
 from sojourn.core.models import AuditEntry
+from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
-from sojourn.people.services.patients import erase_patient_identity, read_patient_identity, unseal_for_patient
+from sojourn.people.services.patients import (
+    Retention,
+    erase_patient_identity,
+    read_patient_identity,
+    unseal_for_patient,
+)
 
 PURPOSE_SYSTEM = "urn:sojourn:consent-purpose"
 
@@ -37,7 +49,8 @@ def open_data_subject_request(*, actor: Actor, patient: Patient, kind: str, via:
             raise Conflict(_("A request of this kind is already open."), field="kind")
         request = DataSubjectRequest.objects.create(
             patient=patient, kind=kind, law=patient.market.pack["regulatory"]["privacy_law"], received_at=now,
-            due_at=now + timedelta(days=days), received_via=via[:20])
+            due_at=now + timedelta(days=days), received_via=via[:20],
+            opened_by_id=actor.user_id if actor.kind == "staff" else None)
         record_audit(actor=actor, action="dsr.opened", subject_type="patient", subject_id=patient.pseudonym,
                      program_id=patient.program_id, market=patient.market.country,
                      after={"request": request.pk, "kind": kind, "due_at": request.due_at.isoformat()})
@@ -155,27 +168,55 @@ def complete_access_request(*, actor: Actor, request: DataSubjectRequest) -> dic
     return {"export": export, "fhir": fhir_bundle(export)}
 
 
-def complete_erasure_request(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
-    """Stop everything, destroy the patient's key, and issue a certificate that holds no PII."""
+def check_erasure_completer(actor: Actor, request: DataSubjectRequest) -> None:
+    """Only a named staff member who manages the patient's market, and not the one who recorded the
+    request, completes an erasure. The console asks before it shows the form; the service asks again."""
     patient = request.patient
-    _authorize(actor, patient)
-    if request.status != DataSubjectRequest.Status.OPEN or request.kind != DataSubjectRequest.Kind.ERASURE:
-        raise Conflict(_("This request is not an open erasure request."))
+    actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
+    if actor.kind != "staff" or actor.user_id is None:
+        raise SecondPersonRequired(_("An erasure is completed by a named staff member, not by a job or a script."))
+    if request.opened_by_id is not None and request.opened_by_id == actor.user_id:
+        raise SecondPersonRequired()
+
+
+def erasure_retentions(patient: Patient) -> list[Retention]:
+    """What the erasure of this patient would keep, and why (shown before it is done, listed after)."""
+    return erasure_holds(patient)
+
+
+def complete_erasure_request(*, actor: Actor, request: DataSubjectRequest) -> DataSubjectRequest:
+    """Stop everything, remove what was written outside the sealed fields, keep apart what a legal duty
+    keeps, destroy the patient's key, and issue a certificate that holds no PII."""
+    patient = request.patient
+    check_erasure_completer(actor, request)
     with transaction.atomic(durable=True):
+        locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != DataSubjectRequest.Status.OPEN or locked.kind != DataSubjectRequest.Kind.ERASURE:
+            raise Conflict(_("This request is not an open erasure request."))
         if ConsentRecord.objects.filter(patient=patient, status="active").exists():
             withdraw_consent(actor=actor, patient=patient, purposes=None, via="api", reason="erasure request")
-        erased = erase_patient_identity(actor=actor if actor.kind != "patient" else Actor.system("erasure"),
-                                        patient=patient, reason=f"data subject request {request.pk}")
+        keep = erasure_retentions(patient)
+        effects = run_erasure_effects(patient)
+        erased = erase_patient_identity(actor=actor, patient=patient, reason=f"data subject request {request.pk}",
+                                        keep=keep)
         shredded = AuditEntry.objects.filter(action="pii.shredded", subject_id=patient.pseudonym).latest("seq")
+        kept = [{"reference": r.reference, "fields": sorted(r.fields), "legal_basis": r.legal_basis,
+                 "readable_with": str(r.permission)} for r in keep]
+        statement = ("The key that sealed this person's identity, signatures and receipts was destroyed; "
+                     "the sealed values can no longer be read by anyone.")
+        if kept:
+            statement += (" Only the fields listed under kept were sealed again, each under a key of its own, "
+                          "for the legal duty named there; they are readable only with the permission named "
+                          "there and are destroyed when that duty ends.")
         body = {"request": request.pk, "law": request.law, "patient": patient.pseudonym,
                 "data_key": str(erased.data_key_id), "destroyed_at": shredded.at.isoformat(),
-                "audit_entry": shredded.seq, "audit_mac": shredded.mac,
-                "statement": "The key that sealed this person's identity, signatures and receipts was destroyed; "
-                             "the sealed values can no longer be read by anyone."}
+                "audit_entry": shredded.seq, "audit_mac": shredded.mac, "kept": kept, "statement": statement}
         body["sha256"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        request.status, request.completed_at, request.certificate = "completed", timezone.now(), body
-        request.save(update_fields=["status", "completed_at", "certificate"])
+        locked.status, locked.completed_at, locked.certificate = "completed", timezone.now(), body
+        locked.save(update_fields=["status", "completed_at", "certificate"])
         record_audit(actor=actor, action="dsr.completed", subject_type="patient", subject_id=patient.pseudonym,
                      program_id=patient.program_id, market=patient.market.country,
-                     after={"request": request.pk, "kind": "erasure", "certificate": body["sha256"]})
-        return request
+                     after={"request": request.pk, "kind": "erasure", "certificate": body["sha256"],
+                            "opened_by": locked.opened_by_id, "kept": [r.reference for r in keep],
+                            "effects": effects})
+        return locked

@@ -189,7 +189,7 @@ def test_preferences_stay_within_the_consent(enrolled):
     assert api.get(f"/patients/{patient.pseudonym}/preferences").json()["quiet_start"] == "20:00:00"
 
 
-def test_access_then_erasure_requests_are_answered_with_an_export_and_a_certificate(enrolled):
+def test_access_then_erasure_requests_are_answered_with_an_export_and_a_certificate(enrolled, cast):
     api, patient = enrolled
     opened = api.post(f"/patients/{patient.pseudonym}/data-requests", {"kind": "access", "via": "phone"})
     assert opened.status_code == 201
@@ -213,7 +213,9 @@ def test_access_then_erasure_requests_are_answered_with_an_export_and_a_certific
 
     erasure = api.post(f"/patients/{patient.pseudonym}/data-requests", {"kind": "erasure"}).json()
     assert_error(api.post(f"/data-requests/{erasure['id']}/access-completion"), 409, "conflict")
-    done = api.post(f"/data-requests/{erasure['id']}/erasure-completion")
+    # The nurse who recorded it does not also carry it out; a second person with the right does.
+    assert_error(api.post(f"/data-requests/{erasure['id']}/erasure-completion"), 403, "second_person_required")
+    done = Api(api.client, cast.admin).post(f"/data-requests/{erasure['id']}/erasure-completion")
     assert done.status_code == 200, done.content
     certificate = done.json()["certificate"]
     assert certificate["patient"] == patient.pseudonym and len(certificate["sha256"]) == 64

@@ -117,7 +117,8 @@ def test_the_analyst_has_no_enrollment_or_requests(client, cast, version):
     assert client.get("/console/consent/requests/").status_code == 403
 
 
-def test_requests_are_listed_with_their_deadline_and_answered(nurse, version, django_capture_on_commit_callbacks):
+def test_requests_are_listed_with_their_deadline_and_answered(nurse, cast, version,
+                                                             django_capture_on_commit_callbacks):
     patient = enroll_jonas(nurse, version, django_capture_on_commit_callbacks)
     for kind in ("access", "erasure"):
         response = nurse.post(f"/console/consent/patients/{patient.pseudonym}/data-requests/",
@@ -136,6 +137,12 @@ def test_requests_are_listed_with_their_deadline_and_answered(nurse, version, dj
     assert body["export"]["identity"]["family_name"] == "Weber" and body["fhir"]["resourceType"] == "Bundle"
 
     erasure = DataSubjectRequest.objects.get(kind="erasure")
+    # The nurse who recorded the erasure is told that a second person completes it, and cannot force it.
+    own = nurse.get(f"/console/consent/requests/{erasure.pk}/erasure/")
+    assert own.status_code == 403 and "<form" not in own.content.decode().split("<main", 1)[-1]
+    forced = nurse.post(f"/console/consent/requests/{erasure.pk}/erasure/", {"pseudonym": patient.pseudonym})
+    assert forced.status_code == 403 and Patient.objects.get().status != "erased"
+    nurse.force_login(cast.admin)
     refused = nurse.post(f"/console/consent/requests/{erasure.pk}/erasure/", {"pseudonym": "PWRONG"})
     assert refused.status_code == 400 and Patient.objects.get().status != "erased"
     done = nurse.post(f"/console/consent/requests/{erasure.pk}/erasure/", {"pseudonym": patient.pseudonym})

@@ -6,23 +6,27 @@ reachable on no channel until a consent says so.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.core import crypto
 from sojourn.core.actors import Actor
 from sojourn.core.db import rows_for_ids
-from sojourn.core.errors import AccessDenied, Conflict, DataErased, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, DataErased, InvalidInput, NotFound
 from sojourn.core.models import DataKey, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.core.services.audit import record_audit
 from sojourn.core.services.keys import create_data_key, destroy_data_key, open_data_key, system_key
 from sojourn.people.identity import SEALED_FIELDS, PatientIdentity, clean_identity, normalize_email
-from sojourn.people.models import Patient
+from sojourn.people.models import Patient, RetainedIdentity
 from sojourn.people.queries import patients_with_index
 
 log = logging.getLogger(__name__)
@@ -106,20 +110,96 @@ def register_patient(*, actor: Actor, program: Program, market: str, identity: P
 
 
 def read_patient_identity(*, actor: Actor, patient: Patient, purpose: str) -> PatientIdentity:
-    """Open a patient's identity for someone whose role needs it, and leave a trace of the read."""
+    """Open a patient's identity for someone whose role needs it, and leave a trace of the read. Once
+    the patient is erased, only what a legal duty kept (`RetainedIdentity`) opens, and only for the
+    role that duty names; anyone else is told the data is erased."""
     actor.require(Permission.PATIENT_READ_PII, patient.program_id, patient.market.country)
+    try:
+        key = open_data_key(patient.data_key)
+    except DataErased:
+        return _read_retained(actor, patient, purpose)
     with transaction.atomic():
         record_audit(
             actor=actor, action="pii.read", subject_type="patient", subject_id=patient.pseudonym,
             program_id=patient.program_id, market=patient.market.country,
             after={"purpose": purpose[:200], "fields": list(SEALED_FIELDS)},
         )
-    key = open_data_key(patient.data_key)
     values = {}
     for name in SEALED_FIELDS:
         sealed = getattr(patient, f"{name}_sealed")
         values[name] = crypto.unseal(key, sealed, _context(patient.pseudonym, name)) if sealed is not None else None
     return PatientIdentity.from_sealed_values(values)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """What an erasure must keep of the identity, for which duty, under which law, readable by whom."""
+
+    reference: str  # such as safety-referral:12
+    fields: tuple[str, ...]
+    permission: Permission
+    legal_basis: str
+
+
+def _retained_context(pseudonym: str, reference: str) -> str:
+    return f"people.retained:{pseudonym}:{reference}"
+
+
+def _retain(actor: Actor, patient: Patient, keep: Sequence[Retention]) -> None:
+    """Seal each kept part under a key of its own, before the patient's key is destroyed."""
+    key = open_data_key(patient.data_key)
+    now = timezone.now()
+    for retention in keep:
+        unknown = set(retention.fields) - set(SEALED_FIELDS)
+        if unknown:
+            raise ValueError(f"not a sealed field: {sorted(unknown)}")
+        values = {name: crypto.unseal(key, bytes(sealed), _context(patient.pseudonym, name))
+                  for name in retention.fields if (sealed := getattr(patient, f"{name}_sealed")) is not None}
+        data_key = create_data_key()
+        RetainedIdentity.objects.create(
+            patient=patient, data_key=data_key, reference=retention.reference[:60],
+            legal_basis=retention.legal_basis[:200], permission=str(retention.permission), fields=sorted(values),
+            sealed=crypto.seal(open_data_key(data_key), json.dumps(values, ensure_ascii=False),
+                               _retained_context(patient.pseudonym, retention.reference[:60])),
+            kept_at=now)
+        record_audit(actor=actor, action="pii.retained", subject_type="patient", subject_id=patient.pseudonym,
+                     program_id=patient.program_id, market=patient.market.country,
+                     after={"reference": retention.reference[:60], "fields": sorted(values),
+                            "legal_basis": retention.legal_basis[:200], "readable_with": str(retention.permission)})
+
+
+def _read_retained(actor: Actor, patient: Patient, purpose: str) -> PatientIdentity:
+    kept = [r for r in RetainedIdentity.objects.filter(patient=patient, released_at__isnull=True)
+            .select_related("data_key").order_by("pk")
+            if actor.can(Permission(r.permission), patient.program_id, patient.market.country)]
+    if not kept:
+        raise DataErased()
+    values: dict[str, str | None] = {}
+    for retained in kept:
+        values.update(json.loads(crypto.unseal(open_data_key(retained.data_key), bytes(retained.sealed),
+                                               _retained_context(patient.pseudonym, retained.reference))))
+    with transaction.atomic():
+        record_audit(actor=actor, action="pii.read", subject_type="patient", subject_id=patient.pseudonym,
+                     program_id=patient.program_id, market=patient.market.country,
+                     after={"purpose": purpose[:200], "fields": sorted(values),
+                            "retained": [r.reference for r in kept]})
+    return PatientIdentity.from_sealed_values(values)
+
+
+def release_retained_identity(*, actor: Actor, patient: Patient, reference: str, reason: str) -> RetainedIdentity:
+    """End a retention when its duty ends (the safety case is closed in the safety database): its key is
+    destroyed, so the last copy of the identity goes the way the rest went at the erasure."""
+    with transaction.atomic(durable=True):
+        kept = (RetainedIdentity.objects.select_for_update().select_related("data_key")
+                .filter(patient=patient, reference=reference, released_at__isnull=True).first())
+        if kept is None or not actor.can(Permission(kept.permission), patient.program_id, patient.market.country):
+            raise NotFound()
+        destroy_data_key(actor=actor, data_key=kept.data_key, subject_type="patient", subject_id=patient.pseudonym,
+                         program_id=patient.program_id, market=patient.market.country,
+                         reason=f"{reference}: {reason.strip()}"[:300])
+        kept.released_at = timezone.now()
+        kept.save(update_fields=["released_at"])
+        return kept
 
 
 def open_for_delivery(*, actor: Actor, patient_ids: list[int], fields: tuple[str, ...], purpose: str
@@ -161,13 +241,17 @@ def open_for_delivery(*, actor: Actor, patient_ids: list[int], fields: tuple[str
     return out
 
 
-def erase_patient_identity(*, actor: Actor, patient: Patient, reason: str) -> Patient:
-    """Crypto-shred the identity: the record stays for analytics, the person is gone from it."""
+def erase_patient_identity(*, actor: Actor, patient: Patient, reason: str, keep: Sequence[Retention] = ()
+                           ) -> Patient:
+    """Crypto-shred the identity: the record stays for analytics, the person is gone from it, but for
+    what a legal duty keeps (each part sealed under a key of its own, see Retention)."""
     actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
     if not reason.strip():
         raise InvalidInput(_("Give the reason for the erasure."), field="reason")
     with transaction.atomic():
         locked = Patient.objects.select_for_update().select_related("market", "data_key").get(pk=patient.pk)
+        if keep and locked.data_key.destroyed_at is None:
+            _retain(actor, locked, keep)
         destroy_data_key(actor=actor, data_key=locked.data_key, subject_type="patient", subject_id=locked.pseudonym,
                          program_id=locked.program_id, market=locked.market.country, reason=reason.strip())
         locked.email_index = ""
