@@ -17,12 +17,15 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from django.db import close_old_connections, connection, connections
+from django.conf import settings
+from django.db import OperationalError, close_old_connections, connection, connections
 from django.utils import timezone
 
+from sojourn.channels.services.callbacks import forget_old_receipts
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.content.services.review import expire_due
 from sojourn.core.actors import Actor
+from sojourn.core.services.audit_checkpoints import write_checkpoint
 from sojourn.dialogue.services.agenda import plan_schedules, run_due_agenda
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,15 @@ class AnotherWorker(RuntimeError):
     pass
 
 
+def _why(error: Exception) -> str:
+    """The error's class and, for the database's own operational errors ("database is locked", a
+    connection the server closed), its first line: those name no row values, and operators (and
+    `sojourn bench soak`) count them."""
+    if isinstance(error, OperationalError):
+        return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}"
+    return type(error).__name__
+
+
 @dataclass
 class WorkerTotals:
     agenda_done: int = 0
@@ -67,14 +79,16 @@ class WorkerTotals:
 
 class Worker:
     def __init__(self, *, batch: int = 500, lease: timedelta = timedelta(minutes=2), poll: float = 1.0,
-                 report: Callable[[WorkerTotals], None] | None = None) -> None:
+                 report: Callable[[WorkerTotals], None] | None = None, standby: bool = False) -> None:
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.batch, self.lease, self.poll = batch, lease, poll
+        self.standby = standby  # on SQLite, wait for the running worker to stop instead of refusing
         self.stopping = False
         self.totals = WorkerTotals()
         self.report = report
         self._lock: IO[str] | None = None
         self._last_schedule: datetime | None = None
+        self._last_checkpoint = time.monotonic()  # real time: a simulated clock must not write checkpoints
 
     def stop(self, signum: int = signal.SIGTERM, frame: FrameType | None = None) -> None:
         self.stopping = True
@@ -83,20 +97,41 @@ class Worker:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
 
-    def single_writer(self) -> None:
-        """SQLite has one writer: a second worker would only wait for locks, so it is refused."""
+    def single_writer(self) -> bool:
+        """SQLite has one writer: a second worker would only wait for locks, so it is refused (a standby
+        waits instead). False when the standby was stopped before its turn came."""
         if connection.vendor != "sqlite":
-            return
+            return True
         name = str(connection.settings_dict["NAME"])
         if name == ":memory:" or "mode=memory" in name:
-            return
+            return True
         path = Path(f"{name}.worker.lock")
         self._lock = path.open("w")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise AnotherWorker(f"another worker is running on {name}; on SQLite one worker does all the work "
-                                "(run several on PostgreSQL)") from None
+        while True:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if not self.standby:
+                    raise AnotherWorker(f"another worker is running on {name}; on SQLite one worker does all the "
+                                        "work (run several on PostgreSQL, or --standby to take over)") from None
+            # A standby: the lock is the kernel's, so it is free the moment the running worker dies.
+            deadline = time.monotonic() + self.poll
+            while time.monotonic() < deadline:
+                if self.stopping:
+                    return False
+                time.sleep(min(0.1, self.poll))
+
+    def housekeeping(self, now: datetime) -> None:
+        """Now and then: forget webhook ids past their retry horizon; anchor the audit trail outside the
+        database (a failed checkpoint is logged loudly but never stops deliveries)."""
+        forget_old_receipts(now=now)
+        if time.monotonic() - self._last_checkpoint >= settings.SOJOURN_AUDIT_CHECKPOINT_EVERY:
+            self._last_checkpoint = time.monotonic()
+            try:
+                write_checkpoint(actor=WORKER)
+            except Exception as error:
+                log.error("audit checkpoint failed and will be tried again: %s", error)
 
     def step(self) -> int:
         """One round: returns how many rows it claimed (0 means there was nothing due)."""
@@ -107,6 +142,7 @@ class Worker:
         if since is None or not 0 <= since < SCHEDULE_EVERY:
             self.totals.planned += plan_schedules(now=now)
             expire_due(actor=WORKER, now=now)  # content past its last day (never resolved even before this)
+            self.housekeeping(now)
             self._last_schedule = now
         claimed = 0
         try:
@@ -118,7 +154,7 @@ class Worker:
             self.totals.agenda_contended += agenda["contended"]
         except Exception as error:
             self.totals.errors += 1
-            log.warning("agenda batch failed and will be retried: %s", type(error).__name__)
+            log.warning("agenda batch failed and will be retried: %s", _why(error))
         if self.stopping:
             return claimed
         try:
@@ -132,7 +168,7 @@ class Worker:
             self.totals.outbox_contended += outbox.contended
         except Exception as error:
             self.totals.errors += 1
-            log.warning("outbox batch failed and will be retried: %s", type(error).__name__)
+            log.warning("outbox batch failed and will be retried: %s", _why(error))
         self.totals.batches += 1
         if self.report:
             self.report(self.totals)
@@ -140,7 +176,8 @@ class Worker:
 
     def run(self, *, once: bool = False, max_seconds: float | None = None) -> WorkerTotals:
         """Work until stopped (or, with once, until nothing is due)."""
-        self.single_writer()
+        if not self.single_writer():
+            return self.totals
         # The worker keeps its connection (and SQLite's page cache with it) from one step to the next;
         # close_old_connections still replaces one that broke.
         for alias in connections:

@@ -128,3 +128,33 @@ def test_on_sqlite_a_second_worker_is_refused(tmp_path):
         first.send_signal(signal.SIGTERM)
         out, _err = first.communicate(timeout=20)
     assert first.returncode == 0 and "worker stopped" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_a_standby_worker_waits_and_takes_over_when_the_running_one_dies(tmp_path):
+    url = f"sqlite:///{tmp_path / 'one.sqlite3'}"
+    env = dict(os.environ, SOJOURN_DATABASE_URL=url)
+    subprocess.run([SOJOURN, "migrate", "-v", "0"], env=env, check=True, timeout=300)
+    first = subprocess.Popen([SOJOURN, "worker", "--poll", "0.2"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    standby = subprocess.Popen([SOJOURN, "worker", "--standby", "--poll", "0.2"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "one.sqlite3.worker.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.kill()  # as the chaos of `bench soak` does: the kernel frees its lock at once
+        first.wait(timeout=20)
+        # The standby holds the lock now: a third worker is refused, and the standby still runs.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            third = subprocess.run([SOJOURN, "worker", "--once"], env=env, capture_output=True, text=True, timeout=60)
+            if third.returncode != 0:
+                break
+        assert "another worker is running" in third.stderr
+        assert standby.poll() is None
+    finally:
+        standby.send_signal(signal.SIGTERM)
+        out, err = standby.communicate(timeout=20)
+    assert standby.returncode == 0, err
+    assert "worker stopped" in out

@@ -1,5 +1,6 @@
-"""`sojourn bench engine|kpi [--scale S] [--json] [--postgres URL]`: measure against baselines from
-the same run.
+"""`sojourn bench engine|kpi|soak [--scale S] [--json] [--postgres URL]`: measure against baselines
+from the same run. `soak` also takes --minutes and --workers, and fails when a message was lost or
+reached a patient twice.
 
 The measurement runs in a child process whose database is a fresh SQLite file, or with --postgres a
 fresh database the bench creates on that server and drops afterwards, so a benchmark never touches
@@ -30,11 +31,12 @@ from sojourn.core.management.base import SojournCommand
 
 ROOT = Path(sojourn.__file__).resolve().parents[2]
 TARGETS = {"engine": "events in, rules, agenda and outbox out",
-           "kpi": "the KPI dashboard over a million patients, and the cohort simulator"}
+           "kpi": "the KPI dashboard over a million patients, and the cohort simulator",
+           "soak": "deliveries on every channel while workers are killed and paused: nothing lost, nothing twice"}
 
 
 class Command(SojournCommand):
-    help = "Run a benchmark: engine or kpi (figures and ratios against baselines measured in the same run)."
+    help = "Run a benchmark: engine, kpi or soak (figures and ratios against baselines measured in the same run)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("target", choices=sorted(TARGETS))
@@ -44,6 +46,8 @@ class Command(SojournCommand):
         parser.add_argument("--postgres", default="", metavar="URL",
                             help="run on PostgreSQL: a server the bench may create a database on and drop it "
                                  "(postgres://user@host:port/any-database)")
+        parser.add_argument("--minutes", type=float, default=2.0, help="soak: how long the load runs (default 2)")
+        parser.add_argument("--workers", type=int, default=2, help="soak: `sojourn worker` processes (default 2)")
         parser.add_argument("--inner", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,15 +55,19 @@ class Command(SojournCommand):
             raise CommandError("--scale must be above 0 and at most 1")
         if not (ROOT / "bench" / f"{options['target']}.py").exists():
             raise CommandError(f"the benchmarks live in {ROOT / 'bench'}; run them from a checkout of Sojourn")
+        if not (0 < options["minutes"] <= 600 and 1 <= options["workers"] <= 32):
+            raise CommandError("--minutes must be above 0 and at most 600, --workers from 1 to 32")
+        soak = ["--minutes", str(options["minutes"]), "--workers", str(options["workers"])] \
+            if options["target"] == "soak" else []
         if options["inner"]:
-            return self._inner(options["target"], options["scale"], Path(options["inner"]))
+            return self._inner(options["target"], options["scale"], Path(options["inner"]), options)
         with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder, \
                 _fresh_database(options["postgres"], Path(folder)) as database_url:
             out = Path(folder) / "figures.json"
             env = dict(os.environ, SOJOURN_DATABASE_URL=database_url)
             started = time.perf_counter()
             child = subprocess.run([sys.executable, "-m", "sojourn.cli", "bench", options["target"], "--scale",  # noqa: S603  (our own arguments)
-                                    str(options["scale"]), "--inner", str(out)], env=env,
+                                    str(options["scale"]), *soak, "--inner", str(out)], env=env,
                                    stdout=sys.stderr if options["json"] else None)
             if child.returncode != 0:
                 raise CommandError(f"the benchmark failed (exit {child.returncode})")
@@ -69,14 +77,21 @@ class Command(SojournCommand):
             self.stdout.write(json.dumps(figures, sort_keys=True))
         else:
             self._show(options["target"], figures)
+        sys.path.insert(0, str(ROOT))
+        failure = getattr(importlib.import_module(f"bench.{options['target']}"), "failure", None)
+        reason = failure(figures) if failure is not None else None
+        if reason:  # a bench that proves something fails when it does not
+            raise CommandError(reason)
 
-    def _inner(self, target: str, scale: float, out: Path) -> None:
+    def _inner(self, target: str, scale: float, out: Path, options: dict[str, Any]) -> None:
         from django.core.management import call_command
 
         sys.path.insert(0, str(ROOT))
         module = importlib.import_module(f"bench.{target}")
         call_command("migrate", verbosity=0)
-        out.write_text(json.dumps(module.run(scale, self.stderr.write)))
+        more = {"minutes": options["minutes"], "workers": options["workers"], "folder": out.parent} \
+            if target == "soak" else {}
+        out.write_text(json.dumps(module.run(scale, self.stderr.write, **more)))
 
     def _show(self, target: str, figures: dict[str, Any]) -> None:
         sys.path.insert(0, str(ROOT))

@@ -25,13 +25,16 @@ class Command(SojournCommand):
                             help="seconds a claim lasts before another worker may take it over (default 120)")
         parser.add_argument("--poll", type=float, default=1.0, help="seconds to wait when nothing is due")
         parser.add_argument("--max-seconds", type=float, default=None, help="stop after this long")
+        parser.add_argument("--standby", action="store_true",
+                            help="on SQLite, wait while another worker runs and take over when it stops")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["batch"] <= 10_000:
             raise CommandError("--batch must be from 1 to 10000")
         if not 1 <= options["lease"] <= 3600:
             raise CommandError("--lease must be from 1 to 3600 seconds")
-        worker = Worker(batch=options["batch"], lease=timedelta(seconds=options["lease"]), poll=options["poll"])
+        worker = Worker(batch=options["batch"], lease=timedelta(seconds=options["lease"]), poll=options["poll"],
+                        standby=options["standby"])
         worker.install_signals()
         self.stdout.write(f"worker {worker.owner} started")
         self.stdout.flush()
