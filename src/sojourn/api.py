@@ -32,7 +32,133 @@ STATUS_BY_CODE = {
     "erased": 410,
 }
 
-api = NinjaAPI(
+ERROR_ENVELOPE = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message", "details"],
+        "properties": {
+            "code": {"type": "string", "description": "Stable code: invalid, not_found, forbidden, conflict, …"},
+            "message": {"type": "string", "description": "Translated into the caller's language"},
+            "details": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"field": {"type": ["string", "null"]}, "in": {"type": ["string", "null"]},
+                               "message": {"type": "string"}, "code": {"type": ["string", "null"]},
+                               "line": {"type": "integer"}, "column": {"type": "integer"}},
+            }},
+        },
+    }},
+}
+ERROR_MEANINGS = {
+    400: "The body is not JSON",
+    401: "No valid token or session",
+    403: "Your role may not do this",
+    404: "Not found, or not yours to see (the two answer alike)",
+    409: "Conflicts with the current state",
+    410: "The personal data has been erased",
+    413: "The body is larger than the server accepts",
+    422: "Not valid: each problem names its field (control characters are refused everywhere)",
+    503: "The database is busy; nothing was written, send again",
+}
+# Path parameters that name a person's records: their data may have been erased since.
+PERSONAL_PARAMETERS = {"pseudonym", "request_id", "record_id", "response_id"}
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """Return the error statuses an operation can answer, from what it takes and how it is called."""
+    statuses = {404, 422}  # any path may be unknown, any input may hold a control character
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if method in {"post", "put", "patch", "delete"}:
+        statuses |= {409, 503}
+    if any(p.get("in") == "path" and p.get("name") in PERSONAL_PARAMETERS for p in operation.get("parameters", [])):
+        statuses.add(410)
+    return sorted(statuses)
+
+
+# What the request guard (core/middleware.py) lets through: no control character but tab, CR and LF.
+CLEAN_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+# Any JSON value whose texts and keys are clean: what an untyped field (an event's data) may hold.
+CLEAN_JSON = {
+    "description": "Any JSON value without control characters in its texts or keys",
+    "anyOf": [
+        {"type": "string", "pattern": CLEAN_TEXT},
+        {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": {"$ref": "#/components/schemas/CleanJson"}},
+        {"type": "object", "propertyNames": {"pattern": CLEAN_TEXT},
+         "additionalProperties": {"$ref": "#/components/schemas/CleanJson"}},
+    ],
+}
+_CLEAN_REF = {"$ref": "#/components/schemas/CleanJson"}
+
+
+def _declare_clean(node: Any, components: dict[str, Any], seen: set[str]) -> Any:
+    """Return the request schema `node` with the guard's refusal of control characters declared in it."""
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name not in seen and name in components:
+            seen.add(name)
+            components[name] = _declare_clean(components[name], components, seen)
+        return node
+    if not node or set(node) <= {"title", "description", "default"}:  # an untyped value: any JSON
+        return {**node, **_CLEAN_REF}
+    kind = node.get("type")
+    if kind == "string" and "pattern" not in node and "format" not in node and "enum" not in node:
+        node["pattern"] = CLEAN_TEXT
+    if kind == "object" or "properties" in node:
+        node.setdefault("propertyNames", {"pattern": CLEAN_TEXT})
+        extra = node.get("additionalProperties", True)
+        node["additionalProperties"] = _CLEAN_REF if extra is True else _declare_clean(extra, components, seen)
+    for key in ("items", "not"):
+        if key in node:
+            node[key] = _declare_clean(node[key], components, seen)
+    for key in ("properties",):
+        for name, child in node.get(key, {}).items():
+            node[key][name] = _declare_clean(child, components, seen)
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        if key in node:
+            node[key] = [_declare_clean(child, components, seen) for child in node[key]]
+    return node
+
+
+def document_edges(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare what the edge enforces for every operation, in one pass over the generated document: the
+    error answers the one conversion below gives (with their envelope), and the refusal of control
+    characters in every parameter and body."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_ENVELOPE
+    components["CleanJson"] = CLEAN_JSON
+    seen: set[str] = set()
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if "schema" in parameter:
+                    parameter["schema"] = _declare_clean(parameter["schema"], components, seen)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                if "schema" in media:
+                    media["schema"] = _declare_clean(media["schema"], components, seen)
+            responses = operation.setdefault("responses", {})
+            for status in error_statuses(method, operation):
+                responses.setdefault(str(status), {
+                    "description": ERROR_MEANINGS[status],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                })
+    return schema
+
+
+class SojournApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> Any:
+        return document_edges(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
+api = SojournApi(
     title="Sojourn API",
     version="1",
     description="Patient support programs: programs, markets, patients and more. "

@@ -7,7 +7,7 @@ use, mail written to files. ``sojourn check --deploy`` refuses those defaults fo
 from __future__ import annotations
 
 import secrets
-from base64 import urlsafe_b64encode
+from base64 import b64encode, urlsafe_b64encode
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +43,10 @@ if not SOJOURN_MASTER_KEY:
         "master_key", lambda: urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
     )
 SOJOURN_PREVIOUS_MASTER_KEYS = env_list("SOJOURN_PREVIOUS_MASTER_KEYS", [])
+# Signed checkpoints of the audit chain, kept outside the database so that a trail cut short or
+# deleted is noticed (`sojourn audit verify`); point it at storage the database's users cannot write.
+SOJOURN_AUDIT_CHECKPOINT_DIR = Path(env_str("SOJOURN_AUDIT_CHECKPOINT_DIR") or VAR_DIR / "audit-checkpoints")
+SOJOURN_AUDIT_CHECKPOINT_EVERY = env_int("SOJOURN_AUDIT_CHECKPOINT_EVERY", 600)  # seconds, by the worker
 
 # Runtime ----------------------------------------------------------------------------------------
 DEBUG = env_bool("SOJOURN_DEBUG", False)
@@ -58,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "ninja",  # the API docs' Swagger UI from the package's own static files, not a CDN
     "sojourn.core",
     "sojourn.people",
     "sojourn.consent",
@@ -76,9 +81,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sojourn.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sojourn.core.middleware.ApiErrorEnvelopeMiddleware",
+    "sojourn.core.middleware.RequestGuardMiddleware",  # body size and control characters (docs/security.md)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -107,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "sojourn.people.context_processors.console",
+                "sojourn.core.security.csp_nonce",
             ],
         },
     },
@@ -134,6 +142,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The engine -------------------------------------------------------------------------------------
 SOJOURN_EVENT_LATE_DAYS = env_int("SOJOURN_EVENT_LATE_DAYS", 30)  # events older than this are refused
+# A request body (JSON or form fields, not uploaded files) past this many bytes is refused with 413
+# before anything parses it (docs/security.md); Django's own default, stated so operators see it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SOJOURN_MAX_REQUEST_BYTES", 2_621_440)
 # Channel → adapter class, over the defaults in channels/adapters.py (the recording channel, a table,
 # for channels without one). From the environment as "web=dotted.Path,sms=dotted.Path".
 SOJOURN_CHANNEL_ADAPTERS: dict[str, str] = dict(
@@ -167,6 +178,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "sojourn.people.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "sojourn.people.services.throttling.client_address"
+# Throttles, counted in the database so that every web process shares them (people/services/throttling.py):
+# sign-in codes one email address, and one client address, may ask for per hour (enrolled or not), and
+# failed console sign-ins per client address per fifteen minutes, across usernames (password spraying).
+SOJOURN_CODE_REQUESTS_PER_ADDRESS = env_int("SOJOURN_CODE_REQUESTS_PER_ADDRESS", 5)
+SOJOURN_CODE_REQUESTS_PER_CLIENT = env_int("SOJOURN_CODE_REQUESTS_PER_CLIENT", 20)
+SOJOURN_SIGN_IN_FAILURES_PER_CLIENT = env_int("SOJOURN_SIGN_IN_FAILURES_PER_CLIENT", 30)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -179,7 +197,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SOJOURN_HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("SOJOURN_BEHIND_PROXY", False):
+# Behind our reverse proxy, the client address is the last X-Forwarded-For entry (the proxy's own).
+SOJOURN_BEHIND_PROXY = env_bool("SOJOURN_BEHIND_PROXY", False)
+if SOJOURN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Internationalization ---------------------------------------------------------------------------
@@ -206,6 +226,15 @@ SOJOURN_SMS_PROVIDER = env_str("SOJOURN_SMS_PROVIDER", "local")
 SOJOURN_SMS_URL = env_str("SOJOURN_SMS_URL")
 SOJOURN_SMS_TOKEN = env_secret("SOJOURN_SMS_TOKEN")
 SOJOURN_SMS_GATEWAY_DIR = VAR_DIR / "sms"
+# Providers call back (SMS replies and delivery reports, email bounces) with signed webhooks (Standard
+# Webhooks: webhook-id, webhook-timestamp, webhook-signature): a secret per channel, whsec_<base64>, with
+# the previous one still accepted during a rotation. The demo generates its own into var/.
+SOJOURN_SMS_WEBHOOK_SECRET = env_secret("SOJOURN_SMS_WEBHOOK_SECRET") or _generated_secret(
+    "sms_webhook_secret", lambda: "whsec_" + b64encode(secrets.token_bytes(32)).decode("ascii"))
+SOJOURN_SMS_WEBHOOK_PREVIOUS_SECRET = env_secret("SOJOURN_SMS_WEBHOOK_PREVIOUS_SECRET")
+SOJOURN_EMAIL_WEBHOOK_SECRET = env_secret("SOJOURN_EMAIL_WEBHOOK_SECRET") or _generated_secret(
+    "email_webhook_secret", lambda: "whsec_" + b64encode(secrets.token_bytes(32)).decode("ascii"))
+SOJOURN_EMAIL_WEBHOOK_PREVIOUS_SECRET = env_secret("SOJOURN_EMAIL_WEBHOOK_PREVIOUS_SECRET")
 # The print house's drop folder: each magazine issue is written to <folder>/<program>/<issue>/.
 SOJOURN_PRINT_DIR = Path(env_str("SOJOURN_PRINT_DIR") or VAR_DIR / "print")
 # …and, when set, uploaded to the print house: sftp://user@host:22/path, with a private key file and
@@ -225,8 +254,9 @@ DEFAULT_FROM_EMAIL = env_str("SOJOURN_EMAIL_FROM", "Sojourn <no-reply@localhost>
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
-    # Without an SMTP server (the demo), every message is written to var/mail to be read.
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    # Without an SMTP server (the demo), every message is written to var/mail/<recipient>/ to be read;
+    # erasing a patient deletes their folder (sojourn.channels.filebased, docs/privacy.md).
+    EMAIL_BACKEND = "sojourn.channels.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # Logging: structured enough to operate, and never a line of personal data ------------------------

@@ -26,6 +26,17 @@ def last_code(address: str) -> str:
     return re.search(r"\b(\d{6})\b", [m for m in mail.outbox if address in m.to][-1].body).group(1)
 
 
+def sign_in_to_portal(page, email: str) -> None:
+    """Ask for a code by email and enter it: the patient lands on their content."""
+    page.goto("/p/sign-in/")
+    page.locator("#id_email").fill(email)
+    page.locator("button[type=submit]").click()
+    page.locator("a.button").click()
+    page.locator("#id_code").fill(last_code(email))
+    page.locator("button[type=submit]").click()
+    page.wait_for_url("**/p/me/page/")
+
+
 @pytest.mark.parametrize(("country", "locale", "first_question", "sent"), [
     ("DE", "de-DE", "Welche Behandlungen nutzen Sie zurzeit?", "Danke"),
     ("JP", "ja-JP", "現在、どの治療を受けていますか?", "ありがとうございました"),
@@ -46,13 +57,7 @@ def test_a_patient_fills_the_needs_analysis_and_the_profile_changes(chromium, li
     context = chromium.new_context(base_url=live_server.url, locale=locale, **PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto("/p/sign-in/")
-    page.locator("#id_email").fill(email)
-    page.locator("button[type=submit]").click()
-    page.locator("a.button").click()
-    page.locator("#id_code").fill(last_code(email))
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/p/me/page/")
+    sign_in_to_portal(page, email)
     page.goto("/p/me/")
     page.locator("#questionnaires-link").click()
     page.locator("ul.questionnaires a").first.click()

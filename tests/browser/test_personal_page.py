@@ -13,7 +13,7 @@ from sojourn.core.actors import Actor
 from sojourn.tracking.models import Event, PatientNeed
 from sojourn.tracking.services.taxonomy import define_need
 from tests.browser.test_enrollment import PHONE, serious_violations
-from tests.browser.test_needs_analysis import last_code
+from tests.browser.test_needs_analysis import last_code, sign_in_to_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,13 +39,7 @@ def test_a_patient_sees_the_cards_for_her_needs_and_rates_one(chromium, live_ser
     context = chromium.new_context(base_url=live_server.url, locale="ja-JP", **PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto("/p/sign-in/")
-    page.locator("#id_email").fill(email)
-    page.locator("button[type=submit]").click()
-    page.locator("a.button").click()
-    page.locator("#id_code").fill(last_code(email))
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/p/me/page/")  # signed in, the patient lands on their content
+    sign_in_to_portal(page, email)  # signed in, the patient lands on their content
     cards = page.locator("#cards li.card")
     assert cards.count() == 1  # sleep is not a need of hers; the German words never show
     assert cards.first.locator("h2").inner_text() == "かゆみを和らげる"

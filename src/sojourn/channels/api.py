@@ -1,4 +1,8 @@
-"""API: what providers report back (email bounces)."""
+"""API: what providers report back (email bounces, text messages from patients, SMS delivery reports).
+
+These endpoints take no staff token or session: only the provider's signed webhook (Standard
+Webhooks, see services/callbacks.py) is let in, and every refusal answers alike.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,31 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.security.base import AuthBase
 from pydantic import Field
 
+from sojourn.channels.services.callbacks import ProviderCallback, authenticate_callback
 from sojourn.channels.services.replies import record_bounce
 from sojourn.channels.services.sms_inbound import receive_sms, sms_status
 
 router = Router(tags=["channels"])
+
+
+class ProviderSignature(AuthBase):
+    """The provider of one channel, known by its Standard Webhooks signature over the raw body."""
+
+    openapi_type = "apiKey"
+    openapi_in = "header"
+    openapi_name = "webhook-signature"
+    openapi_description = ("A Standard Webhooks signature (with the webhook-id and webhook-timestamp headers) "
+                           "made with the channel's webhook secret.")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__()
+
+    def __call__(self, request: HttpRequest) -> ProviderCallback | None:
+        return authenticate_callback(self.source, request.body, request.headers)
 
 
 class BounceIn(Schema):
@@ -26,10 +49,10 @@ class BounceOut(Schema):
     delivery_status: str
 
 
-@router.post("/channels/email/bounces", response=BounceOut,
+@router.post("/channels/email/bounces", response=BounceOut, auth=ProviderSignature("email"),
              summary="Report a bounced email; after a hard bounce the address is not tried again")
 def post_bounce(request: HttpRequest, payload: BounceIn) -> Any:
-    message = record_bounce(actor=request.actor, provider_id=payload.provider_id,  # type: ignore[attr-defined]
+    message = record_bounce(callback=request.auth, provider_id=payload.provider_id,  # type: ignore[attr-defined]
                             bounce=payload.bounce, detail=payload.detail)
     return {"message": message.pk, "delivery_status": message.delivery_status}
 
@@ -41,16 +64,16 @@ class SmsIn(Schema):
 
 
 class SmsInOut(Schema):
-    action: str
-    patient: str
+    received: bool = Field(..., description="Always true: the answer is the same whoever sent the text.")
 
 
-@router.post("/channels/sms/inbound", response=SmsInOut,
-             summary="A text message from a patient: STOP/START/HELP in the market's languages, answers, replies")
+@router.post("/channels/sms/inbound", response=SmsInOut, auth=ProviderSignature("sms"),
+             summary="A text message from a phone: STOP/START/HELP in the market's languages, answers, replies")
 def post_sms_inbound(request: HttpRequest, payload: SmsIn) -> Any:
-    found = receive_sms(actor=request.actor, sender=payload.sender, text=payload.text,  # type: ignore[attr-defined]
-                        provider_id=payload.id)
-    return {"action": found.action, "patient": found.patient}
+    # The outcome stays inside: whether the number is enrolled is nobody's business at this door.
+    receive_sms(callback=request.auth, sender=payload.sender, text=payload.text,  # type: ignore[attr-defined]
+                provider_id=payload.id)
+    return {"received": True}
 
 
 class SmsStatusIn(Schema):
@@ -58,8 +81,8 @@ class SmsStatusIn(Schema):
     status: str = Field(..., description="delivered or failed")
 
 
-@router.post("/channels/sms/status", response=BounceOut, url_name="sms_status",
+@router.post("/channels/sms/status", response=BounceOut, url_name="sms_status", auth=ProviderSignature("sms"),
              summary="The provider's delivery report for a text message")
 def post_sms_status(request: HttpRequest, payload: SmsStatusIn) -> Any:
-    message = sms_status(actor=request.actor, provider_id=payload.id, status=payload.status)  # type: ignore[attr-defined]
+    message = sms_status(callback=request.auth, provider_id=payload.id, status=payload.status)  # type: ignore[attr-defined]
     return {"message": message.pk, "delivery_status": message.delivery_status}

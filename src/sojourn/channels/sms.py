@@ -5,6 +5,7 @@ for development and the demo. Replies and status reports come back through `serv
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -18,13 +19,16 @@ from django.urls import reverse
 
 from sojourn.channels.adapters import Outcome
 from sojourn.channels.email import public_url
+from sojourn.channels.keys import provider_key
 from sojourn.channels.models import ChannelBlock, OutboxMessage
 from sojourn.content.kinds import fill, sms_segments
 from sojourn.core.actors import Actor
+from sojourn.core.crypto import KeyMaterialError
 from sojourn.core.db import json_text, select_rows
-from sojourn.core.errors import InvalidInput, SojournError
+from sojourn.core.errors import DataErased, InvalidInput, SojournError
 from sojourn.core.models import Market
-from sojourn.people.services.patients import open_for_delivery
+from sojourn.people.models import Patient
+from sojourn.people.services.patients import open_for_delivery, seal_for_patient, unseal_for_patient
 
 CHANNEL = Actor.system("channel:sms")
 
@@ -35,6 +39,7 @@ class Sms:
     sender: str
     text: str
     key: str  # idempotency key: a provider that sees it twice sends once
+    patient: str = ""  # pseudonym: the local gateway seals its log line with this patient's key
 
 
 class Provider(Protocol):
@@ -43,11 +48,20 @@ class Provider(Protocol):
 
 class LocalGateway:
     """Stands in for a provider in development and the demo: appends each message to a file, once per
-    key. Replies are fed to `receive_sms`, as a provider's webhook would."""
+    key. Replies are fed to `receive_sms`, as a provider's webhook would. The number and the words of
+    each line are sealed with the patient's data key, so an erasure shreds them with the rest; `sent()`
+    reads back the lines that still open."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder or settings.SOJOURN_SMS_GATEWAY_DIR)
         self._keys: set[str] | None = None
+        self._patients: dict[str, Patient | None] = {}
+
+    def _patient(self, pseudonym: str) -> Patient | None:
+        if pseudonym not in self._patients:
+            self._patients[pseudonym] = Patient.objects.select_related("data_key").filter(
+                pseudonym=pseudonym).first() if pseudonym else None
+        return self._patients[pseudonym]
 
     @property
     def path(self) -> Path:
@@ -62,22 +76,44 @@ class LocalGateway:
             if self.keys_path.exists():
                 self._keys = set(self.keys_path.read_text(encoding="utf-8").split())
             else:
-                self._keys = {m["key"] for m in self.sent()}
+                self._keys = {m["key"] for m in self._lines()}
         return self._keys
 
-    def sent(self) -> list[dict[str, str]]:
+    def _lines(self) -> list[dict[str, str]]:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def sent(self) -> list[dict[str, str]]:
+        """The messages whose patient's key still opens them (an erased patient's are gone)."""
+        out = []
+        for line in self._lines():
+            patient = self._patient(line.get("patient", ""))
+            if patient is None:
+                continue
+            try:
+                opened = json.loads(unseal_for_patient(patient, "sms_log", base64.b64decode(line["sealed"])))
+            except (DataErased, KeyMaterialError):
+                continue
+            out.append({**opened, "key": line["key"]})
+        return out
 
     def send(self, sms: Sms) -> Outcome:
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = self._sent_keys()
         if sms.key in keys:
             return Outcome("sent", provider_id=f"local:{sms.key}")
+        patient = self._patient(sms.patient)
+        if patient is None:  # never a number or words in clear on disk
+            return Outcome("permanent", error="the local gateway logs only a patient's messages")
+        try:
+            sealed = seal_for_patient(patient, "sms_log", json.dumps(
+                {"to": sms.to, "from": sms.sender, "text": sms.text}, ensure_ascii=False))
+        except (DataErased, KeyMaterialError):
+            return Outcome("permanent", error="the patient's contact details cannot be read")
         with self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"to": sms.to, "from": sms.sender, "text": sms.text, "key": sms.key},
-                                 ensure_ascii=False) + "\n")
+            out.write(json.dumps({"key": sms.key, "patient": patient.pseudonym,
+                                  "sealed": base64.b64encode(sealed).decode("ascii")}) + "\n")
         with self.keys_path.open("a", encoding="utf-8") as out:
             out.write(sms.key + "\n")
         keys.add(sms.key)
@@ -155,8 +191,9 @@ class SmsAdapter:
             return outcomes
         people = open_for_delivery(actor=CHANNEL, patient_ids=[m.patient_id for m in ready],
                                    fields=("phone", "given_name"), purpose="sms delivery")
-        facts = {pk: (name, market_id) for pk, name, market_id in OutboxMessage.objects.filter(
-            pk__in=[m.pk for m in ready]).values_list("pk", "program__name", "patient__market_id")}
+        facts = {pk: (name, market_id, pseudonym) for pk, name, market_id, pseudonym in OutboxMessage.objects.filter(
+            pk__in=[m.pk for m in ready]).values_list("pk", "program__name", "patient__market_id",
+                                                      "patient__pseudonym")}
         senders = {pk: sender or name for pk, name, sender in select_rows(
             f"SELECT id, name, {json_text('pack', 'sms_sender')} FROM {Market._meta.db_table}")}  # noqa: S608
         budgets = self._budgets(ready)
@@ -169,7 +206,7 @@ class SmsAdapter:
             if not person.get("phone"):
                 outcomes[message.pk] = Outcome("permanent", error="no mobile number")
                 continue
-            program_name, market_id = facts[message.pk]
+            program_name, market_id, pseudonym = facts[message.pk]
             try:
                 text = _text(message, person.get("given_name") or "", program_name)
             except SojournError as error:
@@ -182,7 +219,7 @@ class SmsAdapter:
                                                                   f"are over the budget of {budget}")
                 continue
             outcomes[message.pk] = gateway.send(Sms(to=str(person["phone"]), sender=senders.get(market_id, ""),
-                                                    text=text, key=message.idempotency_key))
+                                                    text=text, key=provider_key(message), patient=pseudonym))
         return outcomes
 
     @staticmethod

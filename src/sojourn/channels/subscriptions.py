@@ -1,11 +1,15 @@
 """Consent withdrawn: what has not left the outbox for the withdrawn channels never leaves, and calls
-a nurse has not made leave the queue when calls are no longer agreed to."""
+a nurse has not made leave the queue when calls are no longer agreed to. Patient erased: the files
+channels wrote about them in clear are deleted."""
 
 from __future__ import annotations
 
+from sojourn.channels.filebased import forget_recipient
+from sojourn.channels.services.magazine import remove_copies_of
 from sojourn.channels.services.nurse import cancel_open_calls
 from sojourn.channels.services.outbox import cancel_pending
-from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn
+from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn, on_patient_erased
+from sojourn.people.models import Patient
 
 
 @on_consent_withdrawn
@@ -15,3 +19,11 @@ def cancel_messages(event: ConsentWithdrawn) -> None:
                    reason="consent withdrawn", now=event.at)
     if everything or event.purposes & {"nurse_calls", "contact_phone"}:
         cancel_open_calls(patient_id=event.patient.pk, now=event.at)
+
+
+@on_patient_erased
+def remove_written_copies(patient: Patient) -> None:
+    """What channels wrote in clear outside the database: the patient's spooled mail and printed pages.
+    (Text messages in the local gateway's log are sealed with the patient's key: shredded with it.)"""
+    forget_recipient(patient.email_index)
+    remove_copies_of(patient)

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sojourn.core.constraints import only
+
 
 class ContentItem(models.Model):
     class Kind(models.TextChoices):
@@ -46,7 +48,7 @@ class ContentItem(models.Model):
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=9), name="content_item_level_1_to_9"),
             models.CheckConstraint(condition=Q(segment_budget__gte=1, segment_budget__lte=10),
                                    name="content_item_segment_budget_1_to_10"),
-            models.CheckConstraint(condition=Q(code__regex=r"^[a-z0-9][a-z0-9-]*$"), name="content_item_code_slug"),
+            models.CheckConstraint(condition=only("code", "[a-z0-9]", "[a-z0-9-]"), name="content_item_code_slug"),
         ]
 
     def __str__(self) -> str:

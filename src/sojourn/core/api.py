@@ -11,8 +11,8 @@ from pydantic import Field
 from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Market, Program
-from sojourn.core.packs import read_pack_text
 from sojourn.core.queries import access_program, markets_for, programs_for
+from sojourn.core.services.markets import check_market_pack
 
 router = Router(tags=["programs and markets"])
 
@@ -96,8 +96,8 @@ def get_market(request: HttpRequest, country: str) -> Any:
 
 
 @router.post("/market-packs/validate", response=PackValidationOut,
-             summary="Check a market pack and report every problem; writes nothing")
+             summary="Check a market pack and report every problem; writes nothing (roles that activate markets)")
 def validate_market_pack(request: HttpRequest, payload: PackText) -> Any:
-    reading = read_pack_text(payload.text, path="<request>")
+    reading = check_market_pack(actor=_actor(request), text=payload.text)
     return {"ok": reading.ok, "sha256": reading.sha256,
             "problems": [{"line": p.line, "field": p.field, "message": p.message} for p in reading.problems]}

@@ -17,6 +17,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Sojourn core"
 
     def ready(self) -> None:
-        from sojourn.core import checks  # noqa: F401  (registers the deploy checks)
+        # Imported for what they register: the deploy checks, and the __glob lookup that migrations use.
+        from sojourn.core import checks, constraints  # noqa: F401
 
         post_migrate.connect(_ensure_platform_rows, sender=self, dispatch_uid="sojourn-platform-rows")

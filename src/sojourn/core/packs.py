@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from sojourn.core.errors import ErrorDetail
+from sojourn.core.safe_yaml import compose_yaml, load_yaml
 
 PACK_DIR = Path(__file__).resolve().parent / "market_packs"
 
@@ -308,7 +309,7 @@ def read_pack_text(text: str, path: str = "<pack>") -> PackReading:
     """Parse and validate a pack's text; never raises for bad content, returns the problems."""
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -322,7 +323,7 @@ def read_pack_text(text: str, path: str = "<pack>") -> PackReading:
     _walk(node, (), marks, walk_problems)
     problems = [PackProblem(path, line, _dotted(loc), msg) for loc, line, msg in walk_problems]
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:  # composed but not constructible (an unknown tag, say)
         return PackReading(path, None, (*problems, PackProblem(path, None, "", f"not valid YAML: {exc}")), sha)
     try:

@@ -3,7 +3,6 @@ by side, and the same figures as CSV and as a PDF report. Aggregates only (insig
 
 from __future__ import annotations
 
-import csv
 from io import StringIO
 
 from django.contrib.auth.decorators import login_required
@@ -18,6 +17,7 @@ from sojourn.consent.purposes import export_purposes
 from sojourn.core.models import Market
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
+from sojourn.core.spreadsheets import csv_writer
 from sojourn.insights.presenting import status_word, tile
 from sojourn.insights.queries import MarketKpis, facts_as_of
 from sojourn.insights.services.facts import refresh_journey_facts
@@ -100,7 +100,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         return _not_found(request)
     scope, markets = found
     out = StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["market", "stage", "kpi", "label", "value", "patients", "target", "status"])
     for market in markets:
         for stage, values in MarketKpis(scope.program, market.country,

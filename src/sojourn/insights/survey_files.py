@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from sojourn.core.control_characters import has_control_character
 from sojourn.core.errors import InvalidInput
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -51,6 +52,13 @@ def _checked(header: list[str], rows: list[tuple[int, dict[str, Any]]]) -> Surve
         raise InvalidInput(_("The file has more than %(n)d rows.") % {"n": MAX_ROWS}, field="file")
     if not rows:
         raise InvalidInput(_("The file has a header but no rows."), field="file")
+    # Each cell is checked, since neither the file nor its upload passed the request guard.
+    bad = [1] if any(has_control_character(name) for name in header) else []
+    bad += [line for line, cells in rows
+            if any(isinstance(cell, str) and has_control_character(cell) for cell in cells.values())]
+    if bad:
+        raise InvalidInput(_("Line %(line)d holds a control character (such as NUL); remove it and import again.")
+                           % {"line": bad[0]}, field="file")
     return SurveyTable(header, rows)
 
 

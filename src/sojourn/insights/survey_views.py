@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
+from sojourn.core.safe_yaml import load_yaml
 from sojourn.insights.models import SurveyAnswer, SurveyImport
 from sojourn.insights.services.surveys import import_survey
 from sojourn.insights.survey_files import MAX_BYTES
@@ -40,7 +41,7 @@ def surveys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
-            mapping = yaml.safe_load(mapping_text)
+            mapping = load_yaml(mapping_text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             problems.append((_("mapping, line %(line)d") % {"line": mark.line + 1} if mark else _("mapping"),

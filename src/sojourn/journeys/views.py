@@ -23,6 +23,7 @@ from sojourn.core.errors import InvalidInput
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
+from sojourn.core.safe_yaml import load_yaml
 from sojourn.insights.models import Hypothesis
 from sojourn.insights.presenting import tile
 from sojourn.insights.queries import MarketKpis
@@ -191,7 +192,7 @@ def revise(request: HttpRequest, code: str) -> HttpResponse:
     cited = [int(v) for v in request.POST.getlist("evidence") if v.isdigit()]
     if request.method == "POST":
         try:
-            document = yaml.safe_load(text)
+            document = load_yaml(text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = _("line %(line)d, column %(column)d") % {"line": mark.line + 1, "column": mark.column + 1} \

@@ -3,7 +3,6 @@ enroll, a form to order another run, and its codes as CSV for the print house.""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from sojourn.core.errors import SojournError
 from sojourn.core.permissions import Permission
+from sojourn.core.spreadsheets import csv_writer
 from sojourn.people import queries
 from sojourn.people.console import console_scope
 from sojourn.people.forms import InvitationRunForm
@@ -65,7 +65,7 @@ def invitation_codes(request: HttpRequest) -> HttpResponse:
     except SojournError:
         return render(request, "people/not_found.html", status=404)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["code", "market", "batch", "hcp", "issued_at", "used"])
     for card in codes:
         writer.writerow([card.code, market, batch, card.hcp.pseudonym if card.hcp else "", card.issued_at.isoformat(),

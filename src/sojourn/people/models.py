@@ -178,3 +178,44 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class RateCounter(models.Model):
+    """How often one client or one identifier did something limited (asked for a code, failed to sign
+    in) in one fixed window. Kept in the database so that every web process counts the same hits; the
+    key is a keyed hash, never the address itself."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key", "window_start"], name="rate_counter_once")]
+        indexes = [models.Index(fields=["scope", "window_start"], name="rate_counter_age_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.window_start:%Y-%m-%d %H:%M} {self.hits}"
+
+
+class RetainedIdentity(models.Model):
+    """The part of an erased patient's identity that a legal duty outlives the erasure with: the reporter
+    of an open adverse-event report stays reachable for pharmacovigilance follow-up. Sealed under its own
+    data key (the patient's is destroyed), readable only with the permission named here, and released
+    (its key destroyed in turn) when the duty ends. See docs/privacy.md."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="retained_identities")
+    data_key = models.OneToOneField("core.DataKey", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=60)  # what it is kept for, such as safety-referral:12
+    legal_basis = models.CharField(max_length=200)
+    permission = models.CharField(max_length=40)  # who may read it (a core.permissions.Permission)
+    fields = models.JSONField(default=list)  # names of the fields kept, never their values
+    sealed = models.BinaryField()  # the kept fields as JSON, sealed with data_key
+    kept_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "reference"], name="retained_identity_once")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.patient_id})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -21,12 +23,30 @@ from sojourn.people.console_pages import PAGES
 from sojourn.people.forms import PreferencesForm, RevealIdentityForm, SignInForm
 from sojourn.people.services.patients import read_patient_identity
 from sojourn.people.services.staff import update_staff_preferences
+from sojourn.people.services.throttling import SIGN_IN_FAILURES_PER_CLIENT, client_address, count_hit, exhausted
 
 
 class SignInView(auth_views.LoginView):
+    """Sign in, with django-axes locking one username after repeated failures, and a limit per client
+    across usernames (password spraying) that refuses before any password is checked."""
+
     template_name = "people/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        wait = exhausted(limit=SIGN_IN_FAILURES_PER_CLIENT, identifier=client_address(request) or "")
+        if wait:
+            response = render(request, "people/sign_in_throttled.html", {"minutes": math.ceil(wait / 60)},
+                              status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        # Every failure counts, for a username that exists or not.
+        count_hit(limit=SIGN_IN_FAILURES_PER_CLIENT, identifier=client_address(self.request) or "")
+        return super().form_invalid(form)
 
 
 def locked_out(request: HttpRequest, credentials: dict | None = None, *args: object, **kwargs: object) -> HttpResponse:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 from pydantic import ValidationError
 
+from sojourn.core.control_characters import control_character_paths, refusal_message
 from sojourn.core.errors import ErrorDetail, InvalidInput
 
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
@@ -369,6 +370,9 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
         raise InvalidInput(_("Expected a FHIR Questionnaire resource."), field="resourceType")
     if too_deep(data):
         raise InvalidInput(_("The JSON nests deeper than %(n)s levels.") % {"n": MAX_DEPTH}, field="item")
+    bad = next(control_character_paths(data), None)
+    if bad is not None:  # a file upload reaches here without passing the request guard
+        raise InvalidInput(refusal_message(), field=".".join(bad))
     try:
         FhirQuestionnaire.model_validate(data)
     except (ValidationError, ValueError, TypeError) as exc:

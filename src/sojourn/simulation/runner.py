@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from sojourn.channels.models import NurseTask, OutboxMessage, PortalCard, PrintIssue
 from sojourn.channels.pdf import Press
+from sojourn.channels.services.callbacks import ProviderCallback
 from sojourn.channels.services.magazine import IssueReport, build_issue, lay_out_issue, record_delivery_manifest
 from sojourn.channels.services.nurse import claim_task, complete_call
 from sojourn.channels.services.sms_inbound import receive_sms
@@ -400,7 +401,9 @@ class _World:
                                   purpose="simulated SMS reply").get(message.patient_id, {}).get("phone", "")
         if phone:
             number = phonenumbers.format_number(phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.E164)
-            receive_sms(actor=SMS_GATEWAY, sender=number, text="STOP", provider_id=f"sim-{message.pk}")
+            # As the provider's signed callback would: the provider, not the patient, is the actor on record.
+            receive_sms(callback=ProviderCallback("sms", f"sim-{message.pk}"), sender=number, text="STOP",
+                        provider_id=f"sim-{message.pk}")
             sim.stopped_sms = True
             self.totals["sms_stop"] += 1
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from sojourn.core.constraints import dotted_code
+
 
 class Need(models.Model):
     """One need of the program's taxonomy (itch, injection confidence, …)."""
@@ -162,7 +164,7 @@ class EventType(models.Model):
         ordering = ["program", "code"]
         constraints = [
             models.UniqueConstraint(fields=["program", "code"], name="event_type_code_once"),
-            models.CheckConstraint(condition=Q(code__regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
+            models.CheckConstraint(condition=dotted_code("code"),
                                    name="event_type_code_dotted"),
         ]
 

@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.channels.models import ChannelBlock, OutboxMessage
+from sojourn.channels.services.callbacks import ProviderCallback, acted_on_before
 from sojourn.consent.portal import patient_actor
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.content.models import ContentItem
 from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput
-from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.tracking.services.events import record_events
@@ -59,17 +59,20 @@ def unsubscribe_email(*, message_id: int) -> bool:
     return True
 
 
-def record_bounce(*, actor: Actor, provider_id: str, bounce: str, detail: str = "") -> OutboxMessage:
+def record_bounce(*, callback: ProviderCallback, provider_id: str, bounce: str, detail: str = "") -> OutboxMessage:
     """A provider's bounce report: the message is marked, the event recorded, and after a hard bounce
-    the address is not tried again."""
+    the address is not tried again. The provider's callback is the actor on record."""
     if bounce not in {"hard", "soft"}:
         raise InvalidInput(_("A bounce is hard or soft."), field="bounce")
     message = OutboxMessage.objects.select_related("patient__market").filter(
         provider_id=provider_id.strip(), channel="email").first()
-    if message is None or not actor.can(Permission.EVENTS_WRITE, message.program_id,
-                                        message.patient.market.country):
+    if message is None:
         raise InvalidInput(_("No email was sent with this message id."), field="provider_id")
+    actor = callback.actor
     with transaction.atomic(durable=True):
+        if acted_on_before(callback):
+            message.refresh_from_db()
+            return message
         OutboxMessage.objects.filter(pk=message.pk).update(delivery_status="bounced")
         if bounce == "hard":
             ChannelBlock.objects.get_or_create(patient=message.patient, channel="email", defaults={

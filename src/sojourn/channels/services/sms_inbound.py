@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.channels.models import OutboxMessage
+from sojourn.channels.services.callbacks import ProviderCallback, acted_on_before
 from sojourn.channels.services.outbox import enqueue
-from sojourn.consent.portal import patient_actor
+from sojourn.consent.errors import NotConsented
 from sojourn.consent.services.withdrawal import regrant_purpose, withdraw_consent
 from sojourn.core.actors import Actor
-from sojourn.core.errors import AccessDenied, InvalidInput
+from sojourn.core.errors import InvalidInput
 from sojourn.core.models import QueuedWork
-from sojourn.core.permissions import Permission
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import phone_index
 from sojourn.questionnaires.services.sms_dialogue import answer_by_sms
@@ -32,7 +32,7 @@ STATUS_ORDER = {"": 0, "sent": 1, "failed": 2, "delivered": 3}
 
 @dataclass(frozen=True)
 class Inbound:
-    action: str  # stop, start, help, answer, reply, unknown_sender
+    action: str  # stop, start, help, answer, reply, unknown_sender, duplicate
     patient: str = ""  # pseudonym
 
 
@@ -48,25 +48,36 @@ def keyword_of(text: str, keywords: dict[str, dict[str, list[str]]], locale: str
     return ""
 
 
-def receive_sms(*, actor: Actor, sender: str, text: str, provider_id: str = "") -> Inbound:
+def receive_sms(*, callback: ProviderCallback, sender: str, text: str, provider_id: str = "") -> Inbound:
+    """Act on a text message the provider relays from a phone number.
+
+    The provider is the actor on record for a STOP or START (only its signed callback vouches for the
+    phone; the patient never authenticated), and each webhook id is acted on once. What is returned
+    stays inside Sojourn: the API answers every sender alike.
+    """
     if not isinstance(sender, str) or not E164.match(sender.strip()):
         raise InvalidInput(_("The sender must be a phone number in E.164 form, such as +4930901820."), field="from")
     if not isinstance(text, str) or len(text) > 1600:
         raise InvalidInput(_("The text must be at most 1,600 characters."), field="text")
-    patient = (Patient.objects.select_related("market", "program").filter(phone_index=phone_index(sender.strip()))
-               .order_by("-created_at").first())
-    if patient is None:
-        return Inbound("unknown_sender")  # nothing to record: we do not keep numbers we do not know
-    if actor.kind != "system":
-        actor.require(Permission.EVENTS_WRITE, patient.program_id, patient.market.country)
-    keywords = patient.market.pack.get("regulatory", {}).get("sms_keywords", {})
-    action = keyword_of(text, keywords, patient.locale)
+    actor = callback.actor
     with transaction.atomic(durable=True):
-        if action == "stop" and patient.status == Patient.Status.ACTIVE:
-            withdraw_consent(actor=patient_actor(patient), patient=patient, purposes=["contact_sms"], via="sms",
-                             reason="STOP by text message")
-        elif action == "start" and patient.status == Patient.Status.ACTIVE:
-            regrant_purpose(actor=patient_actor(patient), patient=patient, purpose="contact_sms", via="sms")
+        if acted_on_before(callback):
+            return Inbound("duplicate")
+        patient = (Patient.objects.select_related("market", "program")
+                   .filter(phone_index=phone_index(sender.strip())).order_by("-created_at").first())
+        if patient is None:
+            return Inbound("unknown_sender")  # nothing to record: we do not keep numbers we do not know
+        keywords = patient.market.pack.get("regulatory", {}).get("sms_keywords", {})
+        action = keyword_of(text, keywords, patient.locale)
+        try:
+            with transaction.atomic():
+                if action == "stop" and patient.status == Patient.Status.ACTIVE:
+                    withdraw_consent(actor=actor, patient=patient, purposes=["contact_sms"], via="sms",
+                                     reason="STOP by text message")
+                elif action == "start" and patient.status == Patient.Status.ACTIVE:
+                    regrant_purpose(actor=actor, patient=patient, purpose="contact_sms", via="sms")
+        except NotConsented:
+            pass  # nothing on record to stop or give back: the reply is still an event below
         prompt = None if action else answer_by_sms(patient=patient, text=text)
         if prompt:
             now = timezone.now()
@@ -75,23 +86,21 @@ def receive_sms(*, actor: Actor, sender: str, text: str, provider_id: str = "") 
                       "idempotency_key": f"sms-q:{uuid.uuid4().hex}", "created_at": now}])
         if patient.status == Patient.Status.ACTIVE:
             record_events(Actor.system("channel:sms"), [{
-                "client_id": f"sms-in-{provider_id or uuid.uuid4().hex}"[:80], "type": "sms.received",
+                "client_id": f"sms-in-{provider_id or callback.webhook_id}"[:80], "type": "sms.received",
                 "patient": patient.pseudonym, "occurred_at": timezone.now().isoformat(),
                 "data": {"keyword": action.upper(), "message": provider_id[:120]}}], source="sms")
     return Inbound(action or ("answer" if prompt is not None else "reply"), patient.pseudonym)
 
 
-def sms_status(*, actor: Actor, provider_id: str, status: str) -> OutboxMessage:
-    """The provider's delivery report for a message it accepted."""
+def sms_status(*, callback: ProviderCallback, provider_id: str, status: str) -> OutboxMessage:
+    """The provider's delivery report for a message it accepted (a report moves a status forward only,
+    so a retried report changes nothing)."""
     if status not in {"delivered", "failed"}:
         raise InvalidInput(_("The status is delivered or failed."), field="status")
     message = OutboxMessage.objects.select_related("patient__market").filter(
         channel="sms", provider_id=provider_id.strip()).first()
     if message is None:
         raise InvalidInput(_("No text message was sent with this id."), field="id")
-    if actor.kind != "system" and not actor.can(Permission.EVENTS_WRITE, message.program_id,
-                                                message.patient.market.country):
-        raise AccessDenied()
     if STATUS_ORDER[status] > STATUS_ORDER.get(message.delivery_status, 0):
         OutboxMessage.objects.filter(pk=message.pk).update(delivery_status=status)
         if status == "delivered" and message.patient.status == Patient.Status.ACTIVE:

@@ -20,6 +20,7 @@ from sojourn.consent.queries import granted_purposes
 from sojourn.consent.tests.factories import enroll
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import approved_item
+from sojourn.core.models import AuditEntry
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.people.models import Patient
 from sojourn.tracking.models import Event
@@ -144,17 +145,23 @@ def test_one_click_unsubscribe_withdraws_email_consent_and_stops_email(smtp, wel
 
 
 def test_a_hard_bounce_stops_the_address(smtp, welcome, cast, client):
+    from sojourn.channels.tests.providers import post_callback
     from sojourn.consent.tests.test_api import Api
 
     trigger(welcome, "p1")
     deliver_due(owner="w", now=timezone.now())
     message = OutboxMessage.objects.get()
-    api = Api(client, cast.admin)
-    answer = api.post("/channels/email/bounces", {"provider_id": message.provider_id, "bounce": "hard"})
+    bounce = {"provider_id": message.provider_id, "bounce": "hard"}
+    staff = Api(client, cast.admin).post("/channels/email/bounces", bounce)
+    assert staff.status_code == 401  # only the provider's signed callback reports a bounce
+    answer = post_callback(client, "/channels/email/bounces", bounce, source="email", webhook_id="bounce-1")
     assert answer.status_code == 200 and answer.json()["delivery_status"] == "bounced"
     assert ChannelBlock.objects.filter(patient=welcome, channel="email").exists()
     assert Event.objects.filter(patient=welcome, type="email.bounced").count() == 1
-    wrong = api.post("/channels/email/bounces", {"provider_id": "<nope@x>", "bounce": "hard"})
+    entry = AuditEntry.objects.get(action="email.bounced")
+    assert (entry.actor_kind, entry.actor_label) == ("system", "email provider callback bounce-1")
+    wrong = post_callback(client, "/channels/email/bounces", {"provider_id": "<nope@x>", "bounce": "hard"},
+                          source="email")
     assert wrong.status_code == 422 and wrong.json()["error"]["details"][0]["field"] == "provider_id"
     trigger(welcome, "p2")
     deliver_due(owner="w", now=timezone.now())

@@ -12,10 +12,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from sojourn.channels.keys import provider_key
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.channels.services.sms_inbound import keyword_of, receive_sms
 from sojourn.channels.sms import HttpProvider, LocalGateway, Sms
+from sojourn.channels.tests.providers import post_callback, provider_callback
 from sojourn.consent.queries import granted_purposes
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import approved_item
@@ -62,10 +64,10 @@ def test_an_event_sends_a_text_the_patient_stops_it_in_german_and_nothing_more_i
     record_events(SYSTEM, [event(reminder, "m1", at)], source="test", now=at)
     assert deliver_due(owner="w", now=at + timedelta(minutes=1)).sent == 1
     [sent] = gateway.sent()
-    assert sent == {"to": PHONE, "from": "Begleiter", "key": OutboxMessage.objects.get().idempotency_key,
+    assert sent == {"to": PHONE, "from": "Begleiter", "key": provider_key(OutboxMessage.objects.get()),
                     "text": "Hallo Lena, heute fehlt eine Dosis. Denken Sie an die nächste Injektion. "
                             "Antworten Sie STOPP, um keine SMS mehr zu erhalten."}
-    assert receive_sms(actor=SYSTEM, sender=PHONE, text="Stopp", provider_id="in-1").action == "stop"
+    assert receive_sms(callback=provider_callback(), sender=PHONE, text="Stopp", provider_id="in-1").action == "stop"
     assert "contact_sms" not in granted_purposes(reminder)
     assert Event.objects.get(patient=reminder, type="sms.received").data["keyword"] == "STOP"
     record_events(SYSTEM, [event(reminder, "m2", at + timedelta(hours=1))], source="test",
@@ -74,7 +76,7 @@ def test_an_event_sends_a_text_the_patient_stops_it_in_german_and_nothing_more_i
     assert len(gateway.sent()) == 1  # nothing more
     second = Decision.objects.latest("pk")
     assert second.outcomes[0]["result"] == "skipped" and second.outcomes[0]["reason"] == "no consent for contact_sms"
-    assert receive_sms(actor=SYSTEM, sender=PHONE, text="START", provider_id="in-2").action == "start"
+    assert receive_sms(callback=provider_callback(), sender=PHONE, text="START", provider_id="in-2").action == "start"
     assert "contact_sms" in granted_purposes(reminder)
 
 
@@ -92,10 +94,10 @@ def test_keywords_of_every_language_of_the_market():
 
 
 def test_help_is_an_event_rules_answer_and_an_unknown_number_leaves_no_trace(gateway, reminder):
-    assert receive_sms(actor=SYSTEM, sender=PHONE, text="HILFE").action == "help"
+    assert receive_sms(callback=provider_callback(), sender=PHONE, text="HILFE").action == "help"
     assert Event.objects.get(patient=reminder, type="sms.received").data["keyword"] == "HELP"
     before = Event.objects.count()
-    assert receive_sms(actor=SYSTEM, sender="+4915112345678", text="STOP").action == "unknown_sender"
+    assert receive_sms(callback=provider_callback(), sender="+4915112345678", text="STOP").action == "unknown_sender"
     assert Event.objects.count() == before
 
 
@@ -114,16 +116,13 @@ def test_a_long_name_that_pushes_a_text_over_its_budget_fails_with_the_reason(ga
     assert gateway.sent() == []
 
 
-def test_inbound_and_status_reports_through_the_api_with_precise_errors(gateway, reminder, cast, client):
-    from sojourn.consent.tests.test_api import Api
-
-    api = Api(client, cast.admin)
-    bad = api.post("/channels/sms/inbound", {"from": "030 901820", "text": "STOP"})
+def test_inbound_and_status_reports_through_the_api_with_precise_errors(gateway, reminder, client):
+    bad = post_callback(client, "/channels/sms/inbound", {"from": "030 901820", "text": "STOP"})
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "from"
-    assert api.post("/channels/sms/inbound", {"from": PHONE, "text": "STOPP", "id": "p-1"}).json() == {
-        "action": "stop", "patient": reminder.pseudonym}
+    stop = post_callback(client, "/channels/sms/inbound", {"from": PHONE, "text": "STOPP", "id": "p-1"})
+    assert (stop.status_code, stop.json()) == (200, {"received": True})
     assert "contact_sms" not in granted_purposes(reminder)
-    missing = api.post("/channels/sms/status", {"id": "nope", "status": "delivered"})
+    missing = post_callback(client, "/channels/sms/status", {"id": "nope", "status": "delivered"})
     assert missing.status_code == 422 and missing.json()["error"]["details"][0]["field"] == "id"
 
 
@@ -181,9 +180,9 @@ def test_a_rule_asks_a_questionnaire_by_text_and_each_reply_brings_the_next_ques
     [first] = gateway.sent()
     assert "(1/2)" in first["text"]
     with time_machine.travel(at + timedelta(minutes=5), tick=False):  # the patient answers at midday
-        assert receive_sms(actor=SYSTEM, sender=PHONE, text="2").action == "answer"
+        assert receive_sms(callback=provider_callback(), sender=PHONE, text="2").action == "answer"
         deliver_due(owner="w", now=timezone.now())
         second = gateway.sent()[1]
         assert "(2/2)" in second["text"] and OutboxMessage.objects.latest("pk").lane == 0  # replies go first
-        receive_sms(actor=SYSTEM, sender=PHONE, text="1")
+        receive_sms(callback=provider_callback(), sender=PHONE, text="1")
     assert QuestionnaireResponse.objects.get(patient=active_patient).status == "completed"

@@ -2,6 +2,7 @@ from sojourn.core.models.audit import AuditChainHead, AuditEntry
 from sojourn.core.models.keys import DataKey, SystemKey
 from sojourn.core.models.programs import Market, Program, ProgramMarket, Sponsor
 from sojourn.core.models.queue import QueuedWork
+from sojourn.core.models.webhooks import WebhookReceipt
 
 __all__ = [
     "AuditChainHead",
@@ -13,4 +14,5 @@ __all__ = [
     "QueuedWork",
     "Sponsor",
     "SystemKey",
+    "WebhookReceipt",
 ]

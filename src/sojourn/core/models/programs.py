@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sojourn.core.constraints import hex_digest
+
 
 class Sponsor(models.Model):
     """The pharmaceutical company that owns one or more support programs."""
@@ -63,9 +65,9 @@ class Market(models.Model):
     class Meta:
         ordering = ["country"]
         constraints = [
-            models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="market_country_iso_alpha2"),
+            models.CheckConstraint(condition=Q(country__glob="[A-Z][A-Z]"), name="market_country_iso_alpha2"),
             models.CheckConstraint(condition=Q(minimum_age__lte=25), name="market_minimum_age_plausible"),
-            models.CheckConstraint(condition=Q(pack_sha256__regex=r"^[0-9a-f]{64}$"), name="market_pack_sha256_hex"),
+            models.CheckConstraint(condition=hex_digest("pack_sha256"), name="market_pack_sha256_hex"),
         ]
 
     def __str__(self) -> str:

@@ -30,15 +30,19 @@ def ensure_system_keys() -> None:
             SystemKey.objects.get_or_create(name=name, defaults={"wrapped": wrapped, "master_key_id": key_id})
 
 
-def system_key(name: str) -> bytes:
-    cached = _system_key_cache.get(name)
-    if cached is not None:
-        return cached
+def system_key(name: str, *, cached: bool = True) -> bytes:
+    """Open a system key; cached=False reads it from the database again (the audit check does, so a
+    key damaged since the process started is noticed). Raises crypto.KeyMaterialError."""
+    if cached and name in _system_key_cache:
+        return _system_key_cache[name]
     try:
         row = SystemKey.objects.get(name=name)
     except SystemKey.DoesNotExist as exc:
         raise crypto.KeyMaterialError(f"system key {name!r} is missing: run `sojourn migrate`") from exc
-    key = crypto.key_ring_from_settings().unwrap(row.master_key_id, bytes(row.wrapped))
+    try:
+        key = crypto.key_ring_from_settings().unwrap(row.master_key_id, bytes(row.wrapped))
+    except ValueError as exc:  # cut short: AES-GCM refuses the nonce before it can check the tag
+        raise crypto.KeyMaterialError(f"system key {name!r} is damaged") from exc
     _system_key_cache[name] = key
     return key
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, InvalidInput
 from sojourn.core.models import Market, Program, ProgramMarket
-from sojourn.core.packs import PackReading, pack_json
+from sojourn.core.packs import PackReading, pack_json, read_pack_text
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 
@@ -24,6 +24,17 @@ class Activation:
     market: Market
     pack_changed: bool
     program_linked: bool
+
+
+def check_market_pack(*, actor: Actor, text: str) -> PackReading:
+    """Read a pack sent over the network for someone who may activate markets; writes nothing.
+
+    Parsing a pack costs the server work that its author chooses, so only those who could act on the
+    answer may ask (a nurse never activates a market).
+    """
+    if not actor.is_privileged and not actor.program_ids(Permission.MARKET_ACTIVATE):
+        raise AccessDenied()
+    return read_pack_text(text, path="<request>")
 
 
 def activate_market(*, actor: Actor, reading: PackReading, program: Program | None = None) -> Activation:

@@ -15,6 +15,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
+from sojourn.core.safe_yaml import load_yaml
 from sojourn.insights.services.surveys import import_survey
 
 
@@ -34,7 +35,7 @@ class Command(SojournCommand):
         if program is None:
             raise CommandError(f"no program with the slug {o['program']!r}")
         try:
-            mapping = yaml.safe_load(o["mapping"].read_text(encoding="utf-8"))
+            mapping = load_yaml(o["mapping"].read_text(encoding="utf-8"))
             content = o["file"].read_bytes()
         except OSError as error:
             raise CommandError(f"cannot read {error.filename}: {error.strerror}") from None

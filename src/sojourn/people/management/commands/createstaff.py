@@ -30,6 +30,25 @@ class Command(SojournCommand):
         parser.add_argument("--platform-admin", action="store_true", help="may create programs and staff anywhere")
         parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
+    def _password(self, from_stdin: bool) -> str:
+        """Read the password from one line of standard input, or ask twice on a terminal."""
+        if from_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+            if not password:
+                raise CommandError("--password-stdin read no password: send it as one line on standard input")
+            return password
+        if not sys.stdin.isatty():
+            # getpass would fall back to reading a pipe with a warning, and end in EOFError on an empty one.
+            raise CommandError("no terminal to ask for the password on: send it on standard input with "
+                               "--password-stdin (echo \"$PASSWORD\" | sojourn createstaff … --password-stdin)")
+        try:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Password (again): "):
+                raise CommandError("the passwords differ")
+        except (EOFError, KeyboardInterrupt):
+            raise CommandError("no password given; nothing was created") from None
+        return password
+
     def handle(self, *args: Any, **o: Any) -> None:
         if bool(o["role"]) != bool(o["program"]):
             raise CommandError("--role and --program go together")
@@ -38,12 +57,7 @@ class Command(SojournCommand):
             program = Program.objects.filter(slug=o["program"]).first()
             if program is None:
                 raise CommandError(f"no program with the slug {o['program']!r}")
-        if o["password_stdin"]:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                raise CommandError("the passwords differ")
+        password = self._password(o["password_stdin"])
         actor = Actor.system("cli: createstaff")
         markets = [m.strip().upper() for m in o["markets"].split(",") if m.strip()] if o["markets"] else None
         try:

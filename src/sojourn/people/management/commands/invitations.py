@@ -4,7 +4,6 @@ Prints the codes as CSV (code, market, professional, batch) for the print house.
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -13,6 +12,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
+from sojourn.core.spreadsheets import csv_writer
 from sojourn.people.models import Hcp
 from sojourn.people.services.invitations import issue_invitations
 
@@ -43,7 +43,7 @@ class Command(SojournCommand):
                                      market=o["market"].strip().upper(), count=o["count"], hcp=hcp, batch=o["batch"])
         except SojournError as error:
             raise CommandError(f"{error.field}: {error.message}" if error.field else error.message) from None
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = csv_writer(self.stdout, lineterminator="\n")
         writer.writerow(["code", "market", "professional", "batch"])
         for invitation in made:
             writer.writerow([invitation.code, o["market"].strip().upper(), o["hcp"], invitation.batch])

@@ -19,6 +19,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import OperationalError
 
 from sojourn.core.actors import Actor
+from sojourn.core.control_characters import control_character_paths
 from sojourn.core.db import is_contention
 from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
@@ -93,13 +94,18 @@ def _batches(stream: BinaryIO, lines: deque[list[int]], refused: list[tuple[int,
             refused.append((number, "", f"longer than {MAX_LINE // 1024} KB: not one event"))
             continue
         try:
-            batch.append(json.loads(raw.decode("utf-8")))
+            event = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             refused.append((number, "", "not UTF-8 text"))
             continue
         except (ValueError, RecursionError) as error:
             refused.append((number, "", f"not JSON: {str(error)[:120]}"))
             continue
+        bad = next(control_character_paths(event), None)
+        if bad is not None:  # PostgreSQL cannot store some of them; no database may hold any
+            refused.append((number, ".".join(bad), "holds a control character (such as NUL)"))
+            continue
+        batch.append(event)
         numbers.append(number)
         if len(batch) == MAX_BATCH:
             lines.append(numbers)
