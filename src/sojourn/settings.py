@@ -229,6 +229,9 @@ SOJOURN_SMS_GATEWAY_DIR = VAR_DIR / "sms"
 # Providers call back (SMS replies and delivery reports, email bounces) with signed webhooks (Standard
 # Webhooks: webhook-id, webhook-timestamp, webhook-signature): a secret per channel, whsec_<base64>, with
 # the previous one still accepted during a rotation. The demo generates its own into var/.
+# Which of them were generated here (the deploy check refuses those: the provider must know the secret).
+SOJOURN_WEBHOOK_SECRETS_GENERATED = [name for name in ("SOJOURN_SMS_WEBHOOK_SECRET", "SOJOURN_EMAIL_WEBHOOK_SECRET")
+                                     if not env_secret(name)]
 SOJOURN_SMS_WEBHOOK_SECRET = env_secret("SOJOURN_SMS_WEBHOOK_SECRET") or _generated_secret(
     "sms_webhook_secret", lambda: "whsec_" + b64encode(secrets.token_bytes(32)).decode("ascii"))
 SOJOURN_SMS_WEBHOOK_PREVIOUS_SECRET = env_secret("SOJOURN_SMS_WEBHOOK_PREVIOUS_SECRET")

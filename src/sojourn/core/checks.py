@@ -41,4 +41,11 @@ def sojourn_deploy_checks(app_configs: Any, **kwargs: Any) -> list[Error]:
     if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
         errors.append(Error("No SMTP server is configured; mail would be written to files.",
                             hint="Set SOJOURN_EMAIL_HOST and its credentials.", id="sojourn.E008"))
+    generated = [name for name in settings.SOJOURN_WEBHOOK_SECRETS_GENERATED  # no SMS provider, no SMS callbacks
+                 if name != "SOJOURN_SMS_WEBHOOK_SECRET" or settings.SOJOURN_SMS_PROVIDER != "local"]
+    if generated:
+        errors.append(Error(f"{' and '.join(generated)} not set; the secrets generated "
+                            "in var/ are in use, which no provider knows: its callbacks would all be refused.",
+                            hint="Set each to the signing secret agreed with the provider (whsec_…), or *_FILE.",
+                            id="sojourn.E009"))
     return errors

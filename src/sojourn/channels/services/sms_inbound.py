@@ -63,21 +63,26 @@ def receive_sms(*, callback: ProviderCallback, sender: str, text: str, provider_
     with transaction.atomic(durable=True):
         if acted_on_before(callback):
             return Inbound("duplicate")
-        patient = (Patient.objects.select_related("market", "program")
-                   .filter(phone_index=phone_index(sender.strip())).order_by("-created_at").first())
-        if patient is None:
+        enrolled = list(Patient.objects.select_related("market", "program")
+                        .filter(phone_index=phone_index(sender.strip())).order_by("-created_at"))
+        if not enrolled:
             return Inbound("unknown_sender")  # nothing to record: we do not keep numbers we do not know
+        patient = enrolled[0]  # the latest enrollment speaks for the reply
         keywords = patient.market.pack.get("regulatory", {}).get("sms_keywords", {})
         action = keyword_of(text, keywords, patient.locale)
-        try:
-            with transaction.atomic():
-                if action == "stop" and patient.status == Patient.Status.ACTIVE:
-                    withdraw_consent(actor=actor, patient=patient, purposes=["contact_sms"], via="sms",
-                                     reason="STOP by text message")
-                elif action == "start" and patient.status == Patient.Status.ACTIVE:
-                    regrant_purpose(actor=actor, patient=patient, purpose="contact_sms", via="sms")
-        except NotConsented:
-            pass  # nothing on record to stop or give back: the reply is still an event below
+        # A STOP is the phone's: every program that texts this number stops (and START gives each back).
+        for each in enrolled if action in {"stop", "start"} else ():
+            if each.status != Patient.Status.ACTIVE:
+                continue
+            try:
+                with transaction.atomic():
+                    if action == "stop":
+                        withdraw_consent(actor=actor, patient=each, purposes=["contact_sms"], via="sms",
+                                         reason="STOP by text message")
+                    else:
+                        regrant_purpose(actor=actor, patient=each, purpose="contact_sms", via="sms")
+            except NotConsented:
+                continue  # nothing on record to stop or give back here: the reply is still an event below
         prompt = None if action else answer_by_sms(patient=patient, text=text)
         if prompt:
             now = timezone.now()

@@ -4,6 +4,7 @@ STOP/START/HELP in the market's languages; the end-to-end path from an event to 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,7 +19,7 @@ from sojourn.channels.services.delivery import deliver_due
 from sojourn.channels.services.sms_inbound import keyword_of, receive_sms
 from sojourn.channels.sms import HttpProvider, LocalGateway, Sms
 from sojourn.channels.tests.providers import post_callback, provider_callback
-from sojourn.consent.queries import granted_purposes
+from sojourn.consent.queries import granted_purposes, may_contact
 from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import approved_item
 from sojourn.dialogue.models import Decision
@@ -99,6 +100,55 @@ def test_help_is_an_event_rules_answer_and_an_unknown_number_leaves_no_trace(gat
     before = Event.objects.count()
     assert receive_sms(callback=provider_callback(), sender="+4915112345678", text="STOP").action == "unknown_sender"
     assert Event.objects.count() == before
+
+
+def enrolled_and_verified(capture, program, phone: str, **options):
+    """A patient signed up on the portal with this phone number and who confirmed their email."""
+    from django.core import mail
+
+    from sojourn.consent.services.enrollment import verify_patient
+    from sojourn.consent.tests.factories import SELF, enroll
+
+    with capture(execute=True):  # the code is mailed once the enrollment commits
+        patient, _record = enroll(program, "DE", phone=phone, **options)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    return verify_patient(actor=SELF, patient=patient, code=code)
+
+
+@pytest.mark.parametrize("word", ["STOPP", "stop", " Abmelden "])
+def test_a_german_stop_by_text_withdraws_text_messages_only(active_patient, word):  # noqa: F811
+    assert receive_sms(callback=provider_callback(), sender=PHONE, text=word).action == "stop"
+    assert not may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
+    assert may_contact(active_patient, "email").allowed
+
+
+def test_a_stop_is_the_phones_every_program_that_texts_the_number_stops(program, django_capture_on_commit_callbacks):
+    from sojourn.core.tests.factories import make_program
+
+    first = enrolled_and_verified(django_capture_on_commit_callbacks, program, PHONE)
+    second = enrolled_and_verified(django_capture_on_commit_callbacks, make_program("eczema", markets=("DE",)), PHONE,
+                                   email="lena@example.net")
+    receive_sms(callback=provider_callback(), sender=PHONE, text="STOPP")
+    assert "contact_sms" not in granted_purposes(first) and "contact_sms" not in granted_purposes(second)
+    receive_sms(callback=provider_callback(), sender=PHONE, text="START")
+    assert "contact_sms" in granted_purposes(first) and "contact_sms" in granted_purposes(second)
+
+
+def test_start_cannot_give_back_what_was_never_agreed(program, django_capture_on_commit_callbacks):
+    from sojourn.consent.errors import NotConsented
+    from sojourn.consent.services.withdrawal import regrant_purpose
+
+    patient = enrolled_and_verified(django_capture_on_commit_callbacks, program, "+4930901821",
+                                    answers={"program_participation": True, "contact_email": True})
+    assert receive_sms(callback=provider_callback(), sender="+4930901821", text="START").action == "start"
+    assert "contact_sms" not in granted_purposes(patient)
+    with pytest.raises(NotConsented, match="never covered"):
+        regrant_purpose(actor=provider_callback().actor, patient=patient, purpose="contact_sms", via="sms")
+
+
+def test_a_text_that_is_not_a_keyword_changes_no_consent(active_patient):  # noqa: F811
+    assert receive_sms(callback=provider_callback(), sender=PHONE, text="please stop sending").action == "reply"
+    assert may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
 
 
 def test_a_long_name_that_pushes_a_text_over_its_budget_fails_with_the_reason(gateway, reminder):

@@ -9,12 +9,11 @@ from sojourn.consent import hooks
 from sojourn.consent.models import ConsentDecision, ContactPreferences, ReconsentRequest, Verification
 from sojourn.consent.queries import granted_purposes, may_contact
 from sojourn.consent.services.enrollment import verify_patient
-from sojourn.consent.services.sms_keywords import handle_sms_keyword
-from sojourn.consent.services.withdrawal import regrant_purpose, withdraw_consent
+from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.consent.tests.factories import SELF, approved_version, enroll
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied
-from sojourn.core.models import AuditEntry, Market
+from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import actor_with
 from sojourn.people.models import Patient
@@ -96,42 +95,6 @@ def test_only_the_patient_or_a_nurse_of_the_market_may_withdraw(active_patient, 
                          purposes=None, via="portal")
     withdraw_consent(actor=actor_with(Role.NURSE, program, ("DE",)), patient=active_patient,
                      purposes=["contact_phone"], via="nurse")
-
-
-@pytest.mark.parametrize("word", ["STOPP", "stop", " Abmelden "])
-def test_a_german_stop_by_sms_withdraws_sms_contact(active_patient, word):
-    outcome = handle_sms_keyword(market=Market.objects.get(country="DE"), sender="+49 30 901820", text=word)
-    assert outcome.keyword == "stop" and outcome.patient == active_patient
-    assert not may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
-    assert may_contact(active_patient, "email").allowed
-
-
-def test_start_gives_sms_back_and_help_changes_nothing(active_patient):
-    germany = Market.objects.get(country="DE")
-    handle_sms_keyword(market=germany, sender="+4930901820", text="STOP")
-    assert handle_sms_keyword(market=germany, sender="+4930901820", text="HILFE").keyword == "help"
-    assert "contact_sms" not in granted_purposes(active_patient)
-    handle_sms_keyword(market=germany, sender="+4930901820", text="start")
-    assert "contact_sms" in granted_purposes(active_patient)
-    assert AuditEntry.objects.filter(action="consent.regranted").count() == 1
-
-
-def test_start_cannot_grant_what_was_never_agreed(program):
-    patient, _record = enroll(program, "DE", phone="+49 30 901821",
-                              answers={"program_participation": True, "contact_email": True})
-    handle_sms_keyword(market=Market.objects.get(country="DE"), sender="+49 30 901821", text="START")
-    assert "contact_sms" not in granted_purposes(patient)
-    with pytest.raises(Exception, match="never covered"):
-        regrant_purpose(actor=Actor(kind="patient", label=patient.pseudonym), patient=patient,
-                        purpose="contact_sms", via="sms")
-
-
-def test_a_message_that_is_not_a_keyword_or_from_a_stranger_changes_nothing(active_patient):
-    germany = Market.objects.get(country="DE")
-    assert handle_sms_keyword(market=germany, sender="+4930901820", text="please stop sending").keyword == ""
-    assert handle_sms_keyword(market=germany, sender="+49 89 123456", text="STOP").patient is None
-    assert handle_sms_keyword(market=germany, sender="not a number", text="STOP").patient is None
-    assert may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
 
 
 def test_quiet_hours_of_the_market_hold_back_sms_and_calls(active_patient):

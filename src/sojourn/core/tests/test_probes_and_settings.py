@@ -28,13 +28,14 @@ def test_deploy_check_refuses_demo_settings(monkeypatch):
           pytest.raises(SystemCheckError) as refused):
         call_command("check", deploy=True, fail_level="WARNING")
     text = str(refused.value)
-    for code in ("sojourn.E001", "sojourn.E002", "sojourn.E005", "sojourn.E006", "sojourn.E008"):
+    for code in ("sojourn.E001", "sojourn.E002", "sojourn.E005", "sojourn.E006", "sojourn.E008", "sojourn.E009"):
         assert code in text
     assert ("sojourn.E007" in text) is (connection.vendor == "sqlite")
 
 
 SECURE = dict(
-    SOJOURN_SECRET_KEY_GENERATED=False, SOJOURN_MASTER_KEY_GENERATED=False, DEBUG=False, SOJOURN_HTTPS=True,
+    SOJOURN_SECRET_KEY_GENERATED=False, SOJOURN_MASTER_KEY_GENERATED=False, SOJOURN_WEBHOOK_SECRETS_GENERATED=[],
+    DEBUG=False, SOJOURN_HTTPS=True,
     ALLOWED_HOSTS=["companion.sponsor.example"], SESSION_COOKIE_SECURE=True, CSRF_COOKIE_SECURE=True,
     SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=31536000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
     SECURE_HSTS_PRELOAD=True, EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",

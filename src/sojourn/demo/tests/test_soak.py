@@ -1,7 +1,7 @@
 """`sojourn bench soak` on the database the suite runs on (a few seconds on SQLite, two minutes on
-PostgreSQL): two workers, the demo's patients, SIGKILL and SIGSTOP past the lease (and on PostgreSQL a terminated connection), then the
-history check. What it asserts is what the soak proves: nothing lost, nothing reached a patient twice.
-Nothing here is timed; the figures are a run's."""
+PostgreSQL): two workers, the demo's patients, SIGKILL and SIGSTOP past the lease (and on PostgreSQL a
+terminated connection), then the history check. What it asserts is what the soak proves: nothing lost,
+nothing reached a patient twice. Nothing here is timed; the figures are a run's."""
 
 from __future__ import annotations
 
