@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from sojourn.consent.errors import VerificationFailed
 from sojourn.consent.models import Verification
 from sojourn.people.models import Hcp, Patient
 
+log = logging.getLogger(__name__)
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 
@@ -41,12 +44,18 @@ def issue_code(*, subject: Patient | Hcp, email: str, locale: str) -> Verificati
             channel=Verification.Channel.EMAIL, code_hash=_hash(_subject(subject), code), created_at=now,
             expires_at=now + CODE_LIFETIME, **owner)
 
-        # A lost code is not lost work: the person asks for another, so after-commit delivery is enough.
+        # A lost code is not lost work: the person asks for another, so after-commit delivery is enough,
+        # and a mail server that is down changes nothing in the answer (which must read the same for an
+        # address that is not enrolled, to whom nothing is sent).
         def deliver() -> None:
             with translation.override(locale.split("-")[0]):
                 subject_line = _("Your Sojourn code: %(code)s") % {"code": code}
                 body = render_to_string("consent/email_code.txt", {"code": code, "minutes": 15})
-            send_mail(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email])
+            try:
+                send_mail(subject_line, body, settings.DEFAULT_FROM_EMAIL, [email])
+            except (OSError, smtplib.SMTPException) as error:  # its text may name the address: not logged
+                log.warning("a one-time code could not be mailed to %s: %s", _subject(subject),
+                            type(error).__name__)
 
         transaction.on_commit(deliver)
     return verification

@@ -5,6 +5,7 @@ client, enrolled or not."""
 from __future__ import annotations
 
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -102,3 +103,21 @@ def test_the_refusal_is_said_in_the_visitors_language(program, settings):
     refused = ask_for_code(Client(), UNKNOWN, HTTP_ACCEPT_LANGUAGE="de")
     assert refused.status_code == 429
     assert "Zu viele Codes" in refused.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_that_is_down_changes_nothing_in_the_answer(program, settings, caplog):
+    enrolled, _record = enroll(program, "DE", email=KNOWN)
+    Patient.objects.filter(pk=enrolled.pk).update(status=Patient.Status.ACTIVE)
+    with socket.socket() as closed:  # a port nothing listens on: the SMTP connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
+    for_known = ask_for_code(Client(), KNOWN)  # the code is mailed when the request's transaction commits
+    for_unknown = ask_for_code(Client(), UNKNOWN)
+    # The same page, cookies and status (the test client also lists the mail's template, rendered in the
+    # request for the enrolled address only: not something a visitor sees).
+    known, unknown = seen(for_known), seen(for_unknown)
+    assert for_known.status_code == 200 and known[0::2] + known[3:] == unknown[0::2] + unknown[3:]
+    assert enrolled.pseudonym in caplog.text and KNOWN not in caplog.text
