@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 def _ensure_platform_rows(sender: AppConfig, **kwargs: object) -> None:
     """Create the audit chain head and the system keys after every migrate (and test flush)."""
     from sojourn.core.models import AuditChainHead
-    from sojourn.core.services.keys import ensure_system_keys
+    from sojourn.core.services.system_keys import ensure_system_keys
 
     AuditChainHead.objects.get_or_create(pk=1)
     ensure_system_keys()

@@ -9,52 +9,17 @@ against the validated version for that language; licensed instruments are import
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sojourn.questionnaires.definition import MAX_VALUE, MIN_VALUE, ORDINAL_VALUE, SCORING, TRANSLATION
-
-LANGUAGES = ("en", "de", "fr", "ja")
-BASE_URL = "urn:sojourn:questionnaire:"
-
-
-def _translated(texts: dict[str, str]) -> dict[str, Any]:
-    return {"extension": [{"url": TRANSLATION, "extension": [{"url": "lang", "valueCode": lang},
-                                                             {"url": "content", "valueString": texts[lang]}]}
-                          for lang in LANGUAGES[1:] if lang in texts]}
-
-
-def _options(labels: dict[str, list[str]], weights: list[int]) -> list[dict[str, Any]]:
-    return [{"valueCoding": {"system": "urn:sojourn:answer", "code": str(weight), "display": labels["en"][n],
-                             "_display": _translated({lang: labels[lang][n] for lang in LANGUAGES})},
-             "extension": [{"url": ORDINAL_VALUE, "valueDecimal": weight}]}
-            for n, weight in enumerate(weights)]
-
-
-def _choice(link_id: str, texts: dict[str, str], options: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"linkId": link_id, "text": texts["en"], "_text": _translated(texts), "type": "choice",
-            "required": True, "answerOption": options, **extra}
-
-
-def _questionnaire(name: str, title: dict[str, str], items: list[dict[str, Any]], scoring: dict[str, Any],
-                   intro: dict[str, str] | None = None, copyright_text: str = "") -> dict[str, Any]:
-    if intro:
-        items = [{"linkId": f"{name}-intro", "text": intro["en"], "_text": _translated(intro), "type": "display"},
-                 *items]
-    resource: dict[str, Any] = {
-        "resourceType": "Questionnaire", "url": f"{BASE_URL}{name}", "name": name.replace("-", "_").upper(),
-        "title": title["en"], "_title": _translated(title), "status": "active", "language": "en",
-        "subjectType": ["Patient"], "item": items,
-        "extension": [{"url": SCORING, "valueString": json.dumps(scoring, ensure_ascii=False)}],
-    }
-    if copyright_text:
-        resource["copyright"] = copyright_text
-    return resource
-
-
-def _band(low: float, high: float, code: str, en: str, de: str, fr: str, ja: str) -> dict[str, Any]:
-    return {"min": low, "max": high, "code": code, "label": {"en": en, "de": de, "fr": fr, "ja": ja}}
-
+from sojourn.questionnaires.authoring import (
+    answer_options,
+    choice_item,
+    questionnaire_resource,
+    score_band,
+    translations,
+)
+from sojourn.questionnaires.definition import MAX_VALUE, MIN_VALUE
+from sojourn.questionnaires.needs_analysis import needs_analysis
 
 # ---------------------------------------------------------------- WHO-5
 WHO5_OPTIONS = {
@@ -82,20 +47,20 @@ WHO5_ITEMS = [
 
 
 def who5() -> dict[str, Any]:
-    options = _options(WHO5_OPTIONS, [5, 4, 3, 2, 1, 0])
-    items = [_choice(f"who5-{n + 1}", texts, options) for n, texts in enumerate(WHO5_ITEMS)]
+    options = answer_options(WHO5_OPTIONS, [5, 4, 3, 2, 1, 0])
+    items = [choice_item(f"who5-{n + 1}", texts, options) for n, texts in enumerate(WHO5_ITEMS)]
     scoring = {"scales": [{
         "id": "wellbeing", "label": {"en": "Well-being (0–100)", "de": "Wohlbefinden (0–100)",
                                      "fr": "Bien-être (0–100)", "ja": "精神的健康状態(0〜100)"},
         "items": [i["linkId"] for i in items], "method": "sum", "multiplier": 4, "max_missing": 0,
         "bands": [
-            _band(0, 28, "likely_depression", "Low: screen for depression", "Niedrig: auf Depression abklären",
+            score_band(0, 28, "likely_depression", "Low: screen for depression", "Niedrig: auf Depression abklären",
                   "Bas : dépister une dépression", "低い:うつ病のスクリーニングを"),
-            _band(29, 50, "poor", "Poor well-being", "Geringes Wohlbefinden", "Bien-être faible", "精神的健康状態が低い"),
-            _band(51, 100, "adequate", "Adequate well-being", "Ausreichendes Wohlbefinden", "Bien-être satisfaisant",
+            score_band(29, 50, "poor", "Poor well-being", "Geringes Wohlbefinden", "Bien-être faible", "精神的健康状態が低い"),
+            score_band(51, 100, "adequate", "Adequate well-being", "Ausreichendes Wohlbefinden", "Bien-être satisfaisant",
                   "良好"),
         ]}]}
-    return _questionnaire("who-5", {"en": "WHO-5 Well-Being Index", "de": "WHO-5-Fragebogen zum Wohlbefinden",
+    return questionnaire_resource("who-5", {"en": "WHO-5 Well-Being Index", "de": "WHO-5-Fragebogen zum Wohlbefinden",
                                     "fr": "Indice de bien-être WHO-5", "ja": "WHO-5 精神的健康状態表"},
                           items, scoring,
                           intro={"en": "Over the last two weeks:", "de": "In den letzten zwei Wochen …",
@@ -179,23 +144,23 @@ PHQ_COPYRIGHT = ("Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt
 
 def _phq_like(name: str, title: dict[str, str], prefix: str, texts: list[dict[str, str]],
               bands: list[dict[str, Any]], label: dict[str, str]) -> dict[str, Any]:
-    options = _options(PHQ_OPTIONS, [0, 1, 2, 3])
-    items = [_choice(f"{prefix}-{n + 1}", t, options) for n, t in enumerate(texts)]
+    options = answer_options(PHQ_OPTIONS, [0, 1, 2, 3])
+    items = [choice_item(f"{prefix}-{n + 1}", t, options) for n, t in enumerate(texts)]
     scoring = {"scales": [{"id": "total", "label": label, "items": [i["linkId"] for i in items], "method": "sum",
                            "max_missing": 0, "bands": bands}]}
-    return _questionnaire(name, title, items, scoring, intro=PHQ_INTRO, copyright_text=PHQ_COPYRIGHT)
+    return questionnaire_resource(name, title, items, scoring, intro=PHQ_INTRO, copyright_text=PHQ_COPYRIGHT)
 
 
 def phq9() -> dict[str, Any]:
     return _phq_like("phq-9", {"en": "Patient Health Questionnaire (PHQ-9)", "de": "Gesundheitsfragebogen (PHQ-9)",
                                "fr": "Questionnaire sur la santé du patient (PHQ-9)", "ja": "こころとからだの質問票(PHQ-9)"},
                      "phq9", PHQ9_ITEMS, [
-                         _band(0, 4, "minimal", "Minimal", "Minimal", "Minimale", "なし〜ごく軽度"),
-                         _band(5, 9, "mild", "Mild", "Leicht", "Légère", "軽度"),
-                         _band(10, 14, "moderate", "Moderate", "Mittelgradig", "Modérée", "中等度"),
-                         _band(15, 19, "moderately_severe", "Moderately severe", "Ausgeprägt", "Modérément sévère",
+                         score_band(0, 4, "minimal", "Minimal", "Minimal", "Minimale", "なし〜ごく軽度"),
+                         score_band(5, 9, "mild", "Mild", "Leicht", "Légère", "軽度"),
+                         score_band(10, 14, "moderate", "Moderate", "Mittelgradig", "Modérée", "中等度"),
+                         score_band(15, 19, "moderately_severe", "Moderately severe", "Ausgeprägt", "Modérément sévère",
                                "中等度〜重度"),
-                         _band(20, 27, "severe", "Severe", "Schwer", "Sévère", "重度")],
+                         score_band(20, 27, "severe", "Severe", "Schwer", "Sévère", "重度")],
                      {"en": "Depression severity", "de": "Schweregrad der Depressivität",
                       "fr": "Sévérité de la dépression", "ja": "抑うつの重症度"})
 
@@ -204,8 +169,8 @@ def phq2() -> dict[str, Any]:
     return _phq_like("phq-2", {"en": "Patient Health Questionnaire (PHQ-2)", "de": "Gesundheitsfragebogen (PHQ-2)",
                                "fr": "Questionnaire sur la santé du patient (PHQ-2)", "ja": "こころとからだの質問票(PHQ-2)"},
                      "phq2", PHQ9_ITEMS[:2], [
-                         _band(0, 2, "negative", "Negative screen", "Unauffällig", "Dépistage négatif", "陰性"),
-                         _band(3, 6, "positive", "Positive screen: follow up with PHQ-9",
+                         score_band(0, 2, "negative", "Negative screen", "Unauffällig", "Dépistage négatif", "陰性"),
+                         score_band(3, 6, "positive", "Positive screen: follow up with PHQ-9",
                                "Auffällig: PHQ-9 anschließen", "Dépistage positif : compléter par le PHQ-9",
                                "陽性:PHQ-9で確認を")],
                      {"en": "Depression screen", "de": "Depressions-Screening", "fr": "Dépistage de la dépression",
@@ -217,10 +182,10 @@ def gad7() -> dict[str, Any]:
                                "de": "Fragebogen zur generalisierten Angststörung (GAD-7)",
                                "fr": "Échelle du trouble anxieux généralisé (GAD-7)", "ja": "全般性不安障害尺度(GAD-7)"},
                      "gad7", GAD7_ITEMS, [
-                         _band(0, 4, "minimal", "Minimal", "Minimal", "Minimale", "なし〜ごく軽度"),
-                         _band(5, 9, "mild", "Mild", "Leicht", "Légère", "軽度"),
-                         _band(10, 14, "moderate", "Moderate", "Mittelgradig", "Modérée", "中等度"),
-                         _band(15, 21, "severe", "Severe", "Schwer", "Sévère", "重度")],
+                         score_band(0, 4, "minimal", "Minimal", "Minimal", "Minimale", "なし〜ごく軽度"),
+                         score_band(5, 9, "mild", "Mild", "Leicht", "Légère", "軽度"),
+                         score_band(10, 14, "moderate", "Moderate", "Mittelgradig", "Modérée", "中等度"),
+                         score_band(15, 21, "severe", "Severe", "Schwer", "Sévère", "重度")],
                      {"en": "Anxiety severity", "de": "Schweregrad der Angst", "fr": "Sévérité de l'anxiété",
                       "ja": "不安の重症度"})
 
@@ -234,18 +199,18 @@ def itch_nrs() -> dict[str, Any]:
             "fr": "Sur une échelle de 0 (aucune démangeaison) à 10 (pire démangeaison imaginable), quelle a été "
                   "l'intensité maximale de vos démangeaisons au cours des dernières 24 heures ?",
             "ja": "過去24時間で最もひどかったときのかゆみは、0(かゆみなし)から10(想像しうる最悪のかゆみ)のうちどのくらいでしたか?"}
-    item = {"linkId": "itch-worst-24h", "text": text["en"], "_text": _translated(text), "type": "integer",
+    item = {"linkId": "itch-worst-24h", "text": text["en"], "_text": translations(text), "type": "integer",
             "required": True,
             "extension": [{"url": MIN_VALUE, "valueInteger": 0}, {"url": MAX_VALUE, "valueInteger": 10}]}
     scoring = {"scales": [{"id": "itch", "label": {"en": "Worst itch (0–10)", "de": "Stärkster Juckreiz (0–10)",
                                                    "fr": "Démangeaison maximale (0–10)", "ja": "最大のかゆみ(0〜10)"},
                            "items": ["itch-worst-24h"], "method": "sum", "max_missing": 0, "bands": [
-                               _band(0, 0, "none", "No itch", "Kein Juckreiz", "Aucune", "なし"),
-                               _band(1, 3, "mild", "Mild", "Leicht", "Légère", "軽度"),
-                               _band(4, 6, "moderate", "Moderate", "Mittel", "Modérée", "中等度"),
-                               _band(7, 8, "severe", "Severe", "Stark", "Sévère", "重度"),
-                               _band(9, 10, "very_severe", "Very severe", "Sehr stark", "Très sévère", "最重度")]}]}
-    return _questionnaire("itch-nrs", {"en": "Itch rating (0–10)", "de": "Juckreiz-Skala (0–10)",
+                               score_band(0, 0, "none", "No itch", "Kein Juckreiz", "Aucune", "なし"),
+                               score_band(1, 3, "mild", "Mild", "Leicht", "Légère", "軽度"),
+                               score_band(4, 6, "moderate", "Moderate", "Mittel", "Modérée", "中等度"),
+                               score_band(7, 8, "severe", "Severe", "Stark", "Sévère", "重度"),
+                               score_band(9, 10, "very_severe", "Very severe", "Sehr stark", "Très sévère", "最重度")]}]}
+    return questionnaire_resource("itch-nrs", {"en": "Itch rating (0–10)", "de": "Juckreiz-Skala (0–10)",
                                        "fr": "Échelle de démangeaison (0–10)", "ja": "かゆみの評価(0〜10)"},
                           [item], scoring)
 
@@ -255,6 +220,4 @@ INSTRUMENTS = {"who-5": who5, "phq-2": phq2, "phq-9": phq9, "gad-7": gad7, "itch
 
 def shipped() -> dict[str, dict[str, Any]]:
     """Every instrument Sojourn ships, by name, as FHIR JSON."""
-    from sojourn.questionnaires.needs_analysis import needs_analysis
-
     return {**{name: build() for name, build in INSTRUMENTS.items()}, "psoriasis-needs": needs_analysis()}

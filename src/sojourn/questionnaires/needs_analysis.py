@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sojourn.questionnaires.instruments import _band, _choice, _options, _questionnaire, _translated
+from sojourn.questionnaires.authoring import (
+    answer_options,
+    choice_item,
+    questionnaire_resource,
+    score_band,
+    translations,
+)
 
 FREQUENCY = {"en": ["Never", "Sometimes", "Often", "All the time"],
              "de": ["Nie", "Manchmal", "Oft", "Ständig"],
@@ -124,12 +130,12 @@ NEEDS = {
 
 def needs_analysis() -> dict[str, Any]:
     treatment = {"linkId": "na-treatment", "type": "choice", "required": True, "repeats": True,
-                 "text": "Which treatments do you use now?", "_text": _translated({
+                 "text": "Which treatments do you use now?", "_text": translations({
                      "de": "Welche Behandlungen nutzen Sie zurzeit?",
                      "fr": "Quels traitements utilisez-vous actuellement ?", "ja": "現在、どの治療を受けていますか?"}),
                  "answerOption": [{"valueCoding": {"system": "urn:sojourn:treatment", "code": code,
                                                    "display": TREATMENTS["en"][n],
-                                                   "_display": _translated({lang: TREATMENTS[lang][n]
+                                                   "_display": translations({lang: TREATMENTS[lang][n]
                                                                             for lang in ("de", "fr", "ja")})}}
                                   for n, code in enumerate(("topical", "oral", "injection", "phototherapy", "none"))]}
     scored = []
@@ -138,9 +144,9 @@ def needs_analysis() -> dict[str, Any]:
         if link_id == "na-injection":
             extra = {"enableWhen": [{"question": "na-treatment", "operator": "=",
                                      "answerCoding": {"system": "urn:sojourn:treatment", "code": "injection"}}]}
-        scored.append(_choice(link_id, texts, _options(answers, [0, 1, 2, 3]), **extra))
+        scored.append(choice_item(link_id, texts, answer_options(answers, [0, 1, 2, 3]), **extra))
     wish = {"linkId": "na-wish", "type": "text", "required": False, "maxLength": 1000,
-            "text": "Is there anything else you would like support with?", "_text": _translated({
+            "text": "Is there anything else you would like support with?", "_text": translations({
                 "de": "Gibt es noch etwas, wobei Sie sich Unterstützung wünschen?",
                 "fr": "Y a-t-il autre chose pour laquelle vous souhaiteriez du soutien ?",
                 "ja": "ほかにサポートを希望することはありますか?"})}
@@ -149,10 +155,10 @@ def needs_analysis() -> dict[str, Any]:
         members = [q[0] for q in QUESTIONS if q[1] == need]
         scales.append({"id": need, "label": labels, "items": members, "method": "mean", "max_missing": 0,
                        "need": need, "bands": [
-                           _band(0, 0.99, "low", "Low need", "Geringer Bedarf", "Besoin faible", "低い"),
-                           _band(1, 1.99, "medium", "Some need", "Mittlerer Bedarf", "Besoin modéré", "中程度"),
-                           _band(2, 3, "high", "High need", "Hoher Bedarf", "Besoin élevé", "高い")]})
-    return _questionnaire("psoriasis-needs", {
+                           score_band(0, 0.99, "low", "Low need", "Geringer Bedarf", "Besoin faible", "低い"),
+                           score_band(1, 1.99, "medium", "Some need", "Mittlerer Bedarf", "Besoin modéré", "中程度"),
+                           score_band(2, 3, "high", "High need", "Hoher Bedarf", "Besoin élevé", "高い")]})
+    return questionnaire_resource("psoriasis-needs", {
         "en": "Your needs: living with psoriasis", "de": "Ihr Bedarf: Leben mit Psoriasis",
         "fr": "Vos besoins : vivre avec le psoriasis", "ja": "乾癬とともに暮らすあなたのニーズ"},
         [treatment, *scored, wish], {"scales": scales},

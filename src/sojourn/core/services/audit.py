@@ -19,7 +19,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.crypto import KeyMaterialError
 from sojourn.core.db import for_update, insert_rows, select_rows
 from sojourn.core.models import AuditChainHead, AuditEntry
-from sojourn.core.services.keys import system_key
+from sojourn.core.services.system_keys import system_key
 
 GENESIS_MAC = "0" * 64
 _HEAD = AuditChainHead._meta.db_table

@@ -32,7 +32,7 @@ from django.utils import timezone
 from sojourn.core.actors import Actor
 from sojourn.core.models import AuditChainHead, AuditEntry
 from sojourn.core.services.audit import AuditVerification, chain_key, record_audit, verify_audit_chain
-from sojourn.core.services.keys import system_key
+from sojourn.core.services.system_keys import system_key
 
 FORMAT = "sojourn-audit-checkpoint/1"
 KEEP_CHECKPOINTS = 1000  # the newest files per chain; only the last one is checked

@@ -1,4 +1,6 @@
-"""Data keys and system keys: create, open, destroy (crypto-shredding), rotate the master key."""
+"""Data keys: create, open, destroy (crypto-shredding); rotate the master key over data and system keys.
+
+System keys live in system_keys.py, below the audit trail that uses one; these writes are audited."""
 
 from __future__ import annotations
 
@@ -12,39 +14,7 @@ from sojourn.core import crypto
 from sojourn.core.actors import Actor
 from sojourn.core.errors import DataErased
 from sojourn.core.models import DataKey, SystemKey
-
-SYSTEM_KEY_NAMES = ("blind-index", "audit-chain")
-
-# System keys never change once created (rotation re-wraps the same key), so a process may keep
-# them; ensure_system_keys clears the cache because a test database flush recreates them.
-_system_key_cache: dict[str, bytes] = {}
-
-
-def ensure_system_keys() -> None:
-    """Create the platform's system keys if missing; run after every migrate and flush."""
-    ring = crypto.key_ring_from_settings()
-    _system_key_cache.clear()
-    for name in SYSTEM_KEY_NAMES:
-        if not SystemKey.objects.filter(name=name).exists():
-            key_id, wrapped = ring.wrap(crypto.new_data_key())
-            SystemKey.objects.get_or_create(name=name, defaults={"wrapped": wrapped, "master_key_id": key_id})
-
-
-def system_key(name: str, *, cached: bool = True) -> bytes:
-    """Open a system key; cached=False reads it from the database again (the audit check does, so a
-    key damaged since the process started is noticed). Raises crypto.KeyMaterialError."""
-    if cached and name in _system_key_cache:
-        return _system_key_cache[name]
-    try:
-        row = SystemKey.objects.get(name=name)
-    except SystemKey.DoesNotExist as exc:
-        raise crypto.KeyMaterialError(f"system key {name!r} is missing: run `sojourn migrate`") from exc
-    try:
-        key = crypto.key_ring_from_settings().unwrap(row.master_key_id, bytes(row.wrapped))
-    except ValueError as exc:  # cut short: AES-GCM refuses the nonce before it can check the tag
-        raise crypto.KeyMaterialError(f"system key {name!r} is damaged") from exc
-    _system_key_cache[name] = key
-    return key
+from sojourn.core.services.audit import record_audit
 
 
 def create_data_key() -> DataKey:
@@ -61,8 +31,6 @@ def open_data_key(data_key: DataKey) -> bytes:
 def destroy_data_key(*, actor: Actor, data_key: DataKey, subject_type: str, subject_id: str,
                      program_id: int | None, market: str, reason: str) -> DataKey:
     """Destroy a subject's key so that every field sealed with it is unreadable for good."""
-    from sojourn.core.services.audit import record_audit
-
     with transaction.atomic(savepoint=False):
         locked = DataKey.objects.select_for_update().get(pk=data_key.pk)
         if locked.destroyed_at is not None:
@@ -96,8 +64,6 @@ def rotate_master_key(*, actor: Actor, batch_size: int = 500,
     Each row is updated only if it is still wrapped by the key we read, so a concurrent rotation
     or shredding is never overwritten.
     """
-    from sojourn.core.services.audit import record_audit
-
     ring = crypto.key_ring_from_settings()
     current = ring.current_id
     stale = DataKey.objects.filter(destroyed_at__isnull=True).exclude(master_key_id=current)

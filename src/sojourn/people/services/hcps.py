@@ -17,7 +17,8 @@ from sojourn.core.errors import Conflict, ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
-from sojourn.core.services.keys import create_data_key, open_data_key, system_key
+from sojourn.core.services.keys import create_data_key, open_data_key
+from sojourn.core.services.system_keys import system_key
 from sojourn.people.identity import normalize_email, normalize_phone
 from sojourn.people.models import Hcp
 from sojourn.people.professional_ids import check_professional_id, normalize_professional_id

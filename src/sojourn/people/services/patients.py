@@ -24,7 +24,8 @@ from sojourn.core.models import DataKey, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.core.services.audit import record_audit
-from sojourn.core.services.keys import create_data_key, destroy_data_key, open_data_key, system_key
+from sojourn.core.services.keys import create_data_key, destroy_data_key, open_data_key
+from sojourn.core.services.system_keys import system_key
 from sojourn.people.identity import SEALED_FIELDS, PatientIdentity, clean_identity, normalize_email
 from sojourn.people.models import Patient, RetainedIdentity
 from sojourn.people.queries import patients_with_index
