@@ -8,11 +8,11 @@ from sojourn.channels.filebased import forget_recipient
 from sojourn.channels.services.magazine import remove_copies_of
 from sojourn.channels.services.nurse import cancel_open_calls
 from sojourn.channels.services.outbox import cancel_pending
-from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn, on_patient_erased
+from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn, patient_erased
 from sojourn.people.models import Patient
 
 
-@on_consent_withdrawn
+@consent_withdrawn.connect
 def cancel_messages(event: ConsentWithdrawn) -> None:
     everything = event.everything or "program_participation" in event.purposes
     cancel_pending(patient_id=event.patient.pk, purposes=None if everything else event.purposes,
@@ -21,7 +21,7 @@ def cancel_messages(event: ConsentWithdrawn) -> None:
         cancel_open_calls(patient_id=event.patient.pk, now=event.at)
 
 
-@on_patient_erased
+@patient_erased.connect
 def remove_written_copies(patient: Patient) -> None:
     """What channels wrote in clear outside the database: the patient's spooled mail and printed pages.
     (Text messages in the local gateway's log are sealed with the patient's key: shredded with it.)"""

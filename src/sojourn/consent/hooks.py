@@ -1,19 +1,19 @@
 """`consent withdrawn`: what the rest of the platform must stop, in the withdrawal's own transaction.
 
-Apps above consent (dialogue, channels) subscribe with @on_consent_withdrawn; each effect runs
-inside the transaction that records the withdrawal, so either everything stops or nothing changed.
-The same holds for an erasure: @on_patient_erased effects run in the erasure's transaction, and
-@holds_erasure names what a legal duty keeps through it.
+Apps above consent (dialogue, channels) connect with @consent_withdrawn.connect (core/hooks.py); each
+effect runs inside the transaction that records the withdrawal, so either everything stops or nothing
+changed. The same holds for an erasure: @patient_erased effects run in the erasure's transaction, and
+@erasure_held names what a legal duty keeps through it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sojourn.core.actors import Actor
+from sojourn.core.hooks import Hook
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import Retention
 
@@ -28,89 +28,30 @@ class ConsentWithdrawn:
     via: str
 
 
-Hook = TypeVar("Hook", bound=Callable[..., Any])
+# A consent was withdrawn (or taking part ended): apps above consent stop what it allowed.
+consent_withdrawn: Hook[[ConsentWithdrawn], None] = Hook("consent withdrawn")
 
-
-def _register(registry: dict[str, Any], hook: Hook) -> Hook:
-    """Register a hook once (by its qualified name, so a reload does not run it twice)."""
-    registry[f"{hook.__module__}.{hook.__qualname__}"] = hook
-    return hook
-
-
-def _run(registry: dict[str, Callable[..., None]], *args: Any) -> list[str]:
-    names = []
-    for name, effect in registry.items():
-        effect(*args)
-        names.append(name)
-    return names
-
-
-WithdrawalEffect = Callable[[ConsentWithdrawn], None]
-_effects: dict[str, WithdrawalEffect] = {}
-
-
-def on_consent_withdrawn(effect: WithdrawalEffect) -> WithdrawalEffect:
-    return _register(_effects, effect)
-
-
-def run_withdrawal_effects(event: ConsentWithdrawn) -> list[str]:
-    return _run(_effects, event)
-
-
-# Data-subject access: apps above consent add what they hold about a patient to the export.
-ExportSection = Callable[[Patient], Any]
-_export_sections: dict[str, ExportSection] = {}
-
-
-def contributes_to_patient_export(name: str) -> Callable[[ExportSection], ExportSection]:
-    def register(section: ExportSection) -> ExportSection:
-        _export_sections[name] = section
-        return section
-
-    return register
-
-
-def export_sections(patient: Patient) -> dict[str, Any]:
-    return {name: section(patient) for name, section in sorted(_export_sections.items())}
-
+# Data-subject access: apps above consent add what they hold about a patient to the export, one
+# section per effect, named after the effect's function.
+patient_export: Hook[[Patient], Any] = Hook("patient export")
 
 # A patient became active (enrolled and verified): apps above consent start the dialogue, in the
 # same transaction, so a crash cannot leave an active patient whom the program never greets.
-ActivationEffect = Callable[[Patient], None]
-_activation_effects: dict[str, ActivationEffect] = {}
-
-
-def on_patient_activated(effect: ActivationEffect) -> ActivationEffect:
-    return _register(_activation_effects, effect)
-
-
-def run_activation_effects(patient: Patient) -> None:
-    _run(_activation_effects, patient)
-
+patient_activated: Hook[[Patient], None] = Hook("patient activated")
 
 # Erasure: apps above consent remove, in the erasure's transaction and before the key is destroyed,
 # what they wrote about the patient outside the sealed fields (the mail spool, printed copies).
-ErasureEffect = Callable[[Patient], None]
-_erasure_effects: dict[str, ErasureEffect] = {}
-
-
-def on_patient_erased(effect: ErasureEffect) -> ErasureEffect:
-    return _register(_erasure_effects, effect)
-
-
-def run_erasure_effects(patient: Patient) -> list[str]:
-    return _run(_erasure_effects, patient)
-
+patient_erased: Hook[[Patient], None] = Hook("patient erased")
 
 # What a legal duty keeps through an erasure (pharmacovigilance: the reporter of an open adverse-event
 # report): apps above consent name each part, and the certificate lists it.
-ErasureHold = Callable[[Patient], list[Retention]]
-_erasure_holds: dict[str, ErasureHold] = {}
+erasure_held: Hook[[Patient], list[Retention]] = Hook("erasure held")
 
 
-def holds_erasure(hold: ErasureHold) -> ErasureHold:
-    return _register(_erasure_holds, hold)
+def export_sections(patient: Patient) -> dict[str, Any]:
+    sections = {name.rpartition(".")[2]: part for name, part in patient_export.results(patient).items()}
+    return dict(sorted(sections.items()))
 
 
 def erasure_holds(patient: Patient) -> list[Retention]:
-    return [retention for hold in _erasure_holds.values() for retention in hold(patient)]
+    return [retention for held in erasure_held.results(patient).values() for retention in held]

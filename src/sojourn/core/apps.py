@@ -21,3 +21,7 @@ class CoreConfig(AppConfig):
         from sojourn.core import checks, constraints  # noqa: F401
 
         post_migrate.connect(_ensure_platform_rows, sender=self, dispatch_uid="sojourn-platform-rows")
+        # Every app's subscriptions and exports modules connect their effects to the hooks (core/hooks.py).
+        from sojourn.core import hooks
+
+        hooks.discover()

@@ -5,18 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from sojourn.channels.models import OutboxMessage
-from sojourn.consent.hooks import contributes_to_patient_export
+from sojourn.consent.hooks import patient_export
 from sojourn.dialogue.queries import decisions_of
 from sojourn.people.models import Patient
 
 
-@contributes_to_patient_export("decisions")
+@patient_export.connect
 def decisions(patient: Patient) -> list[dict[str, Any]]:
     return [{"rule": d.rule_key, "decided_at": d.decided_at.isoformat(), "because": d.why, "outcomes": d.outcomes}
             for d in decisions_of(patient)]
 
 
-@contributes_to_patient_export("messages")
+@patient_export.connect
 def messages(patient: Patient) -> list[dict[str, Any]]:
     return [{"channel": m.channel, "kind": m.kind, "about": m.summary, "status": m.status,
              "due_at": m.due_at.isoformat(), "delivery": m.delivery_status}

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn
+from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn
 from sojourn.core.writes import Writes
 from sojourn.dialogue.services.agenda import cancel_agenda, decide_on_events
-from sojourn.tracking.hooks import RecordedBatch, on_events_recorded
+from sojourn.tracking.hooks import RecordedBatch, events_recorded
 
 
-@on_events_recorded
+@events_recorded.connect
 def meet_the_rules(batch: RecordedBatch) -> Writes | None:
     return decide_on_events(batch)
 
 
-@on_consent_withdrawn
+@consent_withdrawn.connect
 def cancel_planned_steps(event: ConsentWithdrawn) -> None:
     if event.everything or "program_participation" in event.purposes:
         cancel_agenda(patient_id=event.patient.pk, reason="consent withdrawn", now=event.at)

@@ -5,6 +5,3 @@ class QuestionnairesConfig(AppConfig):
     name = "sojourn.questionnaires"
     label = "questionnaires"
     verbose_name = "Questionnaires"
-
-    def ready(self) -> None:
-        from sojourn.questionnaires import exports  # noqa: F401  (adds responses to a patient's data export)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sojourn.consent.hooks import contributes_to_patient_export
+from sojourn.consent.hooks import patient_export
 from sojourn.people.models import Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
 
 
-@contributes_to_patient_export("questionnaire_responses")
+@patient_export.connect
 def questionnaire_responses(patient: Patient) -> list[dict[str, Any]]:
     return [{"id": r.pk, "questionnaire": f"{r.questionnaire.url}|{r.questionnaire.version}",
              "title": r.questionnaire.title, "status": r.status, "source": r.source,

@@ -5,11 +5,11 @@ is never lost between the event and the agenda (tracking/services/ingestion.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sojourn.core.hooks import Hook
 from sojourn.core.writes import Writes
 
 
@@ -67,15 +67,10 @@ class RecordedBatch:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-BatchEffect = Callable[[RecordedBatch], Writes | None]
-_effects: dict[str, BatchEffect] = {}
-
-
-def on_events_recorded(effect: BatchEffect) -> BatchEffect:
-    _effects[f"{effect.__module__}.{effect.__qualname__}"] = effect
-    return effect
+# A batch of events was decided on: each effect hands back what it would write (or None).
+events_recorded: Hook[[RecordedBatch], Writes | None] = Hook("events recorded")
 
 
 def plan_recorded_effects(batch: RecordedBatch) -> list[Writes]:
     """Every effect's decisions about the batch, as writes the caller runs once the events are stored."""
-    return [writes for effect in _effects.values() if (writes := effect(batch)) is not None]
+    return [writes for writes in events_recorded.results(batch).values() if writes is not None]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn, on_patient_activated
+from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn, patient_activated
 from sojourn.core.actors import Actor
 from sojourn.people.models import Patient
-from sojourn.questionnaires.hooks import on_response_completed
+from sojourn.questionnaires.hooks import response_completed
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import refresh_profile
@@ -26,7 +26,7 @@ def record_platform_event(event: dict[str, Any]) -> None:
         log.warning("platform event %s not recorded: %s %s", event["type"], rejection.field, rejection.message)
 
 
-@on_response_completed
+@response_completed.connect
 def refresh_needs_after_answers(response: QuestionnaireResponse) -> None:
     refresh_profile(response.patient, response.completed_at)
     scores = {s["scale"]: float(s["value"]) for s in response.scores if s.get("value") is not None}
@@ -35,13 +35,13 @@ def refresh_needs_after_answers(response: QuestionnaireResponse) -> None:
                            "data": {"questionnaire": response.questionnaire.name, "scores": scores}})
 
 
-@on_patient_activated
+@patient_activated.connect
 def record_enrollment(patient: Patient) -> None:
     record_platform_event({"client_id": f"sojourn:enrolled:{patient.pk}", "type": "enrollment.completed",
                            "patient": patient.pseudonym, "occurred_at": patient.verified_at, "data": {}})
 
 
-@on_consent_withdrawn
+@consent_withdrawn.connect
 def record_withdrawal(event: ConsentWithdrawn) -> None:
     record_platform_event({"client_id": f"sojourn:withdrawn:{event.patient.pk}:{event.at.timestamp()}",
                            "type": "consent.withdrawn", "patient": event.patient.pseudonym,

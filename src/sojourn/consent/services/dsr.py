@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
 
 from sojourn.consent.errors import SecondPersonRequired
-from sojourn.consent.hooks import erasure_holds, export_sections, run_erasure_effects
+from sojourn.consent.hooks import erasure_holds, export_sections, patient_erased
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest
 from sojourn.consent.services.withdrawal import _authorize, withdraw_consent
 from sojourn.core.actors import Actor
@@ -196,7 +196,7 @@ def complete_erasure_request(*, actor: Actor, request: DataSubjectRequest) -> Da
         if ConsentRecord.objects.filter(patient=patient, status="active").exists():
             withdraw_consent(actor=actor, patient=patient, purposes=None, via="api", reason="erasure request")
         keep = erasure_retentions(patient)
-        effects = run_erasure_effects(patient)
+        effects = patient_erased.run(patient)
         erased = erase_patient_identity(actor=actor, patient=patient, reason=f"data subject request {request.pk}",
                                         keep=keep)
         shredded = AuditEntry.objects.filter(action="pii.shredded", subject_id=patient.pseudonym).latest("seq")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.consent.errors import ConsentVersionNotUsable, RequiredPurposeMissing
-from sojourn.consent.hooks import run_activation_effects
+from sojourn.consent.hooks import patient_activated
 from sojourn.consent.models import (
     ConsentDecision,
     ConsentDocument,
@@ -229,7 +229,7 @@ def verify_patient(*, actor: Actor, patient: Patient, code: str) -> Patient:
         locked.save(update_fields=["status", "verified_at"])
         record_audit(actor=actor, action="patient.verified", subject_type="patient", subject_id=locked.pseudonym,
                      program_id=locked.program_id, market=patient.market.country, after={"channel": "email"})
-        run_activation_effects(locked)
+        patient_activated.run(locked)
         return locked
 
 

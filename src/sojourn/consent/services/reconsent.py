@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.consent.errors import NotConsented
-from sojourn.consent.hooks import ConsentWithdrawn, run_withdrawal_effects
+from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn
 from sojourn.consent.models import ConsentDocument, ConsentRecord, ContactPreferences, ReconsentRequest
 from sojourn.consent.queries import CHANNEL_PURPOSE
 from sojourn.consent.services.enrollment import (
@@ -65,7 +65,7 @@ def reconsent_patient(*, actor: Actor, patient: Patient, version_id: int, answer
             and (CHANNEL_PURPOSE[c] is None or CHANNEL_PURPOSE[c] in after)]
         preferences.save(update_fields=["channels", "updated_at"])
         dropped = before - after
-        effects = run_withdrawal_effects(ConsentWithdrawn(
+        effects = consent_withdrawn.run(ConsentWithdrawn(
             patient=patient, purposes=frozenset(dropped), everything=False, actor=actor, at=now,
             via="portal" if actor.kind == "patient" else "nurse")) if dropped else []
         record_audit(actor=actor, action="consent.given", subject_type="patient", subject_id=patient.pseudonym,

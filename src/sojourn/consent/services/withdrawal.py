@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.consent.errors import NotConsented
-from sojourn.consent.hooks import ConsentWithdrawn, run_withdrawal_effects
+from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn
 from sojourn.consent.models import ConsentDecision, ConsentRecord
 from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput
@@ -60,7 +60,7 @@ def withdraw_consent(*, actor: Actor, patient: Patient, purposes: list[str] | No
             patient.status = Patient.Status.WITHDRAWN
         event = ConsentWithdrawn(patient=patient, purposes=frozenset(wanted), everything=everything, actor=actor,
                                  at=now, via=via)
-        effects = run_withdrawal_effects(event)
+        effects = consent_withdrawn.run(event)
         record_audit(actor=actor, action="consent.withdrawn", subject_type="patient", subject_id=patient.pseudonym,
                      program_id=patient.program_id, market=patient.market.country,
                      after={"purposes": sorted(wanted), "everything": everything, "via": via,

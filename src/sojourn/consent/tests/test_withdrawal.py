@@ -55,7 +55,7 @@ def test_withdrawing_everything_stops_everything_in_the_same_transaction(active_
                                            consumed_at__isnull=True).exists()
     assert not ReconsentRequest.objects.filter(record__patient=active_patient, closed_at__isnull=True).exists()
     entry = AuditEntry.objects.filter(action="consent.withdrawn").latest("seq")
-    assert "sojourn.consent.withdrawal_effects.narrow_contact_preferences" in entry.after["effects"]
+    assert "sojourn.consent.subscriptions.narrow_contact_preferences" in entry.after["effects"]
 
 
 def test_withdrawing_a_required_purpose_ends_participation(active_patient):
@@ -71,7 +71,7 @@ def test_a_subscriber_that_fails_undoes_the_withdrawal(active_patient, monkeypat
         calls.append(event)
         raise RuntimeError("the outbox could not be cancelled")
 
-    monkeypatch.setitem(hooks._effects, "test.broken", broken)
+    monkeypatch.setitem(hooks.consent_withdrawn._effects, "test.broken", broken)
     with pytest.raises(RuntimeError):
         withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=None, via="portal")
     active_patient.refresh_from_db()
@@ -81,7 +81,7 @@ def test_a_subscriber_that_fails_undoes_the_withdrawal(active_patient, monkeypat
 
 def test_subscribers_see_what_was_withdrawn(active_patient, monkeypatch):
     seen = []
-    monkeypatch.setitem(hooks._effects, "test.spy", seen.append)
+    monkeypatch.setitem(hooks.consent_withdrawn._effects, "test.spy", seen.append)
     withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=["contact_post"], via="portal")
     assert seen[0].purposes == frozenset({"contact_post"}) and not seen[0].everything
 

@@ -18,7 +18,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.questionnaires.answers import check_response
-from sojourn.questionnaires.hooks import run_completion_effects
+from sojourn.questionnaires.hooks import response_completed
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.scoring import score
 from sojourn.questionnaires.services.definitions import definition
@@ -67,7 +67,7 @@ def save_response(*, actor: Actor, patient: Patient, questionnaire: Questionnair
             response.scores = [s.as_dict() for s in score(definition(questionnaire), answers,
                                                           questionnaire.scoring)]
         response.save()
-        effects = run_completion_effects(response) if complete else []
+        effects = response_completed.run(response) if complete else []
         if complete:
             # Health answers are pseudonymous; the audit names the act and the scales, not the answers.
             record_audit(actor=actor, action="questionnaire.completed", subject_type="patient",

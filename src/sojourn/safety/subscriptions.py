@@ -6,7 +6,7 @@ forwarded lives on in the safety database, which has the reporter; nothing is ke
 
 from __future__ import annotations
 
-from sojourn.consent.hooks import holds_erasure
+from sojourn.consent.hooks import erasure_held
 from sojourn.core.permissions import Permission
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import Retention
@@ -17,7 +17,7 @@ LEGAL_BASIS = "pharmacovigilance follow-up of an open adverse-event report (GVP 
 OPEN = (SafetyReferral.Status.OPEN, SafetyReferral.Status.ASSESSED)
 
 
-@holds_erasure
+@erasure_held.connect
 def open_reports_keep_their_reporter(patient: Patient) -> list[Retention]:
     return [Retention(reference=f"safety-referral:{pk}", fields=REPORTER_FIELDS,
                       permission=Permission.SAFETY_MANAGE, legal_basis=LEGAL_BASIS)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sojourn.consent.hooks import ConsentWithdrawn, on_consent_withdrawn
+from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn
 from sojourn.consent.models import ContactPreferences, ReconsentRequest, Verification
 from sojourn.consent.queries import CHANNEL_PURPOSE
 
 
-@on_consent_withdrawn
+@consent_withdrawn.connect
 def narrow_contact_preferences(event: ConsentWithdrawn) -> None:
     """Turn off every channel whose purpose was withdrawn; all of them when the person left."""
     preferences = ContactPreferences.objects.select_for_update().filter(patient=event.patient).first()
@@ -20,7 +20,7 @@ def narrow_contact_preferences(event: ConsentWithdrawn) -> None:
     preferences.save(update_fields=["channels", "updated_at"])
 
 
-@on_consent_withdrawn
+@consent_withdrawn.connect
 def cancel_pending_codes_and_requests(event: ConsentWithdrawn) -> None:
     if not event.everything:
         return
