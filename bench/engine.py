@@ -299,7 +299,7 @@ def bench_rules(program: Any, count: int) -> dict[str, Any]:
     patients = {p.pk: p for p in Patient.objects.filter(program=program, status="active")
                 .select_related("market")[:500]}
     batch = Batch.load(patient_states(patients, timezone.now()), timezone.now())
-    rng = random.Random(11)  # noqa: S311
+    rng = random.Random(11)
     samples = []
     for event in make_events(count, [p.pseudonym for p in patients.values()], "rules", seed=3):
         state = batch.states[next(pk for pk, p in patients.items() if p.pseudonym == event["patient"])]
@@ -358,11 +358,11 @@ def bench_agenda(program: Any, count: int, database_url: str) -> dict[str, Any]:
     sojourn = str(Path(sys.executable).with_name("sojourn"))
     started = time.perf_counter()
     command = [sojourn, "worker", "--once", "--batch", str(WORKER_BATCH)]
-    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True)  # noqa: S603  (our own)
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - started
     summary = first.stdout.strip().splitlines()[-1]
     rss_mb = int(summary.rsplit("peak memory", 1)[1].split()[0])
-    again = subprocess.run(command, env=env, capture_output=True, text=True, check=True)  # noqa: S603  (our own)
+    again = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     from sojourn.channels.models import OutboxMessage, RecordedDelivery
 
     return {"items": count, "seconds": round(seconds, 1), "items_per_s": round(count / seconds),

@@ -120,7 +120,7 @@ def _clone_patients(program: Any, total: int) -> None:
         needs.setdefault(row.patient_id, []).append(row)
     codes = dict(Need.objects.filter(program=program).values_list("pk", "code"))
     names = {m.pk: unseal_for_patient(m, "given_name", m.given_name_sealed) for m in models if m.given_name_sealed}
-    rng = random.Random(7)  # noqa: S311  (benchmark data)
+    rng = random.Random(7)
     now = timezone.now()
     made = Patient.objects.filter(program=program).count()
     while made < total:
@@ -179,7 +179,7 @@ def _clone_patients(program: Any, total: int) -> None:
 # ---- events ---------------------------------------------------------------------------------------
 
 def make_events(count: int, pseudonyms: list[str], prefix: str, seed: int) -> list[dict[str, Any]]:
-    rng = random.Random(seed)  # noqa: S311  (benchmark data)
+    rng = random.Random(seed)
     types = [t for t, w in EVENT_MIX for _ in range(w)]
     now = timezone.now()
     events = []

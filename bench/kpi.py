@@ -104,7 +104,7 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
     from sojourn.questionnaires.models import Questionnaire
     from sojourn.tracking.models import NeedMapping, Stage
 
-    rng = random.Random(42)  # noqa: S311  (benchmark data)
+    rng = random.Random(42)
     now = int(timezone.now().timestamp())
     markets = dict(Market.objects.filter(country__in=MARKETS).values_list("country", "pk"))
     stages = dict(Stage.objects.filter(program=program).values_list("code", "pk"))

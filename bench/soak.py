@@ -124,7 +124,7 @@ class Sender(threading.Thread):
         self.port, self.secret, self.rate = port, secret, rate
         self.kinds = [kind for kind, (_channel, share) in EVENTS.items() if targets[kind] for _ in range(share)]
         self.targets = targets
-        self.rng = random.Random(5)  # noqa: S311  (load, not secrets)
+        self.rng = random.Random(5)
         self.sent = self.accepted = self.duplicates = self.rejected = self.retries = 0
         self.errors: Counter[str] = Counter()
         self.stopping = threading.Event()
@@ -199,7 +199,7 @@ def _free_port() -> int:
 
 def _start_sinks(folder: Path) -> tuple[subprocess.Popen[str], int, int]:
     smtp, sms = _free_port(), _free_port()
-    sinks = subprocess.Popen(  # noqa: S603  (our own script)
+    sinks = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("soak_sinks.py")), "--smtp", str(smtp), "--sms", str(sms),
          "--out", str(folder / "received.jsonl")], stdout=subprocess.PIPE, text=True)
     if sinks.stdout is None or sinks.stdout.readline().strip() != "ready":
@@ -211,7 +211,7 @@ def _start_server(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[b
     """gunicorn serving Sojourn as `sojourn serve` runs it (answering once it has booted)."""
     port = _free_port()
     with (folder / "server.log").open("ab") as log:
-        server = subprocess.Popen(  # noqa: S603  (our own arguments)
+        server = subprocess.Popen(
             [str(Path(sys.executable).with_name("gunicorn")), "sojourn.wsgi:application", "--bind",
              f"127.0.0.1:{port}", "--workers", "2", "--threads", "2", "--timeout", "120",
              "--no-control-socket"],  # gunicorn's control socket is one path per user: other servers use it

@@ -64,7 +64,7 @@ class Fleet:
     def start(self, slot: Slot) -> None:
         with slot.log.open("ab") as log:
             log.write(f"--- start {slot.starts + 1} at {time.time():.3f}\n".encode())
-            slot.process = subprocess.Popen(  # noqa: S603  (our own command)
+            slot.process = subprocess.Popen(
                 self.command, env=dict(self.env, PGAPPNAME=f"{APP_NAME}-{slot.number}"), stdout=log,
                 stderr=subprocess.STDOUT)
         slot.starts += 1
@@ -120,7 +120,7 @@ class Chaos(threading.Thread):
     def __init__(self, fleet: Fleet, *, postgres: bool, until: float, seed: int = 33) -> None:
         super().__init__(daemon=True)
         self.fleet, self.postgres, self.until = fleet, postgres, until
-        self.rng = random.Random(seed)  # noqa: S311  (chaos, not secrets)
+        self.rng = random.Random(seed)
         self.faults: list[Fault] = []
         self.terminated = 0
         self._finishing = threading.Event()

@@ -104,7 +104,7 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
             if current_version(program, market, audience) is None:
                 approve_demo_consent(program, market, audience, texts)
     progress("dermatologists")
-    rng = random.Random(2026)  # noqa: S311  (invented demo data, not secrets)
+    rng = random.Random(2026)
     if not Hcp.objects.filter(program=program).exists():
         for _hcp in enroll_dermatologists(program, rng):
             pass
@@ -117,7 +117,7 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
     progress("questionnaires")
     approve_instruments(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
     map_demo_needs(program, "manager@demo.sojourn.example")
-    answer_baseline(program, random.Random(2027))  # noqa: S311  (invented demo answers)
+    answer_baseline(program, random.Random(2027))
     progress("profiles")
     place_demo_patients(program, "admin@demo.sojourn.example")
     progress("journey hypotheses")

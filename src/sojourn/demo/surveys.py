@@ -35,7 +35,7 @@ MAPPING = {
 
 
 def panel_csv(seed: int = 2026) -> bytes:
-    rng = random.Random(seed)  # noqa: S311  (invented demo data, not secrets)
+    rng = random.Random(seed)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Respondent ID", "Country", "Where are you in your treatment?", "Completed",

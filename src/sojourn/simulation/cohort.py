@@ -34,7 +34,7 @@ STREETS = {"DE": ("Torstraße", "10119", "Berlin"), "US": ("Main Street", "60606
 def rng_for(seed: int, *parts: object) -> random.Random:
     """An independent stream per purpose, so a run's outcome does not depend on the order of work and
     a resumed run draws what the uninterrupted one would have."""
-    return random.Random(":".join(str(p) for p in (seed, *parts)))  # noqa: S311  (simulation, not secrets)
+    return random.Random(":".join(str(p) for p in (seed, *parts)))
 
 
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
