@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Take the README's screenshots (docs/images/*.png) from a small demo.
 
     .venv/bin/python scripts/screenshots.py [--var DIR] [--port 8765] [--out docs/images]
