@@ -18,6 +18,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for what they register: the deploy checks, and the __glob lookup that migrations use.
-        from sojourn.core import checks, constraints  # noqa: F401
+        from sojourn.core import checks, constraints  # noqa: F401  (imported for what they register)
 
         post_migrate.connect(_ensure_platform_rows, sender=self, dispatch_uid="sojourn-platform-rows")
