@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_serve import SOJOURN
-from tests.test_served_ingestion import SETUP
+from tests.helpers import SETUP, SOJOURN
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SOJOURN_DATABASE_URL", "").split(":")[0] in {"postgres", "postgresql"},

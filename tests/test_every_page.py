@@ -25,8 +25,8 @@ from sojourn.demo.builder import DEMO_PASSWORD, PROGRAM_SLUG, STAFF
 from sojourn.people.console_pages import PAGES, may_open
 from sojourn.people.models import Hcp, Patient, StaffProfile
 from sojourn.people.queries import actor_for_user
+from tests.helpers import LOCALE_DIR
 from tests.site_crawl import Crawl, crawl
-from tests.test_translations import LOCALE_DIR
 
 pytestmark = [pytest.mark.xdist_group("demo-site")]
 
@@ -235,7 +235,7 @@ def test_every_page_reads_in_a_real_browser_without_serious_accessibility_proble
 
 
 def browse_every_page(demo_site, demo_server, browser_engine) -> None:
-    from tests.browser.test_enrollment import serious_violations
+    from tests.browser.helpers import serious_violations
 
     problems: list[str] = []
     for email, language in BROWSER_PASS:

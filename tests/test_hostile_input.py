@@ -25,7 +25,7 @@ from sojourn.consent.tests.factories import enroll
 from sojourn.core.permissions import Role
 from sojourn.core.spreadsheets import csv_writer
 from sojourn.core.tests.factories import SYSTEM
-from sojourn.insights.tests.test_surveys import MAPPING, csv_file, stages  # noqa: F401  (stages is a fixture)
+from sojourn.insights.tests.factories import MAPPING, csv_file
 from sojourn.people.services.tokens import issue_api_token
 from sojourn.people.tests.factories import make_patient, make_staff
 
@@ -111,7 +111,7 @@ def test_a_console_form_with_a_control_character_is_refused_before_any_view(clie
 
 
 @pytest.mark.django_db
-def test_an_imported_survey_file_with_a_control_character_is_refused_with_its_line(client, cast, stages):  # noqa: F811
+def test_an_imported_survey_file_with_a_control_character_is_refused_with_its_line(client, cast, stages):
     content = csv_file(["r1,DE,Starting treatment,2026-01-15,4,3", "r2\x00,DE,Starting treatment,2026-01-15,4,3"])
     payload = {"source": "Panel", "filename": "panel.csv", "content": base64.b64encode(content).decode(),
                "mapping": MAPPING}

@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-SOJOURN = str(Path(sys.executable).with_name("sojourn"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # generous: a loaded machine is slow, not broken
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+from tests.helpers import SOJOURN, free_port, get
 
 
 def test_serve_answers_probes_and_the_sign_in_page(tmp_path):

@@ -21,35 +21,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.test_serve import SOJOURN, free_port, get
+from tests.helpers import SETUP, SOJOURN, free_port, get
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SOJOURN_DATABASE_URL", "").split(":")[0] in {"postgres", "postgresql"},
     reason="makes its own SQLite file: runs on the SQLite leg (the PostgreSQL leg has test_concurrency.py)")
 
-# A program, an enrolled and verified patient, and an administrator's API token, made through the
-# product's services in the server's own database (mail kept in memory to read the code back).
-SETUP = """
-import json, re
-import django
-django.setup()
-from django.core import mail
-from django.test.utils import setup_test_environment
-setup_test_environment()
-from sojourn.consent.services.enrollment import verify_patient
-from sojourn.consent.tests.factories import SELF, enroll
-from sojourn.core.actors import Actor
-from sojourn.core.permissions import Role
-from sojourn.core.tests.factories import make_program
-from sojourn.people.services.tokens import issue_api_token
-from sojourn.people.tests.factories import make_staff
-program = make_program()
-patient, _record = enroll(program, "DE", phone="+49 30 901820")
-patient = verify_patient(actor=SELF, patient=patient, code=re.search(r"\\b(\\d{6})\\b", mail.outbox[-1].body).group(1))
-user = make_staff("admin@sponsor.example", Role.ADMIN, program)
-_token, secret = issue_api_token(actor=Actor.system("test"), user=user, name="senders")
-print(json.dumps({"token": secret, "patient": patient.pseudonym}))
-"""
 BATCHES, SIZE = 8, 40
 
 

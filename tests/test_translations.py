@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "src" / "sojourn" / "locale"
+from tests.helpers import LOCALE_DIR
+
 LANGUAGES = ("de", "ja", "fr")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 

@@ -13,8 +13,7 @@ from sojourn.core.models import Market
 from sojourn.demo.builder import approve_demo_consent
 from sojourn.demo.consent_texts import PATIENT
 from sojourn.people.models import Patient
-from tests.browser.test_console_shell import sign_in
-from tests.browser.test_enrollment import serious_violations
+from tests.browser.helpers import serious_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

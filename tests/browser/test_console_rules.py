@@ -11,8 +11,7 @@ from sojourn.core.actors import Actor
 from sojourn.dialogue.models import RuleSetVersion
 from sojourn.dialogue.services.rulesets import create_rule_set
 from sojourn.tracking.services.taxonomy import define_need
-
-from .test_console_shell import sign_in
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,16 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from sojourn.people.tests.factories import PASSWORD, make_patient
+from sojourn.people.tests.factories import make_patient
+from tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/console/sign-in/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_manager_signs_in_and_switches_market(page, cast):

@@ -7,23 +7,15 @@ import re
 from io import BytesIO
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
 from pypdf import PdfReader
 
 from sojourn.core.models import Market
 from sojourn.demo.builder import approve_demo_consent
 from sojourn.demo.consent_texts import PATIENT
+from tests.browser.helpers import PHONE, serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]
-            if v["impact"] in {"serious", "critical"}]
 
 
 @pytest.fixture

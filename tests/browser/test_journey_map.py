@@ -7,15 +7,15 @@ from __future__ import annotations
 import pytest
 
 from sojourn.core.tests.factories import SYSTEM
-from sojourn.insights.tests.test_hypotheses import cohort, world, worry  # noqa: F401  (fixtures)
+from sojourn.insights.tests.factories import worry
 from sojourn.journeys.services import create_journey
 from sojourn.people.tests.factories import PASSWORD
-from tests.browser.test_enrollment import serious_violations
+from tests.browser.helpers import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_map_shows_kpis_and_verdicts_and_two_versions_compare(page, cast, cohort):  # noqa: F811
+def test_the_map_shows_kpis_and_verdicts_and_two_versions_compare(page, cast, cohort):
     hypothesis = worry(cohort)  # supported in DE, refuted in GB
     create_journey(actor=SYSTEM, program=cohort["program"], code="patient-journey", title="Living with psoriasis",
                    kind="patient")

@@ -15,7 +15,7 @@ from sojourn.core.models import Market
 from sojourn.demo.builder import DEMO_PASSWORD, build_demo
 from sojourn.simulation.runner import simulate
 from sojourn.tracking.models import Stage
-from tests.browser.test_enrollment import serious_violations
+from tests.browser.helpers import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 STATUSES = {"green", "amber", "red", "none"}

@@ -3,10 +3,7 @@ the pages pass axe; the nurse of the market then sees the profile changed."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.core import mail
 
 from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.tests.factories import SELF, approved_version, enroll
@@ -17,24 +14,9 @@ from sojourn.questionnaires.needs_analysis import NEEDS
 from sojourn.questionnaires.tests.factories import approved_instrument
 from sojourn.tracking.models import PatientNeed
 from sojourn.tracking.services.taxonomy import define_need, map_scale_to_need
-from tests.browser.test_enrollment import PHONE, serious_violations
+from tests.browser.helpers import PHONE, last_code, serious_violations, sign_in_to_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def last_code(address: str) -> str:
-    return re.search(r"\b(\d{6})\b", [m for m in mail.outbox if address in m.to][-1].body).group(1)
-
-
-def sign_in_to_portal(page, email: str) -> None:
-    """Ask for a code by email and enter it: the patient lands on their content."""
-    page.goto("/p/sign-in/")
-    page.locator("#id_email").fill(email)
-    page.locator("button[type=submit]").click()
-    page.locator("a.button").click()
-    page.locator("#id_code").fill(last_code(email))
-    page.locator("button[type=submit]").click()
-    page.wait_for_url("**/p/me/page/")
 
 
 @pytest.mark.parametrize(("country", "locale", "first_question", "sent"), [

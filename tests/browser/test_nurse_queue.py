@@ -13,10 +13,7 @@ from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.tests.factories import SELF, enroll
 from sojourn.content.tests.factories import approved_item
 from sojourn.safety.models import SafetyReferral
-from tests.browser.test_enrollment import serious_violations
-from tests.browser.test_needs_analysis import last_code
-
-from .test_console_shell import sign_in
+from tests.browser.helpers import last_code, serious_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

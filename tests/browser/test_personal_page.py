@@ -12,8 +12,7 @@ from sojourn.content.tests.factories import approved_item
 from sojourn.core.actors import Actor
 from sojourn.tracking.models import Event, PatientNeed
 from sojourn.tracking.services.taxonomy import define_need
-from tests.browser.test_enrollment import PHONE, serious_violations
-from tests.browser.test_needs_analysis import last_code, sign_in_to_portal
+from tests.browser.helpers import PHONE, last_code, serious_violations, sign_in_to_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

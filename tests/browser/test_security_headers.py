@@ -13,7 +13,7 @@ from sojourn.consent.tests.factories import SELF, approved_version, enroll
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.journeys.services import create_journey
 from sojourn.people.tests.factories import PASSWORD, make_patient
-from tests.browser.test_needs_analysis import last_code, sign_in_to_portal
+from tests.browser.helpers import last_code, sign_in_to_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

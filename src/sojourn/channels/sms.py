@@ -134,7 +134,7 @@ class HttpProvider:
     def send(self, sms: Sms) -> Outcome:
         body = json.dumps({"to": sms.to, "from": sms.sender, "text": sms.text, "reference": sms.key,
                            "status_callback": public_url(reverse("api-v1:sms_status"))}).encode()
-        request = urllib.request.Request(f"{self.base_url}/messages", data=body, method="POST", headers={  # noqa: S310
+        request = urllib.request.Request(f"{self.base_url}/messages", data=body, method="POST", headers={  # noqa: S310  (configured URL)
             "Content-Type": "application/json", "Authorization": f"Bearer {self.token}", "Idempotency-Key": sms.key})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310  (configured URL)
@@ -195,7 +195,7 @@ class SmsAdapter:
             pk__in=[m.pk for m in ready]).values_list("pk", "program__name", "patient__market_id",
                                                       "patient__pseudonym")}
         senders = {pk: sender or name for pk, name, sender in select_rows(
-            f"SELECT id, name, {json_text('pack', 'sms_sender')} FROM {Market._meta.db_table}")}  # noqa: S608
+            f"SELECT id, name, {json_text('pack', 'sms_sender')} FROM {Market._meta.db_table}")}  # noqa: S608  (our identifiers; values go as parameters)
         budgets = self._budgets(ready)
         gateway = provider()
         for message in ready:

@@ -11,7 +11,6 @@ from django.utils import timezone
 from sojourn.channels.adapters import RECORDING
 from sojourn.channels.models import OutboxMessage, PortalCard, RecordedDelivery
 from sojourn.channels.services.delivery import deliver_due
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.models import ContentVersion
 from sojourn.content.services.review import withdraw
 from sojourn.content.tests.factories import approved_item, reviewer
@@ -35,7 +34,7 @@ def view(patient, client_id):
             "occurred_at": (timezone.now() - timedelta(minutes=1)).isoformat(), "data": {"content": "welcome"}}
 
 
-def test_web_content_becomes_a_card_and_other_channels_carry_the_approved_words(program, active_patient):  # noqa: F811
+def test_web_content_becomes_a_card_and_other_channels_carry_the_approved_words(program, active_patient):
     approved_item(program, "itch-tips", "tip", {"de-DE": {"title": "Juckreiz", "body": "Kühlen hilft."}},
                   approval_code="DE-PSO-0042")
     live_rules(program, [rule("r", {"events": ["content.viewed"]}, [
@@ -50,7 +49,7 @@ def test_web_content_becomes_a_card_and_other_channels_carry_the_approved_words(
     assert (recorded.payload["approval_code"], recorded.payload["locale"]) == ("DE-PSO-0042", "de-DE")
 
 
-def test_content_withdrawn_after_the_decision_is_never_sent(program, active_patient):  # noqa: F811
+def test_content_withdrawn_after_the_decision_is_never_sent(program, active_patient):
     approved_item(program, "itch-tips", "tip", {"de-DE": {"title": "Juckreiz", "body": "Kühlen hilft."}})
     live_rules(program, [rule("r", {"events": ["content.viewed"]},
                               [{"do": "send", "channel": "email", "content": "itch-tips"}])])
@@ -63,7 +62,7 @@ def test_content_withdrawn_after_the_decision_is_never_sent(program, active_pati
     assert not RecordedDelivery.objects.exists()
 
 
-def test_content_without_the_patients_language_is_never_sent_in_another(program, active_patient):  # noqa: F811
+def test_content_without_the_patients_language_is_never_sent_in_another(program, active_patient):
     approved_item(program, "sleep-tips", "tip", {"en-GB": {"title": "Sleep", "body": "Keep cool at night."}})
     live_rules(program, [rule("r", {"events": ["content.viewed"]},
                               [{"do": "send", "channel": "email", "content": "sleep-tips"}])])
@@ -74,7 +73,7 @@ def test_content_without_the_patients_language_is_never_sent_in_another(program,
     assert not RecordedDelivery.objects.exists()
 
 
-def test_opening_contact_details_for_delivery_is_for_the_system_and_audited(active_patient):  # noqa: F811
+def test_opening_contact_details_for_delivery_is_for_the_system_and_audited(active_patient):
     from sojourn.content.tests.factories import author
     from sojourn.core.errors import AccessDenied
 
@@ -95,7 +94,7 @@ def test_opening_contact_details_for_delivery_is_for_the_system_and_audited(acti
     {"do": "send", "channel": "web", "content": "itch-tips"},
     {"do": "print", "content": "itch-tips"},
 ])
-def test_every_channel_refuses_words_that_are_no_longer_approved(program, active_patient, action):  # noqa: F811
+def test_every_channel_refuses_words_that_are_no_longer_approved(program, active_patient, action):
     from sojourn.channels.models import PrintBlock
 
     approved_item(program, "itch-tips", "tip", {"de-DE": {"title": "Juckreiz", "body": "Kühlen hilft."}})
@@ -111,7 +110,7 @@ def test_every_channel_refuses_words_that_are_no_longer_approved(program, active
     assert not PortalCard.objects.exists()
 
 
-def test_caps_are_checked_again_when_messages_leave(program, active_patient):  # noqa: F811
+def test_caps_are_checked_again_when_messages_leave(program, active_patient):
     from sojourn.channels.services.outbox import enqueue
 
     approved_item(program, "itch-tips", "tip", {"de-DE": {"title": "Juckreiz", "body": "Kühlen hilft."}})

@@ -3,22 +3,18 @@ back; opens, clicks, one-click unsubscribe and bounces come back as events and c
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 from datetime import timedelta
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
 from django.utils import timezone
 
 from sojourn.channels.models import ChannelBlock, OutboxMessage
 from sojourn.channels.services.delivery import deliver_due
+from sojourn.channels.tests.helpers import BASE
 from sojourn.consent.queries import granted_purposes
 from sojourn.consent.tests.factories import enroll
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import approved_item
 from sojourn.core.models import AuditEntry
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
@@ -28,47 +24,10 @@ from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.taxonomy import define_need
 
 pytestmark = pytest.mark.django_db
-BASE = "https://companion.example"
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps what it accepts; refuses recipients it is told to."""
-
-    def __init__(self) -> None:
-        self.received: list[email.message.EmailMessage] = []
-        self.refuse: dict[str, str] = {}
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted"
 
 
 @pytest.fixture
-def smtp(settings, active_patient):  # noqa: F811  (enrolled first: its code goes to the test outbox)
-    mailbox = Mailbox()
-    with socket.socket() as probe:  # a free port (aiosmtpd checks it is up by connecting to it)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = False, "", ""
-    settings.DEFAULT_FROM_EMAIL = "Psoriasis companion <companion@sponsor.example>"
-    settings.SOJOURN_PUBLIC_URL = BASE
-    settings.SOJOURN_CHANNEL_ADAPTERS = {}
-    yield mailbox
-    controller.stop()
-
-
-@pytest.fixture
-def welcome(program, active_patient):  # noqa: F811
+def welcome(program, active_patient):
     define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch"})
     approved_item(program, "welcome-mail", "email", {"de-DE": {
         "subject": "Willkommen, {given_name}", "body": "Hallo {given_name},\n\nschön, dass Sie bei {program_name} "
@@ -146,7 +105,7 @@ def test_one_click_unsubscribe_withdraws_email_consent_and_stops_email(smtp, wel
 
 def test_a_hard_bounce_stops_the_address(smtp, welcome, cast, client):
     from sojourn.channels.tests.providers import post_callback
-    from sojourn.consent.tests.test_api import Api
+    from sojourn.people.tests.api import Api
 
     trigger(welcome, "p1")
     deliver_due(owner="w", now=timezone.now())

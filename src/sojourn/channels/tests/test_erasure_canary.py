@@ -23,11 +23,10 @@ from django.utils import timezone
 from sojourn.channels.models import NurseTask, PrintCopy
 from sojourn.channels.services.nurse import claim_task, complete_call
 from sojourn.channels.sms import LocalGateway
-from sojourn.channels.tests.test_magazine import text_of
+from sojourn.channels.tests.helpers import text_of
 from sojourn.consent.services.dsr import complete_erasure_request, open_data_subject_request
 from sojourn.consent.services.enrollment import enroll_patient, verify_patient
-from sojourn.consent.tests.factories import SELF, approved_version, web_signature
-from sojourn.consent.tests.test_withdrawal import me
+from sojourn.consent.tests.factories import SELF, approved_version, me, web_signature
 from sojourn.content.tests.factories import approved_item
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.dialogue.worker import Worker

@@ -15,7 +15,6 @@ other connections cannot open: these tests run on the PostgreSQL leg.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -29,9 +28,7 @@ from django.utils import timezone
 
 from sojourn.channels.email import EmailAdapter
 from sojourn.channels.models import OutboxMessage
-from sojourn.channels.services.delivery import deliver_due
-from sojourn.channels.tests.test_email import smtp  # noqa: F401  (fixture)
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
+from sojourn.channels.tests.helpers import LEASE, SIDE_BY_SIDE, Workers
 from sojourn.content.tests.factories import approved_item
 from sojourn.core.db import select_rows
 from sojourn.core.models import AuditEntry
@@ -40,12 +37,7 @@ from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.taxonomy import define_need
 
-pytestmark = [
-    pytest.mark.skipif(os.environ.get("SOJOURN_DATABASE_URL", "").split(":")[0] not in {"postgres", "postgresql"},
-                       reason="workers side by side need a database they can all open: runs on the PostgreSQL leg"),
-    pytest.mark.django_db(transaction=True),
-]
-LEASE = timedelta(minutes=2)  # the worker's default
+pytestmark = SIDE_BY_SIDE
 EMAILS = 6
 TEXTS = 3
 # Midday in Berlin whatever the test's date: text messages wait out the quiet hours.
@@ -105,7 +97,7 @@ class Provider(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def channels(settings, smtp, program, active_patient):  # noqa: F811
+def channels(settings, smtp, program, active_patient):
     """Email through the stoppable SMTP channel, text messages through an HTTP provider."""
     server = HTTPServer(("127.0.0.1", 0), Provider)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -142,33 +134,7 @@ def due(patient, emails: int, texts: int = 0) -> None:
                       source="test", now=AT)
 
 
-class Workers:
-    """Worker threads, each with its own database connection, running the real delivery."""
-
-    def __init__(self) -> None:
-        self.results: dict[str, Any] = {}
-        self.threads: list[threading.Thread] = []
-
-    def start(self, name: str, now: datetime, work: Callable[..., Any] = deliver_due) -> None:
-        def run() -> None:
-            try:
-                self.results[name] = work(owner=name, now=now)
-            except BaseException as error:  # the test looks at it, whatever it is
-                self.results[name] = error
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run, name=name)
-        self.threads.append(thread)
-        thread.start()
-
-    def join(self) -> None:
-        for thread in self.threads:
-            thread.join(timeout=60)
-        assert not [t.name for t in self.threads if t.is_alive()]
-
-
-def mails_by_key(smtp) -> dict[str, list[str]]:  # noqa: F811
+def mails_by_key(smtp) -> dict[str, list[str]]:
     """The Message-IDs the SMTP server received, per outbox message (its key travels in X-Sojourn-Key)."""
     seen: dict[str, list[str]] = defaultdict(list)
     for mail in smtp.received:
@@ -197,7 +163,7 @@ def one_stopped(workers: int, where: str, *, then: Callable[[], None] = lambda: 
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_a_worker_stopped_between_its_check_and_its_send_past_its_lease_sends_each_email_once(
-        channels, active_patient, workers):  # noqa: F811
+        channels, active_patient, workers):
     due(active_patient, EMAILS)
     run = one_stopped(workers, "before")
     assert not [r for r in run.results.values() if isinstance(r, BaseException)], run.results
@@ -215,7 +181,7 @@ def test_a_worker_stopped_between_its_check_and_its_send_past_its_lease_sends_ea
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_a_worker_whose_lease_was_taken_while_it_was_stopped_sends_and_writes_nothing(
-        channels, active_patient, workers):  # noqa: F811
+        channels, active_patient, workers):
     due(active_patient, EMAILS, TEXTS)
     fields = ("status", "attempts", "provider_id", "delivery_status", "last_error", "finished_at", "lease_owner")
     taken: dict[int, dict[str, Any]] = {}
@@ -242,7 +208,7 @@ def test_a_worker_whose_lease_was_taken_while_it_was_stopped_sends_and_writes_no
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_a_worker_killed_after_the_server_took_its_batch_leaves_it_to_be_sent_again_under_the_same_message_ids(
-        channels, active_patient, workers):  # noqa: F811
+        channels, active_patient, workers):
     due(active_patient, EMAILS)
 
     def kill() -> None:  # SIGKILL, as the database sees it: the connection goes, the transaction with it
@@ -267,7 +233,7 @@ def test_a_worker_killed_after_the_server_took_its_batch_leaves_it_to_be_sent_ag
 
 
 def test_a_worker_stopped_while_the_server_has_its_batch_holds_up_no_other_audited_write(
-        channels, active_patient):  # noqa: F811
+        channels, active_patient):
     due(active_patient, EMAILS)
     elsewhere: list[int] = []
 

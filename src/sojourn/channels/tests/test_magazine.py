@@ -6,89 +6,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
-import os
-import re
-import shutil
-import subprocess
-from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
 from sojourn.channels.models import PrintBlock, PrintCopy
-from sojourn.channels.services.delivery import deliver_due
 from sojourn.channels.services.magazine import build_issue, record_delivery_manifest
-from sojourn.consent.services.enrollment import verify_patient
+from sojourn.channels.tests.helpers import patient_with_address, text_of
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.factories import SELF, approved_version, enroll
-from sojourn.content.tests.factories import approved_item
 from sojourn.core.errors import InvalidInput
-from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
-from sojourn.people.services.patients import seal_for_patient
+from sojourn.dialogue.tests.factories import SYSTEM
 from sojourn.tracking.models import Event, PatientNeed
-from sojourn.tracking.services.events import record_events
-from sojourn.tracking.services.taxonomy import define_need, define_stage
 
 pytestmark = pytest.mark.django_db
-PDFTOTEXT = shutil.which("pdftotext")
-
-
-def patient_with_address(program, country, email, address, capture):
-    with capture(execute=True):
-        patient, _record = enroll(program, country, version=approved_version(program, country), email=email)
-    code = re.search(r"\b(\d{6})\b", next(m for m in reversed(mail.outbox) if email in m.to).body).group(1)
-    patient = verify_patient(actor=SELF, patient=patient, code=code)
-    if address is not None:
-        patient.postal_address_sealed = seal_for_patient(patient, "postal_address", json.dumps(address,
-                                                                                              ensure_ascii=False))
-        patient.save(update_fields=["postal_address_sealed"])
-    return patient
-
-
-@pytest.fixture
-def readers(program, django_capture_on_commit_callbacks):
-    capture = django_capture_on_commit_callbacks
-    itch = define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch"})
-    approved_item(program, "itch-page", "print_block", {
-        "ja-JP": {"title": "かゆみとうまく付き合う", "body": "{given_name}さん、肌を冷やすとかゆみが和らぎます。"},
-        "de-DE": {"title": "Gut leben mit Juckreiz", "body": "{given_name}, Kühlen lindert den Juckreiz."}},
-        needs=["itch"], approval_code="PSO-PRINT-0007")
-    define_stage(actor=SYSTEM, program=program, code="switching", labels={"en": "Switching"}, position=3)
-    approved_item(program, "switch-page", "print_block", {
-        "ja-JP": {"title": "切り替えのとき", "body": "次の治療について。"},
-        "de-DE": {"title": "Beim Wechsel", "body": "Zur nächsten Behandlung."}}, needs=["itch"], stages=["switching"])
-    approved_item(program, "welcome-page", "print_block", {
-        "ja-JP": {"title": "ようこそ", "body": "プログラムへようこそ。"},
-        "de-DE": {"title": "Willkommen", "body": "Willkommen im Programm."}})
-    tokyo = patient_with_address(program, "JP", "hanako@example.jp", {
-        "lines": ["丸の内1-1-1"], "postal_code": "100-0005", "city": "千代田区", "region": "東京都",
-        "country": "JP"}, capture)
-    berlin = patient_with_address(program, "DE", "lena@example.org", {
-        "lines": ["Unter den Linden 5"], "postal_code": "10117", "city": "Berlin", "region": "",
-        "country": "DE"}, capture)
-    nowhere = patient_with_address(program, "DE", "ohne@example.org", None, capture)
-    for patient in (tokyo, berlin, nowhere):
-        PatientNeed.objects.create(patient=patient, need=itch, explicit=0.9, implicit=0.0, combined=0.9,
-                                   confidence=0.5, explanation=[], updated_at=timezone.now())
-    live_rules(program, [rule("welcome-print", {"events": ["portal.page_viewed"]},
-                              [{"do": "print", "content": "welcome-page"}])])
-    record_events(SYSTEM, [{"client_id": "p-jp", "type": "portal.page_viewed", "patient": tokyo.pseudonym,
-                            "occurred_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
-                            "data": {"page": "home"}}], source="test")
-    deliver_due(owner="w", now=timezone.now())
-    return tokyo, berlin, nowhere
-
-
-def text_of(path):
-    if PDFTOTEXT is None:  # .ci/run installs poppler-utils: in CI this never skips
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdftotext is missing, and this test may not skip in CI", pytrace=False)
-        pytest.skip("pdftotext (poppler-utils) is missing: apt-get install poppler-utils; CI runs this")
-    return subprocess.run([PDFTOTEXT, "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
 
 
 def test_an_issue_for_a_japanese_and_a_german_patient_reads_back(program, readers, tmp_path):

@@ -10,9 +10,8 @@ import pytest
 
 from sojourn.channels.pdf import write_pdfs
 from sojourn.channels.services.magazine import build_issue, lay_out_issue
-from sojourn.channels.tests.test_magazine import readers  # noqa: F401  (fixture)
 from sojourn.consent.services.dsr import complete_erasure_request, open_data_subject_request
-from sojourn.consent.tests.test_withdrawal import me
+from sojourn.consent.tests.factories import me
 from sojourn.dialogue.tests.factories import SYSTEM
 from sojourn.people.queries import actor_for_user
 
@@ -28,7 +27,7 @@ def manifest_files(folder):
     return sorted(r["file"] for r in csv.DictReader(io.StringIO((folder / "manifest.csv").read_text("utf-8"))))
 
 
-def test_an_erased_readers_copy_leaves_the_drop_folder_and_the_manifest(program, readers, cast, tmp_path):  # noqa: F811
+def test_an_erased_readers_copy_leaves_the_drop_folder_and_the_manifest(program, readers, cast, tmp_path):
     tokyo, berlin, _nowhere = readers
     build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path)
     folder = tmp_path / program.slug / "2026-12"
@@ -40,7 +39,7 @@ def test_an_erased_readers_copy_leaves_the_drop_folder_and_the_manifest(program,
 
 
 def test_a_reader_erased_while_the_issue_is_laid_out_never_reaches_the_print_house(
-        program, readers, cast, tmp_path):  # noqa: F811
+        program, readers, cast, tmp_path):
     tokyo, berlin, _nowhere = readers
     composed = build_issue(actor=SYSTEM, program=program, label="2026-12", folder=tmp_path, lay_out=False)
     erase(berlin, cast)  # the page was composed from the identity read before

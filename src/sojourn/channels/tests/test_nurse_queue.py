@@ -13,8 +13,7 @@ from sojourn.channels.models import NurseTask
 from sojourn.channels.queries import sla_colour
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.channels.services.nurse import claim_task, complete_call, release_task
-from sojourn.channels.tests.test_sms import noon
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
+from sojourn.channels.tests.helpers import noon
 from sojourn.content.tests.factories import approved_item
 from sojourn.core.errors import Conflict, InvalidInput, NotFound
 from sojourn.core.models import AuditEntry
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def call(program, active_patient):  # noqa: F811
+def call(program, active_patient):
     approved_item(program, "adherence-call", "call_script", {"de-DE": {
         "title": "Gespräch zur Therapietreue", "body": "Fragen Sie, wie die Injektionen gelingen."}})
     live_rules(program, [rule("missed-nurse", {"events": ["medication.missed"]}, [
@@ -42,7 +41,7 @@ def call(program, active_patient):  # noqa: F811
     return NurseTask.objects.get()
 
 
-def test_a_rules_nurse_task_becomes_a_call_with_its_script(call, active_patient):  # noqa: F811
+def test_a_rules_nurse_task_becomes_a_call_with_its_script(call, active_patient):
     assert (call.patient_id, call.reason, call.script_code, call.status) == (
         active_patient.pk, "adherence support", "adherence-call", "open")
     assert call.due_at == noon() + timedelta(hours=4)  # queued at once, due within the four hours the rule gave
@@ -87,7 +86,7 @@ def test_the_outcome_is_checked_and_nothing_is_saved_when_wrong(call, cast):
     assert NurseTask.objects.get(pk=call.pk).status == "claimed" and not SafetyReferral.objects.exists()
 
 
-def test_a_call_back_is_a_new_call_and_an_adverse_event_goes_to_safety(call, cast, active_patient):  # noqa: F811
+def test_a_call_back_is_a_new_call_and_an_adverse_event_goes_to_safety(call, cast, active_patient):
     nurse = actor_for_user(cast.nurse_de)
     claim_task(actor=nurse, task=call)
     later = timezone.now() + timedelta(days=1)
@@ -140,7 +139,7 @@ def test_a_withdrawn_call_script_is_not_shown_and_says_why(call, cast, client):
 
 
 def test_the_call_page_says_which_rule_raised_the_call_and_what_it_saw(program, cast, client,
-                                                                        active_patient):  # noqa: F811
+                                                                        active_patient):
     live_rules(program, [rule("forgot-call", {"events": ["medication.missed"]}, [
         {"do": "nurse_task", "reason": "adherence support", "due_in": "24h"}],
         condition="event.data.reason == 'forgot'", name="A nurse call when a dose is forgotten")])
@@ -206,7 +205,7 @@ def test_phone_contact_alone_raises_no_nurse_call_and_the_skip_says_so(program, 
     assert (outcome["result"], outcome["reason"]) == ("skipped", "no consent for nurse_calls")
 
 
-def test_a_patient_who_agreed_to_nurse_calls_gets_one(call, active_patient):  # noqa: F811
+def test_a_patient_who_agreed_to_nurse_calls_gets_one(call, active_patient):
     from sojourn.consent.queries import granted_purposes
 
     assert {"nurse_calls", "contact_phone"} <= granted_purposes(active_patient)
@@ -214,10 +213,10 @@ def test_a_patient_who_agreed_to_nurse_calls_gets_one(call, active_patient):  # 
 
 
 def test_withdrawing_nurse_calls_takes_open_calls_off_the_queue_and_stops_those_not_delivered(
-        program, call, active_patient):  # noqa: F811
+        program, call, active_patient):
     from sojourn.channels.models import OutboxMessage
     from sojourn.consent.services.withdrawal import withdraw_consent
-    from sojourn.consent.tests.test_withdrawal import me
+    from sojourn.consent.tests.factories import me
 
     _missed_dose_again = {"client_id": "m2", "type": "medication.missed", "patient": active_patient.pseudonym,
                           "occurred_at": noon().isoformat(), "data": {"product": "biologic"}}

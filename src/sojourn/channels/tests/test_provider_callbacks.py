@@ -13,10 +13,9 @@ from standardwebhooks import Webhook
 
 from sojourn.channels.tests.providers import post_callback, signed_headers
 from sojourn.consent.queries import granted_purposes
-from sojourn.consent.tests.test_api import Api
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.core.models import AuditEntry
 from sojourn.people.models import Patient
+from sojourn.people.tests.api import Api
 
 pytestmark = pytest.mark.django_db
 PHONE = "+4930901820"  # the active patient's number
@@ -45,7 +44,7 @@ def attempts(client, cast, number: str) -> dict[str, object]:
     }
 
 
-def test_everything_but_the_providers_signature_is_refused_alike_whatever_the_number(client, cast, active_patient):  # noqa: F811
+def test_everything_but_the_providers_signature_is_refused_alike_whatever_the_number(client, cast, active_patient):
     answers = {(number, way): (r.status_code, r.content) for number in (PHONE, STRANGER)
                for way, r in attempts(client, cast, number).items()}
     assert set(answers.values()) == {answers[(PHONE, "staff token")]}, answers
@@ -54,7 +53,7 @@ def test_everything_but_the_providers_signature_is_refused_alike_whatever_the_nu
     assert not AuditEntry.objects.filter(action="consent.withdrawn").exists()
 
 
-def test_a_replayed_callback_with_a_fresh_signature_of_an_old_id_changes_nothing(client, active_patient):  # noqa: F811
+def test_a_replayed_callback_with_a_fresh_signature_of_an_old_id_changes_nothing(client, active_patient):
     stop = {"from": PHONE, "text": "STOP", "id": "in-1"}
     assert post_callback(client, INBOUND, stop, webhook_id="msg_stop").status_code == 200
     assert post_callback(client, INBOUND, {"from": PHONE, "text": "START", "id": "in-2"},
@@ -65,7 +64,7 @@ def test_a_replayed_callback_with_a_fresh_signature_of_an_old_id_changes_nothing
     assert AuditEntry.objects.filter(action="consent.withdrawn").count() == 1
 
 
-def test_during_a_rotation_the_new_and_the_previous_secret_are_both_accepted(client, settings, active_patient):  # noqa: F811
+def test_during_a_rotation_the_new_and_the_previous_secret_are_both_accepted(client, settings, active_patient):
     previous = settings.SOJOURN_SMS_WEBHOOK_SECRET
     settings.SOJOURN_SMS_WEBHOOK_SECRET = OTHER_SECRET
     settings.SOJOURN_SMS_WEBHOOK_PREVIOUS_SECRET = previous
@@ -75,7 +74,7 @@ def test_during_a_rotation_the_new_and_the_previous_secret_are_both_accepted(cli
     assert post_callback(client, INBOUND, {"from": PHONE, "text": "HILFE"}, secret=previous).status_code == 401
 
 
-def test_a_provider_signing_with_both_secrets_at_once_is_accepted(client, settings, active_patient):  # noqa: F811
+def test_a_provider_signing_with_both_secrets_at_once_is_accepted(client, settings, active_patient):
     """Standard Webhooks lets a sender put several signatures in one header while it rotates."""
     settings.SOJOURN_SMS_WEBHOOK_PREVIOUS_SECRET = ""
     body = json.dumps({"from": PHONE, "text": "HILFE"}).encode()
@@ -86,7 +85,7 @@ def test_a_provider_signing_with_both_secrets_at_once_is_accepted(client, settin
     assert client.post(f"/api/v1{INBOUND}", body, content_type="application/json", **headers).status_code == 200
 
 
-def test_a_known_and_an_unknown_number_get_the_same_answer_and_no_pseudonym(client, active_patient):  # noqa: F811
+def test_a_known_and_an_unknown_number_get_the_same_answer_and_no_pseudonym(client, active_patient):
     for text in ("STOP", "HILFE", "hello", "START"):
         known = post_callback(client, INBOUND, {"from": PHONE, "text": text})
         unknown = post_callback(client, INBOUND, {"from": STRANGER, "text": text})
@@ -95,7 +94,7 @@ def test_a_known_and_an_unknown_number_get_the_same_answer_and_no_pseudonym(clie
         assert active_patient.pseudonym.encode() not in known.content
 
 
-def test_a_stop_from_the_provider_is_audited_with_the_provider_as_actor(client, active_patient):  # noqa: F811
+def test_a_stop_from_the_provider_is_audited_with_the_provider_as_actor(client, active_patient):
     answer = post_callback(client, INBOUND, {"from": PHONE, "text": "STOP", "id": "in-9"}, webhook_id="msg_2Kx9")
     assert answer.status_code == 200
     assert "contact_sms" not in granted_purposes(active_patient)
@@ -105,7 +104,7 @@ def test_a_stop_from_the_provider_is_audited_with_the_provider_as_actor(client, 
     assert not AuditEntry.objects.filter(actor_kind="patient").exists()
 
 
-def test_a_nurse_records_a_spoken_opt_out_as_herself(client, cast, active_patient):  # noqa: F811
+def test_a_nurse_records_a_spoken_opt_out_as_herself(client, cast, active_patient):
     """A patient who says "no more texts" on the phone: the nurse records it, and the audit names her."""
     client.force_login(cast.nurse_de)
     response = client.post(f"/console/consent/patients/{active_patient.pseudonym}/withdraw/",
@@ -117,7 +116,7 @@ def test_a_nurse_records_a_spoken_opt_out_as_herself(client, cast, active_patien
     assert Patient.objects.get(pk=active_patient.pk).status == Patient.Status.ACTIVE
 
 
-def test_delivery_reports_need_the_providers_signature_too(client, cast, active_patient):  # noqa: F811
+def test_delivery_reports_need_the_providers_signature_too(client, cast, active_patient):
     report = {"id": "prov-1", "status": "delivered"}
     staff = Api(client, cast.admin).post("/channels/sms/status", report)
     signed = post_callback(client, "/channels/sms/status", report)
@@ -125,7 +124,7 @@ def test_delivery_reports_need_the_providers_signature_too(client, cast, active_
     assert signed.status_code == 422  # let in; there is simply no such message
 
 
-def test_the_worker_forgets_webhook_ids_past_the_retry_horizon(client, active_patient):  # noqa: F811
+def test_the_worker_forgets_webhook_ids_past_the_retry_horizon(client, active_patient):
     from django.utils import timezone
 
     from sojourn.core.models import WebhookReceipt

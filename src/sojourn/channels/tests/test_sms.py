@@ -18,9 +18,9 @@ from sojourn.channels.models import OutboxMessage
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.channels.services.sms_inbound import keyword_of, receive_sms
 from sojourn.channels.sms import HttpProvider, LocalGateway, Sms
+from sojourn.channels.tests.helpers import noon
 from sojourn.channels.tests.providers import post_callback, provider_callback
 from sojourn.consent.queries import granted_purposes, may_contact
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import approved_item
 from sojourn.dialogue.models import Decision
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
@@ -39,18 +39,13 @@ def gateway(settings, tmp_path):
     return LocalGateway(tmp_path / "sms")
 
 
-def noon():
-    """Midday in Berlin, whenever the test runs: text messages wait out the quiet hours."""
-    return timezone.now().replace(hour=11, minute=0, second=0, microsecond=0)
-
-
 def event(patient, client_id, at):
     return {"client_id": client_id, "type": "medication.missed", "patient": patient.pseudonym,
             "occurred_at": (at - timedelta(minutes=1)).isoformat(), "data": {"product": "biologic"}}
 
 
 @pytest.fixture
-def reminder(program, active_patient):  # noqa: F811
+def reminder(program, active_patient):
     approved_item(program, "missed-dose", "sms", {"de-DE": {
         "body": "Hallo {given_name}, heute fehlt eine Dosis. Denken Sie an die nächste Injektion. Antworten Sie STOPP, "
                 "um keine SMS mehr zu erhalten."}},
@@ -116,7 +111,7 @@ def enrolled_and_verified(capture, program, phone: str, **options):
 
 
 @pytest.mark.parametrize("word", ["STOPP", "stop", " Abmelden "])
-def test_a_german_stop_by_text_withdraws_text_messages_only(active_patient, word):  # noqa: F811
+def test_a_german_stop_by_text_withdraws_text_messages_only(active_patient, word):
     assert receive_sms(callback=provider_callback(), sender=PHONE, text=word).action == "stop"
     assert not may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
     assert may_contact(active_patient, "email").allowed
@@ -146,7 +141,7 @@ def test_start_cannot_give_back_what_was_never_agreed(program, django_capture_on
         regrant_purpose(actor=provider_callback().actor, patient=patient, purpose="contact_sms", via="sms")
 
 
-def test_a_text_that_is_not_a_keyword_changes_no_consent(active_patient):  # noqa: F811
+def test_a_text_that_is_not_a_keyword_changes_no_consent(active_patient):
     assert receive_sms(callback=provider_callback(), sender=PHONE, text="please stop sending").action == "reply"
     assert may_contact(active_patient, "sms", ignore_quiet_hours=True).allowed
 
@@ -217,7 +212,7 @@ def test_the_http_provider_is_sent_the_message_once_and_its_answers_are_read():
 
 
 def test_a_rule_asks_a_questionnaire_by_text_and_each_reply_brings_the_next_question(gateway, program,
-                                                                                     active_patient):  # noqa: F811
+                                                                                     active_patient):
     from sojourn.questionnaires.models import QuestionnaireResponse
     from sojourn.questionnaires.tests.factories import approved_instrument
 

@@ -1,8 +1,12 @@
-"""Consent versions and enrollments made through the services."""
+"""Consent versions and enrollments (of patients and HCPs) made through the services, and what tests
+need around them: the patient acting as themselves, the portal's enrollment forms, the code sent by email."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+
+from django.core import mail
 
 from sojourn.consent.models import ConsentVersion
 from sojourn.consent.services.documents import (
@@ -11,14 +15,17 @@ from sojourn.consent.services.documents import (
     draft_consent_version,
     submit_consent_version,
 )
-from sojourn.consent.services.enrollment import Enrollment, Signature, enroll_patient
+from sojourn.consent.services.enrollment import Enrollment, Signature, enroll_hcp, enroll_patient
 from sojourn.core.actors import Actor
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import actor_with
 from sojourn.people.identity import PatientIdentity
+from sojourn.people.models import Patient
+from sojourn.people.services.hcps import HcpIdentity
 
 SELF = Actor(kind="anonymous", label="self-enrollment")
+NPI = "1234567893"  # a valid US NPI (its check digit holds)
 LOCALES = {"DE": ("de-DE", "Europe/Berlin"), "GB": ("en-GB", "Europe/London"), "JP": ("ja-JP", "Asia/Tokyo"),
            "US": ("en-US", "America/New_York"), "CA": ("en-CA", "America/Toronto")}
 
@@ -68,3 +75,39 @@ def enroll(program: Program, country: str = "DE", *, version: ConsentVersion | N
         identity=PatientIdentity(given_name="Lena", family_name="Hoffmann", email=email, phone=phone,
                                  birth_date=birth_date),
         answers=answers, signature=signature or web_signature(zone=zone), referral_code=referral_code)
+
+
+def me(patient: Patient) -> Actor:
+    return Actor(kind="patient", label=patient.pseudonym)
+
+
+def form_data(version, **overrides):
+    data = {"given_name": "Lena", "family_name": "Hoffmann", "email": "lena@example.org", "phone": "",
+            "birth_date": "1984-02-29", "time_zone": "Europe/Berlin", "typed_name": "Lena Hoffmann",
+            "purpose_program_participation": "on", "purpose_contact_email": "on"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def dermatologist(program, country="US", professional_id="1234567893", email="derm@clinic.example"):
+    version = approved_version(program, country, audience="hcp")
+    zone = {"US": "America/Chicago", "DE": "Europe/Berlin"}[country]
+    return enroll_hcp(
+        actor=SELF, program=program, market=country, version_id=version.pk,
+        locale={"US": "en-US", "DE": "de-DE"}[country], time_zone=zone,
+        identity=HcpIdentity(given_name="Dana", family_name="Reyes", email=email, professional_id=professional_id),
+        specialty="dermatology", answers={"program_participation": True, "contact_email": True},
+        signature=web_signature(name="Dana Reyes", zone=zone))
+
+
+def hcp_form(**overrides) -> dict:
+    data = {"given_name": "Dana", "family_name": "Reyes", "email": "dana@clinic.example", "phone": "",
+            "professional_id": NPI, "specialty": "dermatology", "practice_address": "", "time_zone": "America/Chicago",
+            "typed_name": "Dana Reyes", "purpose_program_participation": "on", "purpose_contact_email": "on"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def code_for(address: str) -> str:
+    sent = [m for m in mail.outbox if address.lower() in (to.lower() for to in m.to)]
+    return re.search(r"\b(\d{6})\b", sent[-1].body).group(1)

@@ -16,7 +16,7 @@ from sojourn.consent.queries import may_contact
 from sojourn.consent.tests.factories import approved_version
 from sojourn.core.models import AuditEntry
 from sojourn.people.models import Hcp, Patient
-from sojourn.people.tests.test_api import assert_error, bearer
+from sojourn.people.tests.api import Api, assert_error
 
 
 @pytest.fixture
@@ -34,22 +34,6 @@ def phone_enrollment(version, **changes) -> dict:
     }
     body.update(changes)
     return body
-
-
-class Api:
-    def __init__(self, client, user):
-        self.client, self.auth = client, bearer(user)["Authorization"]
-
-    def get(self, path, **params):
-        return self.client.get(f"/api/v1{path}", params, HTTP_AUTHORIZATION=self.auth)
-
-    def post(self, path, body=None):
-        return self.client.post(f"/api/v1{path}", body or {}, content_type="application/json",
-                                HTTP_AUTHORIZATION=self.auth)
-
-    def put(self, path, body):
-        return self.client.put(f"/api/v1{path}", body, content_type="application/json",
-                               HTTP_AUTHORIZATION=self.auth)
 
 
 def code_sent_to(address: str) -> str:

@@ -8,7 +8,7 @@ from fhir.resources.R4B.bundle import Bundle
 from sojourn.consent.models import DataSubjectRequest
 from sojourn.consent.queries import may_contact
 from sojourn.consent.services.dsr import complete_access_request, complete_erasure_request, open_data_subject_request
-from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.consent.tests.factories import me
 from sojourn.core.actors import Actor
 from sojourn.core.errors import Conflict, DataErased
 from sojourn.core.models import AuditEntry
@@ -16,7 +16,7 @@ from sojourn.people.queries import actor_for_user
 from sojourn.people.services.patients import read_patient_identity, unseal_for_patient
 
 
-def test_an_access_request_exports_json_and_a_valid_fhir_bundle(active_patient):  # noqa: F811
+def test_an_access_request_exports_json_and_a_valid_fhir_bundle(active_patient):
     request = open_data_subject_request(actor=me(active_patient), patient=active_patient, kind="access", via="portal")
     assert request.law == "GDPR" and request.due_at - request.received_at == timedelta(days=30)
     result = complete_access_request(actor=me(active_patient), request=request)
@@ -34,7 +34,7 @@ def test_an_access_request_exports_json_and_a_valid_fhir_bundle(active_patient):
     assert AuditEntry.objects.filter(action="pii.read", subject_id=active_patient.pseudonym).exists()
 
 
-def test_an_erasure_request_shreds_the_identity_and_issues_a_certificate(active_patient, cast):  # noqa: F811
+def test_an_erasure_request_shreds_the_identity_and_issues_a_certificate(active_patient, cast):
     record = active_patient.consents.get()
     request = open_data_subject_request(actor=me(active_patient), patient=active_patient, kind="erasure",
                                         via="portal")

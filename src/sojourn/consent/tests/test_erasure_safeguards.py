@@ -9,8 +9,7 @@ from django.utils import timezone
 from sojourn.consent.errors import SecondPersonRequired
 from sojourn.consent.models import DataSubjectRequest
 from sojourn.consent.services.dsr import complete_erasure_request, open_data_subject_request
-from sojourn.consent.tests.test_api import Api
-from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.consent.tests.factories import me
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, DataErased
 from sojourn.core.models import AuditEntry
@@ -18,8 +17,8 @@ from sojourn.core.permissions import Role
 from sojourn.people.models import Patient
 from sojourn.people.queries import actor_for_user
 from sojourn.people.services.patients import read_patient_identity, release_retained_identity
+from sojourn.people.tests.api import Api, assert_error
 from sojourn.people.tests.factories import make_staff
-from sojourn.people.tests.test_api import assert_error
 from sojourn.safety.models import SafetyReferral
 from sojourn.safety.services import refer_to_safety
 
@@ -31,7 +30,7 @@ def erasure(patient: Patient, opener: Actor) -> DataSubjectRequest:
 
 
 def test_the_nurse_who_records_an_erasure_cannot_complete_it_and_both_people_are_audited(
-        active_patient, cast):  # noqa: F811
+        active_patient, cast):
     first, second = actor_for_user(cast.nurse_de), actor_for_user(cast.admin)
     request = erasure(active_patient, first)
     with pytest.raises(SecondPersonRequired):
@@ -50,14 +49,14 @@ def test_the_nurse_who_records_an_erasure_cannot_complete_it_and_both_people_are
     assert completed.after["opened_by"] == cast.nurse_de.pk
 
 
-def test_a_request_the_patient_made_in_the_portal_is_completed_by_one_nurse(active_patient, cast):  # noqa: F811
+def test_a_request_the_patient_made_in_the_portal_is_completed_by_one_nurse(active_patient, cast):
     request = erasure(active_patient, me(active_patient))
     done = complete_erasure_request(actor=actor_for_user(cast.nurse_de), request=request)
     assert done.status == "completed" and done.opened_by_id is None
 
 
 @pytest.fixture
-def reported(active_patient, cast):  # noqa: F811
+def reported(active_patient, cast):
     """The German nurse's call found an adverse event: a referral open for pharmacovigilance."""
     referral = refer_to_safety(actor=actor_for_user(cast.nurse_de), patient=active_patient, source="nurse call",
                                reason="adverse event reported on a call", detail={}, idempotency_key="call:1",

@@ -5,40 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.core import mail
 
 from sojourn.consent.models import ConsentRecord
-from sojourn.consent.tests.factories import approved_version
-from sojourn.consent.tests.test_portal import form_data
+from sojourn.consent.tests.factories import approved_version, code_for, form_data, hcp_form
 from sojourn.core.models import AuditEntry
 from sojourn.people.models import Hcp, Patient
-
-NPI = "1234567893"
-
-
-def hcp_form(**overrides) -> dict:
-    data = {"given_name": "Dana", "family_name": "Reyes", "email": "dana@clinic.example", "phone": "",
-            "professional_id": NPI, "specialty": "dermatology", "practice_address": "", "time_zone": "America/Chicago",
-            "typed_name": "Dana Reyes", "purpose_program_participation": "on", "purpose_contact_email": "on"}
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def code_for(address: str) -> str:
-    sent = [m for m in mail.outbox if address.lower() in (to.lower() for to in m.to)]
-    return re.search(r"\b(\d{6})\b", sent[-1].body).group(1)
-
-
-@pytest.fixture
-def signed_in_hcp(client, program, django_capture_on_commit_callbacks):
-    approved_version(program, "US", audience="hcp")
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/p/psoriasis/US/hcp/enroll/", hcp_form(), HTTP_USER_AGENT="Safari/18")
-    assert response.status_code == 302 and response["Location"] == "/p/hcp/verify/"
-    confirmed = client.post("/p/hcp/verify/", {"code": code_for("dana@clinic.example")})
-    assert confirmed.status_code == 302 and confirmed["Location"] == "/p/hcp/me/"
-    return Hcp.objects.select_related("market", "program", "data_key").get()
 
 
 def test_the_page_names_the_markets_identifier_and_checks_it(client, program):

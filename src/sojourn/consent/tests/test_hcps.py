@@ -5,11 +5,10 @@ import re
 import pytest
 from django.core import mail
 
-from sojourn.consent.services.enrollment import enroll_hcp, verify_hcp
-from sojourn.consent.tests.factories import SELF, approved_version, enroll, web_signature
+from sojourn.consent.services.enrollment import verify_hcp
+from sojourn.consent.tests.factories import SELF, dermatologist, enroll
 from sojourn.core.errors import Conflict, InvalidInput
 from sojourn.people.professional_ids import check_lanr, check_npi
-from sojourn.people.services.hcps import HcpIdentity
 
 
 @pytest.mark.parametrize(("npi", "ok"), [("1234567893", True), ("1245319599", True), ("1234567890", False),
@@ -21,17 +20,6 @@ def test_us_npi_check_digit(npi, ok):
 @pytest.mark.parametrize(("lanr", "ok"), [("123456601", True), ("123456701", False), ("12345", False)])
 def test_german_lanr_check_digit(lanr, ok):
     assert (check_lanr(lanr) is None) is ok
-
-
-def dermatologist(program, country="US", professional_id="1234567893", email="derm@clinic.example"):
-    version = approved_version(program, country, audience="hcp")
-    zone = {"US": "America/Chicago", "DE": "Europe/Berlin"}[country]
-    return enroll_hcp(
-        actor=SELF, program=program, market=country, version_id=version.pk,
-        locale={"US": "en-US", "DE": "de-DE"}[country], time_zone=zone,
-        identity=HcpIdentity(given_name="Dana", family_name="Reyes", email=email, professional_id=professional_id),
-        specialty="dermatology", answers={"program_participation": True, "contact_email": True},
-        signature=web_signature(name="Dana Reyes", zone=zone))
 
 
 def test_a_dermatologist_enrolls_verifies_and_refers_a_patient(program, django_capture_on_commit_callbacks):

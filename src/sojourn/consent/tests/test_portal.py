@@ -7,16 +7,8 @@ from django.core import mail
 
 from sojourn.consent.models import ConsentRecord
 from sojourn.consent.queries import granted_purposes
-from sojourn.consent.tests.factories import approved_version
+from sojourn.consent.tests.factories import approved_version, form_data
 from sojourn.people.models import Patient
-
-
-def form_data(version, **overrides):
-    data = {"given_name": "Lena", "family_name": "Hoffmann", "email": "lena@example.org", "phone": "",
-            "birth_date": "1984-02-29", "time_zone": "Europe/Berlin", "typed_name": "Lena Hoffmann",
-            "purpose_program_participation": "on", "purpose_contact_email": "on"}
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def last_code() -> str:

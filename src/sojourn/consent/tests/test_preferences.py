@@ -7,14 +7,14 @@ import pytest
 
 from sojourn.consent.queries import may_contact
 from sojourn.consent.services.preferences import PreferenceChange, update_contact_preferences
-from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.consent.tests.factories import me
 from sojourn.core.errors import InvalidInput
 from sojourn.core.models import AuditEntry
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def test_a_patient_narrows_channels_and_sets_quiet_hours_and_language(active_patient):  # noqa: F811
+def test_a_patient_narrows_channels_and_sets_quiet_hours_and_language(active_patient):
     update_contact_preferences(actor=me(active_patient), patient=active_patient, change=PreferenceChange(
         channels=["web", "sms"], locale="de-DE", quiet_start=time(18, 0), quiet_end=time(9, 0),
         contact_days=[1, 2, 3, 4, 5]))
@@ -26,7 +26,7 @@ def test_a_patient_narrows_channels_and_sets_quiet_hours_and_language(active_pat
     assert AuditEntry.objects.filter(action="preferences.changed").exists()
 
 
-def test_bad_preferences_name_the_field(active_patient):  # noqa: F811
+def test_bad_preferences_name_the_field(active_patient):
     with pytest.raises(InvalidInput) as refused:
         update_contact_preferences(actor=me(active_patient), patient=active_patient, change=PreferenceChange(
             channels=["web", "fax"], locale="ja-JP", quiet_start=time(20, 0), contact_days=[0, 9]))

@@ -13,8 +13,7 @@ from sojourn.channels.models import KINDS
 from sojourn.channels.services.delivery import ACTION_OF_KIND
 from sojourn.consent.purposes import ACTION_PURPOSES, EXPORT_PURPOSES, action_refusal, export_purposes
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.factories import enroll
-from sojourn.consent.tests.test_withdrawal import me
+from sojourn.consent.tests.factories import enroll, me
 from sojourn.core.packs import PURPOSES
 from sojourn.dialogue.rules import ACTIONS
 from sojourn.insights.queries import MarketKpis

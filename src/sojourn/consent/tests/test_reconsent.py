@@ -9,14 +9,12 @@ from sojourn.consent.models import ConsentRecord, ReconsentRequest
 from sojourn.consent.portal import SESSION_PATIENT
 from sojourn.consent.queries import granted_purposes, may_contact
 from sojourn.consent.tests.factories import approved_version
-from sojourn.consent.tests.test_api import Api
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.core.models import AuditEntry
-from sojourn.people.tests.test_api import assert_error
+from sojourn.people.tests.api import Api, assert_error
 
 
 @pytest.fixture
-def changed(program, active_patient):  # noqa: F811
+def changed(program, active_patient):
     """Version 2 of the German patient consent, approved as a material change."""
     return active_patient, approved_version(program, "DE", material=True)
 

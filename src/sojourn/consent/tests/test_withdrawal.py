@@ -1,34 +1,17 @@
 from __future__ import annotations
 
-import re
-
 import pytest
-from django.core import mail
 
 from sojourn.consent import hooks
 from sojourn.consent.models import ConsentDecision, ContactPreferences, ReconsentRequest, Verification
 from sojourn.consent.queries import granted_purposes, may_contact
-from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.factories import SELF, approved_version, enroll
+from sojourn.consent.tests.factories import approved_version, me
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import actor_with
-from sojourn.people.models import Patient
-
-
-@pytest.fixture
-def active_patient(program, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        patient, _record = enroll(program, "DE", phone="+49 30 901820")
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-    return verify_patient(actor=SELF, patient=patient, code=code)
-
-
-def me(patient: Patient) -> Actor:
-    return Actor(kind="patient", label=patient.pseudonym)
 
 
 def test_withdrawing_one_channel_stops_that_channel_only(active_patient):

@@ -8,7 +8,6 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.models import ContentVersion
 from sojourn.content.queries import expiring, resolve, resolve_requests, use_by_market
 from sojourn.content.services.library import create_item, save_draft
@@ -128,7 +127,7 @@ def test_expiry_is_warned_30_days_ahead_and_swept_after_the_last_day(program):
                                                                                 "later": "approved"}
 
 
-def test_use_is_counted_per_item_and_market_from_events(program, active_patient):  # noqa: F811
+def test_use_is_counted_per_item_and_market_from_events(program, active_patient):
     from sojourn.tracking.services.events import record_events
 
     approved_item(program, "itch-tips", "tip", TIP)

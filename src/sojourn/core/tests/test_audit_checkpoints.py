@@ -12,14 +12,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from sojourn.consent.models import ConsentRecord
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.core.models import AuditChainHead, AuditEntry, SystemKey
 from sojourn.core.services.audit import GENESIS_MAC
 from sojourn.dialogue.worker import Worker
 
 
 @pytest.fixture
-def anchored(settings, tmp_path, active_patient):  # noqa: F811
+def anchored(settings, tmp_path, active_patient):
     """An enrolled patient's trail, anchored by a checkpoint written from the command line."""
     settings.SOJOURN_AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
     out = StringIO()
@@ -95,7 +94,7 @@ def test_deleted_or_forged_checkpoints_are_reported(anchored, settings):
     assert f"the trail says a checkpoint of entry {data['seq']} was written, but it is not in" in verify()
 
 
-def test_the_worker_writes_checkpoints_on_its_schedule(settings, tmp_path, active_patient):  # noqa: F811
+def test_the_worker_writes_checkpoints_on_its_schedule(settings, tmp_path, active_patient):
     settings.SOJOURN_AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
     settings.SOJOURN_AUDIT_CHECKPOINT_EVERY = 0
     Worker().step()

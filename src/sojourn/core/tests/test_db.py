@@ -8,7 +8,6 @@ from datetime import UTC, datetime, time
 import pytest
 
 from sojourn.consent.models import ContactPreferences
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.core.db import as_datetime, as_json, as_time, rows_for_ids, update_rows
 from sojourn.core.models import Market
 
@@ -25,7 +24,7 @@ def test_rows_for_ids_binds_the_ids_between_other_parameters(program):
     assert rows_for_ids(f"SELECT id FROM {Market._meta.db_table} WHERE id {{ids}}", []) == []
 
 
-def test_values_come_back_as_the_orm_would_give_them(active_patient):  # noqa: F811
+def test_values_come_back_as_the_orm_would_give_them(active_patient):
     patient = active_patient
     moment = datetime(2026, 3, 1, 8, 30, 15, 250000, tzinfo=UTC)
     ContactPreferences.objects.update_or_create(patient=patient, defaults={
@@ -50,7 +49,7 @@ def test_naive_values_are_utc_and_text_is_parsed():
 
 
 
-def test_json_written_in_bulk_reads_back_as_the_orm_would_give_it(active_patient):  # noqa: F811
+def test_json_written_in_bulk_reads_back_as_the_orm_would_give_it(active_patient):
     from sojourn.core.db import encode_json, insert_rows
     from sojourn.tracking.models import Event
 
@@ -71,7 +70,7 @@ def test_json_written_in_bulk_reads_back_as_the_orm_would_give_it(active_patient
         encode_json({"when": {1, 2}})
 
 
-def test_new_rows_go_in_statements_that_stay_within_the_bound_values(active_patient, monkeypatch):  # noqa: F811
+def test_new_rows_go_in_statements_that_stay_within_the_bound_values(active_patient, monkeypatch):
     from sojourn.core import db
     from sojourn.tracking.models import Event
 

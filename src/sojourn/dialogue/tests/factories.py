@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from sojourn.content.tests.factories import stock_library
 from sojourn.core.actors import Actor
 from sojourn.core.models import Program
@@ -27,3 +29,12 @@ def rule(key: str, trigger: dict[str, Any], actions: list[dict[str, Any]], condi
          **more: Any) -> dict[str, Any]:
     return {"key": key, "name": key.replace("-", " "), "trigger": trigger, "condition": condition,
             "actions": actions, **more}
+
+
+# 10:00 UTC is 11:00 in Berlin: inside the German market's contact hours.
+DAY = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+def viewed(patient, client_id, at, needs=("itch",), content="itch-tips"):
+    return {"client_id": client_id, "type": "content.viewed", "patient": patient.pseudonym,
+            "occurred_at": at.isoformat(), "data": {"content": content, "needs": list(needs)}}

@@ -16,10 +16,8 @@ from django.db import connection
 
 from sojourn.channels.adapters import RECORDING
 from sojourn.channels.models import OutboxMessage
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.dialogue.models import Decision
-from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
-from sojourn.dialogue.tests.test_engine import DAY, program_needs, viewed  # noqa: F401  (fixture)
+from sojourn.dialogue.tests.factories import DAY, SYSTEM, live_rules, rule, viewed
 from sojourn.tracking.models import PatientNeed, PatientProfile
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import refresh_profile
@@ -61,7 +59,7 @@ def _at_once(work) -> list[BaseException]:
     return errors
 
 
-def test_two_senders_at_once_keep_one_text_a_day_and_lose_no_count(program_needs, active_patient):  # noqa: F811
+def test_two_senders_at_once_keep_one_text_a_day_and_lose_no_count(program_needs, active_patient):
     live_rules(program_needs, [
         rule("sms", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "tip"}],
              caps={"sms": {"day": 1}}),

@@ -10,7 +10,6 @@ from datetime import timedelta
 from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.tests.factories import stock_library
 from sojourn.core.permissions import Role
 from sojourn.dialogue.models import RuleSetVersion
@@ -63,7 +62,7 @@ def test_rules_are_checked_while_typing_saved_reviewed_and_diffed(client, cast, 
     assert client.get("/console/dialogue/rules/main/v2/dry-run/?days=900").status_code == 422
 
 
-def test_nurses_see_no_rules_and_monitors_show_only_their_markets(client, cast, program, active_patient):  # noqa: F811
+def test_nurses_see_no_rules_and_monitors_show_only_their_markets(client, cast, program, active_patient):
     signed_in(client, cast.nurse_de)
     assert client.get("/console/dialogue/rules/").status_code == 403
     assert client.get("/console/dialogue/agenda/").status_code == 403
@@ -83,7 +82,7 @@ def test_nurses_see_no_rules_and_monitors_show_only_their_markets(client, cast, 
     assert active_patient.pseudonym not in other  # a German patient, not in this manager's markets
 
 
-def test_the_timeline_shows_events_and_which_rule_fired_why(client, cast, program, active_patient):  # noqa: F811
+def test_the_timeline_shows_events_and_which_rule_fired_why(client, cast, program, active_patient):
     live_rules(program, [rule("hello", {"events": ["content.viewed"]},
                               [{"do": "send", "channel": "email", "content": "hello"}],
                               condition="event.data.content == 'welcome' && profile.engagement != 'lapsed'")])
@@ -101,7 +100,7 @@ def test_the_timeline_shows_events_and_which_rule_fired_why(client, cast, progra
         f"/console/dialogue/patients/{active_patient.pseudonym}/timeline/").status_code == 404
 
 
-def test_the_timeline_tells_events_in_the_readers_words_never_as_python_values(client, cast, program, active_patient):  # noqa: F811
+def test_the_timeline_tells_events_in_the_readers_words_never_as_python_values(client, cast, program, active_patient):
     from sojourn.consent.portal import patient_actor
     from sojourn.questionnaires.answers import response_items
     from sojourn.questionnaires.services.definitions import definition
@@ -126,7 +125,7 @@ def test_the_timeline_tells_events_in_the_readers_words_never_as_python_values(c
 
 
 def test_a_dry_run_names_sample_patients_and_says_in_words_what_each_rule_would_do(
-        client, cast, program, active_patient):  # noqa: F811
+        client, cast, program, active_patient):
     now = timezone.now()
     record_events(SYSTEM, [{"client_id": f"d{n}", "type": "content.viewed", "patient": active_patient.pseudonym,
                             "occurred_at": (now - timedelta(hours=n + 1)).isoformat(), "data": {"content": "tip"}}

@@ -8,13 +8,11 @@ import pytest
 from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.dialogue.models import Decision, DialogueState
-from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
-from sojourn.dialogue.tests.test_engine import DAY, program_needs  # noqa: F401  (fixture)
+from sojourn.dialogue.tests.factories import DAY, SYSTEM, live_rules, rule
 from sojourn.tracking.models import Event
 from sojourn.tracking.services.events import record_events
-from sojourn.tracking.tests.test_ingestion import applied, prepared
+from sojourn.tracking.tests.helpers import applied, prepared
 
 
 def delivered(patient, client_id: str):
@@ -28,7 +26,7 @@ def _daytime(time_machine):
     time_machine.move_to(DAY, tick=False)  # texts are not sent in quiet hours
 
 
-def test_a_capped_text_queued_by_a_batch_in_between_counts_against_the_cap(program_needs, active_patient):  # noqa: F811
+def test_a_capped_text_queued_by_a_batch_in_between_counts_against_the_cap(program_needs, active_patient):
     live_rules(program_needs, [rule("thanks", {"events": ["sms.delivered"]},
                                     [{"do": "send", "channel": "sms", "content": "thanks-1"}],
                                     caps={"sms": {"day": 1}})])
@@ -40,7 +38,7 @@ def test_a_capped_text_queued_by_a_batch_in_between_counts_against_the_cap(progr
     assert mine.outcomes[0]["result"] == "skipped" and "cap" in mine.outcomes[0]["reason"]
 
 
-def test_a_flag_set_by_a_batch_in_between_is_seen(program_needs, active_patient):  # noqa: F811
+def test_a_flag_set_by_a_batch_in_between_is_seen(program_needs, active_patient):
     live_rules(program_needs, [
         rule("note", {"events": ["sms.delivered"]}, [{"do": "set_flag", "flag": "texted"}],
              condition="!('texted' in patient.flags)"),

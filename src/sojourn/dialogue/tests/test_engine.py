@@ -16,33 +16,19 @@ from sojourn.channels.models import OutboxMessage, RecordedDelivery
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.factories import SELF, enroll
-from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.consent.tests.factories import SELF, enroll, me
 from sojourn.content.tests.factories import stock_library
 from sojourn.core.models import AuditEntry
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet
 from sojourn.dialogue.services.agenda import run_due_agenda
-from sojourn.dialogue.tests.factories import live_rules, rule
+from sojourn.dialogue.tests.factories import DAY, live_rules, rule, viewed
 from sojourn.safety.models import SafetyReferral
 from sojourn.tracking.models import PatientProfile
 from sojourn.tracking.services.events import record_events
-from sojourn.tracking.services.taxonomy import define_need, define_stage
 
 from .factories import SYSTEM
 
-# 10:00 UTC is 11:00 in Berlin: inside the German market's contact hours.
-DAY = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
 NIGHT = DAY.replace(hour=21, minute=30)  # 22:30 in Berlin: quiet hours until 08:00
-
-
-@pytest.fixture
-def program_needs(program):
-    define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch"}, position=0)
-    define_need(actor=SYSTEM, program=program, code="sleep", labels={"en": "Sleep"}, position=1)
-    define_stage(actor=SYSTEM, program=program, code="diagnosis", labels={"en": "Diagnosis"}, position=0)
-    define_stage(actor=SYSTEM, program=program, code="daily_management", labels={"en": "Daily"}, position=1)
-    return program
-
 
 
 @pytest.fixture(autouse=True)
@@ -51,13 +37,9 @@ def _recording_channels(settings):
     delivering once, not about SMTP or an SMS provider (their own tests use those)."""
     settings.SOJOURN_CHANNEL_ADAPTERS = {"email": RECORDING, "sms": RECORDING}
 
-def viewed(patient, client_id, at, needs=("itch",), content="itch-tips"):
-    return {"client_id": client_id, "type": "content.viewed", "patient": patient.pseudonym,
-            "occurred_at": at.isoformat(), "data": {"content": content, "needs": list(needs)}}
-
 
 def test_an_event_fires_the_rules_indexed_under_its_type_and_the_decision_says_why(
-        program_needs, active_patient):  # noqa: F811
+        program_needs, active_patient):
     live_rules(program_needs, [
         rule("itch-sms", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "itch-sms-1"}],
              condition="profile.needs.itch > 0.0 && 'contact_sms' in consents.purposes && event.data.content == "
@@ -83,7 +65,7 @@ def test_an_event_fires_the_rules_indexed_under_its_type_and_the_decision_says_w
     assert Decision.objects.count() == 1 and OutboxMessage.objects.count() == 1
 
 
-def test_caps_quiet_hours_and_consent_are_checked_when_deciding(program_needs, active_patient):  # noqa: F811
+def test_caps_quiet_hours_and_consent_are_checked_when_deciding(program_needs, active_patient):
     live_rules(program_needs, [
         rule("sms", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "tip"}],
              caps={"sms": {"day": 1, "week": 3}}),
@@ -106,7 +88,7 @@ def test_caps_quiet_hours_and_consent_are_checked_when_deciding(program_needs, a
 
 
 def test_a_delayed_rule_waits_on_the_agenda_and_checks_its_condition_when_due(
-        program_needs, active_patient):  # noqa: F811
+        program_needs, active_patient):
     live_rules(program_needs, [
         rule("check-in", {"after": "content.viewed", "delay": "72h"},
              [{"do": "send", "channel": "email", "content": "how-are-you"}],
@@ -127,7 +109,7 @@ def test_a_delayed_rule_waits_on_the_agenda_and_checks_its_condition_when_due(
 
 
 def test_actions_change_stage_flags_level_open_safety_referrals_and_nurse_tasks(
-        program_needs, active_patient):  # noqa: F811
+        program_needs, active_patient):
     live_rules(program_needs, [
         rule("phq9-item9", {"events": ["questionnaire.completed"]},
              [{"do": "refer_safety", "reason": "PHQ-9 item 9 answered above 0"},
@@ -161,7 +143,7 @@ def test_actions_change_stage_flags_level_open_safety_referrals_and_nurse_tasks(
     assert SafetyReferral.objects.count() == 1 and OutboxMessage.objects.filter(kind="nurse_task").count() == 1
 
 
-def test_withdrawing_everything_cancels_the_agenda_and_the_outbox(program_needs, active_patient):  # noqa: F811
+def test_withdrawing_everything_cancels_the_agenda_and_the_outbox(program_needs, active_patient):
     live_rules(program_needs, [
         rule("now", {"events": ["content.viewed"]}, [{"do": "send", "channel": "email", "content": "a"}]),
         rule("later", {"after": "content.viewed", "delay": "24h"}, [{"do": "send", "channel": "email",
@@ -176,7 +158,7 @@ def test_withdrawing_everything_cancels_the_agenda_and_the_outbox(program_needs,
     assert not RecordedDelivery.objects.exists()
 
 
-def test_the_outbox_delivers_once_and_checks_consent_again_at_send_time(program_needs, active_patient):  # noqa: F811
+def test_the_outbox_delivers_once_and_checks_consent_again_at_send_time(program_needs, active_patient):
     from sojourn.consent.models import ContactPreferences
 
     live_rules(program_needs, [
@@ -203,7 +185,7 @@ class FlakyChannel:
 
 
 def test_a_failing_channel_is_retried_with_backoff_then_dead_with_the_reason(
-        program_needs, active_patient, settings):  # noqa: F811
+        program_needs, active_patient, settings):
     settings.SOJOURN_CHANNEL_ADAPTERS = {"email": "sojourn.dialogue.tests.test_engine.FlakyChannel"}
     live_rules(program_needs, [rule("e", {"events": ["content.viewed"]},
                                     [{"do": "send", "channel": "email", "content": "a"}])])
@@ -221,7 +203,7 @@ def test_a_failing_channel_is_retried_with_backoff_then_dead_with_the_reason(
 
 
 def test_a_lease_that_expired_is_taken_over_and_the_first_worker_cannot_complete(
-        program_needs, active_patient):  # noqa: F811
+        program_needs, active_patient):
     from sojourn.core.services import queue
 
     live_rules(program_needs, [rule("e", {"events": ["content.viewed"]},
@@ -236,7 +218,7 @@ def test_a_lease_that_expired_is_taken_over_and_the_first_worker_cannot_complete
     assert RecordedDelivery.objects.count() == 1
 
 
-def test_a_dry_run_reports_what_a_version_would_do_and_writes_nothing(program_needs, active_patient):  # noqa: F811
+def test_a_dry_run_reports_what_a_version_would_do_and_writes_nothing(program_needs, active_patient):
     from sojourn.dialogue.models import RuleSet
     from sojourn.dialogue.services.dry_run import dry_run
     from sojourn.dialogue.services.rulesets import save_draft
@@ -262,7 +244,7 @@ def test_a_dry_run_reports_what_a_version_would_do_and_writes_nothing(program_ne
     assert (Decision.objects.count(), OutboxMessage.objects.count(), AgendaItem.objects.count()) == counts
 
 
-def test_a_scheduled_rule_is_planned_once_a_day_in_the_patients_own_time(program_needs, active_patient):  # noqa: F811
+def test_a_scheduled_rule_is_planned_once_a_day_in_the_patients_own_time(program_needs, active_patient):
     from sojourn.dialogue.services.agenda import plan_schedules
 
     live_rules(program_needs, [rule("morning", {"schedule": {"at": "09:00"}},
@@ -280,7 +262,7 @@ def test_a_scheduled_rule_is_planned_once_a_day_in_the_patients_own_time(program
 
 
 def test_a_scheduled_rule_sees_engagement_as_it_is_today_not_as_it_was_at_the_last_event(
-        program_needs, active_patient):  # noqa: F811
+        program_needs, active_patient):
     from sojourn.dialogue.services.agenda import plan_schedules
 
     live_rules(program_needs, [rule("come-back", {"schedule": {"at": "09:00"}},
@@ -297,7 +279,7 @@ def test_a_scheduled_rule_sees_engagement_as_it_is_today_not_as_it_was_at_the_la
     assert OutboxMessage.objects.get(patient=active_patient).payload == {"content": "come-back"}
 
 
-def test_the_patients_data_export_holds_their_events_decisions_and_messages(program_needs, active_patient):  # noqa: F811
+def test_the_patients_data_export_holds_their_events_decisions_and_messages(program_needs, active_patient):
     from sojourn.consent.hooks import export_sections
 
     live_rules(program_needs, [rule("hello", {"events": ["content.viewed"]},
@@ -312,7 +294,7 @@ def test_the_patients_data_export_holds_their_events_decisions_and_messages(prog
 
 
 def test_a_patients_decisions_are_found_on_their_events_their_delayed_steps_and_their_schedules(
-        program_needs, active_patient, django_capture_on_commit_callbacks):  # noqa: F811
+        program_needs, active_patient, django_capture_on_commit_callbacks):
     """Decisions are found through the patient's events (the decision's own index by patient covers
     only those on no event): the timeline and the data export must still hold every one, and none of
     another patient's."""
@@ -346,7 +328,7 @@ def test_a_patients_decisions_are_found_on_their_events_their_delayed_steps_and_
     assert sorted(d["rule"] for d in export_sections(active_patient)["decisions"]) == ["check-in", "hello", "morning"]
 
 
-def test_one_worker_plans_each_new_day_by_the_clock_it_plans_for(program_needs, active_patient):  # noqa: F811
+def test_one_worker_plans_each_new_day_by_the_clock_it_plans_for(program_needs, active_patient):
     """A worker kept running (the simulation keeps one for the run) plans a scheduled rule again as
     soon as its clock reaches the next day, however few real seconds have passed."""
     import time_machine
@@ -368,7 +350,7 @@ def test_one_worker_plans_each_new_day_by_the_clock_it_plans_for(program_needs, 
 
 
 def test_an_agenda_batch_the_database_was_too_busy_for_is_taken_again_without_spending_an_attempt(
-        program_needs, active_patient, monkeypatch):  # noqa: F811
+        program_needs, active_patient, monkeypatch):
     from django.db import OperationalError
 
     from sojourn.dialogue.services import agenda
@@ -407,7 +389,7 @@ def test_an_agenda_batch_the_database_was_too_busy_for_is_taken_again_without_sp
 
 
 def test_an_outbox_batch_the_database_was_too_busy_to_check_is_taken_again_without_spending_an_attempt(
-        program_needs, active_patient, monkeypatch):  # noqa: F811
+        program_needs, active_patient, monkeypatch):
     from django.db import OperationalError
 
     from sojourn.channels.services import delivery

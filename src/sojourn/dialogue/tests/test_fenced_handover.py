@@ -13,15 +13,14 @@ import pytest
 from django.db import connection, transaction
 
 from sojourn.channels.models import OutboxMessage
-from sojourn.channels.tests.test_fenced_handover import LEASE, Workers, pytestmark  # noqa: F401
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
+from sojourn.channels.tests.helpers import LEASE, SIDE_BY_SIDE, Workers
 from sojourn.dialogue.models import AgendaItem, Decision
 from sojourn.dialogue.services.agenda import run_due_agenda
-from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
-from sojourn.dialogue.tests.test_engine import DAY, program_needs, viewed  # noqa: F401  (fixture)
+from sojourn.dialogue.tests.factories import DAY, SYSTEM, live_rules, rule, viewed
 from sojourn.people.models import Patient
 from sojourn.tracking.services.events import record_events
 
+pytestmark = SIDE_BY_SIDE
 STEPS = 5
 
 
@@ -48,7 +47,7 @@ def until(condition, run: Workers) -> None:
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_a_stopped_agenda_worker_runs_only_its_own_steps_and_each_step_runs_once(
-        program_needs, active_patient, workers):  # noqa: F811
+        program_needs, active_patient, workers):
     live_rules(program_needs, [rule("check-in", {"after": "content.viewed", "delay": "24h"},
                                     [{"do": "send", "channel": "email", "content": "check-in"}])])
     record_events(SYSTEM, [viewed(active_patient, f"v{n}", DAY) for n in range(STEPS)], source="test", now=DAY)

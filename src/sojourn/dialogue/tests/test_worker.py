@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from sojourn.channels.adapters import RECORDING
 from sojourn.channels.models import OutboxMessage, RecordedDelivery
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.dialogue.models import AgendaItem, Decision, RuleSet
 from sojourn.dialogue.tests.factories import live_rules, rule
 
@@ -66,7 +65,7 @@ def _assert_exactly_once(agenda: int, outbox: int) -> None:
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_four_workers_on_one_postgresql_do_each_item_exactly_once(active_patient, program):  # noqa: F811
+def test_four_workers_on_one_postgresql_do_each_item_exactly_once(active_patient, program):
     _work(program, active_patient, agenda=300, outbox=300)
     workers = [_worker("--once", "--batch", "25", "--poll", "0.2", delay_ms=5) for _ in range(4)]
     outputs = [w.communicate(timeout=120) for w in workers]
@@ -79,7 +78,7 @@ def test_four_workers_on_one_postgresql_do_each_item_exactly_once(active_patient
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(active_patient, program):  # noqa: F811
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(active_patient, program):
     _work(program, active_patient, agenda=60, outbox=60)
     victim = _worker("--batch", "10", "--lease", "2", "--poll", "0.1", delay_ms=300)
     deadline = time.monotonic() + 30
@@ -97,7 +96,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(active_patient, 
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_sigterm_stops_the_worker_between_batches(active_patient, program):  # noqa: F811
+def test_sigterm_stops_the_worker_between_batches(active_patient, program):
     _work(program, active_patient, agenda=0, outbox=5)
     worker = _worker("--poll", "0.2")
     deadline = time.monotonic() + 30

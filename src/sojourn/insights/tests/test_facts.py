@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.factories import approved_version, enroll
-from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.consent.tests.factories import approved_version, enroll, me
 from sojourn.core.tests.factories import SYSTEM, make_program
 from sojourn.insights.models import JourneyFacts
 from sojourn.insights.queries import MarketKpis, facts_as_of
@@ -27,7 +26,7 @@ def later(minutes: int):
 
 
 @pytest.mark.django_db
-def test_a_refresh_recomputes_only_the_patients_with_something_new(program, active_patient):  # noqa: F811
+def test_a_refresh_recomputes_only_the_patients_with_something_new(program, active_patient):
     other = enroll(program, "DE", version=approved_version(program, "DE"), email="other@example.org").subject
     with later(5):
         assert refresh_journey_facts(program) == 2  # the first refresh: everyone
@@ -55,7 +54,7 @@ def test_a_refresh_recomputes_only_the_patients_with_something_new(program, acti
 
 
 @pytest.mark.django_db
-def test_a_full_rebuild_gives_the_same_facts_as_refreshing_along_the_way(program, active_patient):  # noqa: F811
+def test_a_full_rebuild_gives_the_same_facts_as_refreshing_along_the_way(program, active_patient):
     refresh_journey_facts(program)
     with later(10):
         record_events(SYSTEM, [{"client_id": "v-2", "type": "content.viewed", "patient": active_patient.pseudonym,
@@ -68,7 +67,7 @@ def test_a_full_rebuild_gives_the_same_facts_as_refreshing_along_the_way(program
 
 
 @pytest.mark.django_db
-def test_the_refresh_command_brings_every_program_up_to_date(program, active_patient):  # noqa: F811
+def test_the_refresh_command_brings_every_program_up_to_date(program, active_patient):
     from io import StringIO
 
     from django.core.management import CommandError, call_command
@@ -89,7 +88,7 @@ def test_the_refresh_command_brings_every_program_up_to_date(program, active_pat
 
 
 @pytest.mark.django_db
-def test_an_erasure_reaches_the_facts_though_it_records_no_event(program, active_patient):  # noqa: F811
+def test_an_erasure_reaches_the_facts_though_it_records_no_event(program, active_patient):
     from sojourn.people.services.patients import erase_patient_identity
 
     with later(5):
@@ -110,7 +109,7 @@ def _view(patient, client_id: str) -> None:
 
 
 @pytest.mark.django_db
-def test_a_refresh_takes_only_its_own_programs_events_though_it_reads_them_by_id(program, active_patient):  # noqa: F811
+def test_a_refresh_takes_only_its_own_programs_events_though_it_reads_them_by_id(program, active_patient):
     """The events are read by id from the mark on, every program's together: each program's refresh
     must still recompute its own patients only, and lose none of them."""
     from sojourn.people.models import Patient
@@ -171,7 +170,7 @@ def _event_reads(sql: str) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_the_dashboards_refresh_reads_what_is_new_never_every_event_of_the_program(program, active_patient):  # noqa: F811
+def test_the_dashboards_refresh_reads_what_is_new_never_every_event_of_the_program(program, active_patient):
     """The page refreshes the facts on every view: its look-ups read the events from the last mark by
     id, or one patient's by patient, never through the program (every event it ever had) nor with a
     sort over them."""

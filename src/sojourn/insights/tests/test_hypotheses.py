@@ -4,14 +4,9 @@ hypothesis that does not fit the program is refused with the field at fault."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from itertools import count
-
 import pytest
-from django.utils import timezone
 from scipy import stats
 
-from sojourn.consent.tests.factories import approved_version, enroll
 from sojourn.core.errors import AccessDenied, InvalidInput
 from sojourn.core.models import Market
 from sojourn.core.models.audit import AuditEntry
@@ -19,82 +14,12 @@ from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import SYSTEM, actor_with
 from sojourn.insights.models import Hypothesis
 from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
+from sojourn.insights.tests.factories import NEEDS_URL, NOW, SCORES, days, event, patient, worry
 from sojourn.insights.verdicts import evaluate
-from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
-from sojourn.tracking.models import Event
-from sojourn.tracking.services.taxonomy import define_stage
-
-NOW = timezone.now().replace(microsecond=0)
-NEEDS_URL = "https://example.org/needs"
-_serial = count()
-
-# Worry about side effects (0–3) at treatment initiation: DE mostly worried, GB mostly not (only four
-# worried: a cell under five), US evenly split, JP too few to judge, CA nobody.
-SCORES = {"DE": [3] * 20 + [1] * 5, "GB": [2] * 4 + [0] * 16, "US": [3, 2, 2, 1, 2, 0, 3, 1, 0, 2, 1, 1],
-          "JP": [3, 3, 1, 2, 2, 0]}
-
-
-def days(n: float):
-    return NOW - timedelta(days=n)
-
-
-@pytest.fixture
-def world(program):
-    stages = {code: define_stage(actor=SYSTEM, program=program, code=code, labels={"en": code}, position=n)
-              for n, code in enumerate(("diagnosis", "treatment_initiation", "daily_management"))}
-    Questionnaire.objects.create(
-        program=program, url=NEEDS_URL, version=1, name="needs", title="Needs", status="approved", approved_at=NOW,
-        resource={}, languages=["en"], sha256="0" * 64,
-        scoring={"scales": [{"id": "side_effects", "items": ["a"], "method": "mean"}]})
-    versions = {country: approved_version(program, country) for country in ("DE", "GB", "US", "JP")}
-    return {"program": program, "stages": stages, "versions": versions}
-
-
-def patient(world, country: str):
-    n = next(_serial)
-    return enroll(world["program"], country, version=world["versions"][country], email=f"p{n}@example.org").subject
-
-
-def event(who, kind, at, **data):
-    return Event.objects.create(program=who.program, patient=who, type=kind, client_id=f"e{next(_serial)}",
-                                occurred_at=at, received_at=at, source="test", data=data)
-
-
-def answered(who, at, value):
-    QuestionnaireResponse.objects.create(
-        questionnaire=Questionnaire.objects.get(url=NEEDS_URL), patient=who, status="completed", source="portal",
-        locale="en", started_at=at, completed_at=at, scores=[{"scale": "side_effects", "value": value}])
-
-
-@pytest.fixture
-def cohort(world):
-    for country, scores in SCORES.items():
-        for value in scores:
-            who = patient(world, country)
-            event(who, "stage.changed", days(60), stage="treatment_initiation")
-            answered(who, days(50), value)
-            answered(who, days(10), 3 - value)  # a later answer: only the first one in the stage counts
-    # Answers given in another stage do not count, nor before any stage was known.
-    for value in (0, 0, 0):
-        who = patient(world, "DE")
-        event(who, "stage.changed", days(60), stage="diagnosis")
-        answered(who, days(50), value)
-        event(who, "stage.changed", days(40), stage="treatment_initiation")
-    answered(patient(world, "GB"), days(50), 3)
-    return world
 
 
 def markets(program):
     return list(Market.objects.filter(program_markets__program=program).order_by("country"))
-
-
-def worry(world, claim="at_least", threshold=0.5, smallest_difference=None, **metric):
-    return propose_hypothesis(
-        actor=SYSTEM, program=world["program"], stage="treatment_initiation",
-        statement="At treatment initiation, at least half of patients worry about side effects.",
-        metric=metric or {"kind": "answer_share", "questionnaire": NEEDS_URL, "scale": "side_effects",
-                          "op": ">=", "value": 2},
-        claim=claim, threshold=threshold, smallest_difference=smallest_difference)
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.insights.models import Hypothesis
-from sojourn.insights.tests.test_hypotheses import NEEDS_URL, cohort, world  # noqa: F401  (fixtures)
+from sojourn.insights.tests.factories import NEEDS_URL
 from sojourn.people.services.tokens import issue_api_token
 from sojourn.people.tests.factories import make_staff
 
@@ -23,7 +23,7 @@ def bearer(user) -> dict[str, str]:
 
 
 @pytest.mark.django_db
-def test_propose_read_and_retire_through_the_api(client, cast, cohort):  # noqa: F811
+def test_propose_read_and_retire_through_the_api(client, cast, cohort):
     analyst = bearer(cast.analyst)
     url = "/api/v1/programs/psoriasis/hypotheses"
     refused = client.post(url, {**BODY, "metric": {**BODY["metric"], "scale": "itch", "op": "=>"}},
@@ -58,7 +58,7 @@ def test_propose_read_and_retire_through_the_api(client, cast, cohort):  # noqa:
 
 
 @pytest.mark.django_db
-def test_hostile_metric_shapes_are_refused_not_crashed_on(client, cast, world):  # noqa: F811
+def test_hostile_metric_shapes_are_refused_not_crashed_on(client, cast, world):
     analyst = bearer(cast.analyst)
     for metric in ({"kind": ["answer_share"]}, {"kind": "answer_share", "questionnaire": {"x": 1}, "scale": [1],
                                                  "op": ["<"], "value": "2"},

@@ -10,7 +10,7 @@ import pytest
 from sojourn.core.permissions import Role
 from sojourn.core.tests.svg import svg_problems
 from sojourn.insights.models import Hypothesis
-from sojourn.insights.tests.test_hypotheses import NEEDS_URL, cohort, world, worry  # noqa: F401  (fixtures)
+from sojourn.insights.tests.factories import NEEDS_URL, worry
 from sojourn.people.tests.factories import make_staff
 
 FORM = {"stage": "treatment_initiation", "statement": "At treatment initiation, half of patients worry about side "
@@ -23,7 +23,7 @@ def verdicts(page: str) -> dict[str, str]:
 
 
 @pytest.mark.django_db
-def test_an_analyst_proposes_a_hypothesis_and_reads_its_verdict_per_market(client, cast, cohort):  # noqa: F811
+def test_an_analyst_proposes_a_hypothesis_and_reads_its_verdict_per_market(client, cast, cohort):
     client.force_login(cast.nurse_de)
     assert client.get("/console/insights/hypotheses/").status_code == 403
     assert client.post("/console/insights/hypotheses/new/", FORM).status_code == 403
@@ -49,7 +49,7 @@ def test_an_analyst_proposes_a_hypothesis_and_reads_its_verdict_per_market(clien
 
 
 @pytest.mark.django_db
-def test_a_reader_limited_to_one_market_sees_its_verdict_tested_with_every_market(client, cast, cohort):  # noqa: F811
+def test_a_reader_limited_to_one_market_sees_its_verdict_tested_with_every_market(client, cast, cohort):
     hypothesis = worry(cohort)
     client.force_login(cast.analyst)
     everyone = client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").content.decode()
@@ -64,7 +64,7 @@ def test_a_reader_limited_to_one_market_sees_its_verdict_tested_with_every_marke
 
 
 @pytest.mark.django_db
-def test_retiring_keeps_the_hypothesis_and_takes_it_off_the_list(client, cast, cohort):  # noqa: F811
+def test_retiring_keeps_the_hypothesis_and_takes_it_off_the_list(client, cast, cohort):
     hypothesis = worry(cohort)
     client.force_login(make_staff("agency@sponsor.example", Role.AGENCY_USER, cast.program))
     assert client.post(f"/console/insights/hypotheses/{hypothesis.pk}/").status_code == 302
@@ -79,7 +79,7 @@ def test_retiring_keeps_the_hypothesis_and_takes_it_off_the_list(client, cast, c
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["de", "fr"])
-def test_the_forest_plot_is_drawn_in_machine_numbers_in_every_language(client, cast, cohort, language):  # noqa: F811
+def test_the_forest_plot_is_drawn_in_machine_numbers_in_every_language(client, cast, cohort, language):
     hypothesis = worry(cohort)
     client.force_login(make_staff(f"analyst.{language}@sponsor.example", Role.INSIGHTS_ANALYST, cast.program,
                                   language=language))
@@ -92,7 +92,7 @@ def test_the_forest_plot_is_drawn_in_machine_numbers_in_every_language(client, c
 
 
 @pytest.mark.django_db
-def test_a_date_that_ends_a_sentence_is_followed_by_one_period(client, cast, cohort):  # noqa: F811
+def test_a_date_that_ends_a_sentence_is_followed_by_one_period(client, cast, cohort):
     from datetime import UTC, datetime
 
     hypothesis = worry(cohort)

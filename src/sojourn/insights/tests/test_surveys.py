@@ -17,25 +17,8 @@ from sojourn.core.tests.factories import SYSTEM, actor_with
 from sojourn.insights.models import SurveyAnswer, SurveyImport
 from sojourn.insights.services.hypotheses import propose_hypothesis
 from sojourn.insights.services.surveys import import_survey
+from sojourn.insights.tests.factories import HEADER, MAPPING, csv_file
 from sojourn.insights.verdicts import evaluate
-from sojourn.tracking.services.taxonomy import define_stage
-
-MAPPING = {"respondent": "Respondent", "market": "Country", "stage": "Phase", "date": "Completed",
-           "stage_values": {"Starting treatment": "treatment_initiation", "Newly diagnosed": "diagnosis"},
-           "questions": [{"column": "Q1 Unprepared for side effects", "code": "unprepared", "min": 1, "max": 5},
-                         {"column": "Q2 Itch", "code": "itch", "min": 0, "max": 10}]}
-HEADER = "Respondent,Country,Phase,Completed,Q1 Unprepared for side effects,Q2 Itch\n"
-
-
-@pytest.fixture
-def stages(program):
-    for n, code in enumerate(("diagnosis", "treatment_initiation")):
-        define_stage(actor=SYSTEM, program=program, code=code, labels={"en": code}, position=n)
-    return program
-
-
-def csv_file(rows: list[str]) -> bytes:
-    return (HEADER + "".join(f"{r}\n" for r in rows)).encode()
 
 
 def survey(n_de_yes: int, n_de: int, n_gb_yes: int, n_gb: int) -> bytes:

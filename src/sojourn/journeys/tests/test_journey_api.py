@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from sojourn.core.tests.factories import SYSTEM
-from sojourn.journeys.tests.test_journeys import journey_world  # noqa: F401  (fixture)
 from sojourn.people.services.tokens import issue_api_token
 
 
@@ -16,7 +15,7 @@ def bearer(user) -> dict[str, str]:
 
 
 @pytest.mark.django_db
-def test_journeys_and_personas_through_the_api(client, cast, journey_world):  # noqa: F811
+def test_journeys_and_personas_through_the_api(client, cast, journey_world):
     analyst = bearer(cast.analyst)
     base = "/api/v1/programs/psoriasis"
     persona = client.put(f"{base}/personas/nora", {"kind": "patient", "name": "Nora", "needs": {"itch": 0.8}},
@@ -51,7 +50,7 @@ def test_journeys_and_personas_through_the_api(client, cast, journey_world):  # 
 
 
 @pytest.mark.django_db
-def test_links_and_status_through_the_api(client, cast, journey_world):  # noqa: F811
+def test_links_and_status_through_the_api(client, cast, journey_world):
     analyst = bearer(cast.analyst)
     base = "/api/v1/programs/psoriasis/journeys"
     for code, kind in (("patient", "patient"), ("carer", "caregiver")):
@@ -76,7 +75,7 @@ def test_links_and_status_through_the_api(client, cast, journey_world):  # noqa:
 
 
 @pytest.mark.django_db
-def test_evidence_that_cannot_be_a_hypothesis_is_refused_not_crashed_on(client, cast, journey_world):  # noqa: F811
+def test_evidence_that_cannot_be_a_hypothesis_is_refused_not_crashed_on(client, cast, journey_world):
     analyst = bearer(cast.analyst)
     base = "/api/v1/programs/psoriasis/journeys"
     client.post(base, {"code": "j", "title": "J", "kind": "patient"}, content_type="application/json", **analyst)

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.core.tests.svg import svg_problems
-from sojourn.insights.tests.test_hypotheses import cohort, world, worry  # noqa: F401  (fixtures)
+from sojourn.insights.tests.factories import worry
 from sojourn.journeys.models import Journey
 from sojourn.journeys.services import create_journey
 from sojourn.people.tests.factories import make_staff
@@ -26,7 +26,7 @@ STAGE_BLUE = (0x1F, 0x5F, 0xAE)  # .map-stage in _map.css
 
 
 @pytest.fixture
-def mapped(cohort):  # noqa: F811
+def mapped(cohort):
     hypothesis = worry(cohort)  # supported in DE, refuted in GB (test_hypotheses)
     journey = create_journey(actor=SYSTEM, program=cohort["program"], code="patient-journey",
                              title="Living with psoriasis", kind="patient")
@@ -159,7 +159,7 @@ def test_the_map_is_drawn_in_machine_numbers_in_every_language(client, cast, map
 
 
 @pytest.mark.django_db
-def test_personas_and_journeys_are_made_in_the_console(client, cast, world):  # noqa: F811
+def test_personas_and_journeys_are_made_in_the_console(client, cast, world):
     from sojourn.tracking.services.taxonomy import define_need
 
     define_need(actor=SYSTEM, program=world["program"], code="itch", labels={"en": "Itch"}, position=0)

@@ -16,16 +16,6 @@ from sojourn.journeys.queries import atlas, journey_export, resemblance
 from sojourn.journeys.services import create_journey, link_journeys, save_journey_version, save_persona
 from sojourn.people.tests.factories import make_patient
 from sojourn.tracking.models import PatientProfile
-from sojourn.tracking.services.taxonomy import define_need, define_stage
-
-
-@pytest.fixture
-def journey_world(program):
-    for n, code in enumerate(("diagnosis", "treatment_initiation", "daily_management")):
-        define_stage(actor=SYSTEM, program=program, code=code, labels={"en": code}, position=n)
-    for n, code in enumerate(("itch", "psychosocial", "practical_access")):
-        define_need(actor=SYSTEM, program=program, code=code, labels={"en": code}, position=n)
-    return program
 
 
 def test_the_templates_are_valid_maps_with_every_lane():

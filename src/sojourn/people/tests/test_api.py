@@ -3,28 +3,14 @@ from __future__ import annotations
 import pytest
 
 from sojourn.core.models import AuditEntry
-from sojourn.core.tests.factories import SYSTEM
 from sojourn.people.models import Patient
-from sojourn.people.services.tokens import issue_api_token
+from sojourn.people.tests.api import assert_error, bearer
 from sojourn.people.tests.factories import make_patient
 
 NEW_PATIENT = {
     "market": "DE", "locale": "de-DE", "time_zone": "Europe/Berlin", "given_name": "Lena",
     "family_name": "Hoffmann", "email": "lena@example.org", "phone": "+49 30 901820", "birth_date": "1984-02-29",
 }
-
-
-def bearer(user) -> dict[str, str]:
-    _row, token = issue_api_token(actor=SYSTEM, user=user, name="crm")
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
-    assert isinstance(body["error"]["details"], list)
-    return body["error"]
 
 
 def test_openapi_document_is_served(client):

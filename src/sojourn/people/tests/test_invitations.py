@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sojourn.consent.services.enrollment import verify_hcp
-from sojourn.consent.tests.factories import SELF, enroll
-from sojourn.consent.tests.test_hcps import dermatologist
+from sojourn.consent.tests.factories import SELF, dermatologist, enroll
 from sojourn.core.errors import AccessDenied, InvalidInput
 from sojourn.core.models import AuditEntry
 from sojourn.people.models import Invitation

@@ -10,7 +10,7 @@ import pytest
 
 from sojourn.consent.tests.factories import enroll
 from sojourn.people.models import Invitation
-from sojourn.people.tests.test_api import assert_error, bearer
+from sojourn.people.tests.api import assert_error, bearer
 
 pytestmark = pytest.mark.django_db
 PAGE = "/console/invitations/"

@@ -11,7 +11,6 @@ from django.utils import timezone
 from sojourn.channels.models import PortalCard
 from sojourn.channels.services.delivery import deliver_due
 from sojourn.consent.portal import SESSION_PATIENT
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.content.models import ContentVersion
 from sojourn.content.services.library import create_item, save_draft
 from sojourn.content.services.review import withdraw
@@ -25,7 +24,7 @@ DE = {"de-DE": {"title": "Juckreiz lindern", "summary": "Drei Wege", "body": "Ha
 
 
 @pytest.fixture
-def page_client(client, program, active_patient):  # noqa: F811
+def page_client(client, program, active_patient):
     itch = define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch", "de": "Juckreiz"})
     sleep = define_need(actor=SYSTEM, program=program, code="sleep", labels={"en": "Sleep", "de": "Schlaf"})
     define_stage(actor=SYSTEM, program=program, code="diagnosis", labels={"en": "Diagnosis"}, position=0)
@@ -40,7 +39,7 @@ def page_client(client, program, active_patient):  # noqa: F811
     return client
 
 
-def test_cards_follow_needs_and_say_why_in_the_patients_language(page_client, program, active_patient):  # noqa: F811
+def test_cards_follow_needs_and_say_why_in_the_patients_language(page_client, program, active_patient):
     approved_item(program, "itch-tips", "article", DE, needs=["itch"])
     approved_item(program, "sleep-tips", "article", {"de-DE": {"title": "Besser schlafen", "summary": "x",
                                                                "body": "y"}}, needs=["sleep"])
@@ -65,7 +64,7 @@ def test_cards_follow_needs_and_say_why_in_the_patients_language(page_client, pr
     assert page_client.get("/p/me/page/draft-tip/").status_code == 404
 
 
-def test_a_rating_and_a_finished_card_are_events_and_the_rating_shows(page_client, program, active_patient):  # noqa: F811
+def test_a_rating_and_a_finished_card_are_events_and_the_rating_shows(page_client, program, active_patient):
     approved_item(program, "itch-tips", "article", DE, needs=["itch"])
     assert page_client.post("/p/me/page/itch-tips/rate/", {"helpful": "yes"}).status_code == 302
     assert page_client.post("/p/me/page/itch-tips/done/").status_code == 302
@@ -77,7 +76,7 @@ def test_a_rating_and_a_finished_card_are_events_and_the_rating_shows(page_clien
     assert 'value="yes" aria-pressed="true"' in page
 
 
-def test_a_card_a_rule_sent_comes_first_and_disappears_when_withdrawn(page_client, program, active_patient):  # noqa: F811
+def test_a_card_a_rule_sent_comes_first_and_disappears_when_withdrawn(page_client, program, active_patient):
     approved_item(program, "itch-tips", "article", DE, needs=["itch"])
     approved_item(program, "welcome", "tip", {"de-DE": {"title": "Willkommen", "body": "Schön, dass Sie da sind."}},
                   needs=["sleep"])
@@ -118,7 +117,7 @@ def ask_who5_on_the_page(program, patient):
     return who5
 
 
-def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_client, program, active_patient):  # noqa: F811
+def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_client, program, active_patient):
     from sojourn.questionnaires.models import QuestionnaireResponse
     who5 = ask_who5_on_the_page(program, active_patient)
     page = page_client.get("/p/me/page/").content.decode()
@@ -129,7 +128,7 @@ def test_a_questionnaire_a_rule_asks_on_the_page_stays_until_answered(page_clien
     assert 'id="asks"' not in page_client.get("/p/me/page/").content.decode()
 
 
-def test_a_questionnaire_the_page_asks_for_is_titled_in_the_patients_language(page_client, program, active_patient):  # noqa: F811
+def test_a_questionnaire_the_page_asks_for_is_titled_in_the_patients_language(page_client, program, active_patient):
     from sojourn.questionnaires.services.definitions import definition
     who5 = ask_who5_on_the_page(program, active_patient)
     german = definition(who5).title_in("de")

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.tests.factories import SELF, enroll
-from sojourn.consent.tests.test_hcp_portal import signed_in_hcp  # noqa: F401  (fixture)
 from sojourn.people.models import Patient
 
 KNOWN = "lena@example.org"
@@ -45,7 +44,7 @@ def ask_for_code(client: Client, email: str, path: str = "/p/sign-in/", address:
 
 
 @pytest.mark.parametrize("path", ["/p/sign-in/", "/p/hcp/sign-in/"])
-def test_known_and_unknown_addresses_get_the_same_answer_and_cookies(patient, signed_in_hcp, path,  # noqa: F811
+def test_known_and_unknown_addresses_get_the_same_answer_and_cookies(patient, signed_in_hcp, path,
                                                                       django_capture_on_commit_callbacks):
     known = KNOWN if path == "/p/sign-in/" else "dana@clinic.example"
     mail.outbox.clear()

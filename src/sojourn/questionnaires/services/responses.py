@@ -49,7 +49,7 @@ def save_response(*, actor: Actor, patient: Patient, questionnaire: Questionnair
     now = timezone.now()
     with transaction.atomic():
         # Only the status, locked: the whole row (sealed identity included) is not needed here.
-        status = select_rows(f"SELECT status FROM {Patient._meta.db_table} WHERE id = %s{for_update()}",  # noqa: S608
+        status = select_rows(f"SELECT status FROM {Patient._meta.db_table} WHERE id = %s{for_update()}",  # noqa: S608  (our identifiers; values go as parameters)
                              [patient.pk])
         if status != [(Patient.Status.ACTIVE,)] or "program_participation" not in granted_purposes(patient):
             raise NotConsented(_("Answers are taken only while the patient takes part in the program."))

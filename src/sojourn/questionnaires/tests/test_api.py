@@ -7,12 +7,10 @@ import copy
 import pytest
 
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.test_api import Api
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Role
+from sojourn.people.tests.api import Api, assert_error
 from sojourn.people.tests.factories import make_staff
-from sojourn.people.tests.test_api import assert_error
 from sojourn.questionnaires.definition import read_questionnaire
 from sojourn.questionnaires.instruments import shipped
 from sojourn.questionnaires.models import QuestionnaireResponse
@@ -83,7 +81,7 @@ def phq9_items(values: list[int]) -> list[dict]:
     return [{"linkId": f"phq9-{n + 1}", "answer": [{"valueCoding": {"code": str(v)}}]} for n, v in enumerate(values)]
 
 
-def test_a_nurse_enters_a_phq9_in_two_sittings_and_it_is_scored(manager, reviewer, client, cast, active_patient):  # noqa: F811
+def test_a_nurse_enters_a_phq9_in_two_sittings_and_it_is_scored(manager, reviewer, client, cast, active_patient):
     phq9 = approved(manager, reviewer, "phq-9")
     nurse = Api(client, cast.nurse_de)
     path = f"/patients/{active_patient.pseudonym}/questionnaire-responses"
@@ -108,7 +106,7 @@ def test_a_nurse_enters_a_phq9_in_two_sittings_and_it_is_scored(manager, reviewe
 
 
 def test_bad_answers_a_retired_version_and_a_withdrawn_patient_save_nothing(manager, reviewer, client, cast,
-                                                                           active_patient):  # noqa: F811
+                                                                           active_patient):
     phq9 = approved(manager, reviewer, "phq-9")
     nurse = Api(client, cast.nurse_de)
     path = f"/patients/{active_patient.pseudonym}/questionnaire-responses"

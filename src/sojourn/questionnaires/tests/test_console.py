@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.questionnaires.tests.factories import approved_instrument
 
@@ -22,7 +21,7 @@ def phq9(values: list[int]) -> dict:
     return {f"answer-phq9-{n + 1}": str(v) for n, v in enumerate(values)}
 
 
-def test_a_nurse_enters_a_phq9_over_the_phone(nurse, cast, active_patient):  # noqa: F811
+def test_a_nurse_enters_a_phq9_over_the_phone(nurse, cast, active_patient):
     path = f"/console/questionnaires/patients/{active_patient.pseudonym}/phq-9/"
     page = nurse.get(path).content.decode()
     assert "Wenig Interesse oder Freude an Ihren Tätigkeiten" in page  # the nurse works in German
@@ -39,7 +38,7 @@ def test_a_nurse_enters_a_phq9_over_the_phone(nurse, cast, active_patient):  # n
     assert response.scores[0]["value"] == 7.0 and response.scores[0]["band"] == "mild"
 
 
-def test_a_nurse_of_another_market_cannot_enter_answers(cast, program, active_patient):  # noqa: F811
+def test_a_nurse_of_another_market_cannot_enter_answers(cast, program, active_patient):
     approved_instrument(program, "phq-9")
     other = Client()
     other.force_login(cast.nurse_gb)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from sojourn.consent.portal import SESSION_PATIENT
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.questionnaires.tests.factories import approved_instrument
 
@@ -13,7 +12,7 @@ PATH = "/p/me/questionnaires/psoriasis-needs/"
 
 
 @pytest.fixture
-def portal(client, program, active_patient):  # noqa: F811
+def portal(client, program, active_patient):
     approved_instrument(program, "psoriasis-needs")
     session = client.session
     session[SESSION_PATIENT] = active_patient.pseudonym
@@ -41,7 +40,7 @@ def test_a_required_question_cannot_be_skipped(portal):
     assert not QuestionnaireResponse.objects.exists()
 
 
-def test_answers_are_saved_as_one_goes_resumed_reviewed_and_sent(portal, active_patient):  # noqa: F811
+def test_answers_are_saved_as_one_goes_resumed_reviewed_and_sent(portal, active_patient):
     step = answer(portal, "na-treatment", "injection", "topical")
     assert step.status_code == 302 and step["Location"].endswith("?q=na-itch")
     assert 'progress max="14"' in portal.get(step["Location"]).content.decode()  # injections: one more question

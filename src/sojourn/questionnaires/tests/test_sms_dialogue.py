@@ -10,15 +10,14 @@ from django.core import mail
 from sojourn.consent.errors import NotConsented
 from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.factories import SELF, enroll
-from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
+from sojourn.consent.tests.factories import SELF, enroll, me
 from sojourn.core.errors import InvalidInput
 from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.questionnaires.services.sms_dialogue import answer_by_sms, start_sms_questionnaire
 from sojourn.questionnaires.tests.factories import approved_instrument
 
 
-def test_phq2_by_text_message_in_german_with_a_retry(program, active_patient):  # noqa: F811
+def test_phq2_by_text_message_in_german_with_a_retry(program, active_patient):
     phq2 = approved_instrument(program, "phq-2")
     first = start_sms_questionnaire(patient=active_patient, questionnaire=phq2)
     assert "(1/2)" in first and "Wenig Interesse oder Freude" in first and "1 = Überhaupt nicht" in first
@@ -48,7 +47,7 @@ def test_the_itch_rating_by_text_in_japanese_takes_full_width_digits(program, dj
     assert QuestionnaireResponse.objects.get().scores[0]["band"] == "severe"
 
 
-def test_long_questionnaires_and_patients_without_sms_consent_are_refused(program, active_patient):  # noqa: F811
+def test_long_questionnaires_and_patients_without_sms_consent_are_refused(program, active_patient):
     with pytest.raises(InvalidInput):
         start_sms_questionnaire(patient=active_patient, questionnaire=approved_instrument(program, "psoriasis-needs"))
     withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=["contact_sms"], via="portal")

@@ -17,7 +17,7 @@ from sojourn.consent.tests.factories import SELF, approved_version, enroll
 from sojourn.core.errors import InvalidInput
 from sojourn.tracking.models import Event, PatientProfile
 from sojourn.tracking.services.bulk import record_event_stream
-from sojourn.tracking.tests.test_events import SYSTEM, itch, signal_count, view  # noqa: F401  (fixture)
+from sojourn.tracking.tests.helpers import SYSTEM, signal_count, view
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the helper reads what the test's process committed
 
@@ -30,7 +30,7 @@ def active(program, email, capture):
 
 
 def test_each_batch_is_recorded_in_order_with_what_the_ones_before_it_changed(
-        program, itch, django_capture_on_commit_callbacks):  # noqa: F811
+        program, itch, django_capture_on_commit_callbacks):
     first = active(program, "first@example.org", django_capture_on_commit_callbacks)
     second = active(program, "second@example.org", django_capture_on_commit_callbacks)
     batches = [[view(first, f"b{n}-{i}", needs=["itch"], ago=timedelta(minutes=60 - n * 5 - i)) for i in range(3)]

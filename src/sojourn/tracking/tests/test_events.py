@@ -9,39 +9,17 @@ import pytest
 from django.utils import timezone
 
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.consent.tests.test_api import Api
-from sojourn.consent.tests.test_withdrawal import active_patient, me  # noqa: F401  (fixture)
-from sojourn.core.actors import Actor
+from sojourn.consent.tests.factories import me
 from sojourn.core.errors import InvalidInput
 from sojourn.core.models import AuditEntry
+from sojourn.people.tests.api import Api
 from sojourn.tracking.models import Event, NeedSignal, PatientNeed, PatientProfile
 from sojourn.tracking.queries import needs_of
 from sojourn.tracking.services.events import record_events
-from sojourn.tracking.services.taxonomy import define_need
-
-SYSTEM = Actor.system("test")
+from sojourn.tracking.tests.helpers import SYSTEM, signal_count, view
 
 
-def signal_count(patient) -> int:
-    """How many need signals weigh on the patient's needs now (told from the events: none is stored)."""
-    from sojourn.tracking.models import Need
-    from sojourn.tracking.scoring import signals_of
-
-    codes = dict(Need.objects.filter(program_id=patient.program_id).values_list("pk", "code"))
-    return sum(len(found) for found in signals_of(patient.pk, codes, timezone.now()).values())
-
-
-def view(patient, client_id: str, *, ago: timedelta = timedelta(hours=1), **data):
-    return {"client_id": client_id, "type": "content.viewed", "patient": patient.pseudonym,
-            "occurred_at": (timezone.now() - ago).isoformat(), "data": {"content": "itch-tips", **data}}
-
-
-@pytest.fixture
-def itch(program):
-    return define_need(actor=SYSTEM, program=program, code="itch", labels={"en": "Itch"}, position=0)
-
-
-def test_good_events_are_kept_and_each_bad_one_is_reported_by_index(active_patient, itch):  # noqa: F811
+def test_good_events_are_kept_and_each_bad_one_is_reported_by_index(active_patient, itch):
     now = timezone.now()
     batch = [
         view(active_patient, "a-1", needs=["itch"]),
@@ -86,7 +64,7 @@ def test_good_events_are_kept_and_each_bad_one_is_reported_by_index(active_patie
     assert not AuditEntry.objects.filter(action__startswith="event").exists()
 
 
-def test_sending_the_same_client_id_again_changes_nothing(active_patient, itch):  # noqa: F811
+def test_sending_the_same_client_id_again_changes_nothing(active_patient, itch):
     first = record_events(SYSTEM, [view(active_patient, "same", needs=["itch"])], source="test")
     score = PatientNeed.objects.get(patient=active_patient, need=itch).implicit
     again = record_events(SYSTEM, [view(active_patient, "same", needs=["itch"]),
@@ -97,14 +75,14 @@ def test_sending_the_same_client_id_again_changes_nothing(active_patient, itch):
     assert PatientProfile.objects.get(patient=active_patient).interactions_30d == 2
 
 
-def test_after_withdrawal_nothing_more_is_recorded(active_patient):  # noqa: F811
+def test_after_withdrawal_nothing_more_is_recorded(active_patient):
     withdraw_consent(actor=me(active_patient), patient=active_patient, purposes=None, via="portal")
     result = record_events(SYSTEM, [view(active_patient, "late")], source="test")
     assert not result.accepted and "withdrawn" in result.rejected[0].message
     assert not Event.objects.filter(patient=active_patient, type="content.viewed").exists()
 
 
-def test_a_withdrawal_that_lands_while_a_batch_is_checked_stops_its_events(active_patient, monkeypatch):  # noqa: F811
+def test_a_withdrawal_that_lands_while_a_batch_is_checked_stops_its_events(active_patient, monkeypatch):
     from sojourn.tracking import queries
     from sojourn.tracking.services import events
 
@@ -119,7 +97,7 @@ def test_a_withdrawal_that_lands_while_a_batch_is_checked_stops_its_events(activ
     assert not Event.objects.filter(patient=active_patient, type="content.viewed").exists()
 
 
-def test_a_patient_whose_row_is_gone_when_the_batch_is_stored_is_no_such_patient(active_patient, monkeypatch):  # noqa: F811
+def test_a_patient_whose_row_is_gone_when_the_batch_is_stored_is_no_such_patient(active_patient, monkeypatch):
     from sojourn.tracking import queries
     from sojourn.tracking.services import events
 
@@ -133,13 +111,13 @@ def test_a_patient_whose_row_is_gone_when_the_batch_is_stored_is_no_such_patient
     assert not Event.objects.filter(client_id="vanished").exists()
 
 
-def test_a_batch_is_at_most_a_thousand_events(active_patient):  # noqa: F811
+def test_a_batch_is_at_most_a_thousand_events(active_patient):
     with pytest.raises(InvalidInput, match="at most 1000"):
         record_events(SYSTEM, [view(active_patient, f"e{i}") for i in range(1001)], source="test")
     assert not Event.objects.exclude(source="platform").exists()
 
 
-def test_a_patient_sends_events_about_themselves_only(active_patient, program):  # noqa: F811
+def test_a_patient_sends_events_about_themselves_only(active_patient, program):
     from sojourn.consent.tests.factories import enroll
 
     other, _record = enroll(program, "DE", phone="+49 30 901821", email="other@example.org")
@@ -148,7 +126,7 @@ def test_a_patient_sends_events_about_themselves_only(active_patient, program): 
     assert result.rejected[0].index == 1 and result.rejected[0].message == "No such patient."
 
 
-def test_the_api_takes_a_batch_and_answers_per_event(client, cast, active_patient, itch):  # noqa: F811
+def test_the_api_takes_a_batch_and_answers_per_event(client, cast, active_patient, itch):
     api = Api(client, cast.admin)
     response = api.post("/events", {"events": [view(active_patient, "api-1", needs=["itch"]),
                                                {"client_id": "api-2", "type": "content.viewed"}]})
@@ -177,7 +155,7 @@ def test_the_api_takes_a_batch_and_answers_per_event(client, cast, active_patien
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_again(
-        client, cast, active_patient, itch, monkeypatch, database):  # noqa: F811
+        client, cast, active_patient, itch, monkeypatch, database):
     import psycopg
     from django.db import OperationalError
 
@@ -211,7 +189,7 @@ def test_a_batch_the_database_cannot_take_now_is_answered_busy_and_can_be_sent_a
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_failed_once_to_break_a_deadlock_is_stored_by_trying_again(
-        client, cast, active_patient, itch, monkeypatch):  # noqa: F811
+        client, cast, active_patient, itch, monkeypatch):
     import psycopg
     from django.db import OperationalError
 
@@ -248,7 +226,7 @@ def test_only_a_busy_database_is_answered_busy(rf):
     assert middleware.process_exception(rf.post("/api/v1/events"), ValueError("database is locked")) is None
 
 
-def test_enrollment_stage_changes_and_withdrawal_become_events(active_patient, program):  # noqa: F811
+def test_enrollment_stage_changes_and_withdrawal_become_events(active_patient, program):
     from sojourn.tracking.services.profiles import set_journey_stage
     from sojourn.tracking.services.taxonomy import define_stage
 

@@ -6,38 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.tracking.models import Event, PatientNeed, PatientProfile
-from sojourn.tracking.services import events, ingestion
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import refresh_profile
-from sojourn.tracking.tests.test_events import SYSTEM, itch, signal_count, view  # noqa: F401  (fixture)
-
-
-def prepared(items, now=None):
-    """The first half of record_events: checked and decided, nothing written."""
-    now = now or timezone.now()
-    result, checked, types = events.check_events(SYSTEM, items, now, False)
-    return result, ingestion.prepare(ingestion.new_in_batch(checked, result), types, now, "test", False)
+from sojourn.tracking.tests.helpers import SYSTEM, applied, prepared, signal_count, view
 
 
 @pytest.fixture
-def profiled(active_patient, itch):  # noqa: F811
+def profiled(active_patient, itch):
     """The patient with a profile and an itch score (their first event makes both)."""
     record_events(SYSTEM, [view(active_patient, "first", needs=["itch"], ago=timedelta(hours=3))], source="test")
     return active_patient
 
 
-def applied(result, plan):
-    with transaction.atomic():
-        ingestion.apply(plan, result)
-    return result
-
-
-def test_preparing_writes_nothing(profiled, itch):  # noqa: F811
+def test_preparing_writes_nothing(profiled, itch):
     patient = profiled
     before = PatientProfile.objects.get(patient=patient)
     _result, plan = prepared([view(patient, "p-1", needs=["itch"])])
@@ -50,7 +34,7 @@ def test_preparing_writes_nothing(profiled, itch):  # noqa: F811
     assert (after.interactions_30d, after.revision) == (before.interactions_30d, before.revision)
 
 
-def test_a_batch_stored_between_the_halves_is_counted_with_it(profiled, itch):  # noqa: F811
+def test_a_batch_stored_between_the_halves_is_counted_with_it(profiled, itch):
     patient = profiled
     start = PatientProfile.objects.get(patient=patient)
     result, plan = prepared([view(patient, "late-1", needs=["itch"])])
@@ -69,7 +53,7 @@ def test_a_batch_stored_between_the_halves_is_counted_with_it(profiled, itch):  
     assert PatientNeed.objects.get(pk=score.pk).implicit > score.implicit > 0
 
 
-def test_an_event_someone_else_stored_meanwhile_is_a_duplicate_and_the_rest_counts_once(profiled, itch):  # noqa: F811
+def test_an_event_someone_else_stored_meanwhile_is_a_duplicate_and_the_rest_counts_once(profiled, itch):
     patient = profiled
     start = PatientProfile.objects.get(patient=patient).interactions_30d
     batch = [view(patient, "same-1", needs=["itch"], ago=timedelta(hours=2)),
@@ -83,7 +67,7 @@ def test_an_event_someone_else_stored_meanwhile_is_a_duplicate_and_the_rest_coun
     assert signal_count(patient) == 3
 
 
-def test_a_batch_whose_clock_is_behind_adds_what_it_would_have_added_in_order(profiled, itch):  # noqa: F811
+def test_a_batch_whose_clock_is_behind_adds_what_it_would_have_added_in_order(profiled, itch):
     patient = profiled
     start = timezone.now()
     later = start + timedelta(days=3)

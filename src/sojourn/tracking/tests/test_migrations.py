@@ -9,11 +9,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.tracking.models import Event, NeedSignal
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import record_need_signal
-from sojourn.tracking.tests.test_events import SYSTEM, itch, signal_count, view  # noqa: F401  (fixture)
+from sojourn.tracking.tests.helpers import SYSTEM, signal_count, view
 
 BEFORE = [("tracking", "0005_profile_revision")]
 AFTER = [("tracking", "0006_signals_told_from_events")]
@@ -26,7 +25,7 @@ def _migrate(target):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_signals_copied_from_events_go_and_come_back_from_the_events(active_patient, itch):  # noqa: F811
+def test_signals_copied_from_events_go_and_come_back_from_the_events(active_patient, itch):
     record_events(SYSTEM, [view(active_patient, "v-1", needs=["itch"]),
                            view(active_patient, "v-2", needs=["itch"], helpful=False) | {"type": "content.rated"},
                            view(active_patient, "v-3")], source="test")  # names no need: no signal

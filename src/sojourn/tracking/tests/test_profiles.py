@@ -9,12 +9,11 @@ from django.test import Client
 from django.utils import timezone
 
 from sojourn.consent.portal import patient_actor
-from sojourn.consent.tests.test_api import Api
-from sojourn.consent.tests.test_withdrawal import active_patient  # noqa: F401  (fixture)
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, InvalidInput
 from sojourn.core.models import AuditEntry
 from sojourn.people.queries import actor_for_user
+from sojourn.people.tests.api import Api
 from sojourn.questionnaires.answers import response_items
 from sojourn.questionnaires.needs_analysis import NEEDS
 from sojourn.questionnaires.services.definitions import definition
@@ -53,7 +52,7 @@ def scores(patient) -> dict[str, PatientNeed]:
     return {row.need.code: row for row in PatientNeed.objects.filter(patient=patient).select_related("need")}
 
 
-def test_the_needs_analysis_sets_each_need_and_says_why(analysis, active_patient):  # noqa: F811
+def test_the_needs_analysis_sets_each_need_and_says_why(analysis, active_patient):
     assert not PatientNeed.objects.exists()
     answer(active_patient, analysis)  # completing refreshes the profile in the same transaction
     found = scores(active_patient)
@@ -65,7 +64,7 @@ def test_the_needs_analysis_sets_each_need_and_says_why(analysis, active_patient
     assert found["itch"].confidence == pytest.approx(0.6, abs=0.01)
 
 
-def test_behaviour_adds_decaying_evidence_and_explains_it(analysis, active_patient):  # noqa: F811
+def test_behaviour_adds_decaying_evidence_and_explains_it(analysis, active_patient):
     answer(active_patient, analysis, na_itch="1")  # 0.33 stated
     now = timezone.now()
     for days in (1, 3, 5):
@@ -85,7 +84,7 @@ def test_behaviour_adds_decaying_evidence_and_explains_it(analysis, active_patie
         record_need_signal(patient=active_patient, need_code="itch", kind="gossip", occurred_at=now)
 
 
-def test_events_change_a_scores_numbers_and_the_signals_explain_it_when_read(analysis, active_patient):  # noqa: F811
+def test_events_change_a_scores_numbers_and_the_signals_explain_it_when_read(analysis, active_patient):
     answer(active_patient, analysis, na_itch="1")
     stored = scores(active_patient)["itch"].explanation
     assert [part["source"] for part in stored] == ["Your needs: living with psoriasis"]
@@ -106,7 +105,7 @@ def test_events_change_a_scores_numbers_and_the_signals_explain_it_when_read(ana
     assert again.explanation == view.explanation and "9 ×" not in again.sentence
 
 
-def test_evidence_from_behaviour_is_bounded(analysis, active_patient):  # noqa: F811
+def test_evidence_from_behaviour_is_bounded(analysis, active_patient):
     now = timezone.now()
     for n in range(30):
         record_need_signal(patient=active_patient, need_code="sleep", kind="call_note",
@@ -115,7 +114,7 @@ def test_evidence_from_behaviour_is_bounded(analysis, active_patient):  # noqa: 
     assert sleep.implicit == 0.5 and sleep.combined == 0.5 and sleep.explicit is None
 
 
-def test_engagement_follows_recency_and_frequency(analysis, active_patient):  # noqa: F811
+def test_engagement_follows_recency_and_frequency(analysis, active_patient):
     now = timezone.now()
     refresh_profile(active_patient, now)
     assert PatientProfile.objects.get(patient=active_patient).engagement == "new"
@@ -133,7 +132,7 @@ def test_engagement_follows_recency_and_frequency(analysis, active_patient):  # 
         assert PatientProfile.objects.get(patient=active_patient).engagement == level, days
 
 
-def test_a_completed_questionnaire_counts_once_as_an_interaction(analysis, active_patient):  # noqa: F811
+def test_a_completed_questionnaire_counts_once_as_an_interaction(analysis, active_patient):
     answer(active_patient, analysis)
     profile = PatientProfile.objects.get(patient=active_patient)
     assert profile.interactions_30d == 1 and profile.last_meaningful_at is not None
@@ -143,7 +142,7 @@ def test_a_completed_questionnaire_counts_once_as_an_interaction(analysis, activ
     assert PatientProfile.objects.get(patient=active_patient).interactions_30d == 2
 
 
-def test_the_stage_is_set_by_staff_of_the_market_and_audited(analysis, active_patient, cast):  # noqa: F811
+def test_the_stage_is_set_by_staff_of_the_market_and_audited(analysis, active_patient, cast):
     set_journey_stage(actor=actor_for_user(cast.nurse_de), patient=active_patient, stage_code="treatment_initiation",
                       reason="first biologic")
     assert PatientProfile.objects.get(patient=active_patient).stage.code == "treatment_initiation"
@@ -154,7 +153,7 @@ def test_the_stage_is_set_by_staff_of_the_market_and_audited(analysis, active_pa
         set_journey_stage(actor=actor_for_user(cast.nurse_de), patient=active_patient, stage_code="remission")
 
 
-def test_the_profile_page_and_api_show_needs_history_and_stage(analysis, active_patient, cast, client):  # noqa: F811
+def test_the_profile_page_and_api_show_needs_history_and_stage(analysis, active_patient, cast, client):
     who5 = approved_instrument(cast.program, "who-5")
     for value in ("2", "4"):
         save_response(actor=patient_actor(active_patient), patient=active_patient, questionnaire=who5,
@@ -187,7 +186,7 @@ def test_the_profile_page_and_api_show_needs_history_and_stage(analysis, active_
     assert '<dd id="engagement">abgewandert</dd>' in page  # the German nurse reads German
 
 
-def test_the_profile_says_whether_ratings_were_helpful_in_the_readers_language(analysis, active_patient, cast):  # noqa: F811
+def test_the_profile_says_whether_ratings_were_helpful_in_the_readers_language(analysis, active_patient, cast):
     now = timezone.now()
     record_events(SYSTEM, [{"client_id": f"r{n}", "type": "content.rated", "patient": active_patient.pseudonym,
                             "occurred_at": (now - timedelta(hours=n)).isoformat(),
@@ -207,7 +206,7 @@ def test_the_profile_says_whether_ratings_were_helpful_in_the_readers_language(a
 
 
 def test_the_profile_names_stage_engagement_and_questionnaires_in_the_readers_language(
-        analysis, active_patient, cast):  # noqa: F811
+        analysis, active_patient, cast):
     define_stage(actor=SYSTEM, program=cast.program, code="switching", labels={"en": "Switching", "de": "Wechsel"},
                  position=3)
     answer(active_patient, analysis)
