@@ -15,22 +15,13 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from sojourn.channels.api import router as channels_router
 from sojourn.consent.api import router as consent_router
 from sojourn.core.api import router as core_router
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import SojournError, http_status
 from sojourn.insights.api import router as insights_router
 from sojourn.journeys.api import router as journeys_router
 from sojourn.people.api import router as people_router
 from sojourn.people.api_auth import BearerToken, SessionWithCsrf
 from sojourn.questionnaires.api import router as questionnaires_router
 from sojourn.tracking.api import router as tracking_router
-
-STATUS_BY_CODE = {
-    "invalid": 422,
-    "invalid_market_pack": 422,
-    "not_found": 404,
-    "forbidden": 403,
-    "conflict": 409,
-    "erased": 410,
-}
 
 ERROR_ENVELOPE = {
     "type": "object",
@@ -178,10 +169,7 @@ def error_response(request: HttpRequest, status: int, code: str, message: str,
 @api.exception_handler(SojournError)
 def _domain_error(request: HttpRequest, exc: SojournError) -> HttpResponse:
     body = exc.as_dict()
-    # A refusal with its own code (not_consented, …) answers with the status of the kind it refines.
-    status = next((STATUS_BY_CODE[k.code] for k in type(exc).__mro__ if getattr(k, "code", None) in STATUS_BY_CODE),
-                  400)
-    return error_response(request, status, body["code"], body["message"], body["details"])
+    return error_response(request, http_status(exc), body["code"], body["message"], body["details"])
 
 
 @api.exception_handler(ValidationError)
