@@ -9,9 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sojourn.consent.models import ConsentText, ConsentVersion
-from sojourn.core.errors import SojournError
 from sojourn.core.models import Market
-from sojourn.core.views import problems_of
 from sojourn.people.addresses import region_kind
 from sojourn.people.identity import PatientIdentity, PostalAddress
 
@@ -139,13 +137,6 @@ def zone_ok(zone: str) -> bool:
 def service_field(name: str) -> str:
     """Return the form's name for a field the consent services name (answers.<purpose> → purpose_<purpose>)."""
     return "purpose_" + name.removeprefix("answers.") if name.startswith("answers.") else name
-
-
-def apply_service_errors(form: forms.Form, error: SojournError) -> None:
-    """Put each problem next to the field it is about, the rest at the top of the form."""
-    for problem in problems_of(error):
-        name = service_field(problem.field or "")
-        form.add_error(name if name in form.fields else None, problem.message)
 
 
 SPECIALTY_LABELS = {"dermatology": _("Dermatology"), "rheumatology": _("Rheumatology"),
