@@ -107,3 +107,16 @@ def test_a_command_refused_exits_1_naming_file_line_and_field_without_a_tracebac
     assert "cards.csv: line 3, issued_on: Not a date." in err
     assert "cards.csv: The file is empty at the end." in err
     assert "Traceback" not in err
+
+
+def test_every_documented_error_status_of_the_api_has_the_one_error_body(client, db):
+    document = client.get("/api/v1/openapi.json").json()
+    error = document["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    body = document["components"]["schemas"][error["properties"]["error"]["$ref"].rsplit("/", 1)[1]]
+    assert set(body["required"]) == {"code", "message", "details"}
+    undeclared = [(path, method, status)
+                  for path, operations in document["paths"].items() for method, operation in operations.items()
+                  for status, answer in operation["responses"].items() if int(status) >= 400
+                  and answer["content"]["application/json"]["schema"] != {"$ref": "#/components/schemas/Error"}]
+    assert not undeclared
