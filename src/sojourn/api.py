@@ -1,6 +1,8 @@
 """The JSON API at /api/v1: one NinjaAPI, one place where domain errors become HTTP answers.
 
-Every error answers ``{"error": {"code", "message", "details": [...]}}`` with a 4xx status.
+Every error answers ``{"error": {"code", "message", "details": [{"field", "message", …}]}}`` (ErrorOut,
+declared for every operation's error statuses) with a 4xx or 503 status; core/middleware.py gives the
+same body where Django or the request guard answer before ninja.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import Field
 
 from sojourn.channels.api import router as channels_router
 from sojourn.consent.api import router as consent_router
 from sojourn.core.api import router as core_router
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import SojournError, http_status
 from sojourn.insights.api import router as insights_router
 from sojourn.journeys.api import router as journeys_router
 from sojourn.people.api import router as people_router
@@ -23,33 +26,37 @@ from sojourn.people.api_auth import BearerToken, SessionWithCsrf
 from sojourn.questionnaires.api import router as questionnaires_router
 from sojourn.tracking.api import router as tracking_router
 
-STATUS_BY_CODE = {
-    "invalid": 422,
-    "invalid_market_pack": 422,
-    "not_found": 404,
-    "forbidden": 403,
-    "conflict": 409,
-    "erased": 410,
-}
 
-ERROR_ENVELOPE = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {
-        "type": "object",
-        "required": ["code", "message", "details"],
-        "properties": {
-            "code": {"type": "string", "description": "Stable code: invalid, not_found, forbidden, conflict, …"},
-            "message": {"type": "string", "description": "Translated into the caller's language"},
-            "details": {"type": "array", "items": {
-                "type": "object",
-                "properties": {"field": {"type": ["string", "null"]}, "in": {"type": ["string", "null"]},
-                               "message": {"type": "string"}, "code": {"type": ["string", "null"]},
-                               "line": {"type": "integer"}, "column": {"type": "integer"}},
-            }},
-        },
-    }},
-}
+class ErrorDetailOut(Schema):
+    """One problem of a refused request: where it is and why."""
+
+    field: str | None = Field(None, description="The field at fault, dotted (items.2.occurred_at), if any")
+    in_: str | None = Field(None, alias="in", description="Where the parsing found it: body, query or path")
+    message: str = Field(description="Translated into the caller's language")
+    code: str | None = Field(None, description="A stable code for this problem")
+    line: int | None = Field(None, description="The line of an uploaded file")
+    column: int | None = Field(None, description="The column of an uploaded file")
+
+
+class ErrorBodyOut(Schema):
+    code: str = Field(description="Stable code: invalid, not_found, forbidden, conflict, erased, …")
+    message: str = Field(description="Translated into the caller's language")
+    details: list[ErrorDetailOut] = Field(description="Each problem, naming its field; empty when there is one")
+
+
+class ErrorOut(Schema):
+    """The one error body of the API, whatever refused the request (ninja, the guard or a service)."""
+
+    error: ErrorBodyOut
+
+
+def _error_components() -> dict[str, Any]:
+    """Return the error body's schemas for the document's components, named as the other schemas are."""
+    document = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+    nested = document.pop("$defs", {})
+    return {**nested, "Error": document}
+
+
 ERROR_MEANINGS = {
     400: "The body is not JSON",
     401: "No valid token or session",
@@ -132,7 +139,7 @@ def document_edges(schema: dict[str, Any]) -> dict[str, Any]:
     error answers the one conversion below gives (with their envelope), and the refusal of control
     characters in every parameter and body."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components["Error"] = ERROR_ENVELOPE
+    components.update(_error_components())
     components["CleanJson"] = CLEAN_JSON
     seen: set[str] = set()
     for operations in schema.get("paths", {}).values():
@@ -178,10 +185,7 @@ def error_response(request: HttpRequest, status: int, code: str, message: str,
 @api.exception_handler(SojournError)
 def _domain_error(request: HttpRequest, exc: SojournError) -> HttpResponse:
     body = exc.as_dict()
-    # A refusal with its own code (not_consented, …) answers with the status of the kind it refines.
-    status = next((STATUS_BY_CODE[k.code] for k in type(exc).__mro__ if getattr(k, "code", None) in STATUS_BY_CODE),
-                  400)
-    return error_response(request, status, body["code"], body["message"], body["details"])
+    return error_response(request, http_status(exc), body["code"], body["message"], body["details"])
 
 
 @api.exception_handler(ValidationError)

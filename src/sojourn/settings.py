@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "sojourn.people.middleware.StaffContextMiddleware",
     "sojourn.people.middleware.ConsolePageMiddleware",
+    "sojourn.core.middleware.DomainErrorPageMiddleware",  # refusals that leave a page's view (core/views.py)
     "axes.middleware.AxesMiddleware",
     "sojourn.core.middleware.DatabaseBusyMiddleware",
 ]

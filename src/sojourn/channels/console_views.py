@@ -16,14 +16,11 @@ from django.views.decorators.http import require_POST
 from sojourn.channels.models import NurseTask
 from sojourn.channels.queries import call_context, nurse_queue, sla_colour
 from sojourn.channels.services.nurse import access_task, claim_task, complete_call, release_task
-from sojourn.core.errors import ErrorDetail, SojournError
+from sojourn.core.errors import ErrorDetail, NotFound
 from sojourn.core.permissions import Permission
+from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
 from sojourn.people.services.patients import read_patient_identity
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
 
 
 def _name(request: HttpRequest) -> str:
@@ -34,7 +31,7 @@ def _name(request: HttpRequest) -> str:
 def queue(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None or request.actor.markets_in(Permission.NURSE_QUEUE, scope.program.pk) == frozenset():
-        return _not_found(request)
+        raise NotFound()
     now = timezone.now()
     mine = request.GET.get("mine") == "1"
     tasks = list(nurse_queue(request.actor, scope.program, market=scope.market.country if scope.market else "",
@@ -45,10 +42,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
-    try:
-        task = access_task(request.actor, task_id)
-    except SojournError:
-        return _not_found(request)
+    task = access_task(request.actor, task_id)
     now = timezone.now()
     problems: list[ErrorDetail] = []
     if request.method == "POST":
@@ -60,15 +54,13 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
             except ValueError:
                 problems.append(ErrorDetail(_("Give the time as date and time."), field="call_back_at"))
         if not problems:
-            try:
+            with shown_on_page() as refusal:
                 complete_call(actor=request.actor, task=task, outcome=request.POST.get("outcome", ""),
                               notes=request.POST.get("notes", ""), call_back_at=call_back,
                               adverse_event=request.POST.get("adverse_event") == "on")
-            except SojournError as error:
-                problems = error.details or [ErrorDetail(error.message, field=error.field)]
-            else:
                 messages.success(request, _("The call is recorded."))
                 return redirect("nurse-console:queue")
+            problems = refusal.problems
     identity = None
     if task.status == NurseTask.Status.CLAIMED and task.claimed_by_id == request.actor.user_id:
         # The name and number are opened (and the read audited) only for the nurse making the call.
@@ -84,14 +76,12 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def take(request: HttpRequest, task_id: int) -> HttpResponse:
-    try:
-        task = access_task(request.actor, task_id)
+    task = access_task(request.actor, task_id)
+    with shown_on_page(request=request):
         if request.POST.get("step") == "release":
             release_task(actor=request.actor, task=task)
             messages.success(request, _("The call is back in the queue."))
             return redirect("nurse-console:queue")
         claim_task(actor=request.actor, task=task, name=_name(request))
-    except SojournError as error:
-        messages.error(request, error.message)
-        return redirect("nurse-console:queue")
-    return redirect("nurse-console:task", task_id=task_id)
+        return redirect("nurse-console:task", task_id=task_id)
+    return redirect("nurse-console:queue")

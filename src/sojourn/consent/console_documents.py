@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sojourn.consent.console_forms import ConsentDraftForm, ReturnForm
-from sojourn.consent.forms import apply_service_errors
+from sojourn.consent.forms import service_field
 from sojourn.consent.models import ConsentDocument, ConsentVersion
 from sojourn.consent.services.documents import (
     TextDraft,
@@ -25,14 +25,11 @@ from sojourn.consent.services.documents import (
     revise_draft_consent_version,
     submit_consent_version,
 )
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import InvalidInput, NotFound
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Permission
+from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
 
 
 def _purposes_for(market: object, audience: str) -> list[dict]:
@@ -48,7 +45,7 @@ def _purposes_for(market: object, audience: str) -> list[dict]:
 def documents(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None:
-        return _not_found(request)
+        raise NotFound()
     markets = [m for m in scope.markets if scope.market in (None, m)]
     rows = []
     for market in markets:
@@ -90,10 +87,7 @@ def _changes(version: ConsentVersion) -> list[tuple[str, str]]:
 
 @login_required
 def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
-    try:
-        version = access_consent_version(request.actor, version_id, Permission.PROGRAM_VIEW)
-    except SojournError:
-        return _not_found(request)
+    version = access_consent_version(request.actor, version_id, Permission.PROGRAM_VIEW)
     return render(request, "consent/console/version.html", _version_context(request, version))
 
 
@@ -119,7 +113,7 @@ def new_version(request: HttpRequest, country: str, audience: str) -> HttpRespon
     market = next((m for m in scope.markets if m.country == country), None)
     if scope.program is None or market is None or audience not in ConsentDocument.Audience.values or \
             not request.actor.can(Permission.CONTENT_EDIT, scope.program.pk, country):
-        return _not_found(request)
+        raise NotFound()
     latest = (ConsentVersion.objects.filter(document__program=scope.program, document__market=market,
                                             document__audience=audience)
               .prefetch_related("texts").order_by("-number").first())
@@ -127,16 +121,13 @@ def new_version(request: HttpRequest, country: str, audience: str) -> HttpRespon
     form = ConsentDraftForm(request.POST or None, locales=list(market.locales), purposes=purposes,
                             initial=ConsentDraftForm.initial_from(latest) if latest else {})
     if request.method == "POST" and form.is_valid():
-        try:
+        with shown_on_page(form=form, rename=_draft_field):
             version = draft_consent_version(
                 actor=request.actor, program=scope.program, market=market, audience=audience,
                 title=f"{scope.program.name} · {market.name} · {ConsentDocument.Audience(audience).label}",
                 purposes=purposes, texts={loc: TextDraft(**d) for loc, d in form.drafts().items()},
                 material_change=form.cleaned_data["material_change"],
                 change_summary=form.cleaned_data["change_summary"])
-        except SojournError as exc:
-            _draft_errors(form, exc)
-        else:
             messages.success(request, _("Draft saved. Submit it for review when it is ready."))
             return redirect("console-consent:version", version_id=version.pk)
     return render(request, "consent/console/version_form.html", {
@@ -144,37 +135,27 @@ def new_version(request: HttpRequest, country: str, audience: str) -> HttpRespon
         status=400 if form.errors else 200)
 
 
-def _draft_errors(form: ConsentDraftForm, exc: SojournError) -> None:
-    """Service fields name texts.<locale>.purpose_texts.<code>; the form's fields are flat."""
-    for detail in exc.details or []:
-        name = (detail.field or "").removeprefix("texts.").replace(".purpose_texts.", "__purpose__")
-        form.add_error(name if name in form.fields else None, detail.message)
-    if not exc.details:
-        apply_service_errors(form, exc)
+def _draft_field(name: str) -> str:
+    """Return the draft form's flat name for a service's texts.<locale>.purpose_texts.<code>."""
+    return service_field(name.removeprefix("texts.").replace(".purpose_texts.", "__purpose__"))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def revise_version(request: HttpRequest, version_id: int) -> HttpResponse:
-    try:
-        version = access_consent_version(request.actor, version_id, Permission.CONTENT_EDIT)
-    except SojournError:
-        return _not_found(request)
+    version = access_consent_version(request.actor, version_id, Permission.CONTENT_EDIT)
     market = version.document.market
     form = ConsentDraftForm(request.POST or None, locales=list(market.locales), purposes=version.purposes,
                             initial={**ConsentDraftForm.initial_from(version),
                                      "material_change": version.material_change,
                                      "change_summary": version.change_summary})
     if request.method == "POST" and form.is_valid():
-        try:
+        with shown_on_page(form=form, rename=_draft_field):
             revise_draft_consent_version(
                 actor=request.actor, version=version,
                 texts={loc: TextDraft(**d) for loc, d in form.drafts().items()},
                 material_change=form.cleaned_data["material_change"],
                 change_summary=form.cleaned_data["change_summary"])
-        except SojournError as exc:
-            _draft_errors(form, exc)
-        else:
             messages.success(request, _("Draft saved. Submit it for review when it is ready."))
             return redirect("console-consent:version", version_id=version.pk)
     return render(request, "consent/console/version_form.html", {
@@ -187,12 +168,13 @@ def revise_version(request: HttpRequest, version_id: int) -> HttpResponse:
 def review_action(request: HttpRequest, version_id: int, action: str) -> HttpResponse:
     """submit (author), return with a comment, approve (another person), retire (reviewers)."""
     needed = Permission.CONTENT_EDIT if action == "submit" else Permission.CONTENT_REVIEW
-    try:
-        version = access_consent_version(request.actor, version_id, needed)
-    except SojournError:
-        return _not_found(request)
+    version = access_consent_version(request.actor, version_id, needed)
+    if action not in {"submit", "approve", "retire", "return"}:
+        raise NotFound()
     return_form = ReturnForm(request.POST if action == "return" else None)
-    try:
+    # A refused return is shown next to its comment field; any other refusal as a message.
+    with shown_on_page(form=return_form if action == "return" else None,
+                       request=None if action == "return" else request, rename=service_field) as refusal:
         if action == "submit":
             submit_consent_version(actor=request.actor, version=version)
             messages.success(request, _("Submitted for review."))
@@ -202,19 +184,13 @@ def review_action(request: HttpRequest, version_id: int, action: str) -> HttpRes
         elif action == "retire":
             retire_consent_version(actor=request.actor, version=version)
             messages.success(request, _("Retired: nobody can sign this version any more."))
-        elif action == "return":
+        else:
             if not return_form.is_valid():
-                raise SojournError(_("Say what must change."), field="comment")
+                raise InvalidInput(_("Say what must change."), field="comment")
             return_consent_version(actor=request.actor, version=version,
                                    comment=return_form.cleaned_data["comment"])
             messages.success(request, _("Returned to the author with your comment."))
-        else:
-            return _not_found(request)
-    except SojournError as exc:
-        if action == "return":
-            apply_service_errors(return_form, exc)
-        else:
-            messages.error(request, exc.message)
+    if refusal:
         version.refresh_from_db()
         return render(request, "consent/console/version.html",
                       _version_context(request, version, return_form=return_form), status=400)

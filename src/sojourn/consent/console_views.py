@@ -22,7 +22,7 @@ from sojourn.consent.console_forms import (
     StaffEnrollmentForm,
     StaffWithdrawForm,
 )
-from sojourn.consent.forms import apply_service_errors
+from sojourn.consent.forms import service_field
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest, ReconsentRequest
 from sojourn.consent.services.dsr import (
     check_erasure_completer,
@@ -34,16 +34,13 @@ from sojourn.consent.services.dsr import (
 from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
 from sojourn.consent.services.receipts import read_consent_receipt, receipt_filename
 from sojourn.consent.services.withdrawal import withdraw_consent
-from sojourn.core.errors import NotFound, SojournError
+from sojourn.core.errors import NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
+from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
 from sojourn.people.models import Patient
 from sojourn.people.queries import access_patient
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
 
 
 @login_required
@@ -52,7 +49,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
     """A nurse enrolls a patient who consented on the phone or on paper."""
     scope = console_scope(request)
     if scope.program is None:
-        return _not_found(request)
+        raise NotFound()
     markets = list(markets_for(request.actor, scope.program, Permission.PATIENT_MANAGE))
     wanted = request.GET.get("market") or (scope.market.country if scope.market else "")
     market = next((m for m in markets if m.country == wanted), markets[0] if len(markets) == 1 else None)
@@ -70,7 +67,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
                                initial={"time_zone": market.time_zones[0], "locale": text.locale, "method": "phone"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with shown_on_page(form=form, rename=service_field):
             enrollment = enroll_patient(
                 actor=request.actor, program=scope.program, market=market.country, version_id=version.pk,
                 locale=data["locale"], time_zone=data["time_zone"],
@@ -81,9 +78,6 @@ def enroll(request: HttpRequest) -> HttpResponse:
                                     guardian_name=data["guardian_name"],
                                     guardian_relationship=data["guardian_relationship"]),
                 referral_code=data["referral_code"])
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             messages.success(request, _("Enrolled as %(pseudonym)s. We sent a code to the patient's email: ask "
                                         "them to read it back.") % {"pseudonym": enrollment.subject.pseudonym})
             return redirect("console-consent:patient", pseudonym=enrollment.subject.pseudonym)
@@ -127,39 +121,24 @@ def _patient_context(request: HttpRequest, patient: Patient, **forms: object) ->
     }
 
 
-def _patient_or_none(request: HttpRequest, pseudonym: str, permission: Permission = Permission.PATIENT_VIEW
-                     ) -> Patient | None:
-    try:
-        return access_patient(request.actor, pseudonym, permission)
-    except SojournError:
-        return None
-
-
 @login_required
 def patient_consent(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    patient = _patient_or_none(request, pseudonym)
-    if patient is None:
-        return _not_found(request)
+    patient = access_patient(request.actor, pseudonym)
     return render(request, "consent/console/patient.html", _patient_context(request, patient))
 
 
 @login_required
 @require_POST
 def withdraw(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    patient = _patient_or_none(request, pseudonym, Permission.PATIENT_MANAGE)
-    if patient is None:
-        return _not_found(request)
+    patient = access_patient(request.actor, pseudonym, Permission.PATIENT_MANAGE)
     granted = [(p, p) for p in sorted(queries.granted_purposes(patient)) if p != "program_participation"]
     form = StaffWithdrawForm(request.POST, granted=granted)
     if form.is_valid():
         scope = form.cleaned_data["scope"]
-        try:
+        with shown_on_page(form=form, rename=service_field):
             withdraw_consent(actor=request.actor, patient=patient,
                              purposes=None if scope == "everything" else [scope], via=form.cleaned_data["via"],
                              reason=form.cleaned_data["reason"])
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             messages.success(request, _("The withdrawal took effect at once."))
             return redirect("console-consent:patient", pseudonym=pseudonym)
     return render(request, "consent/console/patient.html", _patient_context(request, patient, withdraw_form=form),
@@ -169,16 +148,11 @@ def withdraw(request: HttpRequest, pseudonym: str) -> HttpResponse:
 @login_required
 @require_POST
 def read_back_code(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    patient = _patient_or_none(request, pseudonym, Permission.PATIENT_MANAGE)
-    if patient is None:
-        return _not_found(request)
+    patient = access_patient(request.actor, pseudonym, Permission.PATIENT_MANAGE)
     form = ReadBackCodeForm(request.POST)
     if form.is_valid():
-        try:
+        with shown_on_page(form=form, rename=lambda _field: "code"):
             verify_patient(actor=request.actor, patient=patient, code=form.cleaned_data["code"])
-        except SojournError as exc:
-            form.add_error("code", exc.message)
-        else:
             messages.success(request, _("The patient's email address is confirmed; they are active."))
             return redirect("console-consent:patient", pseudonym=pseudonym)
     return render(request, "consent/console/patient.html", _patient_context(request, patient, code_form=form),
@@ -189,13 +163,10 @@ def read_back_code(request: HttpRequest, pseudonym: str) -> HttpResponse:
 def receipt(request: HttpRequest, record_id: int) -> HttpResponse:
     record = ConsentRecord.objects.select_related("patient__market", "patient__data_key").filter(
         pk=record_id, patient__isnull=False).first()
-    try:
-        if record is None:
-            raise NotFound()
-        access_patient(request.actor, record.patient.pseudonym)
-        pdf = read_consent_receipt(actor=request.actor, record=record)
-    except SojournError:
-        return _not_found(request)
+    if record is None:
+        raise NotFound()
+    access_patient(request.actor, record.patient.pseudonym)
+    pdf = read_consent_receipt(actor=request.actor, record=record)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{receipt_filename(record)}"'
     response["Cache-Control"] = "no-store"
@@ -205,17 +176,12 @@ def receipt(request: HttpRequest, record_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def open_request(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    patient = _patient_or_none(request, pseudonym, Permission.PATIENT_MANAGE)
-    if patient is None:
-        return _not_found(request)
+    patient = access_patient(request.actor, pseudonym, Permission.PATIENT_MANAGE)
     form = DataRequestForm(request.POST)
     if form.is_valid():
-        try:
+        with shown_on_page(form=form, rename=service_field):
             found = open_data_subject_request(actor=request.actor, patient=patient, kind=form.cleaned_data["kind"],
                                               via=form.cleaned_data["via"])
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             messages.success(request, _("Request recorded; it is due by %(due)s.")
                              % {"due": timezone.localtime(found.due_at).date().isoformat()})
             return redirect("console-consent:patient", pseudonym=pseudonym)
@@ -227,7 +193,7 @@ def open_request(request: HttpRequest, pseudonym: str) -> HttpResponse:
 def data_requests(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None or request.actor.markets_in(Permission.PATIENT_MANAGE, scope.program.pk) == frozenset():
-        return _not_found(request)
+        raise NotFound()
     status = request.GET.get("status", "open")
     status = status if status in DataSubjectRequest.Status.values else "open"
     found = queries.data_requests_for(request.actor, scope.program, status=status,
@@ -243,11 +209,10 @@ def complete_access(request: HttpRequest, request_id: int) -> HttpResponse:
     """Complete an access or portability request and hand over the export to send to the patient."""
     found = queries.data_request(request.actor, request_id)
     if found is None:
-        return _not_found(request)
-    try:
+        raise NotFound()
+    with shown_on_page(request=request) as refusal:
         result = complete_access_request(actor=request.actor, request=found)
-    except SojournError as exc:
-        messages.error(request, exc.message)
+    if refusal:
         return redirect("console-consent:requests")
     response = HttpResponse(json.dumps(result, indent=2, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="data-request-{found.pk}-{found.patient.pseudonym}.json"'
@@ -260,23 +225,20 @@ def complete_access(request: HttpRequest, request_id: int) -> HttpResponse:
 def complete_erasure(request: HttpRequest, request_id: int) -> HttpResponse:
     found = queries.data_request(request.actor, request_id)
     if found is None:
-        return _not_found(request)
+        raise NotFound()
     # Who may complete it is asked before the form is shown (the service asks again on submit).
-    try:
+    with shown_on_page() as refusal:
         check_erasure_completer(request.actor, found)
-    except SojournError as exc:
-        return render(request, "consent/console/erasure_confirm.html", {"found": found, "refusal": exc.message},
+    if refusal:
+        return render(request, "consent/console/erasure_confirm.html", {"found": found, "refusal": refusal.message},
                       status=403)
     form = ConfirmErasureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["pseudonym"].strip() != found.patient.pseudonym:
             form.add_error("pseudonym", _("This is not the pseudonym of the patient who asked."))
         else:
-            try:
+            with shown_on_page(form=form, rename=lambda _field: ""):
                 found = complete_erasure_request(actor=request.actor, request=found)
-            except SojournError as exc:
-                form.add_error(None, exc.message)
-            else:
                 return render(request, "consent/console/erasure_done.html", {
                     "found": found, "certificate": json.dumps(found.certificate, indent=2)})
     kept = erasure_retentions(found.patient) if found.status == DataSubjectRequest.Status.OPEN else []

@@ -9,7 +9,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sojourn.consent.models import ConsentText, ConsentVersion
-from sojourn.core.errors import SojournError
 from sojourn.core.models import Market
 from sojourn.people.addresses import region_kind
 from sojourn.people.identity import PatientIdentity, PostalAddress
@@ -135,17 +134,9 @@ def zone_ok(zone: str) -> bool:
     return zone in zoneinfo.available_timezones()
 
 
-def apply_service_errors(form: forms.Form, error: SojournError) -> None:
-    """Put each problem next to the field it is about, the rest at the top of the form."""
-    details = error.details or []
-    if not details:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
-        return
-    for detail in details:
-        name = detail.field or ""
-        if name.startswith("answers."):
-            name = "purpose_" + name.removeprefix("answers.")
-        form.add_error(name if name in form.fields else None, detail.message)
+def service_field(name: str) -> str:
+    """Return the form's name for a field the consent services name (answers.<purpose> → purpose_<purpose>)."""
+    return "purpose_" + name.removeprefix("answers.") if name.startswith("answers.") else name
 
 
 SPECIALTY_LABELS = {"dermatology": _("Dermatology"), "rheumatology": _("Rheumatology"),

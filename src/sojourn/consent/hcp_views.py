@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from sojourn.consent.forms import CodeForm, HcpEnrollmentForm, SignInForm, apply_service_errors
+from sojourn.consent.forms import CodeForm, HcpEnrollmentForm, SignInForm, service_field
 from sojourn.consent.models import ConsentRecord
 from sojourn.consent.portal import hold_sign_in, market_locale, refuse_code_request, throttled
 from sojourn.consent.queries import current_version
@@ -23,6 +23,7 @@ from sojourn.consent.services.withdrawal import withdraw_hcp_consent
 from sojourn.consent.views import program_market
 from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound, SojournError
+from sojourn.core.views import shown_on_page
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.hcps import HcpIdentity, read_hcp_field
 from sojourn.people.services.patients import email_index
@@ -65,7 +66,7 @@ def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpRespons
                              initial={"time_zone": market.time_zones[0]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with shown_on_page(form=form, rename=service_field, hide=()):
             enrollment = enroll_hcp(
                 actor=SELF, program=program, market=market.country, version_id=version.pk, locale=locale,
                 time_zone=data["time_zone"], specialty=data["specialty"], answers=form.answers(),
@@ -75,9 +76,6 @@ def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpRespons
                 signature=Signature(typed_name=data["typed_name"], method="web", signer_time_zone=data["time_zone"],
                                     ip_address=request.META.get("REMOTE_ADDR", ""),
                                     user_agent=request.headers.get("User-Agent", "")))
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             request.session[SESSION_HCP_PENDING] = enrollment.subject.pseudonym
             return redirect("portal:hcp-verify")
     return render(request, "consent/portal/hcp_enroll.html", {
@@ -92,11 +90,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect("portal:hcp-sign-in")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with shown_on_page(form=form, rename=lambda _field: "code", hide=()):
             hcp = verify_hcp(actor=hcp_actor(hcp), hcp=hcp, code=form.cleaned_data["code"])
-        except SojournError as exc:
-            form.add_error("code", exc.message)
-        else:
             _sign_in(request, hcp)
             return redirect("portal:hcp-me")
     return render(request, "consent/portal/verify.html", {"form": form, "program": hcp.program},

@@ -19,7 +19,7 @@ from sojourn.consent.forms import (
     ReconsentForm,
     SignInForm,
     WithdrawForm,
-    apply_service_errors,
+    service_field,
 )
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest, ReconsentRequest
 from sojourn.consent.portal import (
@@ -43,6 +43,7 @@ from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound, SojournError
 from sojourn.core.models import Market, Program, ProgramMarket
+from sojourn.core.views import shown_on_page
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import email_index
 
@@ -68,7 +69,7 @@ def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpRespons
                                    "referral_code": request.GET.get("referral", "")[:12]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with shown_on_page(form=form, rename=service_field, hide=()):
             enrollment = enroll_patient(
                 actor=SELF, program=program, market=market.country, version_id=version.pk, locale=locale,
                 time_zone=data["time_zone"],
@@ -80,9 +81,6 @@ def enroll(request: HttpRequest, program_slug: str, country: str) -> HttpRespons
                                     guardian_name=data["guardian_name"],
                                     guardian_relationship=data["guardian_relationship"]),
                 referral_code=data["referral_code"])
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             request.session[SESSION_PENDING] = enrollment.subject.pseudonym
             return redirect("portal:verify")
     return render(request, "consent/portal/enroll.html", {
@@ -108,11 +106,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     market_locale(request, patient.market, preference=patient.locale)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with shown_on_page(form=form, rename=lambda _field: "code", hide=()):
             patient = verify_patient(actor=patient_actor(patient), patient=patient, code=form.cleaned_data["code"])
-        except SojournError as exc:
-            form.add_error("code", exc.message)
-        else:
             sign_in_patient(request, patient)
             return redirect(_landing(patient))
     return render(request, "consent/portal/verify.html", {"form": form, "patient": patient},
@@ -144,11 +139,8 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         if patient is None:
             form.add_error("code", _("This code is not right."))
         else:
-            try:
+            with shown_on_page(form=form, rename=lambda _field: "code", hide=()):
                 check_code(subject=patient, code=form.cleaned_data["code"])
-            except SojournError as exc:
-                form.add_error("code", exc.message)
-            else:
                 sign_in_patient(request, patient)
                 return redirect(_landing(patient))
     # Nothing of the patient on this page (not even the program's name): it must read the same for an
@@ -205,13 +197,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "quiet_start": current.quiet_start if current else None, "quiet_end": current.quiet_end if current else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with shown_on_page(form=form, rename=service_field, hide=()):
             update_contact_preferences(actor=patient_actor(patient), patient=patient, change=PreferenceChange(
                 channels=data["channels"], locale=data["locale"], quiet_start=data["quiet_start"],
                 quiet_end=data["quiet_end"]))
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             return redirect(reverse("portal:me") + "?saved=1")
     return render(request, "consent/portal/preferences.html", {"form": form, "patient": patient},
                   status=400 if form.errors else 200)
@@ -229,13 +218,10 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     form = WithdrawForm(request.POST or None, granted=choices)
     if request.method == "POST" and form.is_valid():
         scope = form.cleaned_data["scope"]
-        try:
+        with shown_on_page(form=form, rename=service_field, hide=()):
             withdraw_consent(actor=patient_actor(patient), patient=patient,
                              purposes=None if scope == "everything" else [scope], via="portal",
                              reason=form.cleaned_data["reason"])
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             return redirect(reverse("portal:me") + "?withdrawn=1")
     return render(request, "consent/portal/withdraw.html", {"form": form, "patient": patient, "record": record},
                   status=400 if form.errors else 200)
@@ -277,15 +263,12 @@ def reconsent(request: HttpRequest) -> HttpResponse:
     form = ReconsentForm(request.POST or None, version=version, text=text,
                          initial={f"purpose_{code}": code in granted for code in version.purpose_codes()})
     if request.method == "POST" and form.is_valid():
-        try:
+        with shown_on_page(form=form, rename=service_field, hide=()):
             reconsent_patient(actor=patient_actor(patient), patient=patient, version_id=version.pk,
                               answers=form.answers(), signature=Signature(
                                   typed_name=form.cleaned_data["typed_name"], method="web",
                                   signer_time_zone=patient.time_zone, ip_address=request.META.get("REMOTE_ADDR", ""),
                                   user_agent=request.headers.get("User-Agent", "")))
-        except SojournError as exc:
-            apply_service_errors(form, exc)
-        else:
             return redirect(reverse("portal:me") + "?reconsented=1")
     return render(request, "consent/portal/reconsent.html", {
         "patient": patient, "version": version, "text": text, "form": form, "change_summary": version.change_summary},

@@ -33,16 +33,13 @@ from sojourn.content.services.review import (
     submit_for_review,
     withdraw,
 )
-from sojourn.core.errors import ErrorDetail, SojournError
+from sojourn.core.errors import ErrorDetail, NotFound
 from sojourn.core.permissions import Permission
+from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
 from sojourn.tracking.models import Need, Stage
 
 FIELDS_SHOWN = {"title": True, "subject": "email", "summary": True, "body": True, "url": "video"}
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
 
 
 def _rights(request: HttpRequest, program_id: int) -> tuple[bool, bool]:
@@ -63,20 +60,18 @@ def _list_of(text: str) -> list[str]:
 def library(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None:
-        return _not_found(request)
+        raise NotFound()
     may_edit, may_review = _rights(request, scope.program.pk)
     if not (may_edit or may_review):
-        return _not_found(request)
+        raise NotFound()
     problems: list[ErrorDetail] = []
     if request.method == "POST":
-        try:
+        with shown_on_page() as refusal:
             item = create_item(actor=request.actor, program=scope.program, code=request.POST.get("code", "").strip(),
                                kind=request.POST.get("kind", ""), title=request.POST.get("title", ""),
                                tags={"needs": request.POST.getlist("needs")})
-        except SojournError as error:
-            problems = error.details or [ErrorDetail(error.message, field=error.field)]
-        else:
             return redirect("content-console:item", code=item.code)
+        problems = refusal.problems
     wanted = {k: request.GET.get(k, "")[:60] for k in ("status", "kind", "need", "q")}
     items = queries.library(scope.program, status=wanted["status"], kind=wanted["kind"], need=wanted["need"],
                             query=wanted["q"])
@@ -126,10 +121,10 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
     item = ContentItem.objects.filter(program=scope.program, code=code).select_related("program").first() \
         if scope.program else None
     if item is None:
-        return _not_found(request)
+        raise NotFound()
     may_edit, may_review = _rights(request, item.program_id)
     if not (may_edit or may_review):
-        return _not_found(request)
+        raise NotFound()
     locales = sorted(program_locales(item.program, item.markets or None))
     versions = list(item.versions.prefetch_related("variants", "comments").order_by("-number"))
     draft = next((v for v in versions if v.status == "draft"), None)
@@ -138,13 +133,11 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
     problems: list[ErrorDetail] = []
     if request.method == "POST" and may_edit:
         current = _form_variants(request, locales)
-        try:
+        with shown_on_page() as refusal:
             save_draft(actor=request.actor, item=item, variants=current)
-        except SojournError as error:
-            problems = error.details or [ErrorDetail(error.message, field=error.field)]
-        else:
             messages.success(request, _("The draft is saved."))
             return redirect("content-console:item", code=code)
+        problems = refusal.problems
     wanted = request.GET.get("diff", "")
     editors = [{"locale": locale, "fields": [
         {"name": name, "value": current.get(locale, {}).get(name, ""),
@@ -171,7 +164,7 @@ def step(request: HttpRequest, code: str) -> HttpResponse:
     item = ContentItem.objects.filter(program=scope.program, code=code).select_related("program").first() \
         if scope.program else None
     if item is None or not any(_rights(request, item.program_id)):
-        return _not_found(request)
+        raise NotFound()
     action = request.POST.get("step", "")
     number = request.POST.get("version", "")
     version = item.versions.filter(number=int(number)).select_related("item__program").first() \
@@ -182,7 +175,7 @@ def step(request: HttpRequest, code: str) -> HttpResponse:
         "return": _("Returned to the author."), "withdraw": _("Withdrawn: it reaches no patient any more."),
         "comment": _("Comment added."), "revise": _("A new draft holds the latest words."),
         "tags": _("The tags are saved.")}
-    try:
+    with shown_on_page(request=request):
         if action == "tags":
             change_tags(actor=request.actor, item=item, tags={
                 "needs": request.POST.getlist("needs"), "stages": request.POST.getlist("stages"),
@@ -191,7 +184,7 @@ def step(request: HttpRequest, code: str) -> HttpResponse:
         elif action == "revise":
             start_revision(actor=request.actor, item=item)
         elif version is None or action not in done:
-            return _not_found(request)
+            raise NotFound()
         elif action == "submit":
             submit_for_review(actor=request.actor, version=version)
         elif action == "approve":
@@ -210,9 +203,5 @@ def step(request: HttpRequest, code: str) -> HttpResponse:
         else:
             comment(actor=request.actor, version=version, text=request.POST.get("text", ""),
                     locale=request.POST.get("locale", ""), author_name=author)
-    except SojournError as error:
-        for detail in error.details or [ErrorDetail(error.message)]:
-            messages.error(request, detail.message)
-    else:
         messages.success(request, done[action])
     return redirect("content-console:item", code=code)

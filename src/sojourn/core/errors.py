@@ -1,7 +1,8 @@
 """Domain errors: a stable code, a translated message, and the field at fault.
 
-Services raise these and nothing HTTP-shaped; the API maps them to status codes in one place and
-forms turn them into field errors.
+Services raise these and nothing HTTP-shaped. Each edge converts them in one place: the API in
+sojourn/api.py, the pages in core/middleware.py and core/views.py (shown_on_page for forms), the
+`sojourn` commands in core/management/base.py. `http_status` is the one table of status per kind.
 """
 
 from __future__ import annotations
@@ -74,3 +75,20 @@ class Conflict(SojournError):
 class DataErased(SojournError):
     code = "erased"
     default_message = _("This personal data has been erased.")
+
+
+# The HTTP status each kind of refusal answers with, for the API and the pages alike.
+STATUS_BY_CODE = {
+    "invalid": 422,
+    "invalid_market_pack": 422,
+    "not_found": 404,
+    "forbidden": 403,
+    "conflict": 409,
+    "erased": 410,
+}
+
+
+def http_status(error: SojournError) -> int:
+    """Return the status of the kind a refusal is; one with its own code (not_consented, …) refines a kind."""
+    return next((STATUS_BY_CODE[kind.code] for kind in type(error).__mro__
+                 if getattr(kind, "code", None) in STATUS_BY_CODE), 400)

@@ -1,5 +1,6 @@
 """Keep the API's promise that every error is JSON, even where Django or ninja answer first; answer a
-database too busy to take a write with 503 and "send again", not a server error."""
+database too busy to take a write with 503 and "send again", not a server error; turn a refusal that
+leaves a page's view into the not-found page or the refusal's message."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from collections.abc import Callable
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from sojourn.core.control_characters import control_character_paths, has_control_character, refusal_message
 from sojourn.core.db import is_contention
+from sojourn.core.errors import SojournError, http_status
+from sojourn.core.views import HIDDEN, not_found, problems_of
 
 API_PREFIX = "/api/"
 
@@ -139,3 +143,23 @@ class DatabaseBusyMiddleware:
         response = _api_error(503, "busy", message) if request.path.startswith(API_PREFIX) else _page(503, message)
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response
+
+
+class DomainErrorPageMiddleware:
+    """The one place a page's refusal becomes HTML: what is missing or not the actor's to see answers the
+    not-found page (the two alike), any other refusal a page with its problems and the kind's status,
+    never a server error. Forms that show a refusal next to their fields use core.views.shown_on_page;
+    the API converts its own (sojourn/api.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith(API_PREFIX) or not isinstance(exception, SojournError):
+            return None
+        if isinstance(exception, HIDDEN):
+            return not_found(request)
+        return render(request, "refused.html", {"problems": problems_of(exception)}, status=http_status(exception))

@@ -15,8 +15,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import NotFound
 from sojourn.core.permissions import Permission
+from sojourn.core.views import shown_on_page
 from sojourn.dialogue import presenting, queries
 from sojourn.dialogue.models import RuleSet, RuleSetVersion
 from sojourn.dialogue.rules import RuleProblem
@@ -41,22 +42,15 @@ def _may_see_rules(request: HttpRequest, program_id: int) -> bool:
     return actor.can(Permission.RULES_EDIT, program_id) or actor.can(Permission.RULES_REVIEW, program_id)
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
-
-
 @login_required
 def rule_sets(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None or not _may_see_rules(request, scope.program.pk):
-        return _not_found(request)
+        raise NotFound()
     if request.method == "POST":
-        try:
+        with shown_on_page(request=request):
             created = create_rule_set(actor=request.actor, program=scope.program,
                                       name=request.POST.get("name", "").strip()[:60])
-        except SojournError as error:
-            messages.error(request, error.message)
-        else:
             return redirect("dialogue-console:rule-set", name=created.name)
     return render(request, "dialogue/rule_sets.html", {
         "rule_sets": RuleSet.objects.filter(program=scope.program).prefetch_related("versions").order_by("name"),
@@ -79,7 +73,7 @@ def rule_set(request: HttpRequest, name: str) -> HttpResponse:
     scope = console_scope(request)
     found = RuleSet.objects.filter(program=scope.program, name=name).first() if scope.program else None
     if found is None or not _may_see_rules(request, found.program_id):
-        return _not_found(request)
+        raise NotFound()
     versions = list(found.versions.order_by("-number"))
     shown = versions[0] if versions else None
     text = json.dumps(shown.rules, indent=2, ensure_ascii=False) if shown else "[]"
@@ -88,14 +82,11 @@ def rule_set(request: HttpRequest, name: str) -> HttpResponse:
         text = request.POST.get("rules", "")
         rules, problems = _parse(text)
         if not problems:
-            try:
+            with shown_on_page() as refusal:
                 save_draft(actor=request.actor, rule_set=found, rules=rules)
-            except SojournError as error:
-                problems = [RuleProblem(d.field or "", d.message, d.line, d.column) for d in error.details] or \
-                    [RuleProblem("", error.message)]
-            else:
                 messages.success(request, _("The draft is saved."))
                 return redirect("dialogue-console:rule-set", name=name)
+            problems = [RuleProblem(p.field or "", p.message, p.line, p.column) for p in refusal.problems]
     diff = ""
     wanted = request.GET.get("diff", "")
     if wanted.isdigit():
@@ -120,7 +111,7 @@ def check(request: HttpRequest, name: str) -> HttpResponse:
     scope = console_scope(request)
     found = RuleSet.objects.filter(program=scope.program, name=name).first() if scope.program else None
     if found is None or not _may_see_rules(request, found.program_id):
-        return _not_found(request)
+        raise NotFound()
     rules, problems = _parse(request.POST.get("rules", ""))
     if not problems:
         problems = check_rules(found.program, rules)
@@ -134,24 +125,21 @@ def review(request: HttpRequest, name: str, number: int) -> HttpResponse:
     version = RuleSetVersion.objects.filter(rule_set__program=scope.program, rule_set__name=name, number=number) \
         .select_related("rule_set__program").first() if scope.program else None
     if version is None or not _may_see_rules(request, version.rule_set.program_id):
-        return _not_found(request)
+        raise NotFound()
     step = request.POST.get("step", "")
     done = {"submit": _("Submitted for review."), "approve": _("The version is live."),
             "return": _("Returned to the author."), "retire": _("The version is retired.")}
-    try:
+    if step not in done:
+        raise NotFound()
+    with shown_on_page(request=request):
         if step == "submit":
             submit_for_review(actor=request.actor, version=version)
         elif step == "approve":
             approve(actor=request.actor, version=version)
         elif step == "return":
             return_to_draft(actor=request.actor, version=version, comment=request.POST.get("comment", ""))
-        elif step == "retire":
-            retire(actor=request.actor, version=version)
         else:
-            return _not_found(request)
-    except SojournError as error:
-        messages.error(request, error.message)
-    else:
+            retire(actor=request.actor, version=version)
         messages.success(request, done[step])
     return redirect("dialogue-console:rule-set", name=name)
 
@@ -162,13 +150,12 @@ def dry_run_page(request: HttpRequest, name: str, number: int) -> HttpResponse:
     version = RuleSetVersion.objects.filter(rule_set__program=scope.program, rule_set__name=name, number=number) \
         .select_related("rule_set").first() if scope.program else None
     if version is None or not _may_see_rules(request, version.rule_set.program_id):
-        return _not_found(request)
+        raise NotFound()
     days = request.GET.get("days", "30")
-    report, error = None, ""
-    try:
+    report = None
+    with shown_on_page() as refusal:
         report = dry_run(actor=request.actor, version=version, days=int(days) if days.isdigit() else 0)
-    except SojournError as refused:
-        error = refused.message
+    error = refusal.message
     shown = {} if report is None else {
         "rules": presenting.rule_lines(report, request.actor, version.rule_set.program_id),
         "reasons": presenting.reason_lines(report.skipped_because), "markets": report.by_market.most_common(),
@@ -189,7 +176,7 @@ def _monitor_scope(request: HttpRequest) -> Any:
 def agenda(request: HttpRequest) -> HttpResponse:
     scope = _monitor_scope(request)
     if scope is None:
-        return _not_found(request)
+        raise NotFound()
     status, rule = request.GET.get("status", ""), request.GET.get("rule", "")[:60]
     counts, rows = queries.agenda_monitor(request.actor, scope.program, status=status, rule=rule)
     counted = [(s, counts.get(s, 0)) for s in queries.QUEUE_STATUSES]
@@ -201,7 +188,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
 def outbox(request: HttpRequest) -> HttpResponse:
     scope = _monitor_scope(request)
     if scope is None:
-        return _not_found(request)
+        raise NotFound()
     status, channel = request.GET.get("status", ""), request.GET.get("channel", "")[:10]
     counts, rows = queries.outbox_monitor(request.actor, scope.program, status=status, channel=channel)
     counted = [(s, counts.get(s, 0)) for s in queries.QUEUE_STATUSES]
@@ -212,10 +199,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def timeline(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    try:
-        patient = access_patient(request.actor, pseudonym)
-    except SojournError:
-        return _not_found(request)
+    patient = access_patient(request.actor, pseudonym)
     language = (get_language() or "en").split("-")[0]
     return render(request, "dialogue/timeline.html", {"patient": patient,
                                                       "moments": queries.timeline(patient, language=language)})

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from weasyprint import HTML
 
 from sojourn.consent.purposes import export_purposes
+from sojourn.core.errors import NotFound
 from sojourn.core.models import Market
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
@@ -65,15 +66,11 @@ def _comparison(scope: ConsoleScope, markets: list[Market], purposes: tuple[str,
     return markets, list(rows.values())
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
-
-
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     found = _scope(request)
     if found is None:
-        return _not_found(request)
+        raise NotFound()
     scope, markets = found
     wanted = request.GET.get("market") or (scope.market.country if scope.market else "")
     market = next((m for m in markets if m.country == wanted), markets[0])
@@ -86,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def compare(request: HttpRequest) -> HttpResponse:
     found = _scope(request)
     if found is None:
-        return _not_found(request)
+        raise NotFound()
     scope, markets = found
     markets, rows = _comparison(scope, markets)
     return render(request, "insights/compare.html", {"program": scope.program, "markets": markets, "rows": rows,
@@ -97,7 +94,7 @@ def compare(request: HttpRequest) -> HttpResponse:
 def export_csv(request: HttpRequest) -> HttpResponse:
     found = _scope(request)
     if found is None:
-        return _not_found(request)
+        raise NotFound()
     scope, markets = found
     out = StringIO()
     writer = csv_writer(out)
@@ -119,7 +116,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 def report_pdf(request: HttpRequest) -> HttpResponse:
     found = _scope(request)
     if found is None:
-        return _not_found(request)
+        raise NotFound()
     scope, markets = found
     markets, rows = _comparison(scope, markets, export_purposes("insights-console:pdf"))
     html = render_to_string("insights/report.html", {"program": scope.program, "markets": markets, "rows": rows,

@@ -16,10 +16,11 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sojourn.core.errors import InvalidInput
+from sojourn.core.errors import NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
+from sojourn.core.views import shown_on_page
 from sojourn.insights.forest import present
 from sojourn.insights.metrics import KINDS, MEAN_FACTS, OPERATORS, SHARE_FACTS, describe
 from sojourn.insights.models import Hypothesis, SurveyAnswer, SurveyImport
@@ -72,10 +73,6 @@ def _scope(request: HttpRequest) -> tuple[Program, list[Market], list[Market]] |
     return program, list(Market.objects.filter(program_markets__program=program).order_by("country")), visible
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
-
-
 def _may_edit(request: HttpRequest, program: Program) -> bool:
     return request.actor.can(Permission.JOURNEYS_EDIT, program.pk)  # type: ignore[attr-defined]
 
@@ -89,7 +86,7 @@ def _stage_names(program: Program) -> dict[int, str]:
 def hypotheses(request: HttpRequest) -> HttpResponse:
     found = _scope(request)
     if found is None:
-        return _not_found(request)
+        raise NotFound()
     program, family, visible = found
     refresh_journey_facts(program)  # the fact metrics read the KPIs' facts
     names = _stage_names(program)
@@ -109,17 +106,15 @@ def hypotheses(request: HttpRequest) -> HttpResponse:
 def hypothesis(request: HttpRequest, pk: int) -> HttpResponse:
     found = _scope(request)
     if found is None:
-        return _not_found(request)
+        raise NotFound()
     program, family, visible = found
     item = Hypothesis.objects.filter(program=program, pk=pk).select_related("stage").first()
     if item is None:
-        return _not_found(request)
+        raise NotFound()
     if request.method == "POST":
-        try:
+        with shown_on_page(request=request):
             retire_hypothesis(actor=request.actor, hypothesis=item)  # type: ignore[attr-defined]
             messages.success(request, _("The hypothesis is retired; its history stays."))
-        except InvalidInput as error:
-            messages.error(request, error.message)
         return redirect("insights-console:hypotheses")
     refresh_journey_facts(program)
     evaluation = evaluate(item, family)
@@ -134,12 +129,12 @@ def hypothesis(request: HttpRequest, pk: int) -> HttpResponse:
 def propose(request: HttpRequest) -> HttpResponse:
     found = _scope(request)
     if found is None or not _may_edit(request, found[0]):
-        return _not_found(request)
+        raise NotFound()
     program = found[0]
     values: dict[str, str] = {name: request.POST.get(name, "").strip() for name in FORM_FIELDS}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
+        with shown_on_page() as refusal:
             made = propose_hypothesis(
                 actor=request.actor, program=program, stage=values["stage"],  # type: ignore[attr-defined]
                 statement=values["statement"], metric=_metric(values), claim=values["claim"],
@@ -147,11 +142,7 @@ def propose(request: HttpRequest) -> HttpResponse:
                 alpha=_number(values["alpha"]) if values["alpha"] else 0.05)
             messages.success(request, _("The hypothesis is recorded and tested."))
             return redirect("insights-console:hypothesis", pk=made.pk)
-        except InvalidInput as error:
-            for detail in error.details or []:
-                errors.setdefault((detail.field or "").removeprefix("metric."), detail.message)
-            if not errors:
-                errors["statement"] = error.message
+        errors = refusal.by_field(default="statement", rename=lambda field: field.removeprefix("metric."))
     return render(request, "insights/propose.html", {
         "program": program, "values": values, "errors": errors, "choices": _choices(program)},
         status=400 if errors else 200)

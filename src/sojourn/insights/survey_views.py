@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from sojourn.core.errors import InvalidInput
+from sojourn.core.errors import NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.safe_yaml import load_yaml
+from sojourn.core.views import shown_on_page
 from sojourn.insights.models import SurveyAnswer, SurveyImport
 from sojourn.insights.services.surveys import import_survey
 from sojourn.insights.survey_files import MAX_BYTES
@@ -34,7 +35,7 @@ def surveys(request: HttpRequest) -> HttpResponse:
     program = console_scope(request).program
     actor = request.actor  # type: ignore[attr-defined]
     if program is None or not actor.can(Permission.INSIGHTS_IMPORT, program.pk):
-        return render(request, "people/not_found.html", status=404)
+        raise NotFound()
     problems: list[tuple[str, str]] = []
     source = request.POST.get("source", "")
     mapping_text = request.POST.get("mapping", EXAMPLE)
@@ -52,16 +53,14 @@ def surveys(request: HttpRequest) -> HttpResponse:
         elif upload.size > MAX_BYTES:  # refused before it is read into memory
             problems.append(("file", _("The file is larger than 20 MB.")))
         if not problems:
-            try:
+            with shown_on_page() as refusal:
                 made, new = import_survey(actor=actor, program=program, source=source, filename=upload.name,  # type: ignore[union-attr]
                                           content=upload.read(), mapping=mapping)  # type: ignore[union-attr]
                 messages.success(request, _("Imported %(answers)d answers from %(rows)d rows.") % {
                     "answers": made.answers, "rows": made.rows} if new else
                     _("This file was imported already; nothing changed."))
                 return redirect("insights-console:surveys")
-            except InvalidInput as error:
-                problems = [(_where(d.line, d.field), d.message) for d in error.details] or [
-                    (error.field or "", error.message)]
+            problems = [(_where(p.line, p.field), p.message) for p in refusal.problems]
     imports = SurveyImport.objects.filter(program=program)
     questions = sorted(set(SurveyAnswer.objects.filter(program=program).values_list("question", flat=True)))
     return render(request, "insights/surveys.html", {

@@ -19,11 +19,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from sojourn.consent.purposes import export_purposes
-from sojourn.core.errors import InvalidInput
+from sojourn.core.errors import InvalidInput, NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
 from sojourn.core.safe_yaml import load_yaml
+from sojourn.core.views import shown_on_page
 from sojourn.insights.models import Hypothesis
 from sojourn.insights.presenting import tile
 from sojourn.insights.queries import MarketKpis
@@ -48,10 +49,6 @@ def _program(request: HttpRequest) -> Program | None:
     return console_scope(request).program
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "people/not_found.html", status=404)
-
-
 def _may_edit(request: HttpRequest, program: Program) -> bool:
     return request.actor.can(Permission.JOURNEYS_EDIT, program.pk)  # type: ignore[attr-defined]
 
@@ -67,23 +64,22 @@ def _journey(request: HttpRequest, code: str) -> Journey | None:
 def atlas(request: HttpRequest) -> HttpResponse:
     program = _program(request)
     if program is None:
-        return _not_found(request)
+        raise NotFound()
     wanted = {k: request.GET.get(k, "") for k in ("market", "persona", "status", "kind")}
     journeys = list(queries.atlas(program, **wanted))
     errors: dict[str, str] = {}
     values = {k: request.POST.get(k, "").strip() for k in ("code", "title", "kind", "persona")}
     if request.method == "POST":
         if not _may_edit(request, program):
-            return _not_found(request)
+            raise NotFound()
         persona = Persona.objects.filter(program=program, code=values["persona"]).first()
-        try:
+        with shown_on_page() as refusal:
             made = create_journey(actor=request.actor, program=program, code=values["code"],  # type: ignore[attr-defined]
                                   title=values["title"], kind=values["kind"], persona=persona,
                                   markets=request.POST.getlist("markets"))
             messages.success(request, _("The journey is created from its template; revise it to make it yours."))
             return redirect("journeys-console:journey", code=made.code)
-        except InvalidInput as error:
-            errors = {d.field or "code": d.message for d in error.details} or {error.field or "code": error.message}
+        errors = refusal.by_field(default="code")
     return render(request, "journeys/atlas.html", {
         "program": program, "journeys": journeys, "wanted": wanted, "values": values, "errors": errors,
         "markets": markets_for(request.actor, program),  # type: ignore[attr-defined]
@@ -125,10 +121,10 @@ def _version(journey: Journey, number: str | None) -> JourneyVersion | None:
 def journey_page(request: HttpRequest, code: str) -> HttpResponse:
     journey = _journey(request, code)
     if journey is None:
-        return _not_found(request)
+        raise NotFound()
     version = _version(journey, request.GET.get("version"))
     if version is None:
-        return _not_found(request)
+        raise NotFound()
     if request.method == "POST":
         return _change(request, journey)
     versions = list(journey.versions.order_by("-number").prefetch_related("evidence"))
@@ -143,8 +139,8 @@ def journey_page(request: HttpRequest, code: str) -> HttpResponse:
 def _change(request: HttpRequest, journey: Journey) -> HttpResponse:
     """The journey page's two small forms: its status, and a link to another journey."""
     if not _may_edit(request, journey.program):
-        return _not_found(request)
-    try:
+        raise NotFound()
+    with shown_on_page(request=request):
         if "status" in request.POST:
             set_journey_status(actor=request.actor, journey=journey,  # type: ignore[attr-defined]
                                status=request.POST["status"])
@@ -156,8 +152,6 @@ def _change(request: HttpRequest, journey: Journey) -> HttpResponse:
             link_journeys(actor=request.actor, source=journey, target=target,  # type: ignore[attr-defined]
                           relation=request.POST.get("relation", ""))
             messages.success(request, _("The journeys are linked."))
-    except InvalidInput as error:
-        messages.error(request, error.message)
     return redirect("journeys-console:journey", code=journey.code)
 
 
@@ -165,14 +159,14 @@ def _change(request: HttpRequest, journey: Journey) -> HttpResponse:
 def compare(request: HttpRequest, code: str) -> HttpResponse:
     journey = _journey(request, code)
     if journey is None:
-        return _not_found(request)
+        raise NotFound()
     after = _version(journey, request.GET.get("to"))
     wanted = request.GET.get("from")
     # Without "from", a version is compared with the one before it.
     before = _version(journey, wanted) if wanted else (
         journey.versions.filter(number=after.number - 1).first() if after else None)
     if before is None or after is None:
-        return _not_found(request)
+        raise NotFound()
     return render(request, "journeys/compare.html", {
         "journey": journey, "before": before, "after": after, "changes": diff(before.map, after.map),
         "versions": journey.versions.order_by("number"), "evidence": after.evidence.select_related("stage")})
@@ -182,7 +176,7 @@ def compare(request: HttpRequest, code: str) -> HttpResponse:
 def revise(request: HttpRequest, code: str) -> HttpResponse:
     journey = _journey(request, code)
     if journey is None or not _may_edit(request, journey.program):
-        return _not_found(request)
+        raise NotFound()
     current = _version(journey, None)
     problems: list[tuple[str, str]] = []
     text = request.POST.get("map", "") if request.method == "POST" else yaml.safe_dump(
@@ -201,13 +195,12 @@ def revise(request: HttpRequest, code: str) -> HttpResponse:
                 "problem": getattr(error, "problem", None) or str(error)}))
             document = None
         if not problems:
-            try:
+            with shown_on_page() as refusal:
                 version = save_journey_version(actor=request.actor, journey=journey,  # type: ignore[attr-defined]
                                                document=document, basis=basis, note=note, evidence=cited)
                 messages.success(request, _("Version %(n)d is saved.") % {"n": version.number})
                 return redirect(f"{request.path.removesuffix('revise/')}compare/?to={version.number}")
-            except InvalidInput as error:
-                problems = [(d.field or "", d.message) for d in error.details] or [(error.field or "", error.message)]
+            problems = [(p.field or "", p.message) for p in refusal.problems]
     return render(request, "journeys/revise.html", {
         "journey": journey, "current": current, "text": text, "basis": basis, "note": note, "cited": cited,
         "problems": problems, "hypotheses": Hypothesis.objects.filter(program=journey.program,
@@ -230,7 +223,7 @@ def export_pdf(request: HttpRequest, code: str) -> HttpResponse:
     journey = _journey(request, code)
     context = _export_context(request, journey) if journey else None
     if context is None:
-        return _not_found(request)
+        raise NotFound()
     html = render_to_string("journeys/print.html", context, request=request)
     response = HttpResponse(map_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{journey.code}-v{context["version"].number}.pdf"'
@@ -242,7 +235,7 @@ def export_png(request: HttpRequest, code: str) -> HttpResponse:
     journey = _journey(request, code)
     context = _export_context(request, journey) if journey else None
     if context is None:
-        return _not_found(request)
+        raise NotFound()
     html = render_to_string("journeys/print.html", context, request=request)
     response = HttpResponse(map_png(html), content_type="image/png")
     response["Content-Disposition"] = f'attachment; filename="{journey.code}-v{context["version"].number}.png"'
@@ -253,7 +246,7 @@ def export_png(request: HttpRequest, code: str) -> HttpResponse:
 def export_json(request: HttpRequest, code: str) -> HttpResponse:
     journey = _journey(request, code)
     if journey is None:
-        return _not_found(request)
+        raise NotFound()
     response = JsonResponse(queries.journey_export(journey), json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = f'attachment; filename="{journey.code}.json"'
     return response
@@ -263,7 +256,7 @@ def export_json(request: HttpRequest, code: str) -> HttpResponse:
 def personas(request: HttpRequest) -> HttpResponse:
     program = _program(request)
     if program is None:
-        return _not_found(request)
+        raise NotFound()
     countries = [m.country for m in markets_for(request.actor, program, Permission.INSIGHTS_VIEW)]  # type: ignore[attr-defined]
     rows, profiled = queries.resemblance(program, countries) if countries else ([], 0)
     language = (translation.get_language() or "en").split("-")[0]
@@ -282,10 +275,10 @@ def personas(request: HttpRequest) -> HttpResponse:
 def persona_form(request: HttpRequest, code: str = "") -> HttpResponse:
     program = _program(request)
     if program is None or not _may_edit(request, program):
-        return _not_found(request)
+        raise NotFound()
     persona = Persona.objects.filter(program=program, code=code).first() if code else None
     if code and persona is None:
-        return _not_found(request)
+        raise NotFound()
     language = (translation.get_language() or "en").split("-")[0]
     needs = [(n.code, n.label(language)) for n in Need.objects.filter(program=program)]
     errors: dict[str, str] = {}
@@ -299,7 +292,7 @@ def persona_form(request: HttpRequest, code: str = "") -> HttpResponse:
                     weights[need] = float(raw)
                 except ValueError:
                     weights[need] = raw  # the service says which need and why
-        try:
+        with shown_on_page() as refusal:
             made = save_persona(
                 actor=request.actor, program=program, code=code or post.get("code", "").strip(),  # type: ignore[attr-defined]
                 kind=post.get("kind", ""), name=post.get("name", ""), summary=post.get("summary", ""),
@@ -308,8 +301,7 @@ def persona_form(request: HttpRequest, code: str = "") -> HttpResponse:
                 digital_habits=post.get("digital_habits", ""))
             messages.success(request, _("The persona %(name)s is saved.") % {"name": made.name})
             return redirect("journeys-console:personas")
-        except InvalidInput as error:
-            errors = {d.field or "name": d.message for d in error.details} or {error.field or "name": error.message}
+        errors = refusal.by_field(default="name")
     initial = persona or Persona(kind="patient")
     return render(request, "journeys/persona_form.html", {
         "program": program, "persona": persona, "initial": initial, "post": request.POST, "needs": needs,

@@ -12,9 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.spreadsheets import csv_writer
+from sojourn.core.views import shown_on_page
 from sojourn.people import queries
 from sojourn.people.console import console_scope
 from sojourn.people.forms import InvitationRunForm
@@ -27,7 +28,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     actor = request.actor  # type: ignore[attr-defined]
     if scope.program is None or actor.markets_in(Permission.PROGRAM_MANAGE, scope.program.pk) == frozenset():
-        return render(request, "people/not_found.html", status=404)
+        raise NotFound()
     program = scope.program
     markets = [m for m in scope.markets if actor.can(Permission.PROGRAM_MANAGE, program.pk, m.country)]
     hcps = Hcp.objects.filter(program=program, status=Hcp.Status.ACTIVE,
@@ -39,12 +40,9 @@ def invitations(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         hcp = hcps.filter(pseudonym=data["hcp"]).first() if data["hcp"] else None
-        try:
+        with shown_on_page(form=form):
             made = issue_invitations(actor=actor, program=program, market=data["market"], count=data["count"],
                                      hcp=hcp, batch=data["batch"])
-        except SojournError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
             messages.success(request, _("%(n)d cards printed as %(batch)s.") % {"n": len(made),
                                                                                 "batch": made[0].batch})
             return redirect("console:invitations")
@@ -59,11 +57,8 @@ def invitation_codes(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     market, batch = request.GET.get("market", ""), request.GET.get("batch", "")
     if scope.program is None:
-        return render(request, "people/not_found.html", status=404)
-    try:
-        codes = queries.invitation_run_codes(request.actor, scope.program, market, batch)  # type: ignore[attr-defined]
-    except SojournError:
-        return render(request, "people/not_found.html", status=404)
+        raise NotFound()
+    codes = queries.invitation_run_codes(request.actor, scope.program, market, batch)  # type: ignore[attr-defined]
     out = io.StringIO()
     writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["code", "market", "batch", "hcp", "issued_at", "used"])

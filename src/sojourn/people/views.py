@@ -14,9 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import NotFound
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import PERMISSION_LABELS, Permission, Role
+from sojourn.core.views import shown_on_page
 from sojourn.people import queries
 from sojourn.people.console import choose_scope, console_scope
 from sojourn.people.console_pages import PAGES
@@ -100,10 +101,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    try:
-        patient = queries.access_patient(request.actor, pseudonym)
-    except SojournError:
-        return render(request, "people/not_found.html", status=404)
+    patient = queries.access_patient(request.actor, pseudonym)
     can_reveal = request.actor.can(Permission.PATIENT_READ_PII, patient.program_id, patient.market.country)
     return render(request, "people/patient_detail.html",
                   {"patient": patient, "can_reveal": can_reveal, "form": RevealIdentityForm()})
@@ -113,16 +111,12 @@ def patient_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
 @require_POST
 def reveal_identity(request: HttpRequest, pseudonym: str) -> HttpResponse:
     form = RevealIdentityForm(request.POST)
-    try:
-        patient = queries.access_patient(request.actor, pseudonym)
-    except SojournError:
-        return render(request, "people/not_found.html", status=404)
+    patient = queries.access_patient(request.actor, pseudonym)
     if not form.is_valid():
         return render(request, "people/_identity.html", {"form": form, "patient": patient}, status=400)
-    try:
+    with shown_on_page(form=form, rename=lambda _field: "") as refusal:
         identity = read_patient_identity(actor=request.actor, patient=patient, purpose=form.cleaned_data["purpose"])
-    except SojournError as exc:
-        form.add_error(None, exc.message)
+    if refusal:
         return render(request, "people/_identity.html", {"form": form, "patient": patient}, status=403)
     return render(request, "people/_identity.html", {"identity": identity, "patient": patient})
 
@@ -131,7 +125,7 @@ def reveal_identity(request: HttpRequest, pseudonym: str) -> HttpResponse:
 def audit_log(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None or not request.actor.can(Permission.AUDIT_VIEW, scope.program.pk):
-        return render(request, "people/not_found.html", status=404)
+        raise NotFound()
     entries = AuditEntry.objects.filter(program_id=scope.program.pk).order_by("-seq")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "people/audit_log.html", {"page": page})
@@ -143,11 +137,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
     initial = {"language": profile.language if profile else "", "time_zone": profile.time_zone if profile else "UTC"}
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+        with shown_on_page(form=form):
             update_staff_preferences(actor=request.actor, user=request.user, **form.cleaned_data)
-        except SojournError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
             messages.success(request, _("Your preferences are saved."))
             return redirect("console:preferences")
     return render(request, "people/preferences.html", {"form": form})

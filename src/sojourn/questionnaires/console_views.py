@@ -15,9 +15,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import NotFound
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Permission
+from sojourn.core.views import HIDDEN, shown_on_page
 from sojourn.people.console import console_scope
 from sojourn.people.queries import access_patient
 from sojourn.questionnaires.answers import Answers, read_answers, response_items
@@ -38,13 +39,10 @@ from sojourn.questionnaires.services.responses import save_response
 @login_required
 @require_http_methods(["GET", "POST"])
 def enter_answers(request: HttpRequest, pseudonym: str, name: str) -> HttpResponse:
-    try:
-        patient = access_patient(request.actor, pseudonym, Permission.PATIENT_MANAGE)
-    except SojournError:
-        return render(request, "people/not_found.html", status=404)
+    patient = access_patient(request.actor, pseudonym, Permission.PATIENT_MANAGE)
     questionnaire = Questionnaire.objects.filter(program_id=patient.program_id, name=name, status="approved").first()
     if questionnaire is None:
-        return render(request, "people/not_found.html", status=404)
+        raise NotFound()
     definition = definition_of(questionnaire)
     language = (get_language() or "en").split("-")[0]
     patient_language = patient.locale.split("-")[0]
@@ -64,20 +62,17 @@ def enter_answers(request: HttpRequest, pseudonym: str, name: str) -> HttpRespon
                 errors[item.link_id] = problem
         answers = prune(definition, entered)
         if not errors:
-            try:
+            with shown_on_page() as refusal:
                 save_response(actor=request.actor, patient=patient, questionnaire=questionnaire,
                               items=response_items(definition, answers), source="nurse",
                               complete=request.POST.get("finish") == "1", locale=patient.locale)
-            except SojournError as exc:
-                for detail in exc.details:
-                    link_id = (detail.field or "").removeprefix("item[").removesuffix("]")
-                    errors[link_id] = detail.message
-                general = exc.message if not exc.details else ""
-            else:
                 done = request.POST.get("finish") == "1"
                 messages.success(request, _("The answers are saved and scored.") if done else
                                  _("The answers are saved; the questionnaire stays open."))
                 return redirect("tracking:profile", pseudonym=pseudonym) if done else redirect(request.path)
+            if refusal.error and refusal.error.details:
+                errors = refusal.by_field(rename=lambda field: field.removeprefix("item[").removesuffix("]"))
+            general = refusal.message if refusal.error and not refusal.error.details else ""
     rows: list[dict[str, Any]] = []
     for item in definition.walk():
         rows.append({"item": item, "label": item.label(language), "patient_label": item.label(patient_language),
@@ -120,7 +115,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 def questionnaire_list(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None:
-        return render(request, "people/not_found.html", status=404)
+        raise NotFound()
     return render(request, "questionnaires/console/list.html", {
         "questionnaires": Questionnaire.objects.filter(program=scope.program).order_by("name", "-version"),
         "may_edit": request.actor.can(Permission.CONTENT_EDIT, scope.program.pk)})
@@ -131,29 +126,25 @@ def questionnaire_list(request: HttpRequest) -> HttpResponse:
 def import_page(request: HttpRequest) -> HttpResponse:
     scope = console_scope(request)
     if scope.program is None or not request.actor.can(Permission.CONTENT_EDIT, scope.program.pk):
-        return render(request, "people/not_found.html", status=404)
+        raise NotFound()
     form = ImportForm(request.POST or None, request.FILES or None)
     problems: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
-        try:
+        with shown_on_page() as refusal:
             imported = import_questionnaire(actor=request.actor, program=scope.program,
                                             resource=form.cleaned_data["resource"])
-        except SojournError as exc:
-            problems = exc.as_dict()["details"]
-            form.add_error(None, exc.message)
-        else:
             messages.success(request, _("Imported as a draft. Submit it for review when it is ready."))
             return redirect("questionnaires-console:detail", questionnaire_id=imported.pk)
+        if refusal.error:
+            problems = refusal.error.as_dict()["details"]
+            form.add_error(None, refusal.message)
     return render(request, "questionnaires/console/import.html", {"form": form, "problems": problems},
                   status=400 if form.errors else 200)
 
 
 @login_required
 def detail(request: HttpRequest, questionnaire_id: int) -> HttpResponse:
-    try:
-        questionnaire = access_questionnaire(request.actor, questionnaire_id)
-    except SojournError:
-        return render(request, "people/not_found.html", status=404)
+    questionnaire = access_questionnaire(request.actor, questionnaire_id)
     return render(request, "questionnaires/console/detail.html", _detail_context(request, questionnaire))
 
 
@@ -173,8 +164,10 @@ def _detail_context(request: HttpRequest, questionnaire: Questionnaire, error: s
 @login_required
 @require_http_methods(["POST"])
 def review(request: HttpRequest, questionnaire_id: int, action: str) -> HttpResponse:
-    try:
-        questionnaire = access_questionnaire(request.actor, questionnaire_id)
+    questionnaire = access_questionnaire(request.actor, questionnaire_id)
+    if action not in {"submit", "approve", "return", "retire"}:
+        raise NotFound()
+    with shown_on_page(hide=HIDDEN) as refusal:
         if action == "submit":
             submit_questionnaire(actor=request.actor, questionnaire=questionnaire)
         elif action == "approve":
@@ -182,15 +175,11 @@ def review(request: HttpRequest, questionnaire_id: int, action: str) -> HttpResp
         elif action == "return":
             return_questionnaire(actor=request.actor, questionnaire=questionnaire,
                                  comment=request.POST.get("comment", ""))
-        elif action == "retire":
-            retire_questionnaire(actor=request.actor, questionnaire=questionnaire)
         else:
-            return render(request, "people/not_found.html", status=404)
-    except SojournError as exc:
-        if exc.code in {"not_found", "forbidden"}:
-            return render(request, "people/not_found.html", status=404)
+            retire_questionnaire(actor=request.actor, questionnaire=questionnaire)
+    if refusal:
         questionnaire.refresh_from_db()
         return render(request, "questionnaires/console/detail.html",
-                      _detail_context(request, questionnaire, exc.message), status=400)
+                      _detail_context(request, questionnaire, refusal.message), status=400)
     messages.success(request, _("Done."))
     return redirect("questionnaires-console:detail", questionnaire_id=questionnaire_id)

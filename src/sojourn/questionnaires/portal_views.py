@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sojourn.consent.portal import market_locale, patient_actor, signed_in_patient
-from sojourn.core.errors import SojournError
+from sojourn.core.views import shown_on_page
 from sojourn.people.models import Patient
 from sojourn.questionnaires.answers import Answers, enabled_items, read_answers, response_items
 from sojourn.questionnaires.definition import Definition, Item
@@ -142,19 +142,17 @@ def answer(request: HttpRequest, name: str) -> HttpResponse:
             if values:
                 updated[item.link_id] = values
             updated = prune(definition, updated)
-            try:
+            with shown_on_page(hide=()) as refusal:
                 save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
                               items=response_items(definition, updated), source="portal", complete=False,
                               locale=patient.locale)
-            except SojournError as exc:
-                error = exc.message
-            else:
                 ids = [i.link_id for i in _asked(definition, updated)]
                 at = ids.index(item.link_id) if item.link_id in ids else len(ids)
                 following = ids[at + 1] if at + 1 < len(ids) else None
                 if request.GET.get("review") or following is None:
                     return redirect("questionnaires-portal:review", name=name)
                 return redirect(reverse("questionnaires-portal:answer", args=[name]) + f"?q={following}")
+            error = refusal.message
     position = [i.link_id for i in asked].index(item.link_id)
     intro = [i.label(language) for i in definition.walk() if i.type == "display"] if position == 0 else []
     current = answers.get(item.link_id, list(item.initial))
@@ -193,14 +191,12 @@ def review(request: HttpRequest, name: str) -> HttpResponse:
     asked = _asked(definition, answers)
     error = ""
     if request.method == "POST":
-        try:
+        with shown_on_page(hide=()) as refusal:
             response = save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
                                      items=response_items(definition, answers), source="portal", complete=True,
                                      locale=patient.locale)
-        except SojournError as exc:
-            error = exc.message
-        else:
             return redirect("questionnaires-portal:done", name=name, response_id=response.pk)
+        error = refusal.message
     rows = [{"item": i, "label": i.label(language), "shown": _shown(i, answers.get(i.link_id, []), language)}
             for i in asked]
     return render(request, "questionnaires/portal/review.html", {

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sojourn.consent.queries import granted_purposes
-from sojourn.core.errors import SojournError
 from sojourn.core.permissions import Permission
+from sojourn.core.views import shown_on_page
 from sojourn.people.queries import access_patient
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.services.definitions import definition
@@ -23,10 +23,7 @@ from sojourn.tracking.services.profiles import set_journey_stage
 
 @login_required
 def profile(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    try:
-        patient = access_patient(request.actor, pseudonym)
-    except SojournError:
-        return render(request, "people/not_found.html", status=404)
+    patient = access_patient(request.actor, pseudonym)
     language = (get_language() or "en").split("-")[0]
     history = queries.score_history(patient, language)
     for series in history:
@@ -50,14 +47,9 @@ def profile(request: HttpRequest, pseudonym: str) -> HttpResponse:
 @login_required
 @require_POST
 def change_stage(request: HttpRequest, pseudonym: str) -> HttpResponse:
-    try:
-        patient = access_patient(request.actor, pseudonym, Permission.PATIENT_MANAGE)
+    patient = access_patient(request.actor, pseudonym, Permission.PATIENT_MANAGE)
+    with shown_on_page(request=request):
         set_journey_stage(actor=request.actor, patient=patient, stage_code=request.POST.get("stage", ""),
                           reason=request.POST.get("reason", ""))
-    except SojournError as exc:
-        if exc.code == "not_found":
-            return render(request, "people/not_found.html", status=404)
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("The journey stage is changed."))
     return redirect("tracking:profile", pseudonym=pseudonym)

@@ -1,18 +1,32 @@
-"""What every `sojourn` command shares: a rich console, progress bars, and domain errors as exit codes."""
+"""What every `sojourn` command shares: a rich console, progress bars, and domain errors as exit codes.
+
+The one place a refusal becomes CLI output: a SojournError that leaves a command's handle() is printed as
+its message and one line per problem (file, line or row, field), with exit status 1 and no traceback.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sojourn.core.errors import SojournError
+from sojourn.core.errors import ErrorDetail, SojournError
 
 
 class SojournCommand(BaseCommand):
+    line_label = "line"  # what a problem's line number counts in this command's input
+    source = ""  # the input file a command reads, named before each problem
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except SojournError as error:
+            raise self.fail(error) from None
+
     def console(self) -> Console:
         return Console(file=self.stdout._out, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
 
@@ -29,9 +43,12 @@ class SojournCommand(BaseCommand):
             yield update
 
     def fail(self, error: SojournError) -> CommandError:
+        """Return the refusal as a command error: its message, then each problem where it is."""
         lines = [error.message]
-        for detail in error.details:
-            where = f"line {detail.line}: " if detail.line else ""
-            field = f"{detail.field}: " if detail.field else ""
-            lines.append(f"  {where}{field}{detail.message}")
+        details = error.details or ([ErrorDetail(error.message, field=error.field)] if error.field else [])
+        for detail in details:
+            where = ", ".join(part for part in (f"{self.line_label} {detail.line}" if detail.line else "",
+                                                detail.field or "") if part)
+            source = f"{self.source}: " if self.source else ""
+            lines.append(f"  {source}{where}: {detail.message}" if where else f"  {source}{detail.message}")
         return CommandError("\n".join(lines))

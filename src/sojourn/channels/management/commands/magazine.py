@@ -11,7 +11,6 @@ from django.core.management.base import CommandError, CommandParser
 
 from sojourn.channels.services.magazine import build_issue, record_delivery_manifest
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 
@@ -35,28 +34,24 @@ class Command(SojournCommand):
         if program is None:
             raise CommandError(f"no program {options['program']}")
         actor = Actor.system("cli")
+        self.source = options.get("file") or ""  # refusals name the manifest's lines
+        if options["action"] == "build":
+            report = build_issue(actor=actor, program=program, label=options["issue"],
+                                 folder=Path(options["folder"]))
+            # "laid out" counts new copies and those an interrupted build left without a PDF.
+            self.stdout.write(f"{report.folder}: {len(report.made)} copies laid out, {len(report.already)} "
+                              f"already there, {len(report.skipped)} skipped")
+            for pseudonym, reason in sorted(report.skipped.items()):
+                self.stdout.write(f"  skipped {pseudonym}: {reason}")
+            if report.uploaded:
+                self.stdout.write(f"uploaded {len(report.uploaded)} files to the print house")
+            if report.upload_error:
+                raise CommandError(f"the upload failed ({report.upload_error}); the files are in "
+                                   f"{report.folder}: run the command again to retry")
+            return
         try:
-            if options["action"] == "build":
-                report = build_issue(actor=actor, program=program, label=options["issue"],
-                                     folder=Path(options["folder"]))
-                # "laid out" counts new copies and those an interrupted build left without a PDF.
-                self.stdout.write(f"{report.folder}: {len(report.made)} copies laid out, {len(report.already)} "
-                                  f"already there, {len(report.skipped)} skipped")
-                for pseudonym, reason in sorted(report.skipped.items()):
-                    self.stdout.write(f"  skipped {pseudonym}: {reason}")
-                if report.uploaded:
-                    self.stdout.write(f"uploaded {len(report.uploaded)} files to the print house")
-                if report.upload_error:
-                    raise CommandError(f"the upload failed ({report.upload_error}); the files are in "
-                                       f"{report.folder}: run the command again to retry")
-                return
-            try:
-                text = Path(options["file"]).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                raise CommandError(f"{options['file']}: {error}") from None
-            count = record_delivery_manifest(actor=actor, program=program, label=options["issue"], text=text)
-            self.stdout.write(f"{count} lines recorded")
-        except SojournError as error:
-            for detail in error.details:
-                self.stderr.write(f"{options.get('file', '')}: line {detail.line}, {detail.field}: {detail.message}")
-            raise self.fail(error) from None
+            text = Path(options["file"]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"{options['file']}: {error}") from None
+        count = record_delivery_manifest(actor=actor, program=program, label=options["issue"], text=text)
+        self.stdout.write(f"{count} lines recorded")

@@ -7,7 +7,6 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.core.packs import read_pack_file
@@ -47,10 +46,7 @@ class Command(SojournCommand):
                 raise CommandError(f"no program with the slug {program!r}")
         actor = Actor.system("cli: market activate")
         for reading in readings:
-            try:
-                result = activate_market(actor=actor, reading=reading, program=target)
-            except SojournError as exc:
-                raise self.fail(exc) from exc
+            result = activate_market(actor=actor, reading=reading, program=target)
             state = "updated" if result.pack_changed else "unchanged"
             linked = f"; now open in {target.slug}" if result.program_linked else ""
             self.stdout.write(f"{result.market.country}: {state}{linked}")

@@ -7,7 +7,6 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.core.services.programs import launch_program
@@ -25,8 +24,5 @@ class Command(SojournCommand):
         found = Program.objects.filter(slug=program).first()
         if found is None:
             raise CommandError(f"--program: no program with the slug {program!r}")
-        try:
-            launched = launch_program(actor=Actor.system("sojourn program launch"), program=found)
-        except SojournError as error:
-            raise self.fail(error) from error
+        launched = launch_program(actor=Actor.system("sojourn program launch"), program=found)
         self.stdout.write(f"{launched.name} is {launched.status}")

@@ -9,7 +9,6 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.dialogue.models import RuleSetVersion
@@ -54,10 +53,7 @@ class Command(SojournCommand):
         version = versions.select_related("rule_set").order_by("-number").first()
         if version is None:
             raise CommandError(f"no such rule-set version in {program.slug}")
-        try:
-            report = dry_run(actor=Actor.system("cli"), version=version, days=options["days"])
-        except SojournError as error:
-            raise self.fail(error) from None
+        report = dry_run(actor=Actor.system("cli"), version=version, days=options["days"])
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), sort_keys=True))
             return

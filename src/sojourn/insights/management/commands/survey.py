@@ -12,7 +12,6 @@ import yaml
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.core.safe_yaml import load_yaml
@@ -20,6 +19,7 @@ from sojourn.insights.services.surveys import import_survey
 
 
 class Command(SojournCommand):
+    line_label = "row"  # a refusal's line is a row of the export
     help = "Import outside patient survey data (CSV or XLSX) with a column mapping."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,15 +41,8 @@ class Command(SojournCommand):
             raise CommandError(f"cannot read {error.filename}: {error.strerror}") from None
         except yaml.YAMLError as error:
             raise CommandError(f"{o['mapping']}: not valid YAML or JSON: {error}") from None
-        try:
-            made, new = import_survey(actor=Actor.system("cli: survey import"), program=program, source=o["source"],
-                                      filename=o["file"].name, content=content, mapping=mapping)
-        except SojournError as error:
-            lines = [error.message]
-            for d in error.details:
-                where = ", ".join(p for p in (f"row {d.line}" if d.line else "", d.field or "") if p)
-                lines.append(f"  {where}: {d.message}" if where else f"  {d.message}")
-            raise CommandError("\n".join(lines)) from None
+        made, new = import_survey(actor=Actor.system("cli: survey import"), program=program, source=o["source"],
+                                  filename=o["file"].name, content=content, mapping=mapping)
         if new:
             self.stdout.write(f"Imported {made.answers:,} answers from {made.rows:,} rows of {made.filename}.")
         else:

@@ -9,7 +9,6 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.core.permissions import Role
@@ -60,14 +59,11 @@ class Command(SojournCommand):
         password = self._password(o["password_stdin"])
         actor = Actor.system("cli: createstaff")
         markets = [m.strip().upper() for m in o["markets"].split(",") if m.strip()] if o["markets"] else None
-        try:
-            user = create_staff(actor=actor, email=o["email"], display_name=o["name"], password=password,
-                                language=o["language"], time_zone=o["time_zone"],
-                                is_platform_admin=o["platform_admin"])
-            if program is not None:
-                grant_membership(actor=actor, user=user, program=program, role=Role(o["role"]), markets=markets)
-        except SojournError as exc:
-            raise self.fail(exc) from exc
+        user = create_staff(actor=actor, email=o["email"], display_name=o["name"], password=password,
+                            language=o["language"], time_zone=o["time_zone"],
+                            is_platform_admin=o["platform_admin"])
+        if program is not None:
+            grant_membership(actor=actor, user=user, program=program, role=Role(o["role"]), markets=markets)
         where = ",".join(markets) if markets else "all markets"
         scope = f" as {o['role']} in {o['program']} ({where})" if program else ""
         self.stdout.write(f"created {user.get_username()}{scope}")

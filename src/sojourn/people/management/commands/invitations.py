@@ -9,7 +9,6 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.core.spreadsheets import csv_writer
@@ -38,11 +37,8 @@ class Command(SojournCommand):
             hcp = Hcp.objects.filter(program=program, pseudonym=o["hcp"]).first()
             if hcp is None:
                 raise CommandError(f"no professional {o['hcp']!r} in this program")
-        try:
-            made = issue_invitations(actor=Actor.system("cli: invitations"), program=program,
-                                     market=o["market"].strip().upper(), count=o["count"], hcp=hcp, batch=o["batch"])
-        except SojournError as error:
-            raise CommandError(f"{error.field}: {error.message}" if error.field else error.message) from None
+        made = issue_invitations(actor=Actor.system("cli: invitations"), program=program,
+                                 market=o["market"].strip().upper(), count=o["count"], hcp=hcp, batch=o["batch"])
         writer = csv_writer(self.stdout, lineterminator="\n")
         writer.writerow(["code", "market", "professional", "batch"])
         for invitation in made:

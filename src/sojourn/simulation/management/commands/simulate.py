@@ -8,7 +8,6 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.simulation.models import SimulationRun
@@ -52,13 +51,10 @@ class Command(SojournCommand):
         with Progress(TextColumn("[bold]Simulating[/bold]"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("days"), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("days", total=days, completed=before.days_done if before else 0)
-            try:
-                run = simulate(program=found, patients=patients, days=days, seed=seed,
-                               nurse_calls_per_day=nurse_calls_per_day, magazine_every=magazine_every,
-                               start=datetime.combine(start, time(0), tzinfo=UTC) if start else None,
-                               progress=lambda r: bar.update(task, completed=r.days_done))
-            except SojournError as error:
-                raise self.fail(error) from error
+            run = simulate(program=found, patients=patients, days=days, seed=seed,
+                           nurse_calls_per_day=nurse_calls_per_day, magazine_every=magazine_every,
+                           start=datetime.combine(start, time(0), tzinfo=UTC) if start else None,
+                           progress=lambda r: bar.update(task, completed=r.days_done))
         totals = run.totals
         console.print(f"[green]Done:[/green] {totals.get('enrolled', 0):,} enrolled, {totals.get('verified', 0):,} "
                       f"confirmed, {totals.get('events', 0):,} events, {totals.get('sent', 0):,} messages sent, "

@@ -21,7 +21,6 @@ from django.db import OperationalError
 from sojourn.core.actors import Actor
 from sojourn.core.control_characters import control_character_paths
 from sojourn.core.db import is_contention
-from sojourn.core.errors import SojournError
 from sojourn.core.management.base import SojournCommand
 from sojourn.tracking.services.bulk import record_event_stream
 from sojourn.tracking.services.events import MAX_BATCH
@@ -61,8 +60,6 @@ class Command(SojournCommand):
                     duplicates += len(result.duplicates)
                     refused.extend((numbers[r.index], r.field, r.message) for r in result.rejected)
                     progress(stream.tell() * 1000 // size, 1000)
-        except SojournError as error:
-            raise self.fail(error) from None
         except OperationalError as error:
             if not is_contention(error):
                 raise
