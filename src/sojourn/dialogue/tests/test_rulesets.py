@@ -75,7 +75,7 @@ def test_a_version_goes_live_only_after_someone_else_reviews_it(shaped, cast):
         create_rule_set(actor=actor_for_user(cast.nurse_de), program=shaped, name="main")
     rule_set = create_rule_set(actor=author, program=shaped, name="main")
     first = submit_for_review(actor=author, version=save_draft(actor=author, rule_set=rule_set, rules=GOOD))
-    with pytest.raises(Conflict, match="other than the author"):
+    with pytest.raises(AccessDenied, match="cannot approve"):
         approve(actor=author, version=first)
     returned = return_to_draft(actor=reviewer, version=first, comment="Cap the texts.")
     assert returned.status == "draft" and returned.review_comment == "Cap the texts."
