@@ -22,7 +22,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 
@@ -84,8 +84,17 @@ class Workflow(Generic[V]):
     # The audit action of a step, where it is not "<subject_type>.<past tense>".
     actions: Mapping[Step, str] = field(default_factory=dict)
     comment_field: str = "comment"
+    # What `scope` reads through, fetched with the version.
+    related: tuple[str, ...] = ()
     # Content lets its editors abandon a draft or a version in review (a retirement before approval).
     editors_abandon: bool = False
+
+    def access(self, actor: Actor, version_id: int) -> V:
+        """The version, if the actor may see its program (and market); missing and hidden look alike."""
+        version = self.model.objects.select_related(*self.related).filter(pk=version_id).first()  # type: ignore[attr-defined]
+        if version is None or not actor.can(Permission.PROGRAM_VIEW, *self.scope(version)):
+            raise NotFound()
+        return version
 
     def state(self, version: V) -> State:
         status = version.status  # type: ignore[attr-defined]
@@ -98,7 +107,7 @@ class Workflow(Generic[V]):
 
     def permission(self, version: V, step: Step) -> Permission:
         if step in AUTHOR_STEPS or (step is Step.RETIRE and self.editors_abandon
-                                    and self.state(version) is not State.APPROVED):
+                                    and self.state(version) in {State.DRAFT, State.IN_REVIEW}):
             return self.edit
         return self.review
 

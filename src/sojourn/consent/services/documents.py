@@ -143,7 +143,8 @@ def access_consent_version(actor: Actor, version_id: int, permission: Permission
 WORKFLOW: Workflow[ConsentVersion] = Workflow(
     model=ConsentVersion, subject_type="consent_version", edit=Permission.CONTENT_EDIT,
     review=Permission.CONTENT_REVIEW, scope=lambda v: (v.document.program_id, v.document.market.country),
-    subject_id=lambda v: v.pk, number=lambda v: v.number, authors=lambda v: {v.created_by_id})
+    subject_id=lambda v: v.pk, number=lambda v: v.number, authors=lambda v: {v.created_by_id},
+    related=("document__market",))
 
 
 def submit_consent_version(*, actor: Actor, version: ConsentVersion) -> ConsentVersion:

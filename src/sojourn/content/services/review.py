@@ -33,7 +33,7 @@ WORKFLOW: Workflow[ContentVersion] = Workflow(
     stored={Step.RETIRE: Status.WITHDRAWN},
     actions={Step.SUBMIT: "content.submitted", Step.RETURN: "content.returned", Step.APPROVE: "content.approved",
              Step.RETIRE: "content.withdrawn"},
-    editors_abandon=True)
+    editors_abandon=True, related=("item",))
 
 
 def submit_for_review(*, actor: Actor, version: ContentVersion) -> ContentVersion:

@@ -26,7 +26,7 @@ WORKFLOW: Workflow[RuleSetVersion] = Workflow(
     model=RuleSetVersion, subject_type="rule_set", edit=Permission.RULES_EDIT, review=Permission.RULES_REVIEW,
     scope=lambda v: (v.rule_set.program_id, None), subject_id=lambda v: v.rule_set.name, number=lambda v: v.number,
     authors=lambda v: {v.author_id}, states={"live": State.APPROVED}, stored={Step.APPROVE: "live"},
-    actions={Step.APPROVE: "rule_set.live"})
+    actions={Step.APPROVE: "rule_set.live"}, related=("rule_set",))
 
 
 def check_rules(program: Program, rules: Any) -> list[RuleProblem]:
