@@ -93,6 +93,9 @@ def test_a_new_version_retires_the_old_and_a_material_change_asks_for_consent_ag
     second = approved_version(program, "DE", material=True)
     first.refresh_from_db()
     assert first.status == "retired" and second.number == 2
+    retired = AuditEntry.objects.get(action="consent_version.retired")
+    assert (retired.subject_id, retired.market, retired.after) == (
+        str(first.pk), "DE", {"version": 1, "status": "retired", "replaced_by": 2})
     request = ReconsentRequest.objects.get(record=enrollment.record)
     assert request.new_version == second and request.closed_at is None
     enrollment.record.refresh_from_db()

@@ -112,6 +112,14 @@ def test_retiring_the_live_version_stops_it_and_cancels_its_planned_steps(shaped
     retire(actor=reviewer, version=live)
     assert RuleSetVersion.objects.get(pk=live.pk).status == "retired"
     assert AgendaItem.objects.get().status == "cancelled"
+    assert AuditEntry.objects.get(action="rule_set.retired").after == {"version": 1, "status": "retired",
+                                                                       "cancelled_steps": 1}
+    # Retiring it again is refused, and cancels nothing planned since.
+    AgendaItem.objects.create(program=shaped, patient=patient, rule_set=rule_set, rule_key="itch", kind="after",
+                              due_at=now, idempotency_key="k2", created_at=now)
+    with pytest.raises(Conflict):
+        retire(actor=reviewer, version=live)
+    assert AgendaItem.objects.get(idempotency_key="k2").status != "cancelled"
 
 
 def test_the_command_line_checks_a_rule_file_and_dry_runs_a_version(shaped, tmp_path):
