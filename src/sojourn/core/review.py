@@ -83,7 +83,6 @@ class Workflow(Generic[V]):
     stored: Mapping[Step, str] = field(default_factory=dict)
     # The audit action of a step, where it is not "<subject_type>.<past tense>".
     actions: Mapping[Step, str] = field(default_factory=dict)
-    comment_field: str = "comment"
     # What `scope` reads through, fetched with the version.
     related: tuple[str, ...] = ()
     # Content lets its editors abandon a draft or a version in review (a retirement before approval).
@@ -118,7 +117,7 @@ class Workflow(Generic[V]):
         actor.require(self.permission(version, step), *self.scope(version))
         self._require_other_person(actor, version, step)
         if step is Step.RETURN and not (comment or "").strip():
-            raise InvalidInput(_("Say what must change."), field=self.comment_field)
+            raise InvalidInput(_("Say what must change."), field="comment")
 
     def _require_other_person(self, actor: Actor, version: V, step: Step) -> None:
         if step is Step.APPROVE and actor.user_id is not None and actor.user_id in self.authors(version):
