@@ -17,8 +17,10 @@ from pydantic import Field
 
 from sojourn.channels.api import router as channels_router
 from sojourn.consent.api import router as consent_router
+from sojourn.content.api import router as content_router
 from sojourn.core.api import router as core_router
 from sojourn.core.errors import SojournError, http_status
+from sojourn.dialogue.api import router as dialogue_router
 from sojourn.insights.api import router as insights_router
 from sojourn.journeys.api import router as journeys_router
 from sojourn.people.api import router as people_router
@@ -222,6 +224,8 @@ api.add_router("/", core_router)
 api.add_router("/", people_router)
 api.add_router("/", consent_router)
 api.add_router("/", questionnaires_router)
+api.add_router("/", content_router)
+api.add_router("/", dialogue_router)
 api.add_router("/", tracking_router)
 api.add_router("/", channels_router)
 api.add_router("/", insights_router)

@@ -12,6 +12,13 @@ from pydantic import Field
 
 from sojourn.consent import queries as consent_queries
 from sojourn.consent.models import ConsentRecord, ContactPreferences, DataSubjectRequest
+from sojourn.consent.services.documents import (
+    WORKFLOW,
+    approve_consent_version,
+    retire_consent_version,
+    return_consent_version,
+    submit_consent_version,
+)
 from sojourn.consent.services.dsr import (
     complete_access_request,
     complete_erasure_request,
@@ -26,6 +33,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program, markets_for
+from sojourn.core.review_api import CommentIn, ReviewedVersionOut, reviewed
 from sojourn.people import queries as people_queries
 from sojourn.people.api import AddressIn
 from sojourn.people.identity import PatientIdentity, PostalAddress
@@ -248,6 +256,36 @@ def list_consent_versions(request: HttpRequest, slug: str, query: Query[VersionQ
         if version is not None:
             versions.append(version)
     return versions
+
+
+@router.post("/consent-versions/{version_id}/submission", response=ReviewedVersionOut,
+             summary="Submit a draft consent version for review")
+def submit_version(request: HttpRequest, version_id: int) -> Any:
+    actor = _actor(request)
+    return reviewed(WORKFLOW, submit_consent_version(actor=actor, version=WORKFLOW.access(actor, version_id)))
+
+
+@router.post("/consent-versions/{version_id}/approval", response=ReviewedVersionOut,
+             summary="Approve a version in review (not by its author): the one it replaces retires, and a "
+                     "material change asks for consent again")
+def approve_version(request: HttpRequest, version_id: int) -> Any:
+    actor = _actor(request)
+    return reviewed(WORKFLOW, approve_consent_version(actor=actor, version=WORKFLOW.access(actor, version_id)))
+
+
+@router.post("/consent-versions/{version_id}/return", response=ReviewedVersionOut,
+             summary="Return a version in review to its author with a comment")
+def return_version(request: HttpRequest, version_id: int, payload: CommentIn) -> Any:
+    actor = _actor(request)
+    return reviewed(WORKFLOW, return_consent_version(actor=actor, version=WORKFLOW.access(actor, version_id),
+                                                     comment=payload.comment))
+
+
+@router.post("/consent-versions/{version_id}/retirement", response=ReviewedVersionOut,
+             summary="Retire an approved version: nobody signs it any more")
+def retire_version(request: HttpRequest, version_id: int) -> Any:
+    actor = _actor(request)
+    return reviewed(WORKFLOW, retire_consent_version(actor=actor, version=WORKFLOW.access(actor, version_id)))
 
 
 @router.post("/programs/{slug}/enrollments", response={201: EnrollmentOut},

@@ -14,9 +14,12 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program
+from sojourn.core.review import State
+from sojourn.core.review_api import CommentIn
 from sojourn.people import queries as people_queries
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.services.definitions import (
+    WORKFLOW,
     access_questionnaire,
     approve_questionnaire,
     export_questionnaire,
@@ -46,16 +49,17 @@ class QuestionnaireOut(Schema):
     name: str
     title: str
     status: str
+    state: State = Field(description="The review state: draft, in_review, approved or retired")
     languages: list[str]
     approved_at: datetime | None
+
+    @staticmethod
+    def resolve_state(questionnaire: Questionnaire) -> State:
+        return WORKFLOW.state(questionnaire)
 
 
 class ListQuery(Schema):
     status: Literal["draft", "in_review", "approved", "retired"] | None = None
-
-
-class CommentIn(Schema):
-    comment: str = Field(max_length=2000)
 
 
 class ResponseIn(Schema):

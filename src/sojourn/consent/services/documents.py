@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from sojourn.consent.errors import ConsentImmutable
 from sojourn.consent.models import ConsentDocument, ConsentRecord, ConsentText, ConsentVersion, ReconsentRequest
 from sojourn.core.actors import Actor
-from sojourn.core.errors import AccessDenied, ErrorDetail, InvalidInput, NotFound
+from sojourn.core.errors import ErrorDetail, InvalidInput, NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.packs import PURPOSES
 from sojourn.core.permissions import Permission
+from sojourn.core.review import Step, Workflow, comment_text
 from sojourn.core.services.audit import record_audit
 
 
@@ -139,63 +140,39 @@ def access_consent_version(actor: Actor, version_id: int, permission: Permission
     return version
 
 
-def _transition(actor: Actor, version: ConsentVersion, allowed_from: set[str], to: str, action: str,
-                **changes: object) -> ConsentVersion:
-    locked = ConsentVersion.objects.select_for_update().get(pk=version.pk)
-    if locked.status not in allowed_from:
-        if locked.status in {ConsentVersion.Status.APPROVED, ConsentVersion.Status.RETIRED} and to != "retired":
-            raise ConsentImmutable()
-        raise InvalidInput(_("A %(status)s version cannot become %(to)s.") % {"status": locked.status, "to": to},
-                           field="status")
-    before = locked.status
-    locked.status = to
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    locked.save()
-    record_audit(actor=actor, action=action, subject_type="consent_version", subject_id=locked.pk,
-                 program_id=version.document.program_id, market=version.document.market.country,
-                 before={"status": before}, after={"status": to})
-    return locked
+WORKFLOW: Workflow[ConsentVersion] = Workflow(
+    model=ConsentVersion, subject_type="consent_version", edit=Permission.CONTENT_EDIT,
+    review=Permission.CONTENT_REVIEW, scope=lambda v: (v.document.program_id, v.document.market.country),
+    subject_id=lambda v: v.pk, number=lambda v: v.number, authors=lambda v: {v.created_by_id},
+    related=("document__market",))
 
 
 def submit_consent_version(*, actor: Actor, version: ConsentVersion) -> ConsentVersion:
-    actor.require(Permission.CONTENT_EDIT, version.document.program_id, version.document.market.country)
+    WORKFLOW.check(actor, version, Step.SUBMIT)
     with transaction.atomic(durable=True):
-        return _transition(actor, version, {ConsentVersion.Status.DRAFT}, ConsentVersion.Status.IN_REVIEW,
-                           "consent_version.submitted", submitted_at=timezone.now())
+        return WORKFLOW.move(actor, version, Step.SUBMIT, submitted_at=timezone.now())
 
 
 def return_consent_version(*, actor: Actor, version: ConsentVersion, comment: str) -> ConsentVersion:
     """A reviewer sends the version back to its author with the reason."""
-    actor.require(Permission.CONTENT_REVIEW, version.document.program_id, version.document.market.country)
-    if not comment.strip():
-        raise InvalidInput(_("Say what must change."), field="comment")
+    WORKFLOW.check(actor, version, Step.RETURN, comment=comment)
     with transaction.atomic(durable=True):
-        returned = _transition(actor, version, {ConsentVersion.Status.IN_REVIEW}, ConsentVersion.Status.DRAFT,
-                               "consent_version.returned")
-        record_audit(actor=actor, action="consent_version.review_comment", subject_type="consent_version",
-                     subject_id=version.pk, program_id=version.document.program_id,
-                     market=version.document.market.country, after={"comment": comment.strip()[:2000]})
-        return returned
+        return WORKFLOW.move(actor, version, Step.RETURN, after={"comment": comment_text(comment)})
 
 
 def approve_consent_version(*, actor: Actor, version: ConsentVersion) -> ConsentVersion:
     """Approve (a reviewer other than the author), retire the version it replaces, and ask for
     consent again wherever the change is material."""
-    actor.require(Permission.CONTENT_REVIEW, version.document.program_id, version.document.market.country)
-    if actor.user_id is not None and actor.user_id == version.created_by_id:
-        raise AccessDenied(_("The author of a version cannot approve it."))
+    WORKFLOW.check(actor, version, Step.APPROVE)
     now = timezone.now()
     with transaction.atomic(durable=True):
         texts = list(version.texts.order_by("locale"))
         digest = hashlib.sha256("".join(t.sha256 for t in texts).encode()).hexdigest()
-        approved = _transition(actor, version, {ConsentVersion.Status.IN_REVIEW}, ConsentVersion.Status.APPROVED,
-                               "consent_version.approved", approved_by_id=actor.user_id, approved_at=now,
-                               sha256=digest)
+        approved = WORKFLOW.move(actor, version, Step.APPROVE, after={"sha256": digest},
+                                 approved_by_id=actor.user_id, approved_at=now, sha256=digest)
         for older in ConsentVersion.objects.select_for_update().filter(
                 document=version.document, status=ConsentVersion.Status.APPROVED).exclude(pk=version.pk):
-            _transition(actor, older, {ConsentVersion.Status.APPROVED}, ConsentVersion.Status.RETIRED,
-                        "consent_version.retired", retired_at=now)
+            WORKFLOW.move(actor, older, Step.RETIRE, after={"replaced_by": approved.number}, retired_at=now)
         if approved.material_change:
             stale = ConsentRecord.objects.filter(version__document=version.document, status="active",
                                                  version__number__lt=approved.number)
@@ -206,7 +183,6 @@ def approve_consent_version(*, actor: Actor, version: ConsentVersion) -> Consent
 
 
 def retire_consent_version(*, actor: Actor, version: ConsentVersion) -> ConsentVersion:
-    actor.require(Permission.CONTENT_REVIEW, version.document.program_id, version.document.market.country)
+    WORKFLOW.check(actor, version, Step.RETIRE)
     with transaction.atomic(durable=True):
-        return _transition(actor, version, {ConsentVersion.Status.APPROVED}, ConsentVersion.Status.RETIRED,
-                           "consent_version.retired", retired_at=timezone.now())
+        return WORKFLOW.move(actor, version, Step.RETIRE, retired_at=timezone.now())

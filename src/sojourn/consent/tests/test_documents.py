@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from sojourn.consent.errors import ConsentImmutable
 from sojourn.consent.models import ConsentVersion, ReconsentRequest
 from sojourn.consent.services.documents import (
     approve_consent_version,
@@ -13,7 +12,7 @@ from sojourn.consent.services.documents import (
 )
 from sojourn.consent.tests.factories import approved_version, enroll, purposes_of, texts_for
 from sojourn.core.actors import Actor
-from sojourn.core.errors import AccessDenied, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
 from sojourn.core.models import AuditEntry, Market
 from sojourn.core.permissions import Role
 from sojourn.core.tests.factories import actor_with
@@ -37,7 +36,7 @@ def test_a_version_goes_from_draft_to_review_to_approved_and_is_then_frozen(prog
     submit_consent_version(actor=staff(Role.PROGRAM_MANAGER, program, 1), version=version)
     approved = approve_consent_version(actor=staff(Role.CONTENT_REVIEWER, program, 2), version=version)
     assert approved.status == "approved" and len(approved.sha256) == 64
-    with pytest.raises(ConsentImmutable):
+    with pytest.raises(Conflict):
         submit_consent_version(actor=staff(Role.PROGRAM_MANAGER, program, 1), version=approved)
     actions = list(AuditEntry.objects.filter(subject_type="consent_version").values_list("action", flat=True))
     assert actions == ["consent_version.drafted", "consent_version.submitted", "consent_version.approved"]
@@ -63,7 +62,7 @@ def test_a_reviewer_returns_a_version_with_a_comment(program):
     returned = return_consent_version(actor=staff(Role.CONTENT_REVIEWER, program, 2), version=version,
                                       comment="Section 3 must name the data controller.")
     assert returned.status == "draft"
-    assert AuditEntry.objects.filter(action="consent_version.review_comment").get().after["comment"].startswith(
+    assert AuditEntry.objects.filter(action="consent_version.returned").get().after["comment"].startswith(
         "Section 3")
 
 
@@ -94,6 +93,9 @@ def test_a_new_version_retires_the_old_and_a_material_change_asks_for_consent_ag
     second = approved_version(program, "DE", material=True)
     first.refresh_from_db()
     assert first.status == "retired" and second.number == 2
+    retired = AuditEntry.objects.get(action="consent_version.retired")
+    assert (retired.subject_id, retired.market, retired.after) == (
+        str(first.pk), "DE", {"version": 1, "status": "retired", "replaced_by": 2})
     request = ReconsentRequest.objects.get(record=enrollment.record)
     assert request.new_version == second and request.closed_at is None
     enrollment.record.refresh_from_db()

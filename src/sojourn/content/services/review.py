@@ -17,6 +17,7 @@ from sojourn.content.services.library import check_variants, variants_of
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, Conflict, ErrorDetail, InvalidInput
 from sojourn.core.permissions import Permission
+from sojourn.core.review import State, Step, Workflow, comment_text
 from sojourn.core.services.audit import record_audit
 
 APPROVAL_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._ -]{2,59}$")
@@ -24,26 +25,19 @@ LONGEST_APPROVAL = timedelta(days=3 * 366)
 Status = ContentVersion.Status
 
 
-def _move(actor: Actor, version: ContentVersion, allowed: set[str], to: str, action: str, *,
-          after: dict[str, object] | None = None, **changes: object) -> ContentVersion:
-    locked = ContentVersion.objects.select_for_update().select_related("item").get(pk=version.pk)
-    if locked.status not in allowed:
-        raise Conflict(_("A version that is %(status)s cannot become %(to)s.")
-                       % {"status": locked.get_status_display().lower(), "to": Status(to).label.lower()},
-                       field="status")
-    before = locked.status
-    locked.status = to
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    locked.save()
-    record_audit(actor=actor, action=action, subject_type="content_item", subject_id=locked.item.code,
-                 program_id=locked.item.program_id, before={"version": locked.number, "status": before},
-                 after={"version": locked.number, "status": to, **(after or {})})
-    return locked
+WORKFLOW: Workflow[ContentVersion] = Workflow(
+    model=ContentVersion, subject_type="content_item", edit=Permission.CONTENT_EDIT, review=Permission.CONTENT_REVIEW,
+    scope=lambda v: (v.item.program_id, None), subject_id=lambda v: v.item.code, number=lambda v: v.number,
+    authors=lambda v: {v.created_by_id, v.submitted_by_id},
+    states={Status.SUPERSEDED: State.RETIRED, Status.EXPIRED: State.RETIRED, Status.WITHDRAWN: State.RETIRED},
+    stored={Step.RETIRE: Status.WITHDRAWN},
+    actions={Step.SUBMIT: "content.submitted", Step.RETURN: "content.returned", Step.APPROVE: "content.approved",
+             Step.RETIRE: "content.withdrawn"},
+    editors_abandon=True, related=("item",))
 
 
 def submit_for_review(*, actor: Actor, version: ContentVersion) -> ContentVersion:
-    actor.require(Permission.CONTENT_EDIT, version.item.program_id)
+    WORKFLOW.check(actor, version, Step.SUBMIT)
     variants = variants_of(version)
     if not variants:
         raise InvalidInput(_("Write the text in at least one language before submitting."), field="variants")
@@ -51,16 +45,14 @@ def submit_for_review(*, actor: Actor, version: ContentVersion) -> ContentVersio
     if problems:
         raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
     with transaction.atomic(durable=True):
-        return _move(actor, version, {Status.DRAFT}, Status.IN_REVIEW, "content.submitted",
-                     submitted_at=timezone.now(), submitted_by_id=actor.user_id)
+        return WORKFLOW.move(actor, version, Step.SUBMIT, submitted_at=timezone.now(),
+                             submitted_by_id=actor.user_id)
 
 
 def approve(*, actor: Actor, version: ContentVersion, approval_code: str, expires_on: date | None,
             today: date | None = None) -> ContentVersion:
     """Four eyes: whoever wrote or submitted the words cannot approve them."""
-    actor.require(Permission.CONTENT_REVIEW, version.item.program_id)
-    if actor.user_id is not None and actor.user_id in {version.created_by_id, version.submitted_by_id}:
-        raise AccessDenied(_("Whoever wrote or submitted a version cannot approve it."))
+    WORKFLOW.check(actor, version, Step.APPROVE)
     today = today or timezone.localdate()
     problems = []
     code = approval_code.strip()
@@ -77,11 +69,12 @@ def approve(*, actor: Actor, version: ContentVersion, approval_code: str, expire
     with transaction.atomic(durable=True):
         ContentItem.objects.select_for_update().filter(pk=version.item_id).first()
         for older in ContentVersion.objects.filter(item_id=version.item_id, status=Status.APPROVED):
-            _move(actor, older, {Status.APPROVED}, Status.SUPERSEDED, "content.superseded", ended_at=now,
-                  end_reason=f"superseded by v{version.number}")
-        return _move(actor, version, {Status.IN_REVIEW}, Status.APPROVED, "content.approved",
-                     after={"approval_code": code, "expires_on": expires_on.isoformat()},  # type: ignore[union-attr]
-                     approval_code=code, expires_on=expires_on, approved_at=now, approved_by_id=actor.user_id)
+            WORKFLOW.move(actor, older, Step.RETIRE, to=Status.SUPERSEDED, action="content.superseded",
+                          ended_at=now, end_reason=f"superseded by v{version.number}")
+        return WORKFLOW.move(actor, version, Step.APPROVE,
+                             after={"approval_code": code,
+                                    "expires_on": expires_on.isoformat()},  # type: ignore[union-attr]
+                             approval_code=code, expires_on=expires_on, approved_at=now, approved_by_id=actor.user_id)
 
 
 def comment(*, actor: Actor, version: ContentVersion, text: str, locale: str = "",
@@ -107,11 +100,9 @@ def comment(*, actor: Actor, version: ContentVersion, text: str, locale: str = "
 
 
 def return_to_author(*, actor: Actor, version: ContentVersion, text: str, author_name: str = "") -> ContentVersion:
-    actor.require(Permission.CONTENT_REVIEW, version.item.program_id)
-    if not text.strip():
-        raise InvalidInput(_("Say what must change."), field="text")
+    WORKFLOW.check(actor, version, Step.RETURN, comment=text)
     with transaction.atomic(durable=True):
-        returned = _move(actor, version, {Status.IN_REVIEW}, Status.DRAFT, "content.returned")
+        returned = WORKFLOW.move(actor, version, Step.RETURN, after={"comment": comment_text(text)})
         ReviewComment.objects.create(version=version, author_id=actor.user_id,
                                      author_name=(author_name or actor.label)[:200], text=text.strip()[:4000],
                                      created_at=timezone.now())
@@ -120,14 +111,12 @@ def return_to_author(*, actor: Actor, version: ContentVersion, text: str, author
 
 def withdraw(*, actor: Actor, version: ContentVersion, reason: str) -> ContentVersion:
     """Stop using an approved version at once (or abandon a draft): nothing resolves to it any more."""
-    actor.require(Permission.CONTENT_REVIEW if version.status == Status.APPROVED else Permission.CONTENT_EDIT,
-                  version.item.program_id)
+    WORKFLOW.check(actor, version, Step.RETIRE)
     if not reason.strip():
         raise InvalidInput(_("Say why it is withdrawn."), field="reason")
     with transaction.atomic(durable=True):
-        return _move(actor, version, {Status.APPROVED, Status.DRAFT, Status.IN_REVIEW}, Status.WITHDRAWN,
-                     "content.withdrawn", after={"reason": reason.strip()[:300]}, ended_at=timezone.now(),
-                     end_reason=reason.strip()[:300])
+        return WORKFLOW.move(actor, version, Step.RETIRE, after={"reason": reason.strip()[:300]},
+                             ended_at=timezone.now(), end_reason=reason.strip()[:300])
 
 
 def start_revision(*, actor: Actor, item: ContentItem) -> ContentVersion:
@@ -157,7 +146,7 @@ def expire_due(*, actor: Actor, now: datetime | None = None) -> int:
     count = 0
     with transaction.atomic(durable=True):
         for version in ContentVersion.objects.filter(status=Status.APPROVED, expires_on__lt=today):
-            _move(actor, version, {Status.APPROVED}, Status.EXPIRED, "content.expired",
-                  ended_at=now or timezone.now(), end_reason=f"expired after {version.expires_on}")
+            WORKFLOW.move(actor, version, Step.RETIRE, to=Status.EXPIRED, action="content.expired",
+                          ended_at=now or timezone.now(), end_reason=f"expired after {version.expires_on}")
             count += 1
     return count

@@ -85,6 +85,21 @@ def test_returned_with_comments_revised_and_the_new_version_supersedes_the_old(p
     assert statuses == {1: "superseded", 2: "approved"}
 
 
+def test_an_editor_abandons_a_version_in_review_and_only_a_reviewer_withdraws_an_approved_one(program):
+    version = submitted(program)
+    with pytest.raises(InvalidInput):
+        withdraw(actor=author(program), version=version, reason=" ")
+    abandoned = withdraw(actor=author(program), version=version, reason="Replaced by a leaflet.")
+    assert (abandoned.status, abandoned.end_reason) == ("withdrawn", "Replaced by a leaflet.")
+    item = approved_item(program, "cool-tips", "tip", TIP)
+    live = item.versions.get(status="approved")
+    with pytest.raises(AccessDenied):
+        withdraw(actor=author(program), version=live, reason="Old.")
+    with pytest.raises(Conflict):  # withdrawn is final
+        withdraw(actor=reviewer(program), version=abandoned, reason="Again.")
+    assert withdraw(actor=reviewer(program), version=live, reason="Label changed.").status == "withdrawn"
+
+
 def test_only_approved_unexpired_words_in_the_patients_locale_resolve(program):
     item = create_item(actor=author(program), program=program, code="itch-tips", kind="tip", title="Itch tips",
                        tags={"markets": ["DE", "GB", "JP"]})

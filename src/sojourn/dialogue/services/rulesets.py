@@ -15,11 +15,18 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import Conflict, ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
+from sojourn.core.review import State, Step, Workflow, comment_text
 from sojourn.core.services.audit import record_audit
 from sojourn.dialogue.engine import program_shape
 from sojourn.dialogue.models import RuleSet, RuleSetVersion
 from sojourn.dialogue.rules import RuleProblem, RuleSetInvalid, compile_rules
 from sojourn.dialogue.services.agenda import cancel_rule_set_steps
+
+WORKFLOW: Workflow[RuleSetVersion] = Workflow(
+    model=RuleSetVersion, subject_type="rule_set", edit=Permission.RULES_EDIT, review=Permission.RULES_REVIEW,
+    scope=lambda v: (v.rule_set.program_id, None), subject_id=lambda v: v.rule_set.name, number=lambda v: v.number,
+    authors=lambda v: {v.author_id}, states={"live": State.APPROVED}, stored={Step.APPROVE: "live"},
+    actions={Step.APPROVE: "rule_set.live"}, related=("rule_set",))
 
 
 def check_rules(program: Program, rules: Any) -> list[RuleProblem]:
@@ -73,80 +80,49 @@ def _canonical(rules: Any) -> str:
 
 
 def submit_for_review(*, actor: Actor, version: RuleSetVersion) -> RuleSetVersion:
-    actor.require(Permission.RULES_EDIT, version.rule_set.program_id)
+    WORKFLOW.check(actor, version, Step.SUBMIT)
     with transaction.atomic():
         locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.status != "draft":
-            raise Conflict(_("Only a draft can be submitted for review."))
         problems = check_rules(version.rule_set.program, locked.rules)  # the program may have changed since
         if problems:
             raise _refuse(problems)
-        locked.status, locked.submitted_at, locked.sha256 = "in_review", timezone.now(), _canonical(locked.rules)
-        locked.save(update_fields=["status", "submitted_at", "sha256"])
-        record_audit(actor=actor, action="rule_set.submitted", subject_type="rule_set",
-                     subject_id=version.rule_set.name, program_id=version.rule_set.program_id,
-                     after={"version": locked.number, "sha256": locked.sha256})
-    return locked
+        digest = _canonical(locked.rules)
+        return WORKFLOW.move(actor, locked, Step.SUBMIT, after={"sha256": digest}, submitted_at=timezone.now(),
+                             sha256=digest)
 
 
 def return_to_draft(*, actor: Actor, version: RuleSetVersion, comment: str) -> RuleSetVersion:
-    actor.require(Permission.RULES_REVIEW, version.rule_set.program_id)
-    if not comment.strip():
-        raise InvalidInput(_("Say what must change."), field="comment")
+    WORKFLOW.check(actor, version, Step.RETURN, comment=comment)
     with transaction.atomic():
-        locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.status != "in_review":
-            raise Conflict(_("Only a version in review can be returned."))
-        if RuleSetVersion.objects.filter(rule_set=locked.rule_set, status="draft").exists():
-            raise Conflict(_("There is already a draft of this rule set."))
-        locked.status, locked.review_comment, locked.sha256 = "draft", comment.strip()[:1000], ""
-        locked.save(update_fields=["status", "review_comment", "sha256"])
-        record_audit(actor=actor, action="rule_set.returned", subject_type="rule_set",
-                     subject_id=version.rule_set.name, program_id=version.rule_set.program_id,
-                     after={"version": locked.number, "comment": locked.review_comment})
-    return locked
+        if RuleSetVersion.objects.filter(rule_set=version.rule_set, status="draft").exists():
+            raise Conflict(_("There is already a draft of this rule set."), field="status")
+        return WORKFLOW.move(actor, version, Step.RETURN, after={"comment": comment_text(comment)},
+                             review_comment=comment_text(comment), sha256="")
 
 
 def approve(*, actor: Actor, version: RuleSetVersion) -> RuleSetVersion:
     """Four eyes: the author cannot approve. The version goes live and the previous live one retires."""
-    actor.require(Permission.RULES_REVIEW, version.rule_set.program_id)
+    WORKFLOW.check(actor, version, Step.APPROVE)
     now = timezone.now()
     with transaction.atomic():
         locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.status != "in_review":
-            raise Conflict(_("Only a version in review can be approved."))
-        if locked.author_id is not None and locked.author_id == actor.user_id:
-            raise Conflict(_("Someone other than the author must approve."))
         if locked.sha256 != _canonical(locked.rules):
-            raise Conflict(_("The rules changed after submission."))
+            raise Conflict(_("The rules changed after submission."), field="rules")
         problems = check_rules(version.rule_set.program, locked.rules)  # content may have been withdrawn since
         if problems:
             raise _refuse(problems)
         previous = RuleSetVersion.objects.filter(rule_set=locked.rule_set, status="live").first()
-        if previous is not None:
-            previous.status, previous.retired_at = "retired", now
-            previous.save(update_fields=["status", "retired_at"])
-        locked.status, locked.live_at, locked.reviewer_id = "live", now, actor.user_id or 0
-        locked.save(update_fields=["status", "live_at", "reviewer_id"])
-        record_audit(actor=actor, action="rule_set.live", subject_type="rule_set", subject_id=version.rule_set.name,
-                     program_id=version.rule_set.program_id,
-                     after={"version": locked.number, "sha256": locked.sha256,
-                            "replaces": previous.number if previous else None})
-    return locked
+        if previous is not None:  # first: one live version per rule set, enforced by the database
+            WORKFLOW.move(actor, previous, Step.RETIRE, after={"replaced_by": locked.number}, retired_at=now)
+        return WORKFLOW.move(actor, locked, Step.APPROVE,
+                             after={"sha256": locked.sha256, "replaces": previous.number if previous else None},
+                             live_at=now, reviewer_id=actor.user_id or 0)
 
 
 def retire(*, actor: Actor, version: RuleSetVersion) -> RuleSetVersion:
     """Stop a live rule set: nothing fires any more and its planned steps are cancelled."""
-    actor.require(Permission.RULES_REVIEW, version.rule_set.program_id)
+    WORKFLOW.check(actor, version, Step.RETIRE)
     now = timezone.now()
-    with transaction.atomic():
-        locked = RuleSetVersion.objects.select_for_update().get(pk=version.pk)
-        if locked.status != "live":
-            raise Conflict(_("Only the live version can be retired."))
-        locked.status, locked.retired_at = "retired", now
-        locked.save(update_fields=["status", "retired_at"])
-        cancelled = cancel_rule_set_steps(rule_set_id=locked.rule_set_id, now=now)
-        record_audit(actor=actor, action="rule_set.retired", subject_type="rule_set",
-                     subject_id=version.rule_set.name, program_id=version.rule_set.program_id,
-                     after={"version": locked.number, "cancelled_steps": cancelled})
-    return locked
+    with transaction.atomic():  # a refused move rolls the cancellation back
+        cancelled = cancel_rule_set_steps(rule_set_id=version.rule_set_id, now=now)
+        return WORKFLOW.move(actor, version, Step.RETIRE, after={"cancelled_steps": cancelled}, retired_at=now)

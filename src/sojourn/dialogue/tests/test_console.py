@@ -48,7 +48,7 @@ def test_rules_are_checked_while_typing_saved_reviewed_and_diffed(client, cast, 
     assert author.post("/console/dialogue/rules/main/", {"rules": json.dumps(RULES)}).status_code == 302
     author.post("/console/dialogue/rules/main/v1/review/", {"step": "submit"})
     page = author.post("/console/dialogue/rules/main/v1/review/", {"step": "approve"}, follow=True)
-    assert "Someone other than the author must approve." in page.content.decode()
+    assert "Whoever wrote or submitted a version cannot approve it." in page.content.decode()
     client.logout()
     signed_in(client, reviewer).post("/console/dialogue/rules/main/v1/review/", {"step": "approve"})
     assert RuleSetVersion.objects.get(number=1).status == "live"

@@ -75,7 +75,7 @@ def test_a_version_goes_live_only_after_someone_else_reviews_it(shaped, cast):
         create_rule_set(actor=actor_for_user(cast.nurse_de), program=shaped, name="main")
     rule_set = create_rule_set(actor=author, program=shaped, name="main")
     first = submit_for_review(actor=author, version=save_draft(actor=author, rule_set=rule_set, rules=GOOD))
-    with pytest.raises(Conflict, match="other than the author"):
+    with pytest.raises(AccessDenied, match="cannot approve"):
         approve(actor=author, version=first)
     returned = return_to_draft(actor=reviewer, version=first, comment="Cap the texts.")
     assert returned.status == "draft" and returned.review_comment == "Cap the texts."
@@ -112,6 +112,14 @@ def test_retiring_the_live_version_stops_it_and_cancels_its_planned_steps(shaped
     retire(actor=reviewer, version=live)
     assert RuleSetVersion.objects.get(pk=live.pk).status == "retired"
     assert AgendaItem.objects.get().status == "cancelled"
+    assert AuditEntry.objects.get(action="rule_set.retired").after == {"version": 1, "status": "retired",
+                                                                       "cancelled_steps": 1}
+    # Retiring it again is refused, and cancels nothing planned since.
+    AgendaItem.objects.create(program=shaped, patient=patient, rule_set=rule_set, rule_key="itch", kind="after",
+                              due_at=now, idempotency_key="k2", created_at=now)
+    with pytest.raises(Conflict):
+        retire(actor=reviewer, version=live)
+    assert AgendaItem.objects.get(idempotency_key="k2").status != "cancelled"
 
 
 def test_the_command_line_checks_a_rule_file_and_dry_runs_a_version(shaped, tmp_path):

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from sojourn.core.errors import NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
+from sojourn.core.review import Step, Workflow, comment_text
 from sojourn.core.services.audit import record_audit
 from sojourn.questionnaires.definition import SCORING, Definition, read_questionnaire
 from sojourn.questionnaires.models import Questionnaire
@@ -61,61 +61,40 @@ def access_questionnaire(actor: Actor, questionnaire_id: int, permission: Permis
     return found
 
 
-def _move(actor: Actor, questionnaire: Questionnaire, allowed: set[str], to: str, action: str,
-          **changes: object) -> Questionnaire:
-    locked = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
-    if locked.status not in allowed:
-        raise Conflict(_("A %(status)s questionnaire cannot become %(to)s.")
-                       % {"status": locked.get_status_display(), "to": Questionnaire.Status(to).label},
-                       field="status")
-    before = locked.status
-    locked.status = to
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    locked.save()
-    record_audit(actor=actor, action=action, subject_type="questionnaire", subject_id=locked.pk,
-                 program_id=locked.program_id, before={"status": before}, after={"status": to})
-    return locked
+WORKFLOW: Workflow[Questionnaire] = Workflow(
+    model=Questionnaire, subject_type="questionnaire", edit=Permission.CONTENT_EDIT, review=Permission.CONTENT_REVIEW,
+    scope=lambda q: (q.program_id, None), subject_id=lambda q: q.pk, number=lambda q: q.version,
+    authors=lambda q: {q.created_by_id})
 
 
 def submit_questionnaire(*, actor: Actor, questionnaire: Questionnaire) -> Questionnaire:
-    actor.require(Permission.CONTENT_EDIT, questionnaire.program_id)
+    WORKFLOW.check(actor, questionnaire, Step.SUBMIT)
     with transaction.atomic(durable=True):
-        return _move(actor, questionnaire, {"draft"}, "in_review", "questionnaire.submitted",
-                     submitted_at=timezone.now())
+        return WORKFLOW.move(actor, questionnaire, Step.SUBMIT, submitted_at=timezone.now())
 
 
 def approve_questionnaire(*, actor: Actor, questionnaire: Questionnaire) -> Questionnaire:
     """Approve (four eyes) and retire the version it replaces."""
-    actor.require(Permission.CONTENT_REVIEW, questionnaire.program_id)
-    if actor.user_id is not None and actor.user_id == questionnaire.created_by_id:
-        raise AccessDenied(_("Whoever imported a questionnaire cannot approve it."))
+    WORKFLOW.check(actor, questionnaire, Step.APPROVE)
     now = timezone.now()
     with transaction.atomic(durable=True):
         for older in Questionnaire.objects.select_for_update().filter(
                 program_id=questionnaire.program_id, url=questionnaire.url, status="approved").exclude(
                 pk=questionnaire.pk):
-            _move(actor, older, {"approved"}, "retired", "questionnaire.retired", retired_at=now)
-        return _move(actor, questionnaire, {"in_review"}, "approved", "questionnaire.approved",
-                     approved_by_id=actor.user_id, approved_at=now)
+            WORKFLOW.move(actor, older, Step.RETIRE, after={"replaced_by": questionnaire.version}, retired_at=now)
+        return WORKFLOW.move(actor, questionnaire, Step.APPROVE, approved_by_id=actor.user_id, approved_at=now)
 
 
 def return_questionnaire(*, actor: Actor, questionnaire: Questionnaire, comment: str) -> Questionnaire:
-    actor.require(Permission.CONTENT_REVIEW, questionnaire.program_id)
-    if not comment.strip():
-        raise InvalidInput(_("Say what must change."), field="comment")
+    WORKFLOW.check(actor, questionnaire, Step.RETURN, comment=comment)
     with transaction.atomic(durable=True):
-        returned = _move(actor, questionnaire, {"in_review"}, "draft", "questionnaire.returned")
-        record_audit(actor=actor, action="questionnaire.review_comment", subject_type="questionnaire",
-                     subject_id=questionnaire.pk, program_id=questionnaire.program_id,
-                     after={"comment": comment.strip()[:2000]})
-        return returned
+        return WORKFLOW.move(actor, questionnaire, Step.RETURN, after={"comment": comment_text(comment)})
 
 
 def retire_questionnaire(*, actor: Actor, questionnaire: Questionnaire) -> Questionnaire:
-    actor.require(Permission.CONTENT_REVIEW, questionnaire.program_id)
+    WORKFLOW.check(actor, questionnaire, Step.RETIRE)
     with transaction.atomic(durable=True):
-        return _move(actor, questionnaire, {"approved"}, "retired", "questionnaire.retired", retired_at=timezone.now())
+        return WORKFLOW.move(actor, questionnaire, Step.RETIRE, retired_at=timezone.now())
 
 
 def _loads_or_none(text: str) -> Any:
