@@ -120,8 +120,9 @@ def _declare_clean(node: Any, components: dict[str, Any], seen: set[str]) -> Any
     kind = node.get("type")
     if kind == "string" and "pattern" not in node and "format" not in node and "enum" not in node:
         node["pattern"] = CLEAN_TEXT
-    if kind == "object" or "properties" in node:
-        node.setdefault("propertyNames", {"pattern": CLEAN_TEXT})
+    if kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in node:
+        node.setdefault("propertyNames", {})
+        node["propertyNames"].setdefault("pattern", CLEAN_TEXT)
         extra = node.get("additionalProperties", True)
         node["additionalProperties"] = _CLEAN_REF if extra is True else _declare_clean(extra, components, seen)
     for key in ("items", "not"):

@@ -24,6 +24,7 @@ COMMANDS = {
     "bench kpi": "measure the KPI dashboard against hand-written SQL, and the simulator (--scale, --json, --postgres)",
     "bench soak": "kill and pause workers under load; fail if a message is lost or sent twice (--minutes, --workers)",
     "createstaff": "create a staff account with a role in a program",
+    "revokestaff": "take a staff member's role in a program away",
     "invitations issue": "issue a print run of invitation cards and print their codes as CSV",
     "market validate PATH": "check a market pack and report every problem",
     "market activate PATH": "activate a market from its pack (transactional, idempotent)",

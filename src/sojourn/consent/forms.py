@@ -3,8 +3,6 @@ services' job; these forms only parse what the person typed."""
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -128,10 +126,6 @@ class WithdrawForm(forms.Form):
     def __init__(self, *args: object, granted: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["scope"].choices = [("everything", _("Everything: leave the program")), *granted]
-
-
-def zone_ok(zone: str) -> bool:
-    return zone in zoneinfo.available_timezones()
 
 
 def service_field(name: str) -> str:

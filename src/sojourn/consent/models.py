@@ -74,10 +74,6 @@ class ConsentVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
 
-    @property
-    def is_usable(self) -> bool:
-        return self.status == self.Status.APPROVED
-
     def purpose_codes(self, required: bool | None = None) -> list[str]:
         return [p["code"] for p in self.purposes if required is None or p["required"] is required]
 

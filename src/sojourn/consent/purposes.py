@@ -58,6 +58,7 @@ OWN_RIGHT = Needs((), without_consent="the person's own right to their data and 
 EXPORT_PURPOSES: dict[str, Needs] = {
     "insights-console:csv": RESEARCH,
     "insights-console:pdf": RESEARCH,
+    "api-v1:export_kpis": RESEARCH,  # the same figures as the CSV, as JSON
     "journeys-console:pdf": RESEARCH,  # the map with the market's KPI tiles
     "journeys-console:png": RESEARCH,
     "journeys-console:json": NO_PATIENT_DATA,  # the map as the team wrote it, with hypotheses as evidence

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from sojourn.consent.models import (
     ConsentDecision,
-    ConsentDocument,
     ConsentRecord,
     ConsentVersion,
     ContactPreferences,
@@ -230,10 +229,6 @@ def may_contact(patient: Patient, channel: str, at: datetime | None = None, *, i
     Asked when an action is decided and again when it is delivered.
     """
     return contact_facts([patient])[patient.pk].check(channel, at, ignore_quiet_hours=ignore_quiet_hours)
-
-
-def patient_document(program: Program, market: Market) -> ConsentDocument | None:
-    return ConsentDocument.objects.filter(program=program, market=market, audience="patient").first()
 
 
 def data_requests_for(actor: Actor, program: Program, *, status: str | None = None,

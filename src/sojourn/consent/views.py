@@ -34,7 +34,7 @@ from sojourn.consent.portal import (
 )
 from sojourn.consent.queries import active_record, current_version, granted_purposes
 from sojourn.consent.services.dsr import open_data_subject_request
-from sojourn.consent.services.enrollment import Signature, enroll_patient, verify_patient
+from sojourn.consent.services.enrollment import Signature, enroll_patient, resend_code, verify_patient
 from sojourn.consent.services.preferences import PreferenceChange, update_contact_preferences
 from sojourn.consent.services.receipts import read_consent_receipt, receipt_filename
 from sojourn.consent.services.reconsent import reconsent_patient
@@ -104,14 +104,24 @@ def verify(request: HttpRequest) -> HttpResponse:
     if patient is None:
         return redirect("portal:sign-in")
     market_locale(request, patient.market, preference=patient.locale)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    asks_again = request.method == "POST" and "again" in request.POST
+    form = CodeForm(request.POST if request.method == "POST" and not asks_again else None)
+    again = SignInForm(request.POST if asks_again else None)
+    sent_again, wait = False, 0
+    if asks_again and again.is_valid() and not (wait := refuse_code_request(request, again)):
+        # The code expired or never came: a new one, to the address they enrolled with if they name it
+        # again; the same answer when they name another.
+        with contextlib.suppress(NotFound):
+            resend_code(actor=patient_actor(patient), patient=patient, email=again.cleaned_data["email"])
+        sent_again = True
+    elif form.is_bound and form.is_valid():
         with shown_on_page(form=form, rename=lambda _field: "code", hide=()):
             patient = verify_patient(actor=patient_actor(patient), patient=patient, code=form.cleaned_data["code"])
             sign_in_patient(request, patient)
             return redirect(_landing(patient))
-    return render(request, "consent/portal/verify.html", {"form": form, "patient": patient},
-                  status=400 if form.errors else 200)
+    return throttled(render(request, "consent/portal/verify.html", {
+        "form": form, "again": again, "sent_again": sent_again, "patient": patient},
+        status=400 if form.errors or again.errors else 200), wait)
 
 
 @require_http_methods(["GET", "POST"])

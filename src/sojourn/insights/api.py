@@ -1,6 +1,7 @@
-"""API: journey hypotheses and their verdicts per market (insights.view to read, in the reader's
-markets; journeys.edit to propose and retire), and outside survey imports (insights.import).
-Aggregates only; figures resting on fewer than five patients come back as null."""
+"""API: the KPIs of each stage per market, as the console's dashboard draws them, journey hypotheses and
+their verdicts per market (insights.view to read, in the reader's markets; journeys.edit to propose and
+retire), and outside survey imports (insights.import). Aggregates only; figures resting on fewer than
+five patients come back as null."""
 
 from __future__ import annotations
 
@@ -10,27 +11,99 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from sojourn.consent.purposes import export_purposes
 from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput, NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program, markets_for
+from sojourn.insights.kpis import KpiValue
 from sojourn.insights.metrics import describe
 from sojourn.insights.models import Hypothesis, SurveyImport
+from sojourn.insights.queries import MarketKpis, facts_as_of
 from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
 from sojourn.insights.services.surveys import import_survey
 from sojourn.insights.verdicts import SMALL_CELL, Evaluation, evaluate
+from sojourn.tracking.models import Stage
 
 router = Router(tags=["insights"])
 
 
 def _actor(request: HttpRequest) -> Actor:
     return request.actor  # type: ignore[attr-defined]
+
+
+class KpiQuery(Schema):
+    market: str | None = Field(default=None, pattern=r"^[A-Z]{2}$",
+                               description="A market's country code; without it, each of your markets")
+
+
+class KpiOut(Schema):
+    code: str
+    label: str
+    unit: Literal["share", "days", "points"] = Field(description="share: 0–1")
+    value: float | None = Field(description="null when fewer than five patients are behind it, or none")
+    patients: int | None = Field(description="The patients (or calls) behind the value; null when it is")
+    target: float
+    higher_is_better: bool
+    status: Literal["green", "amber", "red", "none"]
+
+
+class StageKpisOut(Schema):
+    stage: str = Field(description="The stage's code (empty for a program without stages)")
+    label: str
+    kpis: list[KpiOut]
+
+
+class MarketKpisOut(Schema):
+    market: str
+    stages: list[StageKpisOut]
+
+
+class KpisOut(Schema):
+    as_of: datetime | None = Field(description="When the journey facts behind the figures were brought up to date")
+    markets: list[MarketKpisOut]
+
+
+def _kpi(value: KpiValue) -> dict[str, Any]:
+    """A KPI as the dashboard's CSV writes it: value and patients only where the value may be shown."""
+    shown = value.shown
+    return {"code": value.kpi.code, "label": str(value.kpi.label), "unit": value.kpi.unit, "value": shown,
+            "patients": value.n if shown is not None else None, "target": value.kpi.target,
+            "higher_is_better": value.kpi.higher_is_better, "status": value.status}
+
+
+@router.get("/programs/{slug}/kpis", response=KpisOut, url_name="export_kpis",
+            summary="The KPIs of each stage of the journey, per market, as the KPI dashboard shows them")
+def program_kpis(request: HttpRequest, slug: str, query: Query[KpiQuery]) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug, Permission.INSIGHTS_VIEW)
+    markets = list(markets_for(actor, program, Permission.INSIGHTS_VIEW))
+    if query.market:
+        if not Market.objects.filter(program_markets__program=program, country=query.market).exists():
+            raise InvalidInput(_("The program does not run in %(market)s.") % {"market": query.market},
+                               field="market")
+        actor.require(Permission.INSIGHTS_VIEW, program.pk, query.market)
+        markets = [m for m in markets if m.country == query.market]
+    # As the dashboard does: whatever happened since the facts' last refresh is folded in first.
+    refresh_journey_facts(program)
+    language = (translation.get_language() or "en").split("-")[0]
+    names = {s.code: s.label(language) for s in Stage.objects.filter(program=program)}
+    names.setdefault("", _("Whole program"))
+    # Figures that leave the program count only patients who agreed to it (consent.purposes), as the
+    # dashboard's CSV and PDF do.
+    purposes = export_purposes("api-v1:export_kpis")
+    return {"as_of": facts_as_of(program), "markets": [
+        {"market": market.country, "stages": [
+            {"stage": code, "label": names[code], "kpis": [_kpi(v) for v in values]}
+            for code, values in MarketKpis(program, market.country, purposes=purposes).by_stage().items()]}
+        for market in markets]}
 
 
 class HypothesisIn(Schema):

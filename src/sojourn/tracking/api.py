@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.renderers import JSONRenderer
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
+from sojourn.core.queries import access_program
 from sojourn.people.queries import access_patient
 from sojourn.tracking import queries
-from sojourn.tracking.services.events import MAX_BATCH, record_events
+from sojourn.tracking.event_types import BUILTIN, event_json_schema, sendable_event_json_schema
+from sojourn.tracking.services.events import MAX_BATCH, event_types_for, record_events
 
 router = Router(tags=["profiles"])
 
@@ -52,10 +54,18 @@ def patient_profile(request: HttpRequest, pseudonym: str) -> Any:
 _RENDERER = JSONRenderer()
 
 
+# The document declares each event precisely (event_types.sendable_event_json_schema, generated from the same
+# declarations the service checks against), but the edge parses the list as plain JSON: each event is
+# checked once, by record_events, so that a bad one is reported by its index and does not refuse the others.
+EVENTS_DESCRIPTION = (
+    "Up to 1,000 events, each of one of the types below. An event that does not match its schema does not "
+    "refuse the request: it comes back rejected, with its index, the field and why, and the others are kept.")
+
+
 class EventsIn(Schema):
-    events: list[Any] = Field(..., max_length=MAX_BATCH, description=(
-        "Up to 1,000 events, each {client_id, type, patient, occurred_at, data}. `client_id` is your own id "
-        "for the event: sending it again changes nothing."))
+    events: Annotated[list[Any], WithJsonSchema({
+        "type": "array", "maxItems": MAX_BATCH, "items": sendable_event_json_schema(),
+        "description": EVENTS_DESCRIPTION})] = Field(..., max_length=MAX_BATCH)
 
 
 class EventResultOut(Schema):
@@ -90,3 +100,23 @@ def post_events(request: HttpRequest, payload: EventsIn) -> Any:
             "results": results}
     return HttpResponse(_RENDERER.render(request, body, response_status=200),
                         content_type=f"{_RENDERER.media_type}; charset={_RENDERER.charset}")
+
+
+class EventTypeOut(Schema):
+    code: str
+    description: str
+    built_in: bool
+    meaningful: bool = Field(description="The patient did something: counts towards engagement")
+    sendable: bool = Field(description="false: recorded by Sojourn itself, refused through the API")
+    event_schema: dict[str, Any] = Field(description="An event of this type as JSON Schema, generated from the "
+                                                     "declaration the events are checked against")
+
+
+@router.get("/programs/{slug}/event-types", response=list[EventTypeOut], tags=["events"],
+            summary="The event types of a program, built in and its own, each with the JSON Schema of its events")
+def list_event_types(request: HttpRequest, slug: str) -> Any:
+    program = access_program(request.actor, slug)  # type: ignore[attr-defined]
+    types = event_types_for({program.pk})[program.pk]
+    return [{"code": code, "description": spec.description, "built_in": code in BUILTIN,
+             "meaningful": spec.meaningful, "sendable": not spec.internal, "event_schema": event_json_schema(spec)}
+            for code, spec in sorted(types.items())]

@@ -155,6 +155,8 @@ def _clean_value(spec: FieldSpec, value: Any) -> tuple[Any, str]:
             return None, f"must be one of {', '.join(spec.choices)}"
         return value, ""
     if kind == "int":
+        if isinstance(value, float) and value.is_integer():  # JSON Schema's integer: 3.0 is 3
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**53:
             return None, "must be a whole number"
         return value, ""
@@ -189,3 +191,83 @@ def _clean_value(spec: FieldSpec, value: Any) -> tuple[Any, str]:
             for k, v in value.items()):
         return None, f"must be an object of at most {MAX_LIST} names with numbers"
     return {k: float(v) for k, v in value.items()}, ""
+
+
+# ---- the same declarations as JSON Schema, for the OpenAPI document and a program's own types ----------
+
+def _field_schema(spec: FieldSpec) -> dict[str, Any]:
+    """One field of an event's data as JSON Schema: exactly what `_clean_value` accepts."""
+    text: dict[str, Any] = {"type": "string", "maxLength": spec.max_length}
+    if spec.choices:
+        text["enum"] = list(spec.choices)
+    schema: dict[str, Any] = {
+        "string": text,
+        "int": {"type": "integer", "minimum": -(2**53), "maximum": 2**53},
+        "double": {"type": "number", "minimum": -1e15, "maximum": 1e15},
+        "bool": {"type": "boolean"},
+        "timestamp": {"type": "string", "format": "date-time", "description": "With a zone offset (Z or +01:00)"},
+        "strings": {"type": "array", "maxItems": MAX_LIST, "items": text},
+        "scores": {"type": "object", "maxProperties": MAX_LIST, "propertyNames": {"maxLength": 60},
+                   "additionalProperties": {"type": "number"}},
+    }[spec.type]
+    # A field left out and a field sent as null are the same (clean_data): only required ones need a value.
+    return schema if spec.required else {"anyOf": [schema, {"type": "null"}]}
+
+
+def _envelope(type_schema: dict[str, Any], data: dict[str, Any], data_required: bool, title: str,
+              description: str) -> dict[str, Any]:
+    """An event: what `services.events._parse` reads, around its type's data."""
+    return {
+        "type": "object", "title": title, "description": description, "additionalProperties": False,
+        "required": ["client_id", "type", "patient", "occurred_at", *(["data"] if data_required else [])],
+        "properties": {
+            "client_id": {"type": "string", "minLength": 1, "maxLength": 80, "not": {"pattern": r"^\s*$"},
+                          "description": "Your own id for the event: sending it again changes nothing"},
+            "type": type_schema,
+            "patient": {"type": "string", "minLength": 1, "maxLength": 16, "description": "The patient's pseudonym"},
+            "occurred_at": {"type": "string", "format": "date-time", "description": (
+                "With a zone offset; at most 5 minutes ahead of the server's clock and not older than the late "
+                "window (30 days unless SOJOURN_EVENT_LATE_DAYS says otherwise)")},
+            "data": data,
+        },
+    }
+
+
+def event_json_schema(spec: EventTypeSpec) -> dict[str, Any]:
+    """An event of this type as JSON Schema, generated from its declaration (built in or a program's)."""
+    required = [name for name, f in spec.fields.items() if f.required]
+    data: dict[str, Any] = {"type": "object" if required else ["object", "null"], "additionalProperties": False,
+                            "properties": {name: _field_schema(f) for name, f in spec.fields.items()}}
+    if required:
+        data["required"] = required
+    return _envelope({"const": spec.code}, data, bool(required), spec.code, spec.description or spec.code)
+
+
+PROGRAM_EVENT = "ProgramEvent"
+
+
+def program_event_json_schema() -> dict[str, Any]:
+    """An event of a type the program defined itself: the envelope is fixed, the data is what the program
+    declared (GET /programs/{slug}/event-types gives each such type's own schema)."""
+    anything = {"anyOf": [
+        {"type": "string", "maxLength": 1000}, {"type": "number", "minimum": -(2**53), "maximum": 2**53},
+        {"type": "boolean"}, {"type": "null"},
+        {"type": "array", "maxItems": MAX_LIST, "items": {"type": "string", "maxLength": 1000}},
+        {"type": "object", "maxProperties": MAX_LIST, "propertyNames": {"maxLength": 60},
+         "additionalProperties": {"type": "number"}}]}
+    type_schema = {"type": "string", "maxLength": 60, "pattern": CODE_PATTERN.pattern,
+                   "not": {"enum": sorted(BUILTIN)}, "description": "A type the patient's program defined"}
+    data = {"type": ["object", "null"], "maxProperties": MAX_FIELDS, "propertyNames": {"pattern": NAME_PATTERN.pattern},
+            "additionalProperties": anything,
+            "description": "The fields the program declared for this type, each checked as declared"}
+    return _envelope(type_schema, data, False, PROGRAM_EVENT,
+                     "An event of a type the program defined (see GET /programs/{slug}/event-types)")
+
+
+def sendable_event_json_schema() -> dict[str, Any]:
+    """Any event the API takes: one of the built-in types it may send (the internal ones are Sojourn's
+    own), each by its `type`, or one of a type the program defined."""
+    branches = [event_json_schema(spec) for spec in BUILTIN.values() if not spec.internal]
+    # The types are distinct (a `const` each, and none of them for a program's), so exactly one matches.
+    return {"oneOf": [*branches, program_event_json_schema()],
+            "description": "A touchpoint event: a built-in type, by its `type`, or a type of the patient's program"}

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from sojourn.content.kinds import KINDS, TEXT_FIELDS, TemplateProblem, longest_fill, sms_segments, variables_in
 from sojourn.content.models import ContentItem, ContentVariant, ContentVersion
 from sojourn.core.actors import Actor
-from sojourn.core.errors import Conflict, ErrorDetail, InvalidInput, NotFound
+from sojourn.core.errors import Conflict, ErrorDetail, InvalidInput
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -99,14 +99,6 @@ def create_item(*, actor: Actor, program: Program, code: str, kind: str, title: 
         ContentVersion.objects.create(item=item, number=1, created_at=now, created_by_id=actor.user_id)
         record_audit(actor=actor, action="content.created", subject_type="content_item", subject_id=code,
                      program_id=program.pk, after={"kind": kind, **clean})
-    return item
-
-
-def access_item(actor: Actor, program: Program, code: str, permission: Permission = Permission.PROGRAM_VIEW
-                ) -> ContentItem:
-    item = ContentItem.objects.select_related("program").filter(program=program, code=code).first()
-    if item is None or not actor.can(permission, program.pk):
-        raise NotFound()
     return item
 
 

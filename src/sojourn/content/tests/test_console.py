@@ -151,11 +151,11 @@ def test_an_items_page_counts_its_use_per_market_from_recorded_events(client, ca
         helpful = sum(h is True for _k, h in mine)
         rated = sum(kind == "content.rated" for kind, _h in mine)
         expected[country] = (str(views), f"{completions} ({round(100 * completions / views)} %)",
-                             f"{helpful} / {rated}")
+                             f"{helpful} / {rated} ({round(100 * helpful / rated)} %)")
     page = signed_in(client, cast.admin).get("/console/content/itch-tips/")
     assert page.status_code == 200
-    assert _use_rows(page.content.decode()) == expected == {"DE": ("5", "3 (60 %)", "2 / 3"),
-                                                            "GB": ("2", "1 (50 %)", "0 / 1")}
+    assert _use_rows(page.content.decode()) == expected == {"DE": ("5", "3 (60 %)", "2 / 3 (67 %)"),
+                                                            "GB": ("2", "1 (50 %)", "0 / 1 (0 %)")}
     client.logout()
     gb_manager = make_staff("pm.gb@sponsor.example", Role.PROGRAM_MANAGER, program, ("GB",))
     mine = signed_in(client, gb_manager).get("/console/content/itch-tips/")
