@@ -105,12 +105,16 @@ class _WriterSql:
     def __init__(self) -> None:
         self.statements = 0.0
         self.commits = 0.0
+        self.changed = 0  # rows inserted, updated or deleted
         self._last: float | None = None
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
         try:
-            return execute(sql, params, many, context)
+            out = execute(sql, params, many, context)
+            if not sql.startswith("SELECT") and context["cursor"].rowcount > 0:
+                self.changed += context["cursor"].rowcount
+            return out
         finally:
             self._last = time.perf_counter()
             self.statements += self._last - started
@@ -149,26 +153,59 @@ def bench_ingest(events: list[dict[str, Any]], statements: _Statements | None = 
             "write_lock_share": round(lock.seconds / seconds, 3)}
 
 
-def bench_stream(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """record_event_stream: a helper process decides each batch while this one writes the one before."""
+def table_rows() -> dict[str, int]:
+    """Every table's row count."""
+    with connection.cursor() as cursor:
+        out = {}
+        for table in sorted(connection.introspection.table_names(cursor)):
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608  (the database's own table names)
+            out[table] = cursor.fetchone()[0]
+        return out
+
+
+def database_pages() -> int:
+    """The database's size in pages (SQLite's page_count; PostgreSQL's size in 8 kB blocks)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA page_count")
+        else:
+            cursor.execute("SELECT pg_database_size(current_database()) / current_setting('block_size')::int")
+        return int(cursor.fetchone()[0])
+
+
+def written_per_event(events: int, rows_before: dict[str, int], pages_before: int) -> dict[str, Any]:
+    """Rows added per table and pages the database grew by, per event recorded."""
+    rows_after = table_rows()
+    added = {t: n - rows_before.get(t, 0) for t, n in rows_after.items() if n != rows_before.get(t, 0)}
+    return {"rows_per_event": round(sum(added.values()) / events, 3),
+            "rows_per_event_by_table": {t: round(n / events, 3) for t, n in sorted(added.items())},
+            "pages_per_event": round((database_pages() - pages_before) / events, 4)}
+
+
+def bench_stream(events: list[dict[str, Any]], helper: bool = True) -> dict[str, Any]:
+    """record_event_stream: with `helper`, a helper process decides each batch while this one writes the
+    one before; without, this process decides and writes each batch in turn."""
     from sojourn.core.actors import Actor
     from sojourn.tracking.services.bulk import record_event_stream
 
     accepted = rejected = 0
     sql = _WriterSql()
+    rows_before, pages_before = table_rows(), database_pages()
     started = time.perf_counter()
     with connection.execute_wrapper(sql):
         for result in record_event_stream(Actor.system("bench"), (events[start:start + 1000]
                                                                   for start in range(0, len(events), 1000)),
-                                          source="bench"):
+                                          source="bench", helper=helper):
             accepted += len(result.accepted)
             rejected += len(result.rejected)
     seconds = time.perf_counter() - started
+    written = written_per_event(len(events), rows_before, pages_before)
     return {"events": len(events), "accepted": accepted, "rejected": rejected, "seconds": round(seconds, 2),
             "events_per_s": round(len(events) / seconds), "writer_statements_s": round(sql.statements, 2),
             "writer_commits_s": round(sql.commits, 2),
             # what the stream would do if the writing process spent no time outside SQLite
-            "writer_sql_ceiling_per_s": round(len(events) / (sql.statements + sql.commits))}
+            "writer_sql_ceiling_per_s": round(len(events) / (sql.statements + sql.commits)), "helper": helper,
+            "rows_changed_per_event": round(sql.changed / len(events), 3), **written}
 
 
 def snapshot() -> Path:
@@ -375,7 +412,7 @@ def bench_agenda(program: Any, count: int, database_url: str) -> dict[str, Any]:
 
 # ---- the whole run and its table ---------------------------------------------------------------------
 
-def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
+def run(scale: float, say: Callable[[str], None], helper: bool = True) -> dict[str, Any]:
     from sojourn.people.models import Patient
 
     sqlite = connection.vendor == "sqlite"
@@ -400,8 +437,9 @@ def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
         say(f"the first {statements.events:,} events' statements replayed by sqlite3")
         figures["sql_replay"] = bench_replay(copy, statements)
     del statements
-    say(f"ingestion, in-process stream (a helper process decides, this one writes): {size['events']:,} events")
-    figures["ingest_batch"] = bench_stream(batch_events)
+    say(f"ingestion, in-process stream ({'a helper process decides, this one writes' if helper else 'no helper'}): "
+        f"{size['events']:,} events")
+    figures["ingest_batch"] = bench_stream(batch_events, helper)
     say(f"ingestion, HTTP API: {size['http_events']:,} events")
     figures["ingest_http"] = bench_http(make_events(size["http_events"], pseudonyms, "http", seed=2))
     say(f"ingestion, HTTP API as `sojourn serve` runs it: {size['http_events']:,} events from two senders")
@@ -440,10 +478,15 @@ def table(f: dict[str, Any]) -> Table:
     for column in ("measure", "figure", "baseline", "ratio", "target"):
         out.add_column(column)
     raw, client = ("raw_sqlite", "sqlite3") if sqlite else ("raw_postgres", "psycopg")
-    out.add_row("ingestion, in-process stream (two processes)", f"{f['ingest_batch']['events_per_s']:,} events/s",
+    batch = f["ingest_batch"]
+    out.add_row(f"ingestion, in-process stream ({'two processes' if f['ingest_batch']['helper'] else 'one process'})",
+                f"{f['ingest_batch']['events_per_s']:,} events/s",
                 f"raw {client} {f[raw]['events_per_s']:,}/s",
                 f"{f['ratios'][f'ingest_batch_vs_{raw}']}", "≥ 10,000/s; ratio ≥ 0.15" if sqlite else "")
-    batch = f["ingest_batch"]
+    out.add_row("rows and pages written per event by the stream",
+                f"{batch['rows_per_event']} rows added ({batch['rows_changed_per_event']} changed)",
+                f"{batch['pages_per_event']} pages", "", ", ".join(f"{t} {n}" for t, n in
+                                                                  batch["rows_per_event_by_table"].items()))
     out.add_row("the stream's writer if it spent no time outside SQLite",
                 f"{batch['writer_sql_ceiling_per_s']:,} events/s",
                 f"statements {batch['writer_statements_s']} s, commits {batch['writer_commits_s']} s "

@@ -52,21 +52,22 @@ class Prepared:
     plan: Plan | None
 
 
-def record_event_stream(actor: Actor, batches: Iterable[Sequence[Any]], *, source: str) -> Iterator[IngestResult]:
+def record_event_stream(actor: Actor, batches: Iterable[Sequence[Any]], *, source: str, helper: bool = True
+                        ) -> Iterator[IngestResult]:
     """Record batches of up to 1,000 events, one transaction each, and yield each batch's result in
     order (see the module's docstring). A batch the checks refuse as a whole (not a list, too many
     events) raises its error when its turn comes, as `record_events` would."""
     if connection.in_atomic_block:
         raise RuntimeError("record_event_stream writes a transaction per batch: call it outside one")
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if not helper or (connection.vendor == "sqlite" and connection.is_in_memory_db()):
         for items in batches:
             yield _write(decide(actor, items, source), source)
         return
     connections.close_all()  # the helper opens its own connection, never one it inherited
     fork = multiprocessing.get_context("fork")
     ours, theirs = fork.Pipe()
-    helper = fork.Process(target=_helper, args=(theirs, actor, source), daemon=True)
-    helper.start()
+    process = fork.Process(target=_helper, args=(theirs, actor, source), daemon=True)
+    process.start()
     theirs.close()
     pending = iter(batches)
     try:
@@ -75,7 +76,7 @@ def record_event_stream(actor: Actor, batches: Iterable[Sequence[Any]], *, sourc
             try:
                 message = ours.recv_bytes()
             except EOFError:
-                raise RuntimeError(f"the helper deciding the batches stopped (exit {helper.exitcode})") from None
+                raise RuntimeError(f"the helper deciding the batches stopped (exit {process.exitcode})") from None
             sent -= 1
             kind, payload = pickle.loads(message)  # noqa: S301  (our own helper's, over a private pipe)
             if kind == "error":
@@ -86,9 +87,9 @@ def record_event_stream(actor: Actor, batches: Iterable[Sequence[Any]], *, sourc
         with contextlib.suppress(OSError):
             ours.send_bytes(pickle.dumps(None))
         ours.close()
-        helper.join(timeout=30)
-        if helper.is_alive():
-            helper.terminate()
+        process.join(timeout=30)
+        if process.is_alive():
+            process.terminate()
 
 
 def _send_next(pipe: Connection, pending: Iterator[Sequence[Any]]) -> int:

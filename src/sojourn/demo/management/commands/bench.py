@@ -48,6 +48,8 @@ class Command(SojournCommand):
                                  "(postgres://user@host:port/any-database)")
         parser.add_argument("--minutes", type=float, default=2.0, help="soak: how long the load runs (default 2)")
         parser.add_argument("--workers", type=int, default=2, help="soak: `sojourn worker` processes (default 2)")
+        parser.add_argument("--no-helper", action="store_true",
+                            help="engine: the stream decides and writes each batch in one process (no forked helper)")
         parser.add_argument("--inner", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -59,6 +61,8 @@ class Command(SojournCommand):
             raise CommandError("--minutes must be above 0 and at most 600, --workers from 1 to 32")
         soak = ["--minutes", str(options["minutes"]), "--workers", str(options["workers"])] \
             if options["target"] == "soak" else []
+        if options["no_helper"]:
+            soak.append("--no-helper")
         if options["inner"]:
             return self._inner(options["target"], options["scale"], Path(options["inner"]), options)
         with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder, \
@@ -91,6 +95,8 @@ class Command(SojournCommand):
         call_command("migrate", verbosity=0)
         more = {"minutes": options["minutes"], "workers": options["workers"], "folder": out.parent} \
             if target == "soak" else {}
+        if target == "engine":
+            more["helper"] = not options["no_helper"]
         out.write_text(json.dumps(module.run(scale, self.stderr.write, **more)))
 
     def _show(self, target: str, figures: dict[str, Any]) -> None:
