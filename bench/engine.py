@@ -412,7 +412,7 @@ def bench_agenda(program: Any, count: int, database_url: str) -> dict[str, Any]:
 
 # ---- the whole run and its table ---------------------------------------------------------------------
 
-def run(scale: float, say: Callable[[str], None], helper: bool = True) -> dict[str, Any]:
+def run(scale: float, say: Callable[[str], None], ingestion_only: bool = False, helper: bool = True) -> dict[str, Any]:
     from sojourn.people.models import Patient
 
     sqlite = connection.vendor == "sqlite"
@@ -440,6 +440,18 @@ def run(scale: float, say: Callable[[str], None], helper: bool = True) -> dict[s
     say(f"ingestion, in-process stream ({'a helper process decides, this one writes' if helper else 'no helper'}): "
         f"{size['events']:,} events")
     figures["ingest_batch"] = bench_stream(batch_events, helper)
+    figures["ratios"] = {
+        f"ingest_batch_vs_{raw}": round(figures["ingest_batch"]["events_per_s"] / figures[raw]["events_per_s"], 3),
+        f"writer_sql_ceiling_vs_{raw}": round(figures["ingest_batch"]["writer_sql_ceiling_per_s"]
+                                              / figures[raw]["events_per_s"], 3),
+        "stream_vs_one_by_one": round(figures["ingest_batch"]["events_per_s"]
+                                      / figures["ingest_one_by_one"]["events_per_s"], 3),
+    }
+    if "sql_replay" in figures:  # what share of the same batches' time the database's own work is
+        figures["ratios"]["sql_replay_share"] = round(
+            figures["sql_replay"]["seconds"] / figures["ingest_one_by_one"]["replayed_batches_s"], 3)
+    if ingestion_only:
+        return figures
     say(f"ingestion, HTTP API: {size['http_events']:,} events")
     figures["ingest_http"] = bench_http(make_events(size["http_events"], pseudonyms, "http", seed=2))
     say(f"ingestion, HTTP API as `sojourn serve` runs it: {size['http_events']:,} events from two senders")
@@ -455,19 +467,9 @@ def run(scale: float, say: Callable[[str], None], helper: bool = True) -> dict[s
             figures["quick_check"] = cursor.fetchone()[0]
         if figures["quick_check"] != "ok":
             raise RuntimeError(f"the database is damaged after the run: {figures['quick_check']}")
-    figures["ratios"] = {
-        f"ingest_batch_vs_{raw}": round(figures["ingest_batch"]["events_per_s"] / figures[raw]["events_per_s"], 3),
-        "served_vs_one_sender": round(figures["ingest_served"]["events_per_s"]
-                                      / figures["ingest_http"]["events_per_s"], 3),
-        f"writer_sql_ceiling_vs_{raw}": round(figures["ingest_batch"]["writer_sql_ceiling_per_s"]
-                                              / figures[raw]["events_per_s"], 3),
-        "stream_vs_one_by_one": round(figures["ingest_batch"]["events_per_s"]
-                                      / figures["ingest_one_by_one"]["events_per_s"], 3),
-        "rules_sojourn_vs_cel": figures["rules"]["speedup"],
-    }
-    if "sql_replay" in figures:  # what share of the same batches' time the database's own work is
-        figures["ratios"]["sql_replay_share"] = round(
-            figures["sql_replay"]["seconds"] / figures["ingest_one_by_one"]["replayed_batches_s"], 3)
+    figures["ratios"]["served_vs_one_sender"] = round(figures["ingest_served"]["events_per_s"]
+                                                      / figures["ingest_http"]["events_per_s"], 3)
+    figures["ratios"]["rules_sojourn_vs_cel"] = figures["rules"]["speedup"]
     return figures
 
 
@@ -501,6 +503,8 @@ def table(f: dict[str, Any]) -> Table:
         out.add_row("their statements replayed by sqlite3", f"{r['events_per_s']:,} events/s",
                     f"reads {r['reads_s']} s, writes {r['writes_s']} s, commits {r['commits_s']} s",
                     f"{f['ratios']['sql_replay_share']} of the time", "the ceiling of this design on one core")
+    if "ingest_http" not in f:  # --ingestion-only
+        return out
     out.add_row("ingestion, HTTP API, one sender", f"{f['ingest_http']['events_per_s']:,} events/s", "", "", "")
     served = f["ingest_served"]
     out.add_row("ingestion, HTTP API as served", f"{served['events_per_s']:,} events/s",

@@ -50,6 +50,9 @@ class Command(SojournCommand):
         parser.add_argument("--workers", type=int, default=2, help="soak: `sojourn worker` processes (default 2)")
         parser.add_argument("--no-helper", action="store_true",
                             help="engine: the stream decides and writes each batch in one process (no forked helper)")
+        parser.add_argument("--ingestion-only", action="store_true",
+                            help="engine: measure the in-process ingestion only (no HTTP, rules or agenda): for "
+                                 "comparing two versions of the event path quickly")
         parser.add_argument("--inner", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -61,6 +64,8 @@ class Command(SojournCommand):
             raise CommandError("--minutes must be above 0 and at most 600, --workers from 1 to 32")
         soak = ["--minutes", str(options["minutes"]), "--workers", str(options["workers"])] \
             if options["target"] == "soak" else []
+        if options["ingestion_only"]:
+            soak.append("--ingestion-only")
         if options["no_helper"]:
             soak.append("--no-helper")
         if options["inner"]:
@@ -95,6 +100,8 @@ class Command(SojournCommand):
         call_command("migrate", verbosity=0)
         more = {"minutes": options["minutes"], "workers": options["workers"], "folder": out.parent} \
             if target == "soak" else {}
+        if options["ingestion_only"]:
+            more["ingestion_only"] = True
         if target == "engine":
             more["helper"] = not options["no_helper"]
         out.write_text(json.dumps(module.run(scale, self.stderr.write, **more)))
