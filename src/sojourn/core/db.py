@@ -141,10 +141,10 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                skip_conflicts_on: str | None = None) -> None:
+                skip_conflicts_on: str | None = None, conflict_update: str = "") -> None:
     """Run `insert_sql` for rows of values in `fields` order."""
     if rows:
-        sql, convert = insert_sql(model, fields, skip_conflicts_on)
+        sql, convert = insert_sql(model, fields, skip_conflicts_on, conflict_update)
         with connection.cursor() as cursor:
             cursor.executemany(sql, _prepared(rows, convert))
 

@@ -20,7 +20,6 @@ from sojourn.core.db import (
     select_rows,
 )
 from sojourn.core.services import queue
-from sojourn.core.writes import Writes
 from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, Later, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
 from sojourn.dialogue.rules import CompiledRuleSet, Rule
@@ -29,7 +28,7 @@ from sojourn.tracking.hooks import RecordedBatch
 from sojourn.tracking.queries import patient_states_for_ids
 
 
-def decide_on_events(recorded: RecordedBatch) -> Writes | None:
+def decide_on_events(recorded: RecordedBatch) -> Batch | None:
     """Each event meets the rules indexed under its type; delayed rules are put on the agenda. Nothing is
     written here: the ingestion flushes the batch once its events are stored (they may not be yet, and
     keys that name them are made then), after dropping the patients whose state moved meanwhile."""
@@ -70,7 +69,7 @@ def decide_on_events(recorded: RecordedBatch) -> Writes | None:
                     {"event": event, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
                      "data": event.data}, event.occurred_at + rule.delay,  # type: ignore[operator]
                     Later("after:", event, f":{rule_set.rule_set_id}:{rule.key}"), recorded.now))
-    return batch.writes()
+    return batch
 
 
 def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2)
