@@ -48,6 +48,9 @@ _compiled: dict[tuple[int, str], CompiledRuleSet] = {}
 CHANNEL_OF = {"nurse_task": "phone", "print": "print"}
 _NOT_PAYLOAD = frozenset({"do", "channel", "lane"})
 KIND_OF = {"send": "content", "nurse_task": "nurse_task", "print": "print_block", "ask_questionnaire": "questionnaire"}
+# Skips that leave the patient as they were and tell nothing about them: a decision made only of these
+# is not kept (a skip by consent, cap or contact times is: it says why a message was not sent).
+UNCHANGED = frozenset({"already at this stage", "level already unlocked", "flag already set", "flag not set"})
 
 
 def program_shape(program_id: int, *, with_content: bool = False) -> ProgramShape:
@@ -180,6 +183,7 @@ class Batch:
     stage_changes: list[tuple[int, str, str]] = field(default_factory=list)
     safety: list[tuple[int, str, dict[str, Any], Later]] = field(default_factory=list)
     dirty_state: set[int] = field(default_factory=set)
+    revised: set[int] = field(default_factory=set)  # patients whose profile revision the caller raises anyway
     dry_run: bool = False
     contact_facts_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
@@ -263,9 +267,10 @@ class Batch:
         if met:
             at = met.get("occurred_at")
             fired.trigger = {"type": met.get("type", ""), "at": at.isoformat() if isinstance(at, datetime) else str(at)}
-        self.decisions.append(fired)
         fired.outcomes = [self._act(rule_set, rule, state, action, fired, f":{n}").__dict__
                           for n, action in enumerate(rule.actions)]
+        if not all(o["result"] == "skipped" and o["reason"] in UNCHANGED for o in fired.outcomes):
+            self.decisions.append(fired)
         return fired
 
     def _act(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, action: dict[str, Any], fired: Fired,
@@ -369,7 +374,7 @@ class Batch:
             return
         # What a batch being prepared elsewhere read about these patients (flags, content level, what
         # caps count) changes: it must decide about them again (tracking.services.ingestion).
-        moved = self.dirty_state | {m["patient"] for m in self.messages if "cap" in m["payload"]}
+        moved = (self.dirty_state | {m["patient"] for m in self.messages if "cap" in m["payload"]}) - self.revised
         if moved:
             raise_revisions(moved, self.now)
         insert_rows(Decision, ["key", "program", "patient", "version", "rule_key", "event_id", "agenda_item_id",

@@ -45,6 +45,7 @@ def decide_on_events(recorded: RecordedBatch) -> Batch | None:
         return None
     batch = Batch.load({s.patient_id: recorded.patients[s.patient_id] for _e, s in interesting}, recorded.now,
                        rule_sets=[rs for sets in rule_sets.values() for rs in sets])
+    batch.revised = recorded.extra.get("revised", set())  # the ingestion writes their profiles: raised there
     today = recorded.now.date()
     # The rules of each version and event type that are active today, sorted out once per batch.
     active: dict[tuple[int, str, bool], list[Rule]] = {}

@@ -183,7 +183,8 @@ def prepare(fresh: list[Candidate], types: dict[int, dict[str, EventTypeSpec]], 
                 profiles=_Profiles(states))
     snapshots = _apply_to_profiles(plan, plan.profiles, known)
     plan.effects = decide_recorded_effects(RecordedBatch(
-        events=[c.event for c in fresh], patients=states, now=now, source=source, extra={"states": snapshots}))
+        events=[c.event for c in fresh], patients=states, now=now, source=source,
+        extra={"states": snapshots, "revised": plan.profiles.touched}))
     return plan
 
 
