@@ -3,8 +3,9 @@ in the same run. Runs inside a process whose database is a fresh SQLite file (se
 sojourn/demo/management/commands/bench.py).
 
     ingestion, in-process stream    events/s end to end (check, store, profile, rules, agenda/outbox) in
-                                    batches of 1,000 through record_event_stream: a helper process decides
-                                    each batch while this one writes the one before (sojourn events import)
+                                    batches of 1,000 through record_events, one after another, as `sojourn
+                                    events import` sends them; and the rows and pages written per event
+                                    (rows: each table's count before and after; pages: the database's)
     ingestion, one after another    the same through record_events, one batch after another, on a quarter as
                                     many events first: what one web request does; and the share of a batch's
                                     time spent in its transaction (SQLite's one write lock)
@@ -105,12 +106,16 @@ class _WriterSql:
     def __init__(self) -> None:
         self.statements = 0.0
         self.commits = 0.0
+        self.changed = 0  # rows inserted, updated or deleted
         self._last: float | None = None
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
         try:
-            return execute(sql, params, many, context)
+            out = execute(sql, params, many, context)
+            if not sql.startswith("SELECT") and context["cursor"].rowcount > 0:
+                self.changed += context["cursor"].rowcount
+            return out
         finally:
             self._last = time.perf_counter()
             self.statements += self._last - started
@@ -149,26 +154,59 @@ def bench_ingest(events: list[dict[str, Any]], statements: _Statements | None = 
             "write_lock_share": round(lock.seconds / seconds, 3)}
 
 
+def table_rows() -> dict[str, int]:
+    """Every table's row count."""
+    with connection.cursor() as cursor:
+        out = {}
+        for table in sorted(connection.introspection.table_names(cursor)):
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608  (the database's own table names)
+            out[table] = cursor.fetchone()[0]
+        return out
+
+
+def database_pages() -> int:
+    """The database's size in pages (SQLite's page_count; PostgreSQL's size in 8 kB blocks)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA page_count")
+        else:
+            cursor.execute("SELECT pg_database_size(current_database()) / current_setting('block_size')::int")
+        return int(cursor.fetchone()[0])
+
+
+def written_per_event(events: int, rows_before: dict[str, int], pages_before: int) -> dict[str, Any]:
+    """Rows added per table and pages the database grew by, per event recorded."""
+    rows_after = table_rows()
+    added = {t: n - rows_before.get(t, 0) for t, n in rows_after.items() if n != rows_before.get(t, 0)}
+    return {"rows_per_event": round(sum(added.values()) / events, 3),
+            "rows_per_event_by_table": {t: round(n / events, 3) for t, n in sorted(added.items())},
+            "pages_per_event": round((database_pages() - pages_before) / events, 4)}
+
+
 def bench_stream(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """record_event_stream: a helper process decides each batch while this one writes the one before."""
+    """The whole stream through record_events, a batch of 1,000 after another (as `sojourn events import`
+    sends a file), with no other measure around it but the writer's SQL time and the rows written."""
     from sojourn.core.actors import Actor
-    from sojourn.tracking.services.bulk import record_event_stream
+    from sojourn.tracking.services.events import record_events
 
     accepted = rejected = 0
     sql = _WriterSql()
+    rows_before, pages_before = table_rows(), database_pages()
+    actor = Actor.system("bench")
     started = time.perf_counter()
     with connection.execute_wrapper(sql):
-        for result in record_event_stream(Actor.system("bench"), (events[start:start + 1000]
-                                                                  for start in range(0, len(events), 1000)),
-                                          source="bench"):
+        for start in range(0, len(events), 1000):
+            result = record_events(actor, events[start:start + 1000], source="bench")
             accepted += len(result.accepted)
             rejected += len(result.rejected)
     seconds = time.perf_counter() - started
+    written = written_per_event(len(events), rows_before, pages_before)
     return {"events": len(events), "accepted": accepted, "rejected": rejected, "seconds": round(seconds, 2),
             "events_per_s": round(len(events) / seconds), "writer_statements_s": round(sql.statements, 2),
             "writer_commits_s": round(sql.commits, 2),
             # what the stream would do if the writing process spent no time outside SQLite
-            "writer_sql_ceiling_per_s": round(len(events) / (sql.statements + sql.commits))}
+            "writer_sql_ceiling_per_s": round(len(events) / (sql.statements + sql.commits)),
+            "rows_changed_per_event": round(sql.changed / len(events), 3), **written}
 
 
 def snapshot() -> Path:
@@ -375,7 +413,7 @@ def bench_agenda(program: Any, count: int, database_url: str) -> dict[str, Any]:
 
 # ---- the whole run and its table ---------------------------------------------------------------------
 
-def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
+def run(scale: float, say: Callable[[str], None], ingestion_only: bool = False) -> dict[str, Any]:
     from sojourn.people.models import Patient
 
     sqlite = connection.vendor == "sqlite"
@@ -400,8 +438,20 @@ def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
         say(f"the first {statements.events:,} events' statements replayed by sqlite3")
         figures["sql_replay"] = bench_replay(copy, statements)
     del statements
-    say(f"ingestion, in-process stream (a helper process decides, this one writes): {size['events']:,} events")
+    say(f"ingestion, in-process stream: {size['events']:,} events")
     figures["ingest_batch"] = bench_stream(batch_events)
+    figures["ratios"] = {
+        f"ingest_batch_vs_{raw}": round(figures["ingest_batch"]["events_per_s"] / figures[raw]["events_per_s"], 3),
+        f"writer_sql_ceiling_vs_{raw}": round(figures["ingest_batch"]["writer_sql_ceiling_per_s"]
+                                              / figures[raw]["events_per_s"], 3),
+        "stream_vs_one_by_one": round(figures["ingest_batch"]["events_per_s"]
+                                      / figures["ingest_one_by_one"]["events_per_s"], 3),
+    }
+    if "sql_replay" in figures:  # what share of the same batches' time the database's own work is
+        figures["ratios"]["sql_replay_share"] = round(
+            figures["sql_replay"]["seconds"] / figures["ingest_one_by_one"]["replayed_batches_s"], 3)
+    if ingestion_only:
+        return figures
     say(f"ingestion, HTTP API: {size['http_events']:,} events")
     figures["ingest_http"] = bench_http(make_events(size["http_events"], pseudonyms, "http", seed=2))
     say(f"ingestion, HTTP API as `sojourn serve` runs it: {size['http_events']:,} events from two senders")
@@ -417,19 +467,9 @@ def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
             figures["quick_check"] = cursor.fetchone()[0]
         if figures["quick_check"] != "ok":
             raise RuntimeError(f"the database is damaged after the run: {figures['quick_check']}")
-    figures["ratios"] = {
-        f"ingest_batch_vs_{raw}": round(figures["ingest_batch"]["events_per_s"] / figures[raw]["events_per_s"], 3),
-        "served_vs_one_sender": round(figures["ingest_served"]["events_per_s"]
-                                      / figures["ingest_http"]["events_per_s"], 3),
-        f"writer_sql_ceiling_vs_{raw}": round(figures["ingest_batch"]["writer_sql_ceiling_per_s"]
-                                              / figures[raw]["events_per_s"], 3),
-        "stream_vs_one_by_one": round(figures["ingest_batch"]["events_per_s"]
-                                      / figures["ingest_one_by_one"]["events_per_s"], 3),
-        "rules_sojourn_vs_cel": figures["rules"]["speedup"],
-    }
-    if "sql_replay" in figures:  # what share of the same batches' time the database's own work is
-        figures["ratios"]["sql_replay_share"] = round(
-            figures["sql_replay"]["seconds"] / figures["ingest_one_by_one"]["replayed_batches_s"], 3)
+    figures["ratios"]["served_vs_one_sender"] = round(figures["ingest_served"]["events_per_s"]
+                                                      / figures["ingest_http"]["events_per_s"], 3)
+    figures["ratios"]["rules_sojourn_vs_cel"] = figures["rules"]["speedup"]
     return figures
 
 
@@ -440,10 +480,14 @@ def table(f: dict[str, Any]) -> Table:
     for column in ("measure", "figure", "baseline", "ratio", "target"):
         out.add_column(column)
     raw, client = ("raw_sqlite", "sqlite3") if sqlite else ("raw_postgres", "psycopg")
-    out.add_row("ingestion, in-process stream (two processes)", f"{f['ingest_batch']['events_per_s']:,} events/s",
+    batch = f["ingest_batch"]
+    out.add_row("ingestion, in-process stream", f"{f['ingest_batch']['events_per_s']:,} events/s",
                 f"raw {client} {f[raw]['events_per_s']:,}/s",
                 f"{f['ratios'][f'ingest_batch_vs_{raw}']}", "≥ 10,000/s; ratio ≥ 0.15" if sqlite else "")
-    batch = f["ingest_batch"]
+    out.add_row("rows and pages written per event by the stream",
+                f"{batch['rows_per_event']} rows added ({batch['rows_changed_per_event']} changed)",
+                f"{batch['pages_per_event']} pages", "", ", ".join(f"{t} {n}" for t, n in
+                                                                  batch["rows_per_event_by_table"].items()))
     out.add_row("the stream's writer if it spent no time outside SQLite",
                 f"{batch['writer_sql_ceiling_per_s']:,} events/s",
                 f"statements {batch['writer_statements_s']} s, commits {batch['writer_commits_s']} s "
@@ -458,6 +502,8 @@ def table(f: dict[str, Any]) -> Table:
         out.add_row("their statements replayed by sqlite3", f"{r['events_per_s']:,} events/s",
                     f"reads {r['reads_s']} s, writes {r['writes_s']} s, commits {r['commits_s']} s",
                     f"{f['ratios']['sql_replay_share']} of the time", "the ceiling of this design on one core")
+    if "ingest_http" not in f:  # --ingestion-only
+        return out
     out.add_row("ingestion, HTTP API, one sender", f"{f['ingest_http']['events_per_s']:,} events/s", "", "", "")
     served = f["ingest_served"]
     out.add_row("ingestion, HTTP API as served", f"{served['events_per_s']:,} events/s",

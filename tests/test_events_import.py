@@ -1,9 +1,9 @@
-"""`sojourn events import FILE` on a SQLite file, as an operator runs it: the helper process decides each
-batch while the one before is written; every bad line is named by its number and stored not at all;
-the same file again stores nothing twice; the profile counts each event once.
+"""`sojourn events import FILE` on a SQLite file, as an operator runs it: every bad line is named by its
+number and stored not at all; the same file again stores nothing twice; the profile counts each event
+once.
 
-Makes its own SQLite file (a second process cannot open the SQLite leg's in-memory database), so it
-runs on the SQLite leg; on PostgreSQL, tracking/tests/test_bulk.py runs the same helper."""
+Makes its own SQLite file (the command runs in a process of its own, which cannot open the SQLite
+leg's in-memory database), so it runs on the SQLite leg."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.helpers import SETUP, SOJOURN
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SOJOURN_DATABASE_URL", "").split(":")[0] in {"postgres", "postgresql"},
-    reason="makes its own SQLite file: runs on the SQLite leg (the PostgreSQL leg has tracking/tests/test_bulk.py)")
+    reason="makes its own SQLite file: runs on the SQLite leg")
 GOOD = 2500  # three batches of up to a thousand
 
 
@@ -99,10 +99,10 @@ define_event_type(actor=Actor.system("test"), program=Program.objects.get(), cod
 """
 
 
-def test_long_events_do_not_stall_the_two_processes(tmp_path):
-    """Batches of long events fill the pipe to the helper while it sends a long plan back: each side
-    must still read what the other sends (before, both waited for each other and the import never
-    ended). A program's own event type may carry text fields of up to 1,000 characters."""
+def test_a_file_of_long_events_is_imported_whole(tmp_path):
+    """A program's own event type may carry text fields of up to 1,000 characters: batches of such
+    events are imported whole and in time (until 2026-12-04 they stalled the import's helper process,
+    since removed)."""
     database, env, patient = _program_with_a_patient(tmp_path)
     subprocess.run([sys.executable, "-c", DIARY], env=env, check=True, timeout=120)
     now = datetime.now(UTC)
@@ -112,7 +112,7 @@ def test_long_events_do_not_stall_the_two_processes(tmp_path):
              for n in range(2500)]
     path = tmp_path / "diary.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = _import(env, path, timeout=120)  # raises TimeoutExpired if the two processes wait on each other
+    done = _import(env, path, timeout=120)
     assert "2,500 events stored, 0 stored before (skipped), 0 lines refused." in done.stdout, done.stderr
     with sqlite3.connect(database) as stored:
         [(events,)] = stored.execute("SELECT COUNT(*) FROM tracking_event WHERE type = 'diary.entry'")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import json
-import json.encoder
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -14,23 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.db import OperationalError, connection, models
 
-
-def _unserializable(value: Any) -> Any:
-    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
-
-
-def _json_encoder() -> Callable[[Any], str]:
-    """The text the ORM's JSONField writes (json.dumps: its exact lookups on SQLite compare that text), by the
-    standard library's C encoder built once: json.dumps builds a new one on every call, which costs
-    more than encoding the small documents of the event path, thousands of them a batch."""
-    make = json.encoder.c_make_encoder
-    if make is None:  # a Python without the C accelerator
-        return json.JSONEncoder().encode
-    chunks = make(None, _unserializable, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
-    return lambda value: "".join(chunks(value, 0))
-
-
-encode_json = _json_encoder()
 MAX_BOUND_VALUES = 30_000
 
 
@@ -61,8 +43,8 @@ def column_names(model: type[models.Model], fields: Sequence[str]) -> tuple[list
 
 
 def _converter_for(kind: str | None) -> Callable[[Any], Any] | None:
-    if kind == "json":
-        return encode_json
+    if kind == "json":  # the text the ORM's JSONField writes (its exact lookups on SQLite compare that text)
+        return json.dumps
     if kind == "sqlite-datetime":
         return _sqlite_datetimes()
     if kind == "datetime":
@@ -141,10 +123,10 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                skip_conflicts_on: str | None = None) -> None:
+                skip_conflicts_on: str | None = None, conflict_update: str = "") -> None:
     """Run `insert_sql` for rows of values in `fields` order."""
     if rows:
-        sql, convert = insert_sql(model, fields, skip_conflicts_on)
+        sql, convert = insert_sql(model, fields, skip_conflicts_on, conflict_update)
         with connection.cursor() as cursor:
             cursor.executemany(sql, _prepared(rows, convert))
 

@@ -3,8 +3,8 @@ messages, agenda items and state changes, all written in the caller's transactio
 
 A batch is evaluated in memory first (`Batch.fire`), then written in bulk (`Batch.flush`). The dry
 run uses the same evaluation and never flushes. Ingestion evaluates a batch of events before they
-are stored (outside the write transaction, see tracking/services/ingestion.py): the keys that name
-an event (`e<event id>:…`) are therefore made when the batch is written, and a patient whose state
+are stored (outside the write transaction, see tracking/services/ingestion.py) and flushes it once
+they are: the keys that name an event (`e<event id>:…`) are made then, and a patient whose state
 moved in between is dropped from the batch (`Batch.drop`) and decided again under the lock.
 Consent, channel and caps are checked when the action is decided; the outbox checks consent, quiet
 hours and caps again when it delivers.
@@ -23,14 +23,13 @@ from typing import Any
 from django.db import connection
 
 from sojourn.channels.models import OutboxMessage
-from sojourn.channels.services.outbox import outbox_rows
+from sojourn.channels.services.outbox import enqueue
 from sojourn.consent.purposes import action_refusal
 from sojourn.consent.queries import CHANNEL_PURPOSE, ContactFacts, contact_facts_for_ids
 from sojourn.content.queries import usable_codes
 from sojourn.core.actors import Actor
-from sojourn.core.db import as_datetime, as_json, encode_json, rows_for_ids
+from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
 from sojourn.core.models import QueuedWork
-from sojourn.core.writes import EventId, Writes, insert, update
 from sojourn.dialogue.cel.runtime import to_duration
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet, RuleSetVersion
 from sojourn.dialogue.rules import CompiledRuleSet, ProgramShape, Rule, compile_rules
@@ -40,7 +39,7 @@ from sojourn.tracking.hooks import PatientState, RecordedEvent
 from sojourn.tracking.models import Need, Stage
 from sojourn.tracking.scoring import engagement_level
 from sojourn.tracking.services.events import event_types_for
-from sojourn.tracking.services.profiles import revisions_raised
+from sojourn.tracking.services.profiles import raise_revisions
 
 ENGINE = Actor.system("dialogue")
 MAX_DEPTH = 3  # a rule that sets a stage records an event that may fire rules: three levels, no more
@@ -49,6 +48,9 @@ _compiled: dict[tuple[int, str], CompiledRuleSet] = {}
 CHANNEL_OF = {"nurse_task": "phone", "print": "print"}
 _NOT_PAYLOAD = frozenset({"do", "channel", "lane"})
 KIND_OF = {"send": "content", "nurse_task": "nurse_task", "print": "print_block", "ask_questionnaire": "questionnaire"}
+# Skips that leave the patient as they were and tell nothing about them: a decision made only of these
+# is not kept (a skip by consent, cap or contact times is: it says why a message was not sent).
+UNCHANGED = frozenset({"already at this stage", "level already unlocked", "flag already set", "flag not set"})
 
 
 def program_shape(program_id: int, *, with_content: bool = False) -> ProgramShape:
@@ -112,7 +114,7 @@ class Remembered:
 @dataclass
 class Fired:
     """A rule that fired: becomes a Decision row when the batch is written. Fired on an event of a batch
-    being ingested, its key and event id are known once the event is stored (`key`, `event_id`)."""
+    being ingested, its key and event id are known once the event is stored (`key_with`, `event_id`)."""
 
     program_id: int
     patient_id: int
@@ -127,35 +129,35 @@ class Fired:
     trigger: dict[str, Any] | None = None  # the event the rule met: its type and time (said on a nurse task)
 
     @property
-    def event_id(self) -> int | EventId | None:
-        if self.event is None:
-            return self.given_event_id
-        return EventId(self.event.slot) if self.event.pk is None else self.event.pk
+    def event_id(self) -> int | None:
+        return self.given_event_id if self.event is None else _stored(self.event)
 
-    def key_with(self, before: str = "", after: str = "") -> str | EventId:
+    def key_with(self, before: str = "", after: str = "") -> str:
         """The decision's key (`e<event>:<version>:<rule>` unless given) with text around it."""
         if self.given_key:
             return f"{before}{self.given_key}{after}"
-        if self.event is not None and self.event.pk is None:
-            return EventId(self.event.slot, f"{before}e", f":{self.version_id}:{self.rule_key}{after}")
         return f"{before}e{self.event_id}:{self.version_id}:{self.rule_key}{after}"
 
 
+def _stored(event: RecordedEvent) -> int:
+    if event.pk is None:
+        raise RuntimeError("a decision about an event was written before the event was stored")
+    return event.pk
+
+
 class Later:
-    """A key made of a decision's or an event's key with text around it, made when the batch's writes
-    are made (`value`): an event being ingested has no id before it is stored."""
+    """A key made of a decision's or an event's key with text around it, made when the batch is written
+    (`value`): an event being ingested has no id before it is stored."""
 
     __slots__ = ("after", "before", "ref")
 
     def __init__(self, before: str, ref: Fired | RecordedEvent, after: str = "") -> None:
         self.before, self.ref, self.after = before, ref, after
 
-    def value(self) -> str | EventId:
+    def value(self) -> str:
         if isinstance(self.ref, Fired):
             return self.ref.key_with(self.before, self.after)
-        if self.ref.pk is None:
-            return EventId(self.ref.slot, self.before, self.after)
-        return f"{self.before}{self.ref.pk}{self.after}"
+        return f"{self.before}{_stored(self.ref)}{self.after}"
 
 
 @dataclass
@@ -181,6 +183,7 @@ class Batch:
     stage_changes: list[tuple[int, str, str]] = field(default_factory=list)
     safety: list[tuple[int, str, dict[str, Any], Later]] = field(default_factory=list)
     dirty_state: set[int] = field(default_factory=set)
+    revised: set[int] = field(default_factory=set)  # patients whose profile revision the caller raises anyway
     dry_run: bool = False
     contact_facts_cache: dict[int, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
@@ -264,9 +267,10 @@ class Batch:
         if met:
             at = met.get("occurred_at")
             fired.trigger = {"type": met.get("type", ""), "at": at.isoformat() if isinstance(at, datetime) else str(at)}
-        self.decisions.append(fired)
         fired.outcomes = [self._act(rule_set, rule, state, action, fired, f":{n}").__dict__
                           for n, action in enumerate(rule.actions)]
+        if not all(o["result"] == "skipped" and o["reason"] in UNCHANGED for o in fired.outcomes):
+            self.decisions.append(fired)
         return fired
 
     def _act(self, rule_set: CompiledRuleSet, rule: Rule, state: PatientState, action: dict[str, Any], fired: Fired,
@@ -365,56 +369,41 @@ class Batch:
         self.dirty_state -= patient_ids
 
     def flush(self) -> None:
-        self.writes().run()
-
-    def writes(self) -> Writes:
-        """What the batch decided, as statements ready to run (nothing when it is a dry run)."""
-        out = Writes()
+        """Write what the batch decided, in the caller's transaction (nothing when it is a dry run)."""
         if self.dry_run:
-            return out
+            return
         # What a batch being prepared elsewhere read about these patients (flags, content level, what
         # caps count) changes: it must decide about them again (tracking.services.ingestion).
-        moved = self.dirty_state | {m["patient"] for m in self.messages if "cap" in m["payload"]}
+        moved = (self.dirty_state | {m["patient"] for m in self.messages if "cap" in m["payload"]}) - self.revised
         if moved:
-            out.statements.append(revisions_raised(moved, self.now))
-        out.statements.append(insert(
-            Decision, ["key", "program", "patient", "version", "rule_key", "event_id", "agenda_item_id", "decided_at",
-                       "why", "outcomes"],
-            [(d.key_with(), d.program_id, d.patient_id, d.version_id, d.rule_key, d.event_id, d.agenda_item_id,
-              self.now, d.why, d.outcomes) for d in self.decisions], [d.patient_id for d in self.decisions],
-            skip_conflicts_on="key", later=("key", "event_id")))
+            raise_revisions(moved, self.now)
+        insert_rows(Decision, ["key", "program", "patient", "version", "rule_key", "event_id", "agenda_item_id",
+                               "decided_at", "why", "outcomes"],
+                    [(d.key_with(), d.program_id, d.patient_id, d.version_id, d.rule_key, d.event_id,
+                      d.agenda_item_id, self.now, d.why, d.outcomes) for d in self.decisions],
+                    skip_conflicts_on="key")
         for row in self.messages:
             row["idempotency_key"], row["decision_key"] = row["idempotency_key"].value(), row["decision_key"].value()
-        out.statements.append(outbox_rows(self.messages))
+        enqueue(self.messages)
         for row in self.agenda:
             if isinstance(row["idempotency_key"], Later):
                 row["idempotency_key"] = row["idempotency_key"].value()
             event = row["payload"].get("event")
             if isinstance(event, RecordedEvent):
-                rest = {k: v for k, v in row["payload"].items() if k != "event"}
-                row["payload"] = EventId(event.slot, '{"event": ', ", " + encode_json(rest)[1:]) \
-                    if event.pk is None else {"event": event.pk, **rest}
-        out.statements.append(insert(AgendaItem, AGENDA_FIELDS,
-                                     [[row[f] for f in AGENDA_FIELDS] for row in self.agenda],
-                                     [row["patient"] for row in self.agenda], skip_conflicts_on="idempotency_key",
-                                     later=("idempotency_key", "payload")))
+                row["payload"] = {**row["payload"], "event": _stored(event)}
+        insert_rows(AgendaItem, AGENDA_FIELDS, [[row[f] for f in AGENDA_FIELDS] for row in self.agenda],
+                    skip_conflicts_on="idempotency_key")
         if self.dirty_state:
             changed = [self.dialogue[pid] for pid in sorted(self.dirty_state)]
-            new = [s for s in changed if s.pk is None]
-            old = [s for s in changed if s.pk is not None]
-            out.statements.append(insert(DialogueState, ["patient", "flags", "content_level", "updated_at"],
-                                         [(s.patient_id, s.flags, s.content_level, self.now) for s in new],
-                                         [s.patient_id for s in new]))
-            out.statements.append(update(DialogueState, ["flags", "content_level", "updated_at"],
-                                         [(s.flags, s.content_level, self.now, s.pk) for s in old],
-                                         [s.patient_id for s in old]))
+            insert_rows(DialogueState, ["patient", "flags", "content_level", "updated_at"],
+                        [(s.patient_id, s.flags, s.content_level, self.now) for s in changed if s.pk is None])
+            update_rows(DialogueState, ["flags", "content_level", "updated_at"],
+                        [(s.flags, s.content_level, self.now, s.pk) for s in changed if s.pk is not None])
         if self.stage_changes:
-            out.calls.append((move_stages, [(pid, stage, reason) for pid, stage, reason in self.stage_changes],
-                              self.now))
+            move_stages(self.stage_changes, self.now)
         if self.safety:
-            out.calls.append((refer_all_to_safety, [(pid, reason, detail, key.value())
-                                                    for pid, reason, detail, key in self.safety], self.now))
-        return out
+            refer_all_to_safety([(pid, reason, detail, key.value()) for pid, reason, detail, key in self.safety],
+                                self.now)
 
 
 def move_stages(items: list[tuple[int, str, str]], now: datetime) -> None:

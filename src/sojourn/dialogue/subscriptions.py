@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn
-from sojourn.core.writes import Writes
+from sojourn.dialogue.engine import Batch
 from sojourn.dialogue.services.agenda import cancel_agenda, decide_on_events
 from sojourn.tracking.hooks import RecordedBatch, events_recorded
 
 
 @events_recorded.connect
-def meet_the_rules(batch: RecordedBatch) -> Writes | None:
+def meet_the_rules(batch: RecordedBatch) -> Batch | None:
     return decide_on_events(batch)
 
 

@@ -1,16 +1,15 @@
 """`events recorded`: apps above tracking (the dialogue rules) meet each batch of new events. They
-decide before the events are stored, writing nothing, and hand back what they would write
-(core.writes.Writes); the ingestion runs it in the transaction that stores the events, so a decision
+decide before the events are stored, writing nothing, and hand back what they decided (`Decided`); the
+ingestion writes it in the transaction that stores the events, once they have their ids, so a decision
 is never lost between the event and the agenda (tracking/services/ingestion.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sojourn.core.hooks import Hook
-from sojourn.core.writes import Writes
 
 
 @dataclass
@@ -47,15 +46,13 @@ class PatientState:
 @dataclass(slots=True)
 class RecordedEvent:
     """An event of a batch (the row without the ORM's cost, on the hot path). Its id is None while the
-    batch is being decided and set once the event is stored; until then writes name it by its place in
-    the batch (`slot`, core.writes.EventId)."""
+    batch is being decided and set once the event is stored, before what was decided is written."""
 
     pk: int | None
     patient_id: int
     type: str
     occurred_at: datetime
     data: dict[str, Any]
-    slot: int = -1
 
 
 @dataclass
@@ -67,10 +64,20 @@ class RecordedBatch:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-# A batch of events was decided on: each effect hands back what it would write (or None).
-events_recorded: Hook[[RecordedBatch], Writes | None] = Hook("events recorded")
+class Decided(Protocol):
+    """What an effect decided about a batch, written once the batch's events are stored."""
+
+    def drop(self, patient_ids: set[int]) -> None:
+        """Forget these patients: their state moved since it was read, and they are decided again."""
+
+    def flush(self) -> None:
+        """Write what is left, in the caller's transaction."""
 
 
-def plan_recorded_effects(batch: RecordedBatch) -> list[Writes]:
-    """Every effect's decisions about the batch, as writes the caller runs once the events are stored."""
-    return [writes for writes in events_recorded.results(batch).values() if writes is not None]
+# A batch of events met each effect: each hands back what it decided (or None), written later.
+events_recorded: Hook[[RecordedBatch], Decided | None] = Hook("events recorded")
+
+
+def decide_recorded_effects(batch: RecordedBatch) -> list[Decided]:
+    """Every effect's decisions about the batch, for the caller to write once the events are stored."""
+    return [decided for decided in events_recorded.results(batch).values() if decided is not None]

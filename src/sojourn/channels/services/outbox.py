@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.consent.queries import CHANNEL_PURPOSE
-from sojourn.core.writes import Statement, insert
+from sojourn.core.db import insert_rows
 
 OUTBOX_FIELDS = ["program", "patient", "channel", "kind", "payload", "decision_key", "rule_key", "due_at", "lane",
                  "idempotency_key", "created_at", "status", "attempts", "lease_owner", "last_error", "delivery_status",
@@ -20,17 +20,10 @@ OUTBOX_FIELDS = ["program", "patient", "channel", "kind", "payload", "decision_k
 def enqueue(rows: list[dict[str, Any]]) -> None:
     """Store decided messages in the caller's transaction; a key already in the outbox (the same decision
     made twice) is skipped by the database, so a replay never queues a second message."""
-    outbox_rows(rows).run()
-
-
-def outbox_rows(rows: list[dict[str, Any]]) -> Statement:
-    """The statement that stores decided messages (`enqueue`), ready to run later: keys that name an
-    event of a batch not stored yet are EventIds (core.writes)."""
     defaults = {"status": "pending", "attempts": 0, "lease_owner": "", "last_error": "", "delivery_status": "",
                 "provider_id": "", "decision_key": "", "rule_key": "", "lane": 1}
-    return insert(OutboxMessage, OUTBOX_FIELDS, [[{**defaults, **row}[f] for f in OUTBOX_FIELDS] for row in rows],
-                  [row["patient"] for row in rows], skip_conflicts_on="idempotency_key",
-                  later=("idempotency_key", "decision_key"))
+    insert_rows(OutboxMessage, OUTBOX_FIELDS, [[{**defaults, **row}[f] for f in OUTBOX_FIELDS] for row in rows],
+                skip_conflicts_on="idempotency_key")
 
 
 def cancel_pending(*, patient_id: int, purposes: Iterable[str] | None, reason: str,

@@ -20,7 +20,6 @@ from sojourn.core.db import (
     select_rows,
 )
 from sojourn.core.services import queue
-from sojourn.core.writes import Writes
 from sojourn.dialogue.engine import AGENDA_FIELDS, Batch, Later, agenda_row, event_facts, live_rule_sets, too_deep
 from sojourn.dialogue.models import AgendaItem, SchedulePlan
 from sojourn.dialogue.rules import CompiledRuleSet, Rule
@@ -29,7 +28,7 @@ from sojourn.tracking.hooks import RecordedBatch
 from sojourn.tracking.queries import patient_states_for_ids
 
 
-def decide_on_events(recorded: RecordedBatch) -> Writes | None:
+def decide_on_events(recorded: RecordedBatch) -> Batch | None:
     """Each event meets the rules indexed under its type; delayed rules are put on the agenda. Nothing is
     written here: the ingestion flushes the batch once its events are stored (they may not be yet, and
     keys that name them are made then), after dropping the patients whose state moved meanwhile."""
@@ -46,6 +45,7 @@ def decide_on_events(recorded: RecordedBatch) -> Writes | None:
         return None
     batch = Batch.load({s.patient_id: recorded.patients[s.patient_id] for _e, s in interesting}, recorded.now,
                        rule_sets=[rs for sets in rule_sets.values() for rs in sets])
+    batch.revised = recorded.extra.get("revised", set())  # the ingestion writes their profiles: raised there
     today = recorded.now.date()
     # The rules of each version and event type that are active today, sorted out once per batch.
     active: dict[tuple[int, str, bool], list[Rule]] = {}
@@ -70,7 +70,7 @@ def decide_on_events(recorded: RecordedBatch) -> Writes | None:
                     {"event": event, "type": event.type, "occurred_at": event.occurred_at.isoformat(),
                      "data": event.data}, event.occurred_at + rule.delay,  # type: ignore[operator]
                     Later("after:", event, f":{rule_set.rule_set_id}:{rule.key}"), recorded.now))
-    return batch.writes()
+    return batch
 
 
 def run_due_agenda(*, owner: str, now: datetime, limit: int = 500, lease: timedelta = timedelta(minutes=2)

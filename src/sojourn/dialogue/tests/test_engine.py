@@ -87,6 +87,22 @@ def test_caps_quiet_hours_and_consent_are_checked_when_deciding(program_needs, a
     assert refused.outcomes[0]["result"] == "skipped" and refused.outcomes[0]["reason"] == "no consent for contact_sms"
 
 
+def test_a_rule_that_changed_nothing_leaves_no_decision_but_one_skipped_by_a_cap_does(
+        program_needs, active_patient):
+    live_rules(program_needs, [
+        rule("mark", {"events": ["content.viewed"]}, [{"do": "set_flag", "flag": "reader"}]),
+        rule("tip", {"events": ["content.viewed"]}, [{"do": "send", "channel": "sms", "content": "tip"}],
+             caps={"sms": {"day": 1, "week": 3}}),
+    ])
+    record_events(SYSTEM, [viewed(active_patient, "c1", DAY - timedelta(minutes=2))], source="test", now=DAY)
+    record_events(SYSTEM, [viewed(active_patient, "c2", DAY - timedelta(minutes=1))], source="test", now=DAY)
+    # The second view set no flag (set already) and sent no text (the day's one was sent): only the cap
+    # tells the patient's timeline something, so only it is kept.
+    assert list(Decision.objects.order_by("pk").values_list("rule_key", flat=True)) == ["mark", "tip", "tip"]
+    assert Decision.objects.order_by("pk").last().outcomes[0]["reason"] == "cap: 1 sms a day"
+    assert DialogueState.objects.get(patient=active_patient).flags == ["reader"]
+
+
 def test_a_delayed_rule_waits_on_the_agenda_and_checks_its_condition_when_due(
         program_needs, active_patient):
     live_rules(program_needs, [

@@ -4,12 +4,12 @@
 effects their consents, flags and what caps count), works out every change and decision in memory and
 writes nothing. It runs outside the write transaction: on SQLite beside the one writer, on PostgreSQL
 without holding a row. `apply`, inside the transaction, takes the patients (core.db.read_locked),
-reads their status and their profile's revision again, stores the events and writes the plan, except
-for the patients whose state moved since it was read: a revision raised by another writer
-(`PatientProfile.revision`), a status changed (a withdrawal), an event someone else stored meanwhile.
-Those are prepared again under the lock, from what is stored, and written at once. The write lock is
-held for the writes only, and the outcome is the one the batch would have had if it had been decided
-under the lock.
+reads their status and their profile's revision again, stores the events and then writes what was
+decided, except for the patients whose state moved since it was read: a revision raised by another
+writer (`PatientProfile.revision`), a status changed (a withdrawal), an event someone else stored
+meanwhile. Those are prepared again under the lock, from what is stored, and written at once. The
+write lock is held for the writes only, and the outcome is the one the batch would have had if it had
+been decided under the lock.
 """
 
 from __future__ import annotations
@@ -22,11 +22,18 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from sojourn.core.db import as_datetime, insert_new_rows, read_locked, rows_for_ids, rows_for_pairs
-from sojourn.core.writes import Writes, insert, update
+from sojourn.core.db import (
+    as_datetime,
+    insert_new_rows,
+    insert_rows,
+    read_locked,
+    rows_for_ids,
+    rows_for_pairs,
+    update_rows,
+)
 from sojourn.people.models import Patient
 from sojourn.tracking.event_types import EventTypeSpec
-from sojourn.tracking.hooks import PatientState, RecordedBatch, RecordedEvent, plan_recorded_effects
+from sojourn.tracking.hooks import Decided, PatientState, RecordedBatch, RecordedEvent, decide_recorded_effects
 from sojourn.tracking.models import Event, PatientNeed, PatientProfile
 from sojourn.tracking.queries import Catalogue, catalogue, with_profiles
 from sojourn.tracking.scoring import IMPLICIT_BOUND, SIGNAL_HALF_LIFE_DAYS, engagement_level, event_signals
@@ -94,28 +101,6 @@ class _Score:
 
 
 @dataclass
-class Plan:
-    """Everything a batch writes besides its events, worked out before the write transaction, as
-    statements ready to run (core.writes): the profile changes, then each effect's (the rules')."""
-
-    now: datetime
-    source: str
-    allow_internal: bool
-    types: dict[int, dict[str, EventTypeSpec]]
-    fresh: list[Candidate]  # in the order they occurred; each event's `slot` is its place here
-    size: int  # how many there were before any was dropped
-    seen: dict[int, tuple[str, int | None]]  # each patient's status and profile revision as read
-    writes: list[Writes] = field(default_factory=list)
-
-    def drop(self, patient_ids: set[int]) -> None:
-        if not patient_ids:
-            return
-        self.fresh = [c for c in self.fresh if c.patient.patient_id not in patient_ids]
-        for writes in self.writes:
-            writes.drop(patient_ids)
-
-
-@dataclass
 class _Profiles:
     """The profile changes of a batch while it is worked out."""
 
@@ -123,6 +108,37 @@ class _Profiles:
     touched: set[int] = field(default_factory=set)  # profiles to write (and whose revision rises)
     signals: list[_Signal] = field(default_factory=list)
     scores: dict[tuple[int, int], _Score] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """Everything a batch writes besides its events, worked out before the write transaction: the
+    profile changes, then what each effect (the rules) decided."""
+
+    now: datetime
+    source: str
+    allow_internal: bool
+    types: dict[int, dict[str, EventTypeSpec]]
+    fresh: list[Candidate]  # in the order they occurred
+    seen: dict[int, tuple[str, int | None]]  # each patient's status and profile revision as read
+    profiles: _Profiles
+    effects: list[Decided] = field(default_factory=list)
+
+    def drop(self, patient_ids: set[int]) -> None:
+        """Forget what was decided about these patients (their state moved since it was read)."""
+        if not patient_ids:
+            return
+        self.fresh = [c for c in self.fresh if c.patient.patient_id not in patient_ids]
+        self.profiles.touched -= patient_ids
+        self.profiles.scores = {k: r for k, r in self.profiles.scores.items() if k[0] not in patient_ids}
+        for effect in self.effects:
+            effect.drop(patient_ids)
+
+    def write(self) -> None:
+        """Inside the transaction, once the events are stored (the rules' keys name them by id)."""
+        _write_profiles(self.profiles, self.now)
+        for effect in self.effects:
+            effect.flush()
 
 
 def new_in_batch(checked: list[Candidate], result: IngestResult) -> list[Candidate]:
@@ -150,8 +166,8 @@ def new_in_batch(checked: list[Candidate], result: IngestResult) -> list[Candida
         else:
             fresh.append(c)
     fresh.sort(key=lambda c: c.occurred_at)
-    for slot, c in enumerate(fresh):
-        c.event = RecordedEvent(None, c.patient.patient_id, c.type, c.occurred_at, c.clean, slot)
+    for c in fresh:
+        c.event = RecordedEvent(None, c.patient.patient_id, c.type, c.occurred_at, c.clean)
     return fresh
 
 
@@ -162,19 +178,19 @@ def prepare(fresh: list[Candidate], types: dict[int, dict[str, EventTypeSpec]], 
     known = catalogue(program_ids)
     # Copies: the bare states are shared by every batch that names these patients.
     states = with_profiles({c.patient.patient_id: c.patient.clone() for c in fresh}, known)
-    plan = Plan(now=now, source=source, allow_internal=allow_internal, types=types, fresh=fresh, size=len(fresh),
-                seen={pid: (state.status, state.revision) for pid, state in states.items()})
-    profiles = _Profiles(states)
-    snapshots = _apply_to_profiles(plan, profiles, known)
-    plan.writes.append(_profile_writes(profiles, now))
-    plan.writes.extend(plan_recorded_effects(RecordedBatch(
-        events=[c.event for c in fresh], patients=states, now=now, source=source, extra={"states": snapshots})))
+    plan = Plan(now=now, source=source, allow_internal=allow_internal, types=types, fresh=fresh,
+                seen={pid: (state.status, state.revision) for pid, state in states.items()},
+                profiles=_Profiles(states))
+    snapshots = _apply_to_profiles(plan, plan.profiles, known)
+    plan.effects = decide_recorded_effects(RecordedBatch(
+        events=[c.event for c in fresh], patients=states, now=now, source=source,
+        extra={"states": snapshots, "revised": plan.profiles.touched}))
     return plan
 
 
 def apply(plan: Plan, result: IngestResult) -> None:
-    """Store the plan's events and write the plan, inside the caller's transaction; prepare again and
-    write the patients whose state moved since the plan read it."""
+    """Store the plan's events and write what was decided, inside the caller's transaction; prepare
+    again and write the patients whose state moved since the plan read it."""
     if not plan.fresh:
         return
     # The batch's patients, held until the commit and read again: another writer about them waits (on
@@ -198,17 +214,12 @@ def apply(plan: Plan, result: IngestResult) -> None:
     stored = _store_events(keep, plan, result)
     moved |= {c.patient.patient_id for c in keep if c.event.pk is None}  # someone stored one meanwhile
     plan.drop(moved)
-    event_ids: list[int | None] = [None] * plan.size
-    for c in stored:
-        event_ids[c.event.slot] = c.event.pk
-    for writes in plan.writes:
-        writes.run(event_ids)
+    plan.write()
     again = [c for c in stored if c.patient.patient_id in moved]
     if again:
         for c in again:
             c.patient.status = status[c.patient.patient_id]
-        for writes in prepare(again, plan.types, plan.now, plan.source, plan.allow_internal).writes:
-            writes.run()
+        prepare(again, plan.types, plan.now, plan.source, plan.allow_internal).write()
 
 
 def _store_events(keep: list[Candidate], plan: Plan, result: IngestResult) -> list[Candidate]:
@@ -229,31 +240,22 @@ def _store_events(keep: list[Candidate], plan: Plan, result: IngestResult) -> li
     return stored
 
 
-def _profile_writes(profiles: _Profiles, now: datetime) -> Writes:
+def _write_profiles(profiles: _Profiles, now: datetime) -> None:
     """The batch's need scores and profiles (each profile's revision raised)."""
-    out = Writes()
     fields = ["implicit", "combined", "confidence", "updated_at"]
-    fresh = [(k, r) for k, r in profiles.scores.items() if r.pk is None]
-    out.statements.append(insert(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
-                                 [(k[0], k[1], None, r.implicit, r.combined, r.confidence, r.updated_at, [])
-                                  for k, r in fresh],
-                                 [k[0] for k, _r in fresh]))
-    known = [(k, r) for k, r in profiles.scores.items() if r.pk is not None]
-    out.statements.append(update(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, r.updated_at, r.pk)
-                                                       for _k, r in known], [k[0] for k, _r in known]))
+    insert_rows(PatientNeed, ["patient", "need", "explicit", *fields, "explanation"],
+                [(k[0], k[1], None, r.implicit, r.combined, r.confidence, r.updated_at, [])
+                 for k, r in profiles.scores.items() if r.pk is None])
+    update_rows(PatientNeed, fields, [(r.implicit, r.combined, r.confidence, r.updated_at, r.pk)
+                                      for r in profiles.scores.values() if r.pk is not None])
     states = [profiles.states[pid] for pid in sorted(profiles.touched)]
-    written = [s for s in states if s.profiled]
-    out.statements.append(update(
-        PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
-        [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id) for s in written],
-        [s.patient_id for s in written], key="patient", increment="revision"))
-    missing = [s for s in states if not s.profiled]
-    out.statements.append(insert(
-        PatientProfile, ["patient", "engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at",
-                         "revision"],
-        [(s.patient_id, s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, 1) for s in missing],
-        [s.patient_id for s in missing]))
-    return out
+    update_rows(PatientProfile, ["engagement", "last_meaningful_at", "interactions_30d", "needs", "updated_at"],
+                [(s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, s.patient_id)
+                 for s in states if s.profiled], key="patient", increment="revision")
+    insert_rows(PatientProfile, ["patient", "engagement", "last_meaningful_at", "interactions_30d", "needs",
+                                 "updated_at", "revision"],
+                [(s.patient_id, s.engagement, s.last_meaningful_at, s.interactions_30d, s.needs, now, 1)
+                 for s in states if not s.profiled])
 
 
 def _decay(age: timedelta) -> float:

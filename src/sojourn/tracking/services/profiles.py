@@ -21,6 +21,7 @@ from sojourn.core.db import (
     as_datetime,
     db_datetime,
     for_update,
+    insert_rows,
     read_locked,
     rows_for_ids,
     select_rows,
@@ -29,7 +30,6 @@ from sojourn.core.db import (
 from sojourn.core.errors import InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
-from sojourn.core.writes import Statement, insert
 from sojourn.people.models import Patient
 from sojourn.tracking.models import Event, EventType, Need, NeedMapping, NeedSignal, PatientNeed, PatientProfile, Stage
 from sojourn.tracking.scoring import (
@@ -108,16 +108,14 @@ def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]
         PatientProfile.objects.create(patient=patient, **dict(zip(fields, values, strict=True)))
 
 
-def revisions_raised(patient_ids: set[int], now: datetime) -> Statement:
-    """The statement that says what the rules read about these patients changed
-    (`PatientProfile.revision`), to run in the transaction that changes it: a batch of events decided
-    before it is stored decides about them again. A patient without a profile gets one as a new patient
-    has it."""
+def raise_revisions(patient_ids: set[int], now: datetime) -> None:
+    """Say that what the rules read about these patients changed (`PatientProfile.revision`), in the
+    transaction that changes it: a batch of events decided before it is stored decides about them
+    again. A patient without a profile gets one as a new patient has it."""
     table = connection.ops.quote_name(PatientProfile._meta.db_table)
-    ids = sorted(patient_ids)
-    return insert(PatientProfile, ["patient", "engagement", "interactions_30d", "needs", "updated_at", "revision"],
-                  [(pid, PatientProfile.Engagement.NEW, 0, {}, now, 1) for pid in ids], ids,
-                  skip_conflicts_on="patient", conflict_update=f"revision = {table}.revision + 1")
+    insert_rows(PatientProfile, ["patient", "engagement", "interactions_30d", "needs", "updated_at", "revision"],
+                [(pid, PatientProfile.Engagement.NEW, 0, {}, now, 1) for pid in sorted(patient_ids)],
+                skip_conflicts_on="patient", conflict_update=f"revision = {table}.revision + 1")
 
 
 def record_need_signal(*, patient: Patient, need_code: str, kind: str, occurred_at: datetime,

@@ -26,8 +26,7 @@ def test_preparing_writes_nothing(profiled, itch):
     before = PatientProfile.objects.get(patient=patient)
     _result, plan = prepared([view(patient, "p-1", needs=["itch"])])
     assert plan.seen == {patient.pk: ("active", before.revision)}
-    written = {pid for writes in plan.writes for statement in writes.statements for pid in statement.patients}
-    assert written == {patient.pk}  # the signal, the score and the profile, ready to be written
+    assert plan.profiles.touched == {patient.pk}  # the score and the profile, ready to be written
     assert not Event.objects.filter(client_id="p-1").exists()
     assert signal_count(patient) == 1  # the first event's
     after = PatientProfile.objects.get(patient=patient)

@@ -48,6 +48,9 @@ class Command(SojournCommand):
                                  "(postgres://user@host:port/any-database)")
         parser.add_argument("--minutes", type=float, default=2.0, help="soak: how long the load runs (default 2)")
         parser.add_argument("--workers", type=int, default=2, help="soak: `sojourn worker` processes (default 2)")
+        parser.add_argument("--ingestion-only", action="store_true",
+                            help="engine: measure the in-process ingestion only (no HTTP, rules or agenda): for "
+                                 "comparing two versions of the event path quickly")
         parser.add_argument("--inner", default="", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -59,6 +62,8 @@ class Command(SojournCommand):
             raise CommandError("--minutes must be above 0 and at most 600, --workers from 1 to 32")
         soak = ["--minutes", str(options["minutes"]), "--workers", str(options["workers"])] \
             if options["target"] == "soak" else []
+        if options["ingestion_only"]:
+            soak.append("--ingestion-only")
         if options["inner"]:
             return self._inner(options["target"], options["scale"], Path(options["inner"]), options)
         with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder, \
@@ -91,6 +96,8 @@ class Command(SojournCommand):
         call_command("migrate", verbosity=0)
         more = {"minutes": options["minutes"], "workers": options["workers"], "folder": out.parent} \
             if target == "soak" else {}
+        if options["ingestion_only"]:
+            more["ingestion_only"] = True
         out.write_text(json.dumps(module.run(scale, self.stderr.write, **more)))
 
     def _show(self, target: str, figures: dict[str, Any]) -> None:
