@@ -87,7 +87,7 @@ def bench_simulator(program: Any, patients: int, days: int) -> dict[str, Any]:
 
 class _Ids:
     def __init__(self, cursor: Any, table: str) -> None:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
         self.next = cursor.fetchone()[0] + 1
 
     def take(self) -> int:
@@ -255,7 +255,7 @@ def _drop_indexes(cursor: Any, tables: list[str]) -> list[str]:
     if connection.vendor == "sqlite":
         cursor.execute("PRAGMA cache_size=-2000000")
         cursor.execute("PRAGMA foreign_keys=OFF")  # every id written is one this function just made
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
                        f"tbl_name IN ({', '.join(['%s'] * len(tables))})", tables)
     else:  # PostgreSQL checks the foreign keys at commit (Django makes them deferrable)
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() AND "
@@ -312,7 +312,7 @@ class _Rows:
         marks = [seconds if c.endswith("@") else "%s" for c in columns.split()] + ["%s"] * len(rest)
         quote = connection.ops.quote_name
         self.model, self.constants = model, tuple(rest.values())
-        self.sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608  (our identifiers; values go as parameters)
+        self.sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(n) for n in names)}) "
                     f"VALUES ({', '.join(marks)})")
 
     def insert(self, cursor: Any, rows: list[tuple]) -> None:
@@ -458,13 +458,13 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
         _count("needs_done_at <= %(fortnight)s AND top_need <> '' AND top_need_served"),
         "COUNT(who5_change)", "SUM(who5_change)", _count("first_refill_day <= %(today)s - 56"), _count(adherent)]
     cursor.execute(
-        f"SELECT stage_id, {', '.join(figures)} FROM insights_journeyfacts WHERE program_id = %(p)s "  # noqa: S608  (our identifiers; values go as parameters)
+        f"SELECT stage_id, {', '.join(figures)} FROM insights_journeyfacts WHERE program_id = %(p)s "
         "AND market_id = %(m)s AND consented_at <= %(now)s GROUP BY stage_id", p)
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     total = {name: sum(row[name] or 0 for row in rows) for name in columns[1:]}
     weekly = {row["stage"]: (row["week_old"] or 0, row["weekly"] or 0) for row in rows}
     funnel = PLACED["funnel"]
-    cursor.execute(f"SELECT COUNT(*), {_count('accepted_at <= %(now)s')} FROM people_invitation "  # noqa: S608  (our identifiers; values go as parameters)
+    cursor.execute(f"SELECT COUNT(*), {_count('accepted_at <= %(now)s')} FROM people_invitation "
                    "WHERE program_id = %(p)s AND market_id = %(m)s AND issued_at <= %(month)s", p)
     n, used = cursor.fetchone()
     out[f"funnel_invited@{funnel}"] = [_share(used, n), n]
@@ -474,7 +474,7 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     out[f"needs_coverage@{PLACED['care']}"] = [_share(total["served"], total["analysed"]), total["analysed"]]
     met = _count("t.status = 'done' AND t.completed_at <= t.due_at")
     cursor.execute(
-        f"SELECT COUNT(*), {met} FROM channels_nursetask t JOIN people_patient pt "  # noqa: S608  (our identifiers; values go as parameters)
+        f"SELECT COUNT(*), {met} FROM channels_nursetask t JOIN people_patient pt "
         "ON pt.id = t.patient_id WHERE t.program_id = %(p)s "
         "AND pt.market_id = %(m)s AND t.due_at <= %(now)s AND t.due_at > %(quarter)s AND t.status <> 'cancelled'", p)
     n, met = cursor.fetchone()
@@ -522,7 +522,7 @@ def kpis_from_raw_events(program: Any, country: str, now: datetime) -> dict[str,
         everything = "(w.data ->> 'everything')::boolean"
     out: dict[str, list] = {}
     cursor.execute(
-        "SELECT s.code, COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM tracking_event e "  # noqa: S608  (our identifiers; values go as parameters)
+        "SELECT s.code, COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM tracking_event e "
         f"WHERE e.patient_id = pt.id AND e.occurred_at > %s AND e.occurred_at <= %s AND e.type IN ({marks}))) "
         "FROM people_patient pt JOIN tracking_patientprofile pr ON pr.patient_id = pt.id "
         "JOIN tracking_stage s ON s.id = pr.stage_id WHERE pt.program_id = %s AND pt.market_id = %s "
@@ -532,7 +532,7 @@ def kpis_from_raw_events(program: Any, country: str, now: datetime) -> dict[str,
     for code, n, active in cursor.fetchall():
         out[f"weekly_active@{code}"] = [_share(active, n), n]
     cursor.execute(
-        "SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM tracking_event e "  # noqa: S608  (our identifiers; values go as parameters)
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM tracking_event e "
         f"WHERE e.patient_id = pt.id AND e.occurred_at > {days(15)} AND e.occurred_at <= {days(30)} "
         f"AND e.type IN ({marks})) AND NOT EXISTS (SELECT 1 FROM tracking_event w WHERE w.patient_id = pt.id "
         f"AND w.type = 'consent.withdrawn' AND w.occurred_at <= {days(30)} AND {everything})) "

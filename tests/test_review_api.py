@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from sojourn.consent.services.documents import draft_consent_version
 from sojourn.consent.tests.factories import purposes_of, texts_for
-from sojourn.consent.tests.test_api import Api
 from sojourn.content.services.library import create_item
 from sojourn.content.services.library import save_draft as save_content_draft
 from sojourn.core.actors import Actor
@@ -25,6 +24,7 @@ from sojourn.core.permissions import Role
 from sojourn.dialogue.services.rulesets import create_rule_set
 from sojourn.dialogue.services.rulesets import save_draft as save_rules_draft
 from sojourn.people.queries import actor_for_user
+from sojourn.people.tests.api import Api
 from sojourn.people.tests.factories import make_staff
 from sojourn.questionnaires.instruments import shipped
 from sojourn.questionnaires.services.definitions import import_questionnaire

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+from django.db.models.fields.json import KT
 from django.urls import reverse
 
 from sojourn.channels.adapters import Outcome
@@ -24,7 +25,6 @@ from sojourn.channels.models import ChannelBlock, OutboxMessage
 from sojourn.content.kinds import fill, sms_segments
 from sojourn.core.actors import Actor
 from sojourn.core.crypto import KeyMaterialError
-from sojourn.core.db import json_text, select_rows
 from sojourn.core.errors import DataErased, InvalidInput, SojournError
 from sojourn.core.models import Market
 from sojourn.people.models import Patient
@@ -194,8 +194,8 @@ class SmsAdapter:
         facts = {pk: (name, market_id, pseudonym) for pk, name, market_id, pseudonym in OutboxMessage.objects.filter(
             pk__in=[m.pk for m in ready]).values_list("pk", "program__name", "patient__market_id",
                                                       "patient__pseudonym")}
-        senders = {pk: sender or name for pk, name, sender in select_rows(
-            f"SELECT id, name, {json_text('pack', 'sms_sender')} FROM {Market._meta.db_table}")}  # noqa: S608  (our identifiers; values go as parameters)
+        senders = {pk: sender or name for pk, name, sender in Market.objects.values_list("pk", "name",
+                                                                                        KT("pack__sms_sender"))}
         budgets = self._budgets(ready)
         gateway = provider()
         for message in ready:

@@ -174,7 +174,7 @@ def contact_facts_for_ids(ids: list[int] | set[int]) -> dict[int, ContactFacts]:
     """The same from patient ids, without building Patient objects (the event path and the worker
     read thousands at a time, so these reads are plain SQL)."""
     markets = market_facts()
-    patients = rows_for_ids("SELECT id, status, verified_at, time_zone, market_id, locale, program_id "  # noqa: S608  (our identifiers; values go as parameters)
+    patients = rows_for_ids("SELECT id, status, verified_at, time_zone, market_id, locale, program_id "
                             f"FROM {Patient._meta.db_table} WHERE id {{ids}}", ids)
     return _facts([(pk, status, verified, zone, markets[market_id], locale, program_id)
                    for pk, status, verified, zone, market_id, locale, program_id in patients])
@@ -185,7 +185,7 @@ def _facts(rows: list[tuple[int, str, datetime | None, str, MarketFacts, str, in
     purposes: dict[int, set[str]] = {pid: set() for pid in ids}
     # One row per patient with the purposes joined (purpose codes are identifiers: no commas).
     for patient_id, granted in rows_for_ids(
-            f"SELECT r.patient_id, {joined_text('d.purpose')} FROM {ConsentDecision._meta.db_table} d "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT r.patient_id, {joined_text('d.purpose')} FROM {ConsentDecision._meta.db_table} d "
             f"JOIN {ConsentRecord._meta.db_table} r ON r.id = d.record_id "
             "WHERE r.patient_id {ids} AND r.status = %s AND d.granted AND d.withdrawn_at IS NULL "
             "GROUP BY r.patient_id", ids, [ConsentRecord.Status.ACTIVE]):
@@ -204,7 +204,7 @@ def _facts(rows: list[tuple[int, str, datetime | None, str, MarketFacts, str, in
     preferences = {pid: (once(as_json, channels), once(as_time, q_start), once(as_time, q_end), once(as_json, days),
                          once(as_time, c_from), once(as_time, c_until))
                    for pid, channels, q_start, q_end, days, c_from, c_until in rows_for_ids(
-                       "SELECT patient_id, channels, quiet_start, quiet_end, contact_days, contact_from, "  # noqa: S608  (our identifiers; values go as parameters)
+                       "SELECT patient_id, channels, quiet_start, quiet_end, contact_days, contact_from, "
                        f"contact_until FROM {ContactPreferences._meta.db_table} WHERE patient_id {{ids}}", ids)}
     out = {}
     for pk, status, verified_at, zone, market, locale, program_id in rows:

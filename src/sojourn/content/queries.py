@@ -77,19 +77,19 @@ def resolve_requests(program_id: int, requests: Mapping[tuple[str, str, str], It
                                stages=as_json(stages), level=level, channels=as_json(channels),
                                markets=as_json(markets))
              for pk, code, kind, needs, stages, level, channels, markets in rows_for_ids(
-                 "SELECT id, code, kind, needs, stages, level, channels, markets "  # noqa: S608  (our identifiers; values go as parameters)
+                 "SELECT id, code, kind, needs, stages, level, channels, markets "
                  f"FROM {ContentItem._meta.db_table} WHERE program_id = %s AND code {{ids}}", codes, [program_id])}
     versions = {item_id: ContentVersion(id=pk, item_id=item_id, number=number, status=status,
                                         approval_code=approval_code, expires_on=as_date(expires_on))
                 for pk, item_id, number, status, approval_code, expires_on in rows_for_ids(
-                    "SELECT id, item_id, number, status, approval_code, expires_on "  # noqa: S608  (our identifiers; values go as parameters)
+                    "SELECT id, item_id, number, status, approval_code, expires_on "
                     f"FROM {ContentVersion._meta.db_table} WHERE status = %s AND item_id {{ids}}",
                     [i.pk for i in items.values()], [ContentVersion.Status.APPROVED.value])}
     marks = ", ".join(["%s"] * len(locales))
     variants = {(version_id, locale): ContentVariant(version_id=version_id, locale=locale, title=title,
                                                      subject=subject, summary=summary, body=body, url=url)
                 for version_id, locale, title, subject, summary, body, url in rows_for_ids(
-                    "SELECT version_id, locale, title, subject, summary, body, url "  # noqa: S608  (our identifiers; values go as parameters)
+                    "SELECT version_id, locale, title, subject, summary, body, url "
                     f"FROM {ContentVariant._meta.db_table} WHERE locale IN ({marks}) AND version_id {{ids}}",
                     [v.pk for v in versions.values()], sorted(locales))}
     out: dict[tuple[str, str, str, str], Resolution] = {}

@@ -94,7 +94,7 @@ def update_sql(model: type[models.Model], fields: Sequence[str], key: str = "id"
     if increment:
         column = connection.ops.quote_name(model._meta.get_field(increment).column)
         assignments += f", {column} = {column} + 1"
-    sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {key_column} = %s"  # noqa: S608  (our identifiers; values go as parameters)
+    sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {key_column} = %s"
     return sql, [*convert, None]
 
 
@@ -109,7 +109,7 @@ def insert_sql(model: type[models.Model], fields: Sequence[str], skip_conflicts_
         target = connection.ops.quote_name(model._meta.get_field(skip_conflicts_on).column)
         conflict = f" ON CONFLICT ({target}) DO {('UPDATE SET ' + conflict_update) if conflict_update else 'NOTHING'}"
     table = connection.ops.quote_name(model._meta.db_table)
-    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}){conflict}",  # noqa: S608  (our identifiers; values go as parameters)
+    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))}){conflict}",
             convert)
 
 
@@ -147,7 +147,7 @@ def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequ
     with connection.cursor() as cursor:
         for start in range(0, len(rows), step):
             chunk = rows[start:start + step]
-            sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608  (our identifiers; values go as parameters)
+            sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "
                    f"VALUES {', '.join([row_marks] * len(chunk))} ON CONFLICT DO NOTHING RETURNING {back}")
             cursor.execute(sql, [v for row in _prepared(chunk, convert) for v in row])
             out.extend(cursor.fetchall())
@@ -214,7 +214,7 @@ def read_locked(model: type[models.Model], ids: Iterable[int], columns: Sequence
         raise RuntimeError("read_locked holds rows for a transaction: call it inside one")
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
     key = connection.ops.quote_name(model._meta.pk.column)
-    return rows_for_ids(f"SELECT {names} FROM {connection.ops.quote_name(model._meta.db_table)} "  # noqa: S608  (our identifiers; values go as parameters)
+    return rows_for_ids(f"SELECT {names} FROM {connection.ops.quote_name(model._meta.db_table)} "
                         f"WHERE {key} {{ids}} ORDER BY {key}{for_update()}", sorted(set(ids)))
 
 
@@ -230,7 +230,7 @@ def rows_for_pairs(sql: str, pairs: Iterable[tuple[int, int]]) -> list[tuple[Any
             cursor.execute(before + "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
                            "FROM json_each(%s))" + after, [json.dumps(wanted)])
         else:
-            cursor.execute(before + "IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))" + after,  # noqa: S608  (our identifiers; values go as parameters)
+            cursor.execute(before + "IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))" + after,
                            [[a for a, _b in wanted], [b for _a, b in wanted]])
         return cursor.fetchall()
 

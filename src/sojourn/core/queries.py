@@ -49,7 +49,7 @@ def market_facts() -> dict[int, MarketFacts]:
     out = {}
     # Only the quiet hours of the pack: decoding each whole pack cost more than the query, every batch.
     for pk, country, channels, quiet in select_rows(
-            f"SELECT id, country, channels, {json_part('pack', 'regulatory', 'quiet_hours')} "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT id, country, channels, {json_part('pack', 'regulatory', 'quiet_hours')} "
             f"FROM {Market._meta.db_table}"):
         quiet = as_json(quiet)
         out[pk] = MarketFacts(pk, country, list(as_json(channels)),

@@ -78,7 +78,7 @@ def compiled_version(version: RuleSetVersion, program_id: int) -> CompiledRuleSe
 def live_rule_sets(program_ids: set[int]) -> dict[int, list[CompiledRuleSet]]:
     out: dict[int, list[CompiledRuleSet]] = defaultdict(list)
     rows = rows_for_ids(
-        f"SELECT v.id, v.sha256, r.program_id FROM {RuleSetVersion._meta.db_table} v "  # noqa: S608  (our identifiers; values go as parameters)
+        f"SELECT v.id, v.sha256, r.program_id FROM {RuleSetVersion._meta.db_table} v "
         f"JOIN {RuleSet._meta.db_table} r ON r.id = v.rule_set_id WHERE v.status = %s AND r.program_id {{ids}} "
         "ORDER BY v.rule_set_id, v.number DESC", program_ids, ["live"])
     missing = [pk for pk, sha, _p in rows if (pk, sha) not in _compiled]
@@ -201,14 +201,14 @@ class Batch:
         batch.contact = contact_facts_for_ids(set(states))
         batch.dialogue = {pid: Remembered(pk, pid, as_json(flags), level, None)  # updated_at is only written
                           for pk, pid, flags, level in rows_for_ids(
-                              "SELECT id, patient_id, flags, content_level "  # noqa: S608  (our identifiers; values go as parameters)
+                              "SELECT id, patient_id, flags, content_level "
                               f"FROM {DialogueState._meta.db_table} WHERE patient_id {{ids}}", states)}
         capped = None if rule_sets is None else {c for rs in rule_sets for r in rs.rules.values() for c in r.caps}
         if capped != set():
             channels = sorted(capped) if capped is not None else list(CHANNEL_PURPOSE)
             since = OutboxMessage._meta.get_field("created_at").get_db_prep_value(now - timedelta(days=7), connection)
             for patient_id, channel, created in rows_for_ids(
-                    f"SELECT patient_id, channel, created_at FROM {OutboxMessage._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+                    f"SELECT patient_id, channel, created_at FROM {OutboxMessage._meta.db_table} "
                     f"WHERE patient_id {{ids}} AND created_at >= %s AND status <> 'cancelled' "
                     f"AND channel IN ({', '.join(['%s'] * len(channels))})", states, [since, *channels]):
                 batch.recent.setdefault((patient_id, channel), []).append(as_datetime(created))

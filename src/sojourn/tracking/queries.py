@@ -154,13 +154,13 @@ class Catalogue:
 
 
 def catalogue(program_ids: set[int]) -> Catalogue:
-    stage_codes = dict(rows_for_ids(f"SELECT id, code FROM {Stage._meta.db_table} WHERE program_id {{ids}}",  # noqa: S608  (our identifiers; values go as parameters)
+    stage_codes = dict(rows_for_ids(f"SELECT id, code FROM {Stage._meta.db_table} WHERE program_id {{ids}}",
                                     program_ids))
     need_codes: dict[int, str] = {}
     need_ids: dict[tuple[int, str], int] = {}
     blank: dict[int, dict[str, float]] = {pid: {} for pid in program_ids}
     for pk, code, program_id in rows_for_ids(
-            f"SELECT id, code, program_id FROM {Need._meta.db_table} WHERE program_id {{ids}} "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT id, code, program_id FROM {Need._meta.db_table} WHERE program_id {{ids}} "
             "ORDER BY program_id, position, code", program_ids):
         need_codes[pk], need_ids[(program_id, code)] = code, pk
         blank[program_id][code] = 0.0
@@ -187,7 +187,7 @@ def _bare_states(column: str, keys: Iterable[int | str]) -> list[PatientState]:
                          country=countries[market_id], locale=locale, time_zone=zone, status=status,
                          enrolled_at=as_datetime(enrolled))  # type: ignore[arg-type]
             for pk, pseudonym, program_id, market_id, locale, zone, status, enrolled in rows_for_ids(
-                f"SELECT {_STATE_COLUMNS} FROM {Patient._meta.db_table} WHERE {column} {{ids}}", keys)]  # noqa: S608  (our identifiers; values go as parameters)
+                f"SELECT {_STATE_COLUMNS} FROM {Patient._meta.db_table} WHERE {column} {{ids}}", keys)]
 
 
 def patients_by_pseudonym(pseudonyms: Iterable[str]) -> dict[str, PatientState]:
@@ -208,7 +208,7 @@ def with_profiles(states: dict[int, PatientState], known: Catalogue | None = Non
     for state in states.values():
         state.needs = dict(known.blank_needs.get(state.program_id, {}))
     for patient_id, engagement, stage_id, since, recent, last, needs, revision in rows_for_ids(
-            "SELECT patient_id, engagement, stage_id, stage_since, interactions_30d, last_meaningful_at, needs, "  # noqa: S608  (our identifiers; values go as parameters)
+            "SELECT patient_id, engagement, stage_id, stage_since, interactions_30d, last_meaningful_at, needs, "
             f"revision FROM {PatientProfile._meta.db_table} WHERE patient_id {{ids}}", states):
         state = states[patient_id]
         state.profiled, state.revision = True, revision

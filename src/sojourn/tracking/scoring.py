@@ -110,7 +110,7 @@ class Answers:
         self.latest: dict[str, _Latest] = {}
         response, questionnaire = QuestionnaireResponse._meta.db_table, Questionnaire._meta.db_table
         for url, qid, sha256, title, scoring, completed_at, scores, items in rows_for_ids(
-                f"SELECT q.url, q.id, q.sha256, q.title, q.scoring, r.completed_at, r.scores, r.items "  # noqa: S608  (our identifiers; values go as parameters)
+                f"SELECT q.url, q.id, q.sha256, q.title, q.scoring, r.completed_at, r.scores, r.items "
                 f"FROM {response} r JOIN {questionnaire} q ON q.id = r.questionnaire_id "
                 "WHERE r.patient_id = %s AND r.status = 'completed' AND q.url {ids} "
                 "ORDER BY r.completed_at DESC, r.id DESC", urls, [patient_id]):
@@ -193,14 +193,14 @@ def signals_of(patient_id: int, codes: dict[int, str], now: datetime) -> dict[in
     window = [db_datetime(now), db_datetime(now - timedelta(days=SIGNAL_HALF_LIFE_DAYS * 8))]
     found: list[tuple[datetime, int, _Signal]] = []
     for need_id, kind, weight, occurred_at in select_rows(
-            f"SELECT need_id, kind, weight, occurred_at FROM {NeedSignal._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT need_id, kind, weight, occurred_at FROM {NeedSignal._meta.db_table} "
             "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s", [patient_id, *window]):
         if need_id in codes:
             at = as_datetime(occurred_at)
             found.append((at, need_id, _Signal(kind, weight, at)))  # type: ignore[arg-type]
     ids = {code: need_id for need_id, code in codes.items()}
     for event_type, occurred_at, data in rows_for_ids(
-            f"SELECT type, occurred_at, data FROM {Event._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT type, occurred_at, data FROM {Event._meta.db_table} "
             "WHERE patient_id = %s AND occurred_at <= %s AND occurred_at >= %s AND type {ids}",
             sorted(SIGNAL_KINDS), [patient_id, *window]):
         at = as_datetime(occurred_at)

@@ -128,7 +128,7 @@ def _claimed_messages(ids: list[int]) -> list[OutboxMessage]:
     readers = [as_datetime if isinstance(f, DateTimeField) else as_json if isinstance(f, JSONField) else None
                for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    rows = rows_for_ids(f"SELECT {columns} FROM {OutboxMessage._meta.db_table} WHERE id {{ids}}", ids)  # noqa: S608  (our identifiers; values go as parameters)
+    rows = rows_for_ids(f"SELECT {columns} FROM {OutboxMessage._meta.db_table} WHERE id {{ids}}", ids)
     messages = [OutboxMessage.from_db(connection.alias, None,
                                       [read(v) if read else v for read, v in zip(readers, row, strict=True)])
                 for row in rows]
@@ -144,7 +144,7 @@ def _over_cap(batch: list[OutboxMessage], now: datetime) -> dict[int, str]:
         return {}
     sent: dict[int, list[datetime]] = defaultdict(list)
     for patient_id, finished in rows_for_ids(
-            f"SELECT patient_id, finished_at FROM {OutboxMessage._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT patient_id, finished_at FROM {OutboxMessage._meta.db_table} "
             "WHERE channel = %s AND status = %s AND finished_at >= %s AND patient_id {ids}",
             {m.patient_id for m in capped},
             [capped[0].channel, "done", db_datetime(now - timedelta(days=7))]):

@@ -98,7 +98,7 @@ def _append(entries: list[AuditEntry]) -> None:
     with transaction.atomic(savepoint=False):
         # Plain SQL: an append is three statements on every write of the product (tens of thousands a
         # demo run), and compiling them through the ORM cost more than running them.
-        seq, prev_mac = select_rows(f"SELECT seq, mac FROM {_HEAD} WHERE id = 1{for_update()}")[0]  # noqa: S608  (our identifiers; values go as parameters)
+        seq, prev_mac = select_rows(f"SELECT seq, mac FROM {_HEAD} WHERE id = 1{for_update()}")[0]
         key = system_key("audit-chain")
         for entry in entries:
             entry.seq, entry.prev_mac = seq + 1, prev_mac
@@ -106,7 +106,7 @@ def _append(entries: list[AuditEntry]) -> None:
             seq, prev_mac = entry.seq, entry.mac
         insert_rows(AuditEntry, _ENTRY_FIELDS, [[getattr(e, f) for f in _ENTRY_FIELDS] for e in entries])
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {_HEAD} SET seq = %s, mac = %s WHERE id = 1", [seq, prev_mac])  # noqa: S608  (our identifiers; values go as parameters)
+            cursor.execute(f"UPDATE {_HEAD} SET seq = %s, mac = %s WHERE id = 1", [seq, prev_mac])
 
 
 @dataclass

@@ -64,7 +64,7 @@ def claim(model: type[models.Model], *, owner: str, limit: int, lease: timedelta
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     lane_list = sorted(set(lanes)) if lanes is not None else None
     lane_sql = f" AND lane IN ({', '.join(str(int(lane)) for lane in lane_list)})" if lane_list else ""
-    sql = (f"UPDATE {table} SET status = 'claimed', lease_owner = %s, lease_until = %s, attempts = attempts + 1, "  # noqa: S608  (our identifiers; values go as parameters)
+    sql = (f"UPDATE {table} SET status = 'claimed', lease_owner = %s, lease_until = %s, attempts = attempts + 1, "
            "lease_generation = lease_generation + 1 "
            f"WHERE id IN (SELECT id FROM {table} WHERE status = 'pending' AND due_at <= %s{lane_sql} "
            f"ORDER BY lane, due_at, id LIMIT %s{lock}) RETURNING id, lease_generation")
@@ -80,12 +80,12 @@ def release_expired(model: type[models.Model], *, now: datetime) -> int:
     table = _table(model)
     expired = "status = 'claimed' AND lease_until < %s"
     if connection.vendor == "postgresql":
-        where = f"id IN (SELECT id FROM {table} WHERE {expired} FOR UPDATE SKIP LOCKED) AND {expired}"  # noqa: S608  (our identifiers; values go as parameters)
+        where = f"id IN (SELECT id FROM {table} WHERE {expired} FOR UPDATE SKIP LOCKED) AND {expired}"
         params = [db_datetime(now), db_datetime(now)]
     else:
         where, params = expired, [db_datetime(now)]
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET status = 'pending', lease_owner = '', lease_until = NULL "  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute(f"UPDATE {table} SET status = 'pending', lease_owner = '', lease_until = NULL "
                        f"WHERE {where}", params)
         return cursor.rowcount
 
@@ -102,7 +102,7 @@ def hold(model: type[models.Model], leases: Leases, *, owner: str) -> dict[int, 
     where, params = _fence(leases, owner)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id FROM {_table(model)} WHERE {where}{lock}", params)  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute(f"SELECT id FROM {_table(model)} WHERE {where}{lock}", params)
         return {row[0]: leases[row[0]] for row in cursor.fetchall()}
 
 
@@ -118,11 +118,11 @@ def complete(model: type[models.Model], leases: Leases, *, owner: str, now: date
         for name, values in (each or {}).items():
             column = connection.ops.quote_name(model._meta.get_field(name).column)
             fenced = "id = %s AND lease_generation = %s AND lease_owner = %s AND status = 'claimed'"
-            cursor.executemany(f"UPDATE {_table(model)} SET {column} = %s WHERE {fenced}",  # noqa: S608  (our identifiers; values go as parameters)
+            cursor.executemany(f"UPDATE {_table(model)} SET {column} = %s WHERE {fenced}",
                                [(value, pk, leases[pk], owner) for pk, value in values.items() if pk in leases])
         extra = also or {}
         more = "".join(f", {connection.ops.quote_name(model._meta.get_field(name).column)} = %s" for name in extra)
-        cursor.execute(f"UPDATE {_table(model)} SET status = %s, finished_at = %s, lease_owner = '', "  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute(f"UPDATE {_table(model)} SET status = %s, finished_at = %s, lease_owner = '', "
                        f"lease_until = NULL{more} WHERE {where}", [status, db_datetime(now), *extra.values(), *params])
         return cursor.rowcount
 
@@ -136,7 +136,7 @@ def give_back(model: type[models.Model], leases: Leases, *, owner: str, error: s
         return 0
     where, params = _fence(leases, owner)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_table(model)} SET status = 'pending', lease_owner = '', lease_until = NULL, "  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute(f"UPDATE {_table(model)} SET status = 'pending', lease_owner = '', lease_until = NULL, "
                        "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = %s "
                        f"WHERE {where}", [error[:500], *params])
         return cursor.rowcount
@@ -153,14 +153,14 @@ def fail(model: type[models.Model], row_id: int, *, generation: int, owner: str,
     lease = {row_id: generation}
     where, params = _fence(lease, owner)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT attempts FROM {_table(model)} WHERE {where}", params)  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute(f"SELECT attempts FROM {_table(model)} WHERE {where}", params)
         row = cursor.fetchone()
         if row is None:
             return "lost"
         attempts = row[0]
         dead = permanent or attempts >= max_attempts
         status = "dead" if dead else "pending"
-        cursor.execute(f"UPDATE {_table(model)} SET status = %s, due_at = %s, last_error = %s, lease_owner = '', "  # noqa: S608  (our identifiers; values go as parameters)
+        cursor.execute(f"UPDATE {_table(model)} SET status = %s, due_at = %s, last_error = %s, lease_owner = '', "
                        f"lease_until = NULL, finished_at = %s WHERE {where}",
                        [status, db_datetime(now if dead else now + backoff(attempts)), error[:500],
                         db_datetime(now) if dead else None, *params])

@@ -117,7 +117,7 @@ class _Step(NamedTuple):
 def _execute(leases: queue.Leases, *, owner: str, now: datetime, report: dict[str, int]) -> None:
     items = [_Step(pk, program_id, patient_id, rule_set_id, rule_key, as_json(payload))
              for pk, generation, program_id, patient_id, rule_set_id, rule_key, payload in rows_for_ids(
-                 "SELECT id, lease_generation, program_id, patient_id, rule_set_id, rule_key, payload "  # noqa: S608  (our identifiers; values go as parameters)
+                 "SELECT id, lease_generation, program_id, patient_id, rule_set_id, rule_key, payload "
                  f"FROM {AgendaItem._meta.db_table} WHERE lease_owner = %s AND status = %s AND id {{ids}} "
                  "ORDER BY lane, due_at, id", list(leases), [owner, "claimed"])
              if generation == leases[pk]]
@@ -171,7 +171,7 @@ def plan_schedules(*, now: datetime) -> int:
     # Plain SQL: the worker asks every minute, and the ORM's query building cost more than the reads.
     zones_of: dict[int, set[str]] = {}
     for program_id, zone in select_rows(
-            f"SELECT DISTINCT program_id, time_zone FROM {Patient._meta.db_table} WHERE status = %s",  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT DISTINCT program_id, time_zone FROM {Patient._meta.db_table} WHERE status = %s",
             ["active"]):
         zones_of.setdefault(program_id, set()).add(zone)
     rule_sets = live_rule_sets(set(zones_of))
@@ -180,7 +180,7 @@ def plan_schedules(*, now: datetime) -> int:
         # Plans made already (the worker looks every minute; most days' plans exist by then).
         days = {now.astimezone(zoneinfo.ZoneInfo(zone)).date() for zone in zones}
         made = {(version_id, key, zone, as_date(day)) for version_id, key, zone, day in rows_for_ids(
-            f"SELECT version_id, rule_key, time_zone, local_date FROM {SchedulePlan._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT version_id, rule_key, time_zone, local_date FROM {SchedulePlan._meta.db_table} "
             "WHERE version_id {ids} AND local_date >= %s", [rs.version_id for rs in sets],
             [db_date(min(days))])}
         for rule_set in sets:
@@ -205,7 +205,7 @@ def _plan(program_id: int, version_id: int, rule_set_id: int, rule_key: str, zon
             plan = SchedulePlan.objects.create(version_id=version_id, rule_key=rule_key, time_zone=zone,
                                                local_date=day)
             ids = [pk for (pk,) in select_rows(
-                f"SELECT id FROM {Patient._meta.db_table} WHERE program_id = %s AND status = %s "  # noqa: S608  (our identifiers; values go as parameters)
+                f"SELECT id FROM {Patient._meta.db_table} WHERE program_id = %s AND status = %s "
                 "AND time_zone = %s ORDER BY id", [program_id, "active", zone])]
             rows = [agenda_row(program_id, pid, rule_set_id, rule_key, "schedule", {}, now,
                                f"sched:{version_id}:{rule_key}:{pid}:{day}", now) for pid in ids]

@@ -100,7 +100,7 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608  (model names)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
     values = [[adapt(v) if isinstance(v, datetime) else v for v in row.values()] for row in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, values)

@@ -218,7 +218,7 @@ def open_for_delivery(*, actor: Actor, patient_ids: list[int], fields: tuple[str
     # objects with every sealed field cost more than opening the few that are needed.
     sealed_columns = "".join(f", p.{name}_sealed" for name in fields)
     rows = rows_for_ids(
-        f"SELECT p.id, p.pseudonym, p.program_id, k.id, k.wrapped, k.master_key_id, k.destroyed_at{sealed_columns} "  # noqa: S608  (our identifiers; values go as parameters)
+        f"SELECT p.id, p.pseudonym, p.program_id, k.id, k.wrapped, k.master_key_id, k.destroyed_at{sealed_columns} "
         f"FROM {Patient._meta.db_table} p JOIN {DataKey._meta.db_table} k ON k.id = p.data_key_id "
         "WHERE p.id {ids} ORDER BY p.id", patient_ids)
     if not rows:

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from sojourn.consent.errors import NotConsented
 from sojourn.consent.queries import granted_purposes
 from sojourn.core.actors import Actor
-from sojourn.core.db import for_update, select_rows
 from sojourn.core.errors import Conflict, InvalidInput
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -49,9 +48,8 @@ def save_response(*, actor: Actor, patient: Patient, questionnaire: Questionnair
     now = timezone.now()
     with transaction.atomic():
         # Only the status, locked: the whole row (sealed identity included) is not needed here.
-        status = select_rows(f"SELECT status FROM {Patient._meta.db_table} WHERE id = %s{for_update()}",  # noqa: S608  (our identifiers; values go as parameters)
-                             [patient.pk])
-        if status != [(Patient.Status.ACTIVE,)] or "program_participation" not in granted_purposes(patient):
+        status = list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("status", flat=True))
+        if status != [Patient.Status.ACTIVE] or "program_participation" not in granted_purposes(patient):
             raise NotConsented(_("Answers are taken only while the patient takes part in the program."))
         response = (QuestionnaireResponse.objects.select_for_update()
                     .filter(patient=patient, questionnaire=questionnaire, status="in-progress").first())

@@ -157,7 +157,7 @@ def new_in_batch(checked: list[Candidate], result: IngestResult) -> list[Candida
     stored: set[tuple[int, str]] = set()
     for program_id in {c.patient.program_id for c in unique}:
         stored.update((program_id, client_id) for (client_id,) in rows_for_ids(
-            f"SELECT client_id FROM {Event._meta.db_table} WHERE program_id = %s AND client_id {{ids}}",  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT client_id FROM {Event._meta.db_table} WHERE program_id = %s AND client_id {{ids}}",
             [c.client_id for c in unique if c.patient.program_id == program_id], [program_id]))
     fresh = []
     for c in unique:
@@ -197,7 +197,7 @@ def apply(plan: Plan, result: IngestResult) -> None:
     # PostgreSQL; SQLite has one writer), and what committed since the plan read them shows.
     ids = {c.patient.patient_id for c in plan.fresh}
     status = dict(read_locked(Patient, ids, ["id", "status"]))
-    revisions = dict(rows_for_ids(f"SELECT patient_id, revision FROM {PatientProfile._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+    revisions = dict(rows_for_ids(f"SELECT patient_id, revision FROM {PatientProfile._meta.db_table} "
                                   "WHERE patient_id {ids}", ids))
     moved = {pid for pid in ids if (status.get(pid), revisions.get(pid)) != plan.seen[pid]}
     keep: list[Candidate] = []
@@ -303,7 +303,7 @@ def _update_needs(profiles: _Profiles, now: datetime, codes: dict[int, str]) -> 
     keys = {(s.patient_id, s.need_id) for s in profiles.signals}
     rows = {(patient_id, need_id): _Score(pk, explicit, implicit, combined, confidence, as_datetime(updated_at))  # type: ignore[arg-type]
             for pk, patient_id, need_id, explicit, implicit, combined, confidence, updated_at
-            in rows_for_pairs("SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, "  # noqa: S608  (our identifiers; values go as parameters)
+            in rows_for_pairs("SELECT id, patient_id, need_id, explicit, implicit, combined, confidence, "
                               f"updated_at FROM {PatientNeed._meta.db_table} "
                               "WHERE (patient_id, need_id) {pairs}", keys)}
     for s in profiles.signals:

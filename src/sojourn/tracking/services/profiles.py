@@ -49,12 +49,12 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
     building cost more than the eight reads and writes themselves."""
     now = now or timezone.now()
     needs = [Need(pk=pk, program_id=patient.program_id, code=code) for pk, code in select_rows(
-        f"SELECT id, code FROM {Need._meta.db_table} WHERE program_id = %s ORDER BY position, code",  # noqa: S608  (our identifiers; values go as parameters)
+        f"SELECT id, code FROM {Need._meta.db_table} WHERE program_id = %s ORDER BY position, code",
         [patient.program_id])]
     codes = {need.pk: need.code for need in needs}
     mappings: dict[int, list[AnswerMapping]] = {}
     for need_id, url, scale, scale_max in rows_for_ids(
-            f"SELECT need_id, questionnaire_url, scale, scale_max FROM {NeedMapping._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+            f"SELECT need_id, questionnaire_url, scale, scale_max FROM {NeedMapping._meta.db_table} "
             "WHERE need_id {ids} ORDER BY id", codes):
         mappings.setdefault(need_id, []).append(AnswerMapping(url, scale, scale_max))
     rows = []
@@ -64,7 +64,7 @@ def refresh_profile(patient: Patient, now: datetime | None = None) -> list[Patie
         read_locked(Patient, [patient.pk], ["id"])
         answers = Answers(patient.pk, {m.questionnaire_url for group in mappings.values() for m in group})
         signals = signals_of(patient.pk, codes, now)
-        existing = dict(select_rows(f"SELECT need_id, id FROM {PatientNeed._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+        existing = dict(select_rows(f"SELECT need_id, id FROM {PatientNeed._meta.db_table} "
                                     f"WHERE patient_id = %s{for_update()}", [patient.pk]))
         fresh, changed = [], []
         for need in needs:
@@ -92,16 +92,16 @@ def _refresh_engagement(patient: Patient, now: datetime, needs: dict[str, float]
 
     meaningful = {code for code, spec in BUILTIN.items() if spec.meaningful}
     meaningful |= {code for (code,) in select_rows(
-        f"SELECT code FROM {EventType._meta.db_table} WHERE program_id = %s AND meaningful",  # noqa: S608  (our identifiers; values go as parameters)
+        f"SELECT code FROM {EventType._meta.db_table} WHERE program_id = %s AND meaningful",
         [patient.program_id])}
     [(last, recent)] = rows_for_ids(
-        f"SELECT MAX(occurred_at), COUNT(CASE WHEN occurred_at >= %s THEN 1 END) FROM {Event._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+        f"SELECT MAX(occurred_at), COUNT(CASE WHEN occurred_at >= %s THEN 1 END) FROM {Event._meta.db_table} "
         "WHERE patient_id = %s AND occurred_at <= %s AND type {ids}", sorted(meaningful),
         [db_datetime(now - timedelta(days=30)), patient.pk, db_datetime(now)])
     last = as_datetime(last)
     values = [engagement_level(now, last, recent), last, recent, now, needs]
     fields = ["engagement", "last_meaningful_at", "interactions_30d", "updated_at", "needs"]
-    if select_rows(f"SELECT 1 FROM {PatientProfile._meta.db_table} WHERE patient_id = %s",  # noqa: S608  (our identifiers; values go as parameters)
+    if select_rows(f"SELECT 1 FROM {PatientProfile._meta.db_table} WHERE patient_id = %s",
                    [patient.pk]):
         update_rows(PatientProfile, fields, [[*values, patient.pk]], key="patient", increment="revision")
     else:
@@ -139,7 +139,7 @@ def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason
     """Move the patient to a stage of the journey (audited, and recorded as a stage.changed event)."""
     if actor.kind != "system":
         actor.require(Permission.PATIENT_MANAGE, patient.program_id, patient.market.country)
-    stages = dict(select_rows(f"SELECT code, id FROM {Stage._meta.db_table} WHERE program_id = %s",  # noqa: S608  (our identifiers; values go as parameters)
+    stages = dict(select_rows(f"SELECT code, id FROM {Stage._meta.db_table} WHERE program_id = %s",
                               [patient.program_id]))
     if not isinstance(stage_code, str) or stage_code not in stages:
         raise InvalidInput(_("%(stage)s is not a stage of this program.") % {"stage": stage_code}, field="stage")
@@ -150,7 +150,7 @@ def set_journey_stage(*, actor: Actor, patient: Patient, stage_code: str, reason
         # is recorded as an event in this transaction, which would otherwise lock in the other order.
         read_locked(Patient, [patient.pk], ["id"])
         # The profile's stage, locked (plain SQL: enrollment sets a stage for every patient).
-        found = select_rows(f"SELECT stage_id FROM {PatientProfile._meta.db_table} "  # noqa: S608  (our identifiers; values go as parameters)
+        found = select_rows(f"SELECT stage_id FROM {PatientProfile._meta.db_table} "
                             f"WHERE patient_id = %s{for_update()}", [patient.pk])
         if not found:
             PatientProfile.objects.create(patient=patient, updated_at=now)
