@@ -1,6 +1,6 @@
-"""`sojourn events import FILE` on a SQLite file, as an operator runs it: every bad line is named by its
-number and stored not at all; the same file again stores nothing twice; the profile counts each event
-once.
+"""`sojourn events import FILE` on a SQLite file, as an operator runs it: a helper process decides each
+batch while the one before is written; every bad line is named by its number and stored not at all; the
+same file again stores nothing twice; the profile counts each event once.
 
 Makes its own SQLite file (the command runs in a process of its own, which cannot open the SQLite
 leg's in-memory database), so it runs on the SQLite leg."""
@@ -101,8 +101,8 @@ define_event_type(actor=Actor.system("test"), program=Program.objects.get(), cod
 
 def test_a_file_of_long_events_is_imported_whole(tmp_path):
     """A program's own event type may carry text fields of up to 1,000 characters: batches of such
-    events are imported whole and in time (until 2026-12-04 they stalled the import's helper process,
-    since removed)."""
+    events are imported whole and in time: the batches going to the helper and the plans coming back
+    are large, and neither side may wait for the other to read (until 2026-12-04 they did, for ever)."""
     database, env, patient = _program_with_a_patient(tmp_path)
     subprocess.run([sys.executable, "-c", DIARY], env=env, check=True, timeout=120)
     now = datetime.now(UTC)

@@ -356,6 +356,11 @@ class Batch:
         return Outcome(do, result, "" if result == "queued" else check.reason, channel)
 
     # ---- writing
+    def __getstate__(self) -> dict[str, Any]:
+        """What `drop` and `flush` need, when a helper process decided the batch and this one writes it
+        (tracking.services.stream): not what was read to decide."""
+        return {**self.__dict__, "contact": {}, "recent": {}, "contact_facts_cache": {}}
+
     def drop(self, patient_ids: set[int]) -> None:
         """Forget what was decided about these patients: their state moved since it was read, and they
         are decided again from what is stored."""

@@ -48,6 +48,9 @@ class Command(SojournCommand):
                                  "(postgres://user@host:port/any-database)")
         parser.add_argument("--minutes", type=float, default=2.0, help="soak: how long the load runs (default 2)")
         parser.add_argument("--workers", type=int, default=2, help="soak: `sojourn worker` processes (default 2)")
+        parser.add_argument("--no-helper", action="store_true",
+                            help="engine: the stream decides and writes each batch in one process (no helper "
+                                 "process), to measure what the helper buys")
         parser.add_argument("--ingestion-only", action="store_true",
                             help="engine: measure the in-process ingestion only (no HTTP, rules or agenda): for "
                                  "comparing two versions of the event path quickly")
@@ -64,6 +67,8 @@ class Command(SojournCommand):
             if options["target"] == "soak" else []
         if options["ingestion_only"]:
             soak.append("--ingestion-only")
+        if options["no_helper"]:
+            soak.append("--no-helper")
         if options["inner"]:
             return self._inner(options["target"], options["scale"], Path(options["inner"]), options)
         with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder, \
@@ -98,6 +103,8 @@ class Command(SojournCommand):
             if target == "soak" else {}
         if options["ingestion_only"]:
             more["ingestion_only"] = True
+        if target == "engine" and options["no_helper"]:
+            more["helper"] = False
         out.write_text(json.dumps(module.run(scale, self.stderr.write, **more)))
 
     def _show(self, target: str, figures: dict[str, Any]) -> None:

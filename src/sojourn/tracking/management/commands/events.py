@@ -1,8 +1,9 @@
 """sojourn events import FILE.jsonl [--source import]
 
 Records touchpoint events from a file of JSON Lines (one event per line, as `POST /api/v1/events` takes
-them: client_id, type, patient, occurred_at, data), a thousand at a time through `record_events`, each
-batch in a transaction of its own. Each event is checked on its own, as the API checks it: a good one
+them: client_id, type, patient, occurred_at, data), a thousand at a time, each batch in a transaction
+of its own, on two cores (tracking/services/stream.py: a helper process decides a batch while this one
+writes the one before). Each event is checked on its own, as the API checks it: a good one
 is stored with everything it causes, a bad one is named by its line and field and stored not at all.
 Events are idempotent by client id, so running the same file again, after an interruption or after
 fixing the refused lines, stores only what is missing. Exits 1 when a line was refused."""
@@ -22,7 +23,8 @@ from sojourn.core.actors import Actor
 from sojourn.core.control_characters import control_character_paths
 from sojourn.core.db import is_contention
 from sojourn.core.management.base import SojournCommand
-from sojourn.tracking.services.events import MAX_BATCH, record_events
+from sojourn.tracking.services.events import MAX_BATCH
+from sojourn.tracking.services.stream import record_event_stream
 
 MAX_LINE = 64 * 1024  # an event is a few hundred bytes; a longer line is not one
 SHOWN = 20  # refused lines printed one by one; the rest are counted
@@ -52,9 +54,8 @@ class Command(SojournCommand):
         stored = duplicates = 0
         try:
             with stream, self.progress(f"events from {o['file'].name}") as progress:
-                actor = Actor.system("cli: events import")
-                for items in _batches(stream, lines, refused):
-                    result = record_events(actor, items, source=source)
+                batches = _batches(stream, lines, refused)
+                for result in record_event_stream(Actor.system("cli: events import"), batches, source=source):
                     numbers = lines.popleft()
                     stored += len(result.accepted)
                     duplicates += len(result.duplicates)
