@@ -91,6 +91,7 @@ def fifty_rules() -> list[dict[str, Any]]:
 
 def build(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
     """The demo program, its 50 live rules, and the demo's patients cloned to the benchmark's size."""
+    from sojourn.core.db import refresh_statistics
     from sojourn.demo.builder import build_demo
     from sojourn.dialogue.tests.factories import live_rules
 
@@ -99,6 +100,7 @@ def build(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
     live_rules(program, fifty_rules(), name="bench")
     say(f"cloning {size['patients']:,} patients")
     _clone_patients(program, size["patients"])
+    refresh_statistics()  # as after any bulk build: `sojourn migrate` ran on empty tables
     return {"program": program, "size": size}
 
 

@@ -34,6 +34,8 @@ from django.db.models import Model
 from django.utils import timezone
 from rich.table import Table
 
+from sojourn.core.db import refresh_statistics
+
 FULL = {"patients": 1_000_000, "events": 20_000_000, "sim_patients": 300, "sim_days": 60}
 MARKETS = {"DE": ("de-DE", "Europe/Berlin", 0.3), "US": ("en-US", "America/New_York", 0.3),
            "GB": ("en-GB", "Europe/London", 0.15), "JP": ("ja-JP", "Asia/Tokyo", 0.15),
@@ -246,7 +248,7 @@ def write_history(program: Any, patients: int, events: int, say: Callable[[str],
     # The rows above carry their own ids: PostgreSQL's sequences must move past them.
     for sql in connection.ops.sequence_reset_sql(no_style(), [i.model for i in inserts.values()]):
         cursor.execute(sql)
-    _analyze(cursor)
+    refresh_statistics()  # as after any bulk build
     return {**counts, "first_patient": first_patient, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -265,12 +267,6 @@ def _drop_indexes(cursor: Any, tables: list[str]) -> list[str]:
     for name, _sql in indexes:
         cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     return [sql for _name, sql in indexes]
-
-
-def _analyze(cursor: Any) -> None:
-    if connection.vendor == "sqlite":
-        cursor.execute("PRAGMA analysis_limit=2000")
-    cursor.execute("ANALYZE")
 
 
 def _interaction_data(kind: str, n: int, codes: list[str]) -> str:
@@ -365,8 +361,7 @@ def bench_facts(program: Any, say: Callable[[str], None]) -> dict[str, Any]:
     started = time.perf_counter()
     patients = refresh_journey_facts(program, everything=True, progress=progress)
     seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        _analyze(cursor)
+    refresh_statistics()
     return {"patients": patients, "seconds": round(seconds, 1), "patients_per_s": round(patients / seconds)}
 
 

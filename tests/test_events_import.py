@@ -71,6 +71,8 @@ def test_a_file_is_recorded_line_by_line_and_a_second_run_stores_nothing_twice(t
         [(counted,)] = stored.execute("SELECT interactions_30d FROM tracking_patientprofile")
     assert events == GOOD
     assert counted == before + GOOD  # each batch saw what the one before it wrote: no count written over
+    with sqlite3.connect(database) as stored:  # the first import filled a table the planner knew nothing of
+        assert stored.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'tracking_event'").fetchone()[0] > 0
 
     second = _import(env, path)
     assert f"0 events stored, {GOOD + 1:,} stored before (skipped), 2 lines refused." in second.stdout

@@ -11,6 +11,15 @@ def _ensure_platform_rows(sender: AppConfig, **kwargs: object) -> None:
     ensure_system_keys()
 
 
+def _refresh_statistics(sender: AppConfig, **kwargs: object) -> None:
+    """After `migrate` (not after a test's flush, which sends the same signal with no plan): a new or
+    rebuilt table starts with no statistics, and the planner guesses badly without them."""
+    if kwargs.get("plan") is not None:
+        from sojourn.core.db import refresh_statistics
+
+        refresh_statistics()
+
+
 class CoreConfig(AppConfig):
     name = "sojourn.core"
     label = "core"
@@ -21,6 +30,7 @@ class CoreConfig(AppConfig):
         from sojourn.core import checks, constraints  # noqa: F401  (imported for what they register)
 
         post_migrate.connect(_ensure_platform_rows, sender=self, dispatch_uid="sojourn-platform-rows")
+        post_migrate.connect(_refresh_statistics, sender=self, dispatch_uid="sojourn-statistics")
         # Every app's subscriptions and exports modules connect their effects to the hooks (core/hooks.py).
         from sojourn.core import hooks
 

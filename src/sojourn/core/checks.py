@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError, connection
 
 from sojourn.core.crypto import KeyMaterialError, decode_master_key
+from sojourn.core.db import tables_without_statistics
 
 # Names that never reach a deployment from outside (testserver is what the test client sends).
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "testserver"}
@@ -49,3 +52,34 @@ def sojourn_deploy_checks(app_configs: Any, **kwargs: Any) -> list[Error]:
                             hint="Set each to the signing secret agreed with the provider (whsec_…), or *_FILE.",
                             id="sojourn.E009"))
     return errors
+
+
+@register(Tags.database, deploy=True)
+def sojourn_database_checks(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """What the database must keep up for Sojourn's queries to stay fast (docs/postgresql.md): statistics
+    on every table that holds rows and, on PostgreSQL, autovacuum to keep them fresh as tables grow. A
+    database check: `sojourn check --deploy --database default` runs it."""
+    if not kwargs.get("databases"):  # Django's own database checks do the same: asked for, or not run
+        return []
+    warnings: list[Warning] = []
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                for name, check_id in (("autovacuum", "sojourn.W010"), ("track_counts", "sojourn.W011")):
+                    cursor.execute(f"SHOW {name}")
+                    if cursor.fetchone()[0] != "on":
+                        warnings.append(Warning(
+                            f"PostgreSQL's {name} is off: the planner's statistics go stale as tables grow, and "
+                            "dead rows are never reclaimed.", hint=f"Set {name} = on in postgresql.conf.",
+                            id=check_id))
+        missing = tables_without_statistics([m._meta.db_table for m in apps.get_models() if m._meta.managed])
+    except DatabaseError as error:
+        return [Warning(f"The database could not be asked about its statistics: {error}", id="sojourn.W013")]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        warnings.append(Warning(
+            f"{len(missing)} table(s) hold rows but have no planner statistics ({shown}): queries on them may "
+            "be planned as full reads.", hint="Run `sojourn migrate` (it refreshes them) or ANALYZE.",
+            id="sojourn.W012"))
+    return warnings
+

@@ -45,6 +45,7 @@ from sojourn.consent.portal import patient_actor
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.content.models import ContentItem
 from sojourn.core.actors import Actor
+from sojourn.core.db import refresh_statistics
 from sojourn.core.errors import InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Role
@@ -128,6 +129,8 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
                     clock.move_to(at)
                     world.tick(day, tick, at)
                 world.save_day(day)
+                if day & (day + 1) == 0:  # days 1, 2, 4, 8…: the planner's statistics follow the tables' growth
+                    refresh_statistics()
                 if progress:
                     progress(run)
             world.lay_out()
@@ -135,6 +138,7 @@ def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_cal
             world.press.close(cancel=True)
         if run.days_done >= run.days:
             finish_run(run)
+            refresh_statistics()
             refresh_journey_facts(program)  # the dashboard opens on the finished program at once
     return run
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from sojourn.consent.services.withdrawal import withdraw_consent
 from sojourn.consent.tests.factories import approved_version, enroll, me
 from sojourn.core.tests.factories import SYSTEM, make_program
+from sojourn.core.tests.plans import reads
 from sojourn.insights.models import JourneyFacts
 from sojourn.insights.queries import MarketKpis, facts_as_of
 from sojourn.insights.services.facts import refresh_journey_facts
@@ -131,42 +132,10 @@ def test_a_refresh_takes_only_its_own_programs_events_though_it_reads_them_by_id
     assert JourneyFacts.objects.get(patient=theirs).program_id == other.pk
 
 
-EVENT_INDEXES = {i.name for i in [*Event._meta.indexes, *Event._meta.constraints]}
-
-
 def _event_reads(sql: str) -> list[str]:
-    """How the plan of `sql` reads the events, one entry per read: the index it goes through (the
-    table's own key: 'PRIMARY KEY') or 'SCAN', and 'SORT' for a temporary sort in the query."""
-    reads = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-            for _id, _parent, _unused, line in cursor.fetchall():
-                if "TEMP B-TREE" in line:
-                    reads.append("SORT")
-                elif " tracking_event " in f"{line} ":
-                    reads.append("SCAN" if line.startswith("SCAN") else
-                                 "PRIMARY KEY" if "PRIMARY KEY" in line else line.split(" INDEX ")[1].split()[0])
-            return reads
-        # PostgreSQL: a tiny test table is cheapest read whole; forbid that to see which index serves.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        plan = cursor.fetchone()[0]
-        cursor.execute("RESET enable_seqscan")
-    nodes = [plan[0]["Plan"]]
-    while nodes:
-        node = nodes.pop()
-        nodes.extend(node.get("Plans", []))
-        index = node.get("Index Name", "")
-        if node["Node Type"] in {"Sort", "Incremental Sort"}:
-            reads.append("SORT")
-        elif node.get("Relation Name") == "tracking_event" and node["Node Type"] == "Seq Scan":
-            reads.append("SCAN")
-        elif index.startswith("tracking_event_pkey"):
-            reads.append("PRIMARY KEY")
-        elif index in EVENT_INDEXES:
-            reads.append(index)
-    return reads
+    """How the plan of `sql` reads the events (core/tests/plans.py): the index it goes through, 'PRIMARY
+    KEY', or 'SCAN'; and 'SORT' for a temporary sort in the query."""
+    return [r.how for r in reads(sql) if r.table == Event._meta.db_table or r.how == "SORT"]
 
 
 @pytest.mark.django_db

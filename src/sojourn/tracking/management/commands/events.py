@@ -21,13 +21,15 @@ from django.db import OperationalError
 
 from sojourn.core.actors import Actor
 from sojourn.core.control_characters import control_character_paths
-from sojourn.core.db import is_contention
+from sojourn.core.db import is_contention, refresh_statistics, tables_without_statistics
 from sojourn.core.management.base import SojournCommand
+from sojourn.tracking.models import Event
 from sojourn.tracking.services.events import MAX_BATCH
 from sojourn.tracking.services.stream import record_event_stream
 
 MAX_LINE = 64 * 1024  # an event is a few hundred bytes; a longer line is not one
 SHOWN = 20  # refused lines printed one by one; the rest are counted
+STATISTICS_AFTER = 10_000  # events stored by one import, after which the planner's statistics are refreshed
 
 
 class Command(SojournCommand):
@@ -66,6 +68,9 @@ class Command(SojournCommand):
                 raise
             raise CommandError(f"the database stayed busy ({error}); the batches before were stored: run the same "
                                "file again") from None
+        # A large import changes the tables' sizes at once; a first one fills tables the planner knows nothing of.
+        if stored >= STATISTICS_AFTER or (stored and tables_without_statistics([Event._meta.db_table])):
+            refresh_statistics()
         self._report(o["file"], stored, duplicates, refused)
 
     def _report(self, path: Path, stored: int, duplicates: int, refused: list[tuple[int, str, str]]) -> None:
