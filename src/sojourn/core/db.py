@@ -115,19 +115,30 @@ def insert_sql(model: type[models.Model], fields: Sequence[str], skip_conflicts_
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
                 key: str = "id", increment: str | None = None) -> None:
-    """Run `update_sql` for rows of (value per field…, key value)."""
-    if rows:
-        sql, convert = update_sql(model, fields, key, increment)
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, _prepared(rows, convert))
+    """Run `update_sql` for rows of (value per field…, key value). On PostgreSQL, rows with distinct keys
+    go as one statement over arrays (`_pg_update`)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql" and len(rows) > 1 and len({row[-1] for row in rows}) == len(rows):
+        _pg_update(model, fields, rows, key, increment)
+        return
+    sql, convert = update_sql(model, fields, key, increment)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, _prepared(rows, convert))
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 skip_conflicts_on: str | None = None, conflict_update: str = "") -> None:
-    """Run `insert_sql` for rows of values in `fields` order."""
-    if rows:
-        sql, convert = insert_sql(model, fields, skip_conflicts_on, conflict_update)
-        with connection.cursor() as cursor:
+    """Run `insert_sql` for rows of values in `fields` order (on PostgreSQL, one statement over arrays)."""
+    if not rows:
+        return
+    sql, convert = insert_sql(model, fields, skip_conflicts_on, conflict_update)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) > 1:
+            before, after = sql.split(" VALUES (", 1)
+            cursor.execute(f"{before} {_pg_unnest(model, fields)}{after.split(')', 1)[1]}",
+                           _pg_arrays(rows, convert))
+        else:
             cursor.executemany(sql, _prepared(rows, convert))
 
 
@@ -141,17 +152,62 @@ def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequ
     names, convert = column_names(model, fields)
     back = ", ".join(connection.ops.quote_name(model._meta.get_field(f).column) for f in returning)
     row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
+    table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) {_pg_unnest(model, fields)} "
+                           f"ON CONFLICT DO NOTHING RETURNING {back}", _pg_arrays(rows, convert))
+            return cursor.fetchall()
     out: list[tuple[Any, ...]] = []
     # Up to 1,000 rows a statement, within the bound values a statement may carry (SQLite 32,766).
     step = max(1, min(1000, MAX_BOUND_VALUES // len(names)))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), step):
             chunk = rows[start:start + step]
-            sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "
+            sql = (f"INSERT INTO {table} ({', '.join(names)}) "
                    f"VALUES {', '.join([row_marks] * len(chunk))} ON CONFLICT DO NOTHING RETURNING {back}")
             cursor.execute(sql, [v for row in _prepared(chunk, convert) for v in row])
             out.extend(cursor.fetchall())
     return out
+
+
+# ---- PostgreSQL: a batch of rows as one statement over one array per column -------------------------
+# executemany sends every row as an execution of its own (pipelined, but each parsed, bound and run on
+# the server): 60–150 ms per 1,000 rows on the event path, which made PostgreSQL a third of SQLite's
+# speed. `unnest` of one array per column writes the batch in one execution, with the same ON
+# CONFLICT and RETURNING.
+
+@functools.cache
+def _pg_array_types(model: type[models.Model], fields: tuple[str, ...]) -> list[str]:
+    return [f"{model._meta.get_field(name).db_type(connection)}[]" for name in fields]
+
+
+def _pg_unnest(model: type[models.Model], fields: Sequence[str]) -> str:
+    casts = ", ".join(f"%s::{kind}" for kind in _pg_array_types(model, tuple(fields)))
+    return f"SELECT * FROM unnest({casts})"
+
+
+def _pg_arrays(rows: Sequence[Sequence[Any]], convert: Converters) -> list[list[Any]]:
+    """One list per column, each value converted as the field would write it."""
+    prepared = _prepared(rows, convert)
+    return [list(column) for column in zip(*prepared, strict=True)]
+
+
+def _pg_update(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], key: str,
+               increment: str | None) -> None:
+    names, convert = column_names(model, fields)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key_column = quote(model._meta.get_field(key).column)
+    columns = [f"c{n}" for n in range(len(names))]
+    assignments = ", ".join(f"{name} = u.{column}" for name, column in zip(names, columns, strict=True))
+    if increment:
+        counter = quote(model._meta.get_field(increment).column)
+        assignments += f", {counter} = {table}.{counter} + 1"
+    casts = ", ".join(f"%s::{kind}" for kind in _pg_array_types(model, (*fields, key)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM unnest({casts}) AS u({', '.join(columns)}, k) "
+                       f"WHERE {table}.{key_column} = u.k", _pg_arrays(rows, [*convert, None]))
 
 
 def select_rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
