@@ -12,7 +12,7 @@ from sojourn.channels.models import NurseTask
 from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.tests.factories import SELF, enroll
 from sojourn.content.tests.factories import approved_item
-from sojourn.safety.models import SafetyReferral
+from sojourn.safety.models import Intake
 from tests.browser.helpers import last_code, serious_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,4 +49,4 @@ def test_a_nurse_takes_a_call_and_reports_an_adverse_event(chromium, live_server
     context.close()
     task.refresh_from_db()
     assert (task.status, task.outcome, task.adverse_event) == ("done", "reached", True)
-    assert SafetyReferral.objects.get().source == "nurse call"
+    assert Intake.objects.get().source == "nurse call"

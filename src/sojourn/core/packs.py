@@ -16,6 +16,7 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import holidays
 import yaml
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -143,9 +144,21 @@ class SmsKeywords(_Strict):
     help: list[Keyword] = Field(min_length=1)
 
 
+class AuthorityDays(_Strict):
+    serious: int = Field(ge=1, le=90)
+    non_serious: int | None = Field(default=None, ge=1, le=365)  # none: periodic reports only
+
+
 class AdverseEvents(_Strict):
     forward_to: Email
-    deadline_hours: int = Field(ge=1, le=720)
+    # The forward clock (safety/clocks.py): hours, or the market's business days.
+    deadline_hours: int | None = Field(default=None, ge=1, le=720)
+    deadline_business_days: int | None = Field(default=None, ge=1, le=10)
+    holiday_subdivision: str | None = Field(default=None, min_length=1, max_length=10)
+    authority_days: AuthorityDays = AuthorityDays(serious=15, non_serious=90)
+    # The market's own words for possible adverse events, per locale (a brand's nickname, a regional
+    # word), added to Sojourn's list of that language (safety/terms).
+    terms: dict[LocaleTag, list[Annotated[str, Field(min_length=2, max_length=60)]]] = {}
 
 
 class DataRetention(_Strict):
@@ -300,9 +313,23 @@ def _semantic_problems(pack: MarketPack) -> Iterator[tuple[tuple[Any, ...], str]
                     message = f"{word} is both a {seen[folded]} and a {kind} keyword"
                     yield ("regulatory", "sms_keywords", tag, kind), message
                 seen[folded] = kind
+    events = pack.regulatory.adverse_events
+    if (events.deadline_hours is None) == (events.deadline_business_days is None):
+        yield (("regulatory", "adverse_events"),
+               "give the forward deadline as deadline_hours or as deadline_business_days, one of them")
+    if events.holiday_subdivision and events.holiday_subdivision not in _subdivisions(pack.country):
+        yield (("regulatory", "adverse_events", "holiday_subdivision"),
+               f"{events.holiday_subdivision} is not a subdivision of {pack.country} the holiday calendar knows")
     quiet = pack.regulatory.quiet_hours
     if quiet.start == quiet.end:
         yield ("regulatory", "quiet_hours"), "start and end are equal; leave a window for contact"
+
+
+def _subdivisions(country: str) -> set[str]:
+    try:
+        return set(holidays.country_holidays(country).subdivisions)
+    except NotImplementedError:  # a country the holiday calendar does not cover
+        return set()
 
 
 def read_pack_text(text: str, path: str = "<pack>") -> PackReading:

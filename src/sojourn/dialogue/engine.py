@@ -421,14 +421,15 @@ def move_stages(items: list[tuple[int, str, str]], now: datetime) -> None:
 
 
 def refer_all_to_safety(items: list[tuple[int, str, dict[str, Any], str]], now: datetime) -> None:
-    """Referrals to drug safety rules decided: (patient, reason, detail, key) each."""
-    from sojourn.safety.services import refer_to_safety
+    """Safety intakes rules decided: (patient, reason, detail, key) each. Day zero is the batch's time,
+    when the program received what the rule read."""
+    from sojourn.safety.services import record_intake
 
     patients = _patients({pid for pid, *_rest in items})
     with _deeper():
         for pid, reason, detail, key in items:
-            refer_to_safety(actor=ENGINE, patient=patients[pid], source="rule", reason=reason, detail=detail,
-                            idempotency_key=key, at=now)
+            record_intake(actor=ENGINE, patient=patients[pid], source="rule", reason=reason, detail=detail,
+                          idempotency_key=key, day_zero=now)
 
 
 def _patients(ids: set[int]) -> dict[int, Patient]:

@@ -92,6 +92,9 @@ PAGES: dict[str, frozenset[Permission]] = {
     "nurse-console:queue": frozenset({P.NURSE_QUEUE}),
     "nurse-console:task": frozenset({P.NURSE_QUEUE}),
     "nurse-console:take": frozenset({P.NURSE_QUEUE}),
+    "safety-console:queue": frozenset({P.SAFETY_MANAGE}),
+    "safety-console:intake": frozenset({P.SAFETY_MANAGE}),
+    "safety-console:case": frozenset({P.SAFETY_MANAGE}),
 }
 
 # The namespaces whose pages are the staff console's (the portals and the API answer on their own).
@@ -114,6 +117,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("questionnaires-console:list", _("Questionnaires")),
     MenuEntry("content-console:library", _("Content")),
     MenuEntry("nurse-console:queue", _("Calls")),
+    MenuEntry("safety-console:queue", _("Drug safety")),
     MenuEntry("dialogue-console:rule-sets", _("Rules")),
     MenuEntry("journeys-console:atlas", _("Journeys")),
     MenuEntry("insights-console:dashboard", _("KPIs")),

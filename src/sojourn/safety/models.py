@@ -1,32 +1,101 @@
-"""The safety queue: every possible adverse event or safety signal the program noticed, for
-pharmacovigilance to assess within the market's deadline. The safety work builds case handling on it."""
+"""Pharmacovigilance in the program: every possible adverse event is an intake the moment the program
+receives it (its day zero); a safety officer decides whether it is an adverse event, a special situation,
+a product complaint or not one at all; what is becomes a case with a stable number, forwarded to the
+sponsor's drug safety department within the market's deadline."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 
-class SafetyReferral(models.Model):
+class Case(models.Model):
+    """One adverse event, special situation or product complaint, as drug safety receives it. Later
+    information about it (another intake) is a follow-up: the version goes up, the number stays."""
+
+    class Kind(models.TextChoices):
+        ADVERSE_EVENT = "adverse_event", "adverse event"
+        SPECIAL_SITUATION = "special_situation", "special situation"
+        PRODUCT_COMPLAINT = "product_complaint", "product complaint"
+
     class Status(models.TextChoices):
-        OPEN = "open", "open"
-        ASSESSED = "assessed", "assessed"
+        OPEN = "open", "open"  # not yet forwarded to drug safety
         FORWARDED = "forwarded", "forwarded"
+        NULLIFIED = "nullified", "nullified"  # opened in error; kept, with the reason, for the inspector
+
+    number = models.CharField(max_length=30, unique=True)  # market, year of day zero, sequence
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_cases")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    day_zero = models.DateTimeField()  # of the first intake: every clock runs from it
+    forward_due_at = models.DateTimeField()
+    forwarded_at = models.DateTimeField(null=True, blank=True)
+    serious = models.BooleanField(null=True)  # None until assessed
+    authority_due_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    nullified_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "status", "forward_due_at"], name="safety_case_queue_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "forwarded", "nullified"]),
+                                   name="safety_case_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=["adverse_event", "special_situation", "product_complaint"]),
+                                   name="safety_case_kind_valid"),
+            models.CheckConstraint(condition=~Q(status="forwarded") | Q(forwarded_at__isnull=False),
+                                   name="safety_case_forwarded_has_time"),
+            models.CheckConstraint(condition=~Q(status="nullified") | ~Q(nullified_reason=""),
+                                   name="safety_case_nullified_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"safety case {self.number}"
+
+
+class Intake(models.Model):
+    """Something the program received that may be an adverse event: from a rule, a nurse's call, a
+    patient's message or form. Never dropped: it ends as (part of) a case or as a person's "not an
+    adverse event" with the reason."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"  # awaiting a safety officer's decision
+        CASE = "case", "case"
+        NOT_AE = "not_ae", "not an adverse event"
 
     program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_referrals")
+    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_intakes")
     source = models.CharField(max_length=40)  # rule, nurse call, sms, …
     reason = models.CharField(max_length=300)  # what was noticed, never free text from the patient
-    detail = models.JSONField(default=dict)  # rule key, event id, scores: no personal data
+    detail = models.JSONField(default=dict)  # rule key, event id, flagged terms: no personal data
+    # The patient's own words (a text message, a form), sealed with their key: only a safety officer
+    # reads them, audited; an erasure makes them unreadable, the case keeps its coded facts.
+    words_sealed = models.BinaryField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField()
-    due_at = models.DateTimeField()  # the market's reporting deadline
+    day_zero = models.DateTimeField()  # when the program first received it; the clock starts here
+    due_at = models.DateTimeField()  # the forward deadline (safety/clocks.py)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="intakes")
+    decision_reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["program", "status", "due_at"], name="safety_referral_queue_idx")]
-        constraints = [models.CheckConstraint(condition=Q(status__in=["open", "assessed", "forwarded"]),
-                                              name="safety_referral_status_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "case", "not_ae"]),
+                                   name="safety_intake_status_valid"),
+            models.CheckConstraint(condition=~Q(status="case") | Q(case__isnull=False),
+                                   name="safety_intake_case_named"),
+            models.CheckConstraint(condition=~Q(status="not_ae") | ~Q(decision_reason=""),
+                                   name="safety_intake_not_ae_has_reason"),
+        ]
 
     def __str__(self) -> str:
-        return f"safety referral {self.pk}"
+        return f"safety intake {self.pk}"

@@ -18,6 +18,8 @@ anything it repeats (events with the same client id, enrollments of the same add
 
 from __future__ import annotations
 
+import functools
+import random
 import secrets
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from typing import Any
 
 import phonenumbers
 import time_machine
+import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -59,6 +62,8 @@ from sojourn.questionnaires.answers import response_items
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
+from sojourn.safety.models import Case, Intake
+from sojourn.safety.services import assess_seriousness, decide_intake, forward_case, read_intake_words
 from sojourn.simulation import behaviour as b
 from sojourn.simulation.cohort import (
     PRINT_HOUSE,
@@ -82,12 +87,15 @@ SMS_GATEWAY = Actor.system("simulation: SMS provider")
 ENROLLMENT_FORM = Actor.system("simulation: enrollment form")
 PRINT_HOUSE_REPORT = Actor.system("simulation: print house")
 NURSE_TEAM = "nurses@simulation.sojourn.example"
+SAFETY_DESK = "safety@simulation.sojourn.example"
 CALL_AHEAD = timedelta(days=1)  # the simulated team calls a patient within a day of the call's deadline
 MAGAZINE_EVERY = 91  # a quarterly magazine, as most patient magazines are
 POST_DAYS = (2, 5)  # from the drop folder to the letterbox
 RETURNED = 0.03  # copies the post brings back (moved, wrong address)
 WITHDRAWAL_PER_DAY = 0.0004
 STOP_CHANCE = 0.015
+REPLY_CHANCE = 0.04  # a text message answered in the patient's own words
+REPLY_SIDE_EFFECT, REPLY_SPECIAL = 0.3, 0.38  # of those replies: a side effect, then a special situation
 Progress = Callable[[SimulationRun], None]
 
 
@@ -167,6 +175,7 @@ class _World:
         self.parsed: dict[str, b.Instrument] = {}
         self.worker = Worker(batch=1000)
         self.nurse: Actor | None = None
+        self.safety_officer: Actor | None = None
         # The magazine's PDFs are laid out on the second core while the simulation goes on; in
         # simulated time they exist on the issue day (nothing the program does reads them), and
         # their checksums, manifest and hand-over are recorded when the run stops.
@@ -198,6 +207,7 @@ class _World:
         self._record(self._reactions(day, at))
         if tick == TICKS // 2:
             self._nurses(day, at)
+        self._safety_desk(at)
         self._work()
         mail.outbox = []
 
@@ -378,6 +388,8 @@ class _World:
             if message.channel == "sms":
                 if rng.random() < STOP_CHANCE and not sim.stopped_sms:
                     self._stop_sms(sim, message)
+                elif rng.random() < REPLY_CHANCE:
+                    self._reply_sms(sim, message, rng)
                 elif b.comes_back(sim, rng) and rng.random() < 0.5:
                     sim.engaged = True
                     self.totals["came_back"] += 1
@@ -399,17 +411,31 @@ class _World:
         return out
 
     def _stop_sms(self, sim: SimPatient, message: Any) -> None:
+        if self._text_back(message, "STOP"):
+            sim.stopped_sms = True
+            self.totals["sms_stop"] += 1
+
+    def _reply_sms(self, sim: SimPatient, message: Any, rng: random.Random) -> None:
+        """A free reply: mostly thanks and questions; some mention a side effect or a special situation,
+        which the safety term lists flag for the safety desk."""
+        pool = _replies().get(sim.locale.split("-")[0], _replies()["en"])
+        draw = rng.random()
+        kind = "side_effect" if draw < REPLY_SIDE_EFFECT else "special" if draw < REPLY_SPECIAL else "other"
+        if self._text_back(message, rng.choice(pool[kind])):
+            self.totals[f"sms_reply:{kind}"] += 1
+
+    def _text_back(self, message: Any, text: str) -> bool:
         from sojourn.people.services.patients import open_for_delivery
 
         phone = open_for_delivery(actor=SMS_GATEWAY, patient_ids=[message.patient_id], fields=("phone",),
                                   purpose="simulated SMS reply").get(message.patient_id, {}).get("phone", "")
-        if phone:
-            number = phonenumbers.format_number(phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.E164)
-            # As the provider's signed callback would: the provider, not the patient, is the actor on record.
-            receive_sms(callback=ProviderCallback("sms", f"sim-{message.pk}"), sender=number, text="STOP",
-                        provider_id=f"sim-{message.pk}")
-            sim.stopped_sms = True
-            self.totals["sms_stop"] += 1
+        if not phone:
+            return False
+        number = phonenumbers.format_number(phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.E164)
+        # As the provider's signed callback would: the provider, not the patient, is the actor on record.
+        receive_sms(callback=ProviderCallback("sms", f"sim-{message.pk}"), sender=number, text=text,
+                    provider_id=f"sim-{message.pk}")
+        return True
 
     def _nurses(self, day: int, at: datetime) -> None:
         """The nurse team calls, oldest deadline first, as many patients a day per market as it can, each
@@ -443,17 +469,59 @@ class _World:
 
     def _nurse_team(self) -> Actor:
         if self.nurse is None:
-            self.nurse = self._find_nurse_team()
+            self.nurse = self._staff(NURSE_TEAM, "Simulated nurse team", Role.NURSE)
         return self.nurse
 
-    def _find_nurse_team(self) -> Actor:
+    def _safety_desk(self, at: datetime) -> None:
+        """The safety officer works the queue at each tick, as a PV desk would: an intake is decided a few
+        hours after it arrived (most are adverse events, some special situations, a few not one; later
+        reports of the same patient within a month are follow-ups), assessed, and forwarded a few hours
+        later. One case in forty waits past its deadline, as happens in real teams; the inspector sees it."""
+        officer = None
+        for intake in (Intake.objects.filter(program=self.program, status=Intake.Status.OPEN, day_zero__lte=at)
+                       .select_related("patient__market").order_by("due_at", "pk")):
+            rng = rng_for(self.seed, "safety", intake.idempotency_key)
+            if at - intake.day_zero < timedelta(hours=rng.uniform(2, 20)):
+                continue
+            officer = officer or self._safety_officer()
+            draw = rng.random()
+            month = intake.day_zero - timedelta(days=30)
+            earlier = (Case.objects.filter(patient_id=intake.patient_id, day_zero__gte=month)
+                       .exclude(status=Case.Status.NULLIFIED).order_by("-day_zero").first())
+            # The officer reads a flagged text as the patient meant it (the simulation knows which pool it
+            # came from); a rule's or a nurse's intake is now and then not one after all.
+            meant = _meant(read_intake_words(actor=officer, intake=intake) or "") if intake.words_sealed else None
+            if meant == "other" or (meant is None and draw < 0.08):
+                decide_intake(actor=officer, intake=intake, kind=None, at=at,
+                              reason="the patient asked about the program; no adverse event mentioned")
+            else:
+                special = meant == "special" or (meant is None and draw < 0.14)
+                kind = Case.Kind.SPECIAL_SITUATION if special else Case.Kind.ADVERSE_EVENT
+                decided = decide_intake(actor=officer, intake=intake, kind=kind, reason="", at=at,
+                                        follow_up_of=earlier)
+                if decided.case is not None and decided.case.serious is None:
+                    assess_seriousness(actor=officer, case=decided.case, serious=rng.random() < 0.1, at=at)
+        for case in Case.objects.filter(program=self.program, status=Case.Status.OPEN).select_related("market"):
+            rng = rng_for(self.seed, "forward", case.number)
+            late = rng.random() < 1 / 40
+            ready = case.forward_due_at + timedelta(hours=rng.uniform(1, 30)) if late else \
+                case.created_at + timedelta(hours=rng.uniform(1, 8))
+            if ready <= at:
+                forward_case(actor=officer or (officer := self._safety_officer()), case=case, at=at)
+                self.totals["safety_cases_forwarded"] += 1
+
+    def _safety_officer(self) -> Actor:
+        if self.safety_officer is None:
+            self.safety_officer = self._staff(SAFETY_DESK, "Simulated safety officer", Role.SAFETY_OFFICER)
+        return self.safety_officer
+
+    def _staff(self, email: str, name: str, role: Role) -> Actor:
         users = get_user_model().objects
-        user = users.filter(username=NURSE_TEAM).first()
+        user = users.filter(username=email).first()
         if user is None:
-            setup = Actor.system("simulation: nurse team")
-            user = create_staff(actor=setup, email=NURSE_TEAM, display_name="Simulated nurse team",
-                                password=secrets.token_urlsafe(32))
-            grant_membership(actor=setup, user=user, program=self.program, role=Role.NURSE, markets=None)
+            setup = Actor.system(f"simulation: {name.lower()}")
+            user = create_staff(actor=setup, email=email, display_name=name, password=secrets.token_urlsafe(32))
+            grant_membership(actor=setup, user=user, program=self.program, role=role, markets=None)
         return actor_for_user(user)
 
     # ---- plumbing -----------------------------------------------------------------------------------
@@ -482,3 +550,13 @@ class _World:
     def save_day(self, day: int) -> None:
         save_progress(self.run, days_done=day + 1, totals=dict(self.totals),
                       state=[[_copied(getattr(s, f)) for f in STATE_FIELDS] for s in self.cohort])
+
+
+@functools.cache
+def _replies() -> dict[str, dict[str, list[str]]]:
+    return yaml.safe_load((Path(__file__).parent / "replies.yaml").read_text(encoding="utf-8"))
+
+
+def _meant(words: str) -> str | None:
+    """Which pool of replies.yaml a simulated patient's words came from."""
+    return next((kind for pools in _replies().values() for kind, texts in pools.items() if words in texts), None)

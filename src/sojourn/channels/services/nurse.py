@@ -1,5 +1,5 @@
 """Working the nurse queue: claim a call, release it, record what came of it. A call-back becomes a
-new task at the agreed time; an adverse-event tick refers the patient to drug safety at once."""
+new task at the agreed time; an adverse-event tick records a safety intake at once."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sojourn.core.errors import Conflict, InvalidInput, NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.services.patients import seal_for_patient
-from sojourn.safety.services import refer_to_safety
+from sojourn.safety.services import record_intake
 from sojourn.tracking.services.events import record_events
 
 MAX_NOTES = 4000
@@ -97,9 +97,9 @@ def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "
                                      reason=task.reason, script_code=task.script_code, due_at=call_back_at,
                                      created_at=now)
         if adverse_event:  # the deadline runs from now: when the program first knew
-            refer_to_safety(actor=actor, patient=patient, source="nurse call",
-                            reason="adverse event reported on a call", detail={"task": task.pk},
-                            idempotency_key=f"nurse-call:{task.pk}", at=now)
+            record_intake(actor=actor, patient=patient, source="nurse call",
+                          reason="adverse event reported on a call", detail={"task": task.pk},
+                          idempotency_key=f"nurse-call:{task.pk}", day_zero=now)
         _audit(actor, task, "nurse_task.completed", outcome=outcome, adverse_event=adverse_event,
                notes=bool(notes.strip()))
         if patient.status == patient.Status.ACTIVE:

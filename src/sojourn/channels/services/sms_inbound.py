@@ -23,6 +23,7 @@ from sojourn.core.models import QueuedWork
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import phone_index
 from sojourn.questionnaires.services.sms_dialogue import answer_by_sms
+from sojourn.safety.services import flag_patient_words
 from sojourn.tracking.services.events import record_events
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -89,6 +90,10 @@ def receive_sms(*, callback: ProviderCallback, sender: str, text: str, provider_
             enqueue([{"program": patient.program_id, "patient": patient.pk, "channel": "sms", "kind": "questionnaire",
                       "payload": {"text": prompt}, "due_at": now, "lane": int(QueuedWork.Lane.URGENT),
                       "idempotency_key": f"sms-q:{uuid.uuid4().hex}", "created_at": now}])
+        # Whatever else the text is (a STOP, an answer, a withdrawn patient's), a possible adverse event
+        # in it reaches drug safety; day zero is now, when the program received it.
+        flag_patient_words(actor=actor, patient=patient, source="sms", text=text, day_zero=timezone.now(),
+                           idempotency_key=f"sms-in:{provider_id or callback.webhook_id}")
         if patient.status == Patient.Status.ACTIVE:
             record_events(Actor.system("channel:sms"), [{
                 "client_id": f"sms-in-{provider_id or callback.webhook_id}"[:80], "type": "sms.received",

@@ -20,7 +20,7 @@ from sojourn.core.models import AuditEntry
 from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.people.queries import actor_for_user
 from sojourn.people.services.patients import unseal_for_patient
-from sojourn.safety.models import SafetyReferral
+from sojourn.safety.models import Intake
 from sojourn.tracking.models import Event
 from sojourn.tracking.services.events import record_events
 
@@ -83,7 +83,7 @@ def test_the_outcome_is_checked_and_nothing_is_saved_when_wrong(call, cast):
     assert error.value.field == "adverse_event"
     with pytest.raises(InvalidInput):
         complete_call(actor=nurse, task=call, outcome="maybe")
-    assert NurseTask.objects.get(pk=call.pk).status == "claimed" and not SafetyReferral.objects.exists()
+    assert NurseTask.objects.get(pk=call.pk).status == "claimed" and not Intake.objects.exists()
 
 
 def test_a_call_back_is_a_new_call_and_an_adverse_event_goes_to_safety(call, cast, active_patient):
@@ -98,8 +98,8 @@ def test_a_call_back_is_a_new_call_and_an_adverse_event_goes_to_safety(call, cas
     assert (again.due_at, again.reason, again.source_key) == (later, "adherence support", f"call-back:{call.pk}")
     claim_task(actor=nurse, task=again)
     complete_call(actor=nurse, task=again, outcome="reached", adverse_event=True)
-    referral = SafetyReferral.objects.get()
-    assert (referral.source, referral.detail) == ("nurse call", {"task": again.pk})
+    intake = Intake.objects.get()
+    assert (intake.source, intake.detail, intake.status) == ("nurse call", {"task": again.pk}, "open")
     assert list(Event.objects.filter(type="call.completed").values_list("data__outcome", flat=True)) == [
         "call_back", "reached"]
     entry = AuditEntry.objects.filter(action="nurse_task.completed").latest("pk")

@@ -19,8 +19,7 @@ from sojourn.people.queries import actor_for_user
 from sojourn.people.services.patients import read_patient_identity, release_retained_identity
 from sojourn.people.tests.api import Api, assert_error
 from sojourn.people.tests.factories import make_staff
-from sojourn.safety.models import SafetyReferral
-from sojourn.safety.services import refer_to_safety
+from sojourn.safety.services import decide_intake, forward_case, record_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -57,10 +56,10 @@ def test_a_request_the_patient_made_in_the_portal_is_completed_by_one_nurse(acti
 
 @pytest.fixture
 def reported(active_patient, cast):
-    """The German nurse's call found an adverse event: a referral open for pharmacovigilance."""
-    referral = refer_to_safety(actor=actor_for_user(cast.nurse_de), patient=active_patient, source="nurse call",
-                               reason="adverse event reported on a call", detail={}, idempotency_key="call:1",
-                               at=timezone.now())
+    """The German nurse's call found an adverse event: an intake open for pharmacovigilance."""
+    referral = record_intake(actor=actor_for_user(cast.nurse_de), patient=active_patient, source="nurse call",
+                             reason="adverse event reported on a call", detail={}, idempotency_key="call:1",
+                             day_zero=timezone.now())
     return active_patient, referral
 
 
@@ -101,10 +100,11 @@ def test_an_open_safety_report_keeps_its_reporter_for_the_safety_officer_only(re
 
 def test_a_forwarded_report_keeps_nothing_and_the_safety_officer_is_told_the_data_is_erased(reported, cast):
     patient, referral = reported
-    SafetyReferral.objects.filter(pk=referral.pk).update(status=SafetyReferral.Status.FORWARDED)
+    officer = actor_for_user(make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, cast.program))
+    decided = decide_intake(actor=officer, intake=referral, kind="adverse_event", reason="", at=timezone.now())
+    forward_case(actor=officer, case=decided.case, at=timezone.now())
     done = complete_erasure_request(actor=actor_for_user(cast.admin), request=erasure(patient, me(patient)))
     assert done.certificate["kept"] == []
-    officer = actor_for_user(make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, cast.program))
     with pytest.raises(DataErased):
         read_patient_identity(actor=officer, patient=Patient.objects.select_related("market", "data_key")
                               .get(pk=patient.pk), purpose="follow-up")

@@ -22,7 +22,8 @@ from sojourn.core.models import AuditEntry
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet
 from sojourn.dialogue.services.agenda import run_due_agenda
 from sojourn.dialogue.tests.factories import DAY, live_rules, rule, viewed
-from sojourn.safety.models import SafetyReferral
+from sojourn.safety.clocks import Clocks
+from sojourn.safety.models import Intake
 from sojourn.tracking.models import PatientProfile
 from sojourn.tracking.services.events import record_events
 
@@ -141,9 +142,10 @@ def test_actions_change_stage_flags_level_open_safety_referrals_and_nurse_tasks(
     answered = {"client_id": "q1", "type": "questionnaire.completed", "patient": active_patient.pseudonym,
                 "occurred_at": DAY.isoformat(), "data": {"questionnaire": "phq-9", "scores": {"item9": 1.0}}}
     record_events(SYSTEM, [answered], source="platform", now=DAY, allow_internal=True)
-    referral = SafetyReferral.objects.get(patient=active_patient)
-    assert referral.reason == "PHQ-9 item 9 answered above 0" and referral.due_at == DAY + timedelta(hours=24)
-    assert AuditEntry.objects.filter(action="safety.referred", subject_id=active_patient.pseudonym).exists()
+    intake = Intake.objects.get(patient=active_patient)
+    assert (intake.reason, intake.day_zero) == ("PHQ-9 item 9 answered above 0", DAY)
+    assert intake.due_at == Clocks.for_pack(active_patient.market.pack).forward_due(DAY) > DAY
+    assert AuditEntry.objects.filter(action="safety.intake_recorded", subject_id=active_patient.pseudonym).exists()
     task = OutboxMessage.objects.get(kind="nurse_task")
     assert task.channel == "phone" and task.due_at == DAY  # in the queue at once, to be called within the hour
     assert task.payload["call_by"] == (DAY + timedelta(hours=1)).isoformat()
@@ -156,7 +158,7 @@ def test_actions_change_stage_flags_level_open_safety_referrals_and_nurse_tasks(
     assert OutboxMessage.objects.filter(kind="content", payload={"content": "support"}).count() == 1
     # the same answers recorded again change nothing
     record_events(SYSTEM, [answered], source="platform", now=DAY, allow_internal=True)
-    assert SafetyReferral.objects.count() == 1 and OutboxMessage.objects.filter(kind="nurse_task").count() == 1
+    assert Intake.objects.count() == 1 and OutboxMessage.objects.filter(kind="nurse_task").count() == 1
 
 
 def test_withdrawing_everything_cancels_the_agenda_and_the_outbox(program_needs, active_patient):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 
 from sojourn.channels.models import NurseTask, OutboxMessage, PrintBlock, PrintIssue
 from sojourn.consent.models import ConsentRecord
@@ -21,6 +22,7 @@ from sojourn.demo.builder import build_demo
 from sojourn.dialogue.models import Decision
 from sojourn.insights.queries import MarketKpis
 from sojourn.people.models import Invitation, Patient
+from sojourn.safety.models import Case, Intake
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
 from sojourn.simulation.runner import _World, simulate
@@ -142,6 +144,15 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
     assert calls.exists() and not calls.filter(status="done", outcome="").exists()
     assert Event.objects.filter(patient__in=simulated, type="call.completed").count() == calls.filter(
         status="done").count()
+
+    # The safety desk decided every intake older than a day; cases reached drug safety, nearly all on time.
+    intakes = Intake.objects.filter(patient__in=simulated)
+    assert intakes.exists() and not intakes.filter(status="open", day_zero__lt=START + timedelta(days=39)).exists()
+    forwarded = Case.objects.filter(patient__in=simulated, status="forwarded")
+    assert forwarded.exists() and forwarded.filter(forwarded_at__lte=F("forward_due_at")).count() >= \
+        0.9 * forwarded.count()
+    assert not Case.objects.filter(patient__in=simulated, status="open",
+                                   forward_due_at__lt=START + timedelta(days=38)).exists()
 
     # Consent withdrawn stops everything: nothing is sent and nothing is recorded afterwards.
     for patient in simulated.filter(status="withdrawn"):

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from sojourn.safety import console_views as views
+
+app_name = "safety-console"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("intakes/<int:intake_id>/", views.intake_page, name="intake"),
+    path("cases/<str:number>/", views.case_page, name="case"),
+]
