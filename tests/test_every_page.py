@@ -182,7 +182,7 @@ def test_every_page_a_patient_can_reach_works(demo_site, locale):
     result = crawl(client, f"patient {patient.pseudonym}", locale, "/p/me/",
                    english=english_left_in(language) if language != "en" else None)
     report(result)
-    assert {"portal:me", "personal-page:page", "questionnaires-portal:list"} <= result.names()
+    assert {"portal:me", "personal-page:page", "questionnaires-portal:list", "safety-portal:report"} <= result.names()
     assert not result.problems, "\n".join(result.problems)
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("console/", include("sojourn.people.urls")),
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),
     path("p/me/page/", include("sojourn.portal.urls")),
+    path("p/me/side-effects/", include("sojourn.safety.portal_urls")),
     path("p/", include("sojourn.consent.urls")),
     path("t/", include("sojourn.channels.tracking_urls")),
 ]

@@ -41,7 +41,10 @@ def test_a_nurse_takes_a_call_and_reports_an_adverse_event(chromium, live_server
     assert "Lena Hoffmann" in page.locator("#who").inner_text()
     assert "Fragen Sie, wie die Injektionen gelingen." in page.locator("#script").inner_text()
     page.get_by_label("Erreicht").check()
-    page.locator("#adverse-event").check()
+    # Every safety question answered: no, except the side effect the patient tells of.
+    for question in page.locator("#safety-questions [role=radiogroup]").all():
+        question.get_by_label("nein").check()
+    page.locator("#safety-questions").get_by_role("radiogroup", name="Nebenwirkung").get_by_label("ja").check()
     page.get_by_label("Notizen").fill("Hautausschlag seit drei Tagen.")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Anruf festhalten").click()
@@ -50,3 +53,4 @@ def test_a_nurse_takes_a_call_and_reports_an_adverse_event(chromium, live_server
     task.refresh_from_db()
     assert (task.status, task.outcome, task.adverse_event) == ("done", "reached", True)
     assert Intake.objects.get().source == "nurse call"
+    assert Intake.objects.get().detail["answers"] == ["side_effect"]

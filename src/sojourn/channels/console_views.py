@@ -21,6 +21,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
 from sojourn.people.services.patients import read_patient_identity
+from sojourn.safety.questions import QUESTIONS
 
 
 def _name(request: HttpRequest) -> str:
@@ -57,7 +58,7 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
             with shown_on_page() as refusal:
                 complete_call(actor=request.actor, task=task, outcome=request.POST.get("outcome", ""),
                               notes=request.POST.get("notes", ""), call_back_at=call_back,
-                              adverse_event=request.POST.get("adverse_event") == "on")
+                              safety={q: request.POST.get(f"safety_{q}", "") for q in QUESTIONS})
                 messages.success(request, _("The call is recorded."))
                 return redirect("nurse-console:queue")
             problems = refusal.problems
@@ -69,7 +70,8 @@ def task_page(request: HttpRequest, task_id: int) -> HttpResponse:
     return render(request, "channels/nurse_task.html", {
         "task": task, "sla": sla_colour(task, now), "context": call_context(task, now, language),
         "identity": identity, "problems": problems, "outcomes": NurseTask.Outcome.choices,
-        "form": {k: request.POST.get(k, "") for k in ("outcome", "call_back_at", "notes", "adverse_event")}},
+        "questions": [(q, label, request.POST.get(f"safety_{q}", "")) for q, label in QUESTIONS.items()],
+        "form": {k: request.POST.get(k, "") for k in ("outcome", "call_back_at", "notes")}},
         status=422 if problems else 200)
 
 

@@ -134,7 +134,9 @@ class NurseTask(models.Model):
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     call_back_at = models.DateTimeField(null=True)
     notes_sealed = models.BinaryField(null=True)  # sealed with the patient's data key
-    adverse_event = models.BooleanField(default=False)
+    adverse_event = models.BooleanField(default=False)  # any yes among the safety answers
+    # question: yes/no, asked on every reached call; None where no one was reached (or before they were asked)
+    safety_answers = models.JSONField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True)
     completed_by_id = models.BigIntegerField(null=True)
 

@@ -26,6 +26,7 @@ from sojourn.safety.queries import (
     recent_cases,
     safety_queue,
 )
+from sojourn.safety.questions import QUESTIONS
 from sojourn.safety.services import (
     assess_seriousness,
     decide_intake,
@@ -78,6 +79,7 @@ def intake_page(request: HttpRequest, intake_id: int) -> HttpResponse:
     words = read_intake_words(actor=request.actor, intake=intake) if intake.words_sealed else None
     return render(request, "safety/intake.html", {
         "intake": intake, "words": words, "cases": cases_of_patient(intake), "kinds": kinds, "form": form,
+        "answers": [QUESTIONS[q] for q in intake.detail.get("answers") or () if q in QUESTIONS],
         "problems": problems,
         "state": clock_state(intake.due_at, timezone.now()) if intake.status == intake.Status.OPEN else ""},
         status=422 if problems else 200)

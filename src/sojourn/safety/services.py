@@ -3,15 +3,18 @@ clocks. Every write is audited: an inspector asks when the program first knew an
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import Conflict, DataErased, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, DataErased, ErrorDetail, InvalidInput
 from sojourn.core.models import Market
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -23,6 +26,8 @@ from sojourn.safety.models import Case, Intake
 
 WORDS = "safety_intake_words"
 FLAGGED_REASON = gettext_noop("possible adverse event in the patient's words")
+REPORTED_REASON = gettext_noop("side effect reported by the patient on the portal")
+MAX_REPORT = 4000
 
 
 def record_intake(*, actor: Actor, patient: Patient, source: str, reason: str, detail: dict[str, Any],
@@ -31,7 +36,10 @@ def record_intake(*, actor: Actor, patient: Patient, source: str, reason: str, d
     """Idempotent: the same key (a rule firing on one event, one call) never opens a second intake.
     The forward clock runs from `day_zero`, when the program first received it, not from now.
     `words` are what the patient wrote, sealed with their key."""
-    if actor.kind != "system":
+    if actor.kind == "patient":  # a patient reports for themselves only
+        if actor.label != patient.pseudonym:
+            raise AccessDenied()
+    elif actor.kind != "system":
         actor.require(Permission.SAFETY_REPORT, patient.program_id, patient.market.country)
     with transaction.atomic():
         intake, created = Intake.objects.get_or_create(
@@ -59,6 +67,31 @@ def flag_patient_words(*, actor: Actor, patient: Patient, source: str, text: str
     return record_intake(actor=actor, patient=patient, source=source, reason=FLAGGED_REASON,
                          detail={"terms": sorted({f.term for f in flags})[:20], "kinds": kinds},
                          idempotency_key=idempotency_key, day_zero=day_zero, words=text)
+
+
+def report_side_effect(*, actor: Actor, patient: Patient, text: str, onset: date | None, token: str,
+                       at: datetime) -> Intake:
+    """A patient's own report from the portal: always an intake, whatever words it uses (the term lists
+    only show the reviewer what they noticed). `token` comes with the form: sent twice, one intake."""
+    text = text.strip()
+    problems = []
+    if not text:
+        problems.append(ErrorDetail(_("Tell us what happened."), field="text"))
+    elif len(text) > MAX_REPORT:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": MAX_REPORT}, field="text"))
+    if onset is not None and onset > timezone.localtime(at, ZoneInfo(patient.time_zone)).date():
+        problems.append(ErrorDetail(_("The day it started cannot be in the future."), field="onset"))
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        problems.append(ErrorDetail(_("The form has expired: open it again."), field="token"))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    market = patient.market
+    flags = possible_adverse_event(text, languages_for(patient.locale, market.pack.get("locales", [])),
+                                   market.pack.get("regulatory", {}).get("adverse_events", {}).get("terms"))
+    return record_intake(actor=actor, patient=patient, source="portal form", reason=REPORTED_REASON,
+                         detail={"terms": sorted({f.term for f in flags})[:20],
+                                 "onset": onset.isoformat() if onset else None},
+                         idempotency_key=f"portal-report:{token}", day_zero=at, words=text)
 
 
 def read_intake_words(*, actor: Actor, intake: Intake) -> str | None:

@@ -63,6 +63,7 @@ from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
 from sojourn.safety.models import Case, Intake
+from sojourn.safety.questions import QUESTIONS
 from sojourn.safety.services import assess_seriousness, decide_intake, forward_case, read_intake_words
 from sojourn.simulation import behaviour as b
 from sojourn.simulation.cohort import (
@@ -94,6 +95,7 @@ POST_DAYS = (2, 5)  # from the drop folder to the letterbox
 RETURNED = 0.03  # copies the post brings back (moved, wrong address)
 WITHDRAWAL_PER_DAY = 0.0004
 STOP_CHANCE = 0.015
+CALL_SAFETY_YES = {"side_effect": 0.04, "lack_of_effect": 0.01}  # the other questions: 1 call in 200
 REPLY_CHANCE = 0.04  # a text message answered in the patient's own words
 REPLY_SIDE_EFFECT, REPLY_SPECIAL = 0.3, 0.38  # of those replies: a side effect, then a special situation
 Progress = Callable[[SimulationRun], None]
@@ -459,7 +461,9 @@ class _World:
                           task.due_at.isoformat())
             claim_task(actor=nurse, task=task)
             if sim is not None and b.answers_call(sim, rng):
-                complete_call(actor=nurse, task=task, outcome="reached", adverse_event=rng.random() < 0.04,
+                # Every safety question asked; now and then a patient says yes to one.
+                safety = {q: "yes" if rng.random() < CALL_SAFETY_YES.get(q, 0.005) else "no" for q in QUESTIONS}
+                complete_call(actor=nurse, task=task, outcome="reached", safety=safety,
                               duration_s=rng.randint(240, 1200))
                 sim.engaged = True
                 self.totals["calls_reached"] += 1
@@ -495,8 +499,12 @@ class _World:
                 decide_intake(actor=officer, intake=intake, kind=None, at=at,
                               reason="the patient asked about the program; no adverse event mentioned")
             else:
-                special = meant == "special" or (meant is None and draw < 0.14)
+                answers = set(intake.detail.get("answers") or ())  # a call's safety questions answered yes
+                special = meant == "special" or (meant is None and draw < 0.14) or (
+                    bool(answers) and "side_effect" not in answers)
                 kind = Case.Kind.SPECIAL_SITUATION if special else Case.Kind.ADVERSE_EVENT
+                if answers == {"product_complaint"}:
+                    kind = Case.Kind.PRODUCT_COMPLAINT
                 decided = decide_intake(actor=officer, intake=intake, kind=kind, reason="", at=at,
                                         follow_up_of=earlier)
                 if decided.case is not None and decided.case.serious is None:

@@ -3,6 +3,7 @@ new task at the agreed time; an adverse-event tick records a safety intake at on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from sojourn.core.errors import Conflict, InvalidInput, NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.services.patients import seal_for_patient
+from sojourn.safety.questions import read_answers
 from sojourn.safety.services import record_intake
 from sojourn.tracking.services.events import record_events
 
@@ -70,9 +72,10 @@ def cancel_open_calls(*, patient_id: int, now: datetime) -> int:
 
 
 def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "",
-                  call_back_at: datetime | None = None, adverse_event: bool = False,
+                  call_back_at: datetime | None = None, safety: Mapping[str, object] | None = None,
                   duration_s: int | None = None) -> NurseTask:
-    """Record the call. Nothing is saved if any part is wrong."""
+    """Record the call. Nothing is saved if any part is wrong. A reached call carries an answer to every
+    safety question (safety/questions.py); any yes is an intake for drug safety, day zero now."""
     actor.require(Permission.NURSE_QUEUE, task.program_id, task.patient.market.country)
     now = timezone.now()
     if outcome not in NurseTask.Outcome.values:
@@ -81,15 +84,16 @@ def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "
         raise InvalidInput(_("Give a time in the future to call back."), field="call_back_at")
     if len(notes) > MAX_NOTES:
         raise InvalidInput(_("Notes have at most %(n)d characters.") % {"n": MAX_NOTES}, field="notes")
-    if adverse_event and outcome != NurseTask.Outcome.REACHED:
-        raise InvalidInput(_("An adverse event is reported from a call in which the patient was reached."),
-                           field="adverse_event")
+    answers = read_answers(safety or {}, reached=outcome == NurseTask.Outcome.REACHED)
+    reported = [q for q, yes in answers.items() if yes]
+    adverse_event = bool(reported)
     patient = task.patient
     with transaction.atomic(durable=True):
         done = NurseTask.objects.filter(pk=task.pk, status=Status.CLAIMED, claimed_by_id=actor.user_id).update(
             status=Status.DONE, outcome=outcome, call_back_at=call_back_at if outcome == "call_back" else None,
             notes_sealed=seal_for_patient(patient, "nurse_notes", notes.strip()) if notes.strip() else None,
-            adverse_event=adverse_event, completed_at=now, completed_by_id=actor.user_id)
+            adverse_event=adverse_event, safety_answers=answers or None, completed_at=now,
+            completed_by_id=actor.user_id)
         if not done:
             raise Conflict(_("Take the call first: it is open, someone else's, or finished."), field="status")
         if outcome == NurseTask.Outcome.CALL_BACK:
@@ -98,9 +102,9 @@ def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "
                                      created_at=now)
         if adverse_event:  # the deadline runs from now: when the program first knew
             record_intake(actor=actor, patient=patient, source="nurse call",
-                          reason="adverse event reported on a call", detail={"task": task.pk},
+                          reason="adverse event reported on a call", detail={"task": task.pk, "answers": reported},
                           idempotency_key=f"nurse-call:{task.pk}", day_zero=now)
-        _audit(actor, task, "nurse_task.completed", outcome=outcome, adverse_event=adverse_event,
+        _audit(actor, task, "nurse_task.completed", outcome=outcome, adverse_event=adverse_event, safety=reported,
                notes=bool(notes.strip()))
         if patient.status == patient.Status.ACTIVE:
             data: dict[str, object] = {"outcome": outcome, "task": str(task.pk)}

@@ -32,6 +32,7 @@ from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.dialogue.worker import Worker
 from sojourn.people.identity import PatientIdentity, PostalAddress
 from sojourn.people.queries import actor_for_user
+from sojourn.safety.questions import QUESTIONS
 from sojourn.tracking.services.events import record_events
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,8 @@ def test_nothing_of_an_erased_patient_is_left_in_files_database_or_logs(program,
         Worker(batch=100).step()
     nurse = actor_for_user(cast.nurse_de)
     task = claim_task(actor=nurse, task=NurseTask.objects.get(patient=patient))
-    complete_call(actor=nurse, task=task, outcome="reached", notes=f"{GIVEN} ruft zurück.")
+    complete_call(actor=nurse, task=task, outcome="reached", notes=f"{GIVEN} ruft zurück.",
+                  safety=dict.fromkeys(QUESTIONS, "no"))
     call_command("magazine", "build", "--program", program.slug, "--issue", "2026-12")
     assert PrintCopy.objects.filter(patient=patient).exclude(sha256="").exists()
     # Before the erasure each channel did reach the patient: the spooled mail and the printed page in

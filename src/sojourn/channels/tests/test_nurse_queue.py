@@ -21,8 +21,11 @@ from sojourn.dialogue.tests.factories import SYSTEM, live_rules, rule
 from sojourn.people.queries import actor_for_user
 from sojourn.people.services.patients import unseal_for_patient
 from sojourn.safety.models import Intake
+from sojourn.safety.questions import QUESTIONS
 from sojourn.tracking.models import Event
 from sojourn.tracking.services.events import record_events
+
+NO_TO_ALL = dict.fromkeys(QUESTIONS, "no")
 
 pytestmark = pytest.mark.django_db
 
@@ -73,14 +76,18 @@ def test_a_call_is_taken_by_one_nurse_and_only_in_her_market(call, cast):
 def test_the_outcome_is_checked_and_nothing_is_saved_when_wrong(call, cast):
     nurse = actor_for_user(cast.nurse_de)
     with pytest.raises(Conflict):  # not taken yet
-        complete_call(actor=nurse, task=call, outcome="reached")
+        complete_call(actor=nurse, task=call, outcome="reached", safety=NO_TO_ALL)
     claim_task(actor=nurse, task=call)
     with pytest.raises(InvalidInput) as error:
         complete_call(actor=nurse, task=call, outcome="call_back")
     assert error.value.field == "call_back_at"
     with pytest.raises(InvalidInput) as error:
-        complete_call(actor=nurse, task=call, outcome="voicemail", adverse_event=True)
-    assert error.value.field == "adverse_event"
+        complete_call(actor=nurse, task=call, outcome="voicemail", safety={"side_effect": "yes"})
+    assert error.value.field == "safety"
+    with pytest.raises(InvalidInput) as error:  # a reached call: every safety question, each missing one named
+        complete_call(actor=nurse, task=call, outcome="reached",
+                      safety={**NO_TO_ALL, "pregnancy": "", "lack_of_effect": None})
+    assert [d.field for d in error.value.details] == ["safety_pregnancy", "safety_lack_of_effect"]
     with pytest.raises(InvalidInput):
         complete_call(actor=nurse, task=call, outcome="maybe")
     assert NurseTask.objects.get(pk=call.pk).status == "claimed" and not Intake.objects.exists()
@@ -97,13 +104,18 @@ def test_a_call_back_is_a_new_call_and_an_adverse_event_goes_to_safety(call, cas
     again = NurseTask.objects.get(status="open")
     assert (again.due_at, again.reason, again.source_key) == (later, "adherence support", f"call-back:{call.pk}")
     claim_task(actor=nurse, task=again)
-    complete_call(actor=nurse, task=again, outcome="reached", adverse_event=True)
+    complete_call(actor=nurse, task=again, outcome="reached",
+                  safety={**NO_TO_ALL, "side_effect": "yes", "product_complaint": "yes"})
     intake = Intake.objects.get()
-    assert (intake.source, intake.detail, intake.status) == ("nurse call", {"task": again.pk}, "open")
+    assert (intake.source, intake.detail, intake.status) == (
+        "nurse call", {"task": again.pk, "answers": ["side_effect", "product_complaint"]}, "open")
+    assert NurseTask.objects.get(pk=again.pk).safety_answers == {**{q: False for q in QUESTIONS},
+                                                                 "side_effect": True, "product_complaint": True}
     assert list(Event.objects.filter(type="call.completed").values_list("data__outcome", flat=True)) == [
         "call_back", "reached"]
     entry = AuditEntry.objects.filter(action="nurse_task.completed").latest("pk")
-    assert entry.after == {"task": again.pk, "outcome": "reached", "adverse_event": True, "notes": False}
+    assert entry.after == {"task": again.pk, "outcome": "reached", "adverse_event": True,
+                           "safety": ["side_effect", "product_complaint"], "notes": False}
 
 
 def test_the_console_queue_and_call_page(call, cast, client):
@@ -118,7 +130,10 @@ def test_the_console_queue_and_call_page(call, cast, client):
     assert AuditEntry.objects.filter(action="pii.read", after__purpose=f"nurse call {call.pk}").exists()
     refused = client.post(f"/console/nurse/calls/{call.pk}/", {"outcome": "call_back", "call_back_at": ""})
     assert refused.status_code == 422
-    done = client.post(f"/console/nurse/calls/{call.pk}/", {"outcome": "reached", "notes": "Alles gut."})
+    unasked = client.post(f"/console/nurse/calls/{call.pk}/", {"outcome": "reached", "notes": "Alles gut."})
+    assert unasked.status_code == 422 and "Ja oder Nein: Ist die Patientin" in unasked.content.decode()
+    done = client.post(f"/console/nurse/calls/{call.pk}/", {"outcome": "reached", "notes": "Alles gut.",
+                                                            **{f"safety_{q}": "no" for q in QUESTIONS}})
     assert done.status_code == 302 and NurseTask.objects.get(pk=call.pk).outcome == "reached"
     client.logout()
     client.force_login(cast.nurse_gb)
