@@ -66,7 +66,7 @@ CAUSED = {
     "dialogue_agendaitem": "SELECT idempotency_key, patient_id, rule_key, kind, payload, due_at, status "
                            "FROM dialogue_agendaitem",
     "dialogue_dialoguestate": "SELECT patient_id, flags, content_level FROM dialogue_dialoguestate",
-    "safety_safetyreferral": "SELECT idempotency_key, patient_id, reason, detail, status FROM safety_safetyreferral",
+    "safety_intake": "SELECT idempotency_key, patient_id, reason, detail, status, day_zero, due_at FROM safety_intake",
 }
 
 
