@@ -95,6 +95,7 @@ PAGES: dict[str, frozenset[Permission]] = {
     "safety-console:queue": frozenset({P.SAFETY_MANAGE}),
     "safety-console:intake": frozenset({P.SAFETY_MANAGE}),
     "safety-console:case": frozenset({P.SAFETY_MANAGE}),
+    "safety-console:reconciliation": frozenset({P.SAFETY_MANAGE}),
 }
 
 # The namespaces whose pages are the staff console's (the portals and the API answer on their own).

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("intakes/<int:intake_id>/", views.intake_page, name="intake"),
     path("cases/<str:number>/", views.case_page, name="case"),
+    path("reconciliation/", views.reconciliation_page, name="reconciliation"),
 ]

@@ -3,7 +3,7 @@ a case's page (its intakes, seriousness, forwarding, nullification)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sojourn.core.errors import NotFound
+from sojourn.core.errors import ErrorDetail, NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
@@ -27,9 +27,11 @@ from sojourn.safety.queries import (
     safety_queue,
 )
 from sojourn.safety.questions import QUESTIONS
+from sojourn.safety.reconciliation import DISCREPANCIES, reconcile
 from sojourn.safety.services import (
     assess_seriousness,
     decide_intake,
+    export_reconciliation,
     forward_case,
     nullify_case,
     read_intake_words,
@@ -106,6 +108,43 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         problems = refusal.problems
     return render(request, "safety/case.html", {
         "case": case, "intakes": case.intakes.order_by("day_zero", "pk"), "problems": problems,
+        "forwardings": case.forwardings.order_by("version"),
         "kinds": KINDS,
         "state": clock_state(case.forward_due_at, timezone.now()) if case.status == Case.Status.OPEN else ""},
         status=422 if problems else 200)
+
+
+@login_required
+def reconciliation_page(request: HttpRequest) -> HttpResponse:
+    """A month's reconciliation per market, on the page and as CSV or PDF (?format=csv|pdf)."""
+    scope = console_scope(request)
+    if scope.program is None or request.actor.markets_in(Permission.SAFETY_MANAGE, scope.program.pk) == frozenset():
+        raise NotFound()
+    now = timezone.now()
+    market = scope.market.country if scope.market else None
+    if market and not request.actor.can(Permission.SAFETY_MANAGE, scope.program.pk, market):
+        market = None
+    chosen = request.GET.get("month", "") or timezone.localdate().strftime("%Y-%m")
+    try:
+        month = datetime.strptime(chosen, "%Y-%m").date()
+    except ValueError:
+        month, chosen = None, timezone.localdate().strftime("%Y-%m")
+    fmt = request.GET.get("format", "")
+    if month is not None and fmt:
+        with shown_on_page() as refusal:
+            content, name, media = export_reconciliation(
+                actor=request.actor, program=scope.program, month=month, fmt=fmt, at=now, market=market,
+                language=getattr(request, "LANGUAGE_CODE", "en"))
+            response = HttpResponse(content, content_type=media)
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        return render(request, "safety/reconciliation_page.html", {"problems": refusal.problems, "month": chosen},
+                      status=422)
+    if month is None:
+        return render(request, "safety/reconciliation_page.html", {
+            "problems": [ErrorDetail(_("Give the month as YYYY-MM."), field="month")], "month": chosen},
+            status=422)
+    report = reconcile(request.actor, scope.program, month, now, market=market)
+    return render(request, "safety/reconciliation_page.html", {
+        "report": report, "month": chosen,
+        "discrepancies": [(line, DISCREPANCIES[line.discrepancy]) for line in report.discrepancies]})

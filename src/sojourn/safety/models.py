@@ -30,8 +30,8 @@ class Case(models.Model):
     patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_cases")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     day_zero = models.DateTimeField()  # of the first intake: every clock runs from it
-    forward_due_at = models.DateTimeField()
-    forwarded_at = models.DateTimeField(null=True, blank=True)
+    forward_due_at = models.DateTimeField()  # of what drug safety does not have yet (a follow-up's own)
+    forwarded_at = models.DateTimeField(null=True, blank=True)  # the latest forwarding (all: forwardings)
     serious = models.BooleanField(null=True)  # None until assessed
     authority_due_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -55,6 +55,25 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"safety case {self.number}"
+
+
+class CaseForwarding(models.Model):
+    """A version of a case as it reached drug safety. The first report and every follow-up each have
+    their own deadline, from their own day zero: a follow-up of a forwarded case opens it again."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="forwardings")
+    version = models.PositiveIntegerField()
+    due_at = models.DateTimeField()
+    forwarded_at = models.DateTimeField()
+    forwarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "version"], name="safety_forwarding_once_per_version")]
+
+    @property
+    def on_time(self) -> bool:
+        return self.forwarded_at <= self.due_at
 
 
 class Intake(models.Model):
@@ -85,6 +104,7 @@ class Intake(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    case_version = models.PositiveIntegerField(null=True, blank=True)  # the version of the case it made
 
     class Meta:
         indexes = [models.Index(fields=["program", "status", "due_at"], name="safety_referral_queue_idx")]

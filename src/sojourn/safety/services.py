@@ -15,14 +15,15 @@ from django.utils.translation import gettext_noop
 
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, Conflict, DataErased, ErrorDetail, InvalidInput
-from sojourn.core.models import Market
+from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import seal_for_patient, unseal_for_patient
 from sojourn.safety.clocks import Clocks
 from sojourn.safety.flagging import languages_for, possible_adverse_event
-from sojourn.safety.models import Case, Intake
+from sojourn.safety.models import Case, CaseForwarding, Intake
+from sojourn.safety.reconciliation import as_csv, as_pdf, reconcile
 
 WORDS = "safety_intake_words"
 FLAGGED_REASON = gettext_noop("possible adverse event in the patient's words")
@@ -133,8 +134,9 @@ def decide_intake(*, actor: Actor, intake: Intake, kind: str | None, reason: str
         if case is not None:
             locked.status = Intake.Status.CASE
         locked.case, locked.decision_reason = case, reason[:500]
+        locked.case_version = case.version if case else None
         locked.decided_by_id, locked.decided_at = actor.user_id, at
-        locked.save(update_fields=["status", "case", "decision_reason", "decided_by", "decided_at"])
+        locked.save(update_fields=["status", "case", "decision_reason", "decided_by", "decided_at", "case_version"])
         _audit(actor, "safety.intake_decided", patient, intake=locked.pk, kind=kind or "not_ae",
                case=case.number if case else "", version=case.version if case else None)
     return locked
@@ -160,7 +162,12 @@ def _follow_up(case: Case, intake: Intake, at: datetime) -> Case:
         raise Conflict(_("This case was nullified; open a new one."), field="case")
     locked.version += 1
     locked.updated_at = at
-    locked.save(update_fields=["version", "updated_at"])
+    # Drug safety must have the new information by its own deadline, from its own day zero.
+    if locked.status == Case.Status.FORWARDED:
+        locked.status, locked.forward_due_at = Case.Status.OPEN, intake.due_at
+    else:
+        locked.forward_due_at = min(locked.forward_due_at, intake.due_at)
+    locked.save(update_fields=["version", "updated_at", "status", "forward_due_at"])
     return locked
 
 
@@ -186,7 +193,9 @@ def forward_case(*, actor: Actor, case: Case, at: datetime) -> Case:
             raise Conflict(_("This case was forwarded already."), field="status")
         locked.status, locked.forwarded_at, locked.updated_at = Case.Status.FORWARDED, at, at
         locked.save(update_fields=["status", "forwarded_at", "updated_at"])
-        _audit(actor, "safety.case_forwarded", locked.patient, case=locked.number,
+        CaseForwarding.objects.create(case=locked, version=locked.version, due_at=locked.forward_due_at,
+                                      forwarded_at=at, forwarded_by_id=actor.user_id)
+        _audit(actor, "safety.case_forwarded", locked.patient, case=locked.number, version=locked.version,
                on_time=at <= locked.forward_due_at)
     return locked
 
@@ -209,6 +218,23 @@ def _open_for_change(case: Case) -> Case:
     if locked.status == Case.Status.NULLIFIED:
         raise Conflict(_("This case was nullified."), field="status")
     return locked
+
+
+def export_reconciliation(*, actor: Actor, program: Program, month: date, fmt: str, language: str,
+                          at: datetime, market: str | None = None) -> tuple[bytes, str, str]:
+    """The month's reconciliation as CSV or PDF: (content, file name, media type); audited, since it
+    lists every intake of the month by pseudonym."""
+    if fmt not in ("csv", "pdf"):
+        raise InvalidInput(_("Choose csv or pdf."), field="format")
+    report = reconcile(actor, program, month, at, market=market)
+    content = as_csv(report).encode() if fmt == "csv" else as_pdf(report, language)
+    with transaction.atomic():
+        record_audit(actor=actor, action="safety.reconciliation_exported", subject_type="program",
+                     subject_id=program.slug, program_id=program.pk, market=market or "",
+                     after={"month": month.strftime("%Y-%m"), "format": fmt, "intakes": len(report.lines),
+                            "discrepancies": len(report.discrepancies)})
+    name = f"safety-reconciliation-{program.slug}-{month:%Y-%m}{f'-{market}' if market else ''}.{fmt}"
+    return content, name, "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
 
 
 def _audit(actor: Actor, action: str, patient: Patient, **after: Any) -> None:

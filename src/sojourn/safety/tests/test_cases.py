@@ -109,3 +109,17 @@ def test_a_nurse_records_an_intake_but_an_analyst_may_not(active_patient, cast):
     with pytest.raises(AccessDenied):
         record_intake(actor=actor_for_user(cast.analyst), patient=active_patient, source="nurse call", reason="r",
                       detail={}, idempotency_key="n:2", day_zero=DAY_ZERO)
+
+
+def test_a_follow_up_of_a_forwarded_case_must_reach_drug_safety_by_its_own_deadline(active_patient, officer):
+    case = decide_intake(actor=officer, intake=_intake(active_patient), kind="adverse_event", reason="",
+                         at=LATER).case
+    forward_case(actor=officer, case=case, at=LATER)
+    later = DAY_ZERO + timedelta(days=20)
+    more = decide_intake(actor=officer, intake=_intake(active_patient, "sms:9", later), kind="adverse_event",
+                         reason="", at=later + timedelta(hours=3), follow_up_of=case)
+    case.refresh_from_db()
+    assert (case.status, case.version, more.case_version) == ("open", 2, 2)  # back on the queue
+    assert case.forward_due_at == more.due_at > later and case.day_zero == DAY_ZERO
+    forward_case(actor=officer, case=case, at=more.due_at + timedelta(hours=1))
+    assert [(f.version, f.on_time) for f in case.forwardings.order_by("version")] == [(1, True), (2, False)]

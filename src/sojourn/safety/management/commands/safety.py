@@ -1,12 +1,14 @@
-"""`sojourn safety list|decide|assess|forward|nullify`: the safety officer's queue from a terminal.
+"""`sojourn safety list|reconcile|decide|assess|forward|nullify`: the safety officer's queue from a terminal.
 
-Listing is the machine operator's (as every command run on the server is); a decision is a person's,
-so `decide`, `assess`, `forward` and `nullify` name the safety officer with `--by EMAIL` and are checked
-against that person's role, as in the console."""
+Listing and the reconciliation are the machine operator's (as every command run on the server is); a
+decision is a person's, so `decide`, `assess`, `forward` and `nullify` name the safety officer with
+`--by EMAIL` and are checked against that person's role, as in the console."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,14 +21,21 @@ from sojourn.core.models import Program
 from sojourn.people.queries import actor_for_user
 from sojourn.safety.models import Case, Intake
 from sojourn.safety.queries import safety_queue
-from sojourn.safety.services import assess_seriousness, decide_intake, forward_case, nullify_case
+from sojourn.safety.services import (
+    assess_seriousness,
+    decide_intake,
+    export_reconciliation,
+    forward_case,
+    nullify_case,
+)
 
 KINDS = {"adverse-event": "adverse_event", "special-situation": "special_situation",
          "product-complaint": "product_complaint", "not-ae": None}
 
 
 class Command(SojournCommand):
-    help = "The safety queue: list what awaits a decision or forwarding; decide, assess, forward, nullify."
+    help = ("The safety queue: list what awaits a decision or forwarding; a month's reconciliation; decide, "
+            "assess, forward, nullify.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -34,6 +43,13 @@ class Command(SojournCommand):
         listing.add_argument("--program", required=True)
         listing.add_argument("--market", help="a country code, such as DE")
         listing.add_argument("--json", action="store_true")
+        reconcile = sub.add_parser("reconcile", help="a month's reconciliation per market, as CSV or PDF")
+        reconcile.add_argument("--program", required=True)
+        reconcile.add_argument("--month", required=True, help="YYYY-MM, in each market's own time zone")
+        reconcile.add_argument("--market", help="a country code, such as DE; default: every market")
+        reconcile.add_argument("--format", choices=["csv", "pdf"], default="csv")
+        reconcile.add_argument("--language", default="en", help="of the PDF: de, en, fr or ja")
+        reconcile.add_argument("--out", required=True, help="the file to write")
         decide = sub.add_parser("decide", help="decide an intake: a case, a follow-up, or not an adverse event")
         decide.add_argument("intake", type=int)
         decide.add_argument("--kind", required=True, choices=sorted(KINDS))
@@ -53,6 +69,9 @@ class Command(SojournCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             self._list(options)
+            return
+        if options["action"] == "reconcile":
+            self._reconcile(options)
             return
         actor, now = self._person(options["by"]), timezone.now()
         if options["action"] == "decide":
@@ -77,6 +96,20 @@ class Command(SojournCommand):
         else:
             case = nullify_case(actor=actor, case=case, reason=options["reason"], at=now)
             self.stdout.write(f"case {case.number}: nullified")
+
+    def _reconcile(self, options: dict[str, Any]) -> None:
+        program = Program.objects.filter(slug=options["program"]).first()
+        if program is None:
+            raise CommandError(f"no program {options['program']}")
+        try:
+            month = datetime.strptime(options["month"], "%Y-%m").date()
+        except ValueError as exc:
+            raise CommandError(f"--month: {options['month']!r} is not YYYY-MM") from exc
+        content, _name, _media = export_reconciliation(
+            actor=Actor.system("sojourn safety reconcile"), program=program, month=month, fmt=options["format"],
+            language=options["language"], at=timezone.now(), market=(options["market"] or "").upper() or None)
+        Path(options["out"]).write_bytes(content)
+        self.stdout.write(f"wrote {options['out']} ({len(content):,} bytes)")
 
     def _list(self, options: dict[str, Any]) -> None:
         program = Program.objects.filter(slug=options["program"]).first()
