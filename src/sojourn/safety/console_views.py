@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sojourn.core.errors import ErrorDetail, NotFound
+from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
@@ -44,19 +45,26 @@ KINDS = {Case.Kind.ADVERSE_EVENT: gettext_lazy("adverse event"),
          Case.Kind.PRODUCT_COMPLAINT: gettext_lazy("product complaint")}
 
 
-@login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def _scope(request: HttpRequest) -> tuple[Program, str | None]:
+    """The console's program, and its market when the officer manages safety there (else every market
+    they manage: the console's market may be one they see but do not manage)."""
     scope = console_scope(request)
     if scope.program is None or request.actor.markets_in(Permission.SAFETY_MANAGE, scope.program.pk) == frozenset():
         raise NotFound()
-    now = timezone.now()
     market = scope.market.country if scope.market else None
     if market and not request.actor.can(Permission.SAFETY_MANAGE, scope.program.pk, market):
-        market = None  # the console's market is one they see but do not manage: show the ones they do
-    items = safety_queue(request.actor, scope.program, market=market)
+        market = None
+    return scope.program, market
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    program, market = _scope(request)
+    now = timezone.now()
+    items = safety_queue(request.actor, program, market=market)
     rows = [{"item": i, "state": i.state(now), "due": timezone.localtime(i.due_at),
              "day_zero": timezone.localtime(i.day_zero)} for i in items]
-    recent = recent_cases(request.actor, scope.program, market=market, since=now - RECENT)
+    recent = recent_cases(request.actor, program, market=market, since=now - RECENT)
     return render(request, "safety/queue.html", {"rows": rows, "kinds": KINDS, "recent": recent})
 
 
@@ -117,13 +125,8 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def reconciliation_page(request: HttpRequest) -> HttpResponse:
     """A month's reconciliation per market, on the page and as CSV or PDF (?format=csv|pdf)."""
-    scope = console_scope(request)
-    if scope.program is None or request.actor.markets_in(Permission.SAFETY_MANAGE, scope.program.pk) == frozenset():
-        raise NotFound()
+    program, market = _scope(request)
     now = timezone.now()
-    market = scope.market.country if scope.market else None
-    if market and not request.actor.can(Permission.SAFETY_MANAGE, scope.program.pk, market):
-        market = None
     chosen = request.GET.get("month", "") or timezone.localdate().strftime("%Y-%m")
     try:
         month = datetime.strptime(chosen, "%Y-%m").date()
@@ -133,7 +136,7 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
     if month is not None and fmt:
         with shown_on_page() as refusal:
             content, name, media = export_reconciliation(
-                actor=request.actor, program=scope.program, month=month, fmt=fmt, at=now, market=market,
+                actor=request.actor, program=program, month=month, fmt=fmt, at=now, market=market,
                 language=getattr(request, "LANGUAGE_CODE", "en"))
             response = HttpResponse(content, content_type=media)
             response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -144,7 +147,7 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
         return render(request, "safety/reconciliation_page.html", {
             "problems": [ErrorDetail(_("Give the month as YYYY-MM."), field="month")], "month": chosen},
             status=422)
-    report = reconcile(request.actor, scope.program, month, now, market=market)
+    report = reconcile(request.actor, program, month, now, market=market)
     return render(request, "safety/reconciliation_page.html", {
         "report": report, "month": chosen,
         "discrepancies": [(line, DISCREPANCIES[line.discrepancy]) for line in report.discrepancies]})
