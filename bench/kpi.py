@@ -474,6 +474,15 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
         "AND pt.market_id = %(m)s AND t.due_at <= %(now)s AND t.due_at > %(quarter)s AND t.status <> 'cancelled'", p)
     n, met = cursor.fetchone()
     out[f"nurse_sla@{PLACED['care']}"] = [_share(met, n), n]
+    in_time = ("EXISTS (SELECT 1 FROM safety_caseforwarding f WHERE f.case_id = i.case_id "
+               "AND f.version >= i.case_version AND f.forwarded_at <= i.due_at)")
+    cursor.execute(
+        f"SELECT COUNT(*), {_count(in_time)} FROM safety_intake i JOIN people_patient pt ON pt.id = i.patient_id "
+        "LEFT JOIN safety_case c ON c.id = i.case_id WHERE i.program_id = %(p)s AND pt.market_id = %(m)s "
+        "AND i.due_at <= %(now)s AND i.due_at > %(quarter)s AND i.status <> 'not_ae' "
+        "AND (c.id IS NULL OR c.status <> 'nullified')", p)
+    n, met = cursor.fetchone()
+    out[f"ae_forwarded@{PLACED['care']}"] = [_share(met, n), n]
     n = total["who5_n"]
     out[f"who5_change@{PLACED['outcomes']}"] = [round(total["who5_sum"] / n, 2) if n else None, n]
     out[f"adherence_pdc@{PLACED['outcomes']}"] = [_share(total["adherent"], total["refilling"]), total["refilling"]]

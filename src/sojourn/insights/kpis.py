@@ -53,6 +53,9 @@ FUNNEL_NEEDS = Kpi("funnel_needs", _("Needs analysis done after confirming"), "s
 FUNNEL_ACTIVE_30D = Kpi("funnel_active_30d", _("Active at 30 days"), "share", 0.6)
 NEEDS_COVERAGE = Kpi("needs_coverage", _("Top need served within 14 days"), "share", 0.8)
 NURSE_SLA = Kpi("nurse_sla", _("Nurse calls made before their deadline"), "share", 0.9, amber=0.05)
+# Pharmacovigilance expects every one; a few points short is already an inspection finding.
+AE_FORWARDED = Kpi("ae_forwarded", _("Possible adverse events at drug safety by their deadline"), "share", 0.95,
+                   amber=0.04)
 WEEKLY_ACTIVE = Kpi("weekly_active", _("Active in the last 7 days"), "share", 0.3)
 REACH = {channel: Kpi(f"reach_{channel}", label, "share", target) for channel, label, target in (
     ("web", _("Reached on the personal page in 30 days"), 0.7),

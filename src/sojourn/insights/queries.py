@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Greatest, Least
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
@@ -40,6 +40,7 @@ from sojourn.insights.facts import day_number
 from sojourn.insights.kpis import KpiValue
 from sojourn.insights.models import FactsMark, JourneyFacts, StageStay
 from sojourn.people.models import Invitation
+from sojourn.safety.models import CaseForwarding, Intake
 from sojourn.tracking.models import Stage
 
 PLACED = {"funnel": "diagnosis", "care": "treatment_initiation", "outcomes": "daily_management"}
@@ -154,6 +155,20 @@ class MarketKpis:
         return KpiValue(k.NURSE_SLA, PLACED["care"], _share(f["met"], f["n"]), f["n"],
                         {"overdue_open": f["overdue_open"]})
 
+    def ae_forwarded(self) -> KpiValue:
+        """Intakes whose deadline passed in the last 90 days, except those a person found not to be an
+        adverse event or whose case was nullified: the share whose case version reached drug safety in
+        time (an undecided one counts against)."""
+        in_time = CaseForwarding.objects.filter(case=OuterRef("case"), version__gte=OuterRef("case_version"),
+                                                forwarded_at__lte=OuterRef("due_at"))
+        f = (Intake.objects.filter(program=self.program, patient__market_id=self.market_id, due_at__lte=self.now,
+                                   due_at__gt=self.now - timedelta(days=90))
+             .exclude(status=Intake.Status.NOT_AE).filter(Q(case__isnull=True) | ~Q(case__status="nullified"))
+             .aggregate(n=Count("pk"), met=Count("pk", filter=Exists(in_time)),
+                        undecided=Count("pk", filter=Q(status=Intake.Status.OPEN))))
+        return KpiValue(k.AE_FORWARDED, PLACED["care"], _share(f["met"], f["n"]), f["n"],
+                        {"undecided": f["undecided"]})
+
     # ---- outcomes -------------------------------------------------------------------------------------
 
     def who5_change(self) -> KpiValue:
@@ -183,8 +198,8 @@ class MarketKpis:
         stages = list(Stage.objects.filter(program=self.program))
         codes = [s.code for s in stages] or [""]  # a program without stages: one column for all of it
         out: dict[str, list[KpiValue]] = {code: [] for code in codes}
-        placed = [*self.funnel(), self.needs_coverage(), self.nurse_sla(), self.who5_change(), self.adherence(),
-                  *self.reach()]
+        placed = [*self.funnel(), self.needs_coverage(), self.nurse_sla(), self.ae_forwarded(), self.who5_change(),
+                  self.adherence(), *self.reach()]
         for value in placed:
             out[value.stage if value.stage in out else codes[0]].append(value)
         stays = self.time_in_stage(stages)

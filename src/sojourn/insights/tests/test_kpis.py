@@ -220,3 +220,34 @@ def test_needs_coverage_nurse_deadlines_wellbeing_change_and_adherence_from_hand
     adherence = MarketKpis(program, "DE", now=NOW).adherence()
     assert (adherence.value, adherence.n, adherence.kpi) == (0.6, 5, ADHERENCE)  # 3 of 5 at 80 % or more
     assert adherence.status == "amber"
+
+
+@pytest.mark.django_db
+def test_possible_adverse_events_at_drug_safety_by_their_deadline(program, active_patient):
+    from sojourn.core.permissions import Role
+    from sojourn.people.queries import actor_for_user
+    from sojourn.people.tests.factories import make_staff
+    from sojourn.safety.services import decide_intake, forward_case, nullify_case, record_intake
+
+    officer = actor_for_user(make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, program))
+
+    def intake(key: str, days_ago: int):
+        return record_intake(actor=SYSTEM, patient=active_patient, source="rule", reason="a rule", detail={},
+                             idempotency_key=key, day_zero=NOW - timedelta(days=days_ago))
+
+    for n in range(4):  # forwarded a few hours after day zero
+        case = decide_intake(actor=officer, intake=intake(f"on-time-{n}", 30 + n), kind="adverse_event", reason="",
+                             at=NOW - timedelta(days=30 + n, hours=-2)).case
+        forward_case(actor=officer, case=case, at=NOW - timedelta(days=30 + n, hours=-3))
+    late = decide_intake(actor=officer, intake=intake("late", 40), kind="adverse_event", reason="",
+                         at=NOW - timedelta(days=20)).case
+    forward_case(actor=officer, case=late, at=NOW - timedelta(days=20))
+    intake("undecided", 25)
+    decide_intake(actor=officer, intake=intake("not-ae", 26), kind=None, reason="a delivery question", at=NOW)
+    nullified = decide_intake(actor=officer, intake=intake("error", 27), kind="adverse_event", reason="", at=NOW).case
+    nullify_case(actor=officer, case=nullified, reason="opened for the wrong patient", at=NOW)
+    intake("ahead", 0)  # its deadline is still ahead
+    intake("old", 200)  # its deadline passed more than 90 days ago
+    value = MarketKpis(program, "DE", now=NOW).ae_forwarded()
+    assert (value.value, value.n, value.detail["undecided"], value.status) == (round(4 / 6, 4), 6, 1, "red")
+    assert value in [v for values in MarketKpis(program, "DE", now=NOW).by_stage().values() for v in values]
