@@ -485,7 +485,7 @@ class _World:
         for intake in (Intake.objects.filter(program=self.program, status=Intake.Status.OPEN, day_zero__lte=at)
                        .select_related("patient__market").order_by("due_at", "pk")):
             rng = rng_for(self.seed, "safety", intake.idempotency_key)
-            if at - intake.day_zero < timedelta(hours=rng.uniform(2, 20)):
+            if at - intake.day_zero < timedelta(hours=rng.uniform(1, 10)):
                 continue
             officer = officer or self._safety_officer()
             draw = rng.random()
@@ -513,7 +513,7 @@ class _World:
             rng = rng_for(self.seed, "forward", case.number)
             late = rng.random() < 1 / 40
             ready = case.forward_due_at + timedelta(hours=rng.uniform(1, 30)) if late else \
-                case.created_at + timedelta(hours=rng.uniform(1, 8))
+                case.created_at + timedelta(hours=rng.uniform(1, 6))
             if ready <= at:
                 forward_case(actor=officer or (officer := self._safety_officer()), case=case, at=at)
                 self.totals["safety_cases_forwarded"] += 1
