@@ -162,6 +162,8 @@ def new_intake(request: HttpRequest, slug: str, payload: IntakeIn) -> Any:
     patient = access_patient(actor, payload.patient, Permission.SAFETY_REPORT)
     if patient.program_id != program.pk:
         raise NotFound()
+    if not payload.reason.strip():
+        raise InvalidInput(_("Say what was noticed."), field="reason")
     if payload.day_zero.tzinfo is None:
         raise InvalidInput(_("Give day zero with its time zone."), field="day_zero")
     if payload.day_zero > now:

@@ -46,6 +46,12 @@ def test_the_safety_officer_works_every_door(client, program, active_patient, st
         "patient": active_patient.pseudonym, "reason": "reported by the patient's pharmacist",
         "day_zero": "2026-03-03T10:00:00+01:00", "words": "Ausschlag am Arm", "idempotency_key": "ph-1"})
     assert reported.status_code == 201 and reported.json()["due_at"] > reported.json()["day_zero"]
+    blank = api.post(f"/programs/{program.slug}/safety/intakes", {
+        "patient": active_patient.pseudonym, "reason": "   ", "day_zero": "2026-03-03T10:00:00+01:00"})
+    future = api.post(f"/programs/{program.slug}/safety/intakes", {
+        "patient": active_patient.pseudonym, "reason": "told", "day_zero": "2099-03-03T10:00:00+01:00"})
+    assert (blank.status_code, blank.json()["error"]["details"][0]["field"]) == (422, "reason")
+    assert (future.status_code, future.json()["error"]["details"][0]["field"]) == (422, "day_zero")
     intake = reported.json()["id"]
     assert api.get(f"/safety/intakes/{intake}").json()["words"] == "Ausschlag am Arm"
     follow_up = api.post(f"/safety/intakes/{intake}/decision", {"kind": "adverse_event", "follow_up_of": case.number})

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Role
@@ -96,6 +96,10 @@ def test_the_page_the_files_and_the_command(client, program, officer, month_of_m
     call_command("safety", "reconcile", "--program", program.slug, "--month", "2026-03", "--market", "de",
                  "--out", str(out))
     assert out.read_text().count("\n") == 8
+    with pytest.raises(CommandError, match="no market FR"):
+        call_command("safety", "reconcile", "--program", program.slug, "--month", "2026-03", "--market", "FR",
+                     "--out", str(tmp_path / "none.csv"))
+    assert not (tmp_path / "none.csv").exists()
     content, name, _media = export_reconciliation(actor=actor, program=program, month=date(2026, 3, 1), fmt="csv",
                                                   language="ja", at=AT + timedelta(days=1), market="DE")
     assert name == f"safety-reconciliation-{program.slug}-2026-03-DE.csv" and content.decode() == out.read_text()

@@ -105,9 +105,12 @@ class Command(SojournCommand):
             month = datetime.strptime(options["month"], "%Y-%m").date()
         except ValueError as exc:
             raise CommandError(f"--month: {options['month']!r} is not YYYY-MM") from exc
+        market = (options["market"] or "").upper() or None
+        if market and not program.program_markets.filter(market__country=market).exists():
+            raise CommandError(f"--market: the program has no market {market}")
         content, _name, _media = export_reconciliation(
             actor=Actor.system("sojourn safety reconcile"), program=program, month=month, fmt=options["format"],
-            language=options["language"], at=timezone.now(), market=(options["market"] or "").upper() or None)
+            language=options["language"], at=timezone.now(), market=market)
         Path(options["out"]).write_bytes(content)
         self.stdout.write(f"wrote {options['out']} ({len(content):,} bytes)")
 
