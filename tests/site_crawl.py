@@ -36,7 +36,7 @@ RAW = [
     (re.compile(r"\{\{|\{%|%\}|\}\}"), "an unrendered template"),
     (re.compile(r"%\(\w+\)[sd]"), "an unfilled placeholder"),
 ]
-DOWNLOADS = ("application/pdf", "image/png", "text/csv", "application/json")
+DOWNLOADS = ("application/pdf", "image/png", "text/csv", "application/json", "application/xml")
 
 
 class _Page(HTMLParser):

@@ -220,6 +220,9 @@ WHITENOISE_USE_FINDERS = True
 
 # Where patients reach Sojourn: the base of links in emails and text messages.
 SOJOURN_PUBLIC_URL = env_str("SOJOURN_PUBLIC_URL", "http://localhost:8000")
+# Who sends the program's E2B(R3) safety reports (N.1.3, and in every case's C.1.1): the operator's
+# identifier as agreed with the sponsor's drug safety department.
+SOJOURN_E2B_SENDER = env_str("SOJOURN_E2B_SENDER", "SOJOURN")
 
 # Text messages: "local" writes them to var/sms/outbox.jsonl (development, the demo); "http" sends them
 # through the provider at SOJOURN_SMS_URL with SOJOURN_SMS_TOKEN.

@@ -147,6 +147,8 @@ class SmsKeywords(_Strict):
 class AuthorityDays(_Strict):
     serious: int = Field(ge=1, le=90)
     non_serious: int | None = Field(default=None, ge=1, le=365)  # none: periodic reports only
+    # Which serious cases have the expedited clock: all (ICH E2D), or only unexpected ones (US 21 CFR 314.80).
+    expedited: Literal["serious", "serious_unexpected"] = "serious"
 
 
 class AdverseEvents(_Strict):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from sojourn.consent.queries import current_version
 from sojourn.consent.services.documents import (
@@ -33,9 +35,12 @@ from sojourn.demo.rules import define_demo_dialogue
 from sojourn.demo.surveys import import_demo_survey
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
+from sojourn.safety.models import Term
+from sojourn.safety.services import import_terms
 
 DEMO_PASSWORD = "companion-demo-2026"
 PROGRAM_SLUG = "psoriasis-companion"
+DEMO_MEDDRA_VERSION = "27.1"
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,11 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
     progress("markets")
     for path in shipped_pack_paths():
         activate_market(actor=actor, reading=read_pack_file(path), program=program)
+    if not Term.objects.filter(program=program).exists():
+        progress("safety term list")
+        # As a sponsor imports its licensed MedDRA subset: the demo's is a sample of common terms.
+        import_terms(actor=actor, program=program, version=DEMO_MEDDRA_VERSION, at=timezone.now(),
+                     text=(Path(__file__).parent / "meddra_sample.csv").read_text(encoding="utf-8"))
     progress("staff")
     users = get_user_model().objects
     for member in STAFF:

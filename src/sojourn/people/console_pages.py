@@ -95,6 +95,8 @@ PAGES: dict[str, frozenset[Permission]] = {
     "safety-console:queue": frozenset({P.SAFETY_MANAGE}),
     "safety-console:intake": frozenset({P.SAFETY_MANAGE}),
     "safety-console:case": frozenset({P.SAFETY_MANAGE}),
+    "safety-console:e2b": frozenset({P.SAFETY_MANAGE}),
+    "safety-console:line-list": frozenset({P.SAFETY_MANAGE}),
     "safety-console:reconciliation": frozenset({P.SAFETY_MANAGE}),
 }
 

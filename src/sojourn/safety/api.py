@@ -5,10 +5,10 @@ forwards or nullifies; every role that sees the program gets the counts per mark
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -19,14 +19,17 @@ from sojourn.core.errors import InvalidInput, NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program
 from sojourn.people.queries import access_patient
-from sojourn.safety.models import Case, Intake
+from sojourn.safety.models import Case, CaseForwarding, Intake
 from sojourn.safety.queries import access_case, access_intake, cases_of_patient, safety_counts, safety_queue
 from sojourn.safety.services import (
-    assess_seriousness,
+    ReactionIn,
+    assess_case,
     decide_intake,
+    export_versions,
     forward_case,
     nullify_case,
     read_intake_words,
+    read_narrative,
     record_intake,
 )
 
@@ -94,6 +97,26 @@ class DecisionIn(Schema):
     follow_up_of: str = Field("", max_length=30, description="A case number of the same patient this adds to")
 
 
+class ReactionOut(Schema):
+    verbatim: str
+    language: str = Field(description="ISO 639-2")
+    meddra_code: str
+    meddra_version: str
+    onset: date | None
+    outcome: str
+    seriousness: list[str]
+    causality: str
+
+
+class ForwardingOut(Schema):
+    version: int
+    due_at: datetime
+    forwarded_at: datetime
+    on_time: bool
+    ack: Literal["", "accepted", "rejected"] = Field(description="Drug safety's acknowledgement; empty: none yet")
+    ack_details: list[str]
+
+
 class CaseOut(Schema):
     number: str
     market: str
@@ -109,10 +132,37 @@ class CaseOut(Schema):
     authority_due_at: datetime | None
     nullified_reason: str
     intakes: list[int]
+    suspect_product: str = Field(description="As the reporter named it (E2B G.k.2.2); empty until assessed")
+    expectedness: Literal["", "expected", "unexpected", "unknown"]
+    assessed_at: datetime | None
+    reactions: list[ReactionOut]
+    forwardings: list[ForwardingOut] = Field(description="Each version as drug safety received it")
+
+
+class CaseReadOut(CaseOut):
+    narrative: str | None = Field(description="The narrative; null before the assessment or after an erasure")
+
+
+Criterion = Literal["death", "life_threatening", "hospitalisation", "disabling", "congenital_anomaly",
+                    "other_medically_important"]
+OutcomeName = Literal["unknown", "recovered", "recovering", "not_recovered", "recovered_with_sequelae", "fatal"]
+CausalityName = Literal["related", "not_related", "unknown"]
+
+
+class EventIn(Schema):
+    verbatim: str = Field(min_length=1, max_length=250, description="The event as the reporter described it")
+    meddra_code: str = Field("", pattern=r"^(\d{8})?$", description="A code of the program's term list, or empty")
+    onset: date | None = Field(None, description="The day it started, in the patient's calendar")
+    outcome: OutcomeName = "unknown"
+    seriousness: list[Criterion] = Field([], max_length=6, description="ICH E2A criteria met; none: not serious")
+    causality: CausalityName = Field("unknown", description="The reporter's opinion")
 
 
 class AssessmentIn(Schema):
-    serious: bool
+    reactions: list[EventIn] = Field(min_length=1, max_length=20)
+    suspect_product: str = Field(min_length=1, max_length=250)
+    expectedness: Literal["expected", "unexpected", "unknown"]
+    narrative: str = Field(min_length=1, max_length=20000)
 
 
 class NullificationIn(Schema):
@@ -133,7 +183,15 @@ def _case(case: Case) -> dict[str, Any]:
             "forwarded_on_time": case.forwarded_at <= case.forward_due_at if case.forwarded_at else None,
             "serious": case.serious, "authority_due_at": case.authority_due_at,
             "nullified_reason": case.nullified_reason,
-            "intakes": list(case.intakes.order_by("pk").values_list("pk", flat=True))}
+            "intakes": list(case.intakes.order_by("pk").values_list("pk", flat=True)),
+            "suspect_product": case.suspect_product, "expectedness": case.expectedness,
+            "assessed_at": case.assessed_at,
+            "reactions": [{"verbatim": r.verbatim, "language": r.language, "meddra_code": r.meddra_code,
+                           "meddra_version": r.meddra_version, "onset": r.onset, "outcome": r.get_outcome_display(),
+                           "seriousness": r.seriousness, "causality": r.causality} for r in case.reactions.all()],
+            "forwardings": [{"version": f.version, "due_at": f.due_at, "forwarded_at": f.forwarded_at,
+                             "on_time": f.on_time, "ack": f.ack, "ack_details": f.ack_details}
+                            for f in case.forwardings.order_by("version")]}
 
 
 @router.get("/programs/{slug}/safety/queue", response=list[QueueItemOut],
@@ -200,17 +258,40 @@ def decision(request: HttpRequest, intake_id: int, payload: DecisionIn) -> Any:
     return _intake(decided)
 
 
-@router.get("/safety/cases/{number}", response=CaseOut, summary="One case (safety officers)")
+@router.get("/safety/cases/{number}", response=CaseReadOut,
+            summary="One case with its narrative (the reading is audited; safety officers)")
 def read_case(request: HttpRequest, number: str) -> Any:
-    return _case(access_case(_actor(request), number))
+    actor = _actor(request)
+    case = access_case(actor, number)
+    return {**_case(case), "narrative": read_narrative(actor=actor, case=case)}
 
 
 @router.post("/safety/cases/{number}/assessment", response=CaseOut,
-             summary="Record whether the case is serious: the authority clock starts from day zero")
+             summary="The assessment: events (term, onset, outcome, seriousness, causality), suspect product, "
+                     "expectedness, narrative; seriousness starts the authority clock from day zero")
 def assessment(request: HttpRequest, number: str, payload: AssessmentIn) -> Any:
     actor = _actor(request)
-    return _case(assess_seriousness(actor=actor, case=access_case(actor, number), serious=payload.serious,
-                                    at=timezone.now()))
+    reactions = [ReactionIn(verbatim=r.verbatim, meddra_code=r.meddra_code, onset=r.onset, outcome=r.outcome,
+                            seriousness=tuple(r.seriousness), causality=r.causality) for r in payload.reactions]
+    return _case(assess_case(actor=actor, case=access_case(actor, number), reactions=reactions,
+                             suspect_product=payload.suspect_product, expectedness=payload.expectedness,
+                             narrative=payload.narrative, at=timezone.now()))
+
+
+@router.get("/safety/cases/{number}/versions/{version}/e2b", response={200: None},
+            summary="A forwarded version as an E2B(R3) ICSR (XML), checked before it leaves (audited)",
+            openapi_extra={"responses": {200: {"content": {"application/xml": {}},
+                                               "description": "The ICSR batch (MCCI_IN200100UV01)"}}})
+def e2b(request: HttpRequest, number: str, version: int) -> Any:
+    actor = _actor(request)
+    case = access_case(actor, number)
+    if not CaseForwarding.objects.filter(case=case, version=version).exists():
+        raise NotFound()
+    files = export_versions(actor=actor, program=case.program, fmt="e2b", numbers=[case.number], at=timezone.now())
+    name, content = next((n, c) for n, c in files if n.endswith(f"-v{version}.xml"))
+    response = HttpResponse(content, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @router.post("/safety/cases/{number}/forwarding", response=CaseOut,

@@ -32,6 +32,7 @@ class Clocks:
     authority_serious_days: int = 15
     authority_non_serious_days: int | None = 90  # None: periodic reports only, no expedited clock
     holiday_subdivision: str | None = None
+    expedites_only_unexpected: bool = False  # the US: a serious expected case has no expedited clock
 
     def __post_init__(self) -> None:
         if (self.deadline_hours is None) == (self.deadline_business_days is None):
@@ -48,7 +49,8 @@ class Clocks:
                    deadline_business_days=events.get("deadline_business_days"),
                    authority_serious_days=authority["serious"],
                    authority_non_serious_days=authority.get("non_serious"),
-                   holiday_subdivision=events.get("holiday_subdivision"))
+                   holiday_subdivision=events.get("holiday_subdivision"),
+                   expedites_only_unexpected=authority.get("expedited") == "serious_unexpected")
 
     @property
     def zone(self) -> ZoneInfo:

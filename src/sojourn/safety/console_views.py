@@ -1,24 +1,26 @@
 """The safety officer's console: the queue by the clock that runs out first, an intake's decision, and
-a case's page (its intakes, seriousness, forwarding, nullification)."""
+a case's page (its intakes, assessment, forwarding with each version's E2B file, nullification)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sojourn.core.errors import ErrorDetail, NotFound
+from sojourn.core.errors import ErrorDetail, InvalidInput, NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
-from sojourn.safety.models import Case
+from sojourn.safety.models import Case, Term
 from sojourn.safety.queries import (
     access_case,
     access_intake,
@@ -30,12 +32,17 @@ from sojourn.safety.queries import (
 from sojourn.safety.questions import QUESTIONS
 from sojourn.safety.reconciliation import DISCREPANCIES, reconcile
 from sojourn.safety.services import (
-    assess_seriousness,
+    MAX_REACTIONS,
+    OUTCOMES,
+    ReactionIn,
+    assess_case,
     decide_intake,
     export_reconciliation,
+    export_versions,
     forward_case,
     nullify_case,
     read_intake_words,
+    read_narrative,
 )
 
 NOT_AE = "not_ae"
@@ -43,6 +50,24 @@ RECENT = timedelta(days=30)
 KINDS = {Case.Kind.ADVERSE_EVENT: gettext_lazy("adverse event"),
          Case.Kind.SPECIAL_SITUATION: gettext_lazy("special situation"),
          Case.Kind.PRODUCT_COMPLAINT: gettext_lazy("product complaint")}
+# The assessment's choices, keyed as assess_case names them (ICH E2A criteria, E2B E.i.7 outcomes).
+CRITERIA = {"death": gettext_lazy("results in death"),
+            "life_threatening": gettext_lazy("life-threatening"),
+            "hospitalisation": gettext_lazy("hospitalisation (initial or prolonged)"),
+            "disabling": gettext_lazy("persistent or significant disability"),
+            "congenital_anomaly": gettext_lazy("congenital anomaly or birth defect"),
+            "other_medically_important": gettext_lazy("other medically important condition")}
+OUTCOME_LABELS = {"unknown": gettext_lazy("unknown"), "recovered": gettext_lazy("recovered"),
+                  "recovering": gettext_lazy("recovering"), "not_recovered": gettext_lazy("not recovered"),
+                  "recovered_with_sequelae": gettext_lazy("recovered with sequelae"), "fatal": gettext_lazy("fatal")}
+OUTCOME_NAMES = {value: name for name, value in OUTCOMES.items()}
+CAUSALITY = {"related": gettext_lazy("related"), "not_related": gettext_lazy("not related"),
+             "unknown": gettext_lazy("unknown")}
+EXPECTEDNESS = {"expected": gettext_lazy("expected"), "unexpected": gettext_lazy("unexpected"),
+                "unknown": gettext_lazy("unknown")}
+ROWS = 5  # event rows the form offers; a case assessed through the API may hold more
+MAX_DATALIST = 2000  # a longer term list would make the page heavy: the code is typed instead
+REACTION_FIELD = re.compile(r"reactions\.(\d+)\.(\w+)")
 
 
 def _scope(request: HttpRequest) -> tuple[Program, str | None]:
@@ -95,31 +120,169 @@ def intake_page(request: HttpRequest, intake_id: int) -> HttpResponse:
         status=422 if problems else 200)
 
 
+@dataclass
+class EventRow:
+    """One event row of the assessment form, as shown or as typed, with its problems by field."""
+
+    index: int
+    verbatim: str = ""
+    meddra_code: str = ""
+    onset: str = ""
+    outcome: str = "unknown"
+    seriousness: tuple[str, ...] = ()
+    causality: str = "unknown"
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def blank(self) -> bool:
+        return not self.verbatim.strip() and not self.meddra_code.strip()
+
+
 @login_required
 def case_page(request: HttpRequest, number: str) -> HttpResponse:
     case = access_case(request.actor, number)
-    problems = []
-    if request.method == "POST":
-        action, now = request.POST.get("action", ""), timezone.now()
-        with shown_on_page() as refusal:
-            if action == "assess":
-                assess_seriousness(actor=request.actor, case=case, serious=request.POST.get("serious") == "yes",
-                                   at=now)
-            elif action == "forward":
-                forward_case(actor=request.actor, case=case, at=now)
-            elif action == "nullify":
-                nullify_case(actor=request.actor, case=case, reason=request.POST.get("reason", ""), at=now)
-            else:
-                raise NotFound()
-            messages.success(request, _("The case is updated."))
-            return redirect("safety-console:case", case.number)
-        problems = refusal.problems
+    if request.method != "POST":
+        return _case_page(request, case)
+    action, now = request.POST.get("action", ""), timezone.now()
+    rows = _posted_rows(request.POST) if action == "assess" else None
+    form = {k: request.POST.get(k, "") for k in ("suspect_product", "expectedness", "narrative")}
+    with shown_on_page() as refusal:
+        if action == "assess" and rows is not None:
+            assess_case(actor=request.actor, case=case, reactions=_reactions(rows),
+                        suspect_product=form["suspect_product"], expectedness=form["expectedness"],
+                        narrative=form["narrative"], at=now)
+        elif action == "forward":
+            forward_case(actor=request.actor, case=case, at=now)
+        elif action == "nullify":
+            nullify_case(actor=request.actor, case=case, reason=request.POST.get("reason", ""), at=now)
+        else:
+            raise NotFound()
+        messages.success(request, _("The case is updated."))
+        return redirect("safety-console:case", case.number)
+    return _case_page(request, case, problems=refusal.problems, rows=rows, form=form if rows is not None else None)
+
+
+@login_required
+def e2b_file(request: HttpRequest, number: str, version: int) -> HttpResponse:
+    """A forwarded version as drug safety received it, as an E2B(R3) ICSR, checked before it leaves."""
+    case = access_case(request.actor, number)
+    if not case.forwardings.filter(version=version).exists():
+        raise NotFound()
+    with shown_on_page() as refusal:
+        files = export_versions(actor=request.actor, program=case.program, fmt="e2b", numbers=[case.number],
+                                at=timezone.now())
+        name, content = next((n, c) for n, c in files if n.endswith(f"-v{version}.xml"))
+        response = HttpResponse(content, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return _case_page(request, case, problems=refusal.problems)
+
+
+@login_required
+def line_list(request: HttpRequest) -> HttpResponse:
+    """The PV line list (CSV) of every forwarded version in the console's program and market."""
+    program, market = _scope(request)
+    numbers = None if market is None else list(
+        Case.objects.filter(program=program, market__country=market, forwardings__isnull=False)
+        .values_list("number", flat=True).distinct())
+    with shown_on_page(request=request):
+        name, content = export_versions(actor=request.actor, program=program, fmt="csv", numbers=numbers,
+                                        at=timezone.now())[0]
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return redirect("safety-console:queue")
+
+
+def _case_page(request: HttpRequest, case: Case, *, problems: list[ErrorDetail] | None = None,
+               rows: list[EventRow] | None = None, form: dict[str, str] | None = None) -> HttpResponse:
+    """The case page; after a refused assessment, with what was typed and each problem by its field."""
+    problems = problems or []
+    reactions = list(case.reactions.order_by("position"))
+    if rows is None:
+        rows = [EventRow(i, verbatim=r.verbatim, meddra_code=r.meddra_code,
+                         onset=r.onset.isoformat() if r.onset else "", outcome=OUTCOME_NAMES.get(r.outcome, "unknown"),
+                         seriousness=tuple(r.seriousness), causality=r.causality) for i, r in enumerate(reactions)]
+        rows += [EventRow(i) for i in range(len(rows), ROWS)]
+    if form is None:
+        narrative = read_narrative(actor=request.actor, case=case) if case.assessed_at else None
+        form = {"suspect_product": case.suspect_product, "expectedness": case.expectedness,
+                "narrative": narrative or ""}
+    errors = _place_problems(problems, rows)
+    names = dict(((t.version, t.code), t.name) for t in Term.objects.filter(
+        program_id=case.program_id, code__in={r.meddra_code for r in reactions if r.meddra_code}))
+    events = [{"verbatim": r.verbatim, "code": r.meddra_code, "version": r.meddra_version,
+               "term": names.get((r.meddra_version, r.meddra_code), ""), "onset": r.onset,
+               "outcome": OUTCOME_LABELS[OUTCOME_NAMES.get(r.outcome, "unknown")],
+               "criteria": [CRITERIA[c] for c in r.seriousness if c in CRITERIA],
+               "causality": CAUSALITY.get(r.causality, r.causality)} for r in reactions]
     return render(request, "safety/case.html", {
         "case": case, "intakes": case.intakes.order_by("day_zero", "pk"), "problems": problems,
         "forwardings": case.forwardings.order_by("version"),
-        "kinds": KINDS,
+        "kinds": KINDS, "events": events, "rows": rows, "form": form, "errors": errors,
+        "terms": _datalist(case.program_id), "criteria": CRITERIA, "outcomes": OUTCOME_LABELS,
+        "causalities": CAUSALITY, "expectedness": EXPECTEDNESS,
+        "expectedness_shown": EXPECTEDNESS.get(case.expectedness, ""),
         "state": clock_state(case.forward_due_at, timezone.now()) if case.status == Case.Status.OPEN else ""},
         status=422 if problems else 200)
+
+
+def _posted_rows(data: QueryDict) -> list[EventRow]:
+    try:
+        count = int(data.get("rows", ROWS))
+    except ValueError:
+        count = ROWS
+    return [EventRow(i, verbatim=data.get(f"reactions.{i}.verbatim", ""),
+                     # the term list offers "code — name"; the code is what counts
+                     meddra_code=data.get(f"reactions.{i}.meddra_code", "").split("—")[0].strip(),
+                     onset=data.get(f"reactions.{i}.onset", "").strip(),
+                     outcome=data.get(f"reactions.{i}.outcome", "unknown"),
+                     seriousness=tuple(data.getlist(f"reactions.{i}.seriousness")),
+                     causality=data.get(f"reactions.{i}.causality", "unknown"))
+            for i in range(min(max(count, ROWS), MAX_REACTIONS))]
+
+
+def _reactions(rows: list[EventRow]) -> list[ReactionIn]:
+    """The rows that name an event, numbered as assess_case numbers them (blank rows left out)."""
+    reactions, problems = [], []
+    for i, row in enumerate(r for r in rows if not r.blank):
+        onset = None
+        if row.onset:
+            try:
+                onset = date.fromisoformat(row.onset)
+            except ValueError:
+                problems.append(ErrorDetail(_("Give the day as a date."), field=f"reactions.{i}.onset"))
+        reactions.append(ReactionIn(verbatim=row.verbatim, meddra_code=row.meddra_code, onset=onset,
+                                    outcome=row.outcome, seriousness=row.seriousness, causality=row.causality))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    return reactions
+
+
+def _place_problems(problems: list[ErrorDetail], rows: list[EventRow]) -> dict[str, str]:
+    """Put each event's problem on its row (the service counts only rows naming an event); return the rest
+    by field."""
+    used = [r for r in rows if not r.blank]
+    rest: dict[str, str] = {}
+    for problem in problems:
+        found = REACTION_FIELD.fullmatch(problem.field or "")
+        if found and int(found[1]) < len(used):
+            used[int(found[1])].errors.setdefault(found[2], problem.message)
+        else:
+            rest.setdefault(problem.field or "", problem.message)
+    return rest
+
+
+def _datalist(program_id: int) -> list[tuple[str, str]]:
+    """The program's latest term list (code, name) to pick from; none when there is none or it is long."""
+    latest = (Term.objects.filter(program_id=program_id).order_by("-imported_at", "-version")
+              .values_list("version", flat=True).first())
+    if latest is None:
+        return []
+    terms = Term.objects.filter(program_id=program_id, version=latest)
+    if terms.count() > MAX_DATALIST:
+        return []
+    return list(terms.order_by("name", "code").values_list("code", "name"))
 
 
 @login_required

@@ -37,6 +37,13 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     nullified_reason = models.CharField(max_length=300, blank=True)
+    # The assessment (assess_case); the events themselves are Reaction rows. The suspect product is
+    # named as the reporter named it (E2B G.k.2.2); expectedness decides the US authority clock.
+    suspect_product = models.CharField(max_length=250, blank=True)
+    expectedness = models.CharField(max_length=10, blank=True)  # expected, unexpected, unknown; "" until assessed
+    # The narrative (E2B H.1), sealed with the patient's key: an erasure takes it, the coded facts stay.
+    narrative_sealed = models.BinaryField(null=True, blank=True)
+    assessed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -57,6 +64,54 @@ class Case(models.Model):
         return f"safety case {self.number}"
 
 
+class Reaction(models.Model):
+    """One adverse event of a case as assessed (E2B E.i): the reporter's words for it, its coded term
+    from the sponsor's term list when there is one, and what became of it."""
+
+    class Outcome(models.TextChoices):  # E2B E.i.7
+        UNKNOWN = "0", "unknown"
+        RECOVERED = "1", "recovered"
+        RECOVERING = "2", "recovering"
+        NOT_RECOVERED = "3", "not recovered"
+        RECOVERED_WITH_SEQUELAE = "4", "recovered with sequelae"
+        FATAL = "5", "fatal"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reactions")
+    position = models.PositiveSmallIntegerField()
+    verbatim = models.CharField(max_length=250)  # E.i.1.1a
+    language = models.CharField(max_length=3)  # E.i.1.1b, ISO 639-2
+    meddra_code = models.CharField(max_length=8, blank=True)  # E.i.2.1b, from the program's term list
+    meddra_version = models.CharField(max_length=5, blank=True)  # E.i.2.1a
+    onset = models.DateField(null=True, blank=True)  # E.i.4, in the patient's own calendar
+    outcome = models.CharField(max_length=1, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    seriousness = models.JSONField(default=list)  # ICH E2A criteria (safety.assessment.CRITERIA); none: not serious
+    causality = models.CharField(max_length=12, default="unknown")  # the reporter's: related, not_related, unknown
+
+    class Meta:
+        ordering = ["case", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "position"], name="safety_reaction_position_once"),
+            models.CheckConstraint(condition=Q(outcome__in=["0", "1", "2", "3", "4", "5"]),
+                                   name="safety_reaction_outcome_valid"),
+            models.CheckConstraint(condition=Q(causality__in=["related", "not_related", "unknown"]),
+                                   name="safety_reaction_causality_valid"),
+        ]
+
+
+class Term(models.Model):
+    """A term of the sponsor's licensed MedDRA subset, imported for a program (Sojourn ships none:
+    MedDRA is licensed). A reaction's code must be one of the program's terms."""
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    version = models.CharField(max_length=5)  # MedDRA version, e.g. 27.1
+    code = models.CharField(max_length=8)  # lowest level term code
+    name = models.CharField(max_length=250)
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "version", "code"], name="safety_term_once")]
+
+
 class CaseForwarding(models.Model):
     """A version of a case as it reached drug safety. The first report and every follow-up each have
     their own deadline, from their own day zero: a follow-up of a forwarded case opens it again."""
@@ -67,9 +122,20 @@ class CaseForwarding(models.Model):
     forwarded_at = models.DateTimeField()
     forwarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
+    # The coded facts as they were sent (safety.export.snapshot): each E2B file is exactly this version.
+    facts = models.JSONField(default=dict)
+    narrative_sealed = models.BinaryField(null=True, blank=True)  # as sent; sealed with the patient's key
+    # Drug safety's acknowledgement of the ICSR (sojourn safety import-ack): accepted or rejected, and why.
+    ack = models.CharField(max_length=10, blank=True)
+    ack_details = models.JSONField(default=list)
+    acked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "version"], name="safety_forwarding_once_per_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="safety_forwarding_once_per_version"),
+            models.CheckConstraint(condition=Q(ack__in=["", "accepted", "rejected"]),
+                                   name="safety_forwarding_ack_valid"),
+        ]
 
     @property
     def on_time(self) -> bool:

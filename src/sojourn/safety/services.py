@@ -3,7 +3,12 @@ clocks. Every write is audited: an inspector asks when the program first knew an
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,14 +26,36 @@ from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import seal_for_patient, unseal_for_patient
 from sojourn.safety.clocks import Clocks
+from sojourn.safety.e2b.ack import read_ack
+from sojourn.safety.e2b.check import check_icsr
+from sojourn.safety.e2b.csv_line import line_list
+from sojourn.safety.e2b.icsr import build_icsr
+from sojourn.safety.export import (
+    CAUSALITY,
+    CRITERIA,
+    file_name,
+    icsr_case,
+    language_of,
+    message_number,
+    safety_report_id,
+    snapshot,
+)
 from sojourn.safety.flagging import languages_for, possible_adverse_event
-from sojourn.safety.models import Case, CaseForwarding, Intake
+from sojourn.safety.models import Case, CaseForwarding, Intake, Reaction, Term
 from sojourn.safety.reconciliation import as_csv, as_pdf, reconcile
 
 WORDS = "safety_intake_words"
 FLAGGED_REASON = gettext_noop("possible adverse event in the patient's words")
 REPORTED_REASON = gettext_noop("side effect reported by the patient on the portal")
 MAX_REPORT = 4000
+NARRATIVE = "safety_case_narrative"
+MAX_NARRATIVE = 20000
+MAX_REACTIONS = 20
+EXPECTEDNESS = ("expected", "unexpected", "unknown")
+OUTCOMES = {name.lower(): value for name, value in Reaction.Outcome.__members__.items()}
+MEDDRA_VERSION = re.compile(r"\d{1,2}\.\d{1,2}")
+MEDDRA_CODE = re.compile(r"\d{8}")
+MAX_TERMS = 100_000
 
 
 def record_intake(*, actor: Actor, patient: Patient, source: str, reason: str, detail: dict[str, Any],
@@ -171,30 +198,183 @@ def _follow_up(case: Case, intake: Intake, at: datetime) -> Case:
     return locked
 
 
-def assess_seriousness(*, actor: Actor, case: Case, serious: bool, at: datetime) -> Case:
-    """Seriousness (ICH E2A) sets the authority clock, from day zero."""
+@dataclass(frozen=True)
+class ReactionIn:
+    """One event as the safety officer assesses it."""
+
+    verbatim: str
+    meddra_code: str = ""
+    onset: date | None = None
+    outcome: str = "unknown"  # a name of Reaction.Outcome: recovered, recovering, not_recovered, …
+    seriousness: tuple[str, ...] = ()  # ICH E2A criteria (safety.export.CRITERIA); none: not serious
+    causality: str = "unknown"  # the reporter's opinion: related, not_related, unknown
+
+
+def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], suspect_product: str,
+                expectedness: str, narrative: str, at: datetime) -> Case:
+    """The assessment: the events (each with its term from the program's term list when coded, onset,
+    outcome, seriousness criteria and the reporter's causality), the suspect product, expectedness and
+    the narrative (sealed with the patient's key). Seriousness sets the authority clock, from day zero.
+    Every problem is named by its field; nothing is written unless all is well."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
+    patient = case.patient
+    today = timezone.localtime(at, ZoneInfo(patient.time_zone)).date()
+    problems: list[ErrorDetail] = []
+    suspect_product, narrative = suspect_product.strip(), narrative.strip()
+    if not reactions:
+        problems.append(ErrorDetail(_("Name at least one event."), field="reactions"))
+    if len(reactions) > MAX_REACTIONS:
+        problems.append(ErrorDetail(_("A case holds at most %(n)d events.") % {"n": MAX_REACTIONS},
+                                    field="reactions"))
+    terms = _term_list(case.program_id)
+    for i, reaction in enumerate(reactions[:MAX_REACTIONS]):
+        problems += _reaction_problems(f"reactions.{i}", reaction, terms, today)
+    if not suspect_product:
+        problems.append(ErrorDetail(_("Name the suspect product as the reporter named it."), field="suspect_product"))
+    elif len(suspect_product) > 250:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": 250}, field="suspect_product"))
+    if expectedness not in EXPECTEDNESS:
+        problems.append(ErrorDetail(_("Choose expected, unexpected or unknown."), field="expectedness"))
+    if not narrative:
+        problems.append(ErrorDetail(_("Write the narrative: what happened, and its course since."), field="narrative"))
+    elif len(narrative) > MAX_NARRATIVE:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": MAX_NARRATIVE}, field="narrative"))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    serious = any(r.seriousness for r in reactions)
+    version = terms[0] if terms else ""
     with transaction.atomic():
         locked = _open_for_change(case)
-        locked.serious = serious
-        locked.authority_due_at = Clocks.for_pack(locked.market.pack).authority_due(locked.day_zero, serious=serious)
-        locked.updated_at = at
-        locked.save(update_fields=["serious", "authority_due_at", "updated_at"])
-        _audit(actor, "safety.case_assessed", locked.patient, case=locked.number, serious=serious)
+        locked.reactions.all().delete()
+        Reaction.objects.bulk_create([
+            Reaction(case=locked, position=i, verbatim=r.verbatim.strip(), language=language_of(patient.locale),
+                     meddra_code=r.meddra_code.strip(), meddra_version=version if r.meddra_code.strip() else "",
+                     onset=r.onset, outcome=OUTCOMES[r.outcome], seriousness=sorted(set(r.seriousness)),
+                     causality=r.causality)
+            for i, r in enumerate(reactions)])
+        locked.serious, locked.expectedness, locked.suspect_product = serious, expectedness, suspect_product
+        locked.narrative_sealed = seal_for_patient(patient, NARRATIVE, narrative)
+        clocks = Clocks.for_pack(locked.market.pack)
+        # Expedited reporting to the authority: serious cases; in the US, serious and unexpected ones.
+        expedited = serious and (expectedness != "expected" or not clocks.expedites_only_unexpected)
+        locked.authority_due_at = clocks.authority_due(locked.day_zero, serious=expedited)
+        locked.assessed_at = locked.updated_at = at
+        locked.save(update_fields=["serious", "expectedness", "suspect_product", "narrative_sealed",
+                                   "authority_due_at", "assessed_at", "updated_at"])
+        _audit(actor, "safety.case_assessed", patient, case=locked.number, version=locked.version, serious=serious,
+               expectedness=expectedness, events=[{"code": r.meddra_code.strip(), "seriousness": sorted(r.seriousness),
+                                                   "outcome": r.outcome} for r in reactions])
     return locked
 
 
+def assessment_input(data: Any) -> dict[str, Any]:
+    """An assessment written as JSON (the CLI's file): the keyword arguments of assess_case but actor,
+    case and time. Its shape is checked here, naming the field; assess_case checks the values."""
+    if not isinstance(data, dict):
+        raise InvalidInput(_("Give the assessment as a JSON object."), field="assessment")
+    unknown = sorted(set(data) - {"reactions", "suspect_product", "expectedness", "narrative"})
+    if unknown:
+        raise InvalidInput(_("%(field)s is not part of an assessment.") % {"field": unknown[0]}, field=unknown[0])
+    reactions = data.get("reactions")
+    if not isinstance(reactions, list) or not all(isinstance(r, dict) for r in reactions):
+        raise InvalidInput(_("Give the events as a list of objects."), field="reactions")
+    parsed = []
+    for i, item in enumerate(reactions):
+        extra = sorted(set(item) - set(ReactionIn.__dataclass_fields__))
+        if extra:
+            raise InvalidInput(_("%(field)s is not part of an event.") % {"field": extra[0]},
+                               field=f"reactions.{i}.{extra[0]}")
+        texts = {k: item.get(k, "") for k in ("verbatim", "meddra_code", "outcome", "causality")}
+        for key, value in texts.items():
+            if not isinstance(value, str):
+                raise InvalidInput(_("Give text."), field=f"reactions.{i}.{key}")
+        onset = item.get("onset")
+        try:
+            onset = date.fromisoformat(onset) if onset else None
+        except (TypeError, ValueError):
+            raise InvalidInput(_("Give a date as YYYY-MM-DD."), field=f"reactions.{i}.onset") from None
+        seriousness = item.get("seriousness", [])
+        if not isinstance(seriousness, list) or not all(isinstance(c, str) for c in seriousness):
+            raise InvalidInput(_("Give the seriousness criteria as a list."), field=f"reactions.{i}.seriousness")
+        parsed.append(ReactionIn(verbatim=texts["verbatim"], meddra_code=texts["meddra_code"], onset=onset,
+                                 outcome=texts["outcome"] or "unknown", seriousness=tuple(seriousness),
+                                 causality=texts["causality"] or "unknown"))
+    fields = {k: data.get(k, "") for k in ("suspect_product", "expectedness", "narrative")}
+    for key, value in fields.items():
+        if not isinstance(value, str):
+            raise InvalidInput(_("Give text."), field=key)
+    return {"reactions": parsed, **fields}
+
+
+def _reaction_problems(where: str, reaction: ReactionIn, terms: tuple[str, set[str]] | None,
+                       today: date) -> list[ErrorDetail]:
+    problems = []
+    verbatim, code = reaction.verbatim.strip(), reaction.meddra_code.strip()
+    if not verbatim:
+        problems.append(ErrorDetail(_("Write the event as the reporter described it."), field=f"{where}.verbatim"))
+    elif len(verbatim) > 250:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": 250}, field=f"{where}.verbatim"))
+    if code and terms is None:
+        problems.append(ErrorDetail(_("The program has no term list yet: import the sponsor's MedDRA terms first."),
+                                    field=f"{where}.meddra_code"))
+    elif code and terms is not None and code not in terms[1]:
+        problems.append(ErrorDetail(_("%(code)s is not a term of the program's list (MedDRA %(version)s).")
+                                    % {"code": code, "version": terms[0]}, field=f"{where}.meddra_code"))
+    if reaction.onset is not None and reaction.onset > today:
+        problems.append(ErrorDetail(_("The day it started cannot be in the future."), field=f"{where}.onset"))
+    if reaction.outcome not in OUTCOMES:
+        problems.append(ErrorDetail(_("Choose an outcome from the list."), field=f"{where}.outcome"))
+    unknown = [c for c in reaction.seriousness if c not in CRITERIA]
+    if unknown:
+        problems.append(ErrorDetail(_("%(value)s is not a seriousness criterion.") % {"value": unknown[0]},
+                                    field=f"{where}.seriousness"))
+    if reaction.causality not in CAUSALITY:
+        problems.append(ErrorDetail(_("Choose related, not related or unknown."), field=f"{where}.causality"))
+    return problems
+
+
+def _term_list(program_id: int) -> tuple[str, set[str]] | None:
+    """The program's latest MedDRA version and its codes; None before any import."""
+    latest = (Term.objects.filter(program_id=program_id).order_by("-imported_at", "-version")
+              .values_list("version", flat=True).first())
+    if latest is None:
+        return None
+    return latest, set(Term.objects.filter(program_id=program_id, version=latest).values_list("code", flat=True))
+
+
+def read_narrative(*, actor: Actor, case: Case) -> str | None:
+    """The case's narrative, for a safety officer; audited. None before the assessment, or after the
+    patient's erasure made it unreadable."""
+    actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
+    if case.narrative_sealed is None:
+        return None
+    try:
+        narrative = unseal_for_patient(case.patient, NARRATIVE, bytes(case.narrative_sealed))
+    except DataErased:
+        return None
+    _audit(actor, "safety.narrative_read", case.patient, case=case.number)
+    return narrative
+
+
 def forward_case(*, actor: Actor, case: Case, at: datetime) -> Case:
-    """Drug safety has the case: its forward clock stops."""
+    """Drug safety has the case: its forward clock stops. The version must meet the minimum criteria
+    of a valid case (an identifiable patient and reporter, which the program always has, a suspect
+    product and an event), and its coded facts are kept as sent."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
     with transaction.atomic():
         locked = _open_for_change(case)
         if locked.status == Case.Status.FORWARDED:
             raise Conflict(_("This case was forwarded already."), field="status")
+        if locked.assessed_at is None or not locked.suspect_product:
+            raise InvalidInput(_("Assess the case first: drug safety needs the event and the suspect product."),
+                               field="assessment")
+        newest = locked.intakes.order_by("-day_zero").values_list("day_zero", flat=True).first() or locked.day_zero
         locked.status, locked.forwarded_at, locked.updated_at = Case.Status.FORWARDED, at, at
         locked.save(update_fields=["status", "forwarded_at", "updated_at"])
         CaseForwarding.objects.create(case=locked, version=locked.version, due_at=locked.forward_due_at,
-                                      forwarded_at=at, forwarded_by_id=actor.user_id)
+                                      forwarded_at=at, forwarded_by_id=actor.user_id,
+                                      facts=snapshot(locked, most_recent=newest),
+                                      narrative_sealed=locked.narrative_sealed)
         _audit(actor, "safety.case_forwarded", locked.patient, case=locked.number, version=locked.version,
                on_time=at <= locked.forward_due_at)
     return locked
@@ -235,6 +415,143 @@ def export_reconciliation(*, actor: Actor, program: Program, month: date, fmt: s
                             "discrepancies": len(report.discrepancies)})
     name = f"safety-reconciliation-{program.slug}-{month:%Y-%m}{f'-{market}' if market else ''}.{fmt}"
     return content, name, "text/csv; charset=utf-8" if fmt == "csv" else "application/pdf"
+
+
+def import_terms(*, actor: Actor, program: Program, version: str, text: str, at: datetime) -> int:
+    """The sponsor's MedDRA term list for the program (CSV: code, term; a header row is allowed), as one
+    version. Every bad line is named; nothing is imported unless every line is good. Importing the same
+    version again replaces it."""
+    actor.require(Permission.SAFETY_MANAGE, program.pk)
+    if not MEDDRA_VERSION.fullmatch(version or ""):
+        raise InvalidInput(_("Give the MedDRA version as two numbers, e.g. 27.1."), field="version")
+    problems: list[ErrorDetail] = []
+    terms: dict[str, str] = {}
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        code, name = row[0].strip(), (row[1].strip() if len(row) > 1 else "")
+        if line == 1 and not code.isdigit():
+            continue  # the header
+        if not MEDDRA_CODE.fullmatch(code):
+            problems.append(ErrorDetail(_("Line %(line)d: a MedDRA code has eight digits.") % {"line": line},
+                                        field="code", line=line))
+        elif code in terms:
+            problems.append(ErrorDetail(_("Line %(line)d: %(code)s is listed twice.") % {"line": line, "code": code},
+                                        field="code", line=line))
+        elif not name or len(name) > 250:
+            problems.append(ErrorDetail(_("Line %(line)d: give the term's name, at most 250 characters.")
+                                        % {"line": line}, field="term", line=line))
+        else:
+            terms[code] = name
+        if len(problems) >= 20 or len(terms) > MAX_TERMS:
+            break
+    if not problems and not terms:
+        problems.append(ErrorDetail(_("The file holds no terms."), field="file"))
+    if len(terms) > MAX_TERMS:
+        problems.append(ErrorDetail(_("A term list holds at most %(n)d terms.") % {"n": MAX_TERMS}, field="file"))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    with transaction.atomic():
+        Term.objects.filter(program=program, version=version).delete()
+        Term.objects.bulk_create([Term(program=program, version=version, code=code, name=name, imported_at=at)
+                                  for code, name in terms.items()], batch_size=2000)
+        record_audit(actor=actor, action="safety.terms_imported", subject_type="program", subject_id=program.slug,
+                     program_id=program.pk, after={"version": version, "terms": len(terms),
+                                                   "sha256": hashlib.sha256(text.encode()).hexdigest()})
+    return len(terms)
+
+
+def export_versions(*, actor: Actor, program: Program, fmt: str, numbers: Sequence[str] | None,
+                    at: datetime) -> list[tuple[str, bytes]]:
+    """Forwarded case versions as drug safety received them: one E2B(R3) ICSR file per version, or
+    the PV line list (CSV) of them all. `numbers` None: every forwarded version of the markets the
+    actor manages. Each ICSR is checked before it leaves; if any fails, nothing is exported and every
+    problem is named by case, version and data element. Audited."""
+    if fmt not in ("e2b", "csv"):
+        raise InvalidInput(_("Choose e2b or csv."), field="format")
+    markets = [c for c in program.program_markets.values_list("market__country", flat=True)
+               if actor.can(Permission.SAFETY_MANAGE, program.pk, c)]
+    if not markets:
+        actor.require(Permission.SAFETY_MANAGE, program.pk)
+    forwardings = (CaseForwarding.objects.filter(case__program=program, case__market__country__in=markets)
+                   .select_related("case__patient", "case__market").order_by("case__number", "version"))
+    if numbers is not None:
+        found = set(forwardings.filter(case__number__in=numbers).values_list("case__number", flat=True))
+        missing = [n for n in numbers if n not in found]
+        if missing:
+            raise InvalidInput(_("No forwarded case %(number)s in your markets.") % {"number": missing[0]},
+                               field="case")
+        forwardings = forwardings.filter(case__number__in=numbers)
+    if fmt == "e2b":
+        # A product complaint without an adverse event is no ICSR: drug safety has it in the line list.
+        complaints = [f.case.number for f in forwardings if f.case.kind == Case.Kind.PRODUCT_COMPLAINT]
+        if numbers is not None and complaints:
+            raise InvalidInput(_("%(number)s is a product complaint, not an adverse event: export it in the line "
+                                 "list.") % {"number": complaints[0]}, field="case")
+        forwardings = forwardings.exclude(case__kind=Case.Kind.PRODUCT_COMPLAINT)
+    cases = []
+    for forwarding in forwardings:
+        case = forwarding.case
+        narrative = None
+        if forwarding.narrative_sealed is not None:
+            try:
+                narrative = unseal_for_patient(case.patient, NARRATIVE, bytes(forwarding.narrative_sealed))
+            except DataErased:
+                narrative = None  # erased with the patient's identity; drug safety has it
+        cases.append((forwarding, icsr_case(forwarding, narrative, nullified_reason=case.nullified_reason
+                                           if case.status == Case.Status.NULLIFIED else "")))
+    files: list[tuple[str, bytes]] = []
+    problems: list[ErrorDetail] = []
+    if fmt == "csv":
+        files.append((f"safety-line-list-{program.slug}.csv", line_list(c for _f, c in cases).encode()))
+    for forwarding, icsr in cases if fmt == "e2b" else ():
+        xml = build_icsr(icsr)
+        found_problems = check_icsr(xml)
+        problems += [ErrorDetail(f"{forwarding.case.number} v{forwarding.version}: {p.message}", field=p.element)
+                     for p in found_problems]
+        files.append((file_name(forwarding, "e2b"), xml))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems[:50])
+    with transaction.atomic():
+        record_audit(actor=actor, action="safety.cases_exported", subject_type="program", subject_id=program.slug,
+                     program_id=program.pk, after={"format": fmt, "versions": [
+                         f"{f.case.number} v{f.version}" for f, _c in cases][:500], "count": len(cases)})
+    return files
+
+
+def import_ack(*, actor: Actor, program: Program, data: bytes, at: datetime) -> list[CaseForwarding]:
+    """Drug safety's E2B(R3) acknowledgement: each ICSR it names is marked accepted or rejected (with
+    the reasons it gives). An acknowledgement naming a report Sojourn did not send is refused whole."""
+    ack = read_ack(data)
+    forwardings = {message_number(f): f for f in CaseForwarding.objects.filter(case__program=program)
+                   .select_related("case__market", "case__patient")
+                   if actor.can(Permission.SAFETY_MANAGE, program.pk, f.case.market.country)}
+    if not forwardings:
+        actor.require(Permission.SAFETY_MANAGE, program.pk)
+    matched: list[tuple[CaseForwarding, Any]] = []
+    for report in ack.reports:
+        # FDA names a report by its message number (N.2.r.1) and safety report id (C.1.1); C.1.1 alone
+        # is every version of the case, and then the latest one is meant.
+        forwarding = next((f for number, f in forwardings.items() if report.refers_to(number)), None)
+        if forwarding is None:
+            versions = [f for f in forwardings.values() if report.refers_to(safety_report_id(f))]
+            forwarding = max(versions, key=lambda f: f.version) if versions else None
+        if forwarding is None:
+            raise InvalidInput(_("The acknowledgement names a report this program did not send: %(id)s.")
+                               % {"id": " ".join(report.icsr_message_ids)[:200]}, field="ACK.B.r.1")
+        matched.append((forwarding, report))
+    if not matched:
+        raise InvalidInput(_("The acknowledgement names no report."), field="ACK.B.r.1")
+    with transaction.atomic():
+        for forwarding, report in matched:
+            locked = CaseForwarding.objects.select_for_update().get(pk=forwarding.pk)
+            locked.ack = "accepted" if report.accepted else "rejected"
+            locked.ack_details, locked.acked_at = list(report.details)[:20], at
+            locked.save(update_fields=["ack", "ack_details", "acked_at"])
+            forwarding.ack, forwarding.ack_details, forwarding.acked_at = locked.ack, locked.ack_details, at
+            _audit(actor, "safety.ack_imported", forwarding.case.patient, case=forwarding.case.number,
+                   version=forwarding.version, ack=locked.ack, batch=ack.number)
+    return [f for f, _r in matched]
 
 
 def _audit(actor: Actor, action: str, patient: Patient, **after: Any) -> None:

@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import time_machine
@@ -62,9 +63,9 @@ from sojourn.questionnaires.answers import response_items
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
-from sojourn.safety.models import Case, Intake
+from sojourn.safety.models import Case, Intake, Reaction, Term
 from sojourn.safety.questions import QUESTIONS
-from sojourn.safety.services import assess_seriousness, decide_intake, forward_case, read_intake_words
+from sojourn.safety.services import ReactionIn, assess_case, decide_intake, forward_case, read_intake_words
 from sojourn.simulation import behaviour as b
 from sojourn.simulation.cohort import (
     PRINT_HOUSE,
@@ -494,7 +495,8 @@ class _World:
                        .exclude(status=Case.Status.NULLIFIED).order_by("-day_zero").first())
             # The officer reads a flagged text as the patient meant it (the simulation knows which pool it
             # came from); a rule's or a nurse's intake is now and then not one after all.
-            meant = _meant(read_intake_words(actor=officer, intake=intake) or "") if intake.words_sealed else None
+            words = read_intake_words(actor=officer, intake=intake) or "" if intake.words_sealed else ""
+            meant = _meant(words) if words else None
             if meant == "other" or (meant is None and draw < 0.08):
                 decide_intake(actor=officer, intake=intake, kind=None, at=at,
                               reason="the patient asked about the program; no adverse event mentioned")
@@ -507,8 +509,8 @@ class _World:
                     kind = Case.Kind.PRODUCT_COMPLAINT
                 decided = decide_intake(actor=officer, intake=intake, kind=kind, reason="", at=at,
                                         follow_up_of=earlier)
-                if decided.case is not None and decided.case.serious is None:
-                    assess_seriousness(actor=officer, case=decided.case, serious=rng.random() < 0.1, at=at)
+                if decided.case is not None:
+                    self._assess(officer, decided.case, intake, words, rng, at)
         for case in Case.objects.filter(program=self.program, status=Case.Status.OPEN).select_related("market"):
             rng = rng_for(self.seed, "forward", case.number)
             late = rng.random() < 1 / 40
@@ -517,6 +519,38 @@ class _World:
             if ready <= at:
                 forward_case(actor=officer or (officer := self._safety_officer()), case=case, at=at)
                 self.totals["safety_cases_forwarded"] += 1
+
+    def _assess(self, officer: Actor, case: Case, intake: Intake, words: str, rng: random.Random,
+                at: datetime) -> None:
+        """The officer codes the report from the demo's term list (simulation/desk.yaml), with an onset a
+        few days before day zero, an outcome, seriousness now and then, and a narrative in their words;
+        a follow-up adds its event to those the case has."""
+        desk = _desk()
+        answers = [q for q in intake.detail.get("answers") or () if q in desk["answers"]]
+        verbatim, term = desk["replies"].get(words) or rng.choice(desk["answers"][answers[0] if answers else
+                                                                                  "side_effect"])
+        code = self.terms.get(term, "")
+        zone = ZoneInfo(intake.patient.time_zone)
+        onset = (intake.day_zero.astimezone(zone) - timedelta(days=rng.randint(0, 3))).date()
+        outcome = rng.choices(["recovered", "recovering", "not_recovered", "unknown"], [3, 4, 2, 1])[0]
+        criteria = ("hospitalisation",) if rng.random() < 0.03 else \
+            ("other_medically_important",) if rng.random() < 0.07 else ()
+        event = ReactionIn(verbatim=verbatim, meddra_code=code, onset=onset, outcome=outcome, seriousness=criteria,
+                           causality=rng.choice(["related", "related", "unknown", "not_related"]))
+        earlier = [ReactionIn(verbatim=r.verbatim, meddra_code=r.meddra_code, onset=r.onset,
+                              outcome=Reaction.Outcome(r.outcome).name.lower(), seriousness=tuple(r.seriousness),
+                              causality=r.causality) for r in case.reactions.all()]
+        narrative = (f"{case.get_kind_display().capitalize()} reported through the support program "
+                     f"({intake.source}) on {intake.day_zero.astimezone(zone):%Y-%m-%d}: {verbatim}, since "
+                     f"{onset:%Y-%m-%d}. Outcome at the last contact: {outcome.replace('_', ' ')}.")
+        assess_case(actor=officer, case=case, reactions=[*earlier, event][:20], suspect_product=desk["product"],
+                    expectedness=rng.choices(["expected", "unexpected", "unknown"], [6, 1, 1])[0],
+                    narrative=narrative, at=at)
+
+    @functools.cached_property
+    def terms(self) -> dict[str, str]:
+        """The program's term list by name: what the officer codes with."""
+        return dict(Term.objects.filter(program=self.program).values_list("name", "code"))
 
     def _safety_officer(self) -> Actor:
         if self.safety_officer is None:
@@ -563,6 +597,11 @@ class _World:
 @functools.cache
 def _replies() -> dict[str, dict[str, list[str]]]:
     return yaml.safe_load((Path(__file__).parent / "replies.yaml").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _desk() -> dict[str, Any]:
+    return yaml.safe_load((Path(__file__).parent / "desk.yaml").read_text(encoding="utf-8"))
 
 
 def _meant(words: str) -> str | None:

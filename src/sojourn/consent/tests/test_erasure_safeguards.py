@@ -20,6 +20,7 @@ from sojourn.people.services.patients import read_patient_identity, release_reta
 from sojourn.people.tests.api import Api, assert_error
 from sojourn.people.tests.factories import make_staff
 from sojourn.safety.services import decide_intake, forward_case, record_intake
+from sojourn.safety.tests.helpers import assessed
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +103,7 @@ def test_a_forwarded_report_keeps_nothing_and_the_safety_officer_is_told_the_dat
     patient, referral = reported
     officer = actor_for_user(make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, cast.program))
     decided = decide_intake(actor=officer, intake=referral, kind="adverse_event", reason="", at=timezone.now())
-    forward_case(actor=officer, case=decided.case, at=timezone.now())
+    forward_case(actor=officer, case=assessed(officer, decided.case, timezone.now()), at=timezone.now())
     done = complete_erasure_request(actor=actor_for_user(cast.admin), request=erasure(patient, me(patient)))
     assert done.certificate["kept"] == []
     with pytest.raises(DataErased):

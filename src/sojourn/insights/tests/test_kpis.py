@@ -228,6 +228,7 @@ def test_possible_adverse_events_at_drug_safety_by_their_deadline(program, activ
     from sojourn.people.queries import actor_for_user
     from sojourn.people.tests.factories import make_staff
     from sojourn.safety.services import decide_intake, forward_case, nullify_case, record_intake
+    from sojourn.safety.tests.helpers import assessed
 
     officer = actor_for_user(make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, program))
 
@@ -238,10 +239,11 @@ def test_possible_adverse_events_at_drug_safety_by_their_deadline(program, activ
     for n in range(4):  # forwarded a few hours after day zero
         case = decide_intake(actor=officer, intake=intake(f"on-time-{n}", 30 + n), kind="adverse_event", reason="",
                              at=NOW - timedelta(days=30 + n, hours=-2)).case
-        forward_case(actor=officer, case=case, at=NOW - timedelta(days=30 + n, hours=-3))
+        forward_case(actor=officer, case=assessed(officer, case, NOW - timedelta(days=30 + n, hours=-2)),
+                     at=NOW - timedelta(days=30 + n, hours=-3))
     late = decide_intake(actor=officer, intake=intake("late", 40), kind="adverse_event", reason="",
                          at=NOW - timedelta(days=20)).case
-    forward_case(actor=officer, case=late, at=NOW - timedelta(days=20))
+    forward_case(actor=officer, case=assessed(officer, late, NOW - timedelta(days=20)), at=NOW - timedelta(days=20))
     intake("undecided", 25)
     decide_intake(actor=officer, intake=intake("not-ae", 26), kind=None, reason="a delivery question", at=NOW)
     nullified = decide_intake(actor=officer, intake=intake("error", 27), kind="adverse_event", reason="", at=NOW).case

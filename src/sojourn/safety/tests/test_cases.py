@@ -14,7 +14,8 @@ from sojourn.core.permissions import Role
 from sojourn.people.queries import actor_for_user
 from sojourn.people.tests.factories import make_staff
 from sojourn.safety.models import Case, Intake
-from sojourn.safety.services import assess_seriousness, decide_intake, forward_case, nullify_case, record_intake
+from sojourn.safety.services import decide_intake, forward_case, nullify_case, record_intake
+from sojourn.safety.tests.helpers import assessed as assess
 from sojourn.tracking.tests.helpers import SYSTEM
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -71,7 +72,7 @@ def test_seriousness_sets_the_authority_clock_from_day_zero_and_forwarding_stops
         active_patient, officer):
     case = decide_intake(actor=officer, intake=_intake(active_patient), kind="adverse_event", reason="",
                          at=LATER).case
-    assessed = assess_seriousness(actor=officer, case=case, serious=True, at=LATER)
+    assessed = assess(officer, case, LATER, serious=True)
     assert assessed.authority_due_at == datetime(2026, 4, 18, tzinfo=BERLIN)  # the end of day 15
     sent = forward_case(actor=officer, case=case, at=LATER)
     assert (sent.status, sent.forwarded_at) == ("forwarded", LATER)
@@ -114,7 +115,7 @@ def test_a_nurse_records_an_intake_but_an_analyst_may_not(active_patient, cast):
 def test_a_follow_up_of_a_forwarded_case_must_reach_drug_safety_by_its_own_deadline(active_patient, officer):
     case = decide_intake(actor=officer, intake=_intake(active_patient), kind="adverse_event", reason="",
                          at=LATER).case
-    forward_case(actor=officer, case=case, at=LATER)
+    forward_case(actor=officer, case=assess(officer, case, LATER), at=LATER)
     later = DAY_ZERO + timedelta(days=20)
     more = decide_intake(actor=officer, intake=_intake(active_patient, "sms:9", later), kind="adverse_event",
                          reason="", at=later + timedelta(hours=3), follow_up_of=case)

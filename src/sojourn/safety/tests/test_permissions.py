@@ -57,7 +57,9 @@ def test_the_safety_officer_works_every_door(client, program, active_patient, st
     follow_up = api.post(f"/safety/intakes/{intake}/decision", {"kind": "adverse_event", "follow_up_of": case.number})
     assert follow_up.json()["case"] == case.number
     assert api.get(f"/safety/cases/{case.number}").json()["version"] == 2
-    assert api.post(f"/safety/cases/{case.number}/assessment", {"serious": True}).json()["authority_due_at"]
+    assessment = {"reactions": [{"verbatim": "fainted", "seriousness": ["hospitalisation"]}],
+                  "suspect_product": "Demoxumab", "expectedness": "unknown", "narrative": "Fainted at home."}
+    assert api.post(f"/safety/cases/{case.number}/assessment", assessment).json()["authority_due_at"]
     forwarded = api.post(f"/safety/cases/{case.number}/forwarding").json()
     assert (forwarded["status"], forwarded["forwarded_on_time"]) == ("forwarded", False)  # day zero was in March
     call_command("safety", "nullify", case.number, "--reason", "a duplicate of another case",

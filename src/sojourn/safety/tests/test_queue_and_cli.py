@@ -47,14 +47,21 @@ def test_the_queue_puts_the_overdue_intake_first_and_counts_reach_other_roles(in
         safety_queue(actor_for_user(cast.nurse_de), program, market="DE")
 
 
-def test_the_cli_lists_decides_assesses_and_forwards(intakes, program):
+def test_the_cli_lists_decides_assesses_and_forwards(intakes, program, tmp_path):
     make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, program)
     listed = json.loads(_run("list", "--program", program.slug, "--json"))
     assert [(i["kind"], i["state"]) for i in listed] == [("intake", "overdue"), ("intake", "on_time")]
     said = _run("decide", str(intakes[1].pk), "--kind", "adverse-event", "--by", "safety@sponsor.example")
     number = Case.objects.get().number
     assert said.strip() == f"intake {intakes[1].pk}: case {number} version 1"
-    assert "serious" in _run("assess", number, "--serious", "yes", "--by", "safety@sponsor.example")
+    assessment = tmp_path / "assessment.json"
+    assessment.write_text(json.dumps({
+        "reactions": [{"verbatim": "fainted at the pharmacy", "outcome": "recovered", "onset": "2026-03-01",
+                       "seriousness": ["hospitalisation"], "causality": "unknown"}],
+        "suspect_product": "Demoxumab", "expectedness": "unexpected", "narrative": "Fainted, kept overnight."}))
+    with pytest.raises(CommandError, match="Assess the case first"):
+        _run("forward", number, "--by", "safety@sponsor.example")
+    assert ": serious, authority" in _run("assess", number, "--file", str(assessment), "--by", "safety@sponsor.example")
     assert "forwarded LATE" in _run("forward", number, "--by", "safety@sponsor.example")
     said = _run("decide", str(intakes[0].pk), "--kind", "not-ae", "--reason", "a question about delivery",
                 "--by", "safety@sponsor.example")

@@ -18,6 +18,7 @@ from sojourn.people.queries import actor_for_user
 from sojourn.people.tests.factories import make_staff
 from sojourn.safety.reconciliation import as_csv, reconcile
 from sojourn.safety.services import decide_intake, export_reconciliation, forward_case, record_intake
+from sojourn.safety.tests.helpers import assessed
 from sojourn.tracking.tests.helpers import SYSTEM
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -43,9 +44,9 @@ def month_of_march(active_patient, officer):
                              idempotency_key=key, day_zero=day_zero)
 
     on_time = decide_intake(actor=actor, intake=intake("a", at(2)), kind="adverse_event", reason="", at=at(2, 14))
-    forward_case(actor=actor, case=on_time.case, at=at(2, 16))
+    forward_case(actor=actor, case=assessed(actor, on_time.case, at(2, 15)), at=at(2, 16))
     late = decide_intake(actor=actor, intake=intake("b", at(5)), kind="adverse_event", reason="", at=at(9))
-    forward_case(actor=actor, case=late.case, at=at(10))
+    forward_case(actor=actor, case=assessed(actor, late.case, at(9, 12)), at=at(10))
     decide_intake(actor=actor, intake=intake("c", at(10)), kind=None, reason="asked about delivery", at=at(10, 12))
     intake("d", at(20))  # never decided
     unsent = decide_intake(actor=actor, intake=intake("e", at(25)), kind="special_situation", reason="", at=at(25, 12))

@@ -15,6 +15,7 @@ from django.db.models import F
 
 from sojourn.channels.models import NurseTask, OutboxMessage, PrintBlock, PrintIssue
 from sojourn.consent.models import ConsentRecord
+from sojourn.core.actors import Actor
 from sojourn.core.db import tables_without_statistics
 from sojourn.core.models import AuditEntry
 from sojourn.core.tests.factories import SYSTEM
@@ -22,7 +23,8 @@ from sojourn.demo.builder import build_demo
 from sojourn.dialogue.models import Decision
 from sojourn.insights.queries import MarketKpis
 from sojourn.people.models import Invitation, Patient
-from sojourn.safety.models import Case, Intake
+from sojourn.safety.models import Case, CaseForwarding, Intake, Reaction
+from sojourn.safety.services import export_versions
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
 from sojourn.simulation.runner import _World, simulate
@@ -153,6 +155,13 @@ def test_simulated_patients_live_through_the_real_program_and_react_only_to_what
         0.9 * forwarded.count()
     assert not Case.objects.filter(patient__in=simulated, status="open",
                                    forward_due_at__lt=START + timedelta(days=38)).exists()
+    # Each case was assessed and coded from the program's term list, so every forwarded version leaves as
+    # an E2B(R3) ICSR that passes the check (export_versions refuses the lot otherwise).
+    assert not Case.objects.filter(program=program, assessed_at__isnull=True).exists()
+    assert not Reaction.objects.filter(case__program=program, meddra_code="").exists()
+    icsrs = export_versions(actor=Actor.system("test"), program=program, fmt="e2b", numbers=None, at=START)
+    assert len(icsrs) == CaseForwarding.objects.filter(case__program=program).exclude(
+        case__kind="product_complaint").count() > 0
 
     # Consent withdrawn stops everything: nothing is sent and nothing is recorded afterwards.
     for patient in simulated.filter(status="withdrawn"):

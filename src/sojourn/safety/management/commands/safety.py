@@ -1,12 +1,15 @@
-"""`sojourn safety list|reconcile|decide|assess|forward|nullify`: the safety officer's queue from a terminal.
+"""`sojourn safety list|reconcile|decide|assess|forward|nullify|export|import-ack|import-terms`: the
+safety officer's desk from a terminal.
 
-Listing and the reconciliation are the machine operator's (as every command run on the server is); a
-decision is a person's, so `decide`, `assess`, `forward` and `nullify` name the safety officer with
-`--by EMAIL` and are checked against that person's role, as in the console."""
+Listing, the reconciliation, the exports and the imports of acknowledgements and term lists are the
+machine operator's (as every command run on the server is); a decision is a person's, so `decide`,
+`assess`, `forward` and `nullify` name the safety officer with `--by EMAIL` and are checked against
+that person's role, as in the console."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,10 +25,14 @@ from sojourn.people.queries import actor_for_user
 from sojourn.safety.models import Case, Intake
 from sojourn.safety.queries import safety_queue
 from sojourn.safety.services import (
-    assess_seriousness,
+    assess_case,
+    assessment_input,
     decide_intake,
     export_reconciliation,
+    export_versions,
     forward_case,
+    import_ack,
+    import_terms,
     nullify_case,
 )
 
@@ -55,12 +62,27 @@ class Command(SojournCommand):
         decide.add_argument("--kind", required=True, choices=sorted(KINDS))
         decide.add_argument("--reason", default="")
         decide.add_argument("--follow-up-of", metavar="CASE", help="the case number this adds to")
-        for name, text in (("assess", "record whether the case is serious"), ("forward", "drug safety has it"),
+        export = sub.add_parser("export", help="forwarded case versions: one E2B(R3) file each, or the CSV line list")
+        export.add_argument("--program", required=True)
+        export.add_argument("--format", choices=["e2b", "csv"], required=True)
+        which = export.add_mutually_exclusive_group(required=True)
+        which.add_argument("--all", action="store_true", help="every forwarded version")
+        which.add_argument("--case", action="append", metavar="NUMBER", help="this case's versions (repeatable)")
+        export.add_argument("--out", required=True, metavar="DIR", help="the directory to write the files to")
+        ack = sub.add_parser("import-ack", help="drug safety's E2B(R3) acknowledgement: accepted or rejected")
+        ack.add_argument("--program", required=True)
+        ack.add_argument("file")
+        terms = sub.add_parser("import-terms", help="the sponsor's MedDRA term list (CSV: code, term)")
+        terms.add_argument("--program", required=True)
+        terms.add_argument("--meddra-version", required=True, help="such as 27.1")
+        terms.add_argument("file")
+        for name, text in (("assess", "the assessment, from a JSON file (docs/safety.md)"),
+                           ("forward", "drug safety has it"),
                            ("nullify", "a case opened in error")):
             command = sub.add_parser(name, help=text)
             command.add_argument("case", help="the case number, such as DE-2026-00001")
             if name == "assess":
-                command.add_argument("--serious", choices=["yes", "no"], required=True)
+                command.add_argument("--file", required=True, help="the assessment as JSON; - reads standard input")
             if name == "nullify":
                 command.add_argument("--reason", required=True)
         for command in (decide, *(sub.choices[n] for n in ("assess", "forward", "nullify"))):
@@ -72,6 +94,9 @@ class Command(SojournCommand):
             return
         if options["action"] == "reconcile":
             self._reconcile(options)
+            return
+        if options["action"] in ("export", "import-ack", "import-terms"):
+            self._exchange(options)
             return
         actor, now = self._person(options["by"]), timezone.now()
         if options["action"] == "decide":
@@ -86,7 +111,7 @@ class Command(SojournCommand):
             return
         case = self._case(options["case"])
         if options["action"] == "assess":
-            case = assess_seriousness(actor=actor, case=case, serious=options["serious"] == "yes", at=now)
+            case = assess_case(actor=actor, case=case, at=now, **assessment_input(self._json(options["file"])))
             due = case.authority_due_at.isoformat() if case.authority_due_at else "periodic report only"
             self.stdout.write(f"case {case.number}: {'serious' if case.serious else 'not serious'}, authority {due}")
         elif options["action"] == "forward":
@@ -113,6 +138,52 @@ class Command(SojournCommand):
             language=options["language"], at=timezone.now(), market=market)
         Path(options["out"]).write_bytes(content)
         self.stdout.write(f"wrote {options['out']} ({len(content):,} bytes)")
+
+    def _exchange(self, options: dict[str, Any]) -> None:
+        program = self._program(options["program"])
+        actor, now = Actor.system(f"sojourn safety {options['action']}"), timezone.now()
+        if options["action"] == "export":
+            out = Path(options["out"])
+            if out.exists() and not out.is_dir():
+                raise CommandError(f"--out: {out} is not a directory")
+            files = export_versions(actor=actor, program=program, fmt=options["format"],
+                                    numbers=None if options["all"] else options["case"], at=now)
+            out.mkdir(parents=True, exist_ok=True)
+            for name, content in files:
+                (out / name).write_bytes(content)
+            self.stdout.write(f"wrote {len(files)} file{'s' * (len(files) != 1)} to {out}")
+            return
+        data = self._read(options["file"])
+        if options["action"] == "import-ack":
+            acked = import_ack(actor=actor, program=program, data=data, at=now)
+            for forwarding in acked:
+                self.stdout.write(f"case {forwarding.case.number} version {forwarding.version}: {forwarding.ack}"
+                                  + "".join(f"\n  {detail}" for detail in forwarding.ack_details))
+            return
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{options['file']}: not UTF-8 text") from exc
+        count = import_terms(actor=actor, program=program, version=options["meddra_version"], text=text, at=now)
+        self.stdout.write(f"imported {count:,} terms of MedDRA {options['meddra_version']} for {program.slug}")
+
+    def _program(self, slug: str) -> Program:
+        program = Program.objects.filter(slug=slug).first()
+        if program is None:
+            raise CommandError(f"no program {slug}")
+        return program
+
+    def _read(self, name: str) -> bytes:
+        try:
+            return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{name}: {exc.strerror}") from exc
+
+    def _json(self, name: str) -> Any:
+        try:
+            return json.loads(self._read(name))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CommandError(f"{name}: not JSON ({exc})") from exc
 
     def _list(self, options: dict[str, Any]) -> None:
         program = Program.objects.filter(slug=options["program"]).first()
