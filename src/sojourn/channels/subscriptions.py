@@ -1,15 +1,17 @@
 """Consent withdrawn: what has not left the outbox for the withdrawn channels never leaves, and calls
 a nurse has not made leave the queue when calls are no longer agreed to. Patient erased: the files
-channels wrote about them in clear are deleted."""
+channels wrote about them in clear are deleted. Drug safety asks a follow-up question: a nurse calls."""
 
 from __future__ import annotations
 
 from sojourn.channels.filebased import forget_recipient
 from sojourn.channels.services.magazine import remove_copies_of
-from sojourn.channels.services.nurse import cancel_open_calls
+from sojourn.channels.services.nurse import call_for_follow_up, cancel_open_calls
 from sojourn.channels.services.outbox import cancel_pending
 from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn, patient_erased
 from sojourn.people.models import Patient
+from sojourn.safety.hooks import follow_up_requested
+from sojourn.safety.models import FollowUp
 
 
 @consent_withdrawn.connect
@@ -27,3 +29,8 @@ def remove_written_copies(patient: Patient) -> None:
     (Text messages in the local gateway's log are sealed with the patient's key: shredded with it.)"""
     forget_recipient(patient.email_index)
     remove_copies_of(patient)
+
+
+@follow_up_requested.connect
+def call_the_patient(follow_up: FollowUp) -> None:
+    call_for_follow_up(follow_up)

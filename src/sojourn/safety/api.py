@@ -31,6 +31,7 @@ from sojourn.safety.services import (
     read_intake_words,
     read_narrative,
     record_intake,
+    request_follow_up,
 )
 
 router = Router(tags=["drug safety"])
@@ -117,6 +118,21 @@ class ForwardingOut(Schema):
     ack_details: list[str]
 
 
+class FollowUpOut(Schema):
+    id: int
+    question: str
+    asked_at: datetime
+    due_at: datetime
+    status: Literal["open", "answered", "cancelled"]
+    answered_at: datetime | None
+    intake: int | None = Field(description="The intake holding the patient's answer")
+
+
+class FollowUpIn(Schema):
+    question: str = Field(min_length=1, max_length=180, description="What drug safety needs to know")
+    due_at: datetime = Field(description="When the answer is due (within 30 days)")
+
+
 class CaseOut(Schema):
     number: str
     market: str
@@ -137,6 +153,7 @@ class CaseOut(Schema):
     assessed_at: datetime | None
     reactions: list[ReactionOut]
     forwardings: list[ForwardingOut] = Field(description="Each version as drug safety received it")
+    follow_ups: list[FollowUpOut] = Field(description="Questions a nurse asks the patient for drug safety")
 
 
 class CaseReadOut(CaseOut):
@@ -191,7 +208,10 @@ def _case(case: Case) -> dict[str, Any]:
                            "seriousness": r.seriousness, "causality": r.causality} for r in case.reactions.all()],
             "forwardings": [{"version": f.version, "due_at": f.due_at, "forwarded_at": f.forwarded_at,
                              "on_time": f.on_time, "ack": f.ack, "ack_details": f.ack_details}
-                            for f in case.forwardings.order_by("version")]}
+                            for f in case.forwardings.order_by("version")],
+            "follow_ups": [{"id": f.pk, "question": f.question, "asked_at": f.asked_at, "due_at": f.due_at,
+                            "status": f.status, "answered_at": f.answered_at, "intake": f.intake_id}
+                           for f in case.follow_ups.order_by("asked_at", "pk")]}
 
 
 @router.get("/programs/{slug}/safety/queue", response=list[QueueItemOut],
@@ -292,6 +312,17 @@ def e2b(request: HttpRequest, number: str, version: int) -> Any:
     response = HttpResponse(content, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@router.post("/safety/cases/{number}/follow-ups", response={201: CaseOut},
+             summary="Ask for a follow-up: a nurse calls the patient with the question by the due time")
+def follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> Any:
+    actor = _actor(request)
+    if payload.due_at.tzinfo is None:
+        raise InvalidInput(_("Give the due time with its time zone."), field="due_at")
+    case = access_case(actor, number)
+    request_follow_up(actor=actor, case=case, question=payload.question, due_at=payload.due_at, at=timezone.now())
+    return Status(201, _case(case))
 
 
 @router.post("/safety/cases/{number}/forwarding", response=CaseOut,

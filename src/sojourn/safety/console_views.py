@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,7 @@ from sojourn.safety.queries import (
     access_intake,
     cases_of_patient,
     clock_state,
+    open_follow_ups,
     recent_cases,
     safety_queue,
 )
@@ -43,6 +45,7 @@ from sojourn.safety.services import (
     nullify_case,
     read_intake_words,
     read_narrative,
+    request_follow_up,
 )
 
 NOT_AE = "not_ae"
@@ -90,7 +93,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows = [{"item": i, "state": i.state(now), "due": timezone.localtime(i.due_at),
              "day_zero": timezone.localtime(i.day_zero)} for i in items]
     recent = recent_cases(request.actor, program, market=market, since=now - RECENT)
-    return render(request, "safety/queue.html", {"rows": rows, "kinds": KINDS, "recent": recent})
+    follow_ups = [{"follow_up": f, "state": clock_state(f.due_at, now)}
+                  for f in open_follow_ups(request.actor, program, market=market)]
+    return render(request, "safety/queue.html", {"rows": rows, "kinds": KINDS, "recent": recent,
+                                                 "follow_ups": follow_ups})
 
 
 @login_required
@@ -98,6 +104,8 @@ def intake_page(request: HttpRequest, intake_id: int) -> HttpResponse:
     intake = access_intake(request.actor, intake_id)
     problems = []
     form = {k: request.POST.get(k, "") for k in ("kind", "reason", "follow_up_of")}
+    if request.method != "POST" and intake.detail.get("case"):  # the answer to a follow-up question
+        form["follow_up_of"] = intake.detail["case"]
     if request.method == "POST":
         follow_up = next((c for c in cases_of_patient(intake) if c.number == form["follow_up_of"]), None)
         with shown_on_page() as refusal:
@@ -155,6 +163,9 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
             forward_case(actor=request.actor, case=case, at=now)
         elif action == "nullify":
             nullify_case(actor=request.actor, case=case, reason=request.POST.get("reason", ""), at=now)
+        elif action == "follow_up":
+            request_follow_up(actor=request.actor, case=case, question=request.POST.get("question", ""),
+                              due_at=_end_of_day(request.POST.get("due", ""), case.patient.time_zone), at=now)
         else:
             raise NotFound()
         messages.success(request, _("The case is updated."))
@@ -194,6 +205,14 @@ def line_list(request: HttpRequest) -> HttpResponse:
     return redirect("safety-console:queue")
 
 
+def _end_of_day(value: str, zone: str) -> datetime | None:
+    """A due date as the form gives it, meaning the end of that day where the patient lives."""
+    try:
+        return datetime.combine(date.fromisoformat(value) + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone))
+    except (ValueError, OverflowError):  # not a date, or the last day there is
+        raise InvalidInput(_("Give the day as a date."), field="due_at") from None
+
+
 def _case_page(request: HttpRequest, case: Case, *, problems: list[ErrorDetail] | None = None,
                rows: list[EventRow] | None = None, form: dict[str, str] | None = None) -> HttpResponse:
     """The case page; after a refused assessment, with what was typed and each problem by its field."""
@@ -219,6 +238,8 @@ def _case_page(request: HttpRequest, case: Case, *, problems: list[ErrorDetail] 
     return render(request, "safety/case.html", {
         "case": case, "intakes": case.intakes.order_by("day_zero", "pk"), "problems": problems,
         "forwardings": case.forwardings.order_by("version"),
+        "follow_ups": case.follow_ups.select_related("intake").order_by("asked_at", "pk"), "now": timezone.now(),
+        "follow_up_form": {k: request.POST.get(k, "") for k in ("question", "due")},
         "kinds": KINDS, "events": events, "rows": rows, "form": form, "errors": errors,
         "terms": _datalist(case.program_id), "criteria": CRITERIA, "outcomes": OUTCOME_LABELS,
         "causalities": CAUSALITY, "expectedness": EXPECTEDNESS,

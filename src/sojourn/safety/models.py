@@ -185,3 +185,33 @@ class Intake(models.Model):
 
     def __str__(self) -> str:
         return f"safety intake {self.pk}"
+
+
+class FollowUp(models.Model):
+    """Drug safety asks for missing information about a case: a nurse calls the patient by the due date
+    (the patient's consent to calls allowing), and what the patient says comes back as an intake, for
+    the safety officer to add to the case as its next version."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        ANSWERED = "answered", "answered"
+        CANCELLED = "cancelled", "cancelled"  # the case was nullified, or the patient can no longer be called
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups")
+    question = models.CharField(max_length=180)  # what drug safety needs to know; the nurse reads it
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    asked_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    intake = models.OneToOneField(Intake, on_delete=models.PROTECT, null=True, blank=True, related_name="answering")
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="safety_follow_up_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "answered", "cancelled"]),
+                                   name="safety_follow_up_status_valid"),
+            models.CheckConstraint(condition=~Q(status="answered") | Q(intake__isnull=False),
+                                   name="safety_follow_up_answer_named"),
+        ]

@@ -11,7 +11,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
-from sojourn.safety.models import Case, Intake
+from sojourn.safety.models import Case, FollowUp, Intake
 
 DUE_SOON = timedelta(hours=12)  # half a working day's warning before a forward deadline
 
@@ -57,6 +57,14 @@ def recent_cases(actor: Actor, program: Program, *, since: datetime, market: str
     return list(Case.objects.filter(program=program, market__country__in=markets, updated_at__gte=since)
                 .exclude(status=Case.Status.OPEN).select_related("market", "patient")
                 .order_by("-updated_at", "-pk")[:limit])
+
+
+def open_follow_ups(actor: Actor, program: Program, *, market: str | None = None) -> list[FollowUp]:
+    """Follow-up questions drug safety asked and the patient has not answered yet, soonest due first."""
+    markets = _markets(actor, program, Permission.SAFETY_MANAGE, market)
+    return list(FollowUp.objects.filter(case__program=program, case__market__country__in=markets,
+                                        status=FollowUp.Status.OPEN)
+                .select_related("case__market", "case__patient").order_by("due_at", "pk"))
 
 
 def safety_counts(actor: Actor, program: Program, now: datetime) -> dict[str, Counter[str]]:

@@ -9,7 +9,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from sojourn.consent.purposes import action_refusal
+from sojourn.consent.queries import granted_purposes
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, Conflict, DataErased, ErrorDetail, InvalidInput
 from sojourn.core.models import Market, Program
@@ -41,12 +43,15 @@ from sojourn.safety.export import (
     snapshot,
 )
 from sojourn.safety.flagging import languages_for, possible_adverse_event
-from sojourn.safety.models import Case, CaseForwarding, Intake, Reaction, Term
+from sojourn.safety.hooks import follow_up_requested
+from sojourn.safety.models import Case, CaseForwarding, FollowUp, Intake, Reaction, Term
 from sojourn.safety.reconciliation import as_csv, as_pdf, reconcile
 
 WORDS = "safety_intake_words"
 FLAGGED_REASON = gettext_noop("possible adverse event in the patient's words")
 REPORTED_REASON = gettext_noop("side effect reported by the patient on the portal")
+FOLLOW_UP_REASON = gettext_noop("the patient's answer to drug safety's follow-up question")
+MAX_FOLLOW_UP_DAYS = 30
 MAX_REPORT = 4000
 NARRATIVE = "safety_case_narrative"
 MAX_NARRATIVE = 20000
@@ -380,6 +385,58 @@ def forward_case(*, actor: Actor, case: Case, at: datetime) -> Case:
     return locked
 
 
+def request_follow_up(*, actor: Actor, case: Case, question: str, due_at: datetime | None,
+                      at: datetime) -> FollowUp:
+    """Drug safety needs to know more: a nurse calls the patient by `due_at` with the question (the
+    calls are the channels' to make, through safety.hooks.follow_up_requested). Refused when the
+    patient may not be called: the consent to nurse calls is the patient's to give."""
+    actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
+    question = question.strip()
+    problems = []
+    if not question:
+        problems.append(ErrorDetail(_("Say what drug safety needs to know."), field="question"))
+    elif len(question) > 180:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": 180}, field="question"))
+    if due_at is None or due_at <= at:
+        problems.append(ErrorDetail(_("Give a due date in the future."), field="due_at"))
+    elif due_at > at + timedelta(days=MAX_FOLLOW_UP_DAYS):
+        problems.append(ErrorDetail(_("Give a due date within %(n)d days.") % {"n": MAX_FOLLOW_UP_DAYS},
+                                    field="due_at"))
+    patient = case.patient
+    if patient.status != Patient.Status.ACTIVE or action_refusal("nurse_task", granted_purposes(patient), "phone"):
+        problems.append(ErrorDetail(_("The patient has not agreed to calls from the program's nurses: drug safety "
+                                      "must follow up another way."), field="channel"))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    with transaction.atomic():
+        locked = _open_for_change(case)
+        follow_up = FollowUp.objects.create(case=locked, question=question, asked_by_id=actor.user_id, asked_at=at,
+                                            due_at=due_at)
+        effects = follow_up_requested.run(follow_up)
+        _audit(actor, "safety.follow_up_requested", patient, case=locked.number, follow_up=follow_up.pk,
+               due_at=due_at.isoformat(), effects=effects)
+    return follow_up
+
+
+def answer_follow_up(*, actor: Actor, follow_up_id: int, patient: Patient, words: str, answers: list[str],
+                     at: datetime) -> Intake | None:
+    """What the patient said on the follow-up call: an intake naming the case (day zero now), for the
+    safety officer to add to it; the request is answered. None if the request is no longer open."""
+    with transaction.atomic():
+        follow_up = (FollowUp.objects.select_for_update().select_related("case")
+                     .filter(pk=follow_up_id, case__patient=patient, status=FollowUp.Status.OPEN).first())
+        if follow_up is None:
+            return None
+        intake = record_intake(actor=actor, patient=patient, source="follow-up call", reason=FOLLOW_UP_REASON,
+                               detail={"follow_up": follow_up.pk, "case": follow_up.case.number, "answers": answers},
+                               idempotency_key=f"follow-up:{follow_up.pk}", day_zero=at, words=words)
+        follow_up.status, follow_up.answered_at, follow_up.intake = FollowUp.Status.ANSWERED, at, intake
+        follow_up.save(update_fields=["status", "answered_at", "intake"])
+        _audit(actor, "safety.follow_up_answered", patient, case=follow_up.case.number, follow_up=follow_up.pk,
+               intake=intake.pk)
+    return intake
+
+
 def nullify_case(*, actor: Actor, case: Case, reason: str, at: datetime) -> Case:
     """A case opened in error stays on record, nullified with the reason."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
@@ -389,6 +446,7 @@ def nullify_case(*, actor: Actor, case: Case, reason: str, at: datetime) -> Case
         locked = _open_for_change(case)
         locked.status, locked.nullified_reason, locked.updated_at = Case.Status.NULLIFIED, reason.strip()[:300], at
         locked.save(update_fields=["status", "nullified_reason", "updated_at"])
+        locked.follow_ups.filter(status=FollowUp.Status.OPEN).update(status=FollowUp.Status.CANCELLED)
         _audit(actor, "safety.case_nullified", locked.patient, case=locked.number)
     return locked
 

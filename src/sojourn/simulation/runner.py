@@ -18,6 +18,7 @@ anything it repeats (events with the same client id, enrollments of the same add
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 import secrets
@@ -43,7 +44,7 @@ from sojourn.channels.models import NurseTask, OutboxMessage, PortalCard, PrintI
 from sojourn.channels.pdf import Press
 from sojourn.channels.services.callbacks import ProviderCallback
 from sojourn.channels.services.magazine import IssueReport, build_issue, lay_out_issue, record_delivery_manifest
-from sojourn.channels.services.nurse import claim_task, complete_call
+from sojourn.channels.services.nurse import FOLLOW_UP, claim_task, complete_call
 from sojourn.channels.services.sms_inbound import receive_sms
 from sojourn.consent.portal import patient_actor
 from sojourn.consent.services.withdrawal import withdraw_consent
@@ -65,7 +66,14 @@ from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
 from sojourn.safety.models import Case, Intake, Reaction, Term
 from sojourn.safety.questions import QUESTIONS
-from sojourn.safety.services import ReactionIn, assess_case, decide_intake, forward_case, read_intake_words
+from sojourn.safety.services import (
+    ReactionIn,
+    assess_case,
+    decide_intake,
+    forward_case,
+    read_intake_words,
+    request_follow_up,
+)
 from sojourn.simulation import behaviour as b
 from sojourn.simulation.cohort import (
     PRINT_HOUSE,
@@ -464,7 +472,9 @@ class _World:
             if sim is not None and b.answers_call(sim, rng):
                 # Every safety question asked; now and then a patient says yes to one.
                 safety = {q: "yes" if rng.random() < CALL_SAFETY_YES.get(q, 0.005) else "no" for q in QUESTIONS}
-                complete_call(actor=nurse, task=task, outcome="reached", safety=safety,
+                # A call drug safety asked for is written down: the answer goes back to the case.
+                notes = rng.choice(_desk()["follow_up_answers"]) if task.source_key.startswith(FOLLOW_UP) else ""
+                complete_call(actor=nurse, task=task, outcome="reached", safety=safety, notes=notes,
                               duration_s=rng.randint(240, 1200))
                 sim.engaged = True
                 self.totals["calls_reached"] += 1
@@ -491,7 +501,8 @@ class _World:
             officer = officer or self._safety_officer()
             draw = rng.random()
             month = intake.day_zero - timedelta(days=30)
-            earlier = (Case.objects.filter(patient_id=intake.patient_id, day_zero__gte=month)
+            earlier = (Case.objects.filter(number=intake.detail["case"]).first() if intake.detail.get("case") else
+                       Case.objects.filter(patient_id=intake.patient_id, day_zero__gte=month)
                        .exclude(status=Case.Status.NULLIFIED).order_by("-day_zero").first())
             # The officer reads a flagged text as the patient meant it (the simulation knows which pool it
             # came from); a rule's or a nurse's intake is now and then not one after all.
@@ -543,9 +554,15 @@ class _World:
         narrative = (f"{case.get_kind_display().capitalize()} reported through the support program "
                      f"({intake.source}) on {intake.day_zero.astimezone(zone):%Y-%m-%d}: {verbatim}, since "
                      f"{onset:%Y-%m-%d}. Outcome at the last contact: {outcome.replace('_', ' ')}.")
-        assess_case(actor=officer, case=case, reactions=[*earlier, event][:20], suspect_product=desk["product"],
-                    expectedness=rng.choices(["expected", "unexpected", "unknown"], [6, 1, 1])[0],
-                    narrative=narrative, at=at)
+        assessed = assess_case(actor=officer, case=case, reactions=[*earlier, event][:20],
+                               suspect_product=desk["product"], narrative=narrative, at=at,
+                               expectedness=rng.choices(["expected", "unexpected", "unknown"], [6, 1, 1])[0])
+        # Drug safety wants to know more about a serious case; a patient who does not take the program's
+        # calls is refused, and drug safety asks the doctor instead.
+        if assessed.serious and not case.follow_ups.exists():
+            with contextlib.suppress(InvalidInput):
+                request_follow_up(actor=officer, case=assessed, question=rng.choice(desk["follow_up_questions"]),
+                                  due_at=at + timedelta(days=7), at=at)
 
     @functools.cached_property
     def terms(self) -> dict[str, str]:

@@ -16,8 +16,9 @@ from sojourn.core.errors import Conflict, InvalidInput, NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.services.patients import seal_for_patient
+from sojourn.safety.models import FollowUp
 from sojourn.safety.questions import read_answers
-from sojourn.safety.services import record_intake
+from sojourn.safety.services import answer_follow_up, record_intake
 from sojourn.tracking.services.events import record_events
 
 MAX_NOTES = 4000
@@ -71,6 +72,24 @@ def cancel_open_calls(*, patient_id: int, now: datetime) -> int:
         status=Status.CANCELLED, completed_at=now)
 
 
+FOLLOW_UP = "safety-follow-up:"  # the source key of a call drug safety asked for, and of its call-backs
+
+
+def call_for_follow_up(follow_up: FollowUp) -> NurseTask:
+    """Drug safety's question, as a call in the nurses' queue due when the answer is."""
+    case = follow_up.case
+    task, _created = NurseTask.objects.get_or_create(source_key=f"{FOLLOW_UP}{follow_up.pk}", defaults={
+        "program_id": case.program_id, "patient_id": case.patient_id, "due_at": follow_up.due_at,
+        "reason": f"{case.number}: {follow_up.question}"[:200], "created_at": follow_up.asked_at})
+    return task
+
+
+def _follow_up_of(task: NurseTask) -> int | None:
+    if not task.source_key.startswith(FOLLOW_UP):
+        return None
+    return int(task.source_key.removeprefix(FOLLOW_UP).split(":", 1)[0])
+
+
 def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "",
                   call_back_at: datetime | None = None, safety: Mapping[str, object] | None = None,
                   duration_s: int | None = None) -> NurseTask:
@@ -84,6 +103,9 @@ def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "
         raise InvalidInput(_("Give a time in the future to call back."), field="call_back_at")
     if len(notes) > MAX_NOTES:
         raise InvalidInput(_("Notes have at most %(n)d characters.") % {"n": MAX_NOTES}, field="notes")
+    follow_up = _follow_up_of(task)
+    if follow_up is not None and outcome == NurseTask.Outcome.REACHED and not notes.strip():
+        raise InvalidInput(_("Write what the patient told you: drug safety asked for it."), field="notes")
     answers = read_answers(safety or {}, reached=outcome == NurseTask.Outcome.REACHED)
     reported = [q for q, yes in answers.items() if yes]
     adverse_event = bool(reported)
@@ -97,10 +119,13 @@ def complete_call(*, actor: Actor, task: NurseTask, outcome: str, notes: str = "
         if not done:
             raise Conflict(_("Take the call first: it is open, someone else's, or finished."), field="status")
         if outcome == NurseTask.Outcome.CALL_BACK:
-            NurseTask.objects.create(program_id=task.program_id, patient=patient, source_key=f"call-back:{task.pk}",
+            key = f"{FOLLOW_UP}{follow_up}:call-back:{task.pk}" if follow_up is not None else f"call-back:{task.pk}"
+            NurseTask.objects.create(program_id=task.program_id, patient=patient, source_key=key,
                                      reason=task.reason, script_code=task.script_code, due_at=call_back_at,
                                      created_at=now)
-        if adverse_event:  # the deadline runs from now: when the program first knew
+        answered = follow_up is not None and outcome == NurseTask.Outcome.REACHED and answer_follow_up(
+            actor=actor, follow_up_id=follow_up, patient=patient, words=notes.strip(), answers=reported, at=now)
+        if adverse_event and not answered:  # the deadline runs from now: when the program first knew
             record_intake(actor=actor, patient=patient, source="nurse call",
                           reason="adverse event reported on a call", detail={"task": task.pk, "answers": reported},
                           idempotency_key=f"nurse-call:{task.pk}", day_zero=now)

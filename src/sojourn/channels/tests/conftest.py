@@ -3,6 +3,7 @@ Berlin and nowhere."""
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import timedelta
 
@@ -69,3 +70,20 @@ def readers(program, django_capture_on_commit_callbacks):
                             "data": {"page": "home"}}], source="test")
     deliver_due(owner="w", now=timezone.now())
     return tokyo, berlin, nowhere
+
+
+@pytest.fixture
+def patient_without_nurse_calls(program, django_capture_on_commit_callbacks):
+    """A patient enrolled in Germany with a phone number, who said no to nurse calls."""
+    from sojourn.consent.services.enrollment import verify_patient
+    from sojourn.consent.tests.factories import SELF, approved_version, enroll
+
+    version = approved_version(program, "DE")
+    answers = {purpose: True for purpose in version.purpose_codes()} | {"nurse_calls": False}
+    with django_capture_on_commit_callbacks(execute=True):
+        patient, _record = enroll(program, "DE", version=version, answers=answers, phone="+49 30 901821",
+                                  email="jonas@example.org")
+    from django.core import mail
+
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    return verify_patient(actor=SELF, patient=patient, code=code)

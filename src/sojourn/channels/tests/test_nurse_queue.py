@@ -3,7 +3,6 @@ approved script, records the outcome; a call-back is a new call; an adverse even
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -183,21 +182,6 @@ def test_a_call_back_says_it_was_agreed_on_the_earlier_call(call, cast, client):
     page = client.get(f"/console/nurse/calls/{again.pk}/").content.decode()
     assert "„missed nurse“" in page and "medication.missed" in page and "adherence support" in page
     assert "Ein Rückruf, vereinbart beim Anruf vom" in page
-
-
-@pytest.fixture
-def patient_without_nurse_calls(program, django_capture_on_commit_callbacks):
-    from sojourn.consent.services.enrollment import verify_patient
-    from sojourn.consent.tests.factories import SELF, approved_version, enroll
-
-    version = approved_version(program, "DE")
-    answers = {purpose: True for purpose in version.purpose_codes()} | {"nurse_calls": False}
-    with django_capture_on_commit_callbacks(execute=True):
-        patient, _record = enroll(program, "DE", version=version, answers=answers, phone="+49 30 901820")
-    from django.core import mail
-
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-    return verify_patient(actor=SELF, patient=patient, code=code)
 
 
 def _missed_dose(patient, at):

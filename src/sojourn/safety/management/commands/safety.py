@@ -1,18 +1,19 @@
-"""`sojourn safety list|reconcile|decide|assess|forward|nullify|export|import-ack|import-terms`: the
+"""`sojourn safety list|reconcile|decide|assess|follow-up|forward|nullify|export|import-ack|import-terms`: the
 safety officer's desk from a terminal.
 
 Listing, the reconciliation, the exports and the imports of acknowledgements and term lists are the
 machine operator's (as every command run on the server is); a decision is a person's, so `decide`,
-`assess`, `forward` and `nullify` name the safety officer with `--by EMAIL` and are checked against
+`assess`, `follow-up`, `forward` and `nullify` name the safety officer with `--by EMAIL` and are checked against
 that person's role, as in the console."""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
@@ -34,6 +35,7 @@ from sojourn.safety.services import (
     import_ack,
     import_terms,
     nullify_case,
+    request_follow_up,
 )
 
 KINDS = {"adverse-event": "adverse_event", "special-situation": "special_situation",
@@ -76,6 +78,11 @@ class Command(SojournCommand):
         terms.add_argument("--program", required=True)
         terms.add_argument("--meddra-version", required=True, help="such as 27.1")
         terms.add_argument("file")
+        follow = sub.add_parser("follow-up", help="ask for a follow-up: a nurse calls the patient with the question")
+        follow.add_argument("case", help="the case number, such as DE-2026-00001")
+        follow.add_argument("--question", required=True)
+        follow.add_argument("--due", required=True, help="YYYY-MM-DD: by the end of that day, where the patient lives")
+        follow.add_argument("--by", required=True, metavar="EMAIL", help="the safety officer asking")
         for name, text in (("assess", "the assessment, from a JSON file (docs/safety.md)"),
                            ("forward", "drug safety has it"),
                            ("nullify", "a case opened in error")):
@@ -110,6 +117,15 @@ class Command(SojournCommand):
                                                           if decided.case else "not an adverse event"))
             return
         case = self._case(options["case"])
+        if options["action"] == "follow-up":
+            try:
+                due = datetime.combine(date.fromisoformat(options["due"]) + timedelta(days=1), time(0),
+                                       tzinfo=ZoneInfo(case.patient.time_zone))
+            except (ValueError, OverflowError) as exc:
+                raise CommandError(f"--due: {options['due']!r} is not YYYY-MM-DD") from exc
+            asked = request_follow_up(actor=actor, case=case, question=options["question"], due_at=due, at=now)
+            self.stdout.write(f"case {case.number}: follow-up {asked.pk} due {asked.due_at.isoformat()}")
+            return
         if options["action"] == "assess":
             case = assess_case(actor=actor, case=case, at=now, **assessment_input(self._json(options["file"])))
             due = case.authority_due_at.isoformat() if case.authority_due_at else "periodic report only"

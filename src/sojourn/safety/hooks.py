@@ -1,0 +1,10 @@
+"""What the safety app lets the apps above it act on: a follow-up request is a call for the nurses
+(channels), who sit above safety and so connect to it here rather than being called."""
+
+from __future__ import annotations
+
+from sojourn.core.hooks import Hook
+from sojourn.safety.models import FollowUp
+
+# In the request's transaction: no request without its call.
+follow_up_requested: Hook[[FollowUp], None] = Hook("safety.follow_up_requested")
