@@ -479,7 +479,7 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     cursor.execute(
         f"SELECT COUNT(*), {_count(in_time)} FROM safety_intake i JOIN people_patient pt ON pt.id = i.patient_id "
         "LEFT JOIN safety_case c ON c.id = i.case_id WHERE i.program_id = %(p)s AND pt.market_id = %(m)s "
-        "AND i.due_at <= %(now)s AND i.due_at > %(quarter)s AND i.status <> 'not_ae' "
+        "AND i.due_at <= %(now)s AND i.due_at > %(quarter)s AND i.status NOT IN ('not_ae', 'duplicate') "
         "AND (c.id IS NULL OR c.status <> 'nullified')", p)
     n, met = cursor.fetchone()
     out[f"ae_forwarded@{PLACED['care']}"] = [_share(met, n), n]

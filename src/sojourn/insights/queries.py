@@ -157,13 +157,15 @@ class MarketKpis:
 
     def ae_forwarded(self) -> KpiValue:
         """Intakes whose deadline passed in the last 90 days, except those a person found not to be an
-        adverse event or whose case was nullified: the share whose case version reached drug safety in
-        time (an undecided one counts against)."""
+        adverse event, duplicates of a case's report (counted once, with it) and those whose case was
+        nullified: the share whose case version reached drug safety in time (an undecided one counts
+        against)."""
         in_time = CaseForwarding.objects.filter(case=OuterRef("case"), version__gte=OuterRef("case_version"),
                                                 forwarded_at__lte=OuterRef("due_at"))
         f = (Intake.objects.filter(program=self.program, patient__market_id=self.market_id, due_at__lte=self.now,
                                    due_at__gt=self.now - timedelta(days=90))
-             .exclude(status=Intake.Status.NOT_AE).filter(Q(case__isnull=True) | ~Q(case__status="nullified"))
+             .exclude(status__in=[Intake.Status.NOT_AE, Intake.Status.DUPLICATE])
+             .filter(Q(case__isnull=True) | ~Q(case__status="nullified"))
              .aggregate(n=Count("pk"), met=Count("pk", filter=Exists(in_time)),
                         undecided=Count("pk", filter=Q(status=Intake.Status.OPEN))))
         return KpiValue(k.AE_FORWARDED, PLACED["care"], _share(f["met"], f["n"]), f["n"],

@@ -27,6 +27,7 @@ from sojourn.safety.services import (
     decide_intake,
     export_versions,
     forward_case,
+    mark_duplicate,
     nullify_case,
     read_intake_words,
     read_narrative,
@@ -82,7 +83,7 @@ class IntakeOut(Schema):
     detail: dict[str, Any]
     day_zero: datetime
     due_at: datetime
-    status: Literal["open", "case", "not_ae"]
+    status: Literal["open", "case", "not_ae", "duplicate"]
     case: str | None
     decision_reason: str
     decided_at: datetime | None
@@ -93,9 +94,10 @@ class IntakeReadOut(IntakeOut):
 
 
 class DecisionIn(Schema):
-    kind: Literal["adverse_event", "special_situation", "product_complaint", "not_ae"]
+    kind: Literal["adverse_event", "special_situation", "product_complaint", "duplicate", "not_ae"]
     reason: str = Field("", max_length=500, description="Required for not_ae")
-    follow_up_of: str = Field("", max_length=30, description="A case number of the same patient this adds to")
+    follow_up_of: str = Field("", max_length=30, description="A case number of the same patient this adds to; "
+                                                             "for duplicate, the case that holds the same report")
 
 
 class ReactionOut(Schema):
@@ -273,6 +275,11 @@ def decision(request: HttpRequest, intake_id: int, payload: DecisionIn) -> Any:
         if follow_up is None:
             raise InvalidInput(_("This patient has no case %(number)s.") % {"number": payload.follow_up_of},
                                field="follow_up_of")
+    if payload.kind == "duplicate":
+        if follow_up is None:
+            raise InvalidInput(_("Choose the case this report repeats."), field="follow_up_of")
+        return _intake(mark_duplicate(actor=actor, intake=intake, case=follow_up, reason=payload.reason,
+                                      at=timezone.now()))
     decided = decide_intake(actor=actor, intake=intake, kind=None if payload.kind == "not_ae" else payload.kind,
                             reason=payload.reason, at=timezone.now(), follow_up_of=follow_up)
     return _intake(decided)

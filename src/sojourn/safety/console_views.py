@@ -42,6 +42,7 @@ from sojourn.safety.services import (
     export_reconciliation,
     export_versions,
     forward_case,
+    mark_duplicate,
     nullify_case,
     read_intake_words,
     read_narrative,
@@ -49,6 +50,7 @@ from sojourn.safety.services import (
 )
 
 NOT_AE = "not_ae"
+DUPLICATE = "duplicate"
 RECENT = timedelta(days=30)
 KINDS = {Case.Kind.ADVERSE_EVENT: gettext_lazy("adverse event"),
          Case.Kind.SPECIAL_SITUATION: gettext_lazy("special situation"),
@@ -111,17 +113,25 @@ def intake_page(request: HttpRequest, intake_id: int) -> HttpResponse:
         with shown_on_page() as refusal:
             if form["follow_up_of"] and follow_up is None:
                 raise NotFound()
-            decided = decide_intake(actor=request.actor, intake=intake,
-                                    kind=None if form["kind"] == NOT_AE else form["kind"], reason=form["reason"],
-                                    at=timezone.now(), follow_up_of=follow_up)
+            if form["kind"] == DUPLICATE:
+                if follow_up is None:
+                    raise InvalidInput(_("Choose the case this report repeats."), field="follow_up_of")
+                decided = mark_duplicate(actor=request.actor, intake=intake, case=follow_up, reason=form["reason"],
+                                         at=timezone.now())
+            else:
+                decided = decide_intake(actor=request.actor, intake=intake,
+                                        kind=None if form["kind"] == NOT_AE else form["kind"], reason=form["reason"],
+                                        at=timezone.now(), follow_up_of=follow_up)
             messages.success(request, _("The decision is recorded."))
             return redirect("safety-console:case", decided.case.number) if decided.case else \
                 redirect("safety-console:queue")
         problems = refusal.problems
-    kinds = [*KINDS.items(), (NOT_AE, _("not an adverse event"))]
+    cases = cases_of_patient(intake)
+    kinds = [*KINDS.items(), *([(DUPLICATE, _("the same report as the case chosen below"))] if cases else []),
+             (NOT_AE, _("not an adverse event"))]
     words = read_intake_words(actor=request.actor, intake=intake) if intake.words_sealed else None
     return render(request, "safety/intake.html", {
-        "intake": intake, "words": words, "cases": cases_of_patient(intake), "kinds": kinds, "form": form,
+        "intake": intake, "words": words, "cases": cases, "kinds": kinds, "form": form,
         "answers": [QUESTIONS[q] for q in intake.detail.get("answers") or () if q in QUESTIONS],
         "problems": problems,
         "state": clock_state(intake.due_at, timezone.now()) if intake.status == intake.Status.OPEN else ""},

@@ -144,13 +144,14 @@ class CaseForwarding(models.Model):
 
 class Intake(models.Model):
     """Something the program received that may be an adverse event: from a rule, a nurse's call, a
-    patient's message or form. Never dropped: it ends as (part of) a case or as a person's "not an
-    adverse event" with the reason."""
+    patient's message or form. Never dropped: it ends as (part of) a case, as a duplicate linked to the
+    case that already holds the same report, or as a person's "not an adverse event" with the reason."""
 
     class Status(models.TextChoices):
         OPEN = "open", "open"  # awaiting a safety officer's decision
         CASE = "case", "case"
         NOT_AE = "not_ae", "not an adverse event"
+        DUPLICATE = "duplicate", "duplicate"  # the same report as one a case already holds: linked, not counted
 
     program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_intakes")
@@ -175,9 +176,9 @@ class Intake(models.Model):
     class Meta:
         indexes = [models.Index(fields=["program", "status", "due_at"], name="safety_referral_queue_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["open", "case", "not_ae"]),
+            models.CheckConstraint(condition=Q(status__in=["open", "case", "not_ae", "duplicate"]),
                                    name="safety_intake_status_valid"),
-            models.CheckConstraint(condition=~Q(status="case") | Q(case__isnull=False),
+            models.CheckConstraint(condition=~Q(status__in=["case", "duplicate"]) | Q(case__isnull=False),
                                    name="safety_intake_case_named"),
             models.CheckConstraint(condition=~Q(status="not_ae") | ~Q(decision_reason=""),
                                    name="safety_intake_not_ae_has_reason"),

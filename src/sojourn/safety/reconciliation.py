@@ -45,7 +45,7 @@ class Line:
     patient: str  # the pseudonym
     day_zero: datetime
     forward_due: datetime
-    status: str  # open, case, not_ae
+    status: str  # open, case, duplicate, not_ae
     decided_at: datetime | None
     case: str
     case_version: int | None
@@ -61,7 +61,7 @@ class Line:
 @dataclass
 class MarketSummary:
     market: str
-    counts: Counter[str] = field(default_factory=Counter)  # intakes, case, not_ae, open, on_time, late, …
+    counts: Counter[str] = field(default_factory=Counter)  # intakes, case, duplicate, not_ae, open, on_time, late, …
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,8 @@ def _line(market: str, intake: Intake, forwardings: list[CaseForwarding], at: da
     discrepancy = ""
     if intake.status == Intake.Status.OPEN:
         discrepancy = "undecided_overdue" if intake.due_at <= at else "undecided"
-    elif case is not None and case.status != case.Status.NULLIFIED:
+    elif intake.status == Intake.Status.CASE and case is not None and case.status != case.Status.NULLIFIED:
+        # A duplicate adds nothing drug safety does not have from its case: no clock of its own.
         if forwarded_at is None:
             discrepancy = "not_forwarded_overdue" if intake.due_at <= at else "not_forwarded"
         elif forwarded_at > intake.due_at:

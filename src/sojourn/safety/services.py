@@ -174,6 +174,26 @@ def decide_intake(*, actor: Actor, intake: Intake, kind: str | None, reason: str
     return locked
 
 
+def mark_duplicate(*, actor: Actor, intake: Intake, case: Case, reason: str, at: datetime) -> Intake:
+    """The same report as one `case` already holds (the patient texted, then told the nurse): linked to
+    the case, which keeps its version, and counted once in the reconciliation and the KPI."""
+    actor.require(Permission.SAFETY_MANAGE, intake.program_id, intake.patient.market.country)
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        if locked.status != Intake.Status.OPEN:
+            raise Conflict(_("This intake has been decided already."), field="status")
+        if case.patient_id != locked.patient_id:
+            raise InvalidInput(_("A duplicate belongs to a case of the same patient."), field="case")
+        if case.status == Case.Status.NULLIFIED:
+            raise Conflict(_("This case was nullified; open a new one."), field="case")
+        locked.status, locked.case, locked.case_version = Intake.Status.DUPLICATE, case, case.version
+        locked.decision_reason, locked.decided_by_id, locked.decided_at = reason.strip()[:500], actor.user_id, at
+        locked.save(update_fields=["status", "case", "case_version", "decision_reason", "decided_by", "decided_at"])
+        _audit(actor, "safety.intake_decided", locked.patient, intake=locked.pk, kind="duplicate", case=case.number,
+               version=case.version)
+    return locked
+
+
 def _open_case(intake: Intake, kind: str, at: datetime) -> Case:
     patient = intake.patient
     market = Market.objects.select_for_update().get(pk=patient.market_id)  # one number at a time per market
@@ -556,8 +576,9 @@ def export_versions(*, actor: Actor, program: Program, fmt: str, numbers: Sequen
                 narrative = unseal_for_patient(case.patient, NARRATIVE, bytes(forwarding.narrative_sealed))
             except DataErased:
                 narrative = None  # erased with the patient's identity; drug safety has it
-        cases.append((forwarding, icsr_case(forwarding, narrative, nullified_reason=case.nullified_reason
-                                           if case.status == Case.Status.NULLIFIED else "")))
+        # As sent: a nullified case's versions stay what drug safety received (its nullification is not
+        # sent as a version of its own yet, docs/safety.md).
+        cases.append((forwarding, icsr_case(forwarding, narrative)))
     files: list[tuple[str, bytes]] = []
     problems: list[ErrorDetail] = []
     if fmt == "csv":

@@ -227,7 +227,7 @@ def test_possible_adverse_events_at_drug_safety_by_their_deadline(program, activ
     from sojourn.core.permissions import Role
     from sojourn.people.queries import actor_for_user
     from sojourn.people.tests.factories import make_staff
-    from sojourn.safety.services import decide_intake, forward_case, nullify_case, record_intake
+    from sojourn.safety.services import decide_intake, forward_case, mark_duplicate, nullify_case, record_intake
     from sojourn.safety.tests.helpers import assessed
 
     officer = actor_for_user(make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, program))
@@ -245,6 +245,9 @@ def test_possible_adverse_events_at_drug_safety_by_their_deadline(program, activ
                          at=NOW - timedelta(days=20)).case
     forward_case(actor=officer, case=assessed(officer, late, NOW - timedelta(days=20)), at=NOW - timedelta(days=20))
     intake("undecided", 25)
+    # The same report again, after its case had gone: linked to the case, counted once (with it).
+    mark_duplicate(actor=officer, intake=intake("again", 19), case=late, reason="texted what she said on the call",
+                   at=NOW - timedelta(days=18))
     decide_intake(actor=officer, intake=intake("not-ae", 26), kind=None, reason="a delivery question", at=NOW)
     nullified = decide_intake(actor=officer, intake=intake("error", 27), kind="adverse_event", reason="", at=NOW).case
     nullify_case(actor=officer, case=nullified, reason="opened for the wrong patient", at=NOW)

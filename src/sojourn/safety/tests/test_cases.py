@@ -3,18 +3,21 @@ and the clocks run from day zero, never from when a case was opened."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 
+from sojourn.consent.tests.factories import enroll
 from sojourn.core.errors import AccessDenied, Conflict, InvalidInput
 from sojourn.core.models import AuditEntry
 from sojourn.core.permissions import Role
 from sojourn.people.queries import actor_for_user
 from sojourn.people.tests.factories import make_staff
 from sojourn.safety.models import Case, Intake
-from sojourn.safety.services import decide_intake, forward_case, nullify_case, record_intake
+from sojourn.safety.reconciliation import reconcile
+from sojourn.safety.services import decide_intake, forward_case, mark_duplicate, nullify_case, record_intake
 from sojourn.safety.tests.helpers import assessed as assess
 from sojourn.tracking.tests.helpers import SYSTEM
 
@@ -124,3 +127,30 @@ def test_a_follow_up_of_a_forwarded_case_must_reach_drug_safety_by_its_own_deadl
     assert case.forward_due_at == more.due_at > later and case.day_zero == DAY_ZERO
     forward_case(actor=officer, case=case, at=more.due_at + timedelta(hours=1))
     assert [(f.version, f.on_time) for f in case.forwardings.order_by("version")] == [(1, True), (2, False)]
+
+
+def test_the_same_report_twice_is_linked_as_a_duplicate_and_counted_once(active_patient, officer, cast, client,
+                                                                          program):
+    case = decide_intake(actor=officer, intake=_intake(active_patient), kind="adverse_event", reason="",
+                         at=LATER).case
+    again = _intake(active_patient, "sms:3", DAY_ZERO + timedelta(hours=1))  # she texted what she said on the call
+    done = mark_duplicate(actor=officer, intake=again, case=case, reason="the call's report, texted", at=LATER)
+    assert (done.status, done.case, done.case_version) == ("duplicate", case, 1)
+    assert Case.objects.get(pk=case.pk).version == 1  # nothing new for drug safety
+    with pytest.raises(Conflict):
+        mark_duplicate(actor=officer, intake=again, case=case, reason="", at=LATER)
+    lines = {line.intake: line for line in reconcile(officer, program, date(2026, 4, 1), LATER).lines}
+    assert (lines[again.pk].status, lines[again.pk].discrepancy) == ("duplicate", "")
+    # The console offers it for a patient who has a case, and asks which case it repeats.
+    client.force_login(get_user_model().objects.get(username="safety@sponsor.example"))
+    third = _intake(active_patient, "sms:4", DAY_ZERO + timedelta(hours=2))
+    page = client.get(f"/console/safety/intakes/{third.pk}/").content.decode()
+    assert 'value="duplicate"' in page
+    refused = client.post(f"/console/safety/intakes/{third.pk}/", {"kind": "duplicate", "follow_up_of": ""})
+    assert refused.status_code == 422 and Intake.objects.get(pk=third.pk).status == "open"
+    client.post(f"/console/safety/intakes/{third.pk}/", {"kind": "duplicate", "follow_up_of": case.number})
+    assert Intake.objects.get(pk=third.pk).status == "duplicate"
+    with pytest.raises(InvalidInput):  # another patient's case is not the same report
+        other = decide_intake(actor=officer, intake=_intake(enroll(program, "GB", email="sam@example.org").subject,
+                                                            "gb:1"), kind="adverse_event", reason="", at=LATER).case
+        mark_duplicate(actor=officer, intake=_intake(active_patient, "sms:5"), case=other, reason="", at=LATER)

@@ -34,6 +34,7 @@ from sojourn.safety.services import (
     forward_case,
     import_ack,
     import_terms,
+    mark_duplicate,
     nullify_case,
     request_follow_up,
 )
@@ -59,11 +60,12 @@ class Command(SojournCommand):
         reconcile.add_argument("--format", choices=["csv", "pdf"], default="csv")
         reconcile.add_argument("--language", default="en", help="of the PDF: de, en, fr or ja")
         reconcile.add_argument("--out", required=True, help="the file to write")
-        decide = sub.add_parser("decide", help="decide an intake: a case, a follow-up, or not an adverse event")
+        decide = sub.add_parser("decide", help="decide an intake: a case, a follow-up, a duplicate, or not an AE")
         decide.add_argument("intake", type=int)
-        decide.add_argument("--kind", required=True, choices=sorted(KINDS))
+        decide.add_argument("--kind", choices=sorted(KINDS), help="required unless --duplicate-of")
         decide.add_argument("--reason", default="")
         decide.add_argument("--follow-up-of", metavar="CASE", help="the case number this adds to")
+        decide.add_argument("--duplicate-of", metavar="CASE", help="the case already holding this same report")
         export = sub.add_parser("export", help="forwarded case versions: one E2B(R3) file each, or the CSV line list")
         export.add_argument("--program", required=True)
         export.add_argument("--format", choices=["e2b", "csv"], required=True)
@@ -107,9 +109,16 @@ class Command(SojournCommand):
             return
         actor, now = self._person(options["by"]), timezone.now()
         if options["action"] == "decide":
+            if not options["kind"] and not options["duplicate_of"]:
+                raise CommandError("give --kind, or --duplicate-of CASE")
             intake = Intake.objects.select_related("patient__market").filter(pk=options["intake"]).first()
             if intake is None:
                 raise CommandError(f"no intake {options['intake']}")
+            if options["duplicate_of"]:
+                decided = mark_duplicate(actor=actor, intake=intake, case=self._case(options["duplicate_of"]),
+                                         reason=options["reason"], at=now)
+                self.stdout.write(f"intake {decided.pk}: the same report as case {decided.case.number}")
+                return
             follow_up = self._case(options["follow_up_of"]) if options["follow_up_of"] else None
             decided = decide_intake(actor=actor, intake=intake, kind=KINDS[options["kind"]], reason=options["reason"],
                                     at=now, follow_up_of=follow_up)
