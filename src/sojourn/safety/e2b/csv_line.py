@@ -1,4 +1,5 @@
-"""The PV line list: one CSV row per case and reaction, from the same IcsrCase the ICSR is built from."""
+"""The PV line list: one CSV row per case version and reaction, from the same IcsrCase the ICSR is built
+from. The message number tells the versions of a case apart, as an acknowledgement names them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sojourn.core.spreadsheets import csv_writer
 
 from .icsr import DrugRole, IcsrCase, Moment, NullFlavor, PartialDate, Seriousness
 
-COLUMNS = ("safety_report_id", "day_zero", "country", "reporter_qualification", "verbatim_term", "meddra_code",
-           "serious", "seriousness_criteria", "outcome", "suspect_products")
+COLUMNS = ("safety_report_id", "message_number", "day_zero", "country", "reporter_qualification", "verbatim_term",
+           "meddra_code", "serious", "seriousness_criteria", "outcome", "suspect_products")
 # Interacting drugs are suspected too (ICH G.k.1); concomitant and not-administered ones are not.
 SUSPECTED = (DrugRole.SUSPECT, DrugRole.INTERACTING)
 
@@ -32,6 +33,7 @@ def line_list(cases: Iterable[IcsrCase]) -> str:
         for reaction in case.reactions:
             writer.writerow([
                 case.safety_report_id,
+                case.message_number,
                 iso(case.first_received),
                 reaction.country or ("" if isinstance(reporter_country, NullFlavor) else reporter_country),
                 qualification.label if qualification else "unknown",

@@ -141,7 +141,8 @@ def test_every_forwarded_version_exports_as_an_icsr_that_passes_the_check_and_in
     [(name, line_list)] = _export(officer, program, fmt="csv")
     rows = line_list.decode().splitlines()
     assert name == f"safety-line-list-{program.slug}.csv" and len(rows) == 3 and "Headache" not in rows[1]
-    assert rows[1].split(",")[:2] == [f"DE-SOJOURN-{case.number}", "2026-03-02"] and ",yes," in rows[1]
+    assert rows[1].split(",")[:3] == [f"DE-SOJOURN-{case.number}", f"DE-SOJOURN-{case.number}-V1", "2026-03-02"]
+    assert ",yes," in rows[1] and rows[2].split(",")[1] == f"DE-SOJOURN-{case.number}-V2"
     assert AuditEntry.objects.filter(action="safety.cases_exported").count() == 2
 
 

@@ -362,6 +362,7 @@ def test_the_line_list_has_a_row_per_case_and_reaction():
     ]
     assert rows[0] == {
         "safety_report_id": "DE-SOJOURN-2025-000117",
+        "message_number": "SOJ-M-2025-000117",
         "day_zero": "2025-06-10",
         "country": "DE",
         "reporter_qualification": "other health professional",
