@@ -314,8 +314,8 @@ def e2b(request: HttpRequest, number: str, version: int) -> Any:
     case = access_case(actor, number)
     if not CaseForwarding.objects.filter(case=case, version=version).exists():
         raise NotFound()
-    files = export_versions(actor=actor, program=case.program, fmt="e2b", numbers=[case.number], at=timezone.now())
-    name, content = next((n, c) for n, c in files if n.endswith(f"-v{version}.xml"))
+    [(name, content)] = export_versions(actor=actor, program=case.program, fmt="e2b", numbers=[case.number],
+                                        version=version, at=timezone.now())
     response = HttpResponse(content, content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

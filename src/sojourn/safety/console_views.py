@@ -27,6 +27,7 @@ from sojourn.safety.queries import (
     access_intake,
     cases_of_patient,
     clock_state,
+    latest_terms,
     open_follow_ups,
     recent_cases,
     safety_queue,
@@ -190,9 +191,8 @@ def e2b_file(request: HttpRequest, number: str, version: int) -> HttpResponse:
     if not case.forwardings.filter(version=version).exists():
         raise NotFound()
     with shown_on_page() as refusal:
-        files = export_versions(actor=request.actor, program=case.program, fmt="e2b", numbers=[case.number],
-                                at=timezone.now())
-        name, content = next((n, c) for n, c in files if n.endswith(f"-v{version}.xml"))
+        [(name, content)] = export_versions(actor=request.actor, program=case.program, fmt="e2b",
+                                            numbers=[case.number], version=version, at=timezone.now())
         response = HttpResponse(content, content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
@@ -306,14 +306,10 @@ def _place_problems(problems: list[ErrorDetail], rows: list[EventRow]) -> dict[s
 
 def _datalist(program_id: int) -> list[tuple[str, str]]:
     """The program's latest term list (code, name) to pick from; none when there is none or it is long."""
-    latest = (Term.objects.filter(program_id=program_id).order_by("-imported_at", "-version")
-              .values_list("version", flat=True).first())
-    if latest is None:
+    latest = latest_terms(program_id)
+    if latest is None or len(latest[1]) > MAX_DATALIST:
         return []
-    terms = Term.objects.filter(program_id=program_id, version=latest)
-    if terms.count() > MAX_DATALIST:
-        return []
-    return list(terms.order_by("name", "code").values_list("code", "name"))
+    return sorted(latest[1].items(), key=lambda term: (term[1], term[0]))
 
 
 @login_required

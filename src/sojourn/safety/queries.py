@@ -11,7 +11,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
-from sojourn.safety.models import Case, FollowUp, Intake
+from sojourn.safety.models import Case, FollowUp, Intake, Term
 
 DUE_SOON = timedelta(hours=12)  # half a working day's warning before a forward deadline
 
@@ -103,3 +103,12 @@ def cases_of_patient(intake: Intake) -> list[Case]:
     """The cases an intake may follow up: the same patient's, not nullified."""
     return list(Case.objects.filter(patient_id=intake.patient_id).exclude(status=Case.Status.NULLIFIED)
                 .order_by("number"))
+
+
+def latest_terms(program_id: int) -> tuple[str, dict[str, str]] | None:
+    """The program's latest MedDRA version and its terms by code; None before any import."""
+    latest = (Term.objects.filter(program_id=program_id).order_by("-imported_at", "-version")
+              .values_list("version", flat=True).first())
+    if latest is None:
+        return None
+    return latest, dict(Term.objects.filter(program_id=program_id, version=latest).values_list("code", "name"))

@@ -45,6 +45,7 @@ from sojourn.safety.export import (
 from sojourn.safety.flagging import languages_for, possible_adverse_event
 from sojourn.safety.hooks import follow_up_requested
 from sojourn.safety.models import Case, CaseForwarding, FollowUp, Intake, Reaction, Term
+from sojourn.safety.queries import latest_terms
 from sojourn.safety.reconciliation import as_csv, as_pdf, reconcile
 
 WORDS = "safety_intake_words"
@@ -251,7 +252,7 @@ def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], su
     if len(reactions) > MAX_REACTIONS:
         problems.append(ErrorDetail(_("A case holds at most %(n)d events.") % {"n": MAX_REACTIONS},
                                     field="reactions"))
-    terms = _term_list(case.program_id)
+    terms = latest_terms(case.program_id)
     for i, reaction in enumerate(reactions[:MAX_REACTIONS]):
         problems += _reaction_problems(f"reactions.{i}", reaction, terms, today)
     if not suspect_product:
@@ -331,7 +332,7 @@ def assessment_input(data: Any) -> dict[str, Any]:
     return {"reactions": parsed, **fields}
 
 
-def _reaction_problems(where: str, reaction: ReactionIn, terms: tuple[str, set[str]] | None,
+def _reaction_problems(where: str, reaction: ReactionIn, terms: tuple[str, dict[str, str]] | None,
                        today: date) -> list[ErrorDetail]:
     problems = []
     verbatim, code = reaction.verbatim.strip(), reaction.meddra_code.strip()
@@ -356,15 +357,6 @@ def _reaction_problems(where: str, reaction: ReactionIn, terms: tuple[str, set[s
     if reaction.causality not in CAUSALITY:
         problems.append(ErrorDetail(_("Choose related, not related or unknown."), field=f"{where}.causality"))
     return problems
-
-
-def _term_list(program_id: int) -> tuple[str, set[str]] | None:
-    """The program's latest MedDRA version and its codes; None before any import."""
-    latest = (Term.objects.filter(program_id=program_id).order_by("-imported_at", "-version")
-              .values_list("version", flat=True).first())
-    if latest is None:
-        return None
-    return latest, set(Term.objects.filter(program_id=program_id, version=latest).values_list("code", flat=True))
 
 
 def read_narrative(*, actor: Actor, case: Case) -> str | None:
@@ -540,11 +532,11 @@ def import_terms(*, actor: Actor, program: Program, version: str, text: str, at:
 
 
 def export_versions(*, actor: Actor, program: Program, fmt: str, numbers: Sequence[str] | None,
-                    at: datetime) -> list[tuple[str, bytes]]:
+                    at: datetime, version: int | None = None) -> list[tuple[str, bytes]]:
     """Forwarded case versions as drug safety received them: one E2B(R3) ICSR file per version, or
     the PV line list (CSV) of them all. `numbers` None: every forwarded version of the markets the
-    actor manages. Each ICSR is checked before it leaves; if any fails, nothing is exported and every
-    problem is named by case, version and data element. Audited."""
+    actor manages; `version` keeps only that version. Each ICSR is checked before it leaves; if any
+    fails, nothing is exported and every problem is named by case, version and data element. Audited."""
     if fmt not in ("e2b", "csv"):
         raise InvalidInput(_("Choose e2b or csv."), field="format")
     markets = [c for c in program.program_markets.values_list("market__country", flat=True)
@@ -560,6 +552,8 @@ def export_versions(*, actor: Actor, program: Program, fmt: str, numbers: Sequen
             raise InvalidInput(_("No forwarded case %(number)s in your markets.") % {"number": missing[0]},
                                field="case")
         forwardings = forwardings.filter(case__number__in=numbers)
+    if version is not None:  # one version of the named cases, as a download asks for it
+        forwardings = forwardings.filter(version=version)
     if fmt == "e2b":
         # A product complaint without an adverse event is no ICSR: drug safety has it in the line list.
         complaints = [f.case.number for f in forwardings if f.case.kind == Case.Kind.PRODUCT_COMPLAINT]

@@ -144,6 +144,12 @@ def test_every_forwarded_version_exports_as_an_icsr_that_passes_the_check_and_in
     assert rows[1].split(",")[:3] == [f"DE-SOJOURN-{case.number}", f"DE-SOJOURN-{case.number}-V1", "2026-03-02"]
     assert ",yes," in rows[1] and rows[2].split(",")[1] == f"DE-SOJOURN-{case.number}-V2"
     assert AuditEntry.objects.filter(action="safety.cases_exported").count() == 2
+    # A download asks for one version, and only that one leaves (and is audited).
+    [(name, xml)] = export_versions(actor=officer, program=program, fmt="e2b", numbers=[case.number], version=2,
+                                    at=LATER + timedelta(days=4))
+    assert name == f"{case.number}-v2.xml" and xml == files[name]
+    assert AuditEntry.objects.filter(action="safety.cases_exported").latest("pk").after["versions"] == [
+        f"{case.number} v2"]
 
 
 def test_a_case_that_would_not_conform_is_refused_naming_case_and_data_element(case, officer, program, tmp_path):
