@@ -152,9 +152,13 @@ def test_the_dashboards_refresh_reads_what_is_new_never_every_event_of_the_progr
     reads = {q["sql"]: _event_reads(q["sql"]) for q in queries.captured_queries
              if '"tracking_event"' in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT")}
     assert len(reads) >= 4  # the mark, what is new, and the recomputed patient's events
-    # The events since the last mark are read by id. The settled mark may be read by id or, as PostgreSQL
-    # sometimes plans it on a table this small, by patient and time: both are allowed reads below.
+    assert {sql: how for sql, how in reads.items() if "SCAN" in how} == {}  # nothing reads every event
+    if connection.vendor != "sqlite":
+        # Which index PostgreSQL takes on a table of a few rows follows whatever statistics earlier tests
+        # left (it chose a different one in two CI runs); what it does at volume is `sojourn bench kpi
+        # --postgres`, a ratio to hand-written SQL. SQLite, planning blind, picks as it would at volume.
+        return
     by_id = [sql for sql, how in reads.items() if how == ["PRIMARY KEY"]]
-    assert len(by_id) >= 1, reads
+    assert len(by_id) >= 1, reads  # the events since the last mark
     allowed = {"PRIMARY KEY", "event_patient_time_idx"}
     assert {sql: how for sql, how in reads.items() if not set(how) <= allowed} == {}
