@@ -116,6 +116,9 @@ class ForwardingOut(Schema):
     due_at: datetime
     forwarded_at: datetime
     on_time: bool
+    correction: Literal["", "amendment", "nullification"] = Field(
+        description="E2B C.1.11: a correction of what was sent, or the notice that the case is void; empty: a "
+                    "first report or a follow-up")
     ack: Literal["", "accepted", "rejected"] = Field(description="Drug safety's acknowledgement; empty: none yet")
     ack_details: list[str]
 
@@ -149,6 +152,7 @@ class CaseOut(Schema):
     serious: bool | None
     authority_due_at: datetime | None
     nullified_reason: str
+    amendment_reason: str = Field(description="Set while the next version is a correction drug safety has not had")
     intakes: list[int]
     suspect_product: str = Field(description="As the reporter named it (E2B G.k.2.2); empty until assessed")
     expectedness: Literal["", "expected", "unexpected", "unknown"]
@@ -182,6 +186,8 @@ class AssessmentIn(Schema):
     suspect_product: str = Field(min_length=1, max_length=250)
     expectedness: Literal["expected", "unexpected", "unknown"]
     narrative: str = Field(min_length=1, max_length=20000)
+    reason: str = Field("", max_length=300, description="Why a forwarded assessment is corrected: required then, "
+                                                         "and drug safety receives the next version as an amendment")
 
 
 class NullificationIn(Schema):
@@ -201,7 +207,7 @@ def _case(case: Case) -> dict[str, Any]:
             "forward_due_at": case.forward_due_at, "forwarded_at": case.forwarded_at,
             "forwarded_on_time": case.forwarded_at <= case.forward_due_at if case.forwarded_at else None,
             "serious": case.serious, "authority_due_at": case.authority_due_at,
-            "nullified_reason": case.nullified_reason,
+            "nullified_reason": case.nullified_reason, "amendment_reason": case.amendment_reason,
             "intakes": list(case.intakes.order_by("pk").values_list("pk", flat=True)),
             "suspect_product": case.suspect_product, "expectedness": case.expectedness,
             "assessed_at": case.assessed_at,
@@ -209,7 +215,8 @@ def _case(case: Case) -> dict[str, Any]:
                            "meddra_version": r.meddra_version, "onset": r.onset, "outcome": r.get_outcome_display(),
                            "seriousness": r.seriousness, "causality": r.causality} for r in case.reactions.all()],
             "forwardings": [{"version": f.version, "due_at": f.due_at, "forwarded_at": f.forwarded_at,
-                             "on_time": f.on_time, "ack": f.ack, "ack_details": f.ack_details}
+                             "on_time": f.on_time, "correction": f.correction, "ack": f.ack,
+                             "ack_details": f.ack_details}
                             for f in case.forwardings.order_by("version")],
             "follow_ups": [{"id": f.pk, "question": f.question, "asked_at": f.asked_at, "due_at": f.due_at,
                             "status": f.status, "answered_at": f.answered_at, "intake": f.intake_id}
@@ -302,7 +309,7 @@ def assessment(request: HttpRequest, number: str, payload: AssessmentIn) -> Any:
                             seriousness=tuple(r.seriousness), causality=r.causality) for r in payload.reactions]
     return _case(assess_case(actor=actor, case=access_case(actor, number), reactions=reactions,
                              suspect_product=payload.suspect_product, expectedness=payload.expectedness,
-                             narrative=payload.narrative, at=timezone.now()))
+                             narrative=payload.narrative, at=timezone.now(), reason=payload.reason))
 
 
 @router.get("/safety/cases/{number}/versions/{version}/e2b", response={200: None},
@@ -340,7 +347,8 @@ def forwarding(request: HttpRequest, number: str) -> Any:
 
 
 @router.post("/safety/cases/{number}/nullification", response=CaseOut,
-             summary="A case opened in error: kept, with the reason")
+             summary="A case opened in error: kept, with the reason; if drug safety has a version, the "
+                     "nullification is sent as the next one")
 def nullification(request: HttpRequest, number: str, payload: NullificationIn) -> Any:
     actor = _actor(request)
     return _case(nullify_case(actor=actor, case=access_case(actor, number), reason=payload.reason,

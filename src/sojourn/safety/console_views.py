@@ -164,12 +164,12 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         return _case_page(request, case)
     action, now = request.POST.get("action", ""), timezone.now()
     rows = _posted_rows(request.POST) if action == "assess" else None
-    form = {k: request.POST.get(k, "") for k in ("suspect_product", "expectedness", "narrative")}
+    form = {k: request.POST.get(k, "") for k in ("suspect_product", "expectedness", "narrative", "amendment")}
     with shown_on_page() as refusal:
         if action == "assess" and rows is not None:
             assess_case(actor=request.actor, case=case, reactions=_reactions(rows),
                         suspect_product=form["suspect_product"], expectedness=form["expectedness"],
-                        narrative=form["narrative"], at=now)
+                        narrative=form["narrative"], at=now, reason=form["amendment"])
         elif action == "forward":
             forward_case(actor=request.actor, case=case, at=now)
         elif action == "nullify":
@@ -181,7 +181,10 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
             raise NotFound()
         messages.success(request, _("The case is updated."))
         return redirect("safety-console:case", case.number)
-    return _case_page(request, case, problems=refusal.problems, rows=rows, form=form if rows is not None else None)
+    problems = refusal.problems
+    if rows is not None:  # the assessment's reason is the amendment's, apart from the nullification's
+        problems = [ErrorDetail(p.message, field="amendment" if p.field == "reason" else p.field) for p in problems]
+    return _case_page(request, case, problems=problems, rows=rows, form=form if rows is not None else None)
 
 
 @login_required
@@ -236,7 +239,7 @@ def _case_page(request: HttpRequest, case: Case, *, problems: list[ErrorDetail] 
     if form is None:
         narrative = read_narrative(actor=request.actor, case=case) if case.assessed_at else None
         form = {"suspect_product": case.suspect_product, "expectedness": case.expectedness,
-                "narrative": narrative or ""}
+                "narrative": narrative or "", "amendment": case.amendment_reason}
     errors = _place_problems(problems, rows)
     names = dict(((t.version, t.code), t.name) for t in Term.objects.filter(
         program_id=case.program_id, code__in={r.meddra_code for r in reactions if r.meddra_code}))

@@ -89,9 +89,13 @@ def message_number(forwarding: CaseForwarding) -> str:
     return f"{safety_report_id(forwarding)}-V{forwarding.version}"
 
 
-def icsr_case(forwarding: CaseForwarding, narrative: str | None, *, nullified_reason: str = "") -> IcsrCase:
+CORRECTIONS = {"amendment": NullificationKind.AMENDMENT, "nullification": NullificationKind.NULLIFICATION}
+
+
+def icsr_case(forwarding: CaseForwarding, narrative: str | None) -> IcsrCase:
     """The ICSR of one forwarded version, from its facts. Built twice, it is the same file."""
     facts = forwarding.facts
+    correction = facts.get("correction")
     reactions = tuple(
         Reaction(verbatim=r["verbatim"], language=r["language"], outcome=Outcome(r["outcome"]),
                  meddra_code=r["meddra_code"] or None, meddra_version=r["meddra_version"] or None,
@@ -118,7 +122,7 @@ def icsr_case(forwarding: CaseForwarding, narrative: str | None, *, nullified_re
         reactions=reactions,
         drugs=(Drug(role=DrugRole.SUSPECT, name=facts["suspect_product"], relatedness=relatedness),),
         narrative=narrative if narrative is not None else ERASED_NARRATIVE,
-        nullification=Nullification(NullificationKind.NULLIFICATION, nullified_reason) if nullified_reason else None,
+        nullification=Nullification(CORRECTIONS[correction["kind"]], correction["reason"]) if correction else None,
         expedited=serious_unexpected,
         first_sender=FirstSender.OTHER,
     )

@@ -44,6 +44,9 @@ class Case(models.Model):
     # The narrative (E2B H.1), sealed with the patient's key: an erasure takes it, the coded facts stay.
     narrative_sealed = models.BinaryField(null=True, blank=True)
     assessed_at = models.DateTimeField(null=True, blank=True)
+    # Why a forwarded assessment was corrected without new information (E2B C.1.11.2): the next version
+    # reaches drug safety as an amendment; new information (a follow-up) makes it an ordinary version.
+    amendment_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -123,6 +126,7 @@ class CaseForwarding(models.Model):
     forwarded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+")
     # The coded facts as they were sent (safety.export.snapshot): each E2B file is exactly this version.
+    # An amendment or a nullification (E2B C.1.11) says so in facts["correction"]: its kind and reason.
     facts = models.JSONField(default=dict)
     narrative_sealed = models.BinaryField(null=True, blank=True)  # as sent; sealed with the patient's key
     # Drug safety's acknowledgement of the ICSR (sojourn safety import-ack): accepted or rejected, and why.
@@ -140,6 +144,11 @@ class CaseForwarding(models.Model):
     @property
     def on_time(self) -> bool:
         return self.forwarded_at <= self.due_at
+
+    @property
+    def correction(self) -> str:
+        """"amendment", "nullification", or "" for a first report or a follow-up."""
+        return (self.facts.get("correction") or {}).get("kind", "")
 
 
 class Intake(models.Model):

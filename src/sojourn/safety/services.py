@@ -215,12 +215,13 @@ def _follow_up(case: Case, intake: Intake, at: datetime) -> Case:
         raise Conflict(_("This case was nullified; open a new one."), field="case")
     locked.version += 1
     locked.updated_at = at
+    locked.amendment_reason = ""  # the version carries new information: a follow-up, not an amendment
     # Drug safety must have the new information by its own deadline, from its own day zero.
     if locked.status == Case.Status.FORWARDED:
         locked.status, locked.forward_due_at = Case.Status.OPEN, intake.due_at
     else:
         locked.forward_due_at = min(locked.forward_due_at, intake.due_at)
-    locked.save(update_fields=["version", "updated_at", "status", "forward_due_at"])
+    locked.save(update_fields=["version", "updated_at", "status", "forward_due_at", "amendment_reason"])
     return locked
 
 
@@ -237,11 +238,14 @@ class ReactionIn:
 
 
 def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], suspect_product: str,
-                expectedness: str, narrative: str, at: datetime) -> Case:
+                expectedness: str, narrative: str, at: datetime, reason: str = "") -> Case:
     """The assessment: the events (each with its term from the program's term list when coded, onset,
     outcome, seriousness criteria and the reporter's causality), the suspect product, expectedness and
     the narrative (sealed with the patient's key). Seriousness sets the authority clock, from day zero.
-    Every problem is named by its field; nothing is written unless all is well."""
+
+    Drug safety has what was forwarded: correcting a forwarded assessment makes the case's next version,
+    an amendment (E2B C.1.11), which needs the `reason` and is forwarded by the market's deadline from
+    now. Every problem is named by its field; nothing is written unless all is well."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
     patient = case.patient
     today = timezone.localtime(at, ZoneInfo(patient.time_zone)).date()
@@ -265,12 +269,26 @@ def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], su
         problems.append(ErrorDetail(_("Write the narrative: what happened, and its course since."), field="narrative"))
     elif len(narrative) > MAX_NARRATIVE:
         problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": MAX_NARRATIVE}, field="narrative"))
+    reason = reason.strip()
+    if len(reason) > 300:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": 300}, field="reason"))
     if problems:
         raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
     serious = any(r.seriousness for r in reactions)
     version = terms[0] if terms else ""
     with transaction.atomic():
         locked = _open_for_change(case)
+        clocks = Clocks.for_pack(locked.market.pack)
+        if locked.status == Case.Status.FORWARDED:
+            if not reason:
+                raise InvalidInput(_("Say why the forwarded assessment is corrected: drug safety receives the "
+                                     "correction as an amendment."), field="reason")
+            # An amendment has no new information, so no day zero of its own: its deadline runs from now.
+            locked.version, locked.status, locked.forward_due_at = locked.version + 1, Case.Status.OPEN, \
+                clocks.forward_due(at)
+            locked.amendment_reason = reason
+        elif locked.amendment_reason and reason:
+            locked.amendment_reason = reason  # the amendment not yet forwarded, its reason restated
         locked.reactions.all().delete()
         Reaction.objects.bulk_create([
             Reaction(case=locked, position=i, verbatim=r.verbatim.strip(), language=language_of(patient.locale),
@@ -280,14 +298,15 @@ def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], su
             for i, r in enumerate(reactions)])
         locked.serious, locked.expectedness, locked.suspect_product = serious, expectedness, suspect_product
         locked.narrative_sealed = seal_for_patient(patient, NARRATIVE, narrative)
-        clocks = Clocks.for_pack(locked.market.pack)
         # Expedited reporting to the authority: serious cases; in the US, serious and unexpected ones.
         expedited = serious and (expectedness != "expected" or not clocks.expedites_only_unexpected)
         locked.authority_due_at = clocks.authority_due(locked.day_zero, serious=expedited)
         locked.assessed_at = locked.updated_at = at
         locked.save(update_fields=["serious", "expectedness", "suspect_product", "narrative_sealed",
-                                   "authority_due_at", "assessed_at", "updated_at"])
+                                   "authority_due_at", "assessed_at", "updated_at", "version", "status",
+                                   "forward_due_at", "amendment_reason"])
         _audit(actor, "safety.case_assessed", patient, case=locked.number, version=locked.version, serious=serious,
+               amendment=locked.amendment_reason,
                expectedness=expectedness, events=[{"code": r.meddra_code.strip(), "seriousness": sorted(r.seriousness),
                                                    "outcome": r.outcome} for r in reactions])
     return locked
@@ -298,7 +317,7 @@ def assessment_input(data: Any) -> dict[str, Any]:
     case and time. Its shape is checked here, naming the field; assess_case checks the values."""
     if not isinstance(data, dict):
         raise InvalidInput(_("Give the assessment as a JSON object."), field="assessment")
-    unknown = sorted(set(data) - {"reactions", "suspect_product", "expectedness", "narrative"})
+    unknown = sorted(set(data) - {"reactions", "suspect_product", "expectedness", "narrative", "reason"})
     if unknown:
         raise InvalidInput(_("%(field)s is not part of an assessment.") % {"field": unknown[0]}, field=unknown[0])
     reactions = data.get("reactions")
@@ -325,7 +344,7 @@ def assessment_input(data: Any) -> dict[str, Any]:
         parsed.append(ReactionIn(verbatim=texts["verbatim"], meddra_code=texts["meddra_code"], onset=onset,
                                  outcome=texts["outcome"] or "unknown", seriousness=tuple(seriousness),
                                  causality=texts["causality"] or "unknown"))
-    fields = {k: data.get(k, "") for k in ("suspect_product", "expectedness", "narrative")}
+    fields = {k: data.get(k, "") for k in ("suspect_product", "expectedness", "narrative", "reason")}
     for key, value in fields.items():
         if not isinstance(value, str):
             raise InvalidInput(_("Give text."), field=key)
@@ -386,14 +405,17 @@ def forward_case(*, actor: Actor, case: Case, at: datetime) -> Case:
             raise InvalidInput(_("Assess the case first: drug safety needs the event and the suspect product."),
                                field="assessment")
         newest = locked.intakes.order_by("-day_zero").values_list("day_zero", flat=True).first() or locked.day_zero
+        facts = snapshot(locked, most_recent=newest)
+        if locked.amendment_reason:
+            facts["correction"] = {"kind": "amendment", "reason": locked.amendment_reason}
         locked.status, locked.forwarded_at, locked.updated_at = Case.Status.FORWARDED, at, at
-        locked.save(update_fields=["status", "forwarded_at", "updated_at"])
+        locked.amendment_reason = ""
+        locked.save(update_fields=["status", "forwarded_at", "updated_at", "amendment_reason"])
         CaseForwarding.objects.create(case=locked, version=locked.version, due_at=locked.forward_due_at,
-                                      forwarded_at=at, forwarded_by_id=actor.user_id,
-                                      facts=snapshot(locked, most_recent=newest),
+                                      forwarded_at=at, forwarded_by_id=actor.user_id, facts=facts,
                                       narrative_sealed=locked.narrative_sealed)
         _audit(actor, "safety.case_forwarded", locked.patient, case=locked.number, version=locked.version,
-               on_time=at <= locked.forward_due_at)
+               on_time=at <= locked.forward_due_at, correction=facts.get("correction", {}).get("kind", ""))
     return locked
 
 
@@ -450,16 +472,35 @@ def answer_follow_up(*, actor: Actor, follow_up_id: int, patient: Patient, words
 
 
 def nullify_case(*, actor: Actor, case: Case, reason: str, at: datetime) -> Case:
-    """A case opened in error stays on record, nullified with the reason."""
+    """A case opened in error stays on record, nullified with the reason. If drug safety has a version
+    of it, the nullification is the notice it receives (E2B C.1.11, "nullification"): the case's next
+    version, on record as sent now, with the facts of the last version sent and the reason."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise InvalidInput(_("Say why the case is nullified."), field="reason")
+    if len(reason) > 300:
+        raise InvalidInput(_("Write at most %(n)d characters.") % {"n": 300}, field="reason")
     with transaction.atomic():
         locked = _open_for_change(case)
-        locked.status, locked.nullified_reason, locked.updated_at = Case.Status.NULLIFIED, reason.strip()[:300], at
-        locked.save(update_fields=["status", "nullified_reason", "updated_at"])
+        sent = locked.forwardings.order_by("-version").first()
+        locked.status, locked.nullified_reason, locked.updated_at = Case.Status.NULLIFIED, reason, at
+        locked.amendment_reason = ""
+        if sent is not None:
+            # A version drug safety never received is not sent now: the nullification takes its number.
+            locked.version += sent.version == locked.version
+            locked.forwarded_at = at
+            zone = ZoneInfo(locked.patient.time_zone)
+            facts = {**sent.facts, "most_recent": at.astimezone(zone).date().isoformat(),
+                     "correction": {"kind": "nullification", "reason": reason}}
+            CaseForwarding.objects.create(case=locked, version=locked.version, due_at=at, forwarded_at=at,
+                                          forwarded_by_id=actor.user_id, facts=facts,
+                                          narrative_sealed=sent.narrative_sealed)
+        locked.save(update_fields=["status", "nullified_reason", "updated_at", "amendment_reason", "version",
+                                   "forwarded_at"])
         locked.follow_ups.filter(status=FollowUp.Status.OPEN).update(status=FollowUp.Status.CANCELLED)
-        _audit(actor, "safety.case_nullified", locked.patient, case=locked.number)
+        _audit(actor, "safety.case_nullified", locked.patient, case=locked.number,
+               version=locked.version if sent is not None else None)
     return locked
 
 
@@ -570,8 +611,6 @@ def export_versions(*, actor: Actor, program: Program, fmt: str, numbers: Sequen
                 narrative = unseal_for_patient(case.patient, NARRATIVE, bytes(forwarding.narrative_sealed))
             except DataErased:
                 narrative = None  # erased with the patient's identity; drug safety has it
-        # As sent: a nullified case's versions stay what drug safety received (its nullification is not
-        # sent as a version of its own yet, docs/safety.md).
         cases.append((forwarding, icsr_case(forwarding, narrative)))
     files: list[tuple[str, bytes]] = []
     problems: list[ErrorDetail] = []

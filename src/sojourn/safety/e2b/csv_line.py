@@ -12,7 +12,8 @@ from sojourn.core.spreadsheets import csv_writer
 from .icsr import DrugRole, IcsrCase, Moment, NullFlavor, PartialDate, Seriousness
 
 COLUMNS = ("safety_report_id", "message_number", "day_zero", "country", "reporter_qualification", "verbatim_term",
-           "meddra_code", "serious", "seriousness_criteria", "outcome", "suspect_products")
+           "meddra_code", "serious", "seriousness_criteria", "outcome", "suspect_products",
+           "nullification_amendment")
 # Interacting drugs are suspected too (ICH G.k.1); concomitant and not-administered ones are not.
 SUSPECTED = (DrugRole.SUSPECT, DrugRole.INTERACTING)
 
@@ -43,6 +44,7 @@ def line_list(cases: Iterable[IcsrCase]) -> str:
                 "; ".join(criterion.label for criterion in Seriousness if criterion in reaction.seriousness),
                 reaction.outcome.label,
                 suspects,
+                case.nullification.kind.label if case.nullification else "",
             ])
     return out.getvalue()
 

@@ -32,6 +32,7 @@ from sojourn.safety.services import (
     forward_case,
     import_ack,
     import_terms,
+    nullify_case,
     read_narrative,
     record_intake,
 )
@@ -113,7 +114,8 @@ def test_a_case_is_forwarded_only_once_assessed_and_each_version_keeps_what_was_
         forward_case(actor=officer, case=case, at=LATER)
     assert refused.value.field == "assessment" and not CaseForwarding.objects.exists()
     forward_case(actor=officer, case=assessed(officer, case, LATER, code="10019211", verbatim="headache"), at=LATER)
-    assessed(officer, case, LATER, code="10037844", verbatim="rash")  # the assessment changes after it went
+    # The assessment changes after it went: an amendment, the case's next version.
+    assessed(officer, case, LATER, code="10037844", verbatim="rash", reason="recoded after a call with the patient")
     [sent] = CaseForwarding.objects.all()
     assert [r["verbatim"] for r in sent.facts["reactions"]] == ["headache"]
     [(name, xml)] = _export(officer, program)
@@ -258,3 +260,77 @@ def test_after_an_erasure_the_case_keeps_its_coded_facts_and_loses_the_narrative
     assert [r.meddra_code for r in case.reactions.all()] == ["10019211"]
     [(_name, xml)] = _export(officer, program)
     assert b"narrative was erased" in xml and check_icsr(xml, today=(LATER + timedelta(days=1)).date()) == []
+
+
+def test_a_correction_of_a_forwarded_assessment_reaches_drug_safety_as_an_amendment(case, officer, program):
+    forward_case(actor=officer, case=assessed(officer, case, LATER, code="10019211", verbatim="headache"), at=LATER)
+    recoded = LATER + timedelta(days=2)
+    with pytest.raises(InvalidInput) as refused:  # drug safety has v1: a change needs its reason
+        assessed(officer, case, recoded, code="10037844", verbatim="rash")
+    case.refresh_from_db()
+    assert refused.value.field == "reason" and (case.version, case.status) == (1, "forwarded")
+    assert [r.verbatim for r in case.reactions.all()] == ["headache"]  # nothing written
+
+    amended = assessed(officer, case, recoded, code="10037844", verbatim="rash", reason="miscoded: a rash, no headache")
+    assert (amended.version, amended.status, amended.amendment_reason) == (2, "open", "miscoded: a rash, no headache")
+    # No new information, so no day zero of its own: the market's forward deadline runs from the correction.
+    assert amended.forward_due_at > recoded and amended.day_zero == DAY_ZERO
+    forward_case(actor=officer, case=amended, at=recoded + timedelta(hours=1))
+    assert Case.objects.get(pk=case.pk).amendment_reason == ""
+    files = dict(_export(officer, program))
+    first, second = files[f"{case.number}-v1.xml"], files[f"{case.number}-v2.xml"]
+    assert b"nullificationAmendmentCode" not in first and b"headache" in first  # v1 as it was sent
+    assert b'code="2" codeSystem="2.16.840.1.113883.3.989.2.1.1.5"' in second
+    assert b"miscoded: a rash, no headache" in second and b"rash" in second
+    assert check_icsr(second, today=(recoded + timedelta(days=1)).date()) == []
+    [(_name, line_list)] = _export(officer, program, fmt="csv")
+    assert [row.split(",")[-1] for row in line_list.decode().splitlines()[1:]] == ["", "amendment"]
+    assert [f.correction for f in CaseForwarding.objects.order_by("version")] == ["", "amendment"]
+
+
+def test_new_information_after_a_correction_makes_an_ordinary_follow_up(case, officer, program, active_patient):
+    forward_case(actor=officer, case=assessed(officer, case, LATER, code="10019211"), at=LATER)
+    assessed(officer, case, LATER + timedelta(hours=1), code="10037844", reason="recoded")
+    more = record_intake(actor=SYSTEM, patient=active_patient, source="sms", reason="r", detail={},
+                         idempotency_key="sms:more", day_zero=LATER + timedelta(hours=2))
+    case = decide_intake(actor=officer, intake=more, kind="adverse_event", reason="", at=LATER + timedelta(hours=3),
+                         follow_up_of=case).case
+    assert (case.version, case.amendment_reason) == (3, "")
+    forward_case(actor=officer, case=case, at=LATER + timedelta(hours=4))
+    assert CaseForwarding.objects.get(version=3).correction == ""
+
+
+def test_a_nullified_case_drug_safety_has_is_sent_as_a_nullification(case, officer, program):
+    forward_case(actor=officer, case=assessed(officer, case, LATER, code="10019211", serious=True), at=LATER)
+    voided = LATER + timedelta(days=1)
+    case = nullify_case(actor=officer, case=case, reason="the patient meant another product", at=voided)
+    assert (case.status, case.version, case.forwarded_at) == ("nullified", 2, voided)
+    sent = CaseForwarding.objects.get(version=2)
+    assert (sent.correction, sent.forwarded_at, sent.due_at) == ("nullification", voided, voided)
+    assert sent.facts["reactions"] == CaseForwarding.objects.get(version=1).facts["reactions"]
+    files = dict(_export(officer, program))
+    nullification = files[f"{case.number}-v2.xml"]
+    assert b'code="1" codeSystem="2.16.840.1.113883.3.989.2.1.1.5"' in nullification
+    assert b"the patient meant another product" in nullification
+    assert check_icsr(nullification, today=voided.date()) == []
+    assert AuditEntry.objects.filter(action="safety.case_nullified").latest("pk").after["version"] == 2
+    with pytest.raises(InvalidInput) as long:
+        nullify_case(actor=officer, case=case, reason="x" * 301, at=voided)
+    assert long.value.field == "reason"
+
+
+def test_a_case_drug_safety_never_had_is_nullified_without_a_report(case, officer, program, active_patient):
+    nullify_case(actor=officer, case=case, reason="opened in error", at=LATER)
+    assert not CaseForwarding.objects.exists() and Case.objects.get(pk=case.pk).version == 1
+    # A version drug safety never received gives its number to the nullification.
+    other = decide_intake(actor=officer, kind="adverse_event", reason="", at=LATER, intake=record_intake(
+        actor=SYSTEM, patient=active_patient, source="sms", reason="r", detail={}, idempotency_key="sms:o",
+        day_zero=DAY_ZERO)).case
+    forward_case(actor=officer, case=assessed(officer, other, LATER, code="10019211"), at=LATER)
+    decide_intake(actor=officer, kind="adverse_event", reason="", at=LATER, follow_up_of=other, intake=record_intake(
+        actor=SYSTEM, patient=active_patient, source="sms", reason="r", detail={}, idempotency_key="sms:o2",
+        day_zero=LATER))
+    voided = nullify_case(actor=officer, case=other, reason="a duplicate of another sponsor's case", at=LATER)
+    assert voided.version == 2
+    assert [(f.version, f.correction) for f in voided.forwardings.order_by("version")] == [
+        (1, ""), (2, "nullification")]

@@ -203,3 +203,26 @@ def test_a_version_that_fails_the_e2b_check_is_not_downloaded_but_named_on_the_c
     refused = client.get(f"/console/safety/cases/{case.number}/versions/1/e2b/")
     assert refused.status_code == 422 and refused["Content-Type"].startswith("text/html")
     assert f"{case.number} v1: E.i.2.1a" in refused.content.decode()
+
+
+def test_a_forwarded_case_is_corrected_as_an_amendment_and_nullified_with_a_report(client, officer, case, terms):
+    client.force_login(officer)
+    url = f"/console/safety/cases/{case.number}/"
+    rash = {"verbatim": "rash", "meddra_code": "10037087"}
+    assert client.post(url, _assessment(rash)).status_code == 302
+    assert client.post(url, {"action": "forward"}).status_code == 302
+    assert 'id="amendment"' in client.get(url).content.decode()  # drug safety has it: a change says why
+    refused = client.post(url, _assessment({"verbatim": "headache", "meddra_code": "10019211"}))
+    page = refused.content.decode()
+    assert refused.status_code == 422 and 'id="amendment-error"' in page and 'id="reason-error"' not in page
+    assert Case.objects.get(pk=case.pk).version == 1
+    corrected = _assessment({"verbatim": "headache", "meddra_code": "10019211"}) | {"amendment": "recoded"}
+    assert client.post(url, corrected).status_code == 302
+    assert client.post(url, {"action": "forward"}).status_code == 302
+    assert client.post(url, {"action": "nullify", "reason": "reported for another product"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert 'data-correction="amendment"' in page and 'data-correction="nullification"' in page
+    assert "reported for another product" in page
+    for version in (2, 3):
+        download = client.get(f"/console/safety/cases/{case.number}/versions/{version}/e2b/")
+        assert download.status_code == 200 and check_icsr(download.content) == []

@@ -372,6 +372,7 @@ def test_the_line_list_has_a_row_per_case_and_reaction():
         "seriousness_criteria": "",
         "outcome": "recovered",
         "suspect_products": "Skyrizi 150 mg Injektionslösung im Fertigpen",
+        "nullification_amendment": "",
     }
     assert rows[1]["verbatim_term"] == "'=HYPERLINK(\"https://evil.example\")"  # text, not a formula
     assert rows[1]["country"] == "DE"  # the reporter's, as the reaction names none

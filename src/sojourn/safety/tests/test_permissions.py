@@ -5,6 +5,7 @@ a patient reaches none of it; the safety officer works it all, in their markets 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -62,9 +63,17 @@ def test_the_safety_officer_works_every_door(client, program, active_patient, st
     assert api.post(f"/safety/cases/{case.number}/assessment", assessment).json()["authority_due_at"]
     forwarded = api.post(f"/safety/cases/{case.number}/forwarding").json()
     assert (forwarded["status"], forwarded["forwarded_on_time"]) == ("forwarded", False)  # day zero was in March
+    unsaid = api.post(f"/safety/cases/{case.number}/assessment", assessment)  # drug safety has it: say why
+    assert (unsaid.status_code, unsaid.json()["error"]["details"][0]["field"]) == (422, "reason")
+    amended = api.post(f"/safety/cases/{case.number}/assessment", {**assessment, "reason": "onset corrected"}).json()
+    assert (amended["version"], amended["status"], amended["amendment_reason"]) == (3, "open", "onset corrected")
+    sent = api.post(f"/safety/cases/{case.number}/forwarding").json()["forwardings"]
+    assert [f["correction"] for f in sent] == ["", "amendment"]
+    out = StringIO()
     call_command("safety", "nullify", case.number, "--reason", "a duplicate of another case",
-                 "--by", "safety@sponsor.example")
+                 "--by", "safety@sponsor.example", stdout=out)
     assert Case.objects.get().status == "nullified"
+    assert "the nullification sent to drug safety as version 4" in out.getvalue()
 
 
 @pytest.mark.parametrize("who", ["nurse", "manager", "analyst", "agency"])

@@ -138,14 +138,17 @@ class Command(SojournCommand):
         if options["action"] == "assess":
             case = assess_case(actor=actor, case=case, at=now, **assessment_input(self._json(options["file"])))
             due = case.authority_due_at.isoformat() if case.authority_due_at else "periodic report only"
-            self.stdout.write(f"case {case.number}: {'serious' if case.serious else 'not serious'}, authority {due}")
+            amendment = f", version {case.version} to send as an amendment" if case.amendment_reason else ""
+            self.stdout.write(f"case {case.number}: {'serious' if case.serious else 'not serious'}, authority {due}"
+                              f"{amendment}")
         elif options["action"] == "forward":
             case = forward_case(actor=actor, case=case, at=now)
             late = "on time" if case.forwarded_at <= case.forward_due_at else "LATE"
             self.stdout.write(f"case {case.number}: forwarded {late}")
         else:
             case = nullify_case(actor=actor, case=case, reason=options["reason"], at=now)
-            self.stdout.write(f"case {case.number}: nullified")
+            sent = f", the nullification sent to drug safety as version {case.version}" if case.forwarded_at else ""
+            self.stdout.write(f"case {case.number}: nullified{sent}")
 
     def _reconcile(self, options: dict[str, Any]) -> None:
         program = Program.objects.filter(slug=options["program"]).first()
