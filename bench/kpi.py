@@ -477,8 +477,8 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     in_time = ("EXISTS (SELECT 1 FROM safety_caseforwarding f WHERE f.case_id = i.case_id "
                "AND f.version >= i.case_version AND f.forwarded_at <= i.due_at)")
     cursor.execute(
-        f"SELECT COUNT(*), {_count(in_time)} FROM safety_intake i JOIN people_patient pt ON pt.id = i.patient_id "
-        "LEFT JOIN safety_case c ON c.id = i.case_id WHERE i.program_id = %(p)s AND pt.market_id = %(m)s "
+        f"SELECT COUNT(*), {_count(in_time)} FROM safety_intake i "
+        "LEFT JOIN safety_case c ON c.id = i.case_id WHERE i.program_id = %(p)s AND i.market_id = %(m)s "
         "AND i.due_at <= %(now)s AND i.due_at > %(quarter)s AND i.status NOT IN ('not_ae', 'duplicate') "
         "AND (c.id IS NULL OR c.status <> 'nullified')", p)
     n, met = cursor.fetchone()

@@ -22,6 +22,7 @@ urlpatterns = [
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),
     path("p/me/page/", include("sojourn.portal.urls")),
     path("p/me/side-effects/", include("sojourn.safety.portal_urls")),
+    path("p/hcp/me/side-effects/", include("sojourn.safety.hcp_urls")),
     path("p/", include("sojourn.consent.urls")),
     path("t/", include("sojourn.channels.tracking_urls")),
 ]

@@ -48,6 +48,11 @@ def _hcp(request: HttpRequest, key: str, *statuses: str) -> Hcp | None:
     return found
 
 
+def signed_in_hcp(request: HttpRequest) -> Hcp | None:
+    """The doctor signed in to the portal and still in the program, in their market's language."""
+    return _hcp(request, SESSION_HCP, Hcp.Status.ACTIVE)
+
+
 def _sign_in(request: HttpRequest, hcp: Hcp) -> None:
     request.session.cycle_key()
     request.session[SESSION_HCP] = hcp.pseudonym

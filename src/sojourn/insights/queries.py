@@ -162,7 +162,7 @@ class MarketKpis:
         against)."""
         in_time = CaseForwarding.objects.filter(case=OuterRef("case"), version__gte=OuterRef("case_version"),
                                                 forwarded_at__lte=OuterRef("due_at"))
-        f = (Intake.objects.filter(program=self.program, patient__market_id=self.market_id, due_at__lte=self.now,
+        f = (Intake.objects.filter(program=self.program, market_id=self.market_id, due_at__lte=self.now,
                                    due_at__gt=self.now - timedelta(days=90))
              .exclude(status__in=[Intake.Status.NOT_AE, Intake.Status.DUPLICATE])
              .filter(Q(case__isnull=True) | ~Q(case__status="nullified"))

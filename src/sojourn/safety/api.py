@@ -50,7 +50,8 @@ class QueueItemOut(Schema):
     kind: Literal["intake", "case"] = Field(description="intake: awaiting a decision; case: awaiting forwarding")
     reference: str = Field(description="The intake's id or the case's number")
     market: str
-    patient: str = Field(description="The patient's pseudonym")
+    patient: str | None = Field(description="The patient's pseudonym; null when a doctor reported")
+    doctor: str | None = Field(description="The reporting doctor's pseudonym, for a doctor's report")
     what: str = Field(description="The intake's source or the case's kind")
     day_zero: datetime
     due_at: datetime
@@ -76,7 +77,8 @@ class IntakeIn(Schema):
 
 class IntakeOut(Schema):
     id: int
-    patient: str
+    patient: str | None = Field(description="The patient's pseudonym; null when a doctor reported")
+    doctor: str | None = Field(description="The reporting doctor's pseudonym, for a doctor's report")
     market: str
     source: str
     reason: str
@@ -141,7 +143,10 @@ class FollowUpIn(Schema):
 class CaseOut(Schema):
     number: str
     market: str
-    patient: str
+    patient: str | None = Field(description="The patient's pseudonym; null when a doctor reported")
+    doctor: str | None = Field(description="The reporting doctor's pseudonym, for a doctor's report")
+    patient_age: int | None = Field(description="For a doctor's report: the age the doctor gave (E2B D.2.2)")
+    patient_sex: Literal["", "1", "2"] = Field(description="For a doctor's report: E2B D.5, 1 male, 2 female")
     kind: str
     version: int
     status: Literal["open", "forwarded", "nullified"]
@@ -195,14 +200,18 @@ class NullificationIn(Schema):
 
 
 def _intake(intake: Intake) -> dict[str, Any]:
-    return {"id": intake.pk, "patient": intake.patient.pseudonym, "market": intake.patient.market.country,
+    return {"id": intake.pk, "patient": intake.patient.pseudonym if intake.patient else None,
+            "doctor": intake.hcp.pseudonym if intake.hcp else None, "market": intake.market.country,
             "source": intake.source, "reason": intake.reason, "detail": intake.detail, "day_zero": intake.day_zero,
             "due_at": intake.due_at, "status": intake.status, "case": intake.case.number if intake.case else None,
             "decision_reason": intake.decision_reason, "decided_at": intake.decided_at}
 
 
 def _case(case: Case) -> dict[str, Any]:
-    return {"number": case.number, "market": case.market.country, "patient": case.patient.pseudonym,
+    return {"number": case.number, "market": case.market.country,
+            "patient": case.patient.pseudonym if case.patient else None,
+            "doctor": case.hcp.pseudonym if case.hcp else None, "patient_age": case.patient_age,
+            "patient_sex": case.patient_sex,
             "kind": case.kind, "version": case.version, "status": case.status, "day_zero": case.day_zero,
             "forward_due_at": case.forward_due_at, "forwarded_at": case.forwarded_at,
             "forwarded_on_time": case.forwarded_at <= case.forward_due_at if case.forwarded_at else None,
@@ -228,7 +237,8 @@ def _case(case: Case) -> dict[str, Any]:
 def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
     actor, now = _actor(request), timezone.now()
     program = access_program(actor, slug, Permission.SAFETY_MANAGE)
-    return [{**item.__dict__, "state": item.state(now)}
+    return [{**item.__dict__, "state": item.state(now), "patient": None if item.by_doctor else item.patient,
+             "doctor": item.patient if item.by_doctor else None}
             for item in safety_queue(actor, program, market=query.market.upper() or None)]
 
 

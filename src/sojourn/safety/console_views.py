@@ -176,7 +176,7 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
             nullify_case(actor=request.actor, case=case, reason=request.POST.get("reason", ""), at=now)
         elif action == "follow_up":
             request_follow_up(actor=request.actor, case=case, question=request.POST.get("question", ""),
-                              due_at=_end_of_day(request.POST.get("due", ""), case.patient.time_zone), at=now)
+                              due_at=_end_of_day(request.POST.get("due", ""), case.subject.time_zone), at=now)
         else:
             raise NotFound()
         messages.success(request, _("The case is updated."))

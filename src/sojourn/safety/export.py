@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from sojourn.safety.e2b.icsr import (
+    Age,
     Drug,
     DrugRole,
     FirstSender,
@@ -33,6 +34,7 @@ from sojourn.safety.e2b.icsr import (
     Sender,
     SenderType,
     Seriousness,
+    Sex,
 )
 from sojourn.safety.models import Case, CaseForwarding
 
@@ -59,7 +61,7 @@ def language_of(locale: str) -> str:
 
 def snapshot(case: Case, *, most_recent: datetime) -> dict[str, Any]:
     """The coded facts of the case as they stand: what this version carries to drug safety."""
-    zone = ZoneInfo(case.patient.time_zone)
+    zone = ZoneInfo(case.subject.time_zone)
     return {
         "number": case.number,
         "kind": case.kind,
@@ -71,6 +73,11 @@ def snapshot(case: Case, *, most_recent: datetime) -> dict[str, Any]:
         "suspect_product": case.suspect_product,
         "expectedness": case.expectedness,
         "serious": bool(case.serious),
+        # Who told the program: the patient (a consumer), or a doctor about a patient of theirs, who is
+        # then known by the age and sex the doctor gave.
+        "reporter": "consumer" if case.patient_id else "physician",
+        "patient_age": case.patient_age,
+        "patient_sex": case.patient_sex,
         "reactions": [{"verbatim": r.verbatim, "language": r.language, "meddra_code": r.meddra_code,
                        "meddra_version": r.meddra_version, "onset": r.onset.isoformat() if r.onset else None,
                        "outcome": r.outcome, "seriousness": list(r.seriousness), "causality": r.causality}
@@ -89,6 +96,7 @@ def message_number(forwarding: CaseForwarding) -> str:
     return f"{safety_report_id(forwarding)}-V{forwarding.version}"
 
 
+REPORTERS = {"consumer": Qualification.CONSUMER, "physician": Qualification.PHYSICIAN}
 CORRECTIONS = {"amendment": NullificationKind.AMENDMENT, "nullification": NullificationKind.NULLIFICATION}
 
 
@@ -115,10 +123,12 @@ def icsr_case(forwarding: CaseForwarding, narrative: str | None) -> IcsrCase:
         report_type=ReportType.OTHER,
         first_received=date.fromisoformat(facts["day_zero"]),
         most_recent_info=date.fromisoformat(facts["most_recent"]),
-        # The patient told the program (in a call, a message, a form): a consumer is the primary source.
-        primary_source=Reporter(qualification=Qualification.CONSUMER, country=facts["country"]),
+        # The patient told the program (in a call, a message, a form), or a doctor did.
+        primary_source=Reporter(qualification=REPORTERS[facts.get("reporter", "consumer")], country=facts["country"]),
         sender=Sender(type=SenderType.PHARMACEUTICAL_COMPANY, organisation=facts["sponsor"][:100]),
-        patient=Patient(initials=NullFlavor.MSK),
+        patient=Patient(initials=NullFlavor.MSK,
+                        age=Age(facts["patient_age"]) if facts.get("patient_age") is not None else None,
+                        sex=Sex(facts["patient_sex"]) if facts.get("patient_sex") else None),
         reactions=reactions,
         drugs=(Drug(role=DrugRole.SUSPECT, name=facts["suspect_product"], relatedness=relatedness),),
         narrative=narrative if narrative is not None else ERASED_NARRATIVE,

@@ -5,9 +5,14 @@ sponsor's drug safety department within the market's deadline."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from sojourn.people.models import Hcp, Patient
 
 
 class Case(models.Model):
@@ -27,7 +32,13 @@ class Case(models.Model):
     number = models.CharField(max_length=30, unique=True)  # market, year of day zero, sequence
     program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
     market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_cases")
+    # Whose case: an enrolled patient's, or one a doctor reported about a patient of theirs, who may not be
+    # enrolled (then the patient is known to drug safety by the age and sex the doctor gave).
+    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="safety_cases")
+    hcp = models.ForeignKey("people.Hcp", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    patient_age = models.PositiveSmallIntegerField(null=True, blank=True)  # E2B D.2.2, years at onset
+    patient_sex = models.CharField(max_length=1, blank=True)  # E2B D.5: 1 male, 2 female; "" unknown
     kind = models.CharField(max_length=20, choices=Kind.choices)
     day_zero = models.DateTimeField()  # of the first intake: every clock runs from it
     forward_due_at = models.DateTimeField()  # of what drug safety does not have yet (a follow-up's own)
@@ -61,10 +72,18 @@ class Case(models.Model):
                                    name="safety_case_forwarded_has_time"),
             models.CheckConstraint(condition=~Q(status="nullified") | ~Q(nullified_reason=""),
                                    name="safety_case_nullified_has_reason"),
+            models.CheckConstraint(condition=Q(patient__isnull=False) | Q(hcp__isnull=False),
+                                   name="safety_case_has_subject"),
+            models.CheckConstraint(condition=Q(patient_sex__in=["", "1", "2"]), name="safety_case_sex_valid"),
         ]
 
     def __str__(self) -> str:
         return f"safety case {self.number}"
+
+    @property
+    def subject(self) -> Patient | Hcp:
+        """The enrolled patient, or the doctor who reported: whose key seals the case's words."""
+        return self.patient if self.patient_id else self.hcp
 
 
 class Reaction(models.Model):
@@ -163,7 +182,11 @@ class Intake(models.Model):
         DUPLICATE = "duplicate", "duplicate"  # the same report as one a case already holds: linked, not counted
 
     program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_intakes")
+    market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="+")
+    # From an enrolled patient (or about one), or from a doctor about a patient of theirs (`hcp`, the reporter).
+    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="safety_intakes")
+    hcp = models.ForeignKey("people.Hcp", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     source = models.CharField(max_length=40)  # rule, nurse call, sms, …
     reason = models.CharField(max_length=300)  # what was noticed, never free text from the patient
     detail = models.JSONField(default=dict)  # rule key, event id, flagged terms: no personal data
@@ -191,10 +214,17 @@ class Intake(models.Model):
                                    name="safety_intake_case_named"),
             models.CheckConstraint(condition=~Q(status="not_ae") | ~Q(decision_reason=""),
                                    name="safety_intake_not_ae_has_reason"),
+            models.CheckConstraint(condition=Q(patient__isnull=False) | Q(hcp__isnull=False),
+                                   name="safety_intake_has_subject"),
         ]
 
     def __str__(self) -> str:
         return f"safety intake {self.pk}"
+
+    @property
+    def subject(self) -> Patient | Hcp:
+        """The patient, or the doctor who reported: whose key seals the words."""
+        return self.patient if self.patient_id else self.hcp
 
 
 class FollowUp(models.Model):

@@ -21,12 +21,13 @@ class QueueItem:
     kind: str  # "intake" (awaiting a decision) or "case" (awaiting forwarding)
     reference: str  # the intake's id or the case's number
     market: str
-    patient: str  # pseudonym
+    patient: str  # pseudonym: the patient's, or the reporting doctor's (by_doctor)
     what: str  # the intake's source, or the case's kind
     day_zero: datetime
     due_at: datetime
     serious: bool | None
     version: int
+    by_doctor: bool = False
 
     def state(self, now: datetime) -> str:
         return clock_state(self.due_at, now)
@@ -39,14 +40,14 @@ def clock_state(due_at: datetime, now: datetime) -> str:
 def safety_queue(actor: Actor, program: Program, *, market: str | None = None) -> list[QueueItem]:
     """Open intakes and cases of the markets where the actor manages safety, soonest deadline first."""
     markets = _markets(actor, program, Permission.SAFETY_MANAGE, market)
-    intakes = (Intake.objects.filter(program=program, status=Intake.Status.OPEN, patient__market__country__in=markets)
-               .select_related("patient__market"))
+    intakes = (Intake.objects.filter(program=program, status=Intake.Status.OPEN, market__country__in=markets)
+               .select_related("market", "patient", "hcp"))
     cases = (Case.objects.filter(program=program, status=Case.Status.OPEN, market__country__in=markets)
-             .select_related("market", "patient"))
-    items = [QueueItem("intake", str(i.pk), i.patient.market.country, i.patient.pseudonym, i.source, i.day_zero,
-                       i.due_at, None, 1) for i in intakes]
-    items += [QueueItem("case", c.number, c.market.country, c.patient.pseudonym, c.kind, c.day_zero,
-                        c.forward_due_at, c.serious, c.version) for c in cases]
+             .select_related("market", "patient", "hcp"))
+    items = [QueueItem("intake", str(i.pk), i.market.country, i.subject.pseudonym, i.source, i.day_zero,
+                       i.due_at, None, 1, by_doctor=i.patient_id is None) for i in intakes]
+    items += [QueueItem("case", c.number, c.market.country, c.subject.pseudonym, c.kind, c.day_zero,
+                        c.forward_due_at, c.serious, c.version, by_doctor=c.patient_id is None) for c in cases]
     return sorted(items, key=lambda item: (item.due_at, item.kind, item.reference))
 
 
@@ -55,7 +56,7 @@ def recent_cases(actor: Actor, program: Program, *, since: datetime, market: str
     """Cases forwarded or nullified since `since`, latest first: what the desk did, late ones marked."""
     markets = _markets(actor, program, Permission.SAFETY_MANAGE, market)
     return list(Case.objects.filter(program=program, market__country__in=markets, updated_at__gte=since)
-                .exclude(status=Case.Status.OPEN).select_related("market", "patient")
+                .exclude(status=Case.Status.OPEN).select_related("market", "patient", "hcp")
                 .order_by("-updated_at", "-pk")[:limit])
 
 
@@ -86,22 +87,24 @@ def _markets(actor: Actor, program: Program, permission: Permission, market: str
 
 def access_intake(actor: Actor, intake_id: int) -> Intake:
     """An intake the actor manages safety for; missing and forbidden answer the same."""
-    intake = Intake.objects.select_related("patient__market", "case").filter(pk=intake_id).first()
-    if intake is None or not actor.can(Permission.SAFETY_MANAGE, intake.program_id, intake.patient.market.country):
+    intake = (Intake.objects.select_related("market", "patient__market", "hcp__market", "case")
+              .filter(pk=intake_id).first())
+    if intake is None or not actor.can(Permission.SAFETY_MANAGE, intake.program_id, intake.market.country):
         raise NotFound()
     return intake
 
 
 def access_case(actor: Actor, number: str) -> Case:
-    case = Case.objects.select_related("market", "patient__market").filter(number=number).first()
+    case = Case.objects.select_related("market", "patient__market", "hcp__market").filter(number=number).first()
     if case is None or not actor.can(Permission.SAFETY_MANAGE, case.program_id, case.market.country):
         raise NotFound()
     return case
 
 
 def cases_of_patient(intake: Intake) -> list[Case]:
-    """The cases an intake may follow up: the same patient's, not nullified."""
-    return list(Case.objects.filter(patient_id=intake.patient_id).exclude(status=Case.Status.NULLIFIED)
+    """The cases an intake may follow up: the same patient's (or the same doctor's report), not nullified."""
+    return list(Case.objects.filter(patient_id=intake.patient_id, hcp_id=intake.hcp_id)
+                .exclude(status=Case.Status.NULLIFIED)
                 .order_by("number"))
 
 

@@ -32,7 +32,7 @@ DISCREPANCIES = {
     "not_forwarded": gettext_lazy("a case not forwarded yet (the deadline has not passed)"),
 }
 COLUMNS = ("market", "intake", "source", "patient", "day_zero", "forward_due", "status", "decided_at", "case",
-           "case_version", "case_status", "forwarded_at", "on_time", "discrepancy")
+           "case_version", "case_status", "forwarded_at", "on_time", "discrepancy", "reporter")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Line:
     market: str
     intake: int
     source: str
-    patient: str  # the pseudonym
+    patient: str  # the pseudonym: the patient's, or the reporting doctor's when `reporter` is "doctor"
     day_zero: datetime
     forward_due: datetime
     status: str  # open, case, duplicate, not_ae
@@ -52,6 +52,7 @@ class Line:
     case_status: str
     forwarded_at: datetime | None  # of the version this intake made, or a later one
     discrepancy: str
+    reporter: str = "patient"  # patient (or about them: a nurse, a rule), or doctor
 
     @property
     def on_time(self) -> bool | None:
@@ -89,9 +90,9 @@ def reconcile(actor: Actor, program: Program, month: date, at: datetime, market:
         zone = ZoneInfo(each.pack["time_zones"][0])
         start = datetime(month.year, month.month, 1, tzinfo=zone)
         end = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
-        intakes = list(Intake.objects.filter(program=program, patient__market=each, day_zero__gte=start,
+        intakes = list(Intake.objects.filter(program=program, market=each, day_zero__gte=start,
                                              day_zero__lt=end)
-                       .select_related("patient", "case").order_by("day_zero", "pk"))
+                       .select_related("patient", "hcp", "case").order_by("day_zero", "pk"))
         forwardings: dict[int, list[CaseForwarding]] = {}
         for forwarding in CaseForwarding.objects.filter(case__in={i.case_id for i in intakes if i.case_id}):
             forwardings.setdefault(forwarding.case_id, []).append(forwarding)
@@ -123,11 +124,12 @@ def _line(market: str, intake: Intake, forwardings: list[CaseForwarding], at: da
             discrepancy = "not_forwarded_overdue" if intake.due_at <= at else "not_forwarded"
         elif forwarded_at > intake.due_at:
             discrepancy = "forwarded_late"
-    return Line(market=market, intake=intake.pk, source=intake.source, patient=intake.patient.pseudonym,
+    return Line(market=market, intake=intake.pk, source=intake.source, patient=intake.subject.pseudonym,
                 day_zero=intake.day_zero, forward_due=intake.due_at, status=intake.status,
                 decided_at=intake.decided_at, case=case.number if case else "",
                 case_version=intake.case_version, case_status=case.status if case else "",
-                forwarded_at=forwarded_at, discrepancy=discrepancy)
+                forwarded_at=forwarded_at, discrepancy=discrepancy,
+                reporter="patient" if intake.patient_id else "doctor")
 
 
 def as_csv(report: Reconciliation) -> str:
@@ -139,7 +141,7 @@ def as_csv(report: Reconciliation) -> str:
         writer.writerow([line.market, line.intake, line.source, line.patient, _iso(line.day_zero),
                          _iso(line.forward_due), line.status, _iso(line.decided_at), line.case,
                          line.case_version or "", line.case_status, _iso(line.forwarded_at),
-                         {True: "yes", False: "no", None: ""}[line.on_time], line.discrepancy])
+                         {True: "yes", False: "no", None: ""}[line.on_time], line.discrepancy, line.reporter])
     return out.getvalue()
 
 

@@ -25,7 +25,8 @@ from sojourn.core.errors import AccessDenied, Conflict, DataErased, ErrorDetail,
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
-from sojourn.people.models import Patient
+from sojourn.people.models import Hcp, Patient
+from sojourn.people.services.hcps import seal_for_hcp, unseal_for_hcp
 from sojourn.people.services.patients import seal_for_patient, unseal_for_patient
 from sojourn.safety.clocks import Clocks
 from sojourn.safety.e2b.ack import read_ack
@@ -52,6 +53,8 @@ WORDS = "safety_intake_words"
 FLAGGED_REASON = gettext_noop("possible adverse event in the patient's words")
 REPORTED_REASON = gettext_noop("side effect reported by the patient on the portal")
 FOLLOW_UP_REASON = gettext_noop("the patient's answer to drug safety's follow-up question")
+DOCTOR_REASON = gettext_noop("side effect reported by a doctor on the portal")
+SEXES = {"male": "1", "female": "2"}  # E2B D.5
 MAX_FOLLOW_UP_DAYS = 30
 MAX_REPORT = 4000
 NARRATIVE = "safety_case_narrative"
@@ -75,15 +78,24 @@ def record_intake(*, actor: Actor, patient: Patient, source: str, reason: str, d
             raise AccessDenied()
     elif actor.kind != "system":
         actor.require(Permission.SAFETY_REPORT, patient.program_id, patient.market.country)
+    return _new_intake(actor, patient, source=source, reason=reason, detail=detail, idempotency_key=idempotency_key,
+                       day_zero=day_zero, at=at, words=words)
+
+
+def _new_intake(actor: Actor, subject: Patient | Hcp, *, source: str, reason: str, detail: dict[str, Any],
+                idempotency_key: str, day_zero: datetime, at: datetime | None, words: str) -> Intake:
+    """The intake of a patient's report (or one about them), or of a doctor's (`subject` the doctor)."""
+    doctor = isinstance(subject, Hcp)
     with transaction.atomic():
         intake, created = Intake.objects.get_or_create(
             idempotency_key=idempotency_key[:120],
-            defaults={"program_id": patient.program_id, "patient": patient, "source": source[:40],
-                      "reason": reason[:300], "detail": detail, "created_at": at or day_zero, "day_zero": day_zero,
-                      "due_at": Clocks.for_pack(patient.market.pack).forward_due(day_zero),
-                      "words_sealed": seal_for_patient(patient, WORDS, words) if words else None})
+            defaults={"program_id": subject.program_id, "market_id": subject.market_id,
+                      "patient": None if doctor else subject, "hcp": subject if doctor else None,
+                      "source": source[:40], "reason": reason[:300], "detail": detail, "created_at": at or day_zero,
+                      "day_zero": day_zero, "due_at": Clocks.for_pack(subject.market.pack).forward_due(day_zero),
+                      "words_sealed": _seal(subject, WORDS, words) if words else None})
         if created:
-            _audit(actor, "safety.intake_recorded", patient, intake=intake.pk, source=source, reason=reason[:300])
+            _audit(actor, "safety.intake_recorded", subject, intake=intake.pk, source=source, reason=reason[:300])
     return intake
 
 
@@ -128,17 +140,57 @@ def report_side_effect(*, actor: Actor, patient: Patient, text: str, onset: date
                          idempotency_key=f"portal-report:{token}", day_zero=at, words=text)
 
 
+def report_by_doctor(*, actor: Actor, hcp: Hcp, text: str, product: str, onset: date | None, age: int | None,
+                     sex: str, token: str, at: datetime) -> Intake:
+    """An enrolled doctor's report of a side effect in a patient of theirs, who may not be in the program:
+    always an intake, day zero now. The patient is named only as drug safety needs to tell them apart
+    (age, sex); the doctor's words are sealed with the doctor's key. `token` comes with the form."""
+    if actor.kind != "hcp" or actor.label != hcp.pseudonym or hcp.status != Hcp.Status.ACTIVE:
+        raise AccessDenied()
+    text, product = text.strip(), product.strip()
+    problems = []
+    if not text:
+        problems.append(ErrorDetail(_("Tell us what happened."), field="text"))
+    elif len(text) > MAX_REPORT:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": MAX_REPORT}, field="text"))
+    if not product:
+        problems.append(ErrorDetail(_("Name the product the patient was taking."), field="product"))
+    elif len(product) > 250:
+        problems.append(ErrorDetail(_("Write at most %(n)d characters.") % {"n": 250}, field="product"))
+    if onset is not None and onset > timezone.localtime(at, ZoneInfo(hcp.time_zone)).date():
+        problems.append(ErrorDetail(_("The day it started cannot be in the future."), field="onset"))
+    if age is not None and not 0 <= age <= 120:
+        problems.append(ErrorDetail(_("Give the age in years, from 0 to 120."), field="age"))
+    if sex not in ("", *SEXES):
+        problems.append(ErrorDetail(_("Choose female, male or not stated."), field="sex"))
+    elif age is None and not sex:
+        # One of the minimum criteria of a valid case: drug safety must be able to tell the patient apart.
+        problems.append(ErrorDetail(_("Give the patient's age or sex, so drug safety can tell the patient apart."),
+                                    field="age"))
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        problems.append(ErrorDetail(_("The form has expired: open it again."), field="token"))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    market = hcp.market
+    flags = possible_adverse_event(text, languages_for(hcp.locale, market.pack.get("locales", [])),
+                                   market.pack.get("regulatory", {}).get("adverse_events", {}).get("terms"))
+    return _new_intake(actor, hcp, source="doctor's form", reason=DOCTOR_REASON,
+                       detail={"terms": sorted({f.term for f in flags})[:20], "product": product, "age": age,
+                               "sex": sex, "onset": onset.isoformat() if onset else None},
+                       idempotency_key=f"doctor-report:{token}", day_zero=at, at=at, words=text)
+
+
 def read_intake_words(*, actor: Actor, intake: Intake) -> str | None:
     """The patient's own words, for a safety officer; audited. None when there are none, or after the
     patient's erasure made them unreadable."""
-    actor.require(Permission.SAFETY_MANAGE, intake.program_id, intake.patient.market.country)
+    actor.require(Permission.SAFETY_MANAGE, intake.program_id, intake.market.country)
     if intake.words_sealed is None:
         return None
     try:
-        words = unseal_for_patient(intake.patient, WORDS, bytes(intake.words_sealed))
+        words = _unseal(intake.subject, WORDS, bytes(intake.words_sealed))
     except DataErased:
-        return None  # the patient's key is destroyed: the words went with the identity
-    _audit(actor, "safety.words_read", intake.patient, intake=intake.pk)
+        return None  # the patient's (or doctor's) key is destroyed: the words went with the identity
+    _audit(actor, "safety.words_read", intake.subject, intake=intake.pk)
     return words
 
 
@@ -147,8 +199,7 @@ def decide_intake(*, actor: Actor, intake: Intake, kind: str | None, reason: str
     """A safety officer's decision on an intake: `kind` (adverse event, special situation, product
     complaint) opens a case, or adds to `follow_up_of` as its next version; None says it is not an
     adverse event, which needs the reason."""
-    patient = intake.patient
-    actor.require(Permission.SAFETY_MANAGE, intake.program_id, patient.market.country)
+    actor.require(Permission.SAFETY_MANAGE, intake.program_id, intake.market.country)
     reason = reason.strip()
     if kind is None and not reason:
         raise InvalidInput(_("Say why this is not an adverse event."), field="reason")
@@ -170,7 +221,7 @@ def decide_intake(*, actor: Actor, intake: Intake, kind: str | None, reason: str
         locked.case_version = case.version if case else None
         locked.decided_by_id, locked.decided_at = actor.user_id, at
         locked.save(update_fields=["status", "case", "decision_reason", "decided_by", "decided_at", "case_version"])
-        _audit(actor, "safety.intake_decided", patient, intake=locked.pk, kind=kind or "not_ae",
+        _audit(actor, "safety.intake_decided", intake.subject, intake=locked.pk, kind=kind or "not_ae",
                case=case.number if case else "", version=case.version if case else None)
     return locked
 
@@ -178,38 +229,41 @@ def decide_intake(*, actor: Actor, intake: Intake, kind: str | None, reason: str
 def mark_duplicate(*, actor: Actor, intake: Intake, case: Case, reason: str, at: datetime) -> Intake:
     """The same report as one `case` already holds (the patient texted, then told the nurse): linked to
     the case, which keeps its version, and counted once in the reconciliation and the KPI."""
-    actor.require(Permission.SAFETY_MANAGE, intake.program_id, intake.patient.market.country)
+    actor.require(Permission.SAFETY_MANAGE, intake.program_id, intake.market.country)
     with transaction.atomic():
         locked = Intake.objects.select_for_update().get(pk=intake.pk)
         if locked.status != Intake.Status.OPEN:
             raise Conflict(_("This intake has been decided already."), field="status")
-        if case.patient_id != locked.patient_id:
+        if not _same_subject(case, locked):
             raise InvalidInput(_("A duplicate belongs to a case of the same patient."), field="case")
         if case.status == Case.Status.NULLIFIED:
             raise Conflict(_("This case was nullified; open a new one."), field="case")
         locked.status, locked.case, locked.case_version = Intake.Status.DUPLICATE, case, case.version
         locked.decision_reason, locked.decided_by_id, locked.decided_at = reason.strip()[:500], actor.user_id, at
         locked.save(update_fields=["status", "case", "case_version", "decision_reason", "decided_by", "decided_at"])
-        _audit(actor, "safety.intake_decided", locked.patient, intake=locked.pk, kind="duplicate", case=case.number,
+        _audit(actor, "safety.intake_decided", intake.subject, intake=locked.pk, kind="duplicate", case=case.number,
                version=case.version)
     return locked
 
 
 def _open_case(intake: Intake, kind: str, at: datetime) -> Case:
-    patient = intake.patient
-    market = Market.objects.select_for_update().get(pk=patient.market_id)  # one number at a time per market
+    market = Market.objects.select_for_update().get(pk=intake.market_id)  # one number at a time per market
     prefix = f"{market.country}-{intake.day_zero.year}-"
     last = (Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True)
             .first())
     number = f"{prefix}{int(last.rsplit('-', 1)[1]) + 1 if last else 1:05d}"
-    return Case.objects.create(number=number, program_id=intake.program_id, market=market, patient=patient,
-                               kind=kind, day_zero=intake.day_zero, forward_due_at=intake.due_at,
+    # A doctor's report names the patient by the age and sex the doctor gave (E2B D.2.2, D.5).
+    age, sex = intake.detail.get("age"), intake.detail.get("sex", "")
+    return Case.objects.create(number=number, program_id=intake.program_id, market=market, patient=intake.patient,
+                               hcp=intake.hcp, patient_age=age if intake.hcp_id else None,
+                               patient_sex=SEXES.get(sex, "") if intake.hcp_id else "", kind=kind,
+                               day_zero=intake.day_zero, forward_due_at=intake.due_at,
                                created_at=at, updated_at=at)
 
 
 def _follow_up(case: Case, intake: Intake, at: datetime) -> Case:
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.patient_id != intake.patient_id:
+    if not _same_subject(locked, intake):
         raise InvalidInput(_("A follow-up belongs to a case of the same patient."), field="case")
     if locked.status == Case.Status.NULLIFIED:
         raise Conflict(_("This case was nullified; open a new one."), field="case")
@@ -247,8 +301,8 @@ def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], su
     an amendment (E2B C.1.11), which needs the `reason` and is forwarded by the market's deadline from
     now. Every problem is named by its field; nothing is written unless all is well."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
-    patient = case.patient
-    today = timezone.localtime(at, ZoneInfo(patient.time_zone)).date()
+    subject = case.subject
+    today = timezone.localtime(at, ZoneInfo(subject.time_zone)).date()
     problems: list[ErrorDetail] = []
     suspect_product, narrative = suspect_product.strip(), narrative.strip()
     if not reactions:
@@ -291,13 +345,13 @@ def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], su
             locked.amendment_reason = reason  # the amendment not yet forwarded, its reason restated
         locked.reactions.all().delete()
         Reaction.objects.bulk_create([
-            Reaction(case=locked, position=i, verbatim=r.verbatim.strip(), language=language_of(patient.locale),
+            Reaction(case=locked, position=i, verbatim=r.verbatim.strip(), language=language_of(subject.locale),
                      meddra_code=r.meddra_code.strip(), meddra_version=version if r.meddra_code.strip() else "",
                      onset=r.onset, outcome=OUTCOMES[r.outcome], seriousness=sorted(set(r.seriousness)),
                      causality=r.causality)
             for i, r in enumerate(reactions)])
         locked.serious, locked.expectedness, locked.suspect_product = serious, expectedness, suspect_product
-        locked.narrative_sealed = seal_for_patient(patient, NARRATIVE, narrative)
+        locked.narrative_sealed = _seal(subject, NARRATIVE, narrative)
         # Expedited reporting to the authority: serious cases; in the US, serious and unexpected ones.
         expedited = serious and (expectedness != "expected" or not clocks.expedites_only_unexpected)
         locked.authority_due_at = clocks.authority_due(locked.day_zero, serious=expedited)
@@ -305,7 +359,7 @@ def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], su
         locked.save(update_fields=["serious", "expectedness", "suspect_product", "narrative_sealed",
                                    "authority_due_at", "assessed_at", "updated_at", "version", "status",
                                    "forward_due_at", "amendment_reason"])
-        _audit(actor, "safety.case_assessed", patient, case=locked.number, version=locked.version, serious=serious,
+        _audit(actor, "safety.case_assessed", subject, case=locked.number, version=locked.version, serious=serious,
                amendment=locked.amendment_reason,
                expectedness=expectedness, events=[{"code": r.meddra_code.strip(), "seriousness": sorted(r.seriousness),
                                                    "outcome": r.outcome} for r in reactions])
@@ -385,10 +439,10 @@ def read_narrative(*, actor: Actor, case: Case) -> str | None:
     if case.narrative_sealed is None:
         return None
     try:
-        narrative = unseal_for_patient(case.patient, NARRATIVE, bytes(case.narrative_sealed))
+        narrative = _unseal(case.subject, NARRATIVE, bytes(case.narrative_sealed))
     except DataErased:
         return None
-    _audit(actor, "safety.narrative_read", case.patient, case=case.number)
+    _audit(actor, "safety.narrative_read", case.subject, case=case.number)
     return narrative
 
 
@@ -414,7 +468,7 @@ def forward_case(*, actor: Actor, case: Case, at: datetime) -> Case:
         CaseForwarding.objects.create(case=locked, version=locked.version, due_at=locked.forward_due_at,
                                       forwarded_at=at, forwarded_by_id=actor.user_id, facts=facts,
                                       narrative_sealed=locked.narrative_sealed)
-        _audit(actor, "safety.case_forwarded", locked.patient, case=locked.number, version=locked.version,
+        _audit(actor, "safety.case_forwarded", locked.subject, case=locked.number, version=locked.version,
                on_time=at <= locked.forward_due_at, correction=facts.get("correction", {}).get("kind", ""))
     return locked
 
@@ -437,7 +491,10 @@ def request_follow_up(*, actor: Actor, case: Case, question: str, due_at: dateti
         problems.append(ErrorDetail(_("Give a due date within %(n)d days.") % {"n": MAX_FOLLOW_UP_DAYS},
                                     field="due_at"))
     patient = case.patient
-    if patient.status != Patient.Status.ACTIVE or action_refusal("nurse_task", granted_purposes(patient), "phone"):
+    if patient is None:  # the doctor's patient is not the program's to call
+        problems.append(ErrorDetail(_("A doctor reported this case: drug safety follows it up with the doctor."),
+                                    field="channel"))
+    elif patient.status != Patient.Status.ACTIVE or action_refusal("nurse_task", granted_purposes(patient), "phone"):
         problems.append(ErrorDetail(_("The patient has not agreed to calls from the program's nurses: drug safety "
                                       "must follow up another way."), field="channel"))
     if problems:
@@ -490,7 +547,7 @@ def nullify_case(*, actor: Actor, case: Case, reason: str, at: datetime) -> Case
             # A version drug safety never received is not sent now: the nullification takes its number.
             locked.version += sent.version == locked.version
             locked.forwarded_at = at
-            zone = ZoneInfo(locked.patient.time_zone)
+            zone = ZoneInfo(locked.subject.time_zone)
             facts = {**sent.facts, "most_recent": at.astimezone(zone).date().isoformat(),
                      "correction": {"kind": "nullification", "reason": reason}}
             CaseForwarding.objects.create(case=locked, version=locked.version, due_at=at, forwarded_at=at,
@@ -499,13 +556,13 @@ def nullify_case(*, actor: Actor, case: Case, reason: str, at: datetime) -> Case
         locked.save(update_fields=["status", "nullified_reason", "updated_at", "amendment_reason", "version",
                                    "forwarded_at"])
         locked.follow_ups.filter(status=FollowUp.Status.OPEN).update(status=FollowUp.Status.CANCELLED)
-        _audit(actor, "safety.case_nullified", locked.patient, case=locked.number,
+        _audit(actor, "safety.case_nullified", locked.subject, case=locked.number,
                version=locked.version if sent is not None else None)
     return locked
 
 
 def _open_for_change(case: Case) -> Case:
-    locked = Case.objects.select_for_update().select_related("market", "patient").get(pk=case.pk)
+    locked = Case.objects.select_for_update(of=("self",)).select_related("market", "patient", "hcp").get(pk=case.pk)
     if locked.status == Case.Status.NULLIFIED:
         raise Conflict(_("This case was nullified."), field="status")
     return locked
@@ -585,7 +642,7 @@ def export_versions(*, actor: Actor, program: Program, fmt: str, numbers: Sequen
     if not markets:
         actor.require(Permission.SAFETY_MANAGE, program.pk)
     forwardings = (CaseForwarding.objects.filter(case__program=program, case__market__country__in=markets)
-                   .select_related("case__patient", "case__market").order_by("case__number", "version"))
+                   .select_related("case__patient", "case__hcp", "case__market").order_by("case__number", "version"))
     if numbers is not None:
         found = set(forwardings.filter(case__number__in=numbers).values_list("case__number", flat=True))
         missing = [n for n in numbers if n not in found]
@@ -608,7 +665,7 @@ def export_versions(*, actor: Actor, program: Program, fmt: str, numbers: Sequen
         narrative = None
         if forwarding.narrative_sealed is not None:
             try:
-                narrative = unseal_for_patient(case.patient, NARRATIVE, bytes(forwarding.narrative_sealed))
+                narrative = _unseal(case.subject, NARRATIVE, bytes(forwarding.narrative_sealed))
             except DataErased:
                 narrative = None  # erased with the patient's identity; drug safety has it
         cases.append((forwarding, icsr_case(forwarding, narrative)))
@@ -636,7 +693,7 @@ def import_ack(*, actor: Actor, program: Program, data: bytes, at: datetime) -> 
     the reasons it gives). An acknowledgement naming a report Sojourn did not send is refused whole."""
     ack = read_ack(data)
     forwardings = {message_number(f): f for f in CaseForwarding.objects.filter(case__program=program)
-                   .select_related("case__market", "case__patient")
+                   .select_related("case__market", "case__patient", "case__hcp")
                    if actor.can(Permission.SAFETY_MANAGE, program.pk, f.case.market.country)}
     if not forwardings:
         actor.require(Permission.SAFETY_MANAGE, program.pk)
@@ -661,11 +718,29 @@ def import_ack(*, actor: Actor, program: Program, data: bytes, at: datetime) -> 
             locked.ack_details, locked.acked_at = list(report.details)[:20], at
             locked.save(update_fields=["ack", "ack_details", "acked_at"])
             forwarding.ack, forwarding.ack_details, forwarding.acked_at = locked.ack, locked.ack_details, at
-            _audit(actor, "safety.ack_imported", forwarding.case.patient, case=forwarding.case.number,
+            _audit(actor, "safety.ack_imported", forwarding.case.subject, case=forwarding.case.number,
                    version=forwarding.version, ack=locked.ack, batch=ack.number)
     return [f for f, _r in matched]
 
 
-def _audit(actor: Actor, action: str, patient: Patient, **after: Any) -> None:
-    record_audit(actor=actor, action=action, subject_type="patient", subject_id=patient.pseudonym,
-                 program_id=patient.program_id, market=patient.market.country, after=after)
+def _same_subject(case: Case, intake: Intake) -> bool:
+    return (case.patient_id, case.hcp_id) == (intake.patient_id, intake.hcp_id)
+
+
+def _seal(subject: Patient | Hcp, field: str, value: str) -> bytes:
+    if isinstance(subject, Hcp):
+        return seal_for_hcp(subject, field, value)
+    return seal_for_patient(subject, field, value)
+
+
+def _unseal(subject: Patient | Hcp, field: str, sealed: bytes) -> str:
+    if isinstance(subject, Hcp):
+        return unseal_for_hcp(subject, field, sealed)
+    return unseal_for_patient(subject, field, sealed)
+
+
+def _audit(actor: Actor, action: str, subject: Patient | Hcp, **after: Any) -> None:
+    """On the record of whose case it is: the patient, or the doctor who reported."""
+    record_audit(actor=actor, action=action, subject_type="hcp" if isinstance(subject, Hcp) else "patient",
+                 subject_id=subject.pseudonym, program_id=subject.program_id, market=subject.market.country,
+                 after=after)

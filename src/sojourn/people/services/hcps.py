@@ -113,3 +113,12 @@ def read_hcp_field(hcp: Hcp, field: str) -> str:
     if not sealed:
         return ""
     return crypto.unseal(open_data_key(hcp.data_key), bytes(sealed), hcp_context(hcp.pseudonym, field))
+
+
+def seal_for_hcp(hcp: Hcp, field: str, value: str) -> bytes:
+    """Seal another piece of personal data this professional gave (a side-effect report) with their key."""
+    return crypto.seal(open_data_key(hcp.data_key), value, hcp_context(hcp.pseudonym, field))
+
+
+def unseal_for_hcp(hcp: Hcp, field: str, sealed: bytes) -> str:
+    return crypto.unseal(open_data_key(hcp.data_key), bytes(sealed), hcp_context(hcp.pseudonym, field))

@@ -111,7 +111,7 @@ class Command(SojournCommand):
         if options["action"] == "decide":
             if not options["kind"] and not options["duplicate_of"]:
                 raise CommandError("give --kind, or --duplicate-of CASE")
-            intake = Intake.objects.select_related("patient__market").filter(pk=options["intake"]).first()
+            intake = Intake.objects.select_related("market", "patient", "hcp").filter(pk=options["intake"]).first()
             if intake is None:
                 raise CommandError(f"no intake {options['intake']}")
             if options["duplicate_of"]:
@@ -129,7 +129,7 @@ class Command(SojournCommand):
         if options["action"] == "follow-up":
             try:
                 due = datetime.combine(date.fromisoformat(options["due"]) + timedelta(days=1), time(0),
-                                       tzinfo=ZoneInfo(case.patient.time_zone))
+                                       tzinfo=ZoneInfo(case.subject.time_zone))
             except (ValueError, OverflowError) as exc:
                 raise CommandError(f"--due: {options['due']!r} is not YYYY-MM-DD") from exc
             asked = request_follow_up(actor=actor, case=case, question=options["question"], due_at=due, at=now)
@@ -221,13 +221,15 @@ class Command(SojournCommand):
         items = safety_queue(Actor.system("cli"), program, market=(options["market"] or "").upper() or None)
         if options["json"]:
             self.stdout.write(json.dumps([{
-                "kind": i.kind, "reference": i.reference, "market": i.market, "patient": i.patient, "what": i.what,
+                "kind": i.kind, "reference": i.reference, "market": i.market,
+                "patient": None if i.by_doctor else i.patient, "doctor": i.patient if i.by_doctor else None,
+                "what": i.what,
                 "day_zero": i.day_zero.isoformat(), "due_at": i.due_at.isoformat(), "state": i.state(now),
                 "serious": i.serious, "version": i.version} for i in items], indent=1))
             return
         for i in items:
             self.stdout.write(f"{i.state(now):8} {i.due_at:%Y-%m-%d %H:%M} {i.market} {i.kind:6} {i.reference:14} "
-                              f"{i.patient} {i.what}")
+                              f"{'doctor ' if i.by_doctor else ''}{i.patient} {i.what}")
         self.stdout.write(f"{len(items)} open, {sum(i.state(now) == 'overdue' for i in items)} overdue")
 
     def _person(self, email: str) -> Actor:
@@ -237,7 +239,8 @@ class Command(SojournCommand):
         return actor_for_user(user)
 
     def _case(self, number: str) -> Case:
-        case = Case.objects.select_related("market", "patient__market").filter(number=number.strip().upper()).first()
+        case = (Case.objects.select_related("market", "patient__market", "hcp__market")
+                .filter(number=number.strip().upper()).first())
         if case is None:
             raise CommandError(f"no case {number}")
         return case
