@@ -1,4 +1,5 @@
-"""API: what providers report back (email bounces, text messages from patients, SMS delivery reports).
+"""API: what providers report back (email bounces and replies, text messages from patients, SMS delivery
+reports).
 
 These endpoints take no staff token or session: only the provider's signed webhook (Standard
 Webhooks, see services/callbacks.py) is let in, and every refusal answers alike.
@@ -6,7 +7,7 @@ Webhooks, see services/callbacks.py) is let in, and every refusal answers alike.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -14,6 +15,7 @@ from ninja.security.base import AuthBase
 from pydantic import Field
 
 from sojourn.channels.services.callbacks import ProviderCallback, authenticate_callback
+from sojourn.channels.services.email_inbound import ENCODINGS, MAX_MIME, receive_email
 from sojourn.channels.services.replies import record_bounce
 from sojourn.channels.services.sms_inbound import receive_sms, sms_status
 
@@ -63,11 +65,26 @@ class SmsIn(Schema):
     id: str = Field("", max_length=120, description="The provider's id of the incoming message")
 
 
-class SmsInOut(Schema):
-    received: bool = Field(..., description="Always true: the answer is the same whoever sent the text.")
+class ReceivedOut(Schema):
+    received: bool = Field(..., description="Always true: the answer is the same whoever sent the message.")
 
 
-@router.post("/channels/sms/inbound", response=SmsInOut, auth=ProviderSignature("sms"),
+class EmailIn(Schema):
+    mime: str = Field(..., min_length=1, max_length=MAX_MIME,
+                      description="The whole message as received (RFC 5322 headers and MIME body).")
+    encoding: Literal[ENCODINGS] = Field(  # type: ignore[valid-type]
+        "text", description="text (the message as UTF-8 text) or base64 (its bytes, for 8-bit messages)")
+    provider_id: str = Field("", alias="id", max_length=120, description="The provider's id of the incoming message")
+
+
+@router.post("/channels/email/inbound", response=ReceivedOut, auth=ProviderSignature("email"),
+             summary="An email a patient sent back: a possible adverse event in its own words goes to drug safety")
+def post_email_inbound(request: HttpRequest, payload: EmailIn) -> Any:
+    receive_email(callback=request.auth, **payload.dict())  # type: ignore[attr-defined]
+    return {"received": True}  # as for a text message: the same whoever sent it
+
+
+@router.post("/channels/sms/inbound", response=ReceivedOut, auth=ProviderSignature("sms"),
              summary="A text message from a phone: STOP/START/HELP in the market's languages, answers, replies")
 def post_sms_inbound(request: HttpRequest, payload: SmsIn) -> Any:
     # The outcome stays inside: whether the number is enrolled is nobody's business at this door.

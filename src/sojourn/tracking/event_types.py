@@ -65,6 +65,8 @@ BUILTIN: dict[str, EventTypeSpec] = {spec.code: spec for spec in [
     EventTypeSpec("email.opened", _MESSAGE, meaningful=True),
     EventTypeSpec("email.clicked", {**_MESSAGE, "link": _f("string"), "needs": _f("strings")}, meaningful=True),
     EventTypeSpec("email.bounced", {**_MESSAGE, "bounce": _f("string", True, ("hard", "soft"))}),
+    EventTypeSpec("email.replied", {"message": _f("string"), "content": _f("string")}, meaningful=True,
+                  description="The patient replied to an email (the email answered, never the words)."),
     EventTypeSpec("sms.delivered", _MESSAGE),
     EventTypeSpec("sms.received", {"keyword": _f("string", max_length=40), "message": _f("string")},
                   meaningful=True, description="The patient replied by SMS (the keyword only, never the text)."),

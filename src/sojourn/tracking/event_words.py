@@ -27,6 +27,7 @@ TYPE_LABELS: dict[str, Promise] = {
     "email.opened": gettext_lazy("Email opened"),
     "email.clicked": gettext_lazy("Link in an email opened"),
     "email.bounced": gettext_lazy("Email bounced"),
+    "email.replied": gettext_lazy("Replied to an email"),
     "sms.delivered": gettext_lazy("Text message delivered"),
     "sms.received": gettext_lazy("Text message received"),
     "call.completed": gettext_lazy("Nurse call"),
