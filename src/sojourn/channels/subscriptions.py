@@ -1,6 +1,7 @@
 """Consent withdrawn: what has not left the outbox for the withdrawn channels never leaves, and calls
 a nurse has not made leave the queue when calls are no longer agreed to. Patient erased: the files
-channels wrote about them in clear are deleted. Drug safety asks a follow-up question: a nurse calls."""
+channels wrote about them in clear are deleted. Drug safety asks a follow-up question: a nurse calls,
+or the patient is told it waits on their page, or the doctor is emailed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sojourn.channels.filebased import forget_recipient
 from sojourn.channels.services.magazine import remove_copies_of
 from sojourn.channels.services.nurse import call_for_follow_up, cancel_open_calls
 from sojourn.channels.services.outbox import cancel_pending
+from sojourn.channels.services.safety_questions import email_the_doctor, tell_the_patient
 from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn, patient_erased
 from sojourn.people.models import Patient
 from sojourn.safety.hooks import follow_up_requested
@@ -32,5 +34,10 @@ def remove_written_copies(patient: Patient) -> None:
 
 
 @follow_up_requested.connect
-def call_the_patient(follow_up: FollowUp) -> None:
-    call_for_follow_up(follow_up)
+def ask_the_question(follow_up: FollowUp) -> None:
+    if follow_up.channel == FollowUp.Channel.CALL:
+        call_for_follow_up(follow_up)
+    elif follow_up.channel == FollowUp.Channel.PORTAL:
+        tell_the_patient(follow_up)
+    else:
+        email_the_doctor(follow_up)

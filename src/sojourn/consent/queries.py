@@ -24,7 +24,7 @@ from sojourn.core.db import as_json, as_time, joined_text, rows_for_ids
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import MarketFacts, market_facts
-from sojourn.people.models import Patient
+from sojourn.people.models import Hcp, Patient
 
 # The consent purpose that lets the program use each channel.
 CHANNEL_PURPOSE = {"email": "contact_email", "sms": "contact_sms", "print": "contact_post", "phone": "contact_phone",
@@ -43,11 +43,12 @@ def active_record(patient: Patient) -> ConsentRecord | None:
             .select_related("version__document").prefetch_related("decisions").first())
 
 
-def granted_purposes(patient: Patient) -> set[str]:
-    """Purposes the patient agreed to and has not withdrawn, on the record in force."""
+def granted_purposes(person: Patient | Hcp) -> set[str]:
+    """Purposes the patient (or doctor) agreed to and has not withdrawn, on the record in force."""
     # One query on the decisions: the record itself (with its sealed receipt) is not needed here.
-    return set(ConsentDecision.objects.filter(record__patient=patient, record__status=ConsentRecord.Status.ACTIVE,
-                                              granted=True, withdrawn_at__isnull=True)
+    whose = {"record__hcp": person} if isinstance(person, Hcp) else {"record__patient": person}
+    return set(ConsentDecision.objects.filter(record__status=ConsentRecord.Status.ACTIVE, granted=True,
+                                              withdrawn_at__isnull=True, **whose)
                .values_list("purpose", flat=True))
 
 

@@ -151,6 +151,26 @@ EMAILS_AND_TEXTS = [
                "de": "Hallo {given_name}, eine vergessene Dosis kommt vor. Siehe Beipackzettel, nie doppelt nehmen.",
                "fr": "Bonjour {given_name}, une dose oubliée, ça arrive. Voyez la notice, ne doublez jamais.",
                "ja": "{given_name}様、飲み忘れは誰にでもあります。説明書を確認し、2回分は使わないで。"}),
+    # Drug safety's follow-up question waits on the patient's page: the notice never carries the question.
+    Item("safety-question-email", "email",
+         subject={"en": "A question from our drug safety team", "de": "Eine Frage unserer Arzneimittelsicherheit",
+                  "fr": "Une question de notre équipe de pharmacovigilance", "ja": "安全性部門からのご質問"},
+         body={"en": "Hello {given_name},\n\nthank you for telling us how you are. Our drug safety team has a "
+                     "question about it. Please read and answer it on your page: {portal_link}",
+               "de": "Hallo {given_name},\n\ndanke, dass Sie uns erzählt haben, wie es Ihnen geht. Unsere "
+                     "Arzneimittelsicherheit hat dazu eine Frage. Bitte lesen und beantworten Sie sie auf Ihrer "
+                     "Seite: {portal_link}",
+               "fr": "Bonjour {given_name},\n\nmerci de nous avoir dit comment vous allez. Notre équipe de "
+                     "pharmacovigilance a une question à ce sujet. Lisez-la et répondez sur votre page : "
+                     "{portal_link}",
+               "ja": "{given_name}様\n\nご様子をお知らせいただきありがとうございます。安全性部門からご質問が"
+                     "あります。あなたのページでご確認のうえ、ご回答ください：{portal_link}"}),
+    Item("safety-question-sms", "sms",
+         body={"en": "Hi {given_name}, our drug safety team has a question for you on your page: {portal_link}",
+               "de": "Hallo {given_name}, unsere Arzneimittelsicherheit hat eine Frage auf Ihrer Seite: "
+                     "{portal_link}",
+               "fr": "Bonjour {given_name}, notre pharmacovigilance a une question sur votre page : {portal_link}",
+               "ja": "{given_name}様、安全性部門からの質問があなたのページにあります：{portal_link}"}),
     Item("come-back-sms", "sms", stages=["treatment_initiation", "daily_management", "switching"],
          body={"en": "Hi {given_name}, new articles are waiting on your psoriasis page. STOP to stop.",
                "de": "Hallo {given_name}, neue Artikel warten auf Ihrer Psoriasis-Seite. STOP zum Beenden.",

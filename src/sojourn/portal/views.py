@@ -23,6 +23,7 @@ from sojourn.core.errors import SojournError
 from sojourn.people.models import Patient
 from sojourn.people.services.patients import open_for_delivery
 from sojourn.portal.queries import Card, content_level, personal_page
+from sojourn.safety.queries import questions_for
 from sojourn.tracking.services.events import record_events
 
 PORTAL = Actor.system("portal")
@@ -66,7 +67,8 @@ def page(request: HttpRequest) -> HttpResponse:
     contents = _filled(request, patient, [c.content for c in shown.cards])
     cards = [replace(card, content=content) for card, content in zip(shown.cards, contents, strict=True)]
     return render(request, "portal/page.html", {"patient": patient, "page": shown, "cards": cards,
-                                                "thanks": request.GET.get("thanks", "")})
+                                                "thanks": request.GET.get("thanks", ""),
+                                                "safety_questions": len(questions_for(patient))})
 
 
 def _usable(patient: Patient, code: str) -> tuple[ContentItem | None, ResolvedContent | None, int]:

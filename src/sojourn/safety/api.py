@@ -127,6 +127,7 @@ class ForwardingOut(Schema):
 
 class FollowUpOut(Schema):
     id: int
+    channel: Literal["call", "portal", "doctor"]
     question: str
     asked_at: datetime
     due_at: datetime
@@ -137,6 +138,9 @@ class FollowUpOut(Schema):
 
 class FollowUpIn(Schema):
     question: str = Field(min_length=1, max_length=180, description="What drug safety needs to know")
+    channel: Literal["call", "portal", "doctor"] = Field(
+        "call", description="call: a nurse calls the patient; portal: asked on the patient's page (an approved "
+                            "notice by email or text tells them); doctor: asked on the reporting doctor's page")
     due_at: datetime = Field(description="When the answer is due (within 30 days)")
 
 
@@ -227,7 +231,8 @@ def _case(case: Case) -> dict[str, Any]:
                              "on_time": f.on_time, "correction": f.correction, "ack": f.ack,
                              "ack_details": f.ack_details}
                             for f in case.forwardings.order_by("version")],
-            "follow_ups": [{"id": f.pk, "question": f.question, "asked_at": f.asked_at, "due_at": f.due_at,
+            "follow_ups": [{"id": f.pk, "channel": f.channel, "question": f.question, "asked_at": f.asked_at,
+                            "due_at": f.due_at,
                             "status": f.status, "answered_at": f.answered_at, "intake": f.intake_id}
                            for f in case.follow_ups.order_by("asked_at", "pk")]}
 
@@ -339,13 +344,14 @@ def e2b(request: HttpRequest, number: str, version: int) -> Any:
 
 
 @router.post("/safety/cases/{number}/follow-ups", response={201: CaseOut},
-             summary="Ask for a follow-up: a nurse calls the patient with the question by the due time")
+             summary="Ask for a follow-up by the due time: a nurse's call, the patient's page or the doctor's")
 def follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> Any:
     actor = _actor(request)
     if payload.due_at.tzinfo is None:
         raise InvalidInput(_("Give the due time with its time zone."), field="due_at")
     case = access_case(actor, number)
-    request_follow_up(actor=actor, case=case, question=payload.question, due_at=payload.due_at, at=timezone.now())
+    request_follow_up(actor=actor, case=case, question=payload.question, due_at=payload.due_at, at=timezone.now(),
+                      channel=payload.channel)
     return Status(201, _case(case))
 
 

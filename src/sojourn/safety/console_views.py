@@ -176,7 +176,8 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
             nullify_case(actor=request.actor, case=case, reason=request.POST.get("reason", ""), at=now)
         elif action == "follow_up":
             request_follow_up(actor=request.actor, case=case, question=request.POST.get("question", ""),
-                              due_at=_end_of_day(request.POST.get("due", ""), case.subject.time_zone), at=now)
+                              due_at=_end_of_day(request.POST.get("due", ""), case.subject.time_zone), at=now,
+                              channel=request.POST.get("channel", "call"))
         else:
             raise NotFound()
         messages.success(request, _("The case is updated."))
@@ -252,7 +253,7 @@ def _case_page(request: HttpRequest, case: Case, *, problems: list[ErrorDetail] 
         "case": case, "intakes": case.intakes.order_by("day_zero", "pk"), "problems": problems,
         "forwardings": case.forwardings.order_by("version"),
         "follow_ups": case.follow_ups.select_related("intake").order_by("asked_at", "pk"), "now": timezone.now(),
-        "follow_up_form": {k: request.POST.get(k, "") for k in ("question", "due")},
+        "follow_up_form": {k: request.POST.get(k, "") for k in ("question", "due", "channel")},
         "kinds": KINDS, "events": events, "rows": rows, "form": form, "errors": errors,
         "terms": _datalist(case.program_id), "criteria": CRITERIA, "outcomes": OUTCOME_LABELS,
         "causalities": CAUSALITY, "expectedness": EXPECTEDNESS,

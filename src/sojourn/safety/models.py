@@ -237,7 +237,14 @@ class FollowUp(models.Model):
         ANSWERED = "answered", "answered"
         CANCELLED = "cancelled", "cancelled"  # the case was nullified, or the patient can no longer be called
 
+    class Channel(models.TextChoices):
+        CALL = "call", "a nurse's call"
+        # Shown on the patient's own page, where they answer; an approved notice by email or text tells them.
+        PORTAL = "portal", "the patient's page"
+        DOCTOR = "doctor", "the doctor"  # a doctor's report: asked on the doctor's page, the doctor emailed
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.CALL)
     question = models.CharField(max_length=180)  # what drug safety needs to know; the nurse reads it
     asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+")
@@ -254,4 +261,6 @@ class FollowUp(models.Model):
                                    name="safety_follow_up_status_valid"),
             models.CheckConstraint(condition=~Q(status="answered") | Q(intake__isnull=False),
                                    name="safety_follow_up_answer_named"),
+            models.CheckConstraint(condition=Q(channel__in=["call", "portal", "doctor"]),
+                                   name="safety_follow_up_channel_valid"),
         ]

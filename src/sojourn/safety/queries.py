@@ -11,6 +11,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
+from sojourn.people.models import Hcp, Patient
 from sojourn.safety.models import Case, FollowUp, Intake, Term
 
 DUE_SOON = timedelta(hours=12)  # half a working day's warning before a forward deadline
@@ -115,3 +116,11 @@ def latest_terms(program_id: int) -> tuple[str, dict[str, str]] | None:
     if latest is None:
         return None
     return latest, dict(Term.objects.filter(program_id=program_id, version=latest).values_list("code", "name"))
+
+
+def questions_for(subject: Patient | Hcp) -> list[FollowUp]:
+    """Drug safety's open questions waiting on this patient's page, or this doctor's, oldest first."""
+    whose = ({"case__hcp": subject, "channel": FollowUp.Channel.DOCTOR} if isinstance(subject, Hcp) else
+             {"case__patient": subject, "channel": FollowUp.Channel.PORTAL})
+    return list(FollowUp.objects.filter(status=FollowUp.Status.OPEN, **whose).select_related("case")
+                .order_by("asked_at", "pk"))

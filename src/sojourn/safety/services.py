@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from sojourn.consent.purposes import action_refusal
 from sojourn.consent.queries import granted_purposes
 from sojourn.core.actors import Actor
-from sojourn.core.errors import AccessDenied, Conflict, DataErased, ErrorDetail, InvalidInput
+from sojourn.core.errors import AccessDenied, Conflict, DataErased, ErrorDetail, InvalidInput, NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
@@ -55,6 +55,7 @@ REPORTED_REASON = gettext_noop("side effect reported by the patient on the porta
 FOLLOW_UP_REASON = gettext_noop("the patient's answer to drug safety's follow-up question")
 DOCTOR_REASON = gettext_noop("side effect reported by a doctor on the portal")
 SEXES = {"male": "1", "female": "2"}  # E2B D.5
+NOTICE_CHANNELS = ("email", "sms")  # what may tell a patient that drug safety asked on their page
 MAX_FOLLOW_UP_DAYS = 30
 MAX_REPORT = 4000
 NARRATIVE = "safety_case_narrative"
@@ -474,10 +475,12 @@ def forward_case(*, actor: Actor, case: Case, at: datetime) -> Case:
 
 
 def request_follow_up(*, actor: Actor, case: Case, question: str, due_at: datetime | None,
-                      at: datetime) -> FollowUp:
-    """Drug safety needs to know more: a nurse calls the patient by `due_at` with the question (the
-    calls are the channels' to make, through safety.hooks.follow_up_requested). Refused when the
-    patient may not be called: the consent to nurse calls is the patient's to give."""
+                      at: datetime, channel: str = FollowUp.Channel.CALL) -> FollowUp:
+    """Drug safety needs to know more, by `due_at`. The question goes by `channel`: a nurse's call, the
+    patient's own page (an approved notice by email or text tells them; they answer there), or, for a
+    doctor's report, the doctor's page (the doctor is emailed). The channels make the call or send the
+    notice, in this transaction (safety.hooks.follow_up_requested). Refused when the patient (or
+    doctor) has not agreed to be reached that way: that consent is theirs to give."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
     question = question.strip()
     problems = []
@@ -490,23 +493,42 @@ def request_follow_up(*, actor: Actor, case: Case, question: str, due_at: dateti
     elif due_at > at + timedelta(days=MAX_FOLLOW_UP_DAYS):
         problems.append(ErrorDetail(_("Give a due date within %(n)d days.") % {"n": MAX_FOLLOW_UP_DAYS},
                                     field="due_at"))
-    patient = case.patient
-    if patient is None:  # the doctor's patient is not the program's to call
-        problems.append(ErrorDetail(_("A doctor reported this case: drug safety follows it up with the doctor."),
-                                    field="channel"))
-    elif patient.status != Patient.Status.ACTIVE or action_refusal("nurse_task", granted_purposes(patient), "phone"):
-        problems.append(ErrorDetail(_("The patient has not agreed to calls from the program's nurses: drug safety "
-                                      "must follow up another way."), field="channel"))
+    refusal = _follow_up_refusal(case, channel)
+    if refusal:
+        problems.append(ErrorDetail(refusal, field="channel"))
     if problems:
         raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
     with transaction.atomic():
         locked = _open_for_change(case)
-        follow_up = FollowUp.objects.create(case=locked, question=question, asked_by_id=actor.user_id, asked_at=at,
-                                            due_at=due_at)
+        follow_up = FollowUp.objects.create(case=locked, channel=channel, question=question, asked_by_id=actor.user_id,
+                                            asked_at=at, due_at=due_at)
         effects = follow_up_requested.run(follow_up)
-        _audit(actor, "safety.follow_up_requested", patient, case=locked.number, follow_up=follow_up.pk,
-               due_at=due_at.isoformat(), effects=effects)
+        _audit(actor, "safety.follow_up_requested", locked.subject, case=locked.number, follow_up=follow_up.pk,
+               channel=channel, due_at=due_at.isoformat(), effects=effects)
     return follow_up
+
+
+def _follow_up_refusal(case: Case, channel: str) -> str:
+    """Why the question cannot go by `channel`, or ""."""
+    if channel not in FollowUp.Channel.values:
+        return _("Choose a nurse's call, the patient's page or the doctor.")
+    if channel == FollowUp.Channel.DOCTOR:
+        hcp = case.hcp
+        if hcp is None:
+            return _("Only a case a doctor reported can be followed up with the doctor.")
+        if hcp.status != Hcp.Status.ACTIVE or "contact_email" not in granted_purposes(hcp):
+            return _("The doctor has not agreed to emails from the program.")
+        return ""
+    patient = case.patient
+    if patient is None:  # the doctor's patient is not the program's to reach
+        return _("A doctor reported this case: drug safety follows it up with the doctor.")
+    granted = granted_purposes(patient) if patient.status == Patient.Status.ACTIVE else set()
+    if channel == FollowUp.Channel.CALL and action_refusal("nurse_task", granted, "phone"):
+        return _("The patient has not agreed to calls from the program's nurses: drug safety must follow up "
+                 "another way.")
+    if channel == FollowUp.Channel.PORTAL and all(action_refusal("send", granted, c) for c in NOTICE_CHANNELS):
+        return _("The patient has agreed to no email or text message that could tell them of the question.")
+    return ""
 
 
 def answer_follow_up(*, actor: Actor, follow_up_id: int, patient: Patient, words: str, answers: list[str],
@@ -515,16 +537,48 @@ def answer_follow_up(*, actor: Actor, follow_up_id: int, patient: Patient, words
     safety officer to add to it; the request is answered. None if the request is no longer open."""
     with transaction.atomic():
         follow_up = (FollowUp.objects.select_for_update().select_related("case")
-                     .filter(pk=follow_up_id, case__patient=patient, status=FollowUp.Status.OPEN).first())
+                     .filter(pk=follow_up_id, case__patient=patient, channel=FollowUp.Channel.CALL,
+                             status=FollowUp.Status.OPEN).first())
         if follow_up is None:
             return None
-        intake = record_intake(actor=actor, patient=patient, source="follow-up call", reason=FOLLOW_UP_REASON,
-                               detail={"follow_up": follow_up.pk, "case": follow_up.case.number, "answers": answers},
-                               idempotency_key=f"follow-up:{follow_up.pk}", day_zero=at, words=words)
-        follow_up.status, follow_up.answered_at, follow_up.intake = FollowUp.Status.ANSWERED, at, intake
-        follow_up.save(update_fields=["status", "answered_at", "intake"])
-        _audit(actor, "safety.follow_up_answered", patient, case=follow_up.case.number, follow_up=follow_up.pk,
-               intake=intake.pk)
+        if actor.kind != "system":  # the nurse who made the call
+            actor.require(Permission.SAFETY_REPORT, patient.program_id, patient.market.country)
+        return _answered(actor, follow_up, patient, source="follow-up call", words=words, answers=answers, at=at)
+
+
+def answer_in_writing(*, actor: Actor, follow_up: FollowUp, subject: Patient | Hcp, text: str, at: datetime
+                      ) -> Intake:
+    """The patient's answer on their page, or the doctor's on theirs: an intake naming the case, day
+    zero now. Only the one asked may answer, once, while the question is open."""
+    if actor.kind not in ("patient", "hcp") or actor.label != subject.pseudonym:
+        raise AccessDenied()
+    text = text.strip()
+    if not text:
+        raise InvalidInput(_("Write your answer."), field="answer")
+    if len(text) > MAX_REPORT:
+        raise InvalidInput(_("Write at most %(n)d characters.") % {"n": MAX_REPORT}, field="answer")
+    whose = ({"case__hcp": subject, "channel": FollowUp.Channel.DOCTOR} if isinstance(subject, Hcp) else
+             {"case__patient": subject, "channel": FollowUp.Channel.PORTAL})
+    with transaction.atomic():
+        locked = (FollowUp.objects.select_for_update(of=("self",)).select_related("case")
+                  .filter(pk=follow_up.pk, **whose).first())
+        if locked is None:
+            raise NotFound()
+        if locked.status != FollowUp.Status.OPEN:
+            raise Conflict(_("This question was answered already."), field="answer")
+        source = "doctor's answer" if isinstance(subject, Hcp) else "patient's answer"
+        return _answered(actor, locked, subject, source=source, words=text, answers=[], at=at)
+
+
+def _answered(actor: Actor, follow_up: FollowUp, subject: Patient | Hcp, *, source: str, words: str,
+              answers: list[str], at: datetime) -> Intake:
+    intake = _new_intake(actor, subject, source=source, reason=FOLLOW_UP_REASON,
+                         detail={"follow_up": follow_up.pk, "case": follow_up.case.number, "answers": answers},
+                         idempotency_key=f"follow-up:{follow_up.pk}", day_zero=at, at=at, words=words)
+    follow_up.status, follow_up.answered_at, follow_up.intake = FollowUp.Status.ANSWERED, at, intake
+    follow_up.save(update_fields=["status", "answered_at", "intake"])
+    _audit(actor, "safety.follow_up_answered", subject, case=follow_up.case.number, follow_up=follow_up.pk,
+           intake=intake.pk)
     return intake
 
 

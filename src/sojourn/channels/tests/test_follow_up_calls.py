@@ -52,7 +52,7 @@ def test_a_follow_up_question_is_a_call_whose_answer_comes_back_to_the_case(acti
     assert (call.source_key, call.reason, call.due_at) == (
         f"safety-follow-up:{asked.pk}", f"{case.number}: {QUESTION}", asked.due_at)
     assert AuditEntry.objects.get(action="safety.follow_up_requested").after["effects"] == [
-        "sojourn.channels.subscriptions.call_the_patient"]
+        "sojourn.channels.subscriptions.ask_the_question"]
     nurse = actor_for_user(cast.nurse_de)
     claim_task(actor=nurse, task=call)
     with pytest.raises(InvalidInput) as refused:  # drug safety asked: the answer must be written down

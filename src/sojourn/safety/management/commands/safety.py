@@ -80,9 +80,13 @@ class Command(SojournCommand):
         terms.add_argument("--program", required=True)
         terms.add_argument("--meddra-version", required=True, help="such as 27.1")
         terms.add_argument("file")
-        follow = sub.add_parser("follow-up", help="ask for a follow-up: a nurse calls the patient with the question")
+        follow = sub.add_parser("follow-up",
+                                help="ask for a follow-up: a nurse's call, the patient's page or the doctor")
         follow.add_argument("case", help="the case number, such as DE-2026-00001")
         follow.add_argument("--question", required=True)
+        follow.add_argument("--channel", choices=["call", "portal", "doctor"], default="call",
+                            help="call: a nurse calls; portal: asked on the patient's page, an approved notice "
+                                 "tells them; doctor: asked on the reporting doctor's page, the doctor emailed")
         follow.add_argument("--due", required=True, help="YYYY-MM-DD: by the end of that day, where the patient lives")
         follow.add_argument("--by", required=True, metavar="EMAIL", help="the safety officer asking")
         for name, text in (("assess", "the assessment, from a JSON file (docs/safety.md)"),
@@ -132,7 +136,8 @@ class Command(SojournCommand):
                                        tzinfo=ZoneInfo(case.subject.time_zone))
             except (ValueError, OverflowError) as exc:
                 raise CommandError(f"--due: {options['due']!r} is not YYYY-MM-DD") from exc
-            asked = request_follow_up(actor=actor, case=case, question=options["question"], due_at=due, at=now)
+            asked = request_follow_up(actor=actor, case=case, question=options["question"], due_at=due, at=now,
+                                      channel=options["channel"])
             self.stdout.write(f"case {case.number}: follow-up {asked.pk} due {asked.due_at.isoformat()}")
             return
         if options["action"] == "assess":
