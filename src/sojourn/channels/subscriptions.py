@@ -9,10 +9,10 @@ from sojourn.channels.filebased import forget_recipient
 from sojourn.channels.services.magazine import remove_copies_of
 from sojourn.channels.services.nurse import call_for_follow_up, cancel_open_calls
 from sojourn.channels.services.outbox import cancel_pending
-from sojourn.channels.services.safety_questions import email_the_doctor, tell_the_patient
+from sojourn.channels.services.safety_questions import email_the_doctor, tell_the_patient, withdraw_question
 from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn, patient_erased
 from sojourn.people.models import Patient
-from sojourn.safety.hooks import follow_up_requested
+from sojourn.safety.hooks import follow_up_closed, follow_up_requested
 from sojourn.safety.models import FollowUp
 
 
@@ -41,3 +41,8 @@ def ask_the_question(follow_up: FollowUp) -> None:
         tell_the_patient(follow_up)
     else:
         email_the_doctor(follow_up)
+
+
+@follow_up_closed.connect
+def withdraw_the_question(follow_up: FollowUp) -> None:
+    withdraw_question(follow_up)

@@ -20,10 +20,18 @@ from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program
 from sojourn.people.queries import access_patient
 from sojourn.safety.models import Case, CaseForwarding, Intake
-from sojourn.safety.queries import access_case, access_intake, cases_of_patient, safety_counts, safety_queue
+from sojourn.safety.queries import (
+    access_case,
+    access_follow_up,
+    access_intake,
+    cases_of_patient,
+    safety_counts,
+    safety_queue,
+)
 from sojourn.safety.services import (
     ReactionIn,
     assess_case,
+    close_follow_up,
     decide_intake,
     export_versions,
     forward_case,
@@ -131,7 +139,8 @@ class FollowUpOut(Schema):
     question: str
     asked_at: datetime
     due_at: datetime
-    status: Literal["open", "answered", "cancelled"]
+    status: Literal["open", "answered", "cancelled", "unanswered"]
+    closed_reason: str = Field(description="Why it was closed unanswered (lost to follow-up)")
     answered_at: datetime | None
     intake: int | None = Field(description="The intake holding the patient's answer")
 
@@ -199,7 +208,7 @@ class AssessmentIn(Schema):
                                                          "and drug safety receives the next version as an amendment")
 
 
-class NullificationIn(Schema):
+class ReasonIn(Schema):
     reason: str = Field(min_length=1, max_length=300)
 
 
@@ -233,7 +242,8 @@ def _case(case: Case) -> dict[str, Any]:
                             for f in case.forwardings.order_by("version")],
             "follow_ups": [{"id": f.pk, "channel": f.channel, "question": f.question, "asked_at": f.asked_at,
                             "due_at": f.due_at,
-                            "status": f.status, "answered_at": f.answered_at, "intake": f.intake_id}
+                            "status": f.status, "closed_reason": f.closed_reason, "answered_at": f.answered_at,
+                            "intake": f.intake_id}
                            for f in case.follow_ups.order_by("asked_at", "pk")]}
 
 
@@ -355,6 +365,16 @@ def follow_up(request: HttpRequest, number: str, payload: FollowUpIn) -> Any:
     return Status(201, _case(case))
 
 
+@router.post("/safety/follow-ups/{follow_up_id}/closing", response=CaseOut,
+             summary="Close a follow-up question unanswered (lost to follow-up), with the reason; its call or "
+                     "notice not yet made is withdrawn")
+def close_question(request: HttpRequest, follow_up_id: int, payload: ReasonIn) -> Any:
+    actor = _actor(request)
+    follow_up = access_follow_up(actor, follow_up_id)
+    close_follow_up(actor=actor, follow_up=follow_up, reason=payload.reason, at=timezone.now())
+    return _case(follow_up.case)
+
+
 @router.post("/safety/cases/{number}/forwarding", response=CaseOut,
              summary="Drug safety has the case (on time or late, as the clock says)")
 def forwarding(request: HttpRequest, number: str) -> Any:
@@ -365,7 +385,7 @@ def forwarding(request: HttpRequest, number: str) -> Any:
 @router.post("/safety/cases/{number}/nullification", response=CaseOut,
              summary="A case opened in error: kept, with the reason; if drug safety has a version, the "
                      "nullification is sent as the next one")
-def nullification(request: HttpRequest, number: str, payload: NullificationIn) -> Any:
+def nullification(request: HttpRequest, number: str, payload: ReasonIn) -> Any:
     actor = _actor(request)
     return _case(nullify_case(actor=actor, case=access_case(actor, number), reason=payload.reason,
                               at=timezone.now()))

@@ -39,6 +39,7 @@ from sojourn.safety.services import (
     OUTCOMES,
     ReactionIn,
     assess_case,
+    close_follow_up,
     decide_intake,
     export_reconciliation,
     export_versions,
@@ -174,6 +175,11 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
             forward_case(actor=request.actor, case=case, at=now)
         elif action == "nullify":
             nullify_case(actor=request.actor, case=case, reason=request.POST.get("reason", ""), at=now)
+        elif action == "close_follow_up":
+            follow_up = next((f for f in case.follow_ups.all() if str(f.pk) == request.POST.get("follow_up")), None)
+            if follow_up is None:
+                raise NotFound()
+            close_follow_up(actor=request.actor, follow_up=follow_up, reason=request.POST.get("reason", ""), at=now)
         elif action == "follow_up":
             request_follow_up(actor=request.actor, case=case, question=request.POST.get("question", ""),
                               due_at=_end_of_day(request.POST.get("due", ""), case.subject.time_zone), at=now,
@@ -183,8 +189,10 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         messages.success(request, _("The case is updated."))
         return redirect("safety-console:case", case.number)
     problems = refusal.problems
-    if rows is not None:  # the assessment's reason is the amendment's, apart from the nullification's
-        problems = [ErrorDetail(p.message, field="amendment" if p.field == "reason" else p.field) for p in problems]
+    # The assessment's reason is the amendment's, a closing's the question's: apart from the nullification's.
+    own = {"assess": "amendment", "close_follow_up": "close_reason"}.get(action)
+    if own:
+        problems = [ErrorDetail(p.message, field=own if p.field == "reason" else p.field) for p in problems]
     return _case_page(request, case, problems=problems, rows=rows, form=form if rows is not None else None)
 
 

@@ -8,3 +8,6 @@ from sojourn.safety.models import FollowUp
 
 # In the request's transaction: no request without its call.
 follow_up_requested: Hook[[FollowUp], None] = Hook("safety.follow_up_requested")
+# A question no longer asked (closed unanswered, or its case nullified): its call or notice not yet made
+# is withdrawn in the same transaction.
+follow_up_closed: Hook[[FollowUp], None] = Hook("safety.follow_up_closed")

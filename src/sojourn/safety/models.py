@@ -236,6 +236,7 @@ class FollowUp(models.Model):
         OPEN = "open", "open"
         ANSWERED = "answered", "answered"
         CANCELLED = "cancelled", "cancelled"  # the case was nullified, or the patient can no longer be called
+        UNANSWERED = "unanswered", "closed unanswered"  # a safety officer closed it: lost to follow-up, and why
 
     class Channel(models.TextChoices):
         CALL = "call", "a nurse's call"
@@ -252,13 +253,16 @@ class FollowUp(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     answered_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=300, blank=True)  # why it was closed unanswered
     intake = models.OneToOneField(Intake, on_delete=models.PROTECT, null=True, blank=True, related_name="answering")
 
     class Meta:
         indexes = [models.Index(fields=["status", "due_at"], name="safety_follow_up_due_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["open", "answered", "cancelled"]),
+            models.CheckConstraint(condition=Q(status__in=["open", "answered", "cancelled", "unanswered"]),
                                    name="safety_follow_up_status_valid"),
+            models.CheckConstraint(condition=~Q(status="unanswered") | ~Q(closed_reason=""),
+                                   name="safety_follow_up_closed_has_reason"),
             models.CheckConstraint(condition=~Q(status="answered") | Q(intake__isnull=False),
                                    name="safety_follow_up_answer_named"),
             models.CheckConstraint(condition=Q(channel__in=["call", "portal", "doctor"]),

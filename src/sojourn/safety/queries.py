@@ -102,6 +102,15 @@ def access_case(actor: Actor, number: str) -> Case:
     return case
 
 
+def access_follow_up(actor: Actor, follow_up_id: int) -> FollowUp:
+    """A follow-up question of a case the actor manages safety for; missing and forbidden answer the same."""
+    found = FollowUp.objects.select_related("case__market", "case__patient", "case__hcp").filter(
+        pk=follow_up_id).first()
+    if found is None or not actor.can(Permission.SAFETY_MANAGE, found.case.program_id, found.case.market.country):
+        raise NotFound()
+    return found
+
+
 def cases_of_patient(intake: Intake) -> list[Case]:
     """The cases an intake may follow up: the same patient's (or the same doctor's report), not nullified."""
     return list(Case.objects.filter(patient_id=intake.patient_id, hcp_id=intake.hcp_id)

@@ -44,7 +44,7 @@ from sojourn.safety.export import (
     snapshot,
 )
 from sojourn.safety.flagging import languages_for, possible_adverse_event
-from sojourn.safety.hooks import follow_up_requested
+from sojourn.safety.hooks import follow_up_closed, follow_up_requested
 from sojourn.safety.models import Case, CaseForwarding, FollowUp, Intake, Reaction, Term
 from sojourn.safety.queries import latest_terms
 from sojourn.safety.reconciliation import as_csv, as_pdf, reconcile
@@ -531,6 +531,29 @@ def _follow_up_refusal(case: Case, channel: str) -> str:
     return ""
 
 
+def close_follow_up(*, actor: Actor, follow_up: FollowUp, reason: str, at: datetime) -> FollowUp:
+    """A question that will not be answered (the patient could not be reached again, the doctor does not
+    reply) is closed with the reason: lost to follow-up, as drug safety records it. Its call or notice not
+    yet made is withdrawn."""
+    case = follow_up.case
+    actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say why the question is closed unanswered."), field="reason")
+    if len(reason) > 300:
+        raise InvalidInput(_("Write at most %(n)d characters.") % {"n": 300}, field="reason")
+    with transaction.atomic():
+        locked = FollowUp.objects.select_for_update(of=("self",)).select_related("case").get(pk=follow_up.pk)
+        if locked.status != FollowUp.Status.OPEN:
+            raise Conflict(_("This question is no longer open."), field="status")
+        locked.status, locked.closed_reason = FollowUp.Status.UNANSWERED, reason
+        locked.save(update_fields=["status", "closed_reason"])
+        effects = follow_up_closed.run(locked)
+        _audit(actor, "safety.follow_up_closed", case.subject, case=case.number, follow_up=locked.pk,
+               effects=effects)
+    return locked
+
+
 def answer_follow_up(*, actor: Actor, follow_up_id: int, patient: Patient, words: str, answers: list[str],
                      at: datetime) -> Intake | None:
     """What the patient said on the follow-up call: an intake naming the case (day zero now), for the
@@ -609,7 +632,10 @@ def nullify_case(*, actor: Actor, case: Case, reason: str, at: datetime) -> Case
                                           narrative_sealed=sent.narrative_sealed)
         locked.save(update_fields=["status", "nullified_reason", "updated_at", "amendment_reason", "version",
                                    "forwarded_at"])
-        locked.follow_ups.filter(status=FollowUp.Status.OPEN).update(status=FollowUp.Status.CANCELLED)
+        for follow_up in locked.follow_ups.filter(status=FollowUp.Status.OPEN).select_related("case"):
+            follow_up.status = FollowUp.Status.CANCELLED
+            follow_up.save(update_fields=["status"])
+            follow_up_closed.run(follow_up)
         _audit(actor, "safety.case_nullified", locked.subject, case=locked.number,
                version=locked.version if sent is not None else None)
     return locked

@@ -12,6 +12,7 @@ from sojourn.core.models import Program
 from sojourn.dialogue.models import Decision
 from sojourn.people.models import Invitation, Patient
 from sojourn.questionnaires.models import QuestionnaireResponse
+from sojourn.safety.models import Case, CaseForwarding, Intake
 from sojourn.tracking.models import Event, PatientProfile
 
 
@@ -31,6 +32,9 @@ def history(program: Program) -> dict[str, dict[str, int]]:
         "calls": _counts(NurseTask.objects.filter(program=program), "status", "outcome", "adverse_event"),
         "cards_used": _counts(Invitation.objects.filter(program=program, patient__isnull=False), "market__country"),
         "cards_unused": _counts(Invitation.objects.filter(program=program, patient__isnull=True), "market__country"),
+        "intakes": _counts(Intake.objects.filter(program=program), "source", "status", "day_zero", "decided_at"),
+        "cases": _counts(Case.objects.filter(program=program), "kind", "status", "version", "forward_due_at"),
+        "forwardings": _counts(CaseForwarding.objects.filter(case__program=program), "version", "forwarded_at"),
         "magazines": _counts(PrintCopy.objects.filter(issue__program=program), "issue__label",
                              "patient__market__country", "delivered_at"),
     }

@@ -18,8 +18,6 @@ anything it repeats (events with the same client id, enrollments of the same add
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import random
 import secrets
 from collections import Counter
@@ -32,7 +30,6 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 import time_machine
-import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -64,16 +61,10 @@ from sojourn.questionnaires.answers import response_items
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
-from sojourn.safety.models import Case, Intake, Reaction, Term
+from sojourn.safety.models import FollowUp
+from sojourn.safety.queries import questions_for
 from sojourn.safety.questions import QUESTIONS
-from sojourn.safety.services import (
-    ReactionIn,
-    assess_case,
-    decide_intake,
-    forward_case,
-    read_intake_words,
-    request_follow_up,
-)
+from sojourn.safety.services import answer_in_writing, report_side_effect
 from sojourn.simulation import behaviour as b
 from sojourn.simulation.cohort import (
     PRINT_HOUSE,
@@ -84,6 +75,7 @@ from sojourn.simulation.cohort import (
     optional_purposes,
     rng_for,
 )
+from sojourn.simulation.desk import SafetyDesk, follow_up_answers, replies
 from sojourn.simulation.models import STATE_FIELDS, SimulationRun
 from sojourn.simulation.personas import CARD_UPTAKE, PERSONAS
 from sojourn.simulation.services import finish_run, save_progress, start_run
@@ -107,6 +99,8 @@ STOP_CHANCE = 0.015
 CALL_SAFETY_YES = {"side_effect": 0.04, "lack_of_effect": 0.01}  # the other questions: 1 call in 200
 REPLY_CHANCE = 0.04  # a text message answered in the patient's own words
 REPLY_SIDE_EFFECT, REPLY_SPECIAL = 0.3, 0.38  # of those replies: a side effect, then a special situation
+PORTAL_REPORT = 0.01  # a visit to the portal that reports a side effect with its form
+PORTAL_SPECIAL = 0.2  # of those reports: a special situation (pregnancy, a double dose, a faulty pen)
 Progress = Callable[[SimulationRun], None]
 
 
@@ -187,6 +181,8 @@ class _World:
         self.worker = Worker(batch=1000)
         self.nurse: Actor | None = None
         self.safety_officer: Actor | None = None
+        self.safety_desk = SafetyDesk(self.program, self.seed, run.starts_at + timedelta(days=run.days),
+                                      self._safety_officer, self.totals)
         # The magazine's PDFs are laid out on the second core while the simulation goes on; in
         # simulated time they exist on the issue day (nothing the program does reads them), and
         # their checksums, manifest and hand-over are recorded when the run stops.
@@ -218,7 +214,7 @@ class _World:
         self._record(self._reactions(day, at))
         if tick == TICKS // 2:
             self._nurses(day, at)
-        self._safety_desk(at)
+        self.safety_desk.work(at)
         self._work()
         mail.outbox = []
 
@@ -330,11 +326,17 @@ class _World:
                 "pk", "patient__pseudonym", "delivered_at", "content_code", "questionnaire", "rule_key", named=True):
             cards.setdefault(card.patient__pseudonym, []).append(card)
         out: list[dict[str, Any]] = []
+        asked = set(FollowUp.objects.filter(status=FollowUp.Status.OPEN, channel=FollowUp.Channel.PORTAL,
+                                            case__patient__pseudonym__in=[s.pseudonym for s in visiting])
+                    .values_list("case__patient__pseudonym", flat=True))
         for sim in visiting:
             rng = rng_for(self.seed, "visit", sim.index, day)
             when = b.moment(at, rng)
             out.append(b.event("portal.page_viewed", sim, f"sim:{self.seed}:page:{sim.index}:{day}", when,
                                {"page": "personal"}))
+            self._report_side_effect(sim, day, at)
+            if sim.pseudonym in asked:
+                self._answer_drug_safety(sim, day, at)
             # In the order the page shows them; each card's own stream, so row ids never matter.
             for card in sorted(cards.get(sim.pseudonym, []),
                                key=lambda c: (c.delivered_at, c.content_code, c.questionnaire, c.rule_key)):
@@ -359,6 +361,31 @@ class _World:
                         out.append(b.event("content.rated", sim, f"{key}:rated", when,
                                            {**data, "helpful": liking + rng.gauss(0, 0.15) >= 0.5}))
         return out
+
+    def _report_side_effect(self, sim: SimPatient, day: int, at: datetime) -> None:
+        """Now and then a patient on their page reports a side effect, or a special situation, with the
+        portal's form, in their own words and with the day it started when they remember it."""
+        rng = rng_for(self.seed, "side-effect form", sim.index, day)
+        if rng.random() >= PORTAL_REPORT:
+            return
+        patient = self._patient(sim)
+        pool = replies().get(sim.locale.split("-")[0], replies()["en"])
+        text = rng.choice(pool["special" if rng.random() < PORTAL_SPECIAL else "side_effect"])
+        today = timezone.localtime(at, ZoneInfo(patient.time_zone)).date()
+        onset = today - timedelta(days=rng.randint(0, 6)) if rng.random() < 0.7 else None
+        report_side_effect(actor=patient_actor(patient), patient=patient, text=text, onset=onset,
+                           token=f"{rng.getrandbits(128):032x}", at=at)
+        self.totals["side_effect_forms"] += 1
+
+    def _answer_drug_safety(self, sim: SimPatient, day: int, at: datetime) -> None:
+        """A patient who finds drug safety's question on their page mostly answers it there and then."""
+        patient = self._patient(sim)
+        for question in questions_for(patient):
+            rng = rng_for(self.seed, "safety answer", sim.index, question.pk, day)
+            if rng.random() < 0.8:
+                answer_in_writing(actor=patient_actor(patient), follow_up=question, subject=patient,
+                                  text=rng.choice(follow_up_answers()), at=at)
+                self.totals["safety_answers_written"] += 1
 
     def _answer(self, sim: SimPatient, name: str, day: int, rng: Any) -> bool:
         questionnaire = self.instruments.get(name)
@@ -429,7 +456,7 @@ class _World:
     def _reply_sms(self, sim: SimPatient, message: Any, rng: random.Random) -> None:
         """A free reply: mostly thanks and questions; some mention a side effect or a special situation,
         which the safety term lists flag for the safety desk."""
-        pool = _replies().get(sim.locale.split("-")[0], _replies()["en"])
+        pool = replies().get(sim.locale.split("-")[0], replies()["en"])
         draw = rng.random()
         kind = "side_effect" if draw < REPLY_SIDE_EFFECT else "special" if draw < REPLY_SPECIAL else "other"
         if self._text_back(message, rng.choice(pool[kind])):
@@ -473,7 +500,7 @@ class _World:
                 # Every safety question asked; now and then a patient says yes to one.
                 safety = {q: "yes" if rng.random() < CALL_SAFETY_YES.get(q, 0.005) else "no" for q in QUESTIONS}
                 # A call drug safety asked for is written down: the answer goes back to the case.
-                notes = rng.choice(_desk()["follow_up_answers"]) if task.source_key.startswith(FOLLOW_UP) else ""
+                notes = rng.choice(follow_up_answers()) if task.source_key.startswith(FOLLOW_UP) else ""
                 complete_call(actor=nurse, task=task, outcome="reached", safety=safety, notes=notes,
                               duration_s=rng.randint(240, 1200))
                 sim.engaged = True
@@ -486,88 +513,6 @@ class _World:
         if self.nurse is None:
             self.nurse = self._staff(NURSE_TEAM, "Simulated nurse team", Role.NURSE)
         return self.nurse
-
-    def _safety_desk(self, at: datetime) -> None:
-        """The safety officer works the queue at each tick, as a PV desk would: an intake is decided a few
-        hours after it arrived (most are adverse events, some special situations, a few not one; later
-        reports of the same patient within a month are follow-ups), assessed, and forwarded a few hours
-        later. One case in forty waits past its deadline, as happens in real teams; the inspector sees it."""
-        officer = None
-        for intake in (Intake.objects.filter(program=self.program, status=Intake.Status.OPEN, day_zero__lte=at)
-                       .select_related("patient__market").order_by("due_at", "pk")):
-            rng = rng_for(self.seed, "safety", intake.idempotency_key)
-            if at - intake.day_zero < timedelta(hours=rng.uniform(1, 10)):
-                continue
-            officer = officer or self._safety_officer()
-            draw = rng.random()
-            month = intake.day_zero - timedelta(days=30)
-            earlier = (Case.objects.filter(number=intake.detail["case"]).first() if intake.detail.get("case") else
-                       Case.objects.filter(patient_id=intake.patient_id, day_zero__gte=month)
-                       .exclude(status=Case.Status.NULLIFIED).order_by("-day_zero").first())
-            # The officer reads a flagged text as the patient meant it (the simulation knows which pool it
-            # came from); a rule's or a nurse's intake is now and then not one after all.
-            words = read_intake_words(actor=officer, intake=intake) or "" if intake.words_sealed else ""
-            meant = _meant(words) if words else None
-            if meant == "other" or (meant is None and draw < 0.08):
-                decide_intake(actor=officer, intake=intake, kind=None, at=at,
-                              reason="the patient asked about the program; no adverse event mentioned")
-            else:
-                answers = set(intake.detail.get("answers") or ())  # a call's safety questions answered yes
-                special = meant == "special" or (meant is None and draw < 0.14) or (
-                    bool(answers) and "side_effect" not in answers)
-                kind = Case.Kind.SPECIAL_SITUATION if special else Case.Kind.ADVERSE_EVENT
-                if answers == {"product_complaint"}:
-                    kind = Case.Kind.PRODUCT_COMPLAINT
-                decided = decide_intake(actor=officer, intake=intake, kind=kind, reason="", at=at,
-                                        follow_up_of=earlier)
-                if decided.case is not None:
-                    self._assess(officer, decided.case, intake, words, rng, at)
-        for case in Case.objects.filter(program=self.program, status=Case.Status.OPEN).select_related("market"):
-            rng = rng_for(self.seed, "forward", case.number)
-            late = rng.random() < 1 / 40
-            ready = case.forward_due_at + timedelta(hours=rng.uniform(1, 30)) if late else \
-                case.created_at + timedelta(hours=rng.uniform(1, 6))
-            if ready <= at:
-                forward_case(actor=officer or (officer := self._safety_officer()), case=case, at=at)
-                self.totals["safety_cases_forwarded"] += 1
-
-    def _assess(self, officer: Actor, case: Case, intake: Intake, words: str, rng: random.Random,
-                at: datetime) -> None:
-        """The officer codes the report from the demo's term list (simulation/desk.yaml), with an onset a
-        few days before day zero, an outcome, seriousness now and then, and a narrative in their words;
-        a follow-up adds its event to those the case has."""
-        desk = _desk()
-        answers = [q for q in intake.detail.get("answers") or () if q in desk["answers"]]
-        verbatim, term = desk["replies"].get(words) or rng.choice(desk["answers"][answers[0] if answers else
-                                                                                  "side_effect"])
-        code = self.terms.get(term, "")
-        zone = ZoneInfo(intake.patient.time_zone)
-        onset = (intake.day_zero.astimezone(zone) - timedelta(days=rng.randint(0, 3))).date()
-        outcome = rng.choices(["recovered", "recovering", "not_recovered", "unknown"], [3, 4, 2, 1])[0]
-        criteria = ("hospitalisation",) if rng.random() < 0.03 else \
-            ("other_medically_important",) if rng.random() < 0.07 else ()
-        event = ReactionIn(verbatim=verbatim, meddra_code=code, onset=onset, outcome=outcome, seriousness=criteria,
-                           causality=rng.choice(["related", "related", "unknown", "not_related"]))
-        earlier = [ReactionIn(verbatim=r.verbatim, meddra_code=r.meddra_code, onset=r.onset,
-                              outcome=Reaction.Outcome(r.outcome).name.lower(), seriousness=tuple(r.seriousness),
-                              causality=r.causality) for r in case.reactions.all()]
-        narrative = (f"{case.get_kind_display().capitalize()} reported through the support program "
-                     f"({intake.source}) on {intake.day_zero.astimezone(zone):%Y-%m-%d}: {verbatim}, since "
-                     f"{onset:%Y-%m-%d}. Outcome at the last contact: {outcome.replace('_', ' ')}.")
-        assessed = assess_case(actor=officer, case=case, reactions=[*earlier, event][:20],
-                               suspect_product=desk["product"], narrative=narrative, at=at,
-                               expectedness=rng.choices(["expected", "unexpected", "unknown"], [6, 1, 1])[0])
-        # Drug safety wants to know more about a serious case; a patient who does not take the program's
-        # calls is refused, and drug safety asks the doctor instead.
-        if assessed.serious and not case.follow_ups.exists():
-            with contextlib.suppress(InvalidInput):
-                request_follow_up(actor=officer, case=assessed, question=rng.choice(desk["follow_up_questions"]),
-                                  due_at=at + timedelta(days=7), at=at)
-
-    @functools.cached_property
-    def terms(self) -> dict[str, str]:
-        """The program's term list by name: what the officer codes with."""
-        return dict(Term.objects.filter(program=self.program).values_list("name", "code"))
 
     def _safety_officer(self) -> Actor:
         if self.safety_officer is None:
@@ -609,18 +554,3 @@ class _World:
     def save_day(self, day: int) -> None:
         save_progress(self.run, days_done=day + 1, totals=dict(self.totals),
                       state=[[_copied(getattr(s, f)) for f in STATE_FIELDS] for s in self.cohort])
-
-
-@functools.cache
-def _replies() -> dict[str, dict[str, list[str]]]:
-    return yaml.safe_load((Path(__file__).parent / "replies.yaml").read_text(encoding="utf-8"))
-
-
-@functools.cache
-def _desk() -> dict[str, Any]:
-    return yaml.safe_load((Path(__file__).parent / "desk.yaml").read_text(encoding="utf-8"))
-
-
-def _meant(words: str) -> str | None:
-    """Which pool of replies.yaml a simulated patient's words came from."""
-    return next((kind for pools in _replies().values() for kind, texts in pools.items() if words in texts), None)

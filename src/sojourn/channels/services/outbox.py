@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
@@ -36,5 +37,15 @@ def cancel_pending(*, patient_id: int, purposes: Iterable[str] | None, reason: s
         if not channels:
             return 0
         pending = pending.filter(channel__in=channels)
+    return _cancel(pending, reason, now)
+
+
+def cancel_messages(*, keys: Iterable[str], reason: str, now: datetime | None = None) -> int:
+    """Cancel these messages (by idempotency key) if they have not left yet."""
+    return _cancel(OutboxMessage.objects.filter(idempotency_key__in=list(keys), status__in=["pending", "claimed"]),
+                   reason, now)
+
+
+def _cancel(pending: QuerySet[OutboxMessage], reason: str, now: datetime | None) -> int:
     return pending.update(status=OutboxMessage.Status.CANCELLED, last_error=reason[:500], lease_owner="",
                           lease_until=None, finished_at=now or timezone.now())

@@ -10,13 +10,16 @@ import smtplib
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from sojourn.channels.email import public_url
-from sojourn.channels.services.outbox import enqueue
+from sojourn.channels.models import NurseTask
+from sojourn.channels.services.nurse import FOLLOW_UP
+from sojourn.channels.services.outbox import cancel_messages, enqueue
 from sojourn.consent.purposes import action_refusal
 from sojourn.consent.queries import contact_facts
 from sojourn.content.queries import resolve
@@ -77,3 +80,13 @@ def email_the_doctor(follow_up: FollowUp) -> None:
                         type(error).__name__)
 
     transaction.on_commit(deliver)
+
+
+def withdraw_question(follow_up: FollowUp) -> None:
+    """A question no longer asked: its call leaves the nurses' queue, its notice the outbox, if not made."""
+    now = timezone.now()
+    key = f"{FOLLOW_UP}{follow_up.pk}"  # the call, and its call-backs (key:…)
+    NurseTask.objects.filter(Q(source_key=key) | Q(source_key__startswith=f"{key}:"),
+                             status__in=[NurseTask.Status.OPEN, NurseTask.Status.CLAIMED]).update(
+        status=NurseTask.Status.CANCELLED, completed_at=now)
+    cancel_messages(keys=[f"safety-question:{follow_up.pk}"], reason="drug safety closed the question", now=now)

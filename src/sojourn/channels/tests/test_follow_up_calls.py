@@ -24,7 +24,13 @@ from sojourn.people.tests.factories import make_staff
 from sojourn.safety.models import FollowUp, Intake
 from sojourn.safety.queries import open_follow_ups
 from sojourn.safety.questions import QUESTIONS
-from sojourn.safety.services import decide_intake, nullify_case, record_intake, request_follow_up
+from sojourn.safety.services import (
+    close_follow_up,
+    decide_intake,
+    nullify_case,
+    record_intake,
+    request_follow_up,
+)
 from sojourn.tracking.tests.helpers import SYSTEM
 
 NO_TO_ALL = dict.fromkeys(QUESTIONS, "no")
@@ -88,6 +94,42 @@ def test_an_unanswered_call_keeps_the_question_open_and_a_call_back_keeps_it(act
     assert waiting.pk == asked.pk
     nullify_case(actor=officer, case=case, reason="entered twice", at=now)
     assert FollowUp.objects.get().status == "cancelled" and open_follow_ups(officer, cast.program) == []
+    assert not NurseTask.objects.filter(status="open").exists()  # the call-back left the queue with it
+
+
+def test_a_question_never_answered_is_closed_and_its_call_leaves_the_queue(active_patient, officer, cast, client):
+    case, now = _case(active_patient, officer), timezone.now()
+    asked = request_follow_up(actor=officer, case=case, question=QUESTION, due_at=now + timedelta(days=2), at=now)
+    with pytest.raises(InvalidInput) as unsaid:
+        close_follow_up(actor=officer, follow_up=asked, reason=" ", at=now)
+    assert unsaid.value.field == "reason" and FollowUp.objects.get().status == "open"
+    with pytest.raises(AccessDenied):
+        close_follow_up(actor=actor_for_user(cast.nurse_de), follow_up=asked, reason="x", at=now)
+    user = get_user_model().objects.get(username="safety@sponsor.example")
+    client.force_login(user)
+    url = f"/console/safety/cases/{case.number}/"
+    assert f'id="close-follow-up-{asked.pk}"' in client.get(url).content.decode()
+    refused = client.post(url, {"action": "close_follow_up", "follow_up": asked.pk, "reason": ""})
+    assert refused.status_code == 422 and 'id="reason-error"' not in refused.content.decode()
+    assert client.post(url, {"action": "close_follow_up", "follow_up": asked.pk,
+                             "reason": "not reached after three calls"}).status_code == 302
+    closed = FollowUp.objects.get()
+    assert (closed.status, closed.closed_reason) == ("unanswered", "not reached after three calls")
+    assert NurseTask.objects.get().status == "cancelled" and open_follow_ups(officer, cast.program) == []
+    assert AuditEntry.objects.get(action="safety.follow_up_closed").after["effects"] == [
+        "sojourn.channels.subscriptions.withdraw_the_question"]
+    api = Api(client, user)
+    assert api.post(f"/safety/follow-ups/{asked.pk}/closing", {"reason": "again"}).status_code == 409
+    other = request_follow_up(actor=officer, case=case, question="Which dose?", due_at=now + timedelta(days=2), at=now)
+    shown = api.post(f"/safety/follow-ups/{other.pk}/closing", {"reason": "the doctor answered drug safety"}).json()
+    assert [(f["status"], f["closed_reason"]) for f in shown["follow_ups"]] == [
+        ("unanswered", "not reached after three calls"), ("unanswered", "the doctor answered drug safety")]
+    third = request_follow_up(actor=officer, case=case, question="Any rash?", due_at=now + timedelta(days=2), at=now)
+    out = StringIO()
+    call_command("safety", "close-follow-up", str(third.pk), "--reason", "no answer",
+                 "--by", "safety@sponsor.example", stdout=out)
+    assert f"follow-up {third.pk} closed unanswered" in out.getvalue()
+    assert not NurseTask.objects.filter(status="open").exists()
 
 
 def test_a_follow_up_is_refused_naming_what_is_wrong(active_patient, patient_without_nurse_calls, officer, cast):

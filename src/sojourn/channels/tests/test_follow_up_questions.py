@@ -23,7 +23,7 @@ from sojourn.people.queries import actor_for_user
 from sojourn.people.services.hcps import unseal_for_hcp
 from sojourn.people.tests.factories import make_staff
 from sojourn.safety.models import FollowUp, Intake
-from sojourn.safety.services import decide_intake, record_intake, request_follow_up
+from sojourn.safety.services import close_follow_up, decide_intake, record_intake, request_follow_up
 from sojourn.tracking.tests.helpers import SYSTEM
 
 QUESTION = "Did the rash spread beyond the arms, and did you need a doctor?"
@@ -121,6 +121,10 @@ def test_a_patient_answers_only_their_own_question(active_patient, officer, noti
     _sign_in(client, other)
     refused = client.post(f"/p/me/side-effects/questions/{asked.pk}/", {"answer": "not mine"})
     assert refused.status_code in (404, 422) and not Intake.objects.filter(source="patient's answer").exists()
+    assert QUESTION not in client.get("/p/me/side-effects/").content.decode()
+    close_follow_up(actor=officer, follow_up=asked, reason="the patient's doctor answered", at=timezone.now())
+    assert OutboxMessage.objects.get().status == "cancelled"  # the notice not yet sent never leaves
+    _sign_in(client, active_patient)
     assert QUESTION not in client.get("/p/me/side-effects/").content.decode()
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -23,8 +25,11 @@ from sojourn.demo.builder import build_demo
 from sojourn.dialogue.models import Decision
 from sojourn.insights.queries import MarketKpis
 from sojourn.people.models import Invitation, Patient
+from sojourn.safety.clocks import Clocks
 from sojourn.safety.models import Case, CaseForwarding, Intake, Reaction
+from sojourn.safety.queries import safety_queue
 from sojourn.safety.services import export_versions
+from sojourn.simulation.desk import LAST_CALL, hold_questions, office_time_after
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
 from sojourn.simulation.runner import _World, simulate
@@ -227,3 +232,45 @@ def test_a_run_resumes_from_its_saved_state_and_one_saved_whole_from_its_cohort(
         ("P-NEW", "active", False, 12, 3, True, [5], "DE")
     whole = SimulationRun(cohort=[{**drawn, "pseudonym": "P-OLD", "status": "active"}], state=[])
     assert whole.cohort_now()[0]["pseudonym"] == "P-OLD"  # a run saved before the state was kept apart
+
+
+END = datetime(2026, 3, 25, 16, tzinfo=UTC)  # a Wednesday: the afternoon in Europe, the morning in America
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_safety_desk_leaves_a_living_queue_with_one_case_held_for_information(settings, tmp_path):
+    settings.SOJOURN_SMS_GATEWAY_DIR = tmp_path
+    program = build_demo()
+    run = simulate(program=program, patients=200, days=30, seed=1, start=END - timedelta(days=30), magazine_every=0)
+    assert run.totals["side_effect_forms"] > 0  # patients report on the portal's form too
+    queue = safety_queue(Actor.system("test"), program)
+    # As the demo opens, when the run ends: one item overdue, whatever else is open on time or due soon.
+    states = Counter(item.state(END) for item in queue)
+    assert states["overdue"] == 1, states
+    [late] = [item for item in queue if item.state(END) == "overdue"]
+    # The overdue one is a case the officer held for drug safety's question, which the nurses have not put yet.
+    case = Case.objects.get(number=late.reference)
+    [question] = case.follow_ups.filter(status="open")
+    assert question.question in hold_questions() and question.due_at > END
+    assert not case.forwardings.exists() and case.forward_due_at < END - timedelta(hours=1)
+    # Nothing else waited longer than the desk's longest delay: a long weekend.
+    assert all(item.day_zero > END - timedelta(days=4) for item in queue if item is not late)
+    # Over the run, most versions reached drug safety on time; the months' held cases went late.
+    forwarded = CaseForwarding.objects.filter(case__program=program)
+    assert forwarded.filter(forwarded_at__lte=F("due_at")).count() >= 0.8 * forwarded.count() > 3
+    # The officer works in office hours, or on call in the last hours before a deadline.
+    for intake in Intake.objects.filter(program=program).exclude(decided_at=None).select_related("patient__market"):
+        clocks = Clocks.for_pack(intake.patient.market.pack)
+        local = intake.decided_at.astimezone(clocks.zone)
+        assert (clocks.is_business_day(local.date()) and 8 <= local.hour <= 18 + 6) or \
+            intake.due_at - intake.decided_at <= LAST_CALL, intake
+
+
+def test_the_desk_counts_office_hours_skipping_weekends_and_public_holidays():
+    berlin = Clocks(country="DE", time_zone="Europe/Berlin", deadline_business_days=1)
+    friday_evening = datetime(2026, 3, 27, 17, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert office_time_after(berlin, friday_evening, 3) == datetime(2026, 3, 30, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    # Good Friday and Easter Monday: from Thursday evening to Tuesday morning, across the change to summer time.
+    before_easter = datetime(2026, 4, 2, 17, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert office_time_after(berlin, before_easter, 1) == datetime(2026, 4, 7, 8, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert office_time_after(berlin, datetime(2026, 4, 7, 9, tzinfo=UTC), 0) == datetime(2026, 4, 7, 9, tzinfo=UTC)

@@ -1,10 +1,10 @@
-"""`sojourn safety list|reconcile|decide|assess|follow-up|forward|nullify|export|import-ack|import-terms`: the
-safety officer's desk from a terminal.
+"""`sojourn safety list|reconcile|decide|assess|follow-up|close-follow-up|forward|nullify|export|import-ack|
+import-terms`: the safety officer's desk from a terminal.
 
 Listing, the reconciliation, the exports and the imports of acknowledgements and term lists are the
 machine operator's (as every command run on the server is); a decision is a person's, so `decide`,
-`assess`, `follow-up`, `forward` and `nullify` name the safety officer with `--by EMAIL` and are checked against
-that person's role, as in the console."""
+`assess`, `follow-up`, `close-follow-up`, `forward` and `nullify` name the safety officer with `--by EMAIL`
+and are checked against that person's role, as in the console."""
 
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ from sojourn.core.actors import Actor
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
 from sojourn.people.queries import actor_for_user
-from sojourn.safety.models import Case, Intake
+from sojourn.safety.models import Case, FollowUp, Intake
 from sojourn.safety.queries import safety_queue
 from sojourn.safety.services import (
     assess_case,
     assessment_input,
+    close_follow_up,
     decide_intake,
     export_reconciliation,
     export_versions,
@@ -89,6 +90,10 @@ class Command(SojournCommand):
                                  "tells them; doctor: asked on the reporting doctor's page, the doctor emailed")
         follow.add_argument("--due", required=True, help="YYYY-MM-DD: by the end of that day, where the patient lives")
         follow.add_argument("--by", required=True, metavar="EMAIL", help="the safety officer asking")
+        close = sub.add_parser("close-follow-up", help="close a follow-up question unanswered (lost to follow-up)")
+        close.add_argument("follow_up", type=int, help="the question's number, as the case lists it")
+        close.add_argument("--reason", required=True)
+        close.add_argument("--by", required=True, metavar="EMAIL", help="the safety officer closing it")
         for name, text in (("assess", "the assessment, from a JSON file (docs/safety.md)"),
                            ("forward", "drug safety has it"),
                            ("nullify", "a case opened in error")):
@@ -128,6 +133,14 @@ class Command(SojournCommand):
                                     at=now, follow_up_of=follow_up)
             self.stdout.write(f"intake {decided.pk}: " + (f"case {decided.case.number} version {decided.case.version}"
                                                           if decided.case else "not an adverse event"))
+            return
+        if options["action"] == "close-follow-up":
+            question = FollowUp.objects.select_related("case__market", "case__patient", "case__hcp").filter(
+                pk=options["follow_up"]).first()
+            if question is None:
+                raise CommandError(f"no follow-up question {options['follow_up']}")
+            close_follow_up(actor=actor, follow_up=question, reason=options["reason"], at=now)
+            self.stdout.write(f"case {question.case.number}: follow-up {question.pk} closed unanswered")
             return
         case = self._case(options["case"])
         if options["action"] == "follow-up":
