@@ -97,6 +97,7 @@ PAGES: dict[str, frozenset[Permission]] = {
     "safety-console:case": frozenset({P.SAFETY_MANAGE}),
     "safety-console:e2b": frozenset({P.SAFETY_MANAGE}),
     "safety-console:line-list": frozenset({P.SAFETY_MANAGE}),
+    "safety-console:screening": frozenset({P.SAFETY_MANAGE}),
     "safety-console:reconciliation": frozenset({P.SAFETY_MANAGE}),
 }
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,20 +26,25 @@ from sojourn.safety.queries import (
     access_follow_up,
     access_intake,
     cases_of_patient,
+    clock_state,
     safety_counts,
     safety_queue,
+    screening_queue,
 )
 from sojourn.safety.services import (
     ReactionIn,
     assess_case,
+    clear_screenings,
     close_follow_up,
     decide_intake,
     export_versions,
     forward_case,
     mark_duplicate,
     nullify_case,
+    raise_intake,
     read_intake_words,
     read_narrative,
+    read_screening_words,
     record_intake,
     request_follow_up,
 )
@@ -255,6 +261,56 @@ def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
     return [{**item.__dict__, "state": item.state(now), "patient": None if item.by_doctor else item.patient,
              "doctor": item.patient if item.by_doctor else None}
             for item in safety_queue(actor, program, market=query.market.upper() or None)]
+
+
+class ScreeningOut(Schema):
+    id: int
+    market: str
+    patient: str
+    source: str
+    received_at: datetime = Field(description="When the program received it: day zero, should it hold an AE")
+    due_at: datetime
+    state: Literal["on_time", "due_soon", "overdue"]
+    words: str | None = Field(description="The message (the reading is audited); null after an erasure")
+
+
+class ScreenedIn(Schema):
+    clear: list[int] = Field([], max_length=500, description="Messages read with no adverse event in them")
+    raise_intake: list[int] = Field([], max_length=50, description="Messages that may hold one: each an intake")
+
+
+class ScreenedOut(Schema):
+    cleared: int
+    intakes: list[int]
+
+
+@router.get("/programs/{slug}/safety/screening", response=list[ScreeningOut],
+            summary="Free-text messages the term lists did not flag, for a person to read, soonest due first")
+def screening(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
+    actor, now = _actor(request), timezone.now()
+    program = access_program(actor, slug, Permission.SAFETY_MANAGE)
+    return [{"id": s.pk, "market": s.market.country, "patient": s.patient.pseudonym, "source": s.source,
+             "received_at": s.received_at, "due_at": s.due_at, "state": clock_state(s.due_at, now),
+             "words": read_screening_words(actor=actor, screening=s)}
+            for s in screening_queue(actor, program, market=query.market.upper() or None)[:200]]
+
+
+@router.post("/programs/{slug}/safety/screening", response=ScreenedOut,
+             summary="Record what a person read: no adverse event (cleared, the words dropped) or an intake")
+def screened(request: HttpRequest, slug: str, payload: ScreenedIn) -> Any:
+    actor, now = _actor(request), timezone.now()
+    program = access_program(actor, slug, Permission.SAFETY_MANAGE)
+    waiting = {s.pk: s for s in screening_queue(actor, program)}
+    unknown = [i for i in [*payload.clear, *payload.raise_intake] if i not in waiting]
+    if unknown:
+        raise InvalidInput(_("Message %(id)d is not waiting to be screened.") % {"id": unknown[0]},
+                           field="clear" if unknown[0] in payload.clear else "raise_intake")
+    if set(payload.clear) & set(payload.raise_intake):
+        raise InvalidInput(_("A message is either cleared or raised, not both."), field="raise_intake")
+    with transaction.atomic():
+        cleared = clear_screenings(actor=actor, screenings=[waiting[i] for i in payload.clear], at=now)
+        raised = [raise_intake(actor=actor, screening=waiting[i], at=now).pk for i in payload.raise_intake]
+    return {"cleared": cleared, "intakes": raised}
 
 
 @router.get("/programs/{slug}/safety/counts", response=list[CountsOut],

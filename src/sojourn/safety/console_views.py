@@ -31,6 +31,7 @@ from sojourn.safety.queries import (
     open_follow_ups,
     recent_cases,
     safety_queue,
+    screening_queue,
 )
 from sojourn.safety.questions import QUESTIONS
 from sojourn.safety.reconciliation import DISCREPANCIES, reconcile
@@ -39,6 +40,7 @@ from sojourn.safety.services import (
     OUTCOMES,
     ReactionIn,
     assess_case,
+    clear_screenings,
     close_follow_up,
     decide_intake,
     export_reconciliation,
@@ -46,14 +48,17 @@ from sojourn.safety.services import (
     forward_case,
     mark_duplicate,
     nullify_case,
+    raise_intake,
     read_intake_words,
     read_narrative,
+    read_screening_words,
     request_follow_up,
 )
 
 NOT_AE = "not_ae"
 DUPLICATE = "duplicate"
 RECENT = timedelta(days=30)
+SCREEN_PAGE = 50  # messages read on one page: each opening is audited
 KINDS = {Case.Kind.ADVERSE_EVENT: gettext_lazy("adverse event"),
          Case.Kind.SPECIAL_SITUATION: gettext_lazy("special situation"),
          Case.Kind.PRODUCT_COMPLAINT: gettext_lazy("product complaint")}
@@ -100,7 +105,40 @@ def queue(request: HttpRequest) -> HttpResponse:
     follow_ups = [{"follow_up": f, "state": clock_state(f.due_at, now)}
                   for f in open_follow_ups(request.actor, program, market=market)]
     return render(request, "safety/queue.html", {"rows": rows, "kinds": KINDS, "recent": recent,
-                                                 "follow_ups": follow_ups})
+                                                 "follow_ups": follow_ups,
+                                                 "to_screen": len(screening_queue(request.actor, program,
+                                                                                  market=market))})
+
+
+@login_required
+def screening_page(request: HttpRequest) -> HttpResponse:
+    """The messages the term lists did not flag, each to read: no adverse event (ticked, all at once), or
+    a possible one, which becomes an intake."""
+    program, market = _scope(request)
+    now = timezone.now()
+    waiting = screening_queue(request.actor, program, market=market)
+    problems: list[ErrorDetail] = []
+    if request.method == "POST":
+        chosen = {str(s.pk): s for s in waiting}
+        with shown_on_page() as refusal:
+            if request.POST.get("action") == "raise":
+                screening = chosen.get(request.POST.get("screening", ""))
+                if screening is None:
+                    raise NotFound()
+                intake = raise_intake(actor=request.actor, screening=screening, at=now)
+                return redirect("safety-console:intake", intake.pk)
+            picked = [chosen[k] for k in request.POST.getlist("screening") if k in chosen]
+            if not picked:
+                raise InvalidInput(_("Tick the messages you read and found no adverse event in."),
+                                   field="screening")
+            count = clear_screenings(actor=request.actor, screenings=picked, at=now)
+            messages.success(request, _("Messages screened, no adverse event in them: %(n)d.") % {"n": count})
+            return redirect("safety-console:screening")
+        problems = refusal.problems
+    rows = [{"screening": s, "state": clock_state(s.due_at, now),
+             "words": read_screening_words(actor=request.actor, screening=s)} for s in waiting[:SCREEN_PAGE]]
+    return render(request, "safety/screening.html", {"rows": rows, "more": max(0, len(waiting) - SCREEN_PAGE),
+                                                     "problems": problems}, status=422 if problems else 200)
 
 
 @login_required

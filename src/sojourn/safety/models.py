@@ -268,3 +268,38 @@ class FollowUp(models.Model):
             models.CheckConstraint(condition=Q(channel__in=["call", "portal", "doctor"]),
                                    name="safety_follow_up_channel_valid"),
         ]
+
+
+class Screening(models.Model):
+    """A patient's free-text message (a text or email reply) the term lists did not flag. Term lists miss
+    words they have not seen, so a person reads every such message by the forward deadline, counted from
+    its arrival as for any intake: no adverse event (the words are then dropped: nothing to keep), or a
+    possible one, which becomes an intake with the message's day zero."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        CLEAR = "clear", "no adverse event"
+        RAISED = "raised", "intake raised"
+
+    program = models.ForeignKey("core.Program", on_delete=models.PROTECT, related_name="+")
+    market = models.ForeignKey("core.Market", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("people.Patient", on_delete=models.PROTECT, related_name="safety_screenings")
+    source = models.CharField(max_length=40)  # sms, email
+    words_sealed = models.BinaryField(null=True, blank=True)  # sealed with the patient's key, as an intake's
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    received_at = models.DateTimeField()  # the day zero, should it hold an adverse event
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    screened_at = models.DateTimeField(null=True, blank=True)
+    intake = models.OneToOneField(Intake, on_delete=models.PROTECT, null=True, blank=True, related_name="screening")
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "status", "due_at"], name="safety_screening_queue_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["open", "clear", "raised"]),
+                                   name="safety_screening_status_valid"),
+            models.CheckConstraint(condition=~Q(status="raised") | Q(intake__isnull=False),
+                                   name="safety_screening_raised_names_intake"),
+        ]

@@ -12,7 +12,7 @@ from sojourn.core.errors import NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.people.models import Hcp, Patient
-from sojourn.safety.models import Case, FollowUp, Intake, Term
+from sojourn.safety.models import Case, FollowUp, Intake, Screening, Term
 
 DUE_SOON = timedelta(hours=12)  # half a working day's warning before a forward deadline
 
@@ -133,3 +133,10 @@ def questions_for(subject: Patient | Hcp) -> list[FollowUp]:
              {"case__patient": subject, "channel": FollowUp.Channel.PORTAL})
     return list(FollowUp.objects.filter(status=FollowUp.Status.OPEN, **whose).select_related("case")
                 .order_by("asked_at", "pk"))
+
+
+def screening_queue(actor: Actor, program: Program, *, market: str | None = None) -> list[Screening]:
+    """Messages a person has yet to read for an adverse event the term lists missed, soonest due first."""
+    markets = _markets(actor, program, Permission.SAFETY_MANAGE, market)
+    return list(Screening.objects.filter(program=program, status=Screening.Status.OPEN, market__country__in=markets)
+                .select_related("market", "patient").order_by("due_at", "pk"))

@@ -45,7 +45,7 @@ from sojourn.safety.export import (
 )
 from sojourn.safety.flagging import languages_for, possible_adverse_event
 from sojourn.safety.hooks import follow_up_closed, follow_up_requested
-from sojourn.safety.models import Case, CaseForwarding, FollowUp, Intake, Reaction, Term
+from sojourn.safety.models import Case, CaseForwarding, FollowUp, Intake, Reaction, Screening, Term
 from sojourn.safety.queries import latest_terms
 from sojourn.safety.reconciliation import as_csv, as_pdf, reconcile
 
@@ -54,6 +54,7 @@ FLAGGED_REASON = gettext_noop("possible adverse event in the patient's words")
 REPORTED_REASON = gettext_noop("side effect reported by the patient on the portal")
 FOLLOW_UP_REASON = gettext_noop("the patient's answer to drug safety's follow-up question")
 DOCTOR_REASON = gettext_noop("side effect reported by a doctor on the portal")
+SCREENED_REASON = gettext_noop("possible adverse event a person found in a message the term lists did not flag")
 SEXES = {"male": "1", "female": "2"}  # E2B D.5
 NOTICE_CHANNELS = ("email", "sms")  # what may tell a patient that drug safety asked on their page
 MAX_FOLLOW_UP_DAYS = 30
@@ -101,19 +102,86 @@ def _new_intake(actor: Actor, subject: Patient | Hcp, *, source: str, reason: st
 
 
 def flag_patient_words(*, actor: Actor, patient: Patient, source: str, text: str, idempotency_key: str,
-                       day_zero: datetime) -> Intake | None:
+                       day_zero: datetime, screen: bool = True) -> Intake | None:
     """A patient's free text (a text message, an email, a form) read against the term lists of their
     language and their market's; a possible adverse event becomes an intake with the words sealed,
-    for a safety officer to decide. Nothing is flagged, nothing is written, when no term matches."""
+    for a safety officer to decide. Unflagged free text (`screen`: not a keyword nor a questionnaire
+    answer) waits for a person to read it by the same deadline (Screening): the lists miss words."""
     market = patient.market
     flags = possible_adverse_event(text, languages_for(patient.locale, market.pack.get("locales", [])),
                                    market.pack.get("regulatory", {}).get("adverse_events", {}).get("terms"))
     if not flags:
+        if screen and text.strip():
+            _to_screen(actor, patient, source=source, text=text, idempotency_key=idempotency_key, at=day_zero)
         return None
     kinds = sorted({f.kind for f in flags})
     return record_intake(actor=actor, patient=patient, source=source, reason=FLAGGED_REASON,
                          detail={"terms": sorted({f.term for f in flags})[:20], "kinds": kinds},
                          idempotency_key=idempotency_key, day_zero=day_zero, words=text)
+
+
+def _to_screen(actor: Actor, patient: Patient, *, source: str, text: str, idempotency_key: str,
+               at: datetime) -> None:
+    with transaction.atomic():
+        screening, created = Screening.objects.get_or_create(
+            idempotency_key=idempotency_key[:120],
+            defaults={"program_id": patient.program_id, "market_id": patient.market_id, "patient": patient,
+                      "source": source[:40], "words_sealed": seal_for_patient(patient, WORDS, text),
+                      "received_at": at, "due_at": Clocks.for_pack(patient.market.pack).forward_due(at)})
+        if created:
+            _audit(actor, "safety.screening_recorded", patient, screening=screening.pk, source=source)
+
+
+def read_screening_words(*, actor: Actor, screening: Screening) -> str | None:
+    """The message to read, for a safety officer; audited. None once cleared, or after an erasure."""
+    actor.require(Permission.SAFETY_MANAGE, screening.program_id, screening.market.country)
+    if screening.words_sealed is None:
+        return None
+    try:
+        words = unseal_for_patient(screening.patient, WORDS, bytes(screening.words_sealed))
+    except DataErased:
+        return None
+    _audit(actor, "safety.words_read", screening.patient, screening=screening.pk)
+    return words
+
+
+def clear_screenings(*, actor: Actor, screenings: Sequence[Screening], at: datetime) -> int:
+    """A person read these messages and found no adverse event in them: each is closed, and its words,
+    which nothing needs now, are dropped. Those already screened are left as they are."""
+    for screening in screenings:
+        actor.require(Permission.SAFETY_MANAGE, screening.program_id, screening.market.country)
+    cleared = 0
+    with transaction.atomic():
+        for screening in Screening.objects.select_for_update(of=("self",)).select_related("patient__market").filter(
+                pk__in=[s.pk for s in screenings], status=Screening.Status.OPEN).order_by("pk"):
+            screening.status, screening.words_sealed = Screening.Status.CLEAR, None
+            screening.screened_by_id, screening.screened_at = actor.user_id, at
+            screening.save(update_fields=["status", "words_sealed", "screened_by", "screened_at"])
+            _audit(actor, "safety.screening_cleared", screening.patient, screening=screening.pk)
+            cleared += 1
+    return cleared
+
+
+def raise_intake(*, actor: Actor, screening: Screening, at: datetime) -> Intake:
+    """A person read a message the term lists missed and it may hold an adverse event: an intake, its day
+    zero the message's arrival (the clock ran from then), for the usual decision."""
+    actor.require(Permission.SAFETY_MANAGE, screening.program_id, screening.market.country)
+    with transaction.atomic():
+        locked = Screening.objects.select_for_update(of=("self",)).select_related("patient__market").get(
+            pk=screening.pk)
+        if locked.status != Screening.Status.OPEN:
+            raise Conflict(_("This message has been screened already."), field="status")
+        intake = record_intake(actor=actor, patient=locked.patient, source=locked.source, reason=SCREENED_REASON,
+                               detail={"screening": locked.pk}, idempotency_key=f"screening:{locked.pk}",
+                               day_zero=locked.received_at, at=at)
+        # The same words under the same key and field: the intake keeps them as they were sealed.
+        Intake.objects.filter(pk=intake.pk).update(words_sealed=locked.words_sealed)
+        locked.status, locked.intake, locked.screened_by_id, locked.screened_at = (
+            Screening.Status.RAISED, intake, actor.user_id, at)
+        locked.save(update_fields=["status", "intake", "screened_by", "screened_at"])
+        _audit(actor, "safety.screening_raised", locked.patient, screening=locked.pk, intake=intake.pk)
+    intake.refresh_from_db()
+    return intake
 
 
 def report_side_effect(*, actor: Actor, patient: Patient, text: str, onset: date | None, token: str,

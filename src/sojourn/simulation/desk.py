@@ -40,14 +40,17 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput
 from sojourn.core.models import Market, Program
 from sojourn.safety.clocks import Clocks
-from sojourn.safety.models import Case, FollowUp, Intake, Reaction, Term
+from sojourn.safety.models import Case, FollowUp, Intake, Reaction, Screening, Term
 from sojourn.safety.services import (
     ReactionIn,
     assess_case,
+    clear_screenings,
     close_follow_up,
     decide_intake,
     forward_case,
+    raise_intake,
     read_intake_words,
+    read_screening_words,
     request_follow_up,
 )
 from sojourn.simulation.cohort import rng_for
@@ -72,8 +75,10 @@ class SafetyDesk:
         self.clocks: dict[int, Clocks] = {}
 
     def work(self, at: datetime) -> None:
-        """Decide the intakes the officer has reached by `at`, forward the cases ready to go, and close the
-        questions the patient was never reached for (lost to follow-up)."""
+        """Read the messages the term lists did not flag, decide the intakes the officer has reached by
+        `at`, forward the cases ready to go, and close the questions the patient was never reached for
+        (lost to follow-up)."""
+        self._screen(at)
         for intake in (Intake.objects.filter(program=self.program, status=Intake.Status.OPEN, day_zero__lte=at)
                        .select_related("market", "patient").order_by("due_at", "pk")):
             rng = rng_for(self.seed, "safety", intake.idempotency_key)
@@ -93,6 +98,26 @@ class SafetyDesk:
                          .select_related("case__market", "case__patient", "case__hcp").order_by("pk")):
             close_follow_up(actor=self.officer(), follow_up=question, reason=LOST, at=at)
             self.totals["safety_follow_ups_lost"] += 1
+
+    def _screen(self, at: datetime) -> None:
+        """The unflagged replies, read in office hours like intakes: one the term lists missed (the
+        simulation knows the pool it came from) becomes an intake, the rest are cleared together."""
+        clear = []
+        for screening in (Screening.objects.filter(program=self.program, status=Screening.Status.OPEN,
+                                                   received_at__lte=at)
+                          .select_related("market", "patient").order_by("due_at", "pk")):
+            rng = rng_for(self.seed, "screen", screening.idempotency_key)
+            if self.reached(screening.market, screening.received_at, rng.uniform(*DECIDE_AFTER),
+                            screening.due_at) > at:
+                continue
+            words = read_screening_words(actor=self.officer(), screening=screening) or ""
+            if _meant(words) in ("side_effect", "special"):
+                raise_intake(actor=self.officer(), screening=screening, at=at)
+                self.totals["safety_screened_raised"] += 1
+            else:
+                clear.append(screening)
+        if clear:
+            self.totals["safety_screened_clear"] += clear_screenings(actor=self.officer(), screenings=clear, at=at)
 
     def reached(self, market: Market, since: datetime, hours: float, due_at: datetime) -> datetime:
         """When the officer gets to an item: `hours` of office time after `since`, and never in the last

@@ -92,8 +92,10 @@ def receive_sms(*, callback: ProviderCallback, sender: str, text: str, provider_
                       "idempotency_key": f"sms-q:{uuid.uuid4().hex}", "created_at": now}])
         # Whatever else the text is (a STOP, an answer, a withdrawn patient's), a possible adverse event
         # in it reaches drug safety; day zero is now, when the program received it.
+        # A free reply the lists do not flag is read by a person (a keyword or an answer is not free text).
         flag_patient_words(actor=actor, patient=patient, source="sms", text=text, day_zero=timezone.now(),
-                           idempotency_key=f"sms-in:{provider_id or callback.webhook_id}")
+                           idempotency_key=f"sms-in:{provider_id or callback.webhook_id}",
+                           screen=not action and prompt is None)
         if patient.status == Patient.Status.ACTIVE:
             record_events(Actor.system("channel:sms"), [{
                 "client_id": f"sms-in-{provider_id or callback.webhook_id}"[:80], "type": "sms.received",

@@ -138,6 +138,20 @@ def test_the_sender_names_the_active_patient_and_the_reply_is_an_event_rules_can
     assert not Intake.objects.exists()
 
 
+def test_free_replies_the_lists_do_not_flag_wait_for_a_person_keywords_do_not(client, active_patient):
+    """By email and by text message: a free reply with no flagged word is screened by a person (the lists
+    miss words); a STOP is a keyword, not free text."""
+    from sojourn.safety.models import Screening
+
+    assert post_reply(client, reply_mime("Meine Fingernägel brechen ständig ab.", sender=LENA)).status_code == 200
+    assert post_callback(client, "/channels/sms/inbound", {"from": "+4930901820", "text": "Wann kommt das Heft?",
+                                                           "id": "sms-free"}).status_code == 200
+    assert post_callback(client, "/channels/sms/inbound", {"from": "+4930901820", "text": "STOP",
+                                                           "id": "sms-stop"}).status_code == 200
+    assert sorted(Screening.objects.values_list("source", flat=True)) == ["email", "sms"]
+    assert not Intake.objects.exists()
+
+
 def test_an_unknown_sender_leaves_no_trace_and_gets_the_same_answer(client, active_patient):
     known = post_reply(client, reply_mime("Seit gestern Kopfweh.", sender=LENA))
     Intake.objects.all().delete()
