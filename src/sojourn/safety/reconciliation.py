@@ -21,7 +21,7 @@ from sojourn.core.actors import Actor
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
-from sojourn.safety.models import CaseForwarding, Intake
+from sojourn.safety.models import CaseForwarding, Intake, Screening
 
 # What is wrong with a line, worst first; an empty code: nothing.
 DISCREPANCIES = {
@@ -106,6 +106,11 @@ def reconcile(actor: Actor, program: Program, month: date, at: datetime, market:
                 summary.counts["nullified"] += line.case_status == "nullified"
             if line.discrepancy:
                 summary.counts["discrepancies"] += 1
+        # The unflagged messages a person had to read: read in time, or late (or still unread past due).
+        for due_at, screened_at in Screening.objects.filter(program=program, market=each, received_at__gte=start,
+                                                            received_at__lt=end).values_list("due_at", "screened_at"):
+            summary.counts["screened"] += screened_at is not None
+            summary.counts["screened_late"] += (screened_at or at) > due_at
         summaries.append(summary)
     return Reconciliation(program, month, at, summaries, lines)
 

@@ -60,7 +60,7 @@ def month_of_march(active_patient, officer):
 
 def test_every_intake_of_the_month_against_what_became_of_it(program, month_of_march):
     actor, _unsent = month_of_march
-    report = reconcile(actor, program, date(2026, 3, 1), AT)
+    report = reconcile(actor, program, date(2026, 3, 1), AT)  # AT: after the month
     by_key = {line.intake: line for line in report.lines}
     assert len(report.lines) == 7  # g is April's
     problems = {line.discrepancy for line in report.lines}
@@ -78,6 +78,18 @@ def test_every_intake_of_the_month_against_what_became_of_it(program, month_of_m
     rows = list(csv.DictReader(io.StringIO(as_csv(report))))
     assert len(rows) == 7 and rows[0]["day_zero"].endswith("+00:00")
     assert {r["on_time"] for r in rows if r["discrepancy"] == "forwarded_late"} == {"no"}
+    # The messages a person had to read that month: one read in time, one read late, one never read.
+    from sojourn.safety.models import Screening
+    from sojourn.safety.services import clear_screenings, flag_patient_words
+
+    for n, day in enumerate((3, 6, 24)):
+        flag_patient_words(actor=SYSTEM, patient=_unsent.patient, source="sms", text="Danke!",
+                           idempotency_key=f"sms-in:{n}", day_zero=at(day))
+    read_in_time, read_late, _unread = Screening.objects.order_by("received_at")
+    clear_screenings(actor=actor, screenings=[read_in_time], at=at(3, 12))
+    clear_screenings(actor=actor, screenings=[read_late], at=at(11))
+    screened = next(m for m in reconcile(actor, program, date(2026, 3, 1), AT).markets if m.market == "DE")
+    assert (screened.counts["screened"], screened.counts["screened_late"]) == (2, 2)
     # A month with nothing in it says so, and the market is still there.
     assert [m.counts["intakes"] for m in reconcile(actor, program, date(2026, 1, 1), AT).markets] == [0] * 5
 
