@@ -5,7 +5,8 @@ officer's queue at once, whatever words it uses, with its day zero the moment it
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -141,7 +142,10 @@ def _page(request: HttpRequest, template: str, subject: Patient | Hcp, form: dic
     return render(request, template, {
         "patient" if isinstance(subject, Patient) else "hcp": subject, "form": form, "problems": problems,
         "max_length": MAX_REPORT, "errors": {p.field: p.message for p in problems},
-        "today": timezone.localdate().isoformat(), "questions": questions_for(subject),
+        "today": timezone.localdate().isoformat(), "questions": [
+            # Due at the end of a day where the person lives: that day is the one to answer by.
+            {"q": q, "by": (q.due_at - timedelta(microseconds=1)).astimezone(ZoneInfo(subject.time_zone)).date()}
+            for q in questions_for(subject)],
         "answered": request.session.pop(ANSWERED, False), "refused_id": refused_id, "refused": refused,
         "typed": request.POST.get("answer", "") if answering else "",
         "answer_url": "safety-portal:answer" if isinstance(subject, Patient) else "safety-hcp:answer"},

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -64,15 +66,17 @@ def email_the_doctor(follow_up: FollowUp) -> None:
     if not address:
         raise InvalidInput(_("The program has no email address for this doctor."), field="channel")
     link = public_url(reverse("safety-hcp:report"))
-    day = timezone.localtime(follow_up.case.day_zero).date()
+    zone = ZoneInfo(hcp.time_zone)  # the dates as the doctor reads them, where the doctor is
+    # Due at the end of a day where the patient lives: that day is the one to answer by.
+    day = follow_up.case.day_zero.astimezone(zone).date()
+    due = (follow_up.due_at - timedelta(microseconds=1)).astimezone(zone).date()
 
     # A lost notice is not a lost question: it waits on the doctor's page, listed on the safety queue
     # until answered or overdue; so after-commit delivery is enough, as for a one-time code.
     def deliver() -> None:
         with translation.override(hcp.locale.split("-")[0]):
             subject = _("A question from drug safety about your report")
-            body = render_to_string("channels/email/safety_question.txt", {"link": link, "day": day,
-                                                                            "due": follow_up.due_at})
+            body = render_to_string("channels/email/safety_question.txt", {"link": link, "day": day, "due": due})
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
         except (OSError, smtplib.SMTPException) as error:  # its text may name the address: not logged

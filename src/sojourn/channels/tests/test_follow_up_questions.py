@@ -5,11 +5,13 @@ agreed to be reached that way is not asked, and nothing is written."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from sojourn.channels.models import OutboxMessage
 from sojourn.channels.services.delivery import deliver_due
@@ -139,11 +141,16 @@ def test_a_doctor_is_emailed_and_answers_on_their_page(client, signed_in_hcp, of
     with pytest.raises(InvalidInput):  # the doctor's patient is not the program's to call
         request_follow_up(actor=officer, case=case, question=QUESTION, due_at=now + timedelta(days=5), at=now)
     mail.outbox.clear()
+    chicago = ZoneInfo(signed_in_hcp.time_zone)
+    by = timezone.localtime(now, chicago).date() + timedelta(days=5)
+    end_of_day = datetime.combine(by + timedelta(days=1), time(0), tzinfo=chicago)  # as the console asks it
     with django_capture_on_commit_callbacks(execute=True):
-        asked = request_follow_up(actor=officer, case=case, question=QUESTION, due_at=now + timedelta(days=5),
-                                  at=now, channel="doctor")
+        asked = request_follow_up(actor=officer, case=case, question=QUESTION, due_at=end_of_day, at=now,
+                                  channel="doctor")
     [email] = mail.outbox
     assert email.to == ["dana@clinic.example"] and "/p/hcp/me/side-effects/" in email.body
+    with translation.override("en"):
+        assert date_format(by, "DATE_FORMAT") in email.body  # the day to answer by, where the doctor is
     assert QUESTION not in email.body and "Urticaria" not in email.body
     page = client.get("/p/hcp/me/side-effects/").content.decode()
     assert QUESTION in page
