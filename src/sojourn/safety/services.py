@@ -135,14 +135,8 @@ def _to_screen(actor: Actor, patient: Patient, *, source: str, text: str, idempo
 def read_screening_words(*, actor: Actor, screening: Screening) -> str | None:
     """The message to read, for a safety officer; audited. None once cleared, or after an erasure."""
     actor.require(Permission.SAFETY_MANAGE, screening.program_id, screening.market.country)
-    if screening.words_sealed is None:
-        return None
-    try:
-        words = unseal_for_patient(screening.patient, WORDS, bytes(screening.words_sealed))
-    except DataErased:
-        return None
-    _audit(actor, "safety.words_read", screening.patient, screening=screening.pk)
-    return words
+    return _read_sealed(actor, screening.patient, WORDS, screening.words_sealed, "safety.words_read",
+                        screening=screening.pk)
 
 
 def clear_screenings(*, actor: Actor, screenings: Sequence[Screening], at: datetime) -> int:
@@ -253,14 +247,7 @@ def read_intake_words(*, actor: Actor, intake: Intake) -> str | None:
     """The patient's own words, for a safety officer; audited. None when there are none, or after the
     patient's erasure made them unreadable."""
     actor.require(Permission.SAFETY_MANAGE, intake.program_id, intake.market.country)
-    if intake.words_sealed is None:
-        return None
-    try:
-        words = _unseal(intake.subject, WORDS, bytes(intake.words_sealed))
-    except DataErased:
-        return None  # the patient's (or doctor's) key is destroyed: the words went with the identity
-    _audit(actor, "safety.words_read", intake.subject, intake=intake.pk)
-    return words
+    return _read_sealed(actor, intake.subject, WORDS, intake.words_sealed, "safety.words_read", intake=intake.pk)
 
 
 def decide_intake(*, actor: Actor, intake: Intake, kind: str | None, reason: str, at: datetime,
@@ -505,14 +492,8 @@ def read_narrative(*, actor: Actor, case: Case) -> str | None:
     """The case's narrative, for a safety officer; audited. None before the assessment, or after the
     patient's erasure made it unreadable."""
     actor.require(Permission.SAFETY_MANAGE, case.program_id, case.market.country)
-    if case.narrative_sealed is None:
-        return None
-    try:
-        narrative = _unseal(case.subject, NARRATIVE, bytes(case.narrative_sealed))
-    except DataErased:
-        return None
-    _audit(actor, "safety.narrative_read", case.subject, case=case.number)
-    return narrative
+    return _read_sealed(actor, case.subject, NARRATIVE, case.narrative_sealed, "safety.narrative_read",
+                        case=case.number)
 
 
 def forward_case(*, actor: Actor, case: Case, at: datetime) -> Case:
@@ -885,6 +866,20 @@ def _unseal(subject: Patient | Hcp, field: str, sealed: bytes) -> str:
     if isinstance(subject, Hcp):
         return unseal_for_hcp(subject, field, sealed)
     return unseal_for_patient(subject, field, sealed)
+
+
+def _read_sealed(actor: Actor, subject: Patient | Hcp, field: str, sealed: bytes | memoryview | None, action: str,
+                 **after: Any) -> str | None:
+    """Words sealed with the patient's (or doctor's) key, for a safety officer, the reading audited. None
+    when there are none, or when an erasure destroyed the key: the words went with the identity."""
+    if sealed is None:
+        return None
+    try:
+        words = _unseal(subject, field, bytes(sealed))
+    except DataErased:
+        return None
+    _audit(actor, action, subject, **after)
+    return words
 
 
 def _audit(actor: Actor, action: str, subject: Patient | Hcp, **after: Any) -> None:
