@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sojourn.channels.models import NurseTask
-from sojourn.channels.queries import call_context, nurse_queue, sla_colour
+from sojourn.channels.queries import call_context, call_reason, nurse_queue, sla_colour
 from sojourn.channels.services.nurse import access_task, claim_task, complete_call, release_task
 from sojourn.core.errors import ErrorDetail, NotFound
 from sojourn.core.permissions import Permission
@@ -37,7 +37,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     tasks = list(nurse_queue(request.actor, scope.program, market=scope.market.country if scope.market else "",
                              mine=mine)[:200])
-    rows = [{"task": t, "sla": sla_colour(t, now), "local": timezone.localtime(t.due_at)} for t in tasks]
+    language = getattr(request, "LANGUAGE_CODE", "en")
+    # An urgent flag's reason in the nurse's language (a rule's reason is the rule's own words).
+    rows = [{"task": t, "sla": sla_colour(t, now), "local": timezone.localtime(t.due_at),
+             "reason": call_reason(t, language).reason if t.urgent else t.reason} for t in tasks]
     return render(request, "channels/nurse_queue.html", {"rows": rows, "mine": mine, "now": now})
 
 

@@ -127,6 +127,8 @@ class NurseTask(models.Model):
     script_code = models.CharField(max_length=60, blank=True)  # an approved call script
     due_at = models.DateTimeField()
     created_at = models.DateTimeField()
+    # A clinical flag the instrument marks urgent (PHQ-9 item 9): first in the queue, due at once.
+    urgent = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     claimed_by_id = models.BigIntegerField(null=True)
     claimed_by_name = models.CharField(max_length=200, blank=True)

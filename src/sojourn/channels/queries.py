@@ -20,6 +20,10 @@ from sojourn.content.queries import Resolution, resolve
 from sojourn.core.actors import Actor
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
+from sojourn.questionnaires.answers import read_answers
+from sojourn.questionnaires.models import QuestionnaireResponse
+from sojourn.questionnaires.scoring import flag_evidence, flag_label
+from sojourn.questionnaires.services.definitions import definition_of
 from sojourn.tracking.models import Need
 from sojourn.tracking.queries import NeedView, needs_of
 
@@ -33,9 +37,10 @@ def sla_colour(task: NurseTask, now: datetime) -> str:
 
 
 def nurse_queue(actor: Actor, program: Program, *, market: str = "", mine: bool = False) -> QuerySet[NurseTask]:
-    """Open and claimed calls in the markets where the actor works the queue, soonest due first."""
+    """Open and claimed calls in the markets where the actor works the queue: urgent ones first, then
+    the soonest due."""
     tasks = (NurseTask.objects.filter(program=program, status__in=[NurseTask.Status.OPEN, NurseTask.Status.CLAIMED])
-             .select_related("patient__market").order_by("due_at", "pk"))
+             .select_related("patient__market").order_by("-urgent", "due_at", "pk"))
     allowed = actor.markets_in(Permission.NURSE_QUEUE, program.pk)
     if allowed is not None:
         tasks = tasks.filter(patient__market__country__in=allowed)
@@ -79,8 +84,27 @@ def _seen(values: dict[str, Any], needs: dict[str, str]) -> list[tuple[str, str]
     return out
 
 
+CLINICAL_FLAG = "clinical-flag:"  # the source key of an urgent flag's task (services.nurse): response and flag
+
+
+def _flag_reason(task: NurseTask, language: str) -> CallReason | None:
+    """An urgent flag's task: the flag and the answers that raised it, in the nurse's language."""
+    response_id, code = task.source_key.removeprefix(CLINICAL_FLAG).split(":", 1)
+    response = QuestionnaireResponse.objects.select_related("questionnaire").filter(pk=int(response_id)).first()
+    if response is None:
+        return None
+    questionnaire = response.questionnaire
+    parsed = definition_of(questionnaire.pk, questionnaire.sha256)
+    answers = read_answers(parsed, response.items)[0]
+    return CallReason(reason=flag_label(questionnaire.scoring, code, language),
+                      event=parsed.title_in(language), event_at=response.completed_at,
+                      seen=flag_evidence(parsed, answers, response.scores, questionnaire.scoring, code, language))
+
+
 def call_reason(task: NurseTask, language: str) -> CallReason:
     """Why this call is in the queue, in the nurse's language where the words are ours."""
+    if task.source_key.startswith(CLINICAL_FLAG) and (flagged := _flag_reason(task, language)) is not None:
+        return flagged
     first, earlier = task, None
     for _step in range(10):  # a call-back of a call-back …: the reason is the first call's
         earlier_id = first.source_key.removeprefix("call-back:")

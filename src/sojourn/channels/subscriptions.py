@@ -1,17 +1,20 @@
 """Consent withdrawn: what has not left the outbox for the withdrawn channels never leaves, and calls
 a nurse has not made leave the queue when calls are no longer agreed to. Patient erased: the files
 channels wrote about them in clear are deleted. Drug safety asks a follow-up question: a nurse calls,
-or the patient is told it waits on their page, or the doctor is emailed."""
+or the patient is told it waits on their page, or the doctor is emailed. Answers that raise an
+urgent clinical flag: a task for a person, due at once."""
 
 from __future__ import annotations
 
 from sojourn.channels.filebased import forget_recipient
 from sojourn.channels.services.magazine import remove_copies_of
-from sojourn.channels.services.nurse import call_for_follow_up, cancel_open_calls
+from sojourn.channels.services.nurse import call_for_follow_up, call_for_urgent_flags, cancel_open_calls
 from sojourn.channels.services.outbox import cancel_pending
 from sojourn.channels.services.safety_questions import email_the_doctor, tell_the_patient, withdraw_question
 from sojourn.consent.hooks import ConsentWithdrawn, consent_withdrawn, patient_erased
 from sojourn.people.models import Patient
+from sojourn.questionnaires.hooks import response_completed
+from sojourn.questionnaires.models import QuestionnaireResponse
 from sojourn.safety.hooks import follow_up_closed, follow_up_requested
 from sojourn.safety.models import FollowUp
 
@@ -31,6 +34,11 @@ def remove_written_copies(patient: Patient) -> None:
     (Text messages in the local gateway's log are sealed with the patient's key: shredded with it.)"""
     forget_recipient(patient.email_index)
     remove_copies_of(patient)
+
+
+@response_completed.connect
+def call_for_urgent_answers(response: QuestionnaireResponse) -> None:
+    call_for_urgent_flags(response)
 
 
 @follow_up_requested.connect

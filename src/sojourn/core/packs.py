@@ -184,6 +184,19 @@ class ProfessionalId(_Strict):
     scheme: Literal["npi", "lanr", "gmc", "jp-medical-registration", "ca-licence"]
 
 
+class CrisisLine(_Strict):
+    name: str = Field(min_length=2, max_length=80)
+    phone: str = Field(min_length=3, max_length=20, pattern=r"^[0-9+][0-9 ()-]*$")
+    hours: str = Field(default="", max_length=40)
+
+
+class CrisisHelp(_Strict):
+    """Where a patient who answers that they think of self-harm is told to turn at once."""
+
+    emergency: str = Field(min_length=2, max_length=10, pattern=r"^[0-9]+$")
+    line: CrisisLine | None = None
+
+
 class MarketPack(_Strict):
     pack_format: Literal[1]
     country: str = Field(pattern=r"^[A-Z]{2}$")
@@ -195,6 +208,7 @@ class MarketPack(_Strict):
     sms_sender: str = Field(default="", max_length=15)
     professional_id: ProfessionalId
     regulatory: Regulatory
+    crisis_help: CrisisHelp | None = None
 
     @property
     def quiet_start(self) -> time:

@@ -60,6 +60,7 @@ STAFF = (
     DemoStaff("nurse.de@demo.sojourn.example", "Nora Schwester", Role.NURSE, ("DE",), "de", "Europe/Berlin"),
     DemoStaff("nurse.jp@demo.sojourn.example", "Naoko Kango", Role.NURSE, ("JP",), "ja", "Asia/Tokyo"),
     DemoStaff("nurse.na@demo.sojourn.example", "Nia Nurse", Role.NURSE, ("US", "CA"), "en", "America/Toronto"),
+    DemoStaff("nurse.gb@demo.sojourn.example", "Gwen Nurse", Role.NURSE, ("GB",), "en", "Europe/London"),
     DemoStaff("analyst@demo.sojourn.example", "Ines Insights", Role.INSIGHTS_ANALYST, None, "en", "Europe/London"),
     DemoStaff("safety@demo.sojourn.example", "Sam Safety", Role.SAFETY_OFFICER, None, "en", "Europe/London"),
     DemoStaff("agency@demo.sojourn.example", "Alex Agency", Role.AGENCY_USER, None, "fr", "America/Toronto"),

@@ -109,8 +109,8 @@ def program_kpis(request: HttpRequest, slug: str, query: Query[KpiQuery]) -> Any
 class HypothesisIn(Schema):
     stage: str = Field(max_length=60, description="Code of a stage of the program's journey")
     statement: str = Field(max_length=500)
-    metric: dict[str, Any] = Field(description="See docs/hypotheses.md: answer_share, answer_mean, event_share, "
-                                               "fact_share or fact_mean with their fields")
+    metric: dict[str, Any] = Field(description="See docs/hypotheses.md: answer_share, answer_mean, flag_share, "
+                                               "event_share, fact_share or fact_mean with their fields")
     claim: Literal["at_least", "at_most", "higher", "lower"]
     threshold: float | None = Field(default=None, description="For at_least / at_most; a share as 0–1")
     smallest_difference: float | None = Field(default=None, description="Default 0.1 for a share")

@@ -29,15 +29,17 @@ from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypo
 from sojourn.insights.verdicts import evaluate
 from sojourn.people.console import console_scope
 from sojourn.questionnaires.models import Questionnaire
+from sojourn.questionnaires.scoring import flag_label
 from sojourn.tracking.event_types import BUILTIN
 from sojourn.tracking.models import EventType, Stage
 
 FORM_FIELDS = ("stage", "statement", "claim", "threshold", "smallest_difference", "alpha", "kind", "questionnaire",
-               "scale", "op", "value", "event", "within_days", "fact", "question")
+               "scale", "op", "value", "event", "within_days", "fact", "question", "flag")
 
 KIND_LABELS = {
     "answer_share": gettext_lazy("Share of patients whose questionnaire score meets a condition"),
     "answer_mean": gettext_lazy("Mean questionnaire score"),
+    "flag_share": gettext_lazy("Share of patients whose answers raise a clinical flag"),
     "event_share": gettext_lazy("Share of patients with an event within days of entering the stage"),
     "fact_share": gettext_lazy("Share of patients in the stage (journey facts)"),
     "fact_mean": gettext_lazy("Mean of a journey fact of the patients in the stage"),
@@ -151,6 +153,8 @@ def propose(request: HttpRequest) -> HttpResponse:
 def _metric(values: dict[str, str]) -> dict[str, Any]:
     """The metric object from the form's fields: only those of the chosen kind."""
     kind = values["kind"]
+    if kind == "flag_share":
+        return {"kind": kind, "questionnaire": values["questionnaire"], "flag": values["flag"]}
     if kind.startswith("answer_"):
         metric: dict[str, Any] = {"kind": kind, "questionnaire": values["questionnaire"], "scale": values["scale"]}
         if kind == "answer_share":
@@ -179,9 +183,11 @@ def _number(text: str) -> float | None:
 
 def _choices(program: Program) -> dict[str, Any]:
     language = (translation.get_language() or "en").split("-")[0]
-    questionnaires = {}
+    questionnaires, flags = {}, {}
     for q in Questionnaire.objects.filter(program=program).order_by("url", "-version"):
         questionnaires.setdefault(q.url, (q.title, [s["id"] for s in (q.scoring or {}).get("scales", [])]))
+        for flag in (q.scoring or {}).get("flags", []):
+            flags.setdefault(flag["code"], flag_label(q.scoring, flag["code"], language))
     return {
         "stages": [(s.code, s.label(language)) for s in Stage.objects.filter(program=program)],
         "claims": Hypothesis.Claim.choices, "kinds": [(k, KIND_LABELS[k]) for k in KINDS], "operators": list(OPERATORS),
@@ -189,4 +195,5 @@ def _choices(program: Program) -> dict[str, Any]:
         "events": sorted({*BUILTIN, *EventType.objects.filter(program=program).values_list("code", flat=True)}),
         "facts": [(code, FACT_LABELS.get(code, code)) for code in (*SHARE_FACTS, *MEAN_FACTS)],
         "questions": _survey_questions(program),
+        "flags": sorted(flags.items()),
     }

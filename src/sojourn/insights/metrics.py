@@ -7,6 +7,8 @@ saved (an unknown questionnaire, scale, event type or fact is refused with the f
   who completed the questionnaire while in the hypothesis' stage, the share whose score on the scale
   meets the condition (their first such response counts).
 - `{"kind": "answer_mean", "questionnaire": URL, "scale": ID}`: the same patients' scores.
+- `{"kind": "flag_share", "questionnaire": URL, "flag": CODE}`: of the same patients, the share whose
+  answers raised the instrument's clinical flag (`phq2_positive`, `gad7_positive`, …; questionnaires.scoring).
 - `{"kind": "event_share", "event": TYPE, "within_days": N}`: of the patients who entered the stage at
   least N days ago, the share with such an event within N days of entering it.
 - `{"kind": "fact_share", "fact": "active_at_30_days" | "top_need_served"}` and
@@ -40,8 +42,9 @@ from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.tracking.event_types import BUILTIN
 from sojourn.tracking.models import Event, EventType, Stage
 
-KINDS = ("answer_share", "answer_mean", "event_share", "fact_share", "fact_mean", "survey_share", "survey_mean")
-SHARES = {"answer_share", "event_share", "fact_share", "survey_share"}
+KINDS = ("answer_share", "answer_mean", "flag_share", "event_share", "fact_share", "fact_mean", "survey_share",
+         "survey_mean")
+SHARES = {"answer_share", "flag_share", "event_share", "fact_share", "survey_share"}
 OPERATORS = {">=": float.__ge__, ">": float.__gt__, "<=": float.__le__, "<": float.__lt__, "==": float.__eq__}
 SHARE_FACTS = ("active_at_30_days", "top_need_served")
 MEAN_FACTS = ("who5_change",)
@@ -59,6 +62,7 @@ class Metric:
     within_days: int = 0
     fact: str = ""
     question: str = ""
+    flag: str = ""
 
     @property
     def is_share(self) -> bool:
@@ -66,6 +70,7 @@ class Metric:
 
     def as_dict(self) -> dict[str, Any]:
         keys = {"answer_share": ("questionnaire", "scale", "op", "value"), "answer_mean": ("questionnaire", "scale"),
+                "flag_share": ("questionnaire", "flag"),
                 "event_share": ("event", "within_days"), "fact_share": ("fact",), "fact_mean": ("fact",),
                 "survey_share": ("question", "op", "value"), "survey_mean": ("question",)}[self.kind]
         return {"kind": self.kind, **{k: getattr(self, k) for k in keys}}
@@ -98,6 +103,9 @@ def describe(metric: Metric) -> str:
     if metric.kind == "answer_mean":
         return _("patients' scores on %(scale)s of %(q)s (their first answer in the stage)") % {
             "scale": metric.scale, "q": metric.questionnaire}
+    if metric.kind == "flag_share":
+        return _("share of patients whose answers to %(q)s raise the flag %(flag)s (their first answer in the "
+                 "stage)") % {"q": metric.questionnaire, "flag": metric.flag}
     if metric.kind == "event_share":
         return _("share of patients with %(event)s within %(days)d days of entering the stage") % {
             "event": metric.event, "days": metric.within_days}
@@ -128,7 +136,16 @@ def parse_metric(program: Program, raw: Any) -> Metric:
     for name in sorted(set(raw) - expected - {"kind"}):
         problem(name, _("A %(kind)s metric has no field %(name)s.") % {"kind": kind, "name": name})
     fields: dict[str, Any] = {"kind": kind}
-    if kind.startswith("answer_"):
+    if kind == "flag_share":
+        url, flag = raw.get("questionnaire"), raw.get("flag")
+        versions = list(Questionnaire.objects.filter(program=program, url=url).values_list("scoring", flat=True)) \
+            if isinstance(url, str) else []
+        if not versions:
+            problem("questionnaire", _("The program has no questionnaire with this URL."))
+        elif not any(flag == f.get("code") for scoring in versions for f in (scoring or {}).get("flags", [])):
+            problem("flag", _("The questionnaire raises no flag %(flag)s.") % {"flag": flag})
+        fields.update(questionnaire=url, flag=flag)
+    elif kind.startswith("answer_"):
         url, scale = raw.get("questionnaire"), raw.get("scale")
         versions = list(Questionnaire.objects.filter(program=program, url=url).values_list("scoring", flat=True)) \
             if isinstance(url, str) else []
@@ -178,7 +195,7 @@ def _condition(raw: Mapping[str, Any], problem: Any) -> dict[str, Any]:
 
 def measure(metric: Metric, program: Program, stage: Stage, now: datetime) -> dict[str, Sample]:
     """The metric's sample in every market of the program that has patients behind it."""
-    if metric.kind.startswith("answer_"):
+    if metric.kind.startswith("answer_") or metric.kind == "flag_share":
         return _answers(metric, program, stage)
     if metric.kind == "event_share":
         return _events(metric, program, stage, now)
@@ -217,12 +234,15 @@ def _answers(metric: Metric, program: Program, stage: Stage) -> dict[str, Sample
     market_of = _markets(program)
     history = _stage_history(program)
     first: dict[int, tuple[datetime, float]] = {}
-    for patient_id, completed_at, scores in QuestionnaireResponse.objects.filter(
+    for patient_id, completed_at, scores, flags in QuestionnaireResponse.objects.filter(
             questionnaire__program=program, questionnaire__url=metric.questionnaire,
-            status=QuestionnaireResponse.Status.COMPLETED).values_list("patient_id", "completed_at", "scores"):
+            status=QuestionnaireResponse.Status.COMPLETED).values_list("patient_id", "completed_at", "scores", "flags"):
         if patient_id not in market_of or _stage_at(history.get(patient_id), completed_at) != stage.code:
             continue
-        value = next((s.get("value") for s in scores if s.get("scale") == metric.scale), None)
+        if metric.kind == "flag_share":
+            value: float | None = 1.0 if metric.flag in flags else 0.0
+        else:
+            value = next((s.get("value") for s in scores if s.get("scale") == metric.scale), None)
         if value is None:  # the scale could not be scored (too many items missing)
             continue
         if patient_id not in first or completed_at < first[patient_id][0]:
@@ -232,6 +252,8 @@ def _answers(metric: Metric, program: Program, stage: Stage) -> dict[str, Sample
         by_market[market_of[patient_id]].append(value)
     if metric.kind == "answer_mean":
         return {country: Values(tuple(values)) for country, values in by_market.items()}
+    if metric.kind == "flag_share":
+        return {country: Shares(sum(1 for v in values if v), len(values)) for country, values in by_market.items()}
     test = OPERATORS[metric.op]
     return {country: Shares(sum(1 for v in values if test(v, metric.value)), len(values))
             for country, values in by_market.items()}

@@ -1,10 +1,13 @@
-"""Answers to a questionnaire: which items are enabled, and whether a FHIR QuestionnaireResponse
-fits its questionnaire (types, options, ranges, required items, enableWhen)."""
+"""Answers to a questionnaire: which items are enabled, what its expressions calculate, and whether a
+FHIR QuestionnaireResponse fits its questionnaire (types, options, ranges, required items, enableWhen,
+calculated values)."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -17,16 +20,27 @@ from sojourn.questionnaires.definition import (
     VALUE_KEYS,
     Condition,
     Definition,
+    Expression,
     Item,
+    Quantity,
     option_value,
+    parse_date_time,
+    read_value,
     too_deep,
 )
+from sojourn.questionnaires.expressions import ExpressionFailed, evaluate, guarded
 
 Answers = dict[str, list[Any]]
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
 
 
 def _compare(operator: str, given: Any, expected: Any) -> bool:
+    if isinstance(given, Quantity) and isinstance(expected, Quantity):
+        if expected.code and given.code and (given.code, given.system) != (expected.code, expected.system):
+            return operator == "!="  # quantities in other units are not compared
+        given, expected = given.value, expected.value
+    if isinstance(given, datetime) is not isinstance(expected, datetime):
+        return operator == "!="  # a day and a moment are not ordered
     if isinstance(expected, Decimal) or isinstance(given, Decimal):
         given, expected = Decimal(str(given)), Decimal(str(expected))
     try:
@@ -86,20 +100,24 @@ def _typed(item: Item, raw: dict[str, Any]) -> tuple[Any, str | None]:
     if key not in VALUE_KEYS[item.type]:
         return None, _("%(item)s expects a %(type)s answer, not %(key)s.") % {"item": item.link_id, "type": item.type,
                                                                              "key": key}
-    value = option_value(raw) if key != "valueDecimal" else raw[key]
     if item.type in {"choice", "open-choice"}:
+        value = option_value(raw)
         option = item.option(value)
         if option is None and not (item.type == "open-choice" and key == "valueString"):
             return None, _("%(value)s is not one of the options of %(item)s.") % {"value": value,
                                                                                   "item": item.link_id}
         return value, None
-    if item.type == "decimal":
-        value = Decimal(str(value))
-    if item.type == "date":
-        try:
-            value = date.fromisoformat(str(value))
-        except ValueError:
-            return None, _("%(item)s expects a full date (YYYY-MM-DD).") % {"item": item.link_id}
+    value = read_value(key, raw[key])
+    if value is None or (item.type == "dateTime" and not isinstance(value, date)):
+        return None, {"date": _("%(item)s expects a full date (YYYY-MM-DD)."),
+                      "dateTime": _("%(item)s expects a date, or a date and time with its offset."),
+                      "time": _("%(item)s expects a time (hh:mm:ss)."),
+                      "quantity": _("%(item)s expects a number with its unit.")}.get(
+            item.type, _("%(item)s expects a %(type)s answer, not %(key)s.")) % {
+            "item": item.link_id, "type": item.type, "key": key}
+    if item.type == "quantity" and item.unit_options and not any(
+            (value.code, value.system) == (u.get("code", ""), u.get("system", "")) for u in item.unit_options):
+        return None, _("%(item)s is answered in one of its units.") % {"item": item.link_id}
     if item.type in {"decimal", "integer", "date"}:
         if item.min_value is not None and value < item.min_value:
             return None, _("%(item)s must be at least %(min)s.") % {"item": item.link_id, "min": item.min_value}
@@ -134,6 +152,9 @@ def read_answers(definition: Definition, response_items: list[dict[str, Any]]) -
             if len(raw_answers) > 1 and not item.repeats:
                 problems.append(ErrorDetail(_("%(item)s takes one answer.") % {"item": link_id},
                                             field=f"item[{link_id}]"))
+            elif item.max_occurs is not None and len(raw_answers) > item.max_occurs:
+                problems.append(ErrorDetail(_("%(item)s takes at most %(n)s answers.")
+                                            % {"item": link_id, "n": item.max_occurs}, field=f"item[{link_id}]"))
             if link_id in answers:
                 problems.append(ErrorDetail(_("%(item)s is answered twice.") % {"item": link_id},
                                             field=f"item[{link_id}]"))
@@ -169,6 +190,17 @@ def check_response(definition: Definition, resource: dict[str, Any], *, complete
         raise InvalidInput(_("The response is not a valid FHIR QuestionnaireResponse."), field=details[0].field,
                            details=details) from exc
     answers, problems = read_answers(definition, resource.get("item", []))
+    if definition.has_expressions() and not problems:
+        # A calculated answer is worked out again here and must be what was sent: never taken on trust.
+        expected = calculated_answers(definition, answers)
+        for item in definition.walk():
+            if item.calculated and _as_json(item, answers.get(item.link_id, [])) != _as_json(
+                    item, expected.get(item.link_id, [])):
+                problems.append(ErrorDetail(
+                    _("%(item)s is calculated by the questionnaire: its answer must be %(value)s.")
+                    % {"item": item.link_id, "value": ", ".join(str(v) for v in expected.get(item.link_id, []))
+                       or "—"}, field=f"item[{item.link_id}]"))
+        answers = expected
     if resource.get("status") not in RESPONSE_STATUSES:
         problems.insert(0, ErrorDetail(_("The status must be one of %(statuses)s.")
                                        % {"statuses": ", ".join(RESPONSE_STATUSES)}, field="status"))
@@ -180,6 +212,11 @@ def check_response(definition: Definition, resource: dict[str, Any], *, complete
         for item in definition.questions():
             if item.required and item.link_id in enabled and item.link_id not in answers:
                 problems.append(ErrorDetail(_("%(item)s needs an answer.") % {"item": item.link_id},
+                                            field=f"item[{item.link_id}]"))
+            elif item.min_occurs > 1 and item.link_id in enabled and len(answers.get(item.link_id, [])) < \
+                    item.min_occurs:
+                problems.append(ErrorDetail(_("%(item)s needs at least %(n)s answers.")
+                                            % {"item": item.link_id, "n": item.min_occurs},
                                             field=f"item[{item.link_id}]"))
     if problems:
         raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
@@ -203,24 +240,193 @@ def answer_json(item: Item, value: Any) -> dict[str, Any]:
     key = VALUE_KEYS[item.type][0]
     if item.type == "decimal":
         return {key: float(value)}
-    if item.type == "date":
-        return {key: value.isoformat() if isinstance(value, date) else str(value)}
+    if item.type == "quantity":
+        return {key: value.as_fhir()}
+    if isinstance(value, (date, time)):
+        return {key: value.isoformat()}
     return {key: value}
 
 
+def _as_json(item: Item, values: list[Any]) -> list[dict[str, Any]]:
+    return [answer_json(item, v) for v in values]
+
+
+def _tree(definition: Definition, answers: Answers) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The response FHIRPath sees: every item but display ones, answered or not, and each node by linkId."""
+    nodes: dict[str, dict[str, Any]] = {}
+
+    def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            if item.type == "display":
+                continue
+            node: dict[str, Any] = {"linkId": item.link_id}
+            if item.text:
+                node["text"] = item.text
+            if answers.get(item.link_id):
+                node["answer"] = _as_json(item, answers[item.link_id])
+            children = build(item.items)
+            if children:
+                # A question's children sit under its answer, as FHIR nests them.
+                (node["answer"][0] if "answer" in node and item.type != "group" else node)["item"] = children
+            nodes[item.link_id] = node
+            out.append(node)
+        return out
+
+    tree = {"resourceType": "QuestionnaireResponse", "status": "in-progress", "item": build(definition.items)}
+    return tree, nodes
+
+
+def _weights(definition: Definition) -> dict[tuple[str, str], Decimal]:
+    weights: dict[tuple[str, str], Decimal] = {}
+    for item in definition.walk():
+        for option in item.options:
+            if option.weight is not None:
+                weights[(option.system, str(option.value))] = option.weight
+                weights.setdefault(("", str(option.value)), option.weight)
+    return weights
+
+
+def _converted(item: Item, results: list[Any]) -> list[Any]:
+    """An expression's result as answers to the item, or ExpressionFailed if it does not fit."""
+    values = []
+    for result in results if item.repeats else results[:1]:
+        try:
+            values.append(_one(item, result))
+        except (ValueError, TypeError, InvalidOperation, AttributeError):
+            raise ExpressionFailed(item.calculated.text if item.calculated else "",
+                                   f"gives {str(result)[:80]}, which is no {item.type} answer") from None
+    return values
+
+
+def _one(item: Item, result: Any) -> Any:
+    if item.type in {"choice", "open-choice"}:
+        code = str(result.get("code", "")) if isinstance(result, dict) else str(result)
+        if item.option(code) is None and not (item.type == "open-choice" and isinstance(result, str)):
+            raise ValueError(code)
+        return code
+    if item.type == "boolean":
+        if not isinstance(result, bool):
+            raise TypeError(result)
+        return result
+    if item.type in {"decimal", "integer", "quantity"}:
+        if isinstance(result, bool):
+            raise TypeError(result)
+        number = Decimal(str(result["value"] if isinstance(result, dict) else result))
+        if item.type == "integer":
+            if number != number.to_integral_value():
+                raise ValueError(number)
+            return int(number)
+        if item.type == "quantity":
+            if isinstance(result, dict):
+                return read_value("valueQuantity", result)
+            unit = item.unit or (item.unit_options[0] if item.unit_options else {})
+            return Quantity(number, unit.get("display", "") or unit.get("code", ""), unit.get("system", ""),
+                            unit.get("code", ""))
+        return number
+    if item.type == "date":
+        return date.fromisoformat(str(result))
+    if item.type == "dateTime":
+        return parse_date_time(str(result))
+    if item.type == "time":
+        return time.fromisoformat(str(result))
+    if isinstance(result, (dict, list)):
+        raise TypeError(result)
+    return str(result)
+
+
+def _expression_values(definition: Definition, answers: Answers, enabled: set[str], pick: str) -> Answers:
+    """Evaluate each enabled item's `pick` expression (calculated or initial_expression), with the
+    variables of the Questionnaire and of the item's ancestors in scope, as the SDC says."""
+    tree, nodes = _tree(definition, answers)
+    weights = _weights(definition)
+    raw_items = {str(i.get("linkId")): i for i in _raw_items(definition.resource.get("item", []))}
+    found: Answers = {}
+
+    def scope(variables: tuple[Expression, ...], focus: Any, env: dict[str, Any], where: str | None) -> dict[str, Any]:
+        env = dict(env)
+        for variable in variables:
+            with _failing(where):
+                env[variable.name] = evaluate(variable.text, focus, env, weights)
+        return env
+
+    def visit(items: tuple[Item, ...], env: dict[str, Any]) -> None:
+        for item in items:
+            if item.link_id not in enabled:
+                continue
+            focus = nodes.get(item.link_id, tree)
+            inner = scope(item.variables, focus, {**env, "qitem": raw_items.get(item.link_id, {})}, item.link_id)
+            expression = getattr(item, pick)
+            if expression is not None:
+                with _failing(item.link_id):
+                    values = _converted(item, evaluate(expression.text, focus, inner, weights))
+                if values:
+                    found[item.link_id] = values
+            visit(item.items, inner)
+
+    with guarded():
+        visit(definition.items, scope(definition.variables, tree, {"resource": tree, "rootResource": tree,
+                                                                   "questionnaire": definition.resource}, None))
+    return found
+
+
+def _raw_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [x for item in items for x in (item, *_raw_items(item.get("item", [])))]
+
+
+@contextmanager
+def _failing(link_id: str | None) -> Iterator[None]:
+    """Turn a failed expression into a refusal that names the item and the expression."""
+    try:
+        yield
+    except ExpressionFailed as exc:
+        raise InvalidInput(_("An expression of %(item)s failed: %(why)s (%(expression)s)")
+                           % {"item": link_id or _("the questionnaire"), "why": exc.why,
+                              "expression": exc.expression[:200]},
+                           field=f"item[{link_id}]" if link_id else "extension") from None
+
+
+def calculated_answers(definition: Definition, answers: Answers) -> Answers:
+    """The answers with every calculated item worked out again (whatever was sent for it), repeated until
+    calculations that read other calculations settle."""
+    items = definition.by_link_id()
+    result = {k: v for k, v in answers.items() if not (k in items and items[k].calculated)}
+    if not definition.has_expressions():
+        return result
+    given = dict(result)
+    for _round in range(sum(1 for i in items.values() if i.calculated) + 1):
+        values = _expression_values(definition, result, enabled_items(definition, result), "calculated")
+        settled = {**given, **values}
+        if settled == result:
+            break
+        result = settled
+    return result
+
+
+def initial_answers(definition: Definition, answers: Answers) -> Answers:
+    """The initialExpression values of the enabled items, from the answers so far."""
+    if not any(i.initial_expression for i in definition.walk()):
+        return {}
+    return _expression_values(definition, answers, enabled_items(definition, answers), "initial_expression")
+
+
 def response_items(definition: Definition, answers: Answers) -> list[dict[str, Any]]:
-    """Answers as the nested FHIR response item tree (groups hold their children)."""
+    """Answers as the nested FHIR response item tree (groups hold their children, a question's children
+    sit under its answer), with the calculated items worked out."""
+    answers = calculated_answers(definition, answers)
 
     def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
         out = []
         for item in items:
             node: dict[str, Any] = {"linkId": item.link_id}
             if item.link_id in answers:
-                node["answer"] = [answer_json(item, v) for v in answers[item.link_id]]
+                node["answer"] = _as_json(item, answers[item.link_id])
             children = build(item.items)
-            if children:
+            if children and item.type == "group":
                 node["item"] = children
-            if "answer" in node or children:
+            elif children and "answer" in node:
+                node["answer"][0]["item"] = children
+            if "answer" in node or "item" in node:
                 out.append(node)
         return out
 

@@ -87,6 +87,8 @@ class ResponseOut(Schema):
     status: str
     source: str
     scores: list[ScoreOut]
+    flags: list[str] = Field(description="The clinical flags the answers raise (e.g. phq2_positive); an urgent "
+                                         "one (self_harm_thoughts) also puts a task in the nurse queue at once")
     started_at: datetime
     completed_at: datetime | None
 

@@ -48,3 +48,8 @@ def questionnaire_resource(name: str, title: dict[str, str], items: list[dict[st
 
 def score_band(low: float, high: float, code: str, en: str, de: str, fr: str, ja: str) -> dict[str, Any]:
     return {"min": low, "max": high, "code": code, "label": {"en": en, "de": de, "fr": fr, "ja": ja}}
+
+
+def clinical_flag(code: str, when: list[dict[str, Any]], en: str, de: str, fr: str, ja: str,
+                  urgent: bool = False) -> dict[str, Any]:
+    return {"code": code, "label": {"en": en, "de": de, "fr": fr, "ja": ja}, "urgent": urgent, "when": when}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,34 +20,84 @@ from pydantic import ValidationError
 
 from sojourn.core.control_characters import control_character_paths, refusal_message
 from sojourn.core.errors import ErrorDetail, InvalidInput
+from sojourn.questionnaires.expressions import compile_problem
 
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+MIN_OCCURS = "http://hl7.org/fhir/StructureDefinition/questionnaire-minOccurs"
+MAX_OCCURS = "http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs"
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
 ENTRY_FORMAT = "http://hl7.org/fhir/StructureDefinition/entryFormat"
+HIDDEN = "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden"
+UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
+UNIT_OPTION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption"
+VARIABLE = "http://hl7.org/fhir/StructureDefinition/variable"
+SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-"
+CALCULATED = f"{SDC}calculatedExpression"
+INITIAL_EXPRESSION = f"{SDC}initialExpression"
 SCORING = "urn:sojourn:fhir:questionnaire-scoring"
 # Display hints we keep and export but that change nothing in validation or scoring.
 DISPLAY_ONLY = {ITEM_CONTROL, ENTRY_FORMAT}
+# Extensions that change how a form behaves in ways Sojourn does not carry out: ignoring them would
+# show the patient another form than its author wrote, so they are refused. Any other extension is
+# kept verbatim and exported as it came.
+UNHONOURED = {f"{SDC}{name}" for name in (
+    "launchContext", "sourceQueries", "candidateExpression", "answerExpression", "itemPopulationContext",
+    "contextExpression", "enableWhenExpression", "answerOptionsToggleExpression", "answerValueSetSource",
+    "subQuestionnaire", "assembleContext", "lookupQuestionnaire", "minQuantity", "maxQuantity", "entryMode",
+    "questionnaireAdaptive", "endpoint", "unitOpen", "unitValueSet", "maxSize", "mimeType")} | {
+    "http://hl7.org/fhir/StructureDefinition/regex", "http://hl7.org/fhir/StructureDefinition/minLength",
+    "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces", "http://hl7.org/fhir/StructureDefinition/cqf-library",
+    "http://hl7.org/fhir/StructureDefinition/cqf-expression",
+    "http://hl7.org/fhir/StructureDefinition/questionnaire-constraint",
+    "http://hl7.org/fhir/StructureDefinition/questionnaire-unitValueSet",
+    "http://hl7.org/fhir/StructureDefinition/maxSize", "http://hl7.org/fhir/StructureDefinition/mimeType",
+    "http://hl7.org/fhir/StructureDefinition/questionnaire-referenceResource"}
 
-ITEM_TYPES = {"group", "display", "boolean", "decimal", "integer", "date", "string", "text", "choice",
-              "open-choice"}
+ITEM_TYPES = {"group", "display", "boolean", "decimal", "integer", "date", "dateTime", "time", "string", "text",
+              "url", "choice", "open-choice", "quantity"}
 ANSWERED_TYPES = ITEM_TYPES - {"group", "display"}
 OPERATORS = {"exists", "=", "!=", ">", "<", ">=", "<="}
 # The FHIR value[x] each item type is answered with.
+OPTION_KEYS = ("valueCoding", "valueInteger", "valueString", "valueDate", "valueTime")
 VALUE_KEYS = {"boolean": ("valueBoolean",), "decimal": ("valueDecimal",), "integer": ("valueInteger",),
-              "date": ("valueDate",), "string": ("valueString",), "text": ("valueString",),
-              "choice": ("valueCoding", "valueInteger", "valueString", "valueDate"),
-              "open-choice": ("valueCoding", "valueInteger", "valueString", "valueDate")}
-ITEM_KEYS = {"linkId", "text", "_text", "type", "required", "repeats", "answerOption", "enableWhen",
-             "enableBehavior", "initial", "item", "prefix", "_prefix", "extension", "maxLength", "code", "id",
-             "definition", "readOnly"}
-ROOT_KEYS = {"resourceType", "id", "meta", "url", "identifier", "version", "name", "title", "_title", "status",
-             "date", "publisher", "description", "_description", "copyright", "_copyright", "purpose", "language",
-             "subjectType", "code", "extension", "item", "experimental", "contact", "useContext", "jurisdiction",
-             "approvalDate", "lastReviewDate", "effectivePeriod", "text"}
+              "date": ("valueDate",), "dateTime": ("valueDateTime",), "time": ("valueTime",),
+              "string": ("valueString",), "text": ("valueString",), "url": ("valueUri",),
+              "quantity": ("valueQuantity",), "choice": OPTION_KEYS, "open-choice": OPTION_KEYS}
+# What a Questionnaire may contain: one resource type, the value sets its items draw answers from.
+CONTAINED_TYPES = {"ValueSet"}
+MAX_EXPRESSION = 4000  # characters; real SDC expressions stay far below (Framingham's longest: ~600)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A quantity answer: a number and its unit (UCUM code and system when the form gives them)."""
+
+    value: Decimal
+    unit: str = ""
+    system: str = ""
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.unit or self.code}".strip()
+
+    def as_fhir(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"value": float(self.value)}
+        for key in ("unit", "system", "code"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A FHIRPath expression from the SDC extensions (variable, initialExpression, calculatedExpression)."""
+
+    text: str
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +137,20 @@ class Item:
     max_length: int | None = None
     prefix: str = ""
     parent: str | None = None
+    hidden: bool = False  # questionnaire-hidden: never shown, may still be calculated
+    read_only: bool = False
+    min_occurs: int = 0
+    max_occurs: int | None = None
+    unit: dict[str, str] | None = None  # questionnaire-unit: the unit a quantity or number is in
+    unit_options: tuple[dict[str, str], ...] = ()
+    variables: tuple[Expression, ...] = ()
+    calculated: Expression | None = None
+    initial_expression: Expression | None = None
+
+    @property
+    def asked(self) -> bool:
+        """Does the patient answer it (rather than see it, or have it worked out)?"""
+        return self.type in ANSWERED_TYPES and not (self.hidden or self.read_only or self.calculated)
 
     def label(self, language: str) -> str:
         return self.translations.get(language) or self.text
@@ -103,6 +167,8 @@ class Definition:
     language: str
     items: tuple[Item, ...]
     scoring: dict[str, Any] = field(default_factory=dict)
+    variables: tuple[Expression, ...] = ()
+    resource: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # for %questionnaire
 
     def walk(self) -> Iterator[Item]:
         def visit(items: tuple[Item, ...]) -> Iterator[Item]:
@@ -111,6 +177,9 @@ class Definition:
                 yield from visit(item.items)
 
         yield from visit(self.items)
+
+    def has_expressions(self) -> bool:
+        return bool(self.variables) or any(i.variables or i.calculated or i.initial_expression for i in self.walk())
 
     def by_link_id(self) -> dict[str, Item]:
         return {item.link_id: item for item in self.walk()}
@@ -162,18 +231,108 @@ def option_value(raw: dict[str, Any]) -> Any:
     """The comparable value of an answerOption, initial or answer: a coding's code, else the value."""
     if "valueCoding" in raw:
         return str(raw["valueCoding"].get("code", ""))
-    for key in ("valueInteger", "valueString", "valueDate", "valueBoolean", "valueDecimal"):
+    for key in ("valueInteger", "valueString", "valueDate", "valueTime", "valueBoolean", "valueDecimal"):
         if key in raw:
             return raw[key]
     return None
 
 
 class _Reader:
-    def __init__(self) -> None:
+    def __init__(self, value_sets: dict[str, dict[str, Any]]) -> None:
         self.problems: list[ErrorDetail] = []
+        self.value_sets = value_sets  # contained ValueSets by "#id" and by canonical url
 
     def problem(self, link_id: str | None, message: str) -> None:
         self.problems.append(ErrorDetail(message, field=f"item[{link_id}]" if link_id else None))
+
+    def extensions(self, link_id: str | None, element: dict[str, Any]) -> None:
+        """Refuse what changes meaning without our knowing (modifiers, behaviour we do not carry out)."""
+        if "modifierExtension" in element:
+            self.problem(link_id, _("A modifierExtension changes what the form means; it is refused."))
+        for ext in element.get("extension", []):
+            if ext.get("url") in UNHONOURED:
+                self.problem(link_id, _("The extension %(url)s is not supported.") % {"url": ext.get("url")})
+
+    def expressions(self, link_id: str | None, extensions: list[dict[str, Any]], url: str) -> list[Expression]:
+        found = []
+        for ext in extensions:
+            if ext.get("url") != url:
+                continue
+            raw = ext.get("valueExpression") or {}
+            language, text = raw.get("language"), str(raw.get("expression", "") or "")
+            if language != "text/fhirpath":
+                self.problem(link_id, _("Only FHIRPath expressions are supported, not %(language)s.")
+                             % {"language": language})
+            elif not text.strip() or len(text) > MAX_EXPRESSION:
+                self.problem(link_id, _("An expression must hold 1 to %(n)s characters.") % {"n": MAX_EXPRESSION})
+            elif url == VARIABLE and not raw.get("name"):
+                self.problem(link_id, _("A variable needs a name."))
+            else:
+                why = compile_problem(text)
+                if why:
+                    self.problem(link_id, _("The expression %(expression)s cannot be read: %(why)s")
+                                 % {"expression": text[:200], "why": why})
+                else:
+                    found.append(Expression(text=text, name=str(raw.get("name", "") or "")))
+        return found
+
+    def option(self, link_id: str, n: int, raw_option: dict[str, Any]) -> Option | None:
+        self.extensions(link_id, raw_option)
+        if "valueReference" in raw_option:
+            self.problem(link_id, _("Options that reference resources are not supported."))
+            return None
+        coding = raw_option.get("valueCoding", {})
+        weight = _weight(raw_option.get("extension", []), coding.get("extension", []))
+        value = option_value(raw_option)
+        if value in (None, ""):
+            self.problem(link_id, _("Option %(n)s has no value.") % {"n": n + 1})
+            return None
+        return Option(value=value, display=str(coding.get("display", "") or ""),
+                      translations=_translations(coding.get("_display")), weight=weight,
+                      system=str(coding.get("system", "") or ""))
+
+    def value_set(self, link_id: str, url: str) -> list[Option]:
+        """Expand a contained value set: its expansion, or the concepts its compose lists."""
+        found = self.value_sets.get(url)
+        if found is None:
+            self.problem(link_id, _("The value set %(url)s is not loaded: Sojourn expands only value sets "
+                                    "contained in the Questionnaire.") % {"url": url})
+            return []
+        contains = _flatten(found.get("expansion", {}).get("contains", []))
+        if contains:
+            return [Option(value=str(c.get("code", "")), display=str(c.get("display", "") or ""),
+                           translations=_designations(c), weight=_weight(c.get("extension", [])),
+                           system=str(c.get("system", "") or "")) for c in contains if c.get("code")]
+        compose = found.get("compose", {})
+        includes = compose.get("include", [])
+        if compose.get("exclude") or not includes or any(
+                "valueSet" in i or "filter" in i or not i.get("concept") for i in includes):
+            self.problem(link_id, _("The value set %(url)s needs a terminology server to expand: list its "
+                                    "concepts or include its expansion.") % {"url": url})
+            return []
+        return [Option(value=str(c.get("code", "")), display=str(c.get("display", "") or ""),
+                       translations=_designations(c), weight=_weight(c.get("extension", [])),
+                       system=str(include.get("system", "") or ""))
+                for include in includes for c in include["concept"] if c.get("code")]
+
+    def condition(self, link_id: str, raw_condition: dict[str, Any]) -> Condition | None:
+        operator = raw_condition.get("operator")
+        if operator not in OPERATORS:
+            self.problem(link_id, _("The enableWhen operator %(op)s is not supported.") % {"op": operator})
+            return None
+        answer_keys = [k for k in raw_condition if k.startswith("answer")]
+        if len(answer_keys) != 1:
+            self.problem(link_id, _("Each enableWhen needs exactly one answer."))
+            return None
+        key = answer_keys[0]
+        if key == "answerReference":
+            self.problem(link_id, _("%(feature)s in enableWhen is not supported.") % {"feature": key})
+            return None
+        answer = read_value(key.replace("answer", "value", 1), raw_condition[key])
+        if answer is None:
+            self.problem(link_id, _("The enableWhen answer %(value)s cannot be read.") % {"value": raw_condition[key]})
+            return None
+        return Condition(question=str(raw_condition.get("question", "")), operator=operator, answer=answer)
 
     def item(self, raw: dict[str, Any], seen: set[str], parent: str | None) -> Item | None:
         link_id = str(raw.get("linkId", "")).strip()
@@ -184,86 +343,55 @@ class _Reader:
             self.problem(link_id, _("The linkId %(id)s is used twice.") % {"id": link_id})
         seen.add(link_id)
         kind = raw.get("type", "")
+        if kind == "attachment":
+            self.problem(link_id, _("Attachments are not supported: a file from a patient needs scanning and "
+                                    "storage that a questionnaire response does not give."))
+            return None
         if kind not in ITEM_TYPES:
             self.problem(link_id, _("Item type %(type)s is not supported.") % {"type": kind})
             return None
-        for key in sorted(set(raw) - ITEM_KEYS):
-            self.problem(link_id, _("%(feature)s is not supported.") % {"feature": key})
+        self.extensions(link_id, raw)
+        for nested in (*raw.get("enableWhen", []), *raw.get("initial", [])):
+            if "modifierExtension" in nested:
+                self.problem(link_id, _("A modifierExtension changes what the form means; it is refused."))
         extensions = raw.get("extension", [])
-        for ext in extensions:
-            if ext.get("url") not in {MIN_VALUE, MAX_VALUE, ITEM_WEIGHT} | DISPLAY_ONLY:
-                self.problem(link_id, _("The extension %(url)s is not supported.") % {"url": ext.get("url")})
-        if kind == "group" and raw.get("repeats"):
-            self.problem(link_id, _("Repeating groups are not supported."))
         if kind == "display" and raw.get("required"):
             self.problem(link_id, _("A display item cannot be required."))
-        options = []
-        for n, raw_option in enumerate(raw.get("answerOption", [])):
-            unknown = [e.get("url") for e in raw_option.get("extension", []) if e.get("url") not in
-                       {ORDINAL_VALUE, ITEM_WEIGHT}]
-            for url in unknown:
-                self.problem(link_id, _("The extension %(url)s is not supported.") % {"url": url})
-            if "valueReference" in raw_option:
-                self.problem(link_id, _("Options that reference resources are not supported."))
-                continue
-            coding = raw_option.get("valueCoding", {})
-            opt_ext = raw_option.get("extension", [])
-            weight = _as_decimal(_extension_value(opt_ext, ORDINAL_VALUE))
-            if weight is None:
-                weight = _as_decimal(_extension_value(opt_ext, ITEM_WEIGHT))
-            if weight is None:
-                weight = _as_decimal(_extension_value(coding.get("extension", []), ORDINAL_VALUE))
-            value = option_value(raw_option)
-            if value in (None, ""):
-                self.problem(link_id, _("Option %(n)s has no value.") % {"n": n + 1})
-                continue
-            options.append(Option(value=value, display=str(coding.get("display", "") or ""),
-                                  translations=_translations(coding.get("_display")), weight=weight,
-                                  system=str(coding.get("system", "") or "")))
-        if kind in {"choice", "open-choice"} and not options:
-            if "answerValueSet" in raw:
-                self.problem(link_id, _("Answer value sets are not supported: list the answer options."))
-            else:
-                self.problem(link_id, _("A choice item needs answer options."))
-        if "answerValueSet" in raw and options:
-            self.problem(link_id, _("Answer value sets are not supported: list the answer options."))
-        if len({o.value for o in options}) != len(options):
+        options = [o for n, r in enumerate(raw.get("answerOption", [])) if (o := self.option(link_id, n, r))]
+        if "answerValueSet" in raw:
+            if options:
+                self.problem(link_id, _("Give answer options or a value set, not both."))
+            options = self.value_set(link_id, str(raw["answerValueSet"]))
+        elif kind in {"choice", "open-choice"} and not options:
+            self.problem(link_id, _("A choice item needs answer options."))
+        if len({(o.system, o.value) for o in options}) != len(options):
             self.problem(link_id, _("Two answer options have the same value."))
-        conditions = []
-        for raw_condition in raw.get("enableWhen", []):
-            operator = raw_condition.get("operator")
-            if operator not in OPERATORS:
-                self.problem(link_id, _("The enableWhen operator %(op)s is not supported.") % {"op": operator})
-                continue
-            answer_keys = [k for k in raw_condition if k.startswith("answer")]
-            if len(answer_keys) != 1:
-                self.problem(link_id, _("Each enableWhen needs exactly one answer."))
-                continue
-            key = answer_keys[0]
-            if key in {"answerQuantity", "answerReference", "answerTime", "answerDateTime"}:
-                self.problem(link_id, _("%(feature)s in enableWhen is not supported.") % {"feature": key})
-                continue
-            answer = raw_condition[key]
-            if key == "answerCoding":
-                answer = str(answer.get("code", ""))
-            elif key == "answerDecimal":
-                answer = _as_decimal(answer)
-            elif key == "answerDate":
-                answer = _parse_date(answer)
-            conditions.append(Condition(question=str(raw_condition.get("question", "")), operator=operator,
-                                        answer=answer))
+        conditions = [c for c in (self.condition(link_id, r) for r in raw.get("enableWhen", [])) if c]
         behavior = raw.get("enableBehavior") or "all"
         if len(conditions) > 1 and not raw.get("enableBehavior"):
             self.problem(link_id, _("Several enableWhen conditions need an enableBehavior (all or any)."))
-        initial = tuple(option_value(v) for v in raw.get("initial", []))
-        children = []
-        for child in raw.get("item", []):
-            parsed = self.item(child, seen, link_id)
-            if parsed is not None:
-                children.append(parsed)
+        initial = tuple(option_value(v) if kind in {"choice", "open-choice"} else
+                        read_value(next((k for k in v if k.startswith("value")), ""),
+                                   next((v[k] for k in v if k.startswith("value")), None))
+                        for v in raw.get("initial", []))
+        children = [c for c in (self.item(child, seen, link_id) for child in raw.get("item", [])) if c]
         if kind == "display" and children:
             self.problem(link_id, _("A display item cannot hold other items."))
         bounds = {name: _extension_value(extensions, url) for name, url in (("min", MIN_VALUE), ("max", MAX_VALUE))}
+        if kind not in {"integer", "decimal", "date"} and any(v is not None for v in bounds.values()):
+            self.problem(link_id, _("minValue and maxValue are supported on integer, decimal and date items."))
+        calculated = self.expressions(link_id, extensions, CALCULATED)
+        initial_expression = self.expressions(link_id, extensions, INITIAL_EXPRESSION)
+        if calculated and (initial or initial_expression):
+            self.problem(link_id, _("A calculated item cannot also have an initial value."))
+        if kind in {"group", "display"} and (calculated or initial_expression or initial):
+            self.problem(link_id, _("Only a question can be calculated or have an initial value."))
+        min_occurs = _extension_value(extensions, MIN_OCCURS)
+        max_occurs = _extension_value(extensions, MAX_OCCURS)
+        if kind == "group" and raw.get("repeats"):
+            self.problem(link_id, _("Repeating groups are not supported."))
+        unit = _extension_value(extensions, UNIT)
+        unit_options = tuple(_coding(e.get("valueCoding")) for e in extensions if e.get("url") == UNIT_OPTION)
         return Item(
             link_id=link_id, type=kind, text=str(raw.get("text", "") or ""),
             translations=_translations(raw.get("_text")),
@@ -272,7 +400,79 @@ class _Reader:
             items=tuple(children),
             min_value=_parse_date(bounds["min"]) if kind == "date" else _as_decimal(bounds["min"]),
             max_value=_parse_date(bounds["max"]) if kind == "date" else _as_decimal(bounds["max"]),
-            max_length=raw.get("maxLength"), prefix=str(raw.get("prefix", "") or ""), parent=parent)
+            max_length=raw.get("maxLength"), prefix=str(raw.get("prefix", "") or ""), parent=parent,
+            hidden=_extension_value(extensions, HIDDEN) is True, read_only=bool(raw.get("readOnly", False)),
+            min_occurs=min_occurs if isinstance(min_occurs, int) else 0,
+            max_occurs=max_occurs if isinstance(max_occurs, int) else None,
+            unit=_coding(unit) if unit else None, unit_options=unit_options,
+            variables=tuple(self.expressions(link_id, extensions, VARIABLE)),
+            calculated=calculated[0] if calculated else None,
+            initial_expression=initial_expression[0] if initial_expression else None)
+
+
+def _coding(raw: Any) -> dict[str, str]:
+    raw = raw if isinstance(raw, dict) else {}
+    return {k: str(raw[k]) for k in ("system", "code", "display") if raw.get(k)}
+
+
+def _weight(*extension_lists: list[dict[str, Any]]) -> Decimal | None:
+    """An option's score: ordinalValue first, then itemWeight, on the option or its coding."""
+    for url in (ORDINAL_VALUE, ITEM_WEIGHT):
+        for extensions in extension_lists:
+            weight = _as_decimal(_extension_value(extensions, url))
+            if weight is not None:
+                return weight
+    return None
+
+
+def _flatten(contains: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for entry in contains:
+        if not entry.get("abstract"):
+            out.append(entry)
+        out.extend(_flatten(entry.get("contains", [])))
+    return out
+
+
+def _designations(concept: dict[str, Any]) -> dict[str, str]:
+    """A concept's translations: its designations with a language, as FHIR ValueSets give them."""
+    return {str(d["language"]).split("-")[0]: str(d["value"]) for d in concept.get("designation", [])
+            if d.get("language") and d.get("value")}
+
+
+def read_value(key: str, raw: Any) -> Any:
+    """A FHIR value[x] as the Python value answers and conditions compare (None if it cannot be read)."""
+    try:
+        if key == "valueCoding":
+            return str(raw.get("code", "")) if isinstance(raw, dict) else None
+        if key == "valueDecimal":
+            return _as_decimal(raw)
+        if key == "valueDate":
+            return date.fromisoformat(str(raw))
+        if key == "valueDateTime":
+            return parse_date_time(str(raw))
+        if key == "valueTime":
+            return time.fromisoformat(str(raw))
+        if key == "valueQuantity":
+            value = _as_decimal(raw.get("value")) if isinstance(raw, dict) else None
+            return None if value is None else Quantity(value, str(raw.get("unit", "") or ""),
+                                                       str(raw.get("system", "") or ""),
+                                                       str(raw.get("code", "") or ""))
+        if key in {"valueBoolean", "valueInteger", "valueString", "valueUri"}:
+            return raw
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
+def parse_date_time(text: str) -> datetime | date:
+    """A FHIR dateTime: a day, or a moment with its offset (a partial year or month is not an answer)."""
+    if "T" not in text:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("a dateTime with a time needs its offset")
+    return moment
 
 
 def _parse_date(value: Any) -> date | None:
@@ -308,7 +508,7 @@ def _check_conditions(definition: Definition, reader: _Reader) -> None:
                 reader.problem(item.link_id, _("enableWhen compares %(q)s with a value of another type.")
                                % {"q": condition.question})
             elif (condition.operator in {">", "<", ">=", "<="}
-                  and target.type in {"boolean", "choice", "open-choice", "string", "text"}
+                  and target.type in {"boolean", "choice", "open-choice", "string", "text", "url"}
                   and not (target.type in {"choice", "open-choice"} and isinstance(condition.answer, int))):
                 reader.problem(item.link_id, _("%(op)s cannot compare answers to %(q)s.")
                                    % {"op": condition.operator, "q": condition.question})
@@ -336,8 +536,12 @@ def _comparable(item: Item, answer: Any) -> bool:
         return isinstance(answer, bool)
     if item.type in {"decimal", "integer"}:
         return isinstance(answer, (int, Decimal)) and not isinstance(answer, bool)
-    if item.type == "date":
+    if item.type in {"date", "dateTime"}:
         return isinstance(answer, date)
+    if item.type == "time":
+        return isinstance(answer, time)
+    if item.type == "quantity":
+        return isinstance(answer, Quantity)
     if item.type in {"choice", "open-choice"}:
         return isinstance(answer, (str, int)) and not isinstance(answer, bool)
     return isinstance(answer, str)
@@ -382,15 +586,30 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
                    for e in errors[:50]]
         raise InvalidInput(_("The Questionnaire is not valid FHIR R4."), field=details[0].field,
                            details=details) from exc
-    reader = _Reader()
+    value_sets: dict[str, dict[str, Any]] = {}
+    contained_problems = []
+    for contained in data.get("contained", []):
+        if contained.get("resourceType") not in CONTAINED_TYPES:
+            contained_problems.append(ErrorDetail(
+                _("A contained %(type)s is not supported: a Questionnaire may contain value sets.")
+                % {"type": contained.get("resourceType")}, field="contained"))
+            continue
+        value_sets[f"#{contained.get('id', '')}"] = contained
+        if contained.get("url"):
+            value_sets[str(contained["url"])] = contained
+            if contained.get("version"):
+                value_sets[f"{contained['url']}|{contained['version']}"] = contained
+    reader = _Reader(value_sets)
+    reader.problems.extend(contained_problems)
     if data.get("status") not in {"draft", "active", "retired", "unknown"}:
         reader.problems.append(ErrorDetail(_("The status must be draft, active, retired or unknown."),
                                            field="status"))
-    for key in sorted(set(data) - ROOT_KEYS):
-        reader.problem(None, _("%(feature)s is not supported.") % {"feature": key})
-    for ext in data.get("extension", []):
-        if ext.get("url") != SCORING:
-            reader.problem(None, _("The extension %(url)s is not supported.") % {"url": ext.get("url")})
+    if "implicitRules" in data:
+        reader.problem(None, _("%(feature)s is not supported.") % {"feature": "implicitRules"})
+    reader.extensions(None, data)
+    for contained in value_sets.values():
+        reader.extensions(None, contained)
+    variables = tuple(reader.expressions(None, data.get("extension", []), VARIABLE))
     seen: set[str] = set()
     items = tuple(i for i in (reader.item(raw, seen, None) for raw in data.get("item", [])) if i is not None)
     if not items:
@@ -404,7 +623,8 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
             reader.problem(None, _("The scoring extension is not valid JSON."))
     definition = Definition(url=str(data.get("url", "") or ""), title=str(data.get("title", "") or ""),
                             title_translations=_translations(data.get("_title")),
-                            language=str(data.get("language", "") or "").split("-")[0], items=items, scoring=scoring)
+                            language=str(data.get("language", "") or "").split("-")[0], items=items, scoring=scoring,
+                            variables=variables, resource=data)
     _check_conditions(definition, reader)
     if reader.problems:
         first = reader.problems[0]

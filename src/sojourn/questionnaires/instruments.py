@@ -14,6 +14,7 @@ from typing import Any
 from sojourn.questionnaires.authoring import (
     answer_options,
     choice_item,
+    clinical_flag,
     questionnaire_resource,
     score_band,
     translations,
@@ -49,17 +50,31 @@ WHO5_ITEMS = [
 def who5() -> dict[str, Any]:
     options = answer_options(WHO5_OPTIONS, [5, 4, 3, 2, 1, 0])
     items = [choice_item(f"who5-{n + 1}", texts, options) for n, texts in enumerate(WHO5_ITEMS)]
-    scoring = {"scales": [{
-        "id": "wellbeing", "label": {"en": "Well-being (0–100)", "de": "Wohlbefinden (0–100)",
-                                     "fr": "Bien-être (0–100)", "ja": "精神的健康状態(0〜100)"},
-        "items": [i["linkId"] for i in items], "method": "sum", "multiplier": 4, "max_missing": 0,
-        "bands": [
-            score_band(0, 28, "likely_depression", "Low: screen for depression", "Niedrig: auf Depression abklären",
-                  "Bas : dépister une dépression", "低い:うつ病のスクリーニングを"),
-            score_band(29, 50, "poor", "Poor well-being", "Geringes Wohlbefinden", "Bien-être faible", "精神的健康状態が低い"),
-            score_band(51, 100, "adequate", "Adequate well-being", "Ausreichendes Wohlbefinden", "Bien-être satisfaisant",
-                  "良好"),
-        ]}]}
+    link_ids = [i["linkId"] for i in items]
+    # The manual's two scores: the raw sum (0–25) and the percentage (raw × 4). Bands name what the
+    # WHO-5 literature names: ≤ 28 % likely depression; raw < 13 (≤ 50 %) poor well-being, a reason
+    # to screen for depression.
+    scoring = {"scales": [
+        {"id": "wellbeing", "label": {"en": "Well-being (0–100)", "de": "Wohlbefinden (0–100)",
+                                      "fr": "Bien-être (0–100)", "ja": "精神的健康状態(0〜100)"},
+         "items": link_ids, "method": "sum", "multiplier": 4, "max_missing": 0,
+         "bands": [
+             score_band(0, 28, "likely_depression", "Likely depression", "Wahrscheinlich Depression",
+                        "Dépression probable", "うつ病の可能性が高い"),
+             score_band(29, 50, "poor", "Poor well-being: screen for depression",
+                        "Geringes Wohlbefinden: auf Depression abklären", "Bien-être faible : dépister une dépression",
+                        "精神的健康状態が低い:うつ病のスクリーニングを"),
+             score_band(51, 100, "adequate", "No sign of poor well-being", "Kein Hinweis auf geringes Wohlbefinden",
+                        "Pas de signe de bien-être faible", "精神的健康状態の低下なし"),
+         ]},
+        {"id": "raw", "label": {"en": "Raw score (0–25)", "de": "Rohwert (0–25)", "fr": "Score brut (0–25)",
+                                "ja": "素点(0〜25)"},
+         "items": link_ids, "method": "sum", "max_missing": 0}],
+        "flags": [clinical_flag("who5_poor_wellbeing", [{"scale": "raw", "op": "<", "value": 13}],
+                                "Poor well-being (WHO-5 raw score below 13)",
+                                "Geringes Wohlbefinden (WHO-5-Rohwert unter 13)",
+                                "Bien-être faible (score brut WHO-5 inférieur à 13)",
+                                "精神的健康状態が低い(WHO-5 素点13未満)")]}
     return questionnaire_resource("who-5", {"en": "WHO-5 Well-Being Index", "de": "WHO-5-Fragebogen zum Wohlbefinden",
                                     "fr": "Indice de bien-être WHO-5", "ja": "WHO-5 精神的健康状態表"},
                           items, scoring,
@@ -137,17 +152,28 @@ GAD7_ITEMS = [
      "fr": "Un sentiment de peur comme si quelque chose de terrible risquait de se produire",
      "ja": "何か恐ろしいことがおこるのではないかと恐れを感じる"},
 ]
+# The published scoring rules' flags. Item 9 answered above "Not at all" asks for an assessment of
+# suicide risk the same day: urgent, whatever the program's rules say.
+SELF_HARM = clinical_flag("self_harm_thoughts", [{"item": "phq9-9", "op": ">=", "value": 1}],
+                          "Thoughts of death or self-harm (PHQ-9 item 9)",
+                          "Gedanken an den Tod oder Selbstverletzung (PHQ-9 Frage 9)",
+                          "Pensées de mort ou d'automutilation (PHQ-9 question 9)",
+                          "死や自傷についての考え(PHQ-9 項目9)", urgent=True)
+PHQ2_POSITIVE = clinical_flag("phq2_positive", [{"scale": "phq2", "op": ">=", "value": 3}],
+                              "Depression screen positive (PHQ-2 ≥ 3)", "Depressions-Screening auffällig (PHQ-2 ≥ 3)",
+                              "Dépistage de la dépression positif (PHQ-2 ≥ 3)", "うつ病スクリーニング陽性(PHQ-2 ≥ 3)")
 PHQ_COPYRIGHT = ("Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, with an "
                  "educational grant from Pfizer Inc. No permission required to reproduce, translate, display or "
                  "distribute.")
 
 
 def _phq_like(name: str, title: dict[str, str], prefix: str, texts: list[dict[str, str]],
-              bands: list[dict[str, Any]], label: dict[str, str]) -> dict[str, Any]:
+              bands: list[dict[str, Any]], label: dict[str, str], flags: list[dict[str, Any]],
+              subscales: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
     options = answer_options(PHQ_OPTIONS, [0, 1, 2, 3])
     items = [choice_item(f"{prefix}-{n + 1}", t, options) for n, t in enumerate(texts)]
     scoring = {"scales": [{"id": "total", "label": label, "items": [i["linkId"] for i in items], "method": "sum",
-                           "max_missing": 0, "bands": bands}]}
+                           "max_missing": 0, "bands": bands}, *subscales], "flags": flags}
     return questionnaire_resource(name, title, items, scoring, intro=PHQ_INTRO, copyright_text=PHQ_COPYRIGHT)
 
 
@@ -162,7 +188,17 @@ def phq9() -> dict[str, Any]:
                                "中等度〜重度"),
                          score_band(20, 27, "severe", "Severe", "Schwer", "Sévère", "重度")],
                      {"en": "Depression severity", "de": "Schweregrad der Depressivität",
-                      "fr": "Sévérité de la dépression", "ja": "抑うつの重症度"})
+                      "fr": "Sévérité de la dépression", "ja": "抑うつの重症度"},
+                     [SELF_HARM,
+                      clinical_flag("phq9_positive", [{"scale": "total", "op": ">=", "value": 10}],
+                                    "Depression screen positive (PHQ-9 ≥ 10)",
+                                    "Depressions-Screening auffällig (PHQ-9 ≥ 10)",
+                                    "Dépistage de la dépression positif (PHQ-9 ≥ 10)", "うつ病スクリーニング陽性(PHQ-9 ≥ 10)"),
+                      PHQ2_POSITIVE],
+                     # PHQ-2 is PHQ-9's first two items: scored inside every PHQ-9 too.
+                     ({"id": "phq2", "label": {"en": "PHQ-2 (items 1 and 2)", "de": "PHQ-2 (Fragen 1 und 2)",
+                                               "fr": "PHQ-2 (questions 1 et 2)", "ja": "PHQ-2(項目1と2)"},
+                       "items": ["phq9-1", "phq9-2"], "method": "sum", "max_missing": 0},))
 
 
 def phq2() -> dict[str, Any]:
@@ -174,7 +210,8 @@ def phq2() -> dict[str, Any]:
                                "Auffällig: PHQ-9 anschließen", "Dépistage positif : compléter par le PHQ-9",
                                "陽性:PHQ-9で確認を")],
                      {"en": "Depression screen", "de": "Depressions-Screening", "fr": "Dépistage de la dépression",
-                      "ja": "うつ病スクリーニング"})
+                      "ja": "うつ病スクリーニング"},
+                     [{**PHQ2_POSITIVE, "when": [{"scale": "total", "op": ">=", "value": 3}]}])
 
 
 def gad7() -> dict[str, Any]:
@@ -187,7 +224,10 @@ def gad7() -> dict[str, Any]:
                          score_band(10, 14, "moderate", "Moderate", "Mittelgradig", "Modérée", "中等度"),
                          score_band(15, 21, "severe", "Severe", "Schwer", "Sévère", "重度")],
                      {"en": "Anxiety severity", "de": "Schweregrad der Angst", "fr": "Sévérité de l'anxiété",
-                      "ja": "不安の重症度"})
+                      "ja": "不安の重症度"},
+                     [clinical_flag("gad7_positive", [{"scale": "total", "op": ">=", "value": 10}],
+                                    "Anxiety screen positive (GAD-7 ≥ 10)", "Angst-Screening auffällig (GAD-7 ≥ 10)",
+                                    "Dépistage de l'anxiété positif (GAD-7 ≥ 10)", "不安スクリーニング陽性(GAD-7 ≥ 10)")])
 
 
 # ---------------------------------------------------------------- itch rating

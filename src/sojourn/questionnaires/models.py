@@ -68,6 +68,7 @@ class QuestionnaireResponse(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices)
     items = models.JSONField(default=list)  # FHIR QuestionnaireResponse.item
     scores = models.JSONField(default=list)  # [{"scale", "value", "band", "answered", "missing", "reason"}]
+    flags = models.JSONField(default=list)  # the codes of the clinical flags the answers raise (scoring.py)
     locale = models.CharField(max_length=10)
     entered_by_id = models.BigIntegerField(null=True)  # the nurse who typed the answers, if any
     started_at = models.DateTimeField()

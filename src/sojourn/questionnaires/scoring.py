@@ -5,12 +5,21 @@ A declaration (stored with the questionnaire, exported as a FHIR extension):
 
     {"scales": [{"id": "total", "label": {"en": "PHQ-9"}, "items": ["1", "2", …], "method": "sum",
                  "reverse": [], "multiplier": 1, "max_missing": 0, "prorate": false,
-                 "bands": [{"min": 0, "max": 4, "code": "minimal", "label": {"en": "Minimal"}}, …]}]}
+                 "bands": [{"min": 0, "max": 4, "code": "minimal", "label": {"en": "Minimal"}}, …]}],
+     "flags": [{"code": "self_harm_thoughts", "label": {"en": "Thoughts of self-harm"}, "urgent": true,
+                "when": [{"item": "9", "op": ">=", "value": 1}]}]}
+
+A flag is a clinical signal the instrument's published scoring names (PHQ-9 item 9 answered above
+0, PHQ-2 ≥ 3, GAD-7 ≥ 10, WHO-5 raw < 13). It is raised when any of its conditions holds, on an
+item's weight or a scale's score; the completed response keeps the codes, and the dialogue rules and
+hypotheses read them as facts. An urgent flag also puts a task for a person in the nurse queue, due
+at once, whatever the program's rules say (channels.subscriptions).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -22,6 +31,9 @@ from sojourn.questionnaires.answers import Answers
 from sojourn.questionnaires.definition import Definition, Item
 
 SCORABLE = {"choice", "integer", "decimal", "boolean"}
+COMPARISONS = {">=": Decimal.__ge__, ">": Decimal.__gt__, "<=": Decimal.__le__, "<": Decimal.__lt__,
+               "==": Decimal.__eq__}
+FLAG_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,52 @@ def check_scoring(definition: Definition, scoring: dict[str, Any]) -> list[Error
             if Decimal(str(band["min"])) <= Decimal(str(previous["max"])):
                 problems.append(ErrorDetail(_("The bands of %(id)s overlap.") % {"id": scale["id"]},
                                             field=f"{where}.bands"))
+    return problems + _check_flags(definition, scoring, ids)
+
+
+def _check_flags(definition: Definition, scoring: dict[str, Any], scale_ids: set[str]) -> list[ErrorDetail]:
+    problems: list[ErrorDetail] = []
+    flags = scoring.get("flags", [])
+    if not isinstance(flags, list):
+        return [ErrorDetail(_("The flags are a list."), field="scoring.flags")]
+    items = definition.by_link_id()
+    codes: set[str] = set()
+    for n, flag in enumerate(flags):
+        where = f"scoring.flags[{n}]"
+        code = flag.get("code") if isinstance(flag, dict) else None
+        if not isinstance(code, str) or not FLAG_CODE.match(code):
+            problems.append(ErrorDetail(_("A flag's code is lower-case letters, digits and _ (2 to 40)."),
+                                        field=f"{where}.code"))
+            continue
+        if code in codes:
+            problems.append(ErrorDetail(_("The flag %(code)s is declared twice.") % {"code": code}, field=where))
+        codes.add(code)
+        if not isinstance(flag.get("urgent", False), bool):
+            problems.append(ErrorDetail(_("urgent is true or false."), field=f"{where}.urgent"))
+        conditions = flag.get("when")
+        if not isinstance(conditions, list) or not conditions:
+            problems.append(ErrorDetail(_("The flag %(code)s has no condition.") % {"code": code},
+                                        field=f"{where}.when"))
+            continue
+        for m, condition in enumerate(conditions):
+            at = f"{where}.when[{m}]"
+            if not isinstance(condition, dict) or ("item" in condition) == ("scale" in condition):
+                problems.append(ErrorDetail(_("A condition reads one item or one scale."), field=at))
+                continue
+            if condition.get("op") not in COMPARISONS:
+                problems.append(ErrorDetail(_("The comparison is one of %(ops)s.") % {"ops": " ".join(COMPARISONS)},
+                                            field=f"{at}.op"))
+            value = condition.get("value")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(ErrorDetail(_("The value compared with is a number."), field=f"{at}.value"))
+            if "scale" in condition and condition["scale"] not in scale_ids:
+                problems.append(ErrorDetail(_("The scale %(id)s is not declared.") % {"id": condition["scale"]},
+                                            field=f"{at}.scale"))
+            if "item" in condition:
+                item = items.get(condition["item"])
+                if item is None or item.type not in SCORABLE:
+                    problems.append(ErrorDetail(_("%(item)s cannot be scored.") % {"item": condition["item"]},
+                                                field=f"item[{condition['item']}]"))
     return problems
 
 
@@ -147,6 +205,62 @@ def score(definition: Definition, answers: Answers, scoring: dict[str, Any] | No
                      if Decimal(str(b["min"])) <= value <= Decimal(str(b["max"]))), "")
         results.append(ScaleScore(scale["id"], value, band, len(weights), missing))
     return results
+
+
+def raised_flags(definition: Definition, answers: Answers, scores: list[ScaleScore],
+                 scoring: dict[str, Any] | None = None) -> list[str]:
+    """The codes of the declared flags the answers raise. An unanswered item or a scale without a
+    score raises nothing by itself: a flag says what was answered, never what was left out."""
+    scoring = scoring if scoring is not None else definition.scoring
+    if not scoring:
+        return []
+    items = definition.by_link_id()
+    by_scale = {s.scale: s.value for s in scores}
+    raised = []
+    for flag in scoring.get("flags", []):
+        for condition in flag["when"]:
+            if "scale" in condition:
+                value = by_scale.get(condition["scale"])
+            else:
+                given = answers.get(condition["item"])
+                value = _weight(items[condition["item"]], given[0]) if given else None
+            if value is not None and COMPARISONS[condition["op"]](value, Decimal(str(condition["value"]))):
+                raised.append(flag["code"])
+                break
+    return raised
+
+
+def flag_declarations(scoring: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {flag["code"]: flag for flag in scoring.get("flags", [])}
+
+
+def flag_label(scoring: dict[str, Any], code: str, language: str) -> str:
+    labels = flag_declarations(scoring).get(code, {}).get("label", {})
+    return labels.get(language) or labels.get("en") or code
+
+
+def flag_evidence(definition: Definition, answers: Answers, scores: list[dict[str, Any]], scoring: dict[str, Any],
+                  code: str, language: str) -> list[tuple[str, str]]:
+    """What raised the flag, in the reader's language: the question and the answer given, or the
+    scale and its score."""
+    flag = flag_declarations(scoring).get(code)
+    if flag is None:
+        return []
+    items = definition.by_link_id()
+    labels = {s["id"]: s.get("label", {}) for s in scoring.get("scales", [])}
+    values = {s["scale"]: s["value"] for s in scores}
+    shown = []
+    for condition in flag["when"]:
+        if "item" in condition and answers.get(condition["item"]):
+            item = items[condition["item"]]
+            value = answers[condition["item"]][0]
+            option = item.option(value) if item.options else None
+            shown.append((item.label(language), option.label(language) if option is not None else str(value)))
+        elif "scale" in condition and values.get(condition["scale"]) is not None:
+            label = labels.get(condition["scale"], {})
+            shown.append((label.get(language) or label.get("en") or condition["scale"],
+                          f"{values[condition['scale']]:g}"))
+    return shown
 
 
 def band_label(scoring: dict[str, Any], scale_id: str, band: str, language: str) -> str:

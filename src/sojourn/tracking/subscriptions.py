@@ -32,7 +32,8 @@ def refresh_needs_after_answers(response: QuestionnaireResponse) -> None:
     scores = {s["scale"]: float(s["value"]) for s in response.scores if s.get("value") is not None}
     record_platform_event({"client_id": f"sojourn:response:{response.pk}", "type": "questionnaire.completed",
                            "patient": response.patient.pseudonym, "occurred_at": response.completed_at,
-                           "data": {"questionnaire": response.questionnaire.name, "scores": scores}})
+                           "data": {"questionnaire": response.questionnaire.name, "scores": scores,
+                                    "flags": list(response.flags)}})
 
 
 @patient_activated.connect

@@ -1,5 +1,6 @@
 """Working the nurse queue: claim a call, release it, record what came of it. A call-back becomes a
-new task at the agreed time; an adverse-event tick records a safety intake at once."""
+new task at the agreed time; an adverse-event tick records a safety intake at once; an urgent
+clinical flag in a patient's answers is a task due at once."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sojourn.channels.models import NurseTask
+from sojourn.channels.queries import CLINICAL_FLAG
 from sojourn.core.actors import Actor
 from sojourn.core.errors import Conflict, InvalidInput, NotFound
 from sojourn.core.permissions import Permission
 from sojourn.core.services.audit import record_audit
 from sojourn.people.services.patients import seal_for_patient
+from sojourn.questionnaires.models import QuestionnaireResponse
+from sojourn.questionnaires.scoring import flag_declarations, flag_label
 from sojourn.safety.models import FollowUp
 from sojourn.safety.questions import read_answers
 from sojourn.safety.services import answer_follow_up, record_intake
@@ -82,6 +86,25 @@ def call_for_follow_up(follow_up: FollowUp) -> NurseTask:
         "program_id": case.program_id, "patient_id": case.patient_id, "due_at": follow_up.due_at,
         "reason": f"{case.number}: {follow_up.question}"[:200], "created_at": follow_up.asked_at})
     return task
+
+
+
+def call_for_urgent_flags(response: QuestionnaireResponse) -> list[NurseTask]:
+    """Each urgent flag the answers raise (PHQ-9 item 9 above 0) is a task for a person, due at once and
+    first in the queue, whatever the program's rules say: the instrument's scoring asks for an
+    assessment the same day. Nothing else decides it, so no rule set, cap or quiet hour can hold it back."""
+    declared = flag_declarations(response.questionnaire.scoring)
+    tasks = []
+    for code in response.flags:
+        if not declared.get(code, {}).get("urgent"):
+            continue
+        label = flag_label(response.questionnaire.scoring, code, "en")
+        task, _created = NurseTask.objects.get_or_create(
+            source_key=f"{CLINICAL_FLAG}{response.pk}:{code}", defaults={
+                "program_id": response.patient.program_id, "patient_id": response.patient_id, "urgent": True,
+                "due_at": response.completed_at, "created_at": response.completed_at, "reason": label[:200]})
+        tasks.append(task)
+    return tasks
 
 
 def _follow_up_of(task: NurseTask) -> int | None:

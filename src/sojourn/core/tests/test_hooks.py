@@ -79,5 +79,6 @@ def test_every_app_above_connects_its_effects_once_the_apps_are_loaded():
     assert consent_hooks.erasure_held.effects() == ["sojourn.safety.subscriptions.open_reports_keep_their_reporter"]
     assert sorted(name.rpartition(".")[2] for name in consent_hooks.patient_export.effects()) == [
         "decisions", "events", "messages", "needs", "questionnaire_responses"]
-    assert response_completed.effects() == ["sojourn.tracking.subscriptions.refresh_needs_after_answers"]
+    assert response_completed.effects() == ["sojourn.tracking.subscriptions.refresh_needs_after_answers",
+                                            "sojourn.channels.subscriptions.call_for_urgent_answers"]
     assert [name.rpartition(".")[0] for name in events_recorded.effects()] == ["sojourn.dialogue.subscriptions"]

@@ -16,6 +16,7 @@ from sojourn.insights.models import Hypothesis
 from sojourn.insights.services.hypotheses import propose_hypothesis, retire_hypothesis
 from sojourn.insights.tests.factories import NEEDS_URL, NOW, SCORES, days, event, patient, worry
 from sojourn.insights.verdicts import evaluate
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 
 
 def markets(program):
@@ -107,6 +108,25 @@ def test_an_event_within_days_of_entering_the_stage(world):
 
 
 @pytest.mark.django_db
+def test_a_flag_share_counts_the_patients_whose_first_answer_in_the_stage_raised_it(cohort):
+    """The same cohort, its worry now also a flag the questionnaire declares: the flag's share is the
+    score's share, patient for patient (first answer in the stage, the later ones do not count)."""
+    questionnaire = Questionnaire.objects.get(url=NEEDS_URL)
+    questionnaire.scoring = {**questionnaire.scoring, "flags": [
+        {"code": "worried", "when": [{"scale": "side_effects", "op": ">=", "value": 2}]}]}
+    questionnaire.save()
+    for response in QuestionnaireResponse.objects.filter(questionnaire=questionnaire):
+        response.flags = ["worried"] if response.scores[0]["value"] >= 2 else []
+        response.save()
+    by_score = evaluate(worry(cohort), markets(cohort["program"]), NOW)
+    by_flag = evaluate(worry(cohort, kind="flag_share", questionnaire=NEEDS_URL, flag="worried"),
+                       markets(cohort["program"]), NOW)
+    assert [(r.country, r.n, r.verdict, r.p_value) for r in by_flag.markets] == \
+        [(r.country, r.n, r.verdict, r.p_value) for r in by_score.markets]
+    assert by_flag.verdict_in("DE").estimate.value == pytest.approx(0.8)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("change", "field"), [
     ({"stage": "remission"}, "stage"),
     ({"statement": "  "}, "statement"),
@@ -118,6 +138,8 @@ def test_an_event_within_days_of_entering_the_stage(world):
                  "value": 1}}, "metric.op"),
     ({"metric": {"kind": "answer_mean", "questionnaire": NEEDS_URL, "scale": "side_effects", "sql": "1"}},
      "metric.sql"),
+    ({"metric": {"kind": "flag_share", "questionnaire": NEEDS_URL, "flag": "self_harm_thoughts"}}, "metric.flag"),
+    ({"metric": {"kind": "flag_share", "questionnaire": NEEDS_URL, "scale": "side_effects"}}, "metric.scale"),
     ({"metric": {"kind": "event_share", "event": "content.teleported", "within_days": 30}}, "metric.event"),
     ({"metric": {"kind": "event_share", "event": "content.viewed", "within_days": 0}}, "metric.within_days"),
     ({"metric": {"kind": "fact_mean", "fact": "covered_days"}}, "metric.fact"),

@@ -12,6 +12,7 @@ from sojourn.core.tests.svg import svg_problems
 from sojourn.insights.models import Hypothesis
 from sojourn.insights.tests.factories import NEEDS_URL, worry
 from sojourn.people.tests.factories import make_staff
+from sojourn.questionnaires.models import Questionnaire
 
 FORM = {"stage": "treatment_initiation", "statement": "At treatment initiation, half of patients worry about side "
         "effects.", "kind": "answer_share", "questionnaire": NEEDS_URL, "scale": "side_effects", "op": ">=",
@@ -101,3 +102,21 @@ def test_a_date_that_ends_a_sentence_is_followed_by_one_period(client, cast, coh
     page = client.get(f"/console/insights/hypotheses/{hypothesis.pk}/").content.decode()
     retired = re.search(r"Retired on ([^<]*)</p>", page).group(1)
     assert retired.startswith("Dec. 5, 2026") and re.search(r"[ap]\.m\.$", retired) and not retired.endswith("..")
+
+
+@pytest.mark.django_db
+def test_a_flag_share_is_proposed_from_the_flags_the_programs_questionnaires_declare(client, cast, cohort):
+    questionnaire = Questionnaire.objects.get(url=NEEDS_URL)
+    questionnaire.scoring = {**questionnaire.scoring, "flags": [
+        {"code": "worried", "label": {"en": "Worried about side effects", "de": "Sorgt sich um Nebenwirkungen"},
+         "when": [{"scale": "side_effects", "op": ">=", "value": 2}]}]}
+    questionnaire.save()
+    client.force_login(cast.analyst)
+    form = client.get("/console/insights/hypotheses/new/").content.decode()
+    assert '<option value="worried">Worried about side effects</option>' in form
+    flag = {**FORM, "kind": "flag_share", "flag": "worried", "scale": "", "op": "", "value": ""}
+    refused = client.post("/console/insights/hypotheses/new/", {**flag, "flag": "calm"})
+    assert refused.status_code == 400 and 'id="error-flag"' in refused.content.decode()
+    made = client.post("/console/insights/hypotheses/new/", flag)
+    assert made.status_code == 302
+    assert Hypothesis.objects.get().metric == {"kind": "flag_share", "questionnaire": NEEDS_URL, "flag": "worried"}

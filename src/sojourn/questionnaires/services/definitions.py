@@ -18,6 +18,7 @@ from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.review import Step, Workflow, comment_text
 from sojourn.core.services.audit import record_audit
+from sojourn.questionnaires.answers import calculated_answers, initial_answers
 from sojourn.questionnaires.definition import SCORING, Definition, read_questionnaire
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.scoring import require_valid_scoring
@@ -35,6 +36,10 @@ def import_questionnaire(*, actor: Actor, program: Program, resource: str | byte
     """Read FHIR JSON into a new draft version of its instrument (by canonical URL)."""
     actor.require(Permission.CONTENT_EDIT, program.pk)
     data, definition = read_questionnaire(resource)
+    # Work the expressions out once on an empty response: one that cannot run is refused now, by item,
+    # rather than met by a patient.
+    calculated_answers(definition, {})
+    initial_answers(definition, {})
     declared = scoring if scoring is not None else definition.scoring
     require_valid_scoring(definition, declared)
     url = definition.url or f"urn:sojourn:questionnaire:{data.get('name') or _digest(data)[:12]}"

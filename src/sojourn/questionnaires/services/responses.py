@@ -19,7 +19,7 @@ from sojourn.people.models import Patient
 from sojourn.questionnaires.answers import check_response
 from sojourn.questionnaires.hooks import response_completed
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
-from sojourn.questionnaires.scoring import score
+from sojourn.questionnaires.scoring import raised_flags, score
 from sojourn.questionnaires.services.definitions import definition
 
 
@@ -62,8 +62,10 @@ def save_response(*, actor: Actor, patient: Patient, questionnaire: Questionnair
         if complete:
             response.status = QuestionnaireResponse.Status.COMPLETED
             response.completed_at = now
-            response.scores = [s.as_dict() for s in score(definition(questionnaire), answers,
-                                                          questionnaire.scoring)]
+            parsed = definition(questionnaire)
+            scales = score(parsed, answers, questionnaire.scoring)
+            response.scores = [s.as_dict() for s in scales]
+            response.flags = raised_flags(parsed, answers, scales, questionnaire.scoring)
         response.save()
         effects = response_completed.run(response) if complete else []
         if complete:

@@ -20,6 +20,7 @@ from sojourn.questionnaires.definition import Definition, Item
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.questionnaires.services.responses import save_response
+from sojourn.questionnaires.urgent_help import urgent_flags, urgent_help_text
 
 SMS_TYPES = {"choice", "integer", "boolean"}
 MAX_SMS_QUESTIONS = 10
@@ -115,8 +116,9 @@ def answer_by_sms(*, patient: Patient, text: str) -> str | None:
             return _("Sorry, we could not read that.") + " " + _prompt(parsed, item, language, len(answers) + 1)
         answers[item.link_id] = [value]
         following = _next_item(parsed, answers)
-        save_response(actor=_actor(patient), patient=patient, questionnaire=questionnaire,
-                      items=response_items(parsed, answers), source="sms", complete=following is None)
+        saved = save_response(actor=_actor(patient), patient=patient, questionnaire=questionnaire,
+                              items=response_items(parsed, answers), source="sms", complete=following is None)
         if following is None:
-            return _("Thank you: your answers are saved.")
+            thanks = _("Thank you: your answers are saved.")
+            return f"{thanks} {urgent_help_text(patient)}" if urgent_flags(saved) else thanks
         return _prompt(parsed, following, language, len(answers) + 1)

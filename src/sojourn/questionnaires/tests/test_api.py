@@ -96,7 +96,9 @@ def test_a_nurse_enters_a_phq9_in_two_sittings_and_it_is_scored(manager, reviewe
     body = done.json()
     assert body["id"] == partial.json()["id"]  # the same response, resumed and completed
     assert body["scores"] == [{"scale": "total", "value": 8.0, "band": "mild", "answered": 9, "missing": 0,
-                               "reason": ""}]
+                               "reason": ""},
+                              {"scale": "phq2", "value": 3.0, "band": "", "answered": 2, "missing": 0, "reason": ""}]
+    assert body["flags"] == ["phq2_positive"]  # items 1 and 2 make a positive PHQ-2; item 9 is 0
     listed = nurse.get(path).json()
     assert [r["status"] for r in listed] == ["completed"]
     fhir = nurse.get(f"/questionnaire-responses/{body['id']}/fhir").json()

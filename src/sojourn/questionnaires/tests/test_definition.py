@@ -43,12 +43,23 @@ def test_unsupported_features_are_named_by_link_id():
         {"linkId": "q1", "type": "attachment", "text": "Upload a photo"},
         {"linkId": "q2", "type": "choice", "text": "Pick", "answerValueSet": "http://example.org/vs"},
         {"linkId": "q3", "type": "string", "text": "x",
-         "extension": [{"url": "http://example.org/unknown", "valueString": "?"}]},
+         "modifierExtension": [{"url": "http://example.org/unknown", "valueString": "?"}]},
         {"linkId": "q4", "type": "group", "repeats": True, "item": [{"linkId": "q4.1", "type": "string"}]},
+        {"linkId": "q5", "type": "string", "text": "x",
+         "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/regex", "valueString": "[0-9]+"}]},
     ))
-    assert set(found) == {"item[q1]", "item[q2]", "item[q3]", "item[q4]"}
-    assert "attachment" in found["item[q1]"] and "value set" in found["item[q2]"].lower()
-    assert "http://example.org/unknown" in found["item[q3]"] and "Repeating groups" in found["item[q4]"]
+    assert set(found) == {"item[q1]", "item[q2]", "item[q3]", "item[q4]", "item[q5]"}
+    assert "Attachments" in found["item[q1]"] and "http://example.org/vs is not loaded" in found["item[q2]"]
+    assert "modifierExtension" in found["item[q3]"] and "Repeating groups" in found["item[q4]"]
+    assert "regex" in found["item[q5]"]
+
+
+def test_unknown_extensions_are_kept_not_refused():
+    resource, definition = read_questionnaire(minimal(
+        {"linkId": "q1", "type": "string", "text": "x",
+         "extension": [{"url": "http://example.org/unknown", "valueString": "?"}]}))
+    assert resource["item"][0]["extension"][0]["url"] == "http://example.org/unknown"
+    assert definition.by_link_id()["q1"].type == "string"
 
 
 def test_circular_and_dangling_enable_when_are_refused():

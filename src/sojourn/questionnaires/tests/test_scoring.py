@@ -9,16 +9,25 @@ import pytest
 from sojourn.questionnaires.answers import check_response, response_items
 from sojourn.questionnaires.definition import read_questionnaire
 from sojourn.questionnaires.instruments import shipped
-from sojourn.questionnaires.scoring import check_scoring, score
+from sojourn.questionnaires.scoring import check_scoring, raised_flags, score
 
 
-def scored(name: str, values: dict) -> dict:
-    """Answer through a FHIR QuestionnaireResponse, as every channel does, then score."""
+def answered(name: str, values: dict):
+    """Answer through a FHIR QuestionnaireResponse, as every channel does."""
     _resource, definition = read_questionnaire(shipped()[name])
     response = {"resourceType": "QuestionnaireResponse", "status": "completed",
                 "item": response_items(definition, {k: v if isinstance(v, list) else [v] for k, v in values.items()})}
-    answers = check_response(definition, response, complete=True)
+    return definition, check_response(definition, response, complete=True)
+
+
+def scored(name: str, values: dict) -> dict:
+    definition, answers = answered(name, values)
     return {s.scale: s for s in score(definition, answers)}
+
+
+def flagged(name: str, prefix: str, values: list[int]) -> list[str]:
+    definition, answers = answered(name, {f"{prefix}-{n + 1}": str(v) for n, v in enumerate(values)})
+    return raised_flags(definition, answers, score(definition, answers))
 
 
 @pytest.mark.parametrize(("answers", "total", "band"), [
@@ -111,3 +120,64 @@ def test_a_declaration_that_cannot_be_computed_is_refused():
     fields = {p.field for p in problems}
     assert {"item[nope]", "scoring.scales[0].reverse", "scoring.scales[0].max_missing",
             "scoring.scales[0].bands"} <= fields
+
+
+# The instruments' published rules: PHQ-9 item 9 above 0 asks for a suicide-risk assessment (Kroenke,
+# Spitzer & Williams 2001); PHQ-9 ≥ 10 and PHQ-2 ≥ 3 are positive depression screens (Kroenke 2001,
+# 2003); GAD-7 ≥ 10 a positive anxiety screen (Spitzer 2006); a WHO-5 raw score below 13 is poor
+# well-being and a reason to screen for depression (WHO-5 manual).
+@pytest.mark.parametrize(("answers", "flags"), [
+    ([0] * 9, []),
+    ([0] * 8 + [1], ["self_harm_thoughts"]),  # a total of 1, "minimal": the item alone raises it
+    ([1, 1, 0, 0, 0, 0, 0, 0, 0], []),  # PHQ-2 of 2
+    ([2, 1, 0, 0, 0, 0, 0, 0, 0], ["phq2_positive"]),  # PHQ-2 of 3 inside a PHQ-9 of 3
+    ([0, 0, 2, 2, 2, 2, 1, 0, 0], []),  # 9: below the cut-off
+    ([0, 0, 2, 2, 2, 2, 2, 0, 0], ["phq9_positive"]),  # 10: at it
+    ([3] * 9, ["self_harm_thoughts", "phq9_positive", "phq2_positive"]),
+])
+def test_phq9_flags_follow_the_published_rules(answers, flags):
+    assert flagged("phq-9", "phq9", answers) == flags
+
+
+@pytest.mark.parametrize(("name", "prefix", "answers", "flags"), [
+    ("phq-2", "phq2", [1, 1], []),
+    ("phq-2", "phq2", [2, 1], ["phq2_positive"]),
+    ("gad-7", "gad7", [2, 2, 2, 2, 1, 0, 0], []),  # 9
+    ("gad-7", "gad7", [2, 2, 2, 2, 1, 1, 0], ["gad7_positive"]),  # 10
+    ("who-5", "who5", [2, 2, 3, 3, 2], ["who5_poor_wellbeing"]),  # raw 12
+    ("who-5", "who5", [3, 3, 3, 2, 2], []),  # raw 13
+    ("who-5", "who5", [5, 5, 5, 5, 0], []),  # raw 20
+])
+def test_phq2_gad7_and_who5_flags_at_their_cut_offs(name, prefix, answers, flags):
+    assert flagged(name, prefix, answers) == flags
+
+
+def test_phq2_is_scored_inside_every_phq9_and_who5_keeps_its_raw_score():
+    phq9 = scored("phq-9", {f"phq9-{n + 1}": str(v) for n, v in enumerate([3, 2, 0, 0, 0, 0, 0, 0, 0])})
+    assert (phq9["total"].value, phq9["phq2"].value) == (Decimal(5), Decimal(5))
+    who5 = scored("who-5", {f"who5-{n + 1}": str(v) for n, v in enumerate([2, 2, 3, 3, 2])})
+    assert (who5["raw"].value, who5["wellbeing"].value) == (Decimal(12), Decimal(48))
+
+
+def test_an_unanswered_item_raises_no_flag():
+    _resource, definition = read_questionnaire(shipped()["phq-9"])
+    answers = {f"phq9-{n}": ["3"] for n in range(1, 9)}  # item 9 unanswered: the total is void too
+    assert raised_flags(definition, answers, score(definition, answers)) == ["phq2_positive"]
+
+
+def test_a_flag_that_cannot_be_read_is_refused():
+    _resource, definition = read_questionnaire(custom())
+    scales = [{"id": "s", "items": ["q1", "q2"], "method": "sum"}]
+    problems = check_scoring(definition, {"scales": scales, "flags": [
+        {"code": "Bad Code", "when": [{"item": "q1", "op": ">=", "value": 1}]},
+        {"code": "twice", "when": [{"scale": "nope", "op": ">=", "value": 1}]},
+        {"code": "twice", "when": []},
+        {"code": "odd", "urgent": "yes", "when": [{"item": "q9", "op": "≥", "value": "1"},
+                                                  {"item": "q1", "scale": "s", "op": ">", "value": 1}]}]})
+    fields = {p.field for p in problems}
+    assert {"scoring.flags[0].code", "scoring.flags[1].when[0].scale", "scoring.flags[2]",
+            "scoring.flags[2].when", "scoring.flags[3].urgent", "item[q9]", "scoring.flags[3].when[0].op",
+            "scoring.flags[3].when[0].value", "scoring.flags[3].when[1]"} <= fields
+    assert check_scoring(definition, {"scales": scales, "flags": [
+        {"code": "high", "urgent": True, "when": [{"item": "q1", "op": ">=", "value": 3},
+                                                  {"scale": "s", "op": ">", "value": 6.5}]}]}) == []

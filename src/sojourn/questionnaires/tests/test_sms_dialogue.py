@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 
+from sojourn.channels.models import NurseTask
 from sojourn.consent.errors import NotConsented
 from sojourn.consent.services.enrollment import verify_patient
 from sojourn.consent.services.withdrawal import withdraw_consent
@@ -54,3 +55,17 @@ def test_long_questionnaires_and_patients_without_sms_consent_are_refused(progra
     with pytest.raises(NotConsented):
         start_sms_questionnaire(patient=active_patient, questionnaire=approved_instrument(program, "phq-2"))
     assert not QuestionnaireResponse.objects.exists()
+
+
+def test_thoughts_of_self_harm_by_text_get_the_markets_numbers_at_once_and_a_task_for_a_nurse(program,
+                                                                                             active_patient):
+    phq9 = approved_instrument(program, "phq-9")
+    start_sms_questionnaire(patient=active_patient, questionnaire=phq9)
+    for _n in range(8):
+        answer_by_sms(patient=active_patient, text="1")  # "Überhaupt nicht"
+    last = answer_by_sms(patient=active_patient, text="2")  # item 9: "An einzelnen Tagen"
+    assert "gespeichert" in last and "rufen Sie 112 an" in last and "TelefonSeelsorge, 0800 111 0 111" in last
+    response = QuestionnaireResponse.objects.get()
+    assert response.flags == ["self_harm_thoughts"]
+    task = NurseTask.objects.get(patient=active_patient)
+    assert task.urgent and task.due_at == response.completed_at and task.status == "open"
