@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sojourn.dialogue.cel import syntax as s
+from sojourn.dialogue.cel.runtime import INT_MAX, INT_MIN
 from sojourn.dialogue.cel.types import (
     BOOL,
     DOUBLE,
@@ -50,7 +51,18 @@ class CelTypeError(ValueError):
 
 # Receiver functions: name → {receiver type name: (argument types, result)}.
 _TIME_PARTS = ("getFullYear", "getMonth", "getDayOfYear", "getDayOfMonth", "getDate", "getDayOfWeek",
-               "getHours", "getMinutes", "getSeconds")
+               "getHours", "getMinutes", "getSeconds", "getMilliseconds")
+NOT_IN_SUBSET = s.NOT_IN_SUBSET
+# CEL features outside the subset, named in the message that refuses them (docs/rules.md lists them).
+UNSUPPORTED_FUNCTIONS = {
+    "uint": f"unsigned integers (uint()) are {NOT_IN_SUBSET}",
+    "bytes": f"bytes (bytes()) are {NOT_IN_SUBSET}",
+    "type": f"type values (type()) are {NOT_IN_SUBSET}",
+    "matches": f"regular expressions (matches()) are {NOT_IN_SUBSET}: a pattern on patient data is a "
+               "denial-of-service risk",
+}
+TYPE_NAMES = {"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn",
+              "google"}
 STRING_METHODS = {"contains": ([STRING], BOOL), "startsWith": ([STRING], BOOL), "endsWith": ([STRING], BOOL),
                   "lowerAscii": ([], STRING), "upperAscii": ([], STRING), "size": ([], INT)}
 DURATION_METHODS = {"getHours": INT, "getMinutes": INT, "getSeconds": INT, "getMilliseconds": INT}
@@ -91,11 +103,16 @@ class Checker:
 
     # ---- nodes
     def _Literal(self, node: s.Literal) -> Type:
+        if node.kind == "int" and not INT_MIN <= node.value <= INT_MAX:
+            return self.fail(node, f"{node.value} is out of the int range (-2^63 to 2^63-1)")
         return {"int": INT, "double": DOUBLE, "string": STRING, "bool": BOOL, "null": NULL}[node.kind]
 
     def _Ident(self, node: s.Ident) -> Type:
         found = self.lookup(node.name)
         if found is None:
+            if node.name in TYPE_NAMES:
+                what = "protobuf names" if node.name == "google" else f"type values ({node.name})"
+                return self.fail(node, f"{what} are {NOT_IN_SUBSET}")
             known = ", ".join(sorted(self.scopes[0]))
             return self.fail(node, f"unknown name {node.name!r} (known: {known})")
         return found
@@ -287,9 +304,12 @@ class Checker:
             return self._size(node, target)
         if target == STRING or (is_dyn(target) and name in STRING_METHODS):
             if name not in STRING_METHODS:
-                return self.fail(node, f"strings have no function {name}()")
+                extra = f": {UNSUPPORTED_FUNCTIONS[name]}" if name in UNSUPPORTED_FUNCTIONS else ""
+                return self.fail(node, f"strings have no function {name}(){extra}")
             params, result = STRING_METHODS[name]
             return self._arguments(node, name, params, args, result)
+        if is_dyn(target) and name in UNSUPPORTED_FUNCTIONS:
+            return self.fail(node, UNSUPPORTED_FUNCTIONS[name])
         if target == TIMESTAMP and name in _TIME_PARTS:
             if len(args) > 1 or (args and not assignable(args[0], STRING)):
                 return self.fail(node, f"{name}() takes an optional time zone such as \"Europe/Berlin\"")
@@ -324,6 +344,8 @@ class Checker:
             elif name not in {"dyn", "string"} and arg != CONVERSIONS[name]:
                 node.may_fail = True
             return CONVERSIONS[name]
+        if name in UNSUPPORTED_FUNCTIONS:
+            return self.fail(node, UNSUPPORTED_FUNCTIONS[name])
         known = "size, int, double, string, bool, timestamp, duration, dyn, has"
         return self.fail(node, f"unknown function {name}() (known: {known})")
 

@@ -16,11 +16,12 @@ from typing import Any
 
 from sojourn.dialogue.cel import runtime as rt
 from sojourn.dialogue.cel import syntax as s
-from sojourn.dialogue.cel.checker import _path, check
+from sojourn.dialogue.cel.checker import STRING_METHODS, _path, check
 from sojourn.dialogue.cel.types import (
     BOOL,
     DOUBLE,
     DURATION,
+    DYN,
     INT,
     NULL,
     STRING,
@@ -39,7 +40,8 @@ _HELPERS: dict[str, Any] = {
     "_to_int": rt.to_int, "_to_double": rt.to_double, "_to_string": rt.to_string, "_to_bool": rt.to_bool,
     "_to_timestamp": rt.to_timestamp, "_to_duration": rt.to_duration, "_time_part": rt.time_part,
     "_duration_part": rt.duration_part, "_lower": rt.lower_ascii, "_upper": rt.upper_ascii,
-    "_string_method": rt.string_method,
+    "_string_method": rt.string_method, "_method": rt.method, "_unbound": rt.unbound,
+    "_no_function": rt.no_function,
 }
 _SCALARS = {INT, DOUBLE, STRING, BOOL, TIMESTAMP, DURATION}
 _NUMBERS = {INT, DOUBLE}
@@ -88,9 +90,13 @@ class Expression:
 
 
 class _Generator:
-    def __init__(self) -> None:
+    def __init__(self, names: Mapping[str, Type] | None = None) -> None:
         self.constants: dict[str, Any] = {}
         self.references: list[str] = []
+        # Unchecked (names given): a name that is neither a variable nor a comprehension's is an error
+        # when evaluated, not when compiled, so `x || true` is true as CEL says.
+        self.names = names
+        self.bound: list[str] = []
 
     def constant(self, value: Any) -> str:
         name = f"_c{len(self.constants)}"
@@ -104,6 +110,8 @@ class _Generator:
         return repr(node.value)
 
     def _Ident(self, node: s.Ident) -> str:
+        if self.names is not None and node.name not in self.names and node.name not in self.bound:
+            return f"_unbound({node.name!r})"
         if node.name not in self.references:
             self.references.append(node.name)
         return f"v_{node.name}"
@@ -160,22 +168,32 @@ class _Generator:
             if ta == tb == BOOL and not node.left.may_fail and not node.right.may_fail:
                 return f"({a} {'and' if op == '&&' else 'or'} {b})"
             return f"{'_and' if op == '&&' else '_or'}(lambda: {a}, lambda: {b})"
+        if op in {"==", "!=", "<", "<=", ">", ">="} and ta != tb and {ta, tb} <= _NUMBERS:
+            # CEL compares an int with a double as two doubles (so 2^63-1 == 2^63 as doubles), where
+            # Python would compare them exactly.
+            a, b = (f"float({a})", b) if ta == INT else (a, f"float({b})")
+            return f"({a} {op} {b})"
         if op in {"==", "!="}:
-            plain = ta in _SCALARS and tb in _SCALARS and (ta == tb or {ta, tb} <= _NUMBERS)
+            plain = ta in _SCALARS and tb in _SCALARS and ta == tb
             plain = plain or NULL in (ta, tb)
             if plain:
                 if NULL in (ta, tb):
+                    left, right = _literal(node.left), _literal(node.right)
+                    if left is not None and right is not None:  # `1 == null`: not `1 is None`, a warning
+                        return repr((left.value is None and right.value is None) == (op == "=="))
                     return f"({a} {'is' if op == '==' else 'is not'} {b})"
                 return f"({a} {op} {b})"
             return f"_eq({a}, {b})" if op == "==" else f"(not _eq({a}, {b}))"
         if op in {"<", "<=", ">", ">="}:
-            if ta in _SCALARS and (ta == tb or {ta, tb} <= _NUMBERS):
+            if ta in _SCALARS and ta == tb:
                 return f"({a} {op} {b})"
             return f"_compare({op!r}, {a}, {b})"
         if op == "in":
             element = tb.params[0] if (is_list(tb) or is_map(tb)) else None
-            if element is not None and element in _SCALARS and (ta == element or {ta, element} <= _NUMBERS):
+            if element is not None and element in _SCALARS and ta == element:
                 return f"({a} in {b})"
+            if element == DOUBLE and ta == INT and is_list(tb):
+                return f"(float({a}) in {b})"
             return f"_contains({b}, {a})"
         return self._arithmetic(op, a, b, ta, tb)
 
@@ -199,8 +217,11 @@ class _Generator:
         assert node.range is not None and node.body is not None
         items = f"_iter({self.gen(node.range)})"
         var = f"v_{node.variable}"
+        self.bound.append(node.variable)
         body = self.gen(node.body)
         plain = node.body.type == BOOL and not node.body.may_fail
+        transform = self.gen(node.transform) if node.transform is not None else None
+        self.bound.pop()
         if node.macro == "exists":
             return f"any({body} for {var} in {items})" if plain else f"_exists({items}, lambda {var}: {body})"
         if node.macro == "all":
@@ -210,19 +231,23 @@ class _Generator:
         test = body if plain else f"_truth({body})"
         if node.macro == "filter":
             return f"[{var} for {var} in {items} if {test}]"
-        if node.transform is not None:
-            return f"[{self.gen(node.transform)} for {var} in {items} if {test}]"
+        if transform is not None:
+            return f"[{transform} for {var} in {items} if {test}]"
         return f"[{body} for {var} in {items}]"
 
     def _Call(self, node: s.Call) -> str:
         args = [self.gen(a) for a in node.args]
         name = node.function
+        if self.names is not None and not _known_call(node):
+            target = [self.gen(node.target)] if node.target is not None else []
+            return f"_no_function({', '.join([repr(name), *target, *args])})"
         if node.target is None:
             if name == "size":
                 t = node.args[0].type
                 return f"len({args[0]})" if t == STRING or is_list(t) or is_map(t) else f"_size({args[0]})"
             literal = node.args[0]
-            if name in {"timestamp", "duration"} and isinstance(literal, s.Literal) and literal.kind == "string":
+            if name in {"timestamp", "duration"} and isinstance(literal, s.Literal) and literal.kind == "string" \
+                    and self.names is None:  # checked: the checker has already refused a bad literal
                 convert = rt.to_timestamp if name == "timestamp" else rt.to_duration
                 return self.constant(convert(literal.value))
             if name == "dyn":
@@ -244,7 +269,40 @@ class _Generator:
             return f"_time_part({target}, {name!r}{', ' + args[0] if args else ''})"
         if t == DURATION:
             return f"_duration_part({target}, {name!r})"
-        return f"_string_method({name!r}, {target}{''.join(', ' + a for a in args)})"
+        if t == STRING:
+            return f"_string_method({name!r}, {target}{''.join(', ' + a for a in args)})"
+        return f"_method({name!r}, {target}{''.join(', ' + a for a in args)})"
+
+
+_GLOBAL_FUNCTIONS = {"size", "int", "double", "string", "bool", "timestamp", "duration", "dyn"}
+_RECEIVER_FUNCTIONS = {"size", *STRING_METHODS, *rt.TIME_PARTS}
+
+
+def _known_call(node: s.Call) -> bool:
+    """Whether an unchecked call names a function of the subset with a plausible number of arguments."""
+    if node.target is None:
+        return node.function in _GLOBAL_FUNCTIONS and len(node.args) == 1
+    return node.function in _RECEIVER_FUNCTIONS and len(node.args) <= 1
+
+
+def _literal(node: s.Node | None) -> s.Literal | None:
+    """The literal a node is (or dyn() of one), whose value is known when the rule is compiled."""
+    while isinstance(node, s.Call) and node.function == "dyn" and node.target is None and len(node.args) == 1:
+        node = node.args[0]
+    return node if isinstance(node, s.Literal) else None
+
+
+def _assume_dynamic(node: s.Node) -> None:
+    """Give every node of an unchecked tree the type dyn and a possible error, so the generated code
+    takes CEL's meaning from the run-time helpers alone."""
+    node.type, node.may_fail = DYN, True
+    for child in vars(node).values():
+        if isinstance(child, s.Node):
+            _assume_dynamic(child)
+        elif isinstance(child, list):
+            for item in child:
+                for part in item if isinstance(item, tuple) else (item,):
+                    _assume_dynamic(part)
 
 
 def _getter(path: str, variables: Mapping[str, Type]) -> Any:
@@ -259,16 +317,24 @@ def _getter(path: str, variables: Mapping[str, Type]) -> Any:
     return read
 
 
-def compile_expression(text: str, variables: Mapping[str, Type], expect: Type | None = BOOL) -> Expression:
-    """Parse, check and compile; raises CelSyntaxError or CelTypeError with line and column."""
+def compile_expression(text: str, variables: Mapping[str, Type], expect: Type | None = BOOL, *,
+                       checked: bool = True) -> Expression:
+    """Parse, check and compile; raises CelSyntaxError or CelTypeError with line and column.
+
+    `checked=False` skips the type checker (as cel-spec's `disable_check` does): every type mistake then
+    becomes an error value when evaluated. Rules are always checked; the conformance tests use both."""
     tree = s.parse(text)
-    result = check(tree, variables, expect)
-    generator = _Generator()
+    if checked:
+        result = check(tree, variables, expect)
+        generator = _Generator()
+    else:
+        _assume_dynamic(tree)
+        result, generator = DYN, _Generator(variables)
     body = generator.gen(tree)
     used = [name for name in variables if re.search(rf"\bv_{re.escape(name)}\b", body)]
     binds = "".join(f"    v_{name} = facts[{name!r}]\n" for name in used)
     python = f"def _expression(facts):\n{binds}    return {body}\n"
-    namespace: dict[str, Any] = {"__builtins__": {"len": len, "any": any, "all": all}, **_HELPERS,
+    namespace: dict[str, Any] = {"__builtins__": {"len": len, "any": any, "all": all, "float": float}, **_HELPERS,
                                  **generator.constants}
     exec(compile(python, "<rule expression>", "exec"), namespace)  # noqa: S102  (generated from the checked tree)
     # Only the deepest paths read ("profile.needs.itch", not "profile" too); comprehension variables are not facts.

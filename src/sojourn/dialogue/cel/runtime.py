@@ -7,15 +7,22 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|ms|us|µs|ns|m|s)")
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_DURATION_PART = re.compile(r"(\d+)(?:\.(\d*))?(h|ms|us|µs|ns|m|s)|\.(\d+)(h|ms|us|µs|ns|m|s)")
+_UNIT_NANOS = {"h": 3600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "µs": 10**3, "ns": 1}
 MAX_DURATION = timedelta(days=3650 * 100)
+_MICROSECOND = timedelta(microseconds=1)
+# RFC 3339 as CEL reads it: a date, "T", a time with up to nine fraction digits, and "Z" or an offset.
+_TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+                        r"(?:([Zz])|([+-])(\d{2}):(\d{2}))")
+_OFFSET = re.compile(r"([+-]?)(\d{2}):(\d{2})")
+SUB_MICROSECOND = ("timestamps and durations are kept to the microsecond: nanoseconds are not part of "
+                   "Sojourn's rule language")
 
 
 class CelError(Exception):
@@ -60,11 +67,16 @@ def get(mapping: Any, key: Any) -> Any:
     """m.k or m[k] on a map: a missing key is an error, not null."""
     if isinstance(mapping, dict):
         try:
-            return mapping[key]
+            value = mapping[key]
         except KeyError:
             raise CelError(f"no such key: {key}") from None
         except TypeError:
             raise CelError(f"a map key cannot be a {type_name(key)}") from None
+        # Python finds the key 1 for true (and 0 for false); CEL's bool and int keys are different keys.
+        if key.__class__ is not str and (key.__class__ is bool or key == 0 or key == 1) \
+                and not any(_same_key(stored, key) for stored in mapping):
+            raise CelError(f"no such key: {key}")
+        return value
     if isinstance(mapping, list):
         if isinstance(key, bool) or not isinstance(key, int | float) or key != int(key):
             raise CelError(f"a list index must be an int, not {type_name(key)}")
@@ -72,6 +84,10 @@ def get(mapping: Any, key: Any) -> Any:
             raise CelError(f"index {int(key)} is out of range")
         return mapping[int(key)]
     raise CelError(f"a {type_name(mapping)} has no fields")
+
+
+def _same_key(a: Any, b: Any) -> bool:
+    return a == b and (a.__class__ is bool) == (b.__class__ is bool)
 
 
 def has(mapping: Any, key: str) -> bool:
@@ -186,8 +202,13 @@ def contains(container: Any, item: Any) -> bool:
 def make_map(*pairs: tuple[Any, Any]) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
     for key, value in pairs:
+        if not isinstance(key, str | int):  # bool is an int
+            raise CelError(f"a map key is an int, a string or a bool, not a {type_name(key)}")
         if key in out:
-            raise CelError(f"repeated map key: {key}")
+            if any(_same_key(stored, key) for stored in out):
+                raise CelError(f"repeated map key: {key}")
+            raise CelError("a map with both a bool key and an int key of the same value (true and 1) is not "
+                           "part of Sojourn's rule language")
         out[key] = value
     return out
 
@@ -206,21 +227,42 @@ def _kind(value: Any) -> str:
     return "number" if name in {"int", "double"} else name
 
 
+_ORDERED = frozenset({int, float, str, bool, datetime, timedelta})
+
+
 def eq(a: Any, b: Any) -> bool:
-    """Heterogeneous equality: values of different kinds are unequal (true != 1), numbers compare by value."""
+    """Heterogeneous equality: values of different kinds are unequal (true != 1), numbers compare by value
+    (an int with a double as CEL does: the int converted to a double)."""
+    cls = a.__class__
+    if cls is b.__class__ and cls is not list and cls is not dict:  # the common case, first
+        return bool(a == b)
     if _kind(a) != _kind(b):
         return False
     if isinstance(a, list):
         return len(a) == len(b) and all(eq(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(eq(a[k], b[k]) for k in a)
+        if len(a) != len(b):
+            return False
+        for key, value in a.items():
+            if key not in b or not eq(value, b[key]):
+                return False
+            if key.__class__ is not str and not any(_same_key(stored, key) for stored in b):
+                return False  # Python's 1 found true
+        return True
+    if a.__class__ is not b.__class__ and (a.__class__ is float or b.__class__ is float):
+        return float(a) == float(b)
     return bool(a == b)
 
 
 def compare(op: str, a: Any, b: Any) -> bool:
-    ka, kb = _kind(a), _kind(b)
-    if ka != kb or ka in {"null", "list", "map"}:
-        raise CelError(f"cannot compare {type_name(a)} with {type_name(b)}")
+    cls = a.__class__
+    if cls is not b.__class__ or cls not in _ORDERED:
+        ka, kb = _kind(a), _kind(b)
+        if ka != kb or ka in {"null", "list", "map"}:
+            raise CelError(f"cannot compare {type_name(a)} with {type_name(b)}")
+    if cls is not b.__class__:  # an int and a double (the kinds are the same)
+        # CEL compares an int with a double as doubles: 9223372036854775807 < 9223372036854775808.0 is false.
+        a, b = float(a), float(b)
     if op == "<":
         return bool(a < b)
     if op == "<=":
@@ -238,14 +280,15 @@ def arith(op: str, a: Any, b: Any) -> Any:
                 "%": lambda: imod(a, b)}[op]()
     if ta == tb == "double" and op in "+-*/":
         return fdiv(a, b) if op == "/" else {"+": a + b, "-": a - b, "*": a * b}[op]
-    if op == "+" and ta == tb and ta in {"string", "list", "duration"}:
+    if op == "+" and ta == tb and ta in {"string", "list"}:
         return a + b
-    try:
-        if (op == "+" and {ta, tb} == {"timestamp", "duration"}) or (op == "-" and ta == "timestamp" and \
-                tb in {"timestamp", "duration"}) or (op == "-" and ta == tb == "duration"):
-            return a + b if op == "+" else a - b
-    except OverflowError:
-        raise CelError("timestamp out of range") from None
+    if op == "+" and ta == tb == "duration":
+        return shift(op, a, b)
+    if (op == "+" and {ta, tb} == {"timestamp", "duration"}) or (op == "-" and ta == "timestamp" and
+                                                                   tb in {"timestamp", "duration"}):
+        return shift(op, a, b)
+    if op == "-" and ta == tb == "duration":
+        return shift(op, a, b)
     raise CelError(f"no '{op}' for {ta} and {tb}")
 
 
@@ -256,7 +299,7 @@ def shift(op: str, a: Any, b: Any) -> Any:
     except OverflowError:
         raise CelError("timestamp out of range") from None
     if isinstance(result, timedelta) and abs(result) > MAX_DURATION:
-        raise CelError("duration out of range")
+        raise CelError(f"duration out of range: {MAX_DURATION.days} days at most")
     return result
 
 
@@ -272,7 +315,9 @@ def to_int(value: Any) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if math.isnan(value) or not INT_MIN <= value < 2.0**63:
+        # As CEL's implementations do: -2^63 itself is out of range (it cannot be told from a rounded
+        # -9223372036854775809.0), so is 2^63 (what 9223372036854775807.0 rounds to).
+        if math.isnan(value) or not -(2.0**63) < value < 2.0**63:
             raise CelError("double out of int range")
         return int(value)
     if isinstance(value, str):
@@ -281,7 +326,7 @@ def to_int(value: Any) -> int:
         except ValueError:
             raise CelError(f"cannot convert {value!r} to int") from None
     if isinstance(value, datetime):
-        return int((value - _EPOCH).total_seconds() // 1)
+        return (value - _EPOCH) // timedelta(seconds=1)  # exact, where total_seconds() is a float
     raise CelError(f"cannot convert a {type_name(value)} with int()")
 
 
@@ -308,10 +353,16 @@ def to_string(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        utc = value.astimezone(UTC)
+        text = f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        if utc.microsecond:
+            text += f".{utc.microsecond:06d}".rstrip("0")
+        return text + "Z"
     if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-        return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds}s"
+        micros = value // _MICROSECOND
+        sign, micros = ("-" if micros < 0 else ""), abs(micros)
+        seconds, fraction = divmod(micros, 1_000_000)
+        return f"{sign}{seconds}{f'.{fraction:06d}'.rstrip('0') if fraction else ''}s"
     raise CelError(f"cannot convert a {type_name(value)} with string()")
 
 
@@ -335,14 +386,28 @@ def to_timestamp(value: Any) -> datetime:
         except OverflowError:
             raise CelError("timestamp out of range") from None
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise CelError(f"{value!r} is not an RFC 3339 timestamp such as \"2026-01-31T09:00:00Z\"") from None
-        if parsed.tzinfo is None or "T" not in value.upper():
-            raise CelError(f"{value!r} needs a date, a time and a zone offset, such as \"2026-01-31T09:00:00Z\"")
-        return parsed
+        return _parse_timestamp(value)
     raise CelError(f"cannot convert a {type_name(value)} with timestamp()")
+
+
+def _parse_timestamp(text: str) -> datetime:
+    found = _TIMESTAMP.fullmatch(text)
+    if found is None:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            raise CelError(f"{text!r} needs a date, a time and a zone offset, such as \"2026-01-31T09:00:00Z\"")
+        raise CelError(f"{text!r} is not an RFC 3339 timestamp such as \"2026-01-31T09:00:00Z\"")
+    year, month, day, hour, minute, second, fraction, utc, sign, zone_hours, zone_minutes = found.groups()
+    fraction = (fraction or "").ljust(9, "0")
+    if fraction[6:] != "000":
+        raise CelError(f"{text!r} has nanoseconds: {SUB_MICROSECOND}")
+    try:
+        offset = timedelta(0) if utc else (1 if sign == "+" else -1) * timedelta(hours=int(zone_hours),
+                                                                                  minutes=int(zone_minutes))
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), int(fraction[:6]),
+                        tzinfo=UTC if not offset else timezone(offset))
+    except (ValueError, OverflowError):
+        raise CelError(f"{text!r} is not a timestamp CEL allows (years 0001 to 9999, a real date and time)") \
+            from None
 
 
 def to_duration(value: Any) -> timedelta:
@@ -351,25 +416,41 @@ def to_duration(value: Any) -> timedelta:
     if not isinstance(value, str):
         raise CelError(f"cannot convert a {type_name(value)} with duration()")
     text = value
-    sign = -1.0 if text.startswith("-") else 1.0
+    sign = -1 if text.startswith("-") else 1
     body = text[1:] if text[:1] in {"-", "+"} else text
     if body == "0":
         return timedelta(0)
-    position, seconds = 0, 0.0
+    position, nanos = 0, 0
     for match in _DURATION_PART.finditer(body):
         if match.start() != position:
             break
-        seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        whole, fraction, unit = (match.group(1), match.group(2), match.group(3)) if match.group(1) is not None \
+            else ("0", match.group(4), match.group(5))
+        fraction = fraction or ""
+        # Exact: "0.1s" is 100000 microseconds, not what 0.1 * 1.0 happens to round to.
+        nanos += int(whole) * _UNIT_NANOS[unit] + int(fraction or "0") * _UNIT_NANOS[unit] // 10 ** len(fraction)
+        if int(fraction or "0") * _UNIT_NANOS[unit] % 10 ** len(fraction):
+            raise CelError(f"{value!r} has a fraction of a nanosecond")
         position = match.end()
     if not body or position != len(body):
         raise CelError(f"{value!r} is not a duration such as \"72h\", \"30m\" or \"1h30m\"")
-    if seconds > MAX_DURATION.total_seconds():
-        raise CelError(f"{value!r} is longer than CEL allows")
-    return timedelta(seconds=sign * seconds)
+    if nanos % 1000:
+        raise CelError(f"{value!r} has nanoseconds: {SUB_MICROSECOND}")
+    if nanos > MAX_DURATION // _MICROSECOND * 1000:
+        raise CelError(f"{value!r} is out of range: a duration is {MAX_DURATION.days} days at most")
+    return timedelta(microseconds=sign * nanos // 1000)
 
 
 @functools.lru_cache(maxsize=512)
-def _zone(name: str) -> ZoneInfo | None:
+def _zone(name: str) -> tzinfo | None:
+    """An IANA zone ("Europe/Berlin", "UTC") or, as CEL allows, a fixed offset ("+11:00", "-02:30", "02:00")."""
+    offset = _OFFSET.fullmatch(name)
+    if offset is not None:
+        sign, hours, minutes = offset.groups()
+        if int(hours) > 23 or int(minutes) > 59:
+            return None
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        return timezone(-delta if sign == "-" else delta)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -404,13 +485,21 @@ def time_part(value: datetime, part: str, zone: str | None = None) -> int:
         return local.hour
     if part == "getMinutes":
         return local.minute
+    if part == "getMilliseconds":
+        return local.microsecond // 1000
     return local.second
 
 
 def duration_part(value: timedelta, part: str) -> int:
-    seconds = value.total_seconds()
-    divisor = {"getHours": 3600, "getMinutes": 60, "getSeconds": 1, "getMilliseconds": 0.001}[part]
-    return int(seconds / divisor)
+    """Whole hours, minutes or seconds of the duration (truncated toward zero), or, for getMilliseconds,
+    the milliseconds part after the whole seconds (CEL's definition: 1.5s gives 500, not 1500)."""
+    micros = value // _MICROSECOND
+    size = abs(micros)
+    if part == "getMilliseconds":
+        found = size % 1_000_000 // 1000
+    else:
+        found = size // {"getHours": 3_600_000_000, "getMinutes": 60_000_000, "getSeconds": 1_000_000}[part]
+    return -found if micros < 0 else found
 
 
 def lower_ascii(value: str) -> str:
@@ -435,4 +524,33 @@ def string_method(name: str, target: Any, *args: Any) -> Any:
         return lower_ascii(target)
     if name == "upperAscii":
         return upper_ascii(target)
-    return len(target)
+    if name == "size" and not args:
+        return len(target)
+    raise CelError(f"strings have no function {name}()")
+
+
+TIME_PARTS = frozenset({"getFullYear", "getMonth", "getDayOfYear", "getDayOfMonth", "getDate", "getDayOfWeek",
+                        "getHours", "getMinutes", "getSeconds", "getMilliseconds"})
+DURATION_PARTS = frozenset({"getHours", "getMinutes", "getSeconds", "getMilliseconds"})
+
+
+def method(name: str, target: Any, *args: Any) -> Any:
+    """A receiver function on a value whose type was not known when the rule was checked (dyn)."""
+    if isinstance(target, str):
+        return string_method(name, target, *args)
+    if isinstance(target, datetime) and name in TIME_PARTS and len(args) <= 1:
+        return time_part(target, name, *args)
+    if isinstance(target, timedelta) and name in DURATION_PARTS and not args:
+        return duration_part(target, name)
+    if name == "size" and not args:
+        return size(target)
+    raise CelError(f"a {type_name(target)} has no function {name}()")
+
+
+def unbound(name: str) -> Any:
+    """A name no variable has, in an expression compiled without the checker: an error when evaluated."""
+    raise CelError(f"no variable named {name!r}")
+
+
+def no_function(name: str, *args: Any) -> Any:
+    raise CelError(f"no function {name}()")

@@ -23,14 +23,15 @@ class CelSyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # int, uint, double, string, ident, op, eof
+    kind: str  # int, double, string, ident, reserved, op, eof
     value: Any
     line: int
     column: int
 
 
 _TOKEN = re.compile(r"""
-    (?P<space>[ \t\r\n]+|//[^\n]*)
+    (?P<space>[ \t\r\n\f]+|//[^\n]*)
+  | (?P<bytes>(?:[bB][rR]?|[rR][bB])(?=['"]))
   | (?P<double>(?:\d+\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+|\.\d+(?:[eE][+-]?\d+)?))
   | (?P<hex>0[xX][0-9a-fA-F]+)(?P<hexu>[uU])?
   | (?P<int>\d+)(?P<intu>[uU])?
@@ -41,8 +42,11 @@ _TOKEN = re.compile(r"""
 
 _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
             "\\": "\\", "'": "'", '"': '"', "`": "`", "?": "?"}
+# Reserved words are not names, but CEL allows them after a dot: `m.if` selects the key "if", `x.for()`
+# calls a function named for.
 RESERVED = {"as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
             "package", "namespace", "return", "var", "void", "while"}
+NOT_IN_SUBSET = "not part of Sojourn's rule language"
 
 
 def tokenize(text: str) -> list[Token]:
@@ -59,6 +63,8 @@ def tokenize(text: str) -> list[Token]:
         if kind in {"hexu", "intu"}:
             kind = "hex" if kind == "hexu" else "int"
         raw = match.group(0)
+        if kind == "bytes":
+            raise CelSyntaxError(f"bytes literals (b'…') are {NOT_IN_SUBSET}: write a string", line, column)
         if kind == "string":
             value, end = _read_string(text, pos, line, column)
             tokens.append(Token("string", value, line, column))
@@ -70,14 +76,12 @@ def tokenize(text: str) -> list[Token]:
             digits = raw[:-1] if unsigned else raw
             value = int(digits, 16 if kind == "hex" else 10)
             if unsigned:
-                raise CelSyntaxError("unsigned integers (1u) are not part of Sojourn's rule language", line, column)
+                raise CelSyntaxError(f"unsigned integers (1u) are {NOT_IN_SUBSET}: write 1", line, column)
             tokens.append(Token("int", value, line, column))
         elif kind == "double":
             tokens.append(Token("double", float(raw), line, column))
         elif kind == "ident":
-            if raw in RESERVED:
-                raise CelSyntaxError(f"{raw!r} is a reserved word", line, column)
-            tokens.append(Token("ident", raw, line, column))
+            tokens.append(Token("reserved" if raw in RESERVED else "ident", raw, line, column))
         else:
             tokens.append(Token("op", raw, line, column))
         newlines = raw.count("\n")
@@ -109,7 +113,11 @@ def _read_string(text: str, start: int, line: int, column: int) -> tuple[str, in
                 out.append(_ESCAPES[nxt])
                 pos += 2
                 continue
-            width = {"x": 2, "u": 4, "U": 8}.get(nxt)
+            if nxt in "0123" and len(octal := text[pos + 1:pos + 4]) == 3 and all(c in "01234567" for c in octal):
+                out.append(chr(int(octal, 8)))  # \000 to \377, as CEL has them: the code points U+0000 to U+00FF
+                pos += 4
+                continue
+            width = {"x": 2, "X": 2, "u": 4, "U": 8}.get(nxt)
             digits = text[pos + 2:pos + 2 + width] if width else ""
             if width and len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
                 code = int(digits, 16)
@@ -334,7 +342,7 @@ class Parser:
             token = self.peek()
             if self.accept("."):
                 name = self.take()
-                if name.kind != "ident":
+                if name.kind not in {"ident", "reserved"}:
                     raise CelSyntaxError(f"expected a field or function name after '.', found {self._describe(name)}",
                                          name.line, name.column)
                 if self.accept("("):
@@ -346,6 +354,9 @@ class Parser:
                 index = self.expression()
                 self.expect("]", "to close the index")
                 node = Index(token.line, token.column, operand=node, index=index)
+            elif token.kind == "op" and token.value == "{" and isinstance(node, Ident | Select):
+                raise CelSyntaxError(f"protobuf messages ({_path_text(node)}{{…}}) are {NOT_IN_SUBSET}",
+                                     token.line, token.column)
             else:
                 return node
 
@@ -384,6 +395,11 @@ class Parser:
 
     def primary(self) -> Node:
         token = self.take()
+        if token.kind == "reserved":
+            raise CelSyntaxError(f"{token.value!r} is a reserved word", token.line, token.column)
+        if token.kind == "op" and token.value == "." and self.peek().kind == "ident":
+            raise CelSyntaxError(f"absolute protobuf names (.{self.peek().value}…) are {NOT_IN_SUBSET}",
+                                 token.line, token.column)
         if token.kind in {"int", "double", "string"}:
             return Literal(token.line, token.column, value=token.value, kind=token.kind)
         if token.kind == "ident":
@@ -414,6 +430,12 @@ class Parser:
                         break
             return MapLit(token.line, token.column, entries=entries)
         raise CelSyntaxError(f"unexpected {self._describe(token)}", token.line, token.column)
+
+
+def _path_text(node: Node) -> str:
+    if isinstance(node, Select) and node.operand is not None:
+        return f"{_path_text(node.operand)}.{node.name}"
+    return node.name if isinstance(node, Ident) else "…"
 
 
 def parse(text: str) -> Node:
