@@ -19,6 +19,7 @@ COMMANDS = {
     "magazine build": "lay out an issue of the printed magazine for the print house (magazine delivered: its report)",
     "insights refresh": "bring the journey facts behind the KPIs up to date",
     "survey import FILE": "import an outside patient survey export (CSV or XLSX) with a column mapping",
+    "questionnaire import FILE": "import a FHIR Questionnaire, ValueSet or Bundle of both (--program SLUG)",
     "safety list": "the safety queue, soonest deadline first (safety decide|assess|forward|nullify --by EMAIL)",
     "program launch": "take a program from set-up (draft) to live",
     "bench engine": "measure the engine against raw SQLite and the cel package (--scale, --json, --postgres URL)",

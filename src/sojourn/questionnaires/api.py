@@ -17,7 +17,8 @@ from sojourn.core.queries import access_program
 from sojourn.core.review import State
 from sojourn.core.review_api import CommentIn
 from sojourn.people import queries as people_queries
-from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
+from sojourn.questionnaires.definition import expand_value_set
+from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse, ValueSet
 from sojourn.questionnaires.services.definitions import (
     WORKFLOW,
     access_questionnaire,
@@ -28,7 +29,9 @@ from sojourn.questionnaires.services.definitions import (
     return_questionnaire,
     submit_questionnaire,
 )
+from sojourn.questionnaires.services.response_imports import import_responses, score_extensions
 from sojourn.questionnaires.services.responses import save_response
+from sojourn.questionnaires.services.value_sets import import_value_set
 
 router = Router(tags=["questionnaires"])
 
@@ -38,7 +41,8 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 class ImportIn(Schema):
-    resource: dict[str, Any] = Field(description="A FHIR R4 Questionnaire")
+    resource: dict[str, Any] = Field(description="A FHIR R4 Questionnaire, or a Bundle (collection or transaction) "
+                                                 "of a Questionnaire and the ValueSets it names")
     scoring: dict[str, Any] | None = Field(default=None, description="Scales, reverse items, bands (optional)")
 
 
@@ -56,6 +60,29 @@ class QuestionnaireOut(Schema):
     @staticmethod
     def resolve_state(questionnaire: Questionnaire) -> State:
         return WORKFLOW.state(questionnaire)
+
+
+class ValueSetIn(Schema):
+    resource: dict[str, Any] = Field(description="A FHIR R4 ValueSet with its url, and its expansion or the "
+                                                 "concepts it lists (no filters: Sojourn has no terminology server)")
+
+
+class ValueSetOut(Schema):
+    id: int
+    url: str
+    version: str
+    title: str
+    codes: int = Field(description="How many codes a question drawing on it offers")
+    sha256: str
+    imported_at: datetime
+
+    @staticmethod
+    def resolve_title(value_set: ValueSet) -> str:
+        return str(value_set.resource.get("title") or value_set.resource.get("name") or "")
+
+    @staticmethod
+    def resolve_codes(value_set: ValueSet) -> int:
+        return len(expand_value_set(value_set.resource))
 
 
 class ListQuery(Schema):
@@ -109,6 +136,21 @@ def list_questionnaires(request: HttpRequest, slug: str, query: Query[ListQuery]
     return list(found.filter(status=query.status) if query.status else found)
 
 
+@router.post("/programs/{slug}/value-sets", response={201: ValueSetOut},
+             summary="Import a FHIR ValueSet for answerValueSet (the same url, version and content again: "
+                     "nothing changes)")
+def import_value_set_fhir(request: HttpRequest, slug: str, payload: ValueSetIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    return Status(201, import_value_set(actor=actor, program=program, resource=payload.resource))
+
+
+@router.get("/programs/{slug}/value-sets", response=list[ValueSetOut], summary="The program's imported value sets")
+def list_value_sets(request: HttpRequest, slug: str) -> Any:
+    program = access_program(_actor(request), slug)
+    return list(ValueSet.objects.filter(program=program).order_by("url", "version"))
+
+
 @router.get("/questionnaires/{questionnaire_id}/fhir", response=dict[str, Any],
             summary="Export a questionnaire version as FHIR R4 JSON")
 def export_fhir(request: HttpRequest, questionnaire_id: int) -> Any:
@@ -157,6 +199,36 @@ def submit_response(request: HttpRequest, pseudonym: str, payload: ResponseIn) -
     return Status(201, response)
 
 
+class ResponsesIn(Schema):
+    resource: dict[str, Any] = Field(description="A FHIR R4 QuestionnaireResponse, or a Bundle of them")
+
+
+class MismatchOut(Schema):
+    entry: str = Field(description="entry[n] of the Bundle; empty for a single response")
+    what: str = Field(description="item[linkId] (a calculated answer) or scale[id] (a score the response carried)")
+    stored: str
+    recomputed: str
+
+
+class ResponseImportOut(Schema):
+    imported: int
+    already: int = Field(description="Responses imported before: unchanged")
+    mismatches: list[MismatchOut] = Field(description="Scores the file carried that differ from Sojourn's: "
+                                                      "Sojourn's are kept")
+    responses: list[int]
+
+
+@router.post("/programs/{slug}/questionnaire-responses", response={201: ResponseImportOut},
+             summary="Import FHIR QuestionnaireResponses answered elsewhere (one, or a Bundle): each matched to a "
+                     "patient by pseudonym, checked against its questionnaire and scored here; all or nothing")
+def import_fhir_responses(request: HttpRequest, slug: str, payload: ResponsesIn) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    result = import_responses(actor=actor, program=program, resource=payload.resource)
+    return Status(201, {"imported": len(result.imported), "already": result.already,
+                        "mismatches": [m.as_dict() for m in result.mismatches], "responses": result.imported})
+
+
 @router.get("/patients/{pseudonym}/questionnaire-responses", response=list[ResponseOut],
             summary="The patient's responses with their scores, newest first")
 def list_responses(request: HttpRequest, pseudonym: str) -> Any:
@@ -177,4 +249,5 @@ def response_fhir(request: HttpRequest, response_id: int) -> Any:
     return {"resourceType": "QuestionnaireResponse", "id": str(found.pk),
             "questionnaire": f"{found.questionnaire.url}|{found.questionnaire.version}", "status": found.status,
             "subject": {"identifier": {"system": "urn:sojourn:pseudonym", "value": found.patient.pseudonym}},
-            "authored": (found.completed_at or found.updated_at).isoformat(), "item": found.items}
+            "authored": (found.completed_at or found.updated_at).isoformat(), "item": found.items,
+            **({"extension": score_extensions(found.scores)} if found.scores else {})}

@@ -8,7 +8,7 @@ structure the portal, the validator and the scorer walk.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
+from fhir.resources.R4B.valueset import ValueSet as FhirValueSet
 from pydantic import ValidationError
 
 from sojourn.core.control_characters import control_character_paths, refusal_message
@@ -169,6 +170,8 @@ class Definition:
     scoring: dict[str, Any] = field(default_factory=dict)
     variables: tuple[Expression, ...] = ()
     resource: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # for %questionnaire
+    # The answerValueSet references resolved to the program's imported value sets (not contained ones).
+    value_sets: tuple[str, ...] = field(default=(), compare=False)
 
     def walk(self) -> Iterator[Item]:
         def visit(items: tuple[Item, ...]) -> Iterator[Item]:
@@ -238,9 +241,11 @@ def option_value(raw: dict[str, Any]) -> Any:
 
 
 class _Reader:
-    def __init__(self, value_sets: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, value_sets: dict[str, dict[str, Any]], imported: Mapping[str, dict[str, Any]]) -> None:
         self.problems: list[ErrorDetail] = []
-        self.value_sets = value_sets  # contained ValueSets by "#id" and by canonical url
+        self.value_sets = value_sets  # contained ValueSets by "#id" and by canonical url (and url|version)
+        self.imported = imported  # the program's imported ValueSets by url (the latest) and url|version
+        self.used: set[str] = set()  # the references resolved to imported value sets
 
     def problem(self, link_id: str | None, message: str) -> None:
         self.problems.append(ErrorDetail(message, field=f"item[{link_id}]" if link_id else None))
@@ -292,28 +297,22 @@ class _Reader:
                       system=str(coding.get("system", "") or ""))
 
     def value_set(self, link_id: str, url: str) -> list[Option]:
-        """Expand a contained value set: its expansion, or the concepts its compose lists."""
+        """Expand a value set: contained in the form first, then imported into the program."""
         found = self.value_sets.get(url)
+        if found is None and not url.startswith("#"):
+            found = self.imported.get(url)
+            if found is not None:
+                self.used.add(url)
         if found is None:
-            self.problem(link_id, _("The value set %(url)s is not loaded: Sojourn expands only value sets "
-                                    "contained in the Questionnaire.") % {"url": url})
+            self.problem(link_id, _("The value set %(url)s is not loaded: import it into the program first (alone, "
+                                    "or in a Bundle with the Questionnaire), or contain it in the Questionnaire.")
+                         % {"url": url})
             return []
-        contains = _flatten(found.get("expansion", {}).get("contains", []))
-        if contains:
-            return [Option(value=str(c.get("code", "")), display=str(c.get("display", "") or ""),
-                           translations=_designations(c), weight=_weight(c.get("extension", [])),
-                           system=str(c.get("system", "") or "")) for c in contains if c.get("code")]
-        compose = found.get("compose", {})
-        includes = compose.get("include", [])
-        if compose.get("exclude") or not includes or any(
-                "valueSet" in i or "filter" in i or not i.get("concept") for i in includes):
+        if expansion_problems(found):
             self.problem(link_id, _("The value set %(url)s needs a terminology server to expand: list its "
                                     "concepts or include its expansion.") % {"url": url})
             return []
-        return [Option(value=str(c.get("code", "")), display=str(c.get("display", "") or ""),
-                       translations=_designations(c), weight=_weight(c.get("extension", [])),
-                       system=str(include.get("system", "") or ""))
-                for include in includes for c in include["concept"] if c.get("code")]
+        return expand_value_set(found)
 
     def condition(self, link_id: str, raw_condition: dict[str, Any]) -> Condition | None:
         operator = raw_condition.get("operator")
@@ -440,6 +439,50 @@ def _designations(concept: dict[str, Any]) -> dict[str, str]:
             if d.get("language") and d.get("value")}
 
 
+def _concept_option(concept: dict[str, Any], system: Any) -> Option:
+    return Option(value=str(concept.get("code", "")), display=str(concept.get("display", "") or ""),
+                  translations=_designations(concept), weight=_weight(concept.get("extension", [])),
+                  system=str(system or ""))
+
+
+def expansion_problems(value_set: dict[str, Any]) -> list[ErrorDetail]:
+    """What keeps a value set from being expanded without a terminology server, each by its field.
+
+    The same rules for a value set contained in a form and one a program imports."""
+    if _flatten(value_set.get("expansion", {}).get("contains", [])):
+        return []
+    compose = value_set.get("compose", {})
+    includes = compose.get("include", [])
+    problems = []
+    if compose.get("exclude"):
+        problems.append(ErrorDetail(_("An exclude needs a terminology server to expand: list only the concepts "
+                                      "you keep."), field="compose.exclude"))
+    if not includes:
+        problems.append(ErrorDetail(_("The value set has neither an expansion nor concepts to list."),
+                                    field="compose.include"))
+    for n, include in enumerate(includes):
+        where = f"compose.include[{n}]"
+        if "filter" in include:
+            problems.append(ErrorDetail(_("A filter needs a terminology server to expand: list the concepts "
+                                          "instead."), field=f"{where}.filter"))
+        if "valueSet" in include:
+            problems.append(ErrorDetail(_("Including another value set needs a terminology server: list its "
+                                          "concepts instead."), field=f"{where}.valueSet"))
+        if not include.get("concept") and not ({"filter", "valueSet"} & set(include)):
+            problems.append(ErrorDetail(_("A whole code system needs a terminology server to expand: list the "
+                                          "concepts you use."), field=f"{where}.concept"))
+    return problems
+
+
+def expand_value_set(value_set: dict[str, Any]) -> list[Option]:
+    """A value set's options: its expansion, or the concepts its compose lists (see expansion_problems)."""
+    contains = _flatten(value_set.get("expansion", {}).get("contains", []))
+    if contains:
+        return [_concept_option(c, c.get("system")) for c in contains if c.get("code")]
+    return [_concept_option(c, include.get("system")) for include in value_set.get("compose", {}).get("include", [])
+            for c in include.get("concept", []) if c.get("code")]
+
+
 def read_value(key: str, raw: Any) -> Any:
     """A FHIR value[x] as the Python value answers and conditions compare (None if it cannot be read)."""
     try:
@@ -562,31 +605,142 @@ def too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, Any], Definition]:
-    """Validate FHIR JSON and read it; raise InvalidInput listing every problem by linkId."""
+def load_json(data: str | bytes | dict[str, Any]) -> Any:
+    """Parse a resource given as JSON text (a dict passes through)."""
     if isinstance(data, (str, bytes)):
         try:
-            data = json.loads(data)
+            return json.loads(data)
         except (ValueError, RecursionError) as exc:
             raise InvalidInput(_("This is not valid JSON: %(why)s") % {"why": str(exc)[:200]}, field="resource") \
                 from exc
-    if not isinstance(data, dict) or data.get("resourceType") != "Questionnaire":
-        raise InvalidInput(_("Expected a FHIR Questionnaire resource."), field="resourceType")
+    return data
+
+
+def _require_safe(data: dict[str, Any]) -> None:
     if too_deep(data):
         raise InvalidInput(_("The JSON nests deeper than %(n)s levels.") % {"n": MAX_DEPTH}, field="item")
     bad = next(control_character_paths(data), None)
     if bad is not None:  # a file upload reaches here without passing the request guard
         raise InvalidInput(refusal_message(), field=".".join(bad))
+
+
+def _require_valid_fhir(model: Any, data: dict[str, Any], message: str) -> None:
+    """Validate against the FHIR R4 model (fhir.resources), each problem by its path."""
     try:
-        FhirQuestionnaire.model_validate(data)
+        model.model_validate(data)
     except (ValidationError, ValueError, TypeError) as exc:
         errors = exc.errors() if isinstance(exc, ValidationError) else [{"loc": (), "msg": str(exc)}]
         details = [ErrorDetail(str(e.get("msg", "invalid"))[:300],
                                field=".".join(str(p) for p in e.get("loc", ())) or "resource")
                    for e in errors[:50]]
-        raise InvalidInput(_("The Questionnaire is not valid FHIR R4."), field=details[0].field,
-                           details=details) from exc
-    value_sets: dict[str, dict[str, Any]] = {}
+        raise InvalidInput(message, field=details[0].field, details=details) from exc
+
+
+MAX_URL, MAX_VERSION = 255, 64  # the columns an imported value set's canonical URL and version go in
+
+
+def read_value_set(data: str | bytes | dict[str, Any]) -> dict[str, Any]:
+    """Validate a ValueSet a program imports: FHIR R4, a canonical URL, and expandable without a
+    terminology server by the same rules as a contained one. Raise InvalidInput naming each field."""
+    data = load_json(data)
+    if not isinstance(data, dict) or data.get("resourceType") != "ValueSet":
+        raise InvalidInput(_("Expected a FHIR ValueSet resource."), field="resourceType")
+    _require_safe(data)
+    _require_valid_fhir(FhirValueSet, data, _("The ValueSet is not valid FHIR R4."))
+    problems = []
+    url, version = str(data.get("url", "") or ""), str(data.get("version", "") or "")
+    if not url or len(url) > MAX_URL or "|" in url:
+        problems.append(ErrorDetail(_("A value set needs its canonical url (at most %(n)s characters, without "
+                                      "|): the questionnaires' answerValueSet names it.") % {"n": MAX_URL},
+                                    field="url"))
+    if len(version) > MAX_VERSION:
+        problems.append(ErrorDetail(_("The version takes at most %(n)s characters.") % {"n": MAX_VERSION},
+                                    field="version"))
+    for name in ("modifierExtension", "implicitRules"):
+        if name in data:
+            problems.append(ErrorDetail(_("%(feature)s is not supported.") % {"feature": name}, field=name))
+    problems.extend(ErrorDetail(_("The extension %(url)s is not supported.") % {"url": e.get("url")},
+                                field="extension") for e in data.get("extension", []) if e.get("url") in UNHONOURED)
+    problems.extend(expansion_problems(data))
+    if not problems and not expand_value_set(data):
+        problems.append(ErrorDetail(_("The value set lists no codes."), field="compose.include"))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    return data
+
+
+def within(prefix: str, error: InvalidInput) -> InvalidInput:
+    """The same refusal with each field put under `prefix` (a Bundle entry's resource)."""
+    details = [ErrorDetail(d.message, field=f"{prefix}.{d.field}" if d.field else prefix, line=d.line)
+               for d in (error.details or [ErrorDetail(error.message, field=error.field)])]
+    return InvalidInput(error.message, field=details[0].field, details=details)
+
+
+BUNDLE_TYPES = {"collection", "transaction"}
+
+
+def read_bundle(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """Split a Bundle into its one Questionnaire, the ValueSets (validated) and the Questionnaire's entry."""
+    _require_safe(data)
+    problems = []
+    if data.get("type") not in BUNDLE_TYPES:
+        problems.append(ErrorDetail(_("A Bundle to import is a collection or a transaction."), field="type"))
+    entries = data.get("entry")
+    if not isinstance(entries, list) or not entries:
+        raise InvalidInput(_("The Bundle has no entries."), field="entry")
+    questionnaires, value_sets = [], []
+    for n, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        if kind == "Questionnaire":
+            questionnaires.append(n)
+        elif kind == "ValueSet":
+            try:
+                value_sets.append(read_value_set(resource))
+            except InvalidInput as error:
+                problems.extend(within(f"entry[{n}].resource", error).details)
+        else:
+            problems.append(ErrorDetail(_("A Bundle to import holds one Questionnaire and its ValueSets, not "
+                                          "%(type)s.") % {"type": kind}, field=f"entry[{n}].resource.resourceType"))
+    if len(questionnaires) != 1:
+        problems.append(ErrorDetail(_("A Bundle to import holds exactly one Questionnaire (this one: %(n)s).")
+                                    % {"n": len(questionnaires)}, field="entry"))
+    urls = [f"{v['url']}|{v.get('version', '')}" for v in value_sets]
+    if len(set(urls)) != len(urls):
+        problems.append(ErrorDetail(_("The Bundle holds a value set twice (the same url and version)."),
+                                    field="entry"))
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+    return entries[questionnaires[0]]["resource"], value_sets, questionnaires[0]
+
+
+def value_set_references(data: dict[str, Any]) -> set[str]:
+    """The answerValueSet references of a Questionnaire's items that are not contained ids (#id)."""
+    found: set[str] = set()
+    stack = list(data.get("item", []) if isinstance(data.get("item"), list) else [])
+    while stack:
+        raw = stack.pop()
+        if not isinstance(raw, dict):
+            continue
+        reference = raw.get("answerValueSet")
+        if isinstance(reference, str) and reference and not reference.startswith("#"):
+            found.add(reference)
+        stack.extend(raw.get("item", []) if isinstance(raw.get("item"), list) else [])
+    return found
+
+
+def read_questionnaire(data: str | bytes | dict[str, Any], value_sets: Mapping[str, dict[str, Any]] | None = None
+                       ) -> tuple[dict[str, Any], Definition]:
+    """Validate FHIR JSON and read it; raise InvalidInput listing every problem by linkId.
+
+    `value_sets` are the program's imported ValueSets by canonical url (the latest version) and by
+    url|version; contained ones come first."""
+    data = load_json(data)
+    if not isinstance(data, dict) or data.get("resourceType") != "Questionnaire":
+        raise InvalidInput(_("Expected a FHIR Questionnaire resource."), field="resourceType")
+    _require_safe(data)
+    _require_valid_fhir(FhirQuestionnaire, data, _("The Questionnaire is not valid FHIR R4."))
+    contained_sets: dict[str, dict[str, Any]] = {}
     contained_problems = []
     for contained in data.get("contained", []):
         if contained.get("resourceType") not in CONTAINED_TYPES:
@@ -594,12 +748,12 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
                 _("A contained %(type)s is not supported: a Questionnaire may contain value sets.")
                 % {"type": contained.get("resourceType")}, field="contained"))
             continue
-        value_sets[f"#{contained.get('id', '')}"] = contained
+        contained_sets[f"#{contained.get('id', '')}"] = contained
         if contained.get("url"):
-            value_sets[str(contained["url"])] = contained
+            contained_sets[str(contained["url"])] = contained
             if contained.get("version"):
-                value_sets[f"{contained['url']}|{contained['version']}"] = contained
-    reader = _Reader(value_sets)
+                contained_sets[f"{contained['url']}|{contained['version']}"] = contained
+    reader = _Reader(contained_sets, value_sets or {})
     reader.problems.extend(contained_problems)
     if data.get("status") not in {"draft", "active", "retired", "unknown"}:
         reader.problems.append(ErrorDetail(_("The status must be draft, active, retired or unknown."),
@@ -607,7 +761,7 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
     if "implicitRules" in data:
         reader.problem(None, _("%(feature)s is not supported.") % {"feature": "implicitRules"})
     reader.extensions(None, data)
-    for contained in value_sets.values():
+    for contained in contained_sets.values():
         reader.extensions(None, contained)
     variables = tuple(reader.expressions(None, data.get("extension", []), VARIABLE))
     seen: set[str] = set()
@@ -624,7 +778,7 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
     definition = Definition(url=str(data.get("url", "") or ""), title=str(data.get("title", "") or ""),
                             title_translations=_translations(data.get("_title")),
                             language=str(data.get("language", "") or "").split("-")[0], items=items, scoring=scoring,
-                            variables=variables, resource=data)
+                            variables=variables, resource=data, value_sets=tuple(sorted(reader.used)))
     _check_conditions(definition, reader)
     if reader.problems:
         first = reader.problems[0]
@@ -632,6 +786,6 @@ def read_questionnaire(data: str | bytes | dict[str, Any]) -> tuple[dict[str, An
     return data, definition
 
 
-def definition_of(resource: dict[str, Any]) -> Definition:
+def definition_of(resource: dict[str, Any], value_sets: Mapping[str, dict[str, Any]] | None = None) -> Definition:
     """Read a stored (already validated) resource."""
-    return read_questionnaire(resource)[1]
+    return read_questionnaire(resource, value_sets)[1]

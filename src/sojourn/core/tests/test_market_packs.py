@@ -52,7 +52,15 @@ def test_every_shipped_pack_is_valid():
         reading = read_pack_file(path)
         assert reading.ok, [str(p) for p in reading.problems]
         countries.add(reading.pack.country)
+        # Where a patient who answers that they think of self-harm is told to turn, in every market.
+        assert reading.pack.crisis_help and reading.pack.crisis_help.emergency, path
     assert countries == {"DE", "US", "GB", "JP", "CA"}
+
+
+def test_a_crisis_line_is_a_phone_number():
+    text = (PACK_DIR / "gb.yaml").read_text().replace('phone: "116 123"', 'phone: "call the Samaritans"')
+    found = problems_by_field(text)
+    assert "crisis_help.line.phone" in found and found["crisis_help.line.phone"][0] is not None
 
 
 def test_it_reports_every_structural_problem_with_its_line():

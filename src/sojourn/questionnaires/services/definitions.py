@@ -13,15 +13,29 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import NotFound
+from sojourn.core.errors import InvalidInput, NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.review import Step, Workflow, comment_text
 from sojourn.core.services.audit import record_audit
 from sojourn.questionnaires.answers import calculated_answers, initial_answers
-from sojourn.questionnaires.definition import SCORING, Definition, read_questionnaire
+from sojourn.questionnaires.definition import (
+    SCORING,
+    Definition,
+    load_json,
+    read_bundle,
+    read_questionnaire,
+    value_set_references,
+    within,
+)
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.scoring import require_valid_scoring
+from sojourn.questionnaires.services.value_sets import (
+    index_value_sets,
+    program_value_sets,
+    store_value_set,
+    unsaved_value_set,
+)
 
 # How our review status reads in FHIR's Questionnaire.status.
 FHIR_STATUS = {"draft": "draft", "in_review": "draft", "approved": "active", "retired": "retired"}
@@ -33,9 +47,25 @@ def _digest(resource: dict[str, Any]) -> str:
 
 def import_questionnaire(*, actor: Actor, program: Program, resource: str | bytes | dict[str, Any],
                          scoring: dict[str, Any] | None = None) -> Questionnaire:
-    """Read FHIR JSON into a new draft version of its instrument (by canonical URL)."""
+    """Read FHIR JSON into a new draft version of its instrument (by canonical URL).
+
+    The JSON is a Questionnaire, or a Bundle of a Questionnaire and the ValueSets it names, all imported
+    or none. answerValueSet resolves to a contained value set first, then to the program's imported ones."""
     actor.require(Permission.CONTENT_EDIT, program.pk)
-    data, definition = read_questionnaire(resource)
+    data = load_json(resource)
+    bundled: list[dict[str, Any]] = []
+    entry: int | None = None
+    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+        data, bundled, entry = read_bundle(data)
+    known = program_value_sets(program, value_set_references(data) if isinstance(data, dict) else set())
+    saved = {(row.url, row.version, row.sha256) for row in known}
+    coming = [row for row in (unsaved_value_set(program, v) for v in bundled)
+              if (row.url, row.version, row.sha256) not in saved]
+    lookup = {key: row.resource for key, row in index_value_sets([*known, *coming]).items()}
+    try:
+        data, definition = read_questionnaire(data, lookup)
+    except InvalidInput as error:
+        raise (within(f"entry[{entry}].resource", error) if entry is not None else error) from None
     # Work the expressions out once on an empty response: one that cannot run is refused now, by item,
     # rather than met by a patient.
     calculated_answers(definition, {})
@@ -46,15 +76,20 @@ def import_questionnaire(*, actor: Actor, program: Program, resource: str | byte
     # The slug the portal's addresses use: the last part of the canonical URL (…/phq-9 → phq-9).
     name = slugify(url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]) or slugify(str(data.get("name", ""))) or "questionnaire"
     with transaction.atomic(durable=True):
+        stored = [store_value_set(actor=actor, program=program, data=value_set) for value_set in bundled]
+        resolved = index_value_sets([*known, *stored])
         latest = (Questionnaire.objects.select_for_update().filter(program=program, url=url)
                   .aggregate(n=Max("version"))["n"] or 0)
         questionnaire = Questionnaire.objects.create(
             program=program, url=url, version=latest + 1, name=name,
             title=(definition.title or name)[:300], resource=data, scoring=declared,
             languages=sorted(definition.languages()), sha256=_digest(data), created_by_id=actor.user_id)
+        pinned = {resolved[reference] for reference in definition.value_sets}
+        questionnaire.value_sets.set(pinned)
         record_audit(actor=actor, action="questionnaire.imported", subject_type="questionnaire",
                      subject_id=questionnaire.pk, program_id=program.pk,
-                     after={"url": url, "version": questionnaire.version, "items": len(definition.questions())})
+                     after={"url": url, "version": questionnaire.version, "items": len(definition.questions()),
+                            "value_sets": sorted(str(v) for v in pinned)})
         return questionnaire
 
 
@@ -136,7 +171,10 @@ def definition(questionnaire: Questionnaire) -> Definition:
     """The parsed definition, read once per version and process (approved versions never change)."""
     key = (questionnaire.pk, questionnaire.sha256)
     if key not in _definitions:
-        _definitions[key] = read_questionnaire(questionnaire.resource)[1]
+        # The imported value sets it was resolved against at import, never a newer version since.
+        pinned = (index_value_sets(questionnaire.value_sets.all())
+                  if value_set_references(questionnaire.resource) else {})
+        _definitions[key] = read_questionnaire(questionnaire.resource, {k: v.resource for k, v in pinned.items()})[1]
     return _definitions[key]
 
 

@@ -221,4 +221,5 @@ def test_the_profile_names_stage_engagement_and_questionnaires_in_the_readers_la
     assert '<dd id="stage">Wechsel</dd>' in page and '<dd id="engagement">mittel</dd>' in page
     assert '<option value="switching" selected>Wechsel</option>' in page
     assert ">Ihr Bedarf: Leben mit Psoriasis</a>" in page and ">Your needs: living with psoriasis</a>" not in page
-    assert "<h3>WHO-5-Fragebogen zum Wohlbefinden</h3>" in page and ": 60 (Kein Hinweis auf geringes Wohlbefinden)</li>" in page
+    assert "<h3>WHO-5-Fragebogen zum Wohlbefinden</h3>" in page
+    assert ": 60 (Kein Hinweis auf geringes Wohlbefinden)</li>" in page
