@@ -67,6 +67,11 @@ def companion_rules() -> list[dict[str, Any]]:
               "'wellbeing' in event.data.scores && event.data.scores.wellbeing <= 28.0)",
               [{"do": "nurse_task", "reason": "high psychosocial need", "due_in": "48h", "script": "psychosocial-call"},
                {"do": "send", "channel": "web", "content": "living-with-psoriasis"}], priority=90),
+        # The WHO-5 manual: a raw score below 13 is a reason to screen for depression. The PHQ-9 that
+        # follows raises its own flags (item 9: an urgent task for a nurse whatever the rules say).
+        _rule("depression-screen", "PHQ-9 after a WHO-5 below 13", {"events": ["questionnaire.completed"]},
+              "event.data.questionnaire == 'who-5' && 'who5_poor_wellbeing' in event.data.flags",
+              [{"do": "ask_questionnaire", "questionnaire": "phq-9", "channel": "web"}]),
         # Stages: the first refill starts treatment; twelve weeks on it is daily management; a switch.
         _rule("stage-initiation", "First refill: treatment initiation", {"events": ["medication.refilled"]},
               "profile.stage == 'diagnosis'", [{"do": "set_stage", "stage": "treatment_initiation"}]),

@@ -1,6 +1,7 @@
-"""What a simulated patient does: answers questionnaires from their latent needs and well-being, reads
-the cards on their page (more often the closer a card is to what they need), refills or misses doses,
-drifts away and comes back when something the program sent them is worth opening."""
+"""What a simulated patient does: answers questionnaires from their latent needs and well-being (the
+PHQ and GAD items from how low their well-being is), reads the cards on their page (more often the
+closer a card is to what they need), refills or misses doses, drifts away and comes back when
+something the program sent them is worth opening."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ def answers_for(instrument: Instrument, sim: SimPatient, wellbeing: float, rng: 
         scale = instrument.scale_of.get(item.link_id)
         if instrument.name == "who-5":
             target = wellbeing / 20 + rng.gauss(0, 0.6)  # five items of 0–5, times four: 0–100
+        elif item.link_id == "phq9-9":
+            # Thoughts of death or self-harm: rare, and only with low well-being (one patient in
+            # ten at the bottom of the scale, none above 60).
+            target = 1.0 if rng.random() < max(0.0, 0.6 - wellbeing / 100) / 6 else 0.0
+        elif instrument.name in {"phq-9", "phq-2", "gad-7"}:
+            # 0–3 per item: none above 60 % well-being, about two a day's frequency at the bottom
+            # (a PHQ-9 total near 6 at 40 %, 12 at 20 %).
+            target = max(0.0, (60 - wellbeing) / 30) + rng.gauss(0, 0.6)
         elif scale in sim.needs:
             top = max((float(o.weight) for o in item.options if o.weight is not None), default=3.0)
             target = sim.needs[scale] * top + rng.gauss(0, 0.35)

@@ -485,8 +485,8 @@ class _World:
                                                    created_at__lte=at, due_at__lte=at + CALL_AHEAD)
                           .select_related("patient__market"))
         unknown = len(self.cohort)  # calls for patients outside the simulation go last
-        open_tasks.sort(key=lambda t: (t.due_at, getattr(self.by_pseudonym.get(t.patient.pseudonym), "index", unknown),
-                                       t.reason))
+        open_tasks.sort(key=lambda t: (not t.urgent, t.due_at,  # an urgent flag first, as in the real queue
+                                       getattr(self.by_pseudonym.get(t.patient.pseudonym), "index", unknown), t.reason))
         for task in open_tasks:
             country = task.patient.market.country
             if done[country] >= self.capacity:
