@@ -32,6 +32,76 @@ from sojourn.questionnaires.expressions import ExpressionFailed, evaluate, guard
 
 Answers = dict[str, list[Any]]
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
+# An answer inside a repeating group is keyed by its instance path: "medication[1]/dose" is the dose in the
+# second medication (nested groups: "visit[0]/drug[2]/name"). Outside repeating groups the key is the linkId.
+INSTANCE = "]/"
+
+
+def link_of(key: str) -> str:
+    """The linkId an answer key names."""
+    return key.rsplit(INSTANCE, 1)[-1]
+
+
+def instance_of(key: str) -> str:
+    """The innermost group instance a key sits in ("medication[1]/"), or "" outside repeating groups."""
+    return key[:len(key) - len(link_of(key))]
+
+
+def _scopes(prefix: str) -> list[str]:
+    """The instance prefixes a key in `prefix` sees, innermost first, ending with the top level."""
+    parts = prefix.split(INSTANCE)[:-1]
+    return [INSTANCE.join(parts[:n]) + INSTANCE for n in range(len(parts), 0, -1)] + [""]
+
+
+def instance_count(answers: Answers, group_key: str) -> int:
+    """How many instances of the repeating group `group_key` the answers fill."""
+    start = f"{group_key}["
+    indexes = [int(k[len(start):].split(INSTANCE, 1)[0]) for k in answers
+               if k.startswith(start) and k[len(start):].split(INSTANCE, 1)[0].isdigit()]
+    return max(indexes, default=-1) + 1
+
+
+def remove_instance(answers: Answers, instance: str) -> Answers:
+    """The answers without one group instance ("medication[1]/"), the instances after it moved up."""
+    group_key, _sep, rest = instance.rpartition("[")
+    removed = int(rest.split(INSTANCE, 1)[0])
+    start = f"{group_key}["
+    kept: Answers = {}
+    for key, values in answers.items():
+        index = key[len(start):].split(INSTANCE, 1)[0] if key.startswith(start) else ""
+        if not index.isdigit():
+            kept[key] = values
+        elif int(index) > removed:
+            kept[f"{start}{int(index) - 1}{key[len(start) + len(index):]}"] = values
+        elif int(index) < removed:
+            kept[key] = values
+    return kept
+
+
+def answer_keys(definition: Definition, answers: Answers, *, adding: str = "", one_each: bool = False
+                ) -> dict[str, tuple[Item, str | None]]:
+    """Every answer key the form has given these answers, in form order, with its item and parent key.
+
+    A repeating group has the instances its answers fill; `one_each` gives each at least one (the portal
+    asks the first), and `adding` names an instance prefix one past the last that is being added."""
+    found: dict[str, tuple[Item, str | None]] = {}
+
+    def visit(items: tuple[Item, ...], prefix: str, parent: str | None) -> None:
+        for item in items:
+            key = f"{prefix}{item.link_id}"
+            found[key] = (item, parent)
+            if not item.repeating_group:
+                visit(item.items, prefix, key)
+                continue
+            count = instance_count(answers, key)
+            room = item.max_occurs is None or count < item.max_occurs
+            if (room and adding.startswith(f"{key}[{count}{INSTANCE}")) or (one_each and count == 0):
+                count += 1
+            for index in range(count):
+                visit(item.items, f"{key}[{index}{INSTANCE}", key)
+
+    visit(definition.items, "", None)
+    return found
 
 
 def _compare(operator: str, given: Any, expected: Any) -> bool:
@@ -63,32 +133,36 @@ def condition_holds(condition: Condition, answers: Answers) -> bool:
     return any(_compare(condition.operator, value, condition.answer) for value in given)
 
 
-def enabled_items(definition: Definition, answers: Answers) -> set[str]:
-    """The linkIds enabled by these answers: an item's own conditions hold and its parent is enabled.
+def enabled_items(definition: Definition, answers: Answers, *, adding: str = "", one_each: bool = False
+                  ) -> set[str]:
+    """The answer keys enabled by these answers (the linkIds, outside repeating groups): an item's own
+    conditions hold and its parent is enabled. Inside a group instance, enableWhen reads that instance.
 
     Answers to disabled questions do not count, so enabledness is computed in dependency order."""
-    items = definition.by_link_id()
+    keys = answer_keys(definition, answers, adding=adding, one_each=one_each)
     cache: dict[str, bool] = {}
 
-    def is_enabled(link_id: str, guard: frozenset[str] = frozenset()) -> bool:
-        if link_id in cache:
-            return cache[link_id]
-        if link_id in guard:  # a cycle; import refuses these, but never loop
+    def is_enabled(key: str, guard: frozenset[str] = frozenset()) -> bool:
+        if key in cache:
+            return cache[key]
+        if key in guard:  # a cycle; import refuses these, but never loop
             return False
-        item = items[link_id]
-        guard = guard | {link_id}
-        result = item.parent is None or is_enabled(item.parent, guard)
+        item, parent = keys[key]
+        guard = guard | {key}
+        result = parent is None or is_enabled(parent, guard)
         if result and item.conditions:
+            scopes = _scopes(instance_of(key))
             # Only the questions this item depends on, each counted only if it is itself enabled.
-            effective = {c.question: (answers.get(c.question, [])
-                                      if c.question in items and is_enabled(c.question, guard) else [])
-                         for c in item.conditions}
+            effective = {}
+            for c in item.conditions:
+                target = next((f"{p}{c.question}" for p in scopes if f"{p}{c.question}" in keys), None)
+                effective[c.question] = (answers.get(target, []) if target and is_enabled(target, guard) else [])
             outcomes = [condition_holds(c, effective) for c in item.conditions]
             result = all(outcomes) if item.behavior == "all" else any(outcomes)
-        cache[link_id] = result
+        cache[key] = result
         return result
 
-    return {link_id for link_id in items if is_enabled(link_id)}
+    return {key for key in keys if is_enabled(key)}
 
 
 def _typed(item: Item, raw: dict[str, Any]) -> tuple[Any, str | None]:
@@ -132,18 +206,32 @@ def _typed(item: Item, raw: dict[str, Any]) -> tuple[Any, str | None]:
 
 
 def read_answers(definition: Definition, response_items: list[dict[str, Any]]) -> tuple[Answers, list[ErrorDetail]]:
-    """Flatten the response's nested items into linkId → values, with a problem per bad answer."""
+    """Flatten the response's nested items into answer key → values, with a problem per bad answer.
+
+    Each instance of a repeating group is numbered in the order it comes (see `answer_keys`)."""
     items = definition.by_link_id()
     answers: Answers = {}
     problems: list[ErrorDetail] = []
 
-    def visit(raw_items: list[dict[str, Any]]) -> None:
+    def visit(raw_items: list[dict[str, Any]], prefix: str) -> None:
+        instances: dict[str, int] = {}
         for raw in raw_items:
             link_id = str(raw.get("linkId", ""))
             item = items.get(link_id)
             if item is None:
                 problems.append(ErrorDetail(_("%(item)s is not an item of this questionnaire.") % {"item": link_id},
                                             field=f"item[{link_id}]"))
+                continue
+            key = f"{prefix}{link_id}"
+            if item.repeating_group:
+                if raw.get("answer"):
+                    problems.append(ErrorDetail(_("%(item)s takes no answer.") % {"item": link_id},
+                                                field=f"item[{link_id}]"))
+                index = instances[key] = instances.get(key, -1) + 1
+                if item.max_occurs is not None and index == item.max_occurs:
+                    problems.append(ErrorDetail(_("%(item)s takes at most %(n)s entries.")
+                                                % {"item": link_id, "n": item.max_occurs}, field=f"item[{link_id}]"))
+                visit(raw.get("item", []), f"{key}[{index}{INSTANCE}")
                 continue
             raw_answers = raw.get("answer", [])
             if raw_answers and item.type not in VALUE_KEYS:
@@ -155,7 +243,7 @@ def read_answers(definition: Definition, response_items: list[dict[str, Any]]) -
             elif item.max_occurs is not None and len(raw_answers) > item.max_occurs:
                 problems.append(ErrorDetail(_("%(item)s takes at most %(n)s answers.")
                                             % {"item": link_id, "n": item.max_occurs}, field=f"item[{link_id}]"))
-            if link_id in answers:
+            if key in answers:
                 problems.append(ErrorDetail(_("%(item)s is answered twice.") % {"item": link_id},
                                             field=f"item[{link_id}]"))
             values = []
@@ -166,12 +254,12 @@ def read_answers(definition: Definition, response_items: list[dict[str, Any]]) -
                         problems.append(ErrorDetail(problem, field=f"item[{link_id}]"))
                     else:
                         values.append(value)
-                visit(raw_answer.get("item", []))
+                visit(raw_answer.get("item", []), prefix)
             if values:
-                answers[link_id] = values
-            visit(raw.get("item", []))
+                answers[key] = values
+            visit(raw.get("item", []), prefix)
 
-    visit(response_items)
+    visit(response_items, "")
     return answers, problems
 
 
@@ -205,22 +293,41 @@ def check_response(definition: Definition, resource: dict[str, Any], *, complete
         problems.insert(0, ErrorDetail(_("The status must be one of %(statuses)s.")
                                        % {"statuses": ", ".join(RESPONSE_STATUSES)}, field="status"))
     enabled = enabled_items(definition, answers)
-    for link_id in sorted(set(answers) - enabled):
-        problems.append(ErrorDetail(_("%(item)s is not asked, given the other answers.") % {"item": link_id},
-                                    field=f"item[{link_id}]"))
+    for key in sorted(set(answers) - enabled):
+        problems.append(ErrorDetail(_("%(item)s is not asked, given the other answers.") % {"item": link_of(key)},
+                                    field=f"item[{link_of(key)}]"))
     if complete:
-        for item in definition.questions():
-            if item.required and item.link_id in enabled and item.link_id not in answers:
-                problems.append(ErrorDetail(_("%(item)s needs an answer.") % {"item": item.link_id},
-                                            field=f"item[{item.link_id}]"))
-            elif item.min_occurs > 1 and item.link_id in enabled and len(answers.get(item.link_id, [])) < \
-                    item.min_occurs:
-                problems.append(ErrorDetail(_("%(item)s needs at least %(n)s answers.")
-                                            % {"item": item.link_id, "n": item.min_occurs},
-                                            field=f"item[{item.link_id}]"))
+        problems.extend(_missing(definition, answers, enabled))
     if problems:
         raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
     return {k: v for k, v in answers.items() if k in enabled}
+
+
+def _missing(definition: Definition, answers: Answers, enabled: set[str]) -> list[ErrorDetail]:
+    """What a completed response still lacks: required answers (per group instance) and instances."""
+    problems = []
+    for key, (item, _parent) in answer_keys(definition, answers).items():
+        if key not in enabled:
+            continue
+        where = f"item[{item.link_id}]"
+        if item.repeating_group:
+            least = max(item.min_occurs, 1 if item.required else 0)
+            if instance_count(answers, key) < least:
+                problems.append(ErrorDetail(_("%(item)s needs at least %(n)s entries.")
+                                            % {"item": item.link_id, "n": least}, field=where))
+        elif item.type in VALUE_KEYS and item.required and key not in answers:
+            problems.append(ErrorDetail(_("%(item)s needs an answer in entry %(n)s.")
+                                        % {"item": item.link_id, "n": _instance_number(key)} if instance_of(key)
+                                        else _("%(item)s needs an answer.") % {"item": item.link_id}, field=where))
+        elif item.type in VALUE_KEYS and item.min_occurs > 1 and len(answers.get(key, [])) < item.min_occurs:
+            problems.append(ErrorDetail(_("%(item)s needs at least %(n)s answers.")
+                                        % {"item": item.link_id, "n": item.min_occurs}, field=where))
+    return problems
+
+
+def _instance_number(key: str) -> int:
+    """The 1-based number of the innermost instance a key sits in."""
+    return int(instance_of(key).rsplit("[", 1)[-1].split(INSTANCE, 1)[0]) + 1
 
 
 def answer_json(item: Item, value: Any) -> dict[str, Any]:
@@ -251,30 +358,51 @@ def _as_json(item: Item, values: list[Any]) -> list[dict[str, Any]]:
     return [answer_json(item, v) for v in values]
 
 
+def _build(definition: Definition, answers: Answers, *, every: bool, nodes: dict[str, dict[str, Any]] | None = None
+           ) -> list[dict[str, Any]]:
+    """The FHIR response item tree: groups hold their children (a repeating group one node per instance),
+    a question's children sit under its answer. `every` keeps unanswered items (not display ones)."""
+
+    def build(items: tuple[Item, ...], prefix: str) -> list[dict[str, Any]]:
+        out = []
+        for item in items:
+            if every and item.type == "display":
+                continue
+            key = f"{prefix}{item.link_id}"
+            if item.repeating_group:
+                count = max(instance_count(answers, key), 1 if every else 0)
+                out.extend(_node(item, None, build(item.items, f"{key}[{n}{INSTANCE}"), every, nodes)
+                           for n in range(count))
+                continue
+            out.append(_node(item, answers.get(key), build(item.items, prefix), every, nodes))
+        return [node for node in out if node]
+
+    return build(definition.items, "")
+
+
+def _node(item: Item, values: list[Any] | None, children: list[dict[str, Any]], every: bool,
+          nodes: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    node: dict[str, Any] = {"linkId": item.link_id}
+    if every and item.text:
+        node["text"] = item.text
+    if values:
+        node["answer"] = _as_json(item, values)
+    if children and item.type == "group":
+        node["item"] = children
+    elif children and "answer" in node:
+        node["answer"][0]["item"] = children
+    elif children and every:
+        node["item"] = children
+    if nodes is not None:
+        nodes.setdefault(item.link_id, node)
+    return node if every or "answer" in node or "item" in node else {}
+
+
 def _tree(definition: Definition, answers: Answers) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The response FHIRPath sees: every item but display ones, answered or not, and each node by linkId."""
     nodes: dict[str, dict[str, Any]] = {}
-
-    def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
-        out = []
-        for item in items:
-            if item.type == "display":
-                continue
-            node: dict[str, Any] = {"linkId": item.link_id}
-            if item.text:
-                node["text"] = item.text
-            if answers.get(item.link_id):
-                node["answer"] = _as_json(item, answers[item.link_id])
-            children = build(item.items)
-            if children:
-                # A question's children sit under its answer, as FHIR nests them.
-                (node["answer"][0] if "answer" in node and item.type != "group" else node)["item"] = children
-            nodes[item.link_id] = node
-            out.append(node)
-        return out
-
-    tree = {"resourceType": "QuestionnaireResponse", "status": "in-progress", "item": build(definition.items)}
-    return tree, nodes
+    items = _build(definition, answers, every=True, nodes=nodes)
+    return {"resourceType": "QuestionnaireResponse", "status": "in-progress", "item": items}, nodes
 
 
 def _weights(definition: Definition) -> dict[tuple[str, str], Decimal]:
@@ -411,23 +539,6 @@ def initial_answers(definition: Definition, answers: Answers) -> Answers:
 
 
 def response_items(definition: Definition, answers: Answers) -> list[dict[str, Any]]:
-    """Answers as the nested FHIR response item tree (groups hold their children, a question's children
-    sit under its answer), with the calculated items worked out."""
-    answers = calculated_answers(definition, answers)
-
-    def build(items: tuple[Item, ...]) -> list[dict[str, Any]]:
-        out = []
-        for item in items:
-            node: dict[str, Any] = {"linkId": item.link_id}
-            if item.link_id in answers:
-                node["answer"] = _as_json(item, answers[item.link_id])
-            children = build(item.items)
-            if children and item.type == "group":
-                node["item"] = children
-            elif children and "answer" in node:
-                node["answer"][0]["item"] = children
-            if "answer" in node or "item" in node:
-                out.append(node)
-        return out
-
-    return build(definition.items)
+    """Answers as the nested FHIR response item tree (groups hold their children, one node per instance of
+    a repeating group, a question's children sit under its answer), with the calculated items worked out."""
+    return _build(definition, calculated_answers(definition, answers), every=False)

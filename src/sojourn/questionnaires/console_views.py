@@ -46,6 +46,13 @@ def enter_answers(request: HttpRequest, pseudonym: str, name: str) -> HttpRespon
     definition = definition_of(questionnaire)
     language = (get_language() or "en").split("-")[0]
     patient_language = patient.locale.split("-")[0]
+    if definition.in_repeating_group():
+        # One instance per row of this form would lose the second medicine a patient names: such a
+        # form is answered on the patient's page, or imported (services/response_imports.py).
+        return render(request, "questionnaires/console/enter.html", {
+            "patient": patient, "title": definition.title_in(language), "has_errors": True, "rows": [],
+            "general": _("This form has groups answered more than once; the patient answers it on their page, "
+                         "or its responses are imported.")})
     draft = QuestionnaireResponse.objects.filter(patient=patient, questionnaire=questionnaire,
                                                  status="in-progress").first()
     answers: Answers = read_answers(definition, draft.items)[0] if draft else {}

@@ -149,6 +149,11 @@ class Item:
     initial_expression: Expression | None = None
 
     @property
+    def repeating_group(self) -> bool:
+        """Is it a group answered in instances (`repeats`), each holding its own answers?"""
+        return self.type == "group" and self.repeats
+
+    @property
     def asked(self) -> bool:
         """Does the patient answer it (rather than see it, or have it worked out)?"""
         return self.type in ANSWERED_TYPES and not (self.hidden or self.read_only or self.calculated)
@@ -186,6 +191,19 @@ class Definition:
 
     def by_link_id(self) -> dict[str, Item]:
         return {item.link_id: item for item in self.walk()}
+
+    def in_repeating_group(self) -> set[str]:
+        """The linkIds of the items inside a repeating group (answered once per instance)."""
+        inside: set[str] = set()
+
+        def visit(items: tuple[Item, ...], within: bool) -> None:
+            for item in items:
+                if within:
+                    inside.add(item.link_id)
+                visit(item.items, within or item.repeating_group)
+
+        visit(self.items, False)
+        return inside
 
     def questions(self) -> list[Item]:
         return [item for item in self.walk() if item.type in ANSWERED_TYPES]
@@ -387,8 +405,9 @@ class _Reader:
             self.problem(link_id, _("Only a question can be calculated or have an initial value."))
         min_occurs = _extension_value(extensions, MIN_OCCURS)
         max_occurs = _extension_value(extensions, MAX_OCCURS)
-        if kind == "group" and raw.get("repeats"):
-            self.problem(link_id, _("Repeating groups are not supported."))
+        if kind == "group" and raw.get("repeats") and (calculated or initial_expression or any(
+                e.get("url") == VARIABLE for e in extensions)):
+            self.problem(link_id, _("Expressions in a repeating group are not supported."))
         unit = _extension_value(extensions, UNIT)
         unit_options = tuple(_coding(e.get("valueCoding")) for e in extensions if e.get("url") == UNIT_OPTION)
         return Item(
@@ -528,7 +547,11 @@ def _parse_date(value: Any) -> date | None:
 def _check_conditions(definition: Definition, reader: _Reader) -> None:
     """enableWhen must name a question that exists, compare like with like, and never go in a circle."""
     items = definition.by_link_id()
+    inside = definition.in_repeating_group()
     depends: dict[str, set[str]] = {}
+    for link_id in sorted(inside):
+        if items[link_id].variables or items[link_id].calculated or items[link_id].initial_expression:
+            reader.problem(link_id, _("Expressions in a repeating group are not supported."))
     for item in items.values():
         needs = {c.question for c in item.conditions}
         if item.parent:
@@ -539,6 +562,10 @@ def _check_conditions(definition: Definition, reader: _Reader) -> None:
             if target is None:
                 reader.problem(item.link_id, _("enableWhen names %(q)s, which is not an item.")
                                % {"q": condition.question})
+                continue
+            if condition.question in inside and not _shares_instance(items, item.link_id, condition.question):
+                reader.problem(item.link_id, _("enableWhen names %(q)s, which is inside a repeating group: only "
+                                               "items in the same group may.") % {"q": condition.question})
                 continue
             if target.type not in ANSWERED_TYPES:
                 reader.problem(item.link_id, _("enableWhen names %(q)s, which takes no answer.")
@@ -572,6 +599,23 @@ def _check_conditions(definition: Definition, reader: _Reader) -> None:
     for link_id in depends:
         if state.get(link_id) is None:
             visit(link_id, [link_id])
+
+
+def _groups_above(items: dict[str, Item], link_id: str) -> list[str]:
+    """The repeating groups holding an item, innermost first."""
+    found = []
+    parent = items[link_id].parent if link_id in items else None
+    while parent is not None and parent in items:
+        if items[parent].repeating_group:
+            found.append(parent)
+        parent = items[parent].parent
+    return found
+
+
+def _shares_instance(items: dict[str, Item], link_id: str, question: str) -> bool:
+    """Is `question` answered in an instance that `link_id` sits in (so its enableWhen reads that instance)?"""
+    innermost = _groups_above(items, question)[:1]
+    return bool(innermost) and innermost[0] in _groups_above(items, link_id)
 
 
 def _comparable(item: Item, answer: Any) -> bool:

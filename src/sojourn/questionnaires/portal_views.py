@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -20,7 +21,19 @@ from sojourn.consent.portal import market_locale, patient_actor, signed_in_patie
 from sojourn.core.errors import InvalidInput
 from sojourn.core.views import shown_on_page
 from sojourn.people.models import Patient
-from sojourn.questionnaires.answers import Answers, enabled_items, initial_answers, read_answers, response_items
+from sojourn.questionnaires.answers import (
+    INSTANCE,
+    Answers,
+    answer_keys,
+    enabled_items,
+    initial_answers,
+    instance_count,
+    instance_of,
+    link_of,
+    read_answers,
+    remove_instance,
+    response_items,
+)
 from sojourn.questionnaires.definition import Definition, Item, Quantity
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.scoring import band_label
@@ -49,10 +62,13 @@ def _answers(definition: Definition, response: QuestionnaireResponse | None) -> 
     return answers
 
 
-def _asked(definition: Definition, answers: Answers) -> list[Item]:
-    """The questions the patient answers now: enabled, neither hidden, read-only nor calculated."""
-    enabled = enabled_items(definition, answers)
-    return [item for item in definition.questions() if item.link_id in enabled and item.asked]
+def _asked(definition: Definition, answers: Answers, adding: str = "") -> list[tuple[str, Item]]:
+    """The questions the patient answers now, by answer key: enabled, neither hidden, read-only nor
+    calculated; each repeating group with at least one instance, and the one being added."""
+    enabled = enabled_items(definition, answers, adding=adding, one_each=True)
+    keys = answer_keys(definition, answers, adding=adding, one_each=True)
+    return [(key, item) for key, (item, _parent) in keys.items()
+            if key in enabled and item.asked and item.type not in {"group", "display"}]
 
 
 def _notes(definition: Definition, item: Item, enabled: set[str], language: str) -> list[str]:
@@ -71,11 +87,11 @@ def _notes(definition: Definition, item: Item, enabled: set[str], language: str)
     return pending
 
 
-def _initial(definition: Definition, item: Item, answers: Answers) -> list[Any]:
+def _initial(definition: Definition, key: str, item: Item, answers: Answers) -> list[Any]:
     if item.initial:
         return list(item.initial)
     try:
-        return initial_answers(definition, answers).get(item.link_id, [])
+        return initial_answers(definition, answers).get(key, [])
     except InvalidInput:
         return []  # a pre-filled value is a convenience: the question is asked all the same
 
@@ -187,49 +203,111 @@ def answer(request: HttpRequest, name: str) -> HttpResponse:
         return render(request, "consent/portal/gone.html", status=404)
     definition = definition_of(questionnaire)
     answers = _answers(definition, _current(patient, questionnaire))
-    asked = _asked(definition, answers)
-    wanted = request.POST.get("item") or request.GET.get("q")
-    item = next((i for i in asked if i.link_id == wanted), None)
-    if item is None and wanted:
+    if request.GET.get("more"):
+        return _more(request, name, definition, answers, request.GET["more"], language)
+    wanted = request.POST.get("item") or request.GET.get("q") or ""
+    asked = _asked(definition, answers, adding=wanted)
+    keys = [key for key, _item in asked]
+    if wanted and wanted not in keys:
         return redirect("questionnaires-portal:answer", name=name)
-    if item is None:
-        item = next((i for i in asked if i.link_id not in answers), None)
-        if item is None:
-            return redirect("questionnaires-portal:review", name=name)
+    key = wanted or next((k for k in keys if k not in answers), "")
+    if not key:
+        return redirect("questionnaires-portal:review", name=name)
+    item = dict(asked)[key]
     error = ""
     if request.method == "POST":
         values, error = parse_answer(item, request.POST.getlist("answer"), request.POST.get("other", ""),
                                      request.POST.get("unit", ""))
         if not error:
-            updated = {k: v for k, v in answers.items() if k != item.link_id}
+            updated = {k: v for k, v in answers.items() if k != key}
             if values:
-                updated[item.link_id] = values
+                updated[key] = values
             updated = prune(definition, updated)
             with shown_on_page(hide=()) as refusal:
                 save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
                               items=response_items(definition, updated), source="portal", complete=False,
                               locale=patient.locale)
-                ids = [i.link_id for i in _asked(definition, updated)]
-                at = ids.index(item.link_id) if item.link_id in ids else len(ids)
-                following = ids[at + 1] if at + 1 < len(ids) else None
-                if request.GET.get("review") or following is None:
-                    return redirect("questionnaires-portal:review", name=name)
-                return redirect(reverse("questionnaires-portal:answer", args=[name]) + f"?q={following}")
+                return redirect(_after(name, definition, updated, key, bool(request.GET.get("review"))))
             error = refusal.message
-    position = [i.link_id for i in asked].index(item.link_id)
-    intro = _notes(definition, item, enabled_items(definition, answers), language)
-    current = answers.get(item.link_id) or _initial(definition, item, answers)
+    position = keys.index(key)
+    current = answers.get(key) or _initial(definition, key, item, answers)
     first = current[0] if current else ""
     return render(request, "questionnaires/portal/question.html", {
         "patient": patient, "questionnaire": questionnaire, "title": definition.title_in(language), "item": item,
-        "label": item.label(language), "intro": intro, "number": position + 1, "total": len(asked),
+        "key": key, "label": item.label(language), "intro": _intro(definition, key, item, answers, language),
+        "instance": _instance_label(definition, key, language), "number": position + 1, "total": len(keys),
         "options": [(str(o.value), o.label(language)) for o in item.options],
         "chosen": {str(v) for v in current}, "current": first, "error": error,
         "shown_value": _form_value(item, first), "units": item.unit_options,
         "unit": (first.code if isinstance(first, Quantity) else "") or (item.unit or {}).get("display")
         or (item.unit or {}).get("code", ""),
-        "previous": asked[position - 1].link_id if position > 0 else "", "review": request.GET.get("review")},
+        "previous": keys[position - 1] if position > 0 else "", "review": request.GET.get("review")},
         status=400 if error else 200)
+
+
+def _intro(definition: Definition, key: str, item: Item, answers: Answers, language: str) -> list[str]:
+    """The display items shown before the question with this answer key."""
+    enabled = {link_of(k) for k in enabled_items(definition, answers, adding=key, one_each=True)}
+    return _notes(definition, item, enabled, language)
+
+
+def _group_key(instance: str) -> str:
+    """The repeating group an instance prefix belongs to ("visit[0]/drug[2]/" → "visit[0]/drug")."""
+    return instance[:-len(INSTANCE)].rpartition("[")[0]
+
+
+def _instance_label(definition: Definition, key: str, language: str) -> str:
+    """"Medication 2" for a question in the second instance of the group, "" outside repeating groups."""
+    instance = instance_of(key)
+    if not instance:
+        return ""
+    group = definition.by_link_id()[link_of(_group_key(instance))]
+    number = int(instance[:-len(INSTANCE)].rpartition("[")[2]) + 1
+    return _("%(group)s %(n)s") % {"group": group.label(language) or _("Entry"), "n": number}
+
+
+def _after(name: str, definition: Definition, answers: Answers, key: str, reviewing: bool) -> str:
+    """Where the portal goes once a question is answered: the next question, the offer to add another
+    instance after a group instance's last question, or the review."""
+    review = reverse("questionnaires-portal:review", args=[name])
+    if reviewing:
+        return review
+    keys = [k for k, _item in _asked(definition, answers, adding=key)]
+    at = keys.index(key) if key in keys else len(keys)
+    following = keys[at + 1] if at + 1 < len(keys) else None
+    instance = instance_of(key)
+    if instance and not (following or "").startswith(instance):
+        return reverse("questionnaires-portal:answer", args=[name]) + "?" + urlencode({"more": instance})
+    if following is None:
+        return review
+    return reverse("questionnaires-portal:answer", args=[name]) + "?" + urlencode({"q": following})
+
+
+def _more(request: HttpRequest, name: str, definition: Definition, answers: Answers, instance: str,
+          language: str) -> HttpResponse:
+    """After a group instance: offer another instance (while the group takes more) or carry on."""
+    patient, _language = _patient(request)
+    group_key = _group_key(instance) if instance.endswith(INSTANCE) else ""
+    group = definition.by_link_id().get(link_of(group_key))
+    if group is None or not group.repeating_group:
+        return redirect("questionnaires-portal:answer", name=name)
+    count = instance_count(answers, group_key)
+    adding = f"{group_key}[{count}{INSTANCE}"
+    keys = [k for k, _item in _asked(definition, answers, adding=adding)]
+    first_new = next((k for k in keys if k.startswith(adding)), None)
+    inside = [n for n, k in enumerate(keys) if k.startswith(f"{group_key}[")]
+    following = next((k for k in keys[inside[-1] + 1:] if not k.startswith(adding)), None) if inside else None
+    address = reverse("questionnaires-portal:answer", args=[name])
+    outer = instance_of(group_key)
+    if outer and not (following or "").startswith(outer):
+        following = None  # the last question of the outer instance: offer another of it next
+    can_add = first_new is not None and (group.max_occurs is None or count < group.max_occurs)
+    return render(request, "questionnaires/portal/more.html", {
+        "patient": patient, "title": definition.title_in(language), "group": group.label(language),
+        "count": count, "add": f"{address}?{urlencode({'q': first_new})}" if can_add else "",
+        "carry_on": f"{address}?{urlencode({'q': following})}" if following
+        else f"{address}?{urlencode({'more': outer})}" if outer
+        else reverse("questionnaires-portal:review", args=[name])})
 
 
 def _form_value(item: Item, value: Any) -> str:
@@ -271,20 +349,37 @@ def review(request: HttpRequest, name: str) -> HttpResponse:
     asked = _asked(definition, answers)
     error = ""
     if request.method == "POST":
+        removing = request.POST.get("remove", "")
         with shown_on_page(hide=()) as refusal:
+            if removing:
+                # Take one instance of a repeating group out; the answers so far stay in progress.
+                if removing in {instance_of(key) for key in answers}:
+                    kept = prune(definition, remove_instance(answers, removing))
+                    save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
+                                  items=response_items(definition, kept), source="portal", complete=False,
+                                  locale=patient.locale)
+                return redirect("questionnaires-portal:review", name=name)
             response = save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
                                      items=response_items(definition, answers), source="portal", complete=True,
                                      locale=patient.locale)
             return redirect("questionnaires-portal:done", name=name, response_id=response.pk)
         error = refusal.message
-    # What the patient answered, and what the questionnaire worked out from it (never what it hides).
+    # What the patient answered, and what the questionnaire worked out from it (never what it hides), each
+    # instance of a repeating group under its heading, with a button to remove it.
     enabled = enabled_items(definition, answers)
-    rows = [{"item": i, "label": i.label(language), "shown": _shown(i, answers.get(i.link_id, []), language)}
-            for i in definition.questions() if i.link_id in enabled and not i.hidden
-            and (i.asked or answers.get(i.link_id))]
+    rows: list[dict[str, Any]] = []
+    for key, (item, _parent) in answer_keys(definition, answers).items():
+        if key not in enabled or item.hidden or item.type in {"group", "display"}:
+            continue
+        if item.asked or answers.get(key):
+            instance = instance_of(key)
+            if instance and not any(row.get("remove") == instance for row in rows):
+                rows.append({"heading": _instance_label(definition, key, language), "remove": instance})
+            rows.append({"item": item, "key": key, "label": item.label(language),
+                         "shown": _shown(item, answers.get(key, []), language)})
     return render(request, "questionnaires/portal/review.html", {
         "patient": patient, "title": definition.title_in(language), "rows": rows, "name": name, "error": error,
-        "complete": all(i.link_id in answers for i in asked if i.required)}, status=400 if error else 200)
+        "complete": all(k in answers for k, i in asked if i.required)}, status=400 if error else 200)
 
 
 def done(request: HttpRequest, name: str, response_id: int) -> HttpResponse:

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
-from sojourn.core.errors import InvalidInput, NotFound
+from sojourn.core.errors import ErrorDetail, InvalidInput, NotFound
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
 from sojourn.core.review import Step, Workflow, comment_text
@@ -45,6 +46,18 @@ def _digest(resource: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(resource, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _require_scoring_outside_repeating_groups(definition: Definition, scoring: dict[str, Any]) -> None:
+    """Scales and flags read one answer per item: refuse those naming an item answered once per group instance."""
+    inside = definition.in_repeating_group()
+    named = [link_id for scale in scoring.get("scales") or [] for link_id in scale.get("items") or []]
+    named += [condition.get("item") for flag in scoring.get("flags") or [] for condition in flag.get("when") or []]
+    problems = [ErrorDetail(_("%(item)s is inside a repeating group, answered once per instance: scales and "
+                              "flags cannot read it.") % {"item": link_id}, field=f"item[{link_id}]")
+                for link_id in dict.fromkeys(named) if link_id in inside]
+    if problems:
+        raise InvalidInput(problems[0].message, field=problems[0].field, details=problems)
+
+
 def import_questionnaire(*, actor: Actor, program: Program, resource: str | bytes | dict[str, Any],
                          scoring: dict[str, Any] | None = None) -> Questionnaire:
     """Read FHIR JSON into a new draft version of its instrument (by canonical URL).
@@ -72,6 +85,7 @@ def import_questionnaire(*, actor: Actor, program: Program, resource: str | byte
     initial_answers(definition, {})
     declared = scoring if scoring is not None else definition.scoring
     require_valid_scoring(definition, declared)
+    _require_scoring_outside_repeating_groups(definition, declared)
     url = definition.url or f"urn:sojourn:questionnaire:{data.get('name') or _digest(data)[:12]}"
     # The slug the portal's addresses use: the last part of the canonical URL (…/phq-9 → phq-9).
     name = slugify(url.rsplit(":", 1)[-1].rsplit("/", 1)[-1]) or slugify(str(data.get("name", ""))) or "questionnaire"

@@ -35,8 +35,9 @@ def check_sms_ready(parsed: Definition) -> None:
     if len(questions) > MAX_SMS_QUESTIONS:
         raise InvalidInput(_("Only short questionnaires (up to %(n)s questions) go by text message.")
                            % {"n": MAX_SMS_QUESTIONS}, field="questionnaire")
+    grouped = parsed.in_repeating_group()  # answered once per instance: a page's job, not a text's
     for item in questions:
-        if item.type not in SMS_TYPES or (item.type == "choice" and item.repeats):
+        if item.type not in SMS_TYPES or (item.type == "choice" and item.repeats) or item.link_id in grouped:
             raise InvalidInput(_("%(item)s cannot be answered by text message.") % {"item": item.link_id},
                                field=f"item[{item.link_id}]")
 

@@ -44,13 +44,15 @@ def test_unsupported_features_are_named_by_link_id():
         {"linkId": "q2", "type": "choice", "text": "Pick", "answerValueSet": "http://example.org/vs"},
         {"linkId": "q3", "type": "string", "text": "x",
          "modifierExtension": [{"url": "http://example.org/unknown", "valueString": "?"}]},
-        {"linkId": "q4", "type": "group", "repeats": True, "item": [{"linkId": "q4.1", "type": "string"}]},
+        {"linkId": "q4", "type": "group", "repeats": True, "item": [{"linkId": "q4.1", "type": "string", "extension": [
+            {"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-initialExpression",
+             "valueExpression": {"language": "text/fhirpath", "expression": "'x'"}}]}]},
         {"linkId": "q5", "type": "string", "text": "x",
          "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/regex", "valueString": "[0-9]+"}]},
     ))
-    assert set(found) == {"item[q1]", "item[q2]", "item[q3]", "item[q4]", "item[q5]"}
+    assert set(found) == {"item[q1]", "item[q2]", "item[q3]", "item[q4.1]", "item[q5]"}
     assert "Attachments" in found["item[q1]"] and "http://example.org/vs is not loaded" in found["item[q2]"]
-    assert "modifierExtension" in found["item[q3]"] and "Repeating groups" in found["item[q4]"]
+    assert "modifierExtension" in found["item[q3]"] and "repeating group" in found["item[q4.1]"]
     assert "regex" in found["item[q5]"]
 
 

@@ -17,7 +17,13 @@ from django.utils.html import escape
 from sojourn.consent.portal import SESSION_PATIENT
 from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput
-from sojourn.questionnaires.answers import calculated_answers, check_response, condition_holds, response_items
+from sojourn.questionnaires.answers import (
+    calculated_answers,
+    check_response,
+    condition_holds,
+    link_of,
+    response_items,
+)
 from sojourn.questionnaires.definition import Condition, Item, Quantity, read_questionnaire
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.services.definitions import (
@@ -41,8 +47,8 @@ REFUSED = {
         "None": "sdc-questionnaire-launchContext", "item[contacts]": "sdc-questionnaire-candidateExpression"},
     "questionnaire-sdc-test-initial-value.json": {  # alone; with its value set, see WITH_VALUE_SET
         "item[1acf93a7-0890-44cd-be48-542defb35248]": "import it into the program first"},
-    "questionnaire-sdc-test-repeatable-nested-groups.json": {
-        "item[ba91450b-6e67-40dc-8629-0f1b60577774]": "Repeating groups"},
+    "questionnaire-sdc-test-repeatable-nested-groups.json": {  # alone; with its value set, see WITH_VALUE_SET
+        "item[34b78239-1df2-49c5-a1ab-8f5691c7ede0]": "866d7924e20711d48c540020182939f7"},
     "questionnaire-sdc-test-required-field.json": {"item[radio]": "a015b6a1ac024dc19baec940be2c1695"},  # alone
 }
 EDITOR, REVIEWER = Actor(kind="system", label="importer"), Actor(kind="system", label="reviewer")
@@ -53,7 +59,10 @@ STAND_IN = {"resourceType": "ValueSet", "status": "active",
             "expansion": {"timestamp": "2024-01-01", "contains": [
                 {"system": "http://snomed.info/sct", "code": c, "display": d}
                 for c, d in (("373066001", "Yes"), ("373067005", "No"), ("261665006", "Unknown"))]}}
-WITH_VALUE_SET = ["questionnaire-sdc-test-initial-value.json", "questionnaire-sdc-test-required-field.json"]
+# The nested groups test names another value set on that server: a stand-in for it too.
+NESTED = "questionnaire-sdc-test-repeatable-nested-groups.json"
+NESTED_STAND_IN = {**STAND_IN, "url": "https://sqlonfhir-r4.azurewebsites.net/fhir/ValueSet/866d7924e20711d48c540020182939f7"}
+WITH_VALUE_SET = ["questionnaire-sdc-test-initial-value.json", "questionnaire-sdc-test-required-field.json", NESTED]
 
 
 def load(name: str) -> dict[str, Any]:
@@ -64,7 +73,8 @@ def importable(name: str) -> dict[str, Any]:
     """The form as a program imports it: with the value set it names, if it is not in the IG."""
     if name in WITH_VALUE_SET:
         return {"resourceType": "Bundle", "type": "collection",
-                "entry": [{"resource": copy.deepcopy(STAND_IN)}, {"resource": load(name)}]}
+                "entry": [{"resource": copy.deepcopy(NESTED_STAND_IN if name == NESTED else STAND_IN)},
+                          {"resource": load(name)}]}
     return load(name)
 
 
@@ -129,14 +139,18 @@ def test_a_supported_example_is_answered_in_the_portal_and_sent(program, patient
     items = definition.by_link_id()
     path = f"/p/me/questionnaires/{questionnaire.name}/"
     page = patient_portal.get(path)
-    for _step in range(len(items) + 1):
+    for _step in range(2 * len(items) + 1):
         assert page.status_code == 200, page.content[:500]
         shown = re.search(r'name="item" value="([^"]+)"', page.content.decode())
+        carry_on = re.search(r'id="continue" href="([^"]+)"', page.content.decode())
+        if carry_on is not None:  # after a repeating group's instance: one is enough here
+            page = patient_portal.get(carry_on.group(1).replace("&amp;", "&"))
+            continue
         if shown is None:
             break
-        item = items[shown.group(1)]
+        item = items[link_of(shown.group(1))]
         assert item.asked and escape(item.label("en")) in page.content.decode()
-        moved = patient_portal.post(f"{path}?q={item.link_id}", {"item": item.link_id, "answer": sample(item)})
+        moved = patient_portal.post(path, {"item": shown.group(1), "answer": sample(item)})
         assert moved.status_code == 302, moved.content.decode()[:2000]
         page = patient_portal.get(moved["Location"])
     assert page.request["PATH_INFO"].endswith("/review/")
@@ -273,3 +287,21 @@ def test_hidden_and_calculated_items_are_not_asked_in_the_portal(program, patien
     page = patient_portal.get(f"/p/me/questionnaires/{questionnaire.name}/?q=riskDecimal")
     assert page.status_code == 302  # neither the hidden decimal nor the calculated percentage is a screen
     assert patient_portal.get(f"/p/me/questionnaires/{questionnaire.name}/?q=riskPercentage").status_code == 302
+
+
+def test_the_nested_repeating_groups_hold_their_instances_and_round_trip(program):
+    definition = parsed(approved(program, importable(NESTED)))
+    outer, inner = "ba91450b-6e67-40dc-8629-0f1b60577774", "68ca912397a145bd9e9f265702b5cf45"
+
+    def strings(link_id: str, *texts: str) -> list[dict[str, Any]]:
+        return [{"linkId": inner, "item": [{"linkId": link_id, "answer": [{"valueString": t}]}]} for t in texts]
+
+    leaf = "b7e29109-f729-4359-aa29-6c9e7c7b2328"
+    first = [{"linkId": "b7e29109-f729-4359-aa29-6c9e7c7b2318", "answer": [{"valueString": "one"}]},
+             *strings(leaf, "1a", "1b")]
+    tree = [{"linkId": "a7837ce4-6ba4-4d01-913c-d20a6685556b", "item": [
+        {"linkId": outer, "item": first}, {"linkId": outer, "item": strings(leaf, "2a")}]}]
+    answers = check_response(definition, {"resourceType": "QuestionnaireResponse", "status": "completed",
+                                          "item": tree}, complete=True)
+    assert answers[f"{outer}[0]/{inner}[1]/{leaf}"] == ["1b"] and answers[f"{outer}[1]/{inner}[0]/{leaf}"] == ["2a"]
+    assert response_items(definition, answers) == tree
