@@ -24,6 +24,8 @@ sojourn/demo/management/commands/bench.py).
     rules                           the 50 rules over the same facts, compiled by Sojourn vs the `cel` package
     agenda                          due agenda steps claimed, fired, delivered to the recording channel and
                                     completed by `sojourn worker --once`; then a second run (must do nothing)
+    procrastinate (PostgreSQL)      the agenda's peer: a PostgreSQL job queue draining no-op jobs in one
+                                    process (bench/engine_peer.py); ratio = agenda steps/s / its jobs/s
 
 The program, its patients and the events sent are built in bench/engine_data.py; the two API measures
 are in bench/engine_http.py.
@@ -50,6 +52,7 @@ from rich.table import Table
 
 from bench.engine_data import build, make_events
 from bench.engine_http import bench_http, bench_http_served
+from bench.engine_peer import PEER_JOBS_AT_MOST, procrastinate_drain
 
 # Steps per claim. 5,000 made no difference over 100,000 patients (a batch meets as many distinct
 # patients either way) and holds SQLite's write lock longer, so the benchmark claims 1,000.
@@ -465,6 +468,12 @@ def run(scale: float, say: Callable[[str], None], ingestion_only: bool = False, 
     figures["rules"] = bench_rules(program, size["rule_facts"])
     say(f"agenda: {size['agenda']:,} due steps through `sojourn worker --once`")
     figures["agenda"] = bench_agenda(program, size["agenda"], database_url)
+    if not sqlite:
+        peer = min(size["agenda"], PEER_JOBS_AT_MOST)
+        say(f"peer: procrastinate draining {peer:,} no-op jobs in one process")
+        figures["procrastinate"] = procrastinate_drain(database_url, size["agenda"])
+        figures["ratios"]["agenda_vs_procrastinate"] = round(figures["agenda"]["items_per_s"]
+                                                             / figures["procrastinate"]["jobs_per_s"], 2)
     if sqlite:
         with connection.cursor() as cursor:  # four processes wrote this file: it must still be whole
             cursor.execute("PRAGMA quick_check")
@@ -521,6 +530,11 @@ def table(f: dict[str, Any]) -> Table:
     a = f["agenda"]
     out.add_row("agenda steps to recording channel", f"{a['items']:,} in {a['seconds']} s ({a['items_per_s']:,}/s)",
                 f"{a['messages_dead']:,} messages dead", "", "1,000,000 in ≤ 300 s")
+    if "procrastinate" in f:
+        p = f["procrastinate"]
+        out.add_row("the peer: procrastinate draining no-op jobs, one process",
+                    f"{p['jobs']:,} in {p['seconds']} s ({p['jobs_per_s']:,}/s)", "",
+                    f"agenda {f['ratios']['agenda_vs_procrastinate']}×", "agenda ≥ 5×")
     out.add_row("worker resident memory", f"{a['worker_max_rss_mb']} MB", "", "", "< 500 MB")
     out.add_row("second worker run", a["second_run"], "", "", "does nothing")
     return out

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from sojourn.environment import env_bool, env_int, env_list, env_secret, env_str
+from sojourn.environment import SettingError, env_bool, env_int, env_list, env_secret, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("SOJOURN_VAR_DIR", str(Path.cwd() / "var"))).resolve()
@@ -139,6 +139,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# A streaming replica of the PostgreSQL database (optional): the console's analytics read from it once it
+# has replayed the primary's latest writes, the primary otherwise (docs/postgresql.md, core/replicas.py).
+_replica_url = env_str("SOJOURN_REPLICA_URL")
+if _replica_url:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise SettingError("SOJOURN_REPLICA_URL needs SOJOURN_DATABASE_URL on PostgreSQL too")
+    DATABASES["replica"] = dj_database_url.parse(_replica_url, conn_max_age=env_int("SOJOURN_DB_CONN_MAX_AGE", 0))
+    if not DATABASES["replica"]["ENGINE"].endswith("postgresql"):
+        raise SettingError("SOJOURN_REPLICA_URL must be a postgres:// URL")
+    # An unreachable replica must not hold a page for long: analytics then read the primary.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # A test run has no standby of its test database: the alias then reads the primary's.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+SOJOURN_REPLICA_WAIT_MS = env_int("SOJOURN_REPLICA_WAIT_MS", 2000)
+DATABASE_ROUTERS = ["sojourn.core.replicas.AnalyticsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The engine -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.db import DatabaseError, connection
 
 from sojourn.core.crypto import KeyMaterialError, decode_master_key
 from sojourn.core.db import tables_without_statistics
+from sojourn.core.replicas import replica_configured, replica_problem
 
 # Names that never reach a deployment from outside (testserver is what the test client sends).
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "testserver"}
@@ -75,6 +76,10 @@ def sojourn_database_checks(app_configs: Any, **kwargs: Any) -> list[Warning]:
         missing = tables_without_statistics([m._meta.db_table for m in apps.get_models() if m._meta.managed])
     except DatabaseError as error:
         return [Warning(f"The database could not be asked about its statistics: {error}", id="sojourn.W013")]
+    if replica_configured() and (problem := replica_problem()):
+        warnings.append(Warning(f"The replica of SOJOURN_REPLICA_URL cannot serve analytics: {problem}. They read "
+                                "the primary meanwhile.", hint="Point SOJOURN_REPLICA_URL at a hot standby of the "
+                                "primary (docs/postgresql.md), or unset it.", id="sojourn.W014"))
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         warnings.append(Warning(

@@ -22,6 +22,7 @@ from sojourn.core.errors import InvalidInput, NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program, markets_for
+from sojourn.core.replicas import analytics_reads
 from sojourn.insights.kpis import KpiValue
 from sojourn.insights.metrics import describe
 from sojourn.insights.models import Hypothesis, SurveyImport
@@ -94,16 +95,17 @@ def program_kpis(request: HttpRequest, slug: str, query: Query[KpiQuery]) -> Any
     # As the dashboard does: whatever happened since the facts' last refresh is folded in first.
     refresh_journey_facts(program)
     language = (translation.get_language() or "en").split("-")[0]
-    names = {s.code: s.label(language) for s in Stage.objects.filter(program=program)}
-    names.setdefault("", _("Whole program"))
     # Figures that leave the program count only patients who agreed to it (consent.purposes), as the
     # dashboard's CSV and PDF do.
     purposes = export_purposes("api-v1:export_kpis")
-    return {"as_of": facts_as_of(program), "markets": [
-        {"market": market.country, "stages": [
-            {"stage": code, "label": names[code], "kpis": [_kpi(v) for v in values]}
-            for code, values in MarketKpis(program, market.country, purposes=purposes).by_stage().items()]}
-        for market in markets]}
+    with analytics_reads():
+        names = {s.code: s.label(language) for s in Stage.objects.filter(program=program)}
+        names.setdefault("", _("Whole program"))
+        return {"as_of": facts_as_of(program), "markets": [
+            {"market": market.country, "stages": [
+                {"stage": code, "label": names[code], "kpis": [_kpi(v) for v in values]}
+                for code, values in MarketKpis(program, market.country, purposes=purposes).by_stage().items()]}
+            for market in markets]}
 
 
 class HypothesisIn(Schema):
@@ -185,11 +187,12 @@ def list_hypotheses(request: HttpRequest, slug: str, query: Query[ListQuery]) ->
     actor = _actor(request)
     program = access_program(actor, slug, Permission.INSIGHTS_VIEW)
     refresh_journey_facts(program)
-    rows = Hypothesis.objects.filter(program=program).select_related("stage", "program")
-    if not query.retired:
-        rows = rows.filter(retired_at__isnull=True)
-    family, visible = _family(program), _visible(actor, program)
-    return [_out(evaluate(h, family), visible) for h in rows]
+    with analytics_reads():
+        rows = Hypothesis.objects.filter(program=program).select_related("stage", "program")
+        if not query.retired:
+            rows = rows.filter(retired_at__isnull=True)
+        family, visible = _family(program), _visible(actor, program)
+        return [_out(evaluate(h, family), visible) for h in rows]
 
 
 @router.post("/programs/{slug}/hypotheses", response={201: HypothesisOut},
@@ -214,7 +217,8 @@ def read(request: HttpRequest, hypothesis_id: int) -> Any:
     actor = _actor(request)
     hypothesis = _hypothesis(actor, hypothesis_id)
     refresh_journey_facts(hypothesis.program)
-    return _out(evaluate(hypothesis, _family(hypothesis.program)), _visible(actor, hypothesis.program))
+    with analytics_reads():
+        return _out(evaluate(hypothesis, _family(hypothesis.program)), _visible(actor, hypothesis.program))
 
 
 @router.post("/hypotheses/{hypothesis_id}/retirement", response=HypothesisOut,

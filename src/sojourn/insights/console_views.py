@@ -18,6 +18,7 @@ from sojourn.core.errors import NotFound
 from sojourn.core.models import Market
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
+from sojourn.core.replicas import analytics_reads
 from sojourn.core.spreadsheets import csv_writer
 from sojourn.insights.presenting import status_word, tile
 from sojourn.insights.queries import MarketKpis, facts_as_of
@@ -33,7 +34,8 @@ def _scope(request: HttpRequest) -> tuple[ConsoleScope, list[Market]] | None:
     markets = list(markets_for(request.actor, scope.program, Permission.INSIGHTS_VIEW))  # type: ignore[attr-defined]
     if not markets:
         return None
-    # Whatever happened since the last view (usually little) is folded into the facts first.
+    # Whatever happened since the last view (usually little) is folded into the facts first, on the
+    # primary; the view's reads then go to a replica that has caught up, if there is one.
     refresh_journey_facts(scope.program)
     return scope, markets
 
@@ -74,9 +76,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope, markets = found
     wanted = request.GET.get("market") or (scope.market.country if scope.market else "")
     market = next((m for m in markets if m.country == wanted), markets[0])
-    return render(request, "insights/dashboard.html", {
-        "program": scope.program, "markets": markets, "market": market, "journey": _journey(scope, market),
-        "now": facts_as_of(scope.program)})
+    with analytics_reads():
+            return render(request, "insights/dashboard.html", {
+            "program": scope.program, "markets": markets, "market": market, "journey": _journey(scope, market),
+            "now": facts_as_of(scope.program)})
 
 
 @login_required
@@ -85,9 +88,10 @@ def compare(request: HttpRequest) -> HttpResponse:
     if found is None:
         raise NotFound()
     scope, markets = found
-    markets, rows = _comparison(scope, markets)
-    return render(request, "insights/compare.html", {"program": scope.program, "markets": markets, "rows": rows,
-                                                      "now": facts_as_of(scope.program)})
+    with analytics_reads():
+        markets, rows = _comparison(scope, markets)
+        return render(request, "insights/compare.html", {"program": scope.program, "markets": markets,
+                                                          "rows": rows, "now": facts_as_of(scope.program)})
 
 
 @login_required
@@ -99,14 +103,15 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     out = StringIO()
     writer = csv_writer(out)
     writer.writerow(["market", "stage", "kpi", "label", "value", "patients", "target", "status"])
-    for market in markets:
-        for stage, values in MarketKpis(scope.program, market.country,
-                                        purposes=export_purposes("insights-console:csv")).by_stage().items():
-            for value in values:
-                shown = value.shown
-                writer.writerow([market.country, stage, value.kpi.code, str(value.kpi.label),
-                                 "" if shown is None else shown, value.n if shown is not None else "",
-                                 value.kpi.target, value.status])
+    with analytics_reads():
+        for market in markets:
+            for stage, values in MarketKpis(scope.program, market.country,
+                                            purposes=export_purposes("insights-console:csv")).by_stage().items():
+                for value in values:
+                    shown = value.shown
+                    writer.writerow([market.country, stage, value.kpi.code, str(value.kpi.label),
+                                     "" if shown is None else shown, value.n if shown is not None else "",
+                                     value.kpi.target, value.status])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{scope.program.slug}-kpis.csv"'
     return response
@@ -118,9 +123,11 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     if found is None:
         raise NotFound()
     scope, markets = found
-    markets, rows = _comparison(scope, markets, export_purposes("insights-console:pdf"))
-    html = render_to_string("insights/report.html", {"program": scope.program, "markets": markets, "rows": rows,
-                                                     "now": facts_as_of(scope.program)}, request=request)
+    with analytics_reads():
+        markets, rows = _comparison(scope, markets, export_purposes("insights-console:pdf"))
+        html = render_to_string("insights/report.html", {"program": scope.program, "markets": markets,
+                                                         "rows": rows, "now": facts_as_of(scope.program)},
+                                request=request)
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{scope.program.slug}-kpis.pdf"'
     return response

@@ -20,6 +20,7 @@ from sojourn.core.errors import NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import markets_for
+from sojourn.core.replicas import analytics_reads
 from sojourn.core.views import shown_on_page
 from sojourn.insights.forest import present
 from sojourn.insights.metrics import KINDS, MEAN_FACTS, OPERATORS, SHARE_FACTS, describe
@@ -91,17 +92,18 @@ def hypotheses(request: HttpRequest) -> HttpResponse:
         raise NotFound()
     program, family, visible = found
     refresh_journey_facts(program)  # the fact metrics read the KPIs' facts
-    names = _stage_names(program)
-    shown = {m.country for m in visible}
-    cards = []
-    for hypothesis in Hypothesis.objects.filter(program=program, retired_at__isnull=True).select_related("stage"):
-        evaluation = evaluate(hypothesis, family)
-        cards.append({"hypothesis": hypothesis, "stage": names[hypothesis.stage_id], "method": evaluation.method,
-                      "plot": present(evaluation, shown)})
-    return render(request, "insights/hypotheses.html", {
-        "program": program, "cards": cards, "may_edit": _may_edit(request, program),
-        "may_import": request.actor.can(Permission.INSIGHTS_IMPORT, program.pk),  # type: ignore[attr-defined]
-        "retired": Hypothesis.objects.filter(program=program, retired_at__isnull=False).count()})
+    with analytics_reads():
+        names = _stage_names(program)
+        shown = {m.country for m in visible}
+        cards = []
+        for hypothesis in Hypothesis.objects.filter(program=program, retired_at__isnull=True).select_related("stage"):
+            evaluation = evaluate(hypothesis, family)
+            cards.append({"hypothesis": hypothesis, "stage": names[hypothesis.stage_id],
+                          "method": evaluation.method, "plot": present(evaluation, shown)})
+        return render(request, "insights/hypotheses.html", {
+            "program": program, "cards": cards, "may_edit": _may_edit(request, program),
+            "may_import": request.actor.can(Permission.INSIGHTS_IMPORT, program.pk),  # type: ignore[attr-defined]
+            "retired": Hypothesis.objects.filter(program=program, retired_at__isnull=False).count()})
 
 
 @login_required
@@ -119,12 +121,13 @@ def hypothesis(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The hypothesis is retired; its history stays."))
         return redirect("insights-console:hypotheses")
     refresh_journey_facts(program)
-    evaluation = evaluate(item, family)
-    return render(request, "insights/hypothesis.html", {
-        "program": program, "hypothesis": item, "stage": _stage_names(program)[item.stage_id],
-        "evaluation": evaluation, "plot": present(evaluation, {m.country for m in visible}),
-        "metric": describe(evaluation.metric),
-        "may_edit": _may_edit(request, program)})
+    with analytics_reads():
+        evaluation = evaluate(item, family)
+        return render(request, "insights/hypothesis.html", {
+            "program": program, "hypothesis": item, "stage": _stage_names(program)[item.stage_id],
+            "evaluation": evaluation, "plot": present(evaluation, {m.country for m in visible}),
+            "metric": describe(evaluation.metric),
+            "may_edit": _may_edit(request, program)})
 
 
 @login_required

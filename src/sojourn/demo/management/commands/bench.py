@@ -1,5 +1,5 @@
-"""`sojourn bench engine|kpi|soak [--scale S] [--json] [--postgres URL]`: measure against baselines
-from the same run. `soak` also takes --minutes and --workers, and fails when a message was lost or
+"""`sojourn bench engine|kpi|soak [--scale S] [--json] [--postgres URL [--replica URL]]`: measure against
+baselines from the same run. `soak` also takes --minutes and --workers, and fails when a message was lost or
 reached a patient twice.
 
 The measurement runs in a child process whose database is a fresh SQLite file, or with --postgres a
@@ -46,6 +46,9 @@ class Command(SojournCommand):
         parser.add_argument("--postgres", default="", metavar="URL",
                             help="run on PostgreSQL: a server the bench may create a database on and drop it "
                                  "(postgres://user@host:port/any-database)")
+        parser.add_argument("--replica", default="", metavar="URL",
+                            help="kpi: with --postgres, a hot standby of that server; the dashboard's reads go to "
+                                 "it (SOJOURN_REPLICA_URL) and the bench checks they give the same answers")
         parser.add_argument("--minutes", type=float, default=2.0, help="soak: how long the load runs (default 2)")
         parser.add_argument("--workers", type=int, default=2, help="soak: `sojourn worker` processes (default 2)")
         parser.add_argument("--no-helper", action="store_true",
@@ -69,12 +72,17 @@ class Command(SojournCommand):
             soak.append("--ingestion-only")
         if options["no_helper"]:
             soak.append("--no-helper")
+        if options["replica"] and not options["postgres"]:
+            raise CommandError("--replica needs --postgres: the standby replays that server")
         if options["inner"]:
             return self._inner(options["target"], options["scale"], Path(options["inner"]), options)
         with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as folder, \
                 _fresh_database(options["postgres"], Path(folder)) as database_url:
             out = Path(folder) / "figures.json"
             env = dict(os.environ, SOJOURN_DATABASE_URL=database_url)
+            if options["replica"]:  # the standby holds the database the bench made, under the same name
+                env["SOJOURN_REPLICA_URL"] = urlunsplit(urlsplit(options["replica"])._replace(
+                    path=urlsplit(database_url).path))
             started = time.perf_counter()
             child = subprocess.run([sys.executable, "-m", "sojourn.cli", "bench", options["target"], "--scale",  # noqa: S603  (our own arguments)
                                     str(options["scale"]), *soak, "--inner", str(out)], env=env,
