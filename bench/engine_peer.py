@@ -8,6 +8,7 @@ The jobs live in procrastinate's own tables, which it creates in the bench's thr
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -22,6 +23,9 @@ def procrastinate_drain(database_url: str, count: int) -> dict[str, Any]:
     import psycopg
 
     jobs = min(count, PEER_JOBS_AT_MOST)
+    # Its worker logs two lines per job at INFO, which Sojourn's logging shows: the peer's floor is
+    # measured without them, as Sojourn's worker logs a summary only.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=database_url))
 
     @app.task(name="bench_noop")

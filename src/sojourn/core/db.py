@@ -116,7 +116,7 @@ def insert_sql(model: type[models.Model], fields: Sequence[str], skip_conflicts_
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]],
                 key: str = "id", increment: str | None = None) -> None:
     """Run `update_sql` for rows of (value per field…, key value). On PostgreSQL, rows with distinct keys
-    go as one statement over arrays (`_pg_update`)."""
+    go as one statement over one JSON document (`_pg_update`)."""
     if not rows:
         return
     if connection.vendor == "postgresql" and len(rows) > 1 and len({row[-1] for row in rows}) == len(rows):
@@ -129,15 +129,15 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 skip_conflicts_on: str | None = None, conflict_update: str = "") -> None:
-    """Run `insert_sql` for rows of values in `fields` order (on PostgreSQL, one statement over arrays)."""
+    """Run `insert_sql` for rows of values in `fields` order (on PostgreSQL, one statement over a JSON document)."""
     if not rows:
         return
     sql, convert = insert_sql(model, fields, skip_conflicts_on, conflict_update)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(rows) > 1:
             before, after = sql.split(" VALUES (", 1)
-            cursor.execute(f"{before} {_pg_unnest(model, fields)}{after.split(')', 1)[1]}",
-                           _pg_arrays(rows, convert))
+            cursor.execute(f"{before} {_pg_rows(model, fields)}{after.split(')', 1)[1]}",
+                           _pg_document(rows, convert))
         else:
             cursor.executemany(sql, _prepared(rows, convert))
 
@@ -155,8 +155,8 @@ def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequ
     table = connection.ops.quote_name(model._meta.db_table)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) {_pg_unnest(model, fields)} "
-                           f"ON CONFLICT DO NOTHING RETURNING {back}", _pg_arrays(rows, convert))
+            cursor.execute(f"INSERT INTO {table} ({', '.join(names)}) {_pg_rows(model, fields)} "
+                           f"ON CONFLICT DO NOTHING RETURNING {back}", _pg_document(rows, convert))
             return cursor.fetchall()
     out: list[tuple[Any, ...]] = []
     # Up to 1,000 rows a statement, within the bound values a statement may carry (SQLite 32,766).
@@ -171,26 +171,43 @@ def insert_new_rows(model: type[models.Model], fields: Sequence[str], rows: Sequ
     return out
 
 
-# ---- PostgreSQL: a batch of rows as one statement over one array per column -------------------------
+# ---- PostgreSQL: a batch of rows as one statement over one JSON document --------------------------
 # executemany sends every row as an execution of its own (pipelined, but each parsed, bound and run on
 # the server): 60–150 ms per 1,000 rows on the event path, which made PostgreSQL a third of SQLite's
-# speed. `unnest` of one array per column writes the batch in one execution, with the same ON
-# CONFLICT and RETURNING.
+# speed. One array per column through `unnest` wrote the batch in one execution, but psycopg quotes
+# every element of an array in Python: 22 ms per 1,000 rows of seven columns, most of it escaping the
+# JSON columns' text. The batch now goes as one JSON document (the standard library's encoder, in C),
+# which PostgreSQL's own parser splits into rows and casts column by column: 4.5 ms for the same rows
+# (docs/benchmarks.md, 2026-12-07). Same ON CONFLICT and RETURNING, same casts as the columns' types.
 
 @functools.cache
-def _pg_array_types(model: type[models.Model], fields: tuple[str, ...]) -> list[str]:
-    return [f"{model._meta.get_field(name).db_type(connection)}[]" for name in fields]
+def _pg_column_types(model: type[models.Model], fields: tuple[str, ...]) -> list[str]:
+    return [model._meta.get_field(name).db_type(connection) for name in fields]
 
 
-def _pg_unnest(model: type[models.Model], fields: Sequence[str]) -> str:
-    casts = ", ".join(f"%s::{kind}" for kind in _pg_array_types(model, tuple(fields)))
-    return f"SELECT * FROM unnest({casts})"
+def _pg_columns(model: type[models.Model], fields: Sequence[str], names: Sequence[str] | None = None) -> str:
+    """Each field of a row of the document, as its column's type (a JSON column's value is the text the
+    converter made of it, parsed here)."""
+    casts = [f"(r->>{n})::{kind}" for n, kind in enumerate(_pg_column_types(model, tuple(fields)))]
+    if names is not None:
+        casts = [f"{cast} AS {name}" for cast, name in zip(casts, names, strict=True)]
+    return ", ".join(casts)
 
 
-def _pg_arrays(rows: Sequence[Sequence[Any]], convert: Converters) -> list[list[Any]]:
-    """One list per column, each value converted as the field would write it."""
-    prepared = _prepared(rows, convert)
-    return [list(column) for column in zip(*prepared, strict=True)]
+def _pg_rows(model: type[models.Model], fields: Sequence[str]) -> str:
+    return f"SELECT {_pg_columns(model, fields)} FROM json_array_elements(%s::json) AS r"
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)  # Decimal, UUID: their text is what PostgreSQL reads
+
+
+def _pg_document(rows: Sequence[Sequence[Any]], convert: Converters) -> list[str]:
+    """The rows, each value converted as the field would write it, as one JSON document (the one
+    parameter of the statement)."""
+    return [json.dumps(_prepared(rows, convert), default=_json_scalar, separators=(",", ":"))]
 
 
 def _pg_update(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], key: str,
@@ -204,10 +221,10 @@ def _pg_update(model: type[models.Model], fields: Sequence[str], rows: Sequence[
     if increment:
         counter = quote(model._meta.get_field(increment).column)
         assignments += f", {counter} = {table}.{counter} + 1"
-    casts = ", ".join(f"%s::{kind}" for kind in _pg_array_types(model, (*fields, key)))
+    values = _pg_columns(model, (*fields, key), [*columns, "k"])
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {assignments} FROM unnest({casts}) AS u({', '.join(columns)}, k) "
-                       f"WHERE {table}.{key_column} = u.k", _pg_arrays(rows, [*convert, None]))
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM (SELECT {values} FROM json_array_elements(%s::json) "
+                       f"AS r) AS u WHERE {table}.{key_column} = u.k", _pg_document(rows, [*convert, None]))
 
 
 def select_rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -37,9 +37,10 @@ def test_the_dashboard_reads_a_hot_standby_and_gives_the_primarys_answers():
     assert dashboard["replica"]["page_statements"] > 10  # every KPI of the page, not a stray look-up
 
 
-def _sojourn(database: str, replica: str, *args: str) -> subprocess.CompletedProcess:
+def _sojourn(database: str, replica: str, *args: str, wait_ms: str = "2000") -> subprocess.CompletedProcess:
     """A `sojourn` command as a deployment runs it, its replica given by SOJOURN_REPLICA_URL."""
-    env = {**os.environ, "SOJOURN_DATABASE_URL": database, "SOJOURN_REPLICA_URL": replica}
+    env = {**os.environ, "SOJOURN_DATABASE_URL": database, "SOJOURN_REPLICA_URL": replica,
+           "SOJOURN_REPLICA_WAIT_MS": wait_ms}
     return subprocess.run([sys.executable, "-m", "sojourn.cli", *args], env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -63,6 +64,26 @@ def test_a_replica_that_is_not_a_standby_or_cannot_be_reached_leaves_the_reads_o
     done = _sojourn(database, nowhere, "shell", "-c", WHERE_READS_GO)
     assert done.stdout.split()[-1] == DEFAULT_DB_ALIAS, done.stderr
     assert "the replica could not be asked (OperationalError)" in done.stderr
+
+
+@needs_postgres
+def test_a_standby_that_lags_leaves_the_reads_on_the_primary_until_it_has_caught_up():
+    """The standby's replay paused, a write on the primary: the reads wait SOJOURN_REPLICA_WAIT_MS, then
+    go to the primary; replay resumed, they go to the standby. (Only the log positions are asked, so
+    the two servers need no schema.)"""
+    import psycopg
+
+    with primary_and_standby() as (primary, standby):
+        with psycopg.connect(standby, autocommit=True) as replica:
+            replica.execute("SELECT pg_wal_replay_pause()")
+            with psycopg.connect(primary, autocommit=True) as writer:
+                writer.execute("CREATE TABLE written_after_the_pause (n int)")
+            done = _sojourn(primary, standby, "shell", "-c", WHERE_READS_GO, wait_ms="300")
+            assert done.stdout.split()[-1] == DEFAULT_DB_ALIAS, done.stderr
+            assert "had not replayed the primary's writes within 300 ms" in done.stderr
+            replica.execute("SELECT pg_wal_replay_resume()")
+        done = _sojourn(primary, standby, "shell", "-c", WHERE_READS_GO)
+        assert done.stdout.split()[-1] == REPLICA, done.stderr
 
 
 @needs_postgres
