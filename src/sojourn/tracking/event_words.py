@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from sojourn.core.packs import PURPOSE_LABELS
 from sojourn.questionnaires.models import Questionnaire
+from sojourn.questionnaires.scoring import flag_label
 from sojourn.questionnaires.services.definitions import definition
 from sojourn.tracking.models import Event, Need, Stage
 
@@ -48,7 +49,7 @@ FIELD_LABELS: dict[str, Promise] = {
     "issue": gettext_lazy("Issue"), "questionnaire": gettext_lazy("Questionnaire"), "product": gettext_lazy("Product"),
     "dose": gettext_lazy("Dose"), "reason": gettext_lazy("Reason"), "method": gettext_lazy("Method"),
     "purposes": gettext_lazy("Purposes"), "everything": gettext_lazy("Everything"), "stage": gettext_lazy("Stage"),
-    "previous": gettext_lazy("Before"), "page": gettext_lazy("Page"),
+    "previous": gettext_lazy("Before"), "page": gettext_lazy("Page"), "flags": gettext_lazy("Clinical flags"),
 }
 # The words of dialogue.presenting.channel_word (the same catalog entries; tracking may not import dialogue).
 CHANNELS: dict[str, Promise] = {"web": pgettext_lazy("channel", "Web"), "email": pgettext_lazy("channel", "Email"),
@@ -90,6 +91,11 @@ class _Names:
                 label = declared.get("label") or {}
                 return label.get(self.language) or label.get("en") or scale
         return self.needs.get(scale, scale)
+
+    def flag(self, questionnaire: str, code: str) -> str:
+        """A clinical flag in the instrument's words ("Thoughts of self-harm (PHQ-9 item 9)")."""
+        found = self.questionnaires.get(questionnaire)
+        return flag_label(found.scoring, code, self.language) if found else code
 
 
 def _number(value: float) -> str:
@@ -135,6 +141,12 @@ def describe(event_type: str, data: dict[str, Any], names: _Names) -> EventWords
         if name == "scores":  # each scale is a field of its own: "Well-being (0–100): 72"
             questionnaire = str(data.get("questionnaire", ""))
             fields += [(names.scale(questionnaire, scale), plain(score)) for scale, score in (value or {}).items()]
+            continue
+        if name == "flags" and isinstance(value, list):  # none raised: nothing to say
+            if value:
+                questionnaire = str(data.get("questionnaire", ""))
+                fields.append((str(FIELD_LABELS["flags"]),
+                               ", ".join(names.flag(questionnaire, str(code)) for code in value)))
             continue
         label = FIELD_LABELS.get(name)
         fields.append((str(label) if label else name.replace("_", " ").capitalize(), _value(name, value, names)))

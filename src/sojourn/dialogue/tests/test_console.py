@@ -121,6 +121,14 @@ def test_the_timeline_tells_events_in_the_readers_words_never_as_python_values(c
     assert "{'" not in text and "['" not in text and "scores=" not in text and "needs=" not in text
     assert "Fragebogen beantwortet" in text and "WHO-5-Fragebogen zum Wohlbefinden" in text
     assert "Wohlbefinden (0–100): 60" in text
+    assert "Klinische Flags" not in text  # a raw score of 15 raises none
+    save_response(actor=patient_actor(active_patient), patient=active_patient, questionnaire=who5,
+                  items=response_items(definition(who5), {f"who5-{n}": ["1"] for n in range(1, 6)}),
+                  source="portal", complete=True)
+    page = signed_in(client, cast.nurse_de).get(f"/console/dialogue/patients/{active_patient.pseudonym}/timeline/")
+    text = re.sub(r"<[^>]+>", "", page.content.decode())
+    assert "Klinische Flags: Geringes Wohlbefinden (WHO-5-Rohwert unter 13)" in text
+    assert "who5_poor_wellbeing" not in text
     assert "Inhalt bewertet" in text and "Bedarf: Juckreiz" in text and "Hilfreich: Nein" in text
 
 
