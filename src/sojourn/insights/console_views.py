@@ -77,7 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     wanted = request.GET.get("market") or (scope.market.country if scope.market else "")
     market = next((m for m in markets if m.country == wanted), markets[0])
     with analytics_reads():
-            return render(request, "insights/dashboard.html", {
+        return render(request, "insights/dashboard.html", {
             "program": scope.program, "markets": markets, "market": market, "journey": _journey(scope, market),
             "now": facts_as_of(scope.program)})
 
