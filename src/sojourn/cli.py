@@ -27,6 +27,7 @@ COMMANDS = {
     "bench soak": "kill and pause workers under load; fail if a message is lost or sent twice (--minutes, --workers)",
     "createstaff": "create a staff account with a role in a program",
     "revokestaff": "take a staff member's role in a program away",
+    "token issue": "issue a scoped, expiring API token (list, rotate, revoke; service-account NAME)",
     "invitations issue": "issue a print run of invitation cards and print their codes as CSV",
     "market validate PATH": "check a market pack and report every problem",
     "market activate PATH": "activate a market from its pack (transactional, idempotent)",

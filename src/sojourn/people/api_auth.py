@@ -10,17 +10,16 @@ from ninja.security.session import SessionAuth
 
 from sojourn.core.actors import Actor
 from sojourn.people.queries import actor_for_user
-from sojourn.people.services.tokens import user_for_token
+from sojourn.people.services.tokens import authenticate_token
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_token(token)
-        if user is None:
+        found = authenticate_token(token)
+        if found is None:
             return None
-        request.user = user
-        request.actor = actor_for_user(user)  # type: ignore[attr-defined]
-        return user
+        request.user, request.actor = found  # type: ignore[attr-defined]
+        return request.user
 
 
 class SessionWithCsrf(SessionAuth):

@@ -30,6 +30,7 @@ PAGES: dict[str, frozenset[Permission]] = {
     "console:sign-out": SIGNED_IN,
     "console:switch": SIGNED_IN,
     "console:preferences": SIGNED_IN,
+    "console:api-tokens": SIGNED_IN,
     "console:patients": frozenset({P.PATIENT_VIEW}),
     "console:patient": frozenset({P.PATIENT_VIEW}),
     "console:reveal-identity": frozenset({P.PATIENT_READ_PII}),
@@ -127,6 +128,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("insights-console:dashboard", _("KPIs")),
     MenuEntry("insights-console:hypotheses", _("Hypotheses")),
     MenuEntry("console:audit", _("Audit trail")),
+    MenuEntry("console:api-tokens", _("API tokens")),
     MenuEntry("console:preferences", _("Preferences")),
 )
 

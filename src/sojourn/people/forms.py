@@ -44,3 +44,39 @@ class InvitationRunForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["market"].choices = markets
         self.fields["hcp"].choices = [("", _("Any dermatologist of the market")), *hcps]
+
+
+class TokenForm(forms.Form):
+    """An API token for the console's program: to oneself or to a service account one manages, some
+    markets and permissions (none chosen: all of the owner's), for a number of days."""
+
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("After the system that will use it, such as CRM or data warehouse."))
+    owner = forms.ChoiceField(label=_("Issued to"))
+    markets = forms.MultipleChoiceField(label=_("Markets"), required=False, widget=forms.CheckboxSelectMultiple,
+                                        help_text=_("None chosen: every market of the owner."))
+    permissions = forms.MultipleChoiceField(label=_("Permissions"), required=False,
+                                            widget=forms.CheckboxSelectMultiple,
+                                            help_text=_("None chosen: everything the owner may do."))
+    days = forms.IntegerField(label=_("Runs for (days)"), min_value=1, max_value=365, initial=90)
+
+    def __init__(self, *args: object, owners: list[tuple[str, str]], markets: list[tuple[str, str]],
+                 permissions: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["owner"].choices = owners
+        self.fields["markets"].choices = markets
+        self.fields["permissions"].choices = permissions
+
+
+class ServiceAccountForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80,
+                           help_text=_("After the system that uses it; it signs in with tokens only."))
+    role = forms.ChoiceField(label=_("Role"))
+    markets = forms.MultipleChoiceField(label=_("Markets"), required=False, widget=forms.CheckboxSelectMultiple,
+                                        help_text=_("None chosen: every market of the program."))
+
+    def __init__(self, *args: object, roles: list[tuple[str, str]], markets: list[tuple[str, str]],
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["role"].choices = roles
+        self.fields["markets"].choices = markets

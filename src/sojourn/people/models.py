@@ -19,6 +19,10 @@ class StaffProfile(models.Model):
     display_name = models.CharField(_("display name"), max_length=120)
     language = models.CharField(_("language"), max_length=8, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # Set for a service account: an integration's own account in one program, managed by its staff
+    # managers, which signs in with API tokens only (its password is unusable).
+    service_program = models.ForeignKey("core.Program", null=True, blank=True, on_delete=models.CASCADE,
+                                        related_name="service_accounts")
 
     def __str__(self) -> str:
         return self.display_name
@@ -45,15 +49,31 @@ class Membership(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for integrators; only its hash is stored."""
+    """A bearer token of a staff member or a service account; only its hash is stored.
+
+    Its scope narrows what its owner may do, never widens it: one program (or all of the owner's),
+    some markets, some permissions. It stops at its expiry or when revoked; a rotation issues its
+    successor and leaves both valid for an overlap, so an integration can switch without a gap.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12)
     token_hash = models.CharField(max_length=64, unique=True)
+    program = models.ForeignKey("core.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    markets = models.JSONField(null=True, blank=True)  # country codes; None: every market the owner has
+    permissions = models.JSONField(null=True, blank=True)  # permission names; None: all the owner's
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True)
     revoked_at = models.DateTimeField(null=True)
+    replaced_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"], name="api_token_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}"
 
 
 class Patient(models.Model):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from sojourn.core.actors import Actor, Grant
 from sojourn.core.errors import NotFound
 from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Permission, Role
-from sojourn.people.models import Invitation, Membership, Patient
+from sojourn.people.models import ApiToken, Invitation, Membership, Patient, StaffProfile
 
 
 def actor_for_user(user: AbstractBaseUser | AnonymousUser) -> Actor:
@@ -93,3 +93,26 @@ def patients_with_index(program: Program, field: str, value: str) -> QuerySet[Pa
     (a scan per enrollment, quadratic over a cohort)."""
     column = f"{field}_index"
     return Patient.objects.filter(program=program, **{column: value}).exclude(**{column: ""})
+
+
+def tokens_for(actor: Actor, program: Program | None = None) -> QuerySet[ApiToken]:
+    """The API tokens the actor manages: their own, and those of the service accounts of programs where
+    they manage staff (of `program` only, when given), newest first."""
+    mine = Q(user_id=actor.user_id) if actor.user_id is not None else Q(pk__in=[])
+    if actor.is_privileged:
+        managed = Q(user__staff_profile__service_program__isnull=False)
+    else:
+        managed = Q(user__staff_profile__service_program_id__in=[
+            pid for pid in actor.program_ids(Permission.STAFF_MANAGE) or () if actor.can(Permission.STAFF_MANAGE, pid)])
+    if program is not None:
+        managed &= Q(user__staff_profile__service_program=program)
+    return (ApiToken.objects.filter(mine | managed).select_related("user__staff_profile", "program")
+            .order_by("-created_at", "-pk"))
+
+
+def service_accounts(actor: Actor, program: Program) -> QuerySet[StaffProfile]:
+    """The program's service accounts, for those who manage its staff."""
+    if not actor.can(Permission.STAFF_MANAGE, program.pk):
+        return StaffProfile.objects.none()
+    return (StaffProfile.objects.filter(service_program=program).select_related("user")
+            .prefetch_related("user__memberships").order_by("display_name"))

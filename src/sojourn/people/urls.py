@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from sojourn.people import invitation_views, views
+from sojourn.people import invitation_views, token_views, views
 
 app_name = "console"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("invitations/codes.csv", invitation_views.invitation_codes, name="invitation-codes"),
     path("audit/", views.audit_log, name="audit"),
     path("preferences/", views.preferences, name="preferences"),
+    path("api-tokens/", token_views.api_tokens, name="api-tokens"),
 ]

@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from sojourn.core.actors import Actor
@@ -77,9 +78,9 @@ def update_staff_preferences(*, actor: Actor, user: AbstractUser, language: str,
         return profile
 
 
-def grant_membership(*, actor: Actor, user: AbstractUser, program: Program, role: Role,
-                     markets: list[str] | None) -> Membership:
-    """Give a role in a program, in the listed markets (None: every market of the program)."""
+def _checked_grant(actor: Actor, program: Program, role: Role,
+                   markets: list[str] | None) -> tuple[list[str] | None, list[Market]]:
+    """Return the grant's countries (None: every market) and their markets, once the actor may give it."""
     countries = None if markets is None else sorted(set(markets))
     if countries is None:
         actor.require(Permission.STAFF_MANAGE, program.pk)
@@ -88,9 +89,10 @@ def grant_membership(*, actor: Actor, user: AbstractUser, program: Program, role
             raise InvalidInput(_("Choose at least one market."), field="markets")
         for country in countries:
             actor.require(Permission.STAFF_MANAGE, program.pk, country)
-    # Only an administrator hands out administration.
+    # Only an administrator hands out administration (not a token narrowed below it).
     if role == Role.ADMIN and not (actor.is_privileged or any(
-            g.program_id == program.pk and g.role == Role.ADMIN and g.markets is None for g in actor.grants)):
+            g.program_id == program.pk and g.role == Role.ADMIN and g.markets is None and g.only is None
+            for g in actor.grants)):
         raise AccessDenied()
     market_rows = []
     if countries is not None:
@@ -99,21 +101,57 @@ def grant_membership(*, actor: Actor, user: AbstractUser, program: Program, role
         if unknown:
             raise InvalidInput(_("The program does not run in %(markets)s.") % {"markets": ", ".join(unknown)},
                                field="markets")
+    return countries, market_rows
+
+
+def _write_grant(actor: Actor, user: AbstractUser, program: Program, role: Role, countries: list[str] | None,
+                 market_rows: list[Market]) -> Membership:
+    membership, created = Membership.objects.get_or_create(
+        user=user, program=program, role=role, defaults={"all_markets": countries is None}
+    )
+    before = None if created else {
+        "all_markets": membership.all_markets,
+        "markets": sorted(membership.markets.values_list("country", flat=True)),
+    }
+    membership.all_markets = countries is None
+    membership.save(update_fields=["all_markets"])
+    membership.markets.set(market_rows)
+    record_audit(actor=actor, action="role.granted", subject_type="staff", subject_id=user.pk,
+                 program_id=program.pk, before=before,
+                 after={"role": role.value, "all_markets": countries is None, "markets": countries or []})
+    return membership
+
+
+def grant_membership(*, actor: Actor, user: AbstractUser, program: Program, role: Role,
+                     markets: list[str] | None) -> Membership:
+    """Give a role in a program, in the listed markets (None: every market of the program)."""
+    countries, market_rows = _checked_grant(actor, program, role, markets)
     with transaction.atomic(durable=True):
-        membership, created = Membership.objects.get_or_create(
-            user=user, program=program, role=role, defaults={"all_markets": countries is None}
-        )
-        before = None if created else {
-            "all_markets": membership.all_markets,
-            "markets": sorted(membership.markets.values_list("country", flat=True)),
-        }
-        membership.all_markets = countries is None
-        membership.save(update_fields=["all_markets"])
-        membership.markets.set(market_rows)
-        record_audit(actor=actor, action="role.granted", subject_type="staff", subject_id=user.pk,
-                     program_id=program.pk, before=before,
-                     after={"role": role.value, "all_markets": countries is None, "markets": countries or []})
-        return membership
+        return _write_grant(actor, user, program, role, countries, market_rows)
+
+
+def create_service_account(*, actor: Actor, program: Program, name: str, role: Role,
+                           markets: list[str] | None) -> AbstractUser:
+    """Create an integration's own account in one program with one role: it has no password and acts
+    only through API tokens, which its program's staff managers issue, rotate and revoke."""
+    countries, market_rows = _checked_grant(actor, program, role, markets)
+    label = " ".join(name.split())
+    if not label or len(label) > 80:
+        raise InvalidInput(_("Name the service account after the system that uses it (1 to 80 characters)."),
+                           field="name")
+    user_model = get_user_model()
+    username = f"service:{program.slug}:{slugify(label)}"[:150]
+    with transaction.atomic(durable=True):
+        if user_model.objects.filter(username=username).exists():
+            raise Conflict(_("This program has a service account of that name."), field="name")
+        user = user_model(username=username, email="")
+        user.set_unusable_password()
+        user.save()
+        StaffProfile.objects.create(user=user, display_name=label, service_program=program)
+        record_audit(actor=actor, action="service_account.created", subject_type="staff", subject_id=user.pk,
+                     program_id=program.pk, after={"name": label})
+        _write_grant(actor, user, program, role, countries, market_rows)
+    return user
 
 
 def revoke_membership(*, actor: Actor, membership_id: int) -> None:
