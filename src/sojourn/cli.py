@@ -31,6 +31,7 @@ COMMANDS = {
     "invitations issue": "issue a print run of invitation cards and print their codes as CSV",
     "market validate PATH": "check a market pack and report every problem",
     "market activate PATH": "activate a market from its pack (transactional, idempotent)",
+    "market new COUNTRY": "write a new market's pack to finish by hand: every field explained (--output PATH)",
     "audit verify": "check the audit trail's chain, its last checkpoint and the rows that need entries",
     "audit checkpoint": "write a signed checkpoint of the audit trail outside the database",
     "keys rotate": "re-wrap every data key under the current master key",

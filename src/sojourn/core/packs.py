@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import holidays
+import phonenumbers
 import yaml
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -28,9 +29,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from sojourn.core.errors import ErrorDetail
+from sojourn.core.professional_ids import SCHEMES, check_professional_id, pattern_problem
 from sojourn.core.safe_yaml import compose_yaml, load_yaml
 
 PACK_DIR = Path(__file__).resolve().parent / "market_packs"
+# What `sojourn market new` writes where only a person can know the value (a mailbox, a crisis line, an
+# age the law sets): a pack holding one never validates, so a template cannot go live with made-up data.
+PLACEHOLDER = "<FILL IN"
 
 PURPOSES = (
     "program_participation",
@@ -111,6 +116,20 @@ def _email(value: str) -> str:
     return value
 
 
+def _scheme_name(value: str) -> str:
+    if value not in SCHEMES:
+        known = ", ".join(sorted(SCHEMES))
+        raise ValueError(f"{value!r} is not a built-in scheme (one of: {known}); or give your own pattern and example")
+    return value
+
+
+def _pattern(value: str) -> str:
+    problem = pattern_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _keyword(value: str) -> str:
     if not value.strip() or len(value) > 20 or " " in value.strip():
         raise ValueError(f"{value!r} is not a single keyword of at most 20 characters")
@@ -122,6 +141,8 @@ TimeZone = Annotated[str, AfterValidator(_time_zone)]
 Clock = Annotated[str, AfterValidator(_clock)]
 Email = Annotated[str, AfterValidator(_email)]
 Keyword = Annotated[str, AfterValidator(_keyword)]
+SchemeName = Annotated[str, AfterValidator(_scheme_name)]
+Pattern = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_pattern)]
 
 
 class _Strict(BaseModel):
@@ -180,8 +201,14 @@ class Regulatory(_Strict):
 
 
 class ProfessionalId(_Strict):
+    """How the market's professionals are identified: a built-in scheme, or the pack's own pattern."""
+
     label: str = Field(min_length=2, max_length=40)
-    scheme: Literal["npi", "lanr", "gmc", "jp-medical-registration", "ca-licence"]
+    scheme: SchemeName | None = None  # a check registered in core/professional_ids.py
+    pattern: Pattern | None = None  # else a regular expression the whole identifier must match
+    # A real-looking identifier that passes: shown to a professional whose entry does not match the
+    # pattern, and checked here so a wrong pattern is caught before launch.
+    example: str | None = Field(default=None, min_length=1, max_length=40)
 
 
 class CrisisLine(_Strict):
@@ -249,8 +276,11 @@ class PackReading:
 
 
 def _walk(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], int],
-          problems: list[tuple[tuple[Any, ...], int, str]]) -> None:
+          problems: list[tuple[tuple[Any, ...], int, str]], placeholders: list[tuple[Any, ...]]) -> None:
     marks[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode) and node.value.startswith(PLACEHOLDER):
+        placeholders.append(path)
+        problems.append((path, node.start_mark.line + 1, _unfilled(node.value)))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -260,10 +290,17 @@ def _walk(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], i
                 problems.append(((*path, key), line, f"appears twice (first on line {seen[key]})"))
             seen[key] = line
             marks[(*path, key)] = line
-            _walk(value_node, (*path, key), marks, problems)
+            if isinstance(key, str) and key.startswith(PLACEHOLDER):
+                placeholders.append((*path, key))
+                problems.append(((*path, key), line, _unfilled(key)))
+            _walk(value_node, (*path, key), marks, problems, placeholders)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), marks, problems)
+            _walk(item, (*path, index), marks, problems, placeholders)
+
+
+def _unfilled(placeholder: str) -> str:
+    return f"still holds the template's placeholder {placeholder}; write the market's real value"
 
 
 def _line_for(loc: tuple[Any, ...], marks: dict[tuple[Any, ...], int]) -> int | None:
@@ -285,7 +322,7 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 
 def _semantic_problems(pack: MarketPack) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Check what the types alone cannot: that the parts of the pack agree with each other."""
-    if pack.country not in Locale("en").territories:
+    if not is_country(pack.country):
         yield ("country",), f"{pack.country!r} is not an ISO 3166 country code"
     for i, tag in enumerate(pack.locales):
         territory = Locale.parse(tag, sep="-").territory
@@ -333,15 +370,77 @@ def _semantic_problems(pack: MarketPack) -> Iterator[tuple[tuple[Any, ...], str]
     if (events.deadline_hours is None) == (events.deadline_business_days is None):
         yield (("regulatory", "adverse_events"),
                "give the forward deadline as deadline_hours or as deadline_business_days, one of them")
-    if events.holiday_subdivision and events.holiday_subdivision not in _subdivisions(pack.country):
+    if events.holiday_subdivision and events.holiday_subdivision not in holiday_subdivisions(pack.country):
         yield (("regulatory", "adverse_events", "holiday_subdivision"),
                f"{events.holiday_subdivision} is not a subdivision of {pack.country} the holiday calendar knows")
+    if events.deadline_business_days is not None and not holiday_calendar_knows(pack.country):
+        # Only business days need the calendar (safety/clocks.py would fail on the first case).
+        yield (("regulatory", "adverse_events", "deadline_business_days"),
+               f"the holiday calendar (holidays package) does not know {pack.country}; give deadline_hours instead")
     quiet = pack.regulatory.quiet_hours
     if quiet.start == quiet.end:
         yield ("regulatory", "quiet_hours"), "start and end are equal; leave a window for contact"
+    yield from _professional_id_problems(pack.professional_id)
+    if pack.crisis_help and not is_emergency_number(pack.crisis_help.emergency, pack.country):
+        known = ", ".join(emergency_numbers(pack.country))
+        yield (("crisis_help", "emergency"),
+               f"{pack.crisis_help.emergency} is not an emergency number of {pack.country} in libphonenumber's data"
+               + (f" ({known})" if known else ""))
 
 
-def _subdivisions(country: str) -> set[str]:
+def _professional_id_problems(rule: ProfessionalId) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if (rule.scheme is None) == (rule.pattern is None):
+        yield ("professional_id",), "name a built-in scheme or give a pattern, one of them"
+        return
+    if rule.pattern is not None and rule.example is None:
+        yield ("professional_id",), "a pattern needs an example: an identifier that matches it"
+        return
+    why = check_professional_id(rule.model_dump(), rule.example) if rule.example is not None else None
+    if why and rule.pattern is not None:
+        yield (("professional_id", "example"),
+               f"{rule.example} does not match the pattern (compared without spaces and hyphens, in capitals)")
+    elif why:
+        yield ("professional_id", "example"), f"{rule.example} does not pass the {rule.scheme} check: {why}"
+
+
+def is_country(code: str) -> bool:
+    """Tell whether the code is an ISO 3166-1 alpha-2 code of a place with its own clocks: CLDR's
+    groupings (EU, UN, Eurozone) and Unknown Region (ZZ) are not markets."""
+    return bool(re.fullmatch(r"[A-Z]{2}", code)) and code != "ZZ" and code in get_global("territory_zones")
+
+
+def holiday_calendar_knows(country: str) -> bool:
+    try:
+        holidays.country_holidays(country)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _emergency_metadata(country: str) -> phonenumbers.PhoneMetadata | None:
+    metadata = phonenumbers.PhoneMetadata.short_metadata_for_region(country)
+    return metadata if metadata is not None and metadata.emergency is not None else None
+
+
+def is_emergency_number(number: str, country: str) -> bool:
+    """Tell whether libphonenumber knows the number as one of the country's emergency numbers; True
+    where it has no data for the country, which is nothing to refuse."""
+    if _emergency_metadata(country) is None:
+        return True
+    return phonenumbers.shortnumberinfo.is_emergency_number(number, country)
+
+
+def emergency_numbers(country: str) -> list[str]:
+    """List the country's emergency numbers in libphonenumber's data (its pattern, spelled out)."""
+    metadata = _emergency_metadata(country)
+    if metadata is None:
+        return []
+    lengths = [n for n in (metadata.emergency.possible_length or metadata.general_desc.possible_length) if n <= 4]
+    return [number for length in lengths for number in (f"{n:0{length}d}" for n in range(10 ** length))
+            if phonenumbers.shortnumberinfo.is_emergency_number(number, country)]
+
+
+def holiday_subdivisions(country: str) -> set[str]:
     try:
         return set(holidays.country_holidays(country).subdivisions)
     except NotImplementedError:  # a country the holiday calendar does not cover
@@ -363,7 +462,8 @@ def read_pack_text(text: str, path: str = "<pack>") -> PackReading:
         return PackReading(path, None, (PackProblem(path, 1, "", "a market pack is a mapping of fields"),), sha)
     marks: dict[tuple[Any, ...], int] = {}
     walk_problems: list[tuple[tuple[Any, ...], int, str]] = []
-    _walk(node, (), marks, walk_problems)
+    placeholders: list[tuple[Any, ...]] = []
+    _walk(node, (), marks, walk_problems, placeholders)
     problems = [PackProblem(path, line, _dotted(loc), msg) for loc, line, msg in walk_problems]
     try:
         data = load_yaml(text)
@@ -374,6 +474,8 @@ def read_pack_text(text: str, path: str = "<pack>") -> PackReading:
     except PydanticValidationError as exc:
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
+            if any(loc[:len(where)] == where for where in placeholders):
+                continue  # already told: the placeholder is the problem, not its type
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "is not a field of a market pack"

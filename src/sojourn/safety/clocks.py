@@ -18,8 +18,6 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-WEEKEND = frozenset({5, 6})  # Saturday and Sunday in every market Sojourn ships
-
 
 @dataclass(frozen=True)
 class Clocks:
@@ -57,7 +55,9 @@ class Clocks:
         return ZoneInfo(self.time_zone)
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() not in WEEKEND and day not in _holidays(self.country, self.holiday_subdivision)
+        # The calendar knows the country's weekend too (Friday and Saturday in some markets).
+        calendar = _holidays(self.country, self.holiday_subdivision)
+        return day.weekday() not in calendar.weekend and day not in calendar
 
     def forward_due(self, day_zero: datetime) -> datetime:
         """When the adverse event must have reached drug safety."""

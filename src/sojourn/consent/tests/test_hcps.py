@@ -8,7 +8,7 @@ from django.core import mail
 from sojourn.consent.services.enrollment import verify_hcp
 from sojourn.consent.tests.factories import SELF, dermatologist, enroll
 from sojourn.core.errors import Conflict, InvalidInput
-from sojourn.people.professional_ids import check_lanr, check_npi
+from sojourn.core.professional_ids import check_lanr, check_npi
 
 
 @pytest.mark.parametrize(("npi", "ok"), [("1234567893", True), ("1245319599", True), ("1234567890", False),

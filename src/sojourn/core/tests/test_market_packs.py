@@ -146,3 +146,72 @@ def test_cli_activate_opens_markets_in_a_program(program, tmp_path: Path):
     call_command("market", "activate", str(PACK_DIR / "jp.yaml"), "--program", "fresh", stdout=out)
     assert "JP: unchanged; now open in fresh" in out.getvalue()
     assert ProgramMarket.objects.filter(program=fresh, market__country="JP").exists()
+
+
+FRANCE = Path(__file__).resolve().parents[4] / "docs" / "market-packs" / "fr.yaml"
+
+
+def test_the_france_pack_validates_with_rpps_and_its_crisis_lines():
+    reading = read_pack_file(FRANCE)
+    assert reading.ok, [str(p) for p in reading.problems]
+    pack = reading.pack
+    assert pack.professional_id.scheme == "rpps" and pack.regulatory.privacy_law == "GDPR"
+    assert pack.regulatory.minimum_age == 15  # loi Informatique et Libertés, art. 45
+    assert pack.crisis_help.emergency == "112" and pack.crisis_help.line.phone == "3114"
+    assert {"STOP", "ARRET"} <= set(pack.regulatory.sms_keywords["fr-FR"].stop)
+
+
+def with_professional_id(rule: str) -> str:
+    text = (PACK_DIR / "de.yaml").read_text(encoding="utf-8")
+    return text.replace("professional_id: {label: LANR, scheme: lanr}", f"professional_id: {rule}")
+
+
+def test_a_pack_may_declare_its_own_identifier_pattern():
+    reading = read_pack_text(with_professional_id(
+        '{label: Colegiado, pattern: "^[0-9]{9}$", example: "28 28 12345"}'), "de.yaml")
+    assert reading.ok, [str(p) for p in reading.problems]
+    assert reading.pack.professional_id.pattern == "^[0-9]{9}$"
+
+
+@pytest.mark.parametrize(("rule", "field", "message"), [
+    ("{label: RPPS, scheme: rpps-fr}", "professional_id.scheme", "'rpps-fr' is not a built-in scheme (one of: adeli,"),
+    ('{label: Colegiado, pattern: "[0-9", example: "1"}', "professional_id.pattern", "is not a regular expression"),
+    ('{label: Colegiado, pattern: "(\\\\d+)+$", example: "1"}', "professional_id.pattern", "repeats a group"),
+    ('{label: Colegiado, pattern: "^[0-9]{9}$"}', "professional_id", "a pattern needs an example"),
+    ('{label: Colegiado, pattern: "^[0-9]{9}$", example: "2828123"}', "professional_id.example",
+     "2828123 does not match the pattern"),
+    ('{label: LANR, scheme: lanr, example: "123456701"}', "professional_id.example", "check digit is wrong"),
+    ('{label: LANR, scheme: lanr, pattern: "[0-9]{9}", example: "123456601"}', "professional_id", "one of them"),
+    ("{label: LANR}", "professional_id", "one of them"),
+])
+def test_an_unknown_scheme_or_a_bad_pattern_is_reported_with_its_line(rule, field, message):
+    found = problems_by_field(with_professional_id(rule))
+    assert found[field][0] == 10 and message in found[field][1], found
+
+
+def test_the_emergency_number_is_one_of_the_country():
+    text = (PACK_DIR / "de.yaml").read_text(encoding="utf-8").replace('emergency: "112"', 'emergency: "911"')
+    found = problems_by_field(text)
+    assert found["crisis_help.emergency"] == (14, "911 is not an emergency number of DE in libphonenumber's data "
+                                                  "(110, 112)")
+
+
+def test_business_days_need_a_holiday_calendar_that_knows_the_country(monkeypatch):
+    import holidays
+
+    def unknown(country: str, **kwargs):
+        raise NotImplementedError(country)
+
+    # No country with clocks lacks a calendar in holidays today: stand in for one that would.
+    monkeypatch.setattr(holidays, "country_holidays", unknown)
+    text = (PACK_DIR / "de.yaml").read_text(encoding="utf-8")
+    found = problems_by_field(text)
+    refused = found["regulatory.adverse_events.deadline_business_days"]
+    assert refused[0] == 32 and "does not know DE; give deadline_hours instead" in refused[1]
+    hours = text.replace("deadline_business_days: 1", "deadline_hours: 24")
+    assert read_pack_text(hours, "de.yaml").ok  # a clock in hours never asks the calendar
+
+
+def test_a_grouping_of_countries_is_not_a_market():
+    text = (PACK_DIR / "de.yaml").read_text(encoding="utf-8").replace("country: DE", "country: EU")
+    assert "'EU' is not an ISO 3166 country code" in problems_by_field(text)["country"][1]

@@ -19,6 +19,7 @@ from sojourn.content.models import ContentItem
 from sojourn.content.queries import resolve
 from sojourn.core.actors import Actor
 from sojourn.core.models import AuditEntry, Market
+from sojourn.core.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.core.services.audit import verify_audit_chain
 from sojourn.demo.builder import STAFF, build_demo
 from sojourn.demo.cohort import DERMATOLOGISTS_PER_MARKET
@@ -26,7 +27,6 @@ from sojourn.demo.rules import companion_rules
 from sojourn.dialogue.models import AgendaItem, RuleSetVersion
 from sojourn.dialogue.services.rulesets import check_rules
 from sojourn.people.models import Hcp, Patient
-from sojourn.people.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.people.services.hcps import read_hcp_field
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.tracking.models import PatientNeed, PatientProfile

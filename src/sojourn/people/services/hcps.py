@@ -16,12 +16,12 @@ from sojourn.core.actors import Actor
 from sojourn.core.errors import Conflict, ErrorDetail, InvalidInput
 from sojourn.core.models import Program
 from sojourn.core.permissions import Permission
+from sojourn.core.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.core.queries import markets_for
 from sojourn.core.services.keys import create_data_key, open_data_key
 from sojourn.core.services.system_keys import system_key
 from sojourn.people.identity import normalize_email, normalize_phone
 from sojourn.people.models import Hcp
-from sojourn.people.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.people.services.patients import email_index, new_pseudonym
 
 _REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -66,9 +66,9 @@ def register_hcp(*, actor: Actor, program: Program, market: str, identity: HcpId
             phone = normalize_phone(phone, market)
         except InvalidInput as exc:
             problems.append(ErrorDetail(exc.message, field="phone"))
-    scheme = market_row.pack["professional_id"]
+    scheme = market_row.pack["professional_id"]  # a built-in scheme, or the pack's own pattern
     professional_id = normalize_professional_id(identity.professional_id)
-    why = check_professional_id(scheme["scheme"], professional_id)
+    why = check_professional_id(scheme, professional_id)
     if why:
         problems.append(ErrorDetail(_("%(label)s: %(why)s") % {"label": scheme["label"], "why": why},
                                     field="professional_id"))

@@ -28,6 +28,15 @@ def test_a_report_on_the_friday_before_easter_is_due_at_the_end_of_tuesday():
     assert GERMANY.forward_due(datetime(2026, 4, 3, 9, tzinfo=BERLIN)) == datetime(2026, 4, 8, tzinfo=BERLIN)
 
 
+def test_the_weekend_is_the_markets_own():
+    # Israel rests on Friday and Saturday (the holidays package knows): a Thursday's case is due at the
+    # end of Sunday, where a Saturday-Sunday weekend would have made it Friday.
+    israel = Clocks(country="IL", time_zone="Asia/Jerusalem", deadline_business_days=1)
+    jerusalem = ZoneInfo("Asia/Jerusalem")
+    assert israel.forward_due(datetime(2026, 6, 11, 10, tzinfo=jerusalem)) == datetime(2026, 6, 15, tzinfo=jerusalem)
+    assert israel.is_business_day(datetime(2026, 6, 14).date())  # a Sunday
+
+
 def test_day_zero_is_the_markets_day_not_utcs():
     # 23:30 UTC on a Monday is already Tuesday in Tokyo: one business day later is the end of Wednesday there.
     tokyo = Clocks(country="JP", time_zone="Asia/Tokyo", deadline_business_days=1)

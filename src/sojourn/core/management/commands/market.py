@@ -1,7 +1,9 @@
-"""sojourn market validate PATH… | sojourn market activate PATH… [--program SLUG]"""
+"""sojourn market validate PATH… | sojourn market activate PATH… [--program SLUG] |
+sojourn market new COUNTRY [--output PATH]"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -9,12 +11,13 @@ from django.core.management.base import CommandError, CommandParser
 from sojourn.core.actors import Actor
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
+from sojourn.core.pack_template import market_pack_template
 from sojourn.core.packs import read_pack_file
 from sojourn.core.services.markets import activate_market
 
 
 class Command(SojournCommand):
-    help = "Validate market packs, or activate markets from them."
+    help = "Validate market packs, activate markets from them, or start a new market's pack."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -23,8 +26,32 @@ class Command(SojournCommand):
         activate = sub.add_parser("activate", help="create or update markets from packs, all or nothing")
         activate.add_argument("paths", nargs="+", metavar="PATH")
         activate.add_argument("--program", help="also run the program with this slug in these markets")
+        new = sub.add_parser("new", help="write a pack for a country to finish by hand: every field explained, "
+                                         "placeholders refused until filled in")
+        new.add_argument("country", metavar="COUNTRY", help="ISO 3166-1 alpha-2 code, such as PT")
+        new.add_argument("--output", metavar="PATH", help="write the pack to this new file (never over one)")
 
-    def handle(self, *args: Any, action: str, paths: list[str], program: str | None = None, **options: Any) -> None:
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "new":
+            self.new(options["country"], options.get("output"))
+        else:
+            self.check_or_activate(action, options["paths"], options.get("program"))
+
+    def new(self, country: str, output: str | None) -> None:
+        text = market_pack_template(country)
+        if output is None:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            with Path(output).open("x", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileExistsError:
+            raise CommandError(f"{output} exists; choose another path (a pack is never overwritten)") from None
+        except OSError as exc:
+            raise CommandError(f"{output} cannot be written: {exc.strerror}") from None
+        self.stdout.write(f"{output}: written; fill in every <FILL IN …>, then `sojourn market validate {output}`")
+
+    def check_or_activate(self, action: str, paths: list[str], program: str | None) -> None:
         readings = [read_pack_file(path) for path in paths]
         bad = [r for r in readings if not r.ok]
         for reading in readings:
