@@ -53,6 +53,8 @@ POST_ONLY = {
     "questionnaires-console:review": "/console/questionnaires/1/approve/",
     "content-console:step": "/console/content/x/step/",
     "nurse-console:take": "/console/nurse/calls/1/take/",
+    "programs-console:check": "/console/program/definition/check/",
+    "programs-console:review": "/console/program/definition/v1/review/",
 }
 # Pages the demo has nothing for: every consent version it writes is approved at once.
 NOT_IN_THE_DEMO = {"console-consent:revise-version"}

@@ -25,6 +25,7 @@ from sojourn.insights.api import router as insights_router
 from sojourn.journeys.api import router as journeys_router
 from sojourn.people.api import router as people_router
 from sojourn.people.api_auth import BearerToken, SessionWithCsrf
+from sojourn.programs.api import router as programs_router
 from sojourn.questionnaires.api import router as questionnaires_router
 from sojourn.safety.api import router as safety_router
 from sojourn.tracking.api import router as tracking_router
@@ -233,3 +234,4 @@ api.add_router("/", channels_router)
 api.add_router("/", insights_router)
 api.add_router("/", journeys_router)
 api.add_router("/", safety_router)
+api.add_router("/", programs_router)

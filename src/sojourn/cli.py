@@ -21,6 +21,7 @@ COMMANDS = {
     "survey import FILE": "import an outside patient survey export (CSV or XLSX) with a column mapping",
     "questionnaire import FILE": "import a FHIR Questionnaire, ValueSet or Bundle of both (--program SLUG)",
     "safety list": "the safety queue, soonest deadline first (safety decide|assess|forward|nullify --by EMAIL)",
+    "program apply FILE": "create or change a program from its definition file (validate, diff; export SLUG)",
     "program launch": "take a program from set-up (draft) to live",
     "bench engine": "measure the engine against raw SQLite and the cel package (--scale, --json, --postgres URL)",
     "bench kpi": "measure the KPI dashboard against hand-written SQL, and the simulator (--scale, --json, --postgres)",

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "sojourn.portal",
     "sojourn.insights",
     "sojourn.journeys",
+    "sojourn.programs",
     "sojourn.simulation",
     "sojourn.demo",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("console/journeys/", include("sojourn.journeys.urls")),
     path("console/nurse/", include("sojourn.channels.console_urls")),
     path("console/safety/", include("sojourn.safety.console_urls")),
+    path("console/program/", include("sojourn.programs.console_urls")),
     path("console/", include("sojourn.people.urls")),
     path("p/me/questionnaires/", include("sojourn.questionnaires.urls")),
     path("p/me/page/", include("sojourn.portal.urls")),

@@ -6,7 +6,6 @@ file, line and field, so the person writing a new market fixes them in one pass.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import zoneinfo
@@ -18,7 +17,6 @@ from typing import Annotated, Any, Literal
 
 import holidays
 import phonenumbers
-import yaml
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,11 +24,9 @@ from django.core.validators import validate_email
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 
-from sojourn.core.errors import ErrorDetail
 from sojourn.core.professional_ids import SCHEMES, check_professional_id, pattern_problem
-from sojourn.core.safe_yaml import compose_yaml, load_yaml
+from sojourn.core.yaml_documents import DocumentProblem, DocumentReading, read_yaml_file, read_yaml_text
 
 PACK_DIR = Path(__file__).resolve().parent / "market_packs"
 # What `sojourn market new` writes where only a person can know the value (a mailbox, a crisis line, an
@@ -246,78 +242,16 @@ class MarketPack(_Strict):
         return time.fromisoformat(self.regulatory.quiet_hours.end)
 
 
-@dataclass(frozen=True)
-class PackProblem:
-    path: str
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.field or '(file)'}: {self.message}"
-
-    def as_detail(self) -> ErrorDetail:
-        return ErrorDetail(message=self.message, field=self.field or None, line=self.line)
+PackProblem = DocumentProblem
 
 
 @dataclass(frozen=True)
-class PackReading:
+class PackReading(DocumentReading[MarketPack]):
     """The outcome of reading a pack: the pack when valid, else every problem found."""
 
-    path: str
-    pack: MarketPack | None
-    problems: tuple[PackProblem, ...]
-    sha256: str
-
     @property
-    def ok(self) -> bool:
-        return self.pack is not None and not self.problems
-
-
-def _walk(node: yaml.Node, path: tuple[Any, ...], marks: dict[tuple[Any, ...], int],
-          problems: list[tuple[tuple[Any, ...], int, str]], placeholders: list[tuple[Any, ...]]) -> None:
-    marks[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.ScalarNode) and node.value.startswith(PLACEHOLDER):
-        placeholders.append(path)
-        problems.append((path, node.start_mark.line + 1, _unfilled(node.value)))
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(((*path, key), line, f"appears twice (first on line {seen[key]})"))
-            seen[key] = line
-            marks[(*path, key)] = line
-            if isinstance(key, str) and key.startswith(PLACEHOLDER):
-                placeholders.append((*path, key))
-                problems.append(((*path, key), line, _unfilled(key)))
-            _walk(value_node, (*path, key), marks, problems, placeholders)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), marks, problems, placeholders)
-
-
-def _unfilled(placeholder: str) -> str:
-    return f"still holds the template's placeholder {placeholder}; write the market's real value"
-
-
-def _line_for(loc: tuple[Any, ...], marks: dict[tuple[Any, ...], int]) -> int | None:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in marks:
-            return marks[loc[:end]]
-    return None
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        else:
-            parts.append(("." if parts else "") + str(part))
-    return "".join(parts)
+    def pack(self) -> MarketPack | None:
+        return self.document
 
 
 def _semantic_problems(pack: MarketPack) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -447,57 +381,17 @@ def holiday_subdivisions(country: str) -> set[str]:
         return set()
 
 
+def _reading(read: DocumentReading[MarketPack]) -> PackReading:
+    return PackReading(read.path, read.document, read.problems, read.sha256)
+
+
 def read_pack_text(text: str, path: str = "<pack>") -> PackReading:
     """Parse and validate a pack's text; never raises for bad content, returns the problems."""
-    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    try:
-        node = compose_yaml(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        return PackReading(path, None, (PackProblem(path, line, "", f"not valid YAML: {exc.problem}"),), sha)
-    except yaml.YAMLError as exc:
-        return PackReading(path, None, (PackProblem(path, None, "", f"not valid YAML: {exc}"),), sha)
-    if node is None or not isinstance(node, yaml.MappingNode):
-        return PackReading(path, None, (PackProblem(path, 1, "", "a market pack is a mapping of fields"),), sha)
-    marks: dict[tuple[Any, ...], int] = {}
-    walk_problems: list[tuple[tuple[Any, ...], int, str]] = []
-    placeholders: list[tuple[Any, ...]] = []
-    _walk(node, (), marks, walk_problems, placeholders)
-    problems = [PackProblem(path, line, _dotted(loc), msg) for loc, line, msg in walk_problems]
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:  # composed but not constructible (an unknown tag, say)
-        return PackReading(path, None, (*problems, PackProblem(path, None, "", f"not valid YAML: {exc}")), sha)
-    try:
-        pack = MarketPack.model_validate(data)
-    except PydanticValidationError as exc:
-        for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
-            if any(loc[:len(where)] == where for where in placeholders):
-                continue  # already told: the placeholder is the problem, not its type
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "is not a field of a market pack"
-            problems.append(PackProblem(path, _line_for(loc, marks), _dotted(loc), message))
-        return PackReading(path, None, tuple(problems), sha)
-    for loc, message in _semantic_problems(pack):
-        problems.append(PackProblem(path, _line_for(loc, marks), _dotted(loc), message))
-    return PackReading(path, pack if not problems else None, tuple(problems), sha)
+    return _reading(read_yaml_text(text, path, MarketPack, "a market pack", _semantic_problems, PLACEHOLDER))
 
 
 def read_pack_file(path: Path | str) -> PackReading:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return PackReading(str(path), None, (PackProblem(str(path), None, "", "no such file"),), "")
-    except UnicodeDecodeError:
-        return PackReading(str(path), None, (PackProblem(str(path), None, "", "not UTF-8 text"),), "")
-    except OSError as exc:
-        problem = PackProblem(str(path), None, "", f"cannot be read: {exc.strerror}")
-        return PackReading(str(path), None, (problem,), "")
-    return read_pack_text(text, str(path))
+    return _reading(read_yaml_file(path, MarketPack, "a market pack", _semantic_problems, PLACEHOLDER))
 
 
 def shipped_pack_paths() -> list[Path]:

@@ -18,23 +18,23 @@ from sojourn.consent.services.documents import (
     submit_consent_version,
 )
 from sojourn.core.actors import Actor
-from sojourn.core.models import Market, Program, Sponsor
-from sojourn.core.packs import read_pack_file, shipped_pack_paths
+from sojourn.core.models import Market, Program
 from sojourn.core.permissions import Role
-from sojourn.core.services.markets import activate_market
-from sojourn.core.services.programs import create_program, create_sponsor, launch_program
+from sojourn.core.services.programs import launch_program
 from sojourn.demo.cohort import enroll_demo_patients, enroll_dermatologists
 from sojourn.demo.consent_texts import HCP as HCP_TEXTS
 from sojourn.demo.consent_texts import PATIENT as PATIENT_TEXTS
+from sojourn.demo.definition import DEFINITION
 from sojourn.demo.hypotheses import propose_demo_hypotheses
 from sojourn.demo.instruments import answer_baseline, approve_instruments
 from sojourn.demo.journeys import build_demo_journeys
 from sojourn.demo.library import stock_demo_library
-from sojourn.demo.needs import define_demo_needs, map_demo_needs, place_demo_patients
+from sojourn.demo.needs import place_demo_patients
 from sojourn.demo.rules import define_demo_dialogue
 from sojourn.demo.surveys import import_demo_survey
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
+from sojourn.programs.services import apply_definition
 from sojourn.safety.models import Term
 from sojourn.safety.services import import_terms
 
@@ -88,13 +88,11 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
     """The program, its people and, unless `dialogue` is off (the engine benchmark brings its own
     rules), its content library and live rule set."""
     actor = Actor.system("demo builder")
-    sponsor = Sponsor.objects.filter(slug="demo-pharma").first() or create_sponsor(
-        actor=actor, slug="demo-pharma", name="Demo Pharma")
-    program = Program.objects.filter(slug=PROGRAM_SLUG).first() or create_program(
-        actor=actor, sponsor=sponsor, slug=PROGRAM_SLUG, name="Psoriasis companion", indication="Plaque psoriasis")
-    progress("markets")
-    for path in shipped_pack_paths():
-        activate_market(actor=actor, reading=read_pack_file(path), program=program)
+    progress("program definition")
+    # The program (its markets, products, stages, needs, event types and KPI targets) is its file;
+    # what follows loads data into it.
+    program = apply_definition(actor=actor, text=DEFINITION.read_text(encoding="utf-8"),
+                               path=DEFINITION.name).program
     if not Term.objects.filter(program=program).exists():
         progress("safety term list")
         # As a sponsor imports its licensed MedDRA subset: the demo's is a sample of common terms.
@@ -123,11 +121,9 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
     if not Patient.objects.filter(program=program).exists():
         for _patient in enroll_demo_patients(program):
             pass
-    progress("needs and stages")
-    define_demo_needs(program, "manager@demo.sojourn.example")
     progress("questionnaires")
+    # Approving the needs analysis maps its scales onto the needs, as the definition declares.
     approve_instruments(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
-    map_demo_needs(program, "manager@demo.sojourn.example")
     answer_baseline(program, random.Random(2027))
     progress("profiles")
     place_demo_patients(program, "admin@demo.sojourn.example")

@@ -13,16 +13,8 @@ from sojourn.core.models import Program
 from sojourn.dialogue.models import RuleSet, RuleSetVersion
 from sojourn.dialogue.services.rulesets import approve, create_rule_set, save_draft, submit_for_review
 from sojourn.people.queries import actor_for_user
-from sojourn.tracking.models import EventType
-from sojourn.tracking.services.events import define_event_type
 
 RULE_SET = "companion"
-EVENT_TYPES = {
-    "medication.refilled": ({"product": {"type": "string"}, "days_supply": {"type": "int", "required": True}},
-                            "A pharmacy dispensed the patient's medicine (days of supply)."),
-    "treatment.switched": ({"reason": {"type": "string", "choices": ["efficacy", "side_effects", "preference"]}},
-                           "The dermatologist changed the patient's treatment."),
-}
 # The article that answers each need of the needs analysis, and the short tip that follows it.
 NEED_ARTICLES = {
     "itch": ("itch-relief", "itch-tip"), "sleep": ("sleep-and-skin", "sleep-tip"),
@@ -123,10 +115,6 @@ def define_demo_dialogue(program: Program, author_email: str, reviewer_email: st
     users = get_user_model().objects
     author = actor_for_user(users.get(username=author_email))
     reviewer = actor_for_user(users.get(username=reviewer_email))
-    for code, (fields, description) in EVENT_TYPES.items():
-        if not EventType.objects.filter(program=program, code=code).exists():
-            define_event_type(actor=author, program=program, code=code, fields=fields, meaningful=True,
-                              description=description)
     rule_set = RuleSet.objects.filter(program=program, name=RULE_SET).first()
     if rule_set is None:
         rule_set = create_rule_set(actor=author, program=program, name=RULE_SET)

@@ -4,7 +4,8 @@ stored by hand."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -67,12 +68,21 @@ REACH = {channel: Kpi(f"reach_{channel}", label, "share", target) for channel, l
 REACH_DAYS = {"web": 30, "email": 30, "sms": 30, "print": 100}
 ADHERENCE = Kpi("adherence_pdc", _("Adherent: 80 % or more of days covered"), "share", 0.7)
 WHO5_CHANGE = Kpi("who5_change", _("WHO-5 change from baseline to week 12"), "points", 5.0, amber=3.0)
-TIME_IN_STAGE = {
-    "diagnosis": Kpi("time_in_stage", _("Median days in this stage"), "days", 30, higher_is_better=False, amber=15),
-    "treatment_initiation": Kpi("time_in_stage", _("Median days in this stage"), "days", 120,
-                                higher_is_better=False, amber=30),
-    "daily_management": Kpi("time_in_stage", _("Median days in this stage"), "days", 90, amber=30),
-    "switching": Kpi("time_in_stage", _("Median days in this stage"), "days", 90, higher_is_better=False, amber=30),
-}
-DEFAULT_TIME_IN_STAGE = Kpi("time_in_stage", _("Median days in this stage"), "days", 90, higher_is_better=False,
-                            amber=30)
+# How long patients stay in a stage is good or bad depending on the stage: a program's definition
+# sets the target per stage (kpis.time_in_stage.stages), as the demo's does.
+TIME_IN_STAGE = Kpi("time_in_stage", _("Median days in this stage"), "days", 90, higher_is_better=False, amber=30)
+
+# Every KPI by its code: what a program definition may set targets for.
+KPIS: dict[str, Kpi] = {kpi.code: kpi for kpi in (
+    FUNNEL_INVITED, FUNNEL_VERIFIED, FUNNEL_NEEDS, FUNNEL_ACTIVE_30D, NEEDS_COVERAGE, NURSE_SLA, AE_FORWARDED,
+    WEEKLY_ACTIVE, *REACH.values(), ADHERENCE, WHO5_CHANGE, TIME_IN_STAGE)}
+
+
+def targeted(kpi: Kpi, targets: Mapping[str, Any], stage: str, country: str) -> Kpi:
+    """The KPI with the target (and amber margin) the program's definition sets for it: the
+    program's, else the default; a stage's over the program's; a market's over both."""
+    entry = targets.get(kpi.code) or {}
+    chosen: dict[str, float] = {}
+    for level in (entry, (entry.get("stages") or {}).get(stage) or {}, (entry.get("markets") or {}).get(country) or {}):
+        chosen.update({key: float(level[key]) for key in ("target", "amber") if level.get(key) is not None})
+    return replace(kpi, **chosen) if chosen else kpi

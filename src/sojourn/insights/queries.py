@@ -68,6 +68,7 @@ class MarketKpis:
         if purposes:
             self.facts = self.facts.filter(patient_id__in=patients_granting(purposes))
         self.market_id = market
+        self.targets = program.kpi_targets or {}
         self._by_stage: dict[int | None, dict[str, Any]] | None = None
 
     # ---- one pass over the facts -------------------------------------------------------------------
@@ -108,6 +109,11 @@ class MarketKpis:
                           .order_by()}
         return self._by_stage
 
+    def _value(self, kpi: k.Kpi, stage: str, value: float | None, n: int,
+               detail: dict[str, Any] | None = None) -> KpiValue:
+        """The KPI's value, judged against the target the program's definition sets for it here."""
+        return KpiValue(k.targeted(kpi, self.targets, stage, self.country), stage, value, n, detail or {})
+
     def _total(self, name: str) -> Any:
         return sum(row[name] or 0 for row in self._counted().values())
 
@@ -120,13 +126,13 @@ class MarketKpis:
             n=Count("pk"), used=Count("pk", filter=Q(accepted_at__lte=self.now)))
         consented, confirmed, needs_done = (self._total(n) for n in ("consented", "confirmed", "needs_done"))
         month_old, active = self._total("month_old"), self._total("active_30")
-        return [KpiValue(k.FUNNEL_INVITED, PLACED["funnel"], _share(cards["used"], cards["n"]), cards["n"],
+        return [self._value(k.FUNNEL_INVITED, PLACED["funnel"], _share(cards["used"], cards["n"]), cards["n"],
                          {"invited": cards["n"], "enrolled": cards["used"]}),
-                KpiValue(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(confirmed, consented), consented,
+                self._value(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(confirmed, consented), consented,
                          {"consented": consented, "confirmed": confirmed}),
-                KpiValue(k.FUNNEL_NEEDS, PLACED["funnel"], _share(needs_done, confirmed), confirmed,
+                self._value(k.FUNNEL_NEEDS, PLACED["funnel"], _share(needs_done, confirmed), confirmed,
                          {"needs_analysis_done": needs_done}),
-                KpiValue(k.FUNNEL_ACTIVE_30D, PLACED["funnel"], _share(active, month_old), month_old,
+                self._value(k.FUNNEL_ACTIVE_30D, PLACED["funnel"], _share(active, month_old), month_old,
                          {"active_at_30_days": active})]
 
     # ---- engagement -----------------------------------------------------------------------------------
@@ -134,25 +140,25 @@ class MarketKpis:
     def weekly_active(self, stage: Stage) -> KpiValue:
         row = self._counted().get(stage.pk, {})
         n = row.get("week_old", 0)
-        return KpiValue(k.WEEKLY_ACTIVE, stage.code, _share(row.get("weekly_active", 0), n), n)
+        return self._value(k.WEEKLY_ACTIVE, stage.code, _share(row.get("weekly_active", 0), n), n)
 
     def reach(self) -> list[KpiValue]:
         n = self._total("active")
-        return [KpiValue(kpi, PLACED["outcomes"], _share(self._total(f"reached_{channel}"), n), n)
+        return [self._value(kpi, PLACED["outcomes"], _share(self._total(f"reached_{channel}"), n), n)
                 for channel, kpi in k.REACH.items()]
 
     # ---- care -----------------------------------------------------------------------------------------
 
     def needs_coverage(self) -> KpiValue:
         n = self._total("analysed")
-        return KpiValue(k.NEEDS_COVERAGE, PLACED["care"], _share(self._total("served"), n), n)
+        return self._value(k.NEEDS_COVERAGE, PLACED["care"], _share(self._total("served"), n), n)
 
     def nurse_sla(self) -> KpiValue:
         f = NurseTask.objects.filter(program=self.program, patient__market_id=self.market_id, due_at__lte=self.now,
                                      due_at__gt=self.now - timedelta(days=90)).exclude(status="cancelled").aggregate(
             n=Count("pk"), met=Count("pk", filter=Q(status="done", completed_at__lte=F("due_at"))),
             overdue_open=Count("pk", filter=~Q(status="done")))
-        return KpiValue(k.NURSE_SLA, PLACED["care"], _share(f["met"], f["n"]), f["n"],
+        return self._value(k.NURSE_SLA, PLACED["care"], _share(f["met"], f["n"]), f["n"],
                         {"overdue_open": f["overdue_open"]})
 
     def ae_forwarded(self) -> KpiValue:
@@ -168,18 +174,18 @@ class MarketKpis:
              .filter(Q(case__isnull=True) | ~Q(case__status="nullified"))
              .aggregate(n=Count("pk"), met=Count("pk", filter=Exists(in_time)),
                         undecided=Count("pk", filter=Q(status=Intake.Status.OPEN))))
-        return KpiValue(k.AE_FORWARDED, PLACED["care"], _share(f["met"], f["n"]), f["n"],
+        return self._value(k.AE_FORWARDED, PLACED["care"], _share(f["met"], f["n"]), f["n"],
                         {"undecided": f["undecided"]})
 
     # ---- outcomes -------------------------------------------------------------------------------------
 
     def who5_change(self) -> KpiValue:
         n = self._total("who5_n")
-        return KpiValue(k.WHO5_CHANGE, PLACED["outcomes"], round(self._total("who5_sum") / n, 2) if n else None, n)
+        return self._value(k.WHO5_CHANGE, PLACED["outcomes"], round(self._total("who5_sum") / n, 2) if n else None, n)
 
     def adherence(self) -> KpiValue:
         n = self._total("refilling")
-        return KpiValue(k.ADHERENCE, PLACED["outcomes"], _share(self._total("adherent"), n), n)
+        return self._value(k.ADHERENCE, PLACED["outcomes"], _share(self._total("adherent"), n), n)
 
     def time_in_stage(self, stages: list[Stage]) -> dict[str, KpiValue]:
         out = {}
@@ -189,7 +195,7 @@ class MarketKpis:
             n = stays.count()
             middle = list(stays.order_by("days").values_list("days", flat=True)[(n - 1) // 2:n // 2 + 1]) if n else []
             median = round(sum(middle) / len(middle), 1) if middle else None
-            out[stage.code] = KpiValue(k.TIME_IN_STAGE.get(stage.code, k.DEFAULT_TIME_IN_STAGE), stage.code, median, n)
+            out[stage.code] = self._value(k.TIME_IN_STAGE, stage.code, median, n)
         return out
 
     # ---- the journey ----------------------------------------------------------------------------------

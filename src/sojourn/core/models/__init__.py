@@ -1,6 +1,6 @@
 from sojourn.core.models.audit import AuditChainHead, AuditEntry
 from sojourn.core.models.keys import DataKey, SystemKey
-from sojourn.core.models.programs import Market, Program, ProgramMarket, Sponsor
+from sojourn.core.models.programs import Market, Product, Program, ProgramMarket, Sponsor
 from sojourn.core.models.queue import QueuedWork
 from sojourn.core.models.webhooks import WebhookReceipt
 
@@ -9,6 +9,7 @@ __all__ = [
     "AuditEntry",
     "DataKey",
     "Market",
+    "Product",
     "Program",
     "ProgramMarket",
     "QueuedWork",

@@ -34,11 +34,34 @@ class Program(models.Model):
     indication = models.CharField(_("indication"), max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The KPIs' targets from the program's approved definition ({kpi: {target, amber, stages: {code:
+    # {…}}, markets: {country: {…}}}}); a KPI not named keeps its default (insights/kpis.py).
+    kpi_targets = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["draft", "live", "closed"]), name="program_status_valid"),
         ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """A medicinal product the program supports, as its definition names it (safety reports, adherence)."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="products")
+    code = models.CharField(max_length=60)
+    name = models.CharField(max_length=200)
+    strength = models.CharField(max_length=100, blank=True)  # "150 mg/mL"
+    form = models.CharField(max_length=100, blank=True)  # "solution for injection in pre-filled pen"
+    route = models.CharField(max_length=60, blank=True)  # "subcutaneous"
+    atc = models.CharField(max_length=7, blank=True)  # WHO ATC code, "L04AC10"
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "position", "code"]
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="product_code_once")]
 
     def __str__(self) -> str:
         return self.name

@@ -48,37 +48,45 @@ def activate_market(*, actor: Actor, reading: PackReading, program: Program | No
             f"{reading.path} has {len(reading.problems)} problem(s); nothing was activated.",
             details=[p.as_detail() for p in reading.problems],
         )
-    pack = reading.pack
-    now = timezone.now()
     with transaction.atomic(durable=True):
-        market = Market.objects.select_for_update().filter(country=pack.country).first()
-        before = None
-        pack_changed = market is None or market.pack_sha256 != reading.sha256
-        if market is None:
-            market = Market(country=pack.country, activated_at=now)
-        else:
-            before = {"pack_sha256": market.pack_sha256}
-        if pack_changed:
-            market.name = pack.name
-            market.default_locale = pack.default_locale
-            market.locales = list(pack.locales)
-            market.time_zones = list(pack.time_zones)
-            market.minimum_age = pack.regulatory.minimum_age
-            market.channels = list(pack.channels)
-            market.pack = pack_json(pack)
-            market.pack_sha256 = reading.sha256
-            market.updated_at = now
-            market.save()
-            record_audit(actor=actor, action="market.pack_applied", subject_type="market",
-                         subject_id=market.country, market=market.country, before=before,
-                         after={"pack_sha256": reading.sha256, "source": reading.path})
-        linked = False
-        if program is not None:
-            _, linked = ProgramMarket.objects.get_or_create(
-                program=program, market=market, defaults={"activated_at": now}
-            )
-            if linked:
-                record_audit(actor=actor, action="market.activated", subject_type="program_market",
-                             subject_id=f"{program.slug}/{market.country}", program_id=program.pk,
-                             market=market.country)
-        return Activation(market=market, pack_changed=pack_changed, program_linked=linked)
+        return open_market(actor=actor, reading=reading, program=program)
+
+
+def open_market(*, actor: Actor, reading: PackReading, program: Program | None) -> Activation:
+    """What activate_market writes, inside the caller's transaction (a program definition's apply
+    opens its markets with the rest of it); the caller has checked the actor and the pack."""
+    pack = reading.pack
+    if pack is None:
+        raise ValueError("open_market takes a valid pack reading")
+    now = timezone.now()
+    market = Market.objects.select_for_update().filter(country=pack.country).first()
+    before = None
+    pack_changed = market is None or market.pack_sha256 != reading.sha256
+    if market is None:
+        market = Market(country=pack.country, activated_at=now)
+    else:
+        before = {"pack_sha256": market.pack_sha256}
+    if pack_changed:
+        market.name = pack.name
+        market.default_locale = pack.default_locale
+        market.locales = list(pack.locales)
+        market.time_zones = list(pack.time_zones)
+        market.minimum_age = pack.regulatory.minimum_age
+        market.channels = list(pack.channels)
+        market.pack = pack_json(pack)
+        market.pack_sha256 = reading.sha256
+        market.updated_at = now
+        market.save()
+        record_audit(actor=actor, action="market.pack_applied", subject_type="market",
+                     subject_id=market.country, market=market.country, before=before,
+                     after={"pack_sha256": reading.sha256, "source": reading.path})
+    linked = False
+    if program is not None:
+        _, linked = ProgramMarket.objects.get_or_create(
+            program=program, market=market, defaults={"activated_at": now}
+        )
+        if linked:
+            record_audit(actor=actor, action="market.activated", subject_type="program_market",
+                         subject_id=f"{program.slug}/{market.country}", program_id=program.pk,
+                         market=market.country)
+    return Activation(market=market, pack_changed=pack_changed, program_linked=linked)

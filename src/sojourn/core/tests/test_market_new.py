@@ -60,7 +60,7 @@ def test_the_template_never_validates_until_a_person_fills_it_in():
     placeholders = {p.field: p for p in reading.problems if PLACEHOLDER in p.message}
     assert set(placeholders) == set(PORTUGAL)
     forward = placeholders["regulatory.adverse_events.forward_to"]
-    assert forward.line and "write the market's real value" in forward.message
+    assert forward.line and "write the real value" in forward.message
     # A placeholder is the one problem of its field: not also a wrong type or a bad email.
     assert len([p for p in reading.problems if p.field == "regulatory.minimum_age"]) == 1
 

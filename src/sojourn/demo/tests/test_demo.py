@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from io import StringIO
+from tempfile import NamedTemporaryFile
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.utils import timezone
 
 from sojourn.channels.models import OutboxMessage
@@ -23,13 +26,15 @@ from sojourn.core.professional_ids import check_professional_id, normalize_profe
 from sojourn.core.services.audit import verify_audit_chain
 from sojourn.demo.builder import STAFF, build_demo
 from sojourn.demo.cohort import DERMATOLOGISTS_PER_MARKET
+from sojourn.demo.definition import DEFINITION
 from sojourn.demo.rules import companion_rules
 from sojourn.dialogue.models import AgendaItem, RuleSetVersion
 from sojourn.dialogue.services.rulesets import check_rules
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.hcps import read_hcp_field
+from sojourn.programs.models import DefinitionVersion
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
-from sojourn.tracking.models import PatientNeed, PatientProfile
+from sojourn.tracking.models import NeedMapping, PatientNeed, PatientProfile
 from sojourn.tracking.services.events import record_events
 
 LOCALES = {"de-DE", "en-US", "en-GB", "ja-JP", "en-CA", "fr-CA"}
@@ -106,3 +111,22 @@ def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
     assert ContentItem.objects.count() == items.count()
     assert RuleSetVersion.objects.filter(rule_set__program=program).count() == 1
     assert verify_audit_chain().problems == []
+
+    # The program is its definition: exported, and applied to an empty database, it is the same program
+    # (the needs' scales wait for their questionnaire there, declared and not yet mapped).
+    exported = StringIO()
+    call_command("program", "export", program.slug, stdout=exported)
+    assert exported.getvalue() == DEFINITION.read_text(encoding="utf-8")
+    assert NeedMapping.objects.filter(need__program=program).count() == len(program.needs.all())
+    call_command("flush", interactive=False, verbosity=0)
+    with NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as handle:
+        handle.write(exported.getvalue())
+        handle.flush()
+        call_command("program", "apply", handle.name, stdout=StringIO())
+        again = StringIO()
+        call_command("program", "export", program.slug, stdout=again)
+        assert again.getvalue() == exported.getvalue()
+        assert not NeedMapping.objects.exists()  # no instrument yet
+        applied = StringIO()
+        call_command("program", "apply", handle.name, stdout=applied)  # twice is once
+    assert DefinitionVersion.objects.get().number == 1

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from sojourn.core.models import Market
 from sojourn.core.tests.factories import SYSTEM
+from sojourn.demo.definition import demo_stages
 from sojourn.demo.hypotheses import DEMO_HYPOTHESES, NEEDS_ANALYSIS
-from sojourn.demo.needs import STAGES
 from sojourn.insights.services.hypotheses import propose_hypothesis
 from sojourn.insights.verdicts import evaluate
 from sojourn.people.tests.factories import make_patient
@@ -36,7 +36,7 @@ _serial = count()
 
 @pytest.mark.django_db
 def test_the_demo_mood_hypothesis_is_supported_in_japan_and_refuted_in_germany(program):
-    for position, (code, labels) in enumerate(STAGES):
+    for position, (code, labels) in enumerate(demo_stages()):
         define_stage(actor=SYSTEM, program=program, code=code, labels=labels, position=position)
     resource = needs_analysis()
     definition = definition_of(resource)
@@ -80,7 +80,7 @@ def test_the_demo_community_panel_is_imported_and_splits_the_markets(program):
     from sojourn.insights.models import Hypothesis, SurveyImport
     from sojourn.people.tests.factories import make_staff
 
-    for position, (code, labels) in enumerate(STAGES):
+    for position, (code, labels) in enumerate(demo_stages()):
         define_stage(actor=SYSTEM, program=program, code=code, labels=labels, position=position)
     analyst = make_staff("analyst@demo.example", Role.INSIGHTS_ANALYST, program)
     import_demo_survey(program, analyst.email)

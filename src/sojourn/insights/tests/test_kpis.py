@@ -14,7 +14,7 @@ from sojourn.consent.tests.factories import approved_version, enroll
 from sojourn.content.models import ContentItem
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.insights.facts import proportion_of_days_covered
-from sojourn.insights.kpis import ADHERENCE, FUNNEL_VERIFIED, TIME_IN_STAGE, Kpi
+from sojourn.insights.kpis import ADHERENCE, FUNNEL_VERIFIED, TIME_IN_STAGE, Kpi, targeted
 from sojourn.insights.queries import MarketKpis
 from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.people.models import Invitation, Patient
@@ -95,8 +95,13 @@ def test_a_kpi_is_green_at_its_target_amber_close_red_beyond_and_unstated_under_
     share = Kpi("x", "x", "share", target=0.7, amber=0.1)
     assert [share.status(v, 10) for v in (0.75, 0.7, 0.65, 0.5)] == ["green", "green", "amber", "red"]
     assert share.status(0.9, 4) == "none" and share.status(None, 50) == "none"
-    lower = TIME_IN_STAGE["diagnosis"]  # 30 days or fewer, amber to 45
+    targets = {"time_in_stage": {"stages": {"diagnosis": {"target": 30, "amber": 15}},
+                                 "markets": {"JP": {"target": 20}}}}
+    lower = targeted(TIME_IN_STAGE, targets, "diagnosis", "DE")  # 30 days or fewer, amber to 45
     assert [lower.status(v, 9) for v in (25, 40, 50)] == ["green", "amber", "red"]
+    # A market's target over the stage's, the stage's margin kept; elsewhere the default.
+    assert (targeted(TIME_IN_STAGE, targets, "diagnosis", "JP").target, lower.amber) == (20, 15)
+    assert targeted(TIME_IN_STAGE, targets, "switching", "DE") == TIME_IN_STAGE
 
 
 @pytest.mark.django_db

@@ -29,6 +29,7 @@ from sojourn.questionnaires.definition import (
     value_set_references,
     within,
 )
+from sojourn.questionnaires.hooks import questionnaire_approved
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.questionnaires.scoring import require_valid_scoring
 from sojourn.questionnaires.services.value_sets import (
@@ -136,7 +137,9 @@ def approve_questionnaire(*, actor: Actor, questionnaire: Questionnaire) -> Ques
                 program_id=questionnaire.program_id, url=questionnaire.url, status="approved").exclude(
                 pk=questionnaire.pk):
             WORKFLOW.move(actor, older, Step.RETIRE, after={"replaced_by": questionnaire.version}, retired_at=now)
-        return WORKFLOW.move(actor, questionnaire, Step.APPROVE, approved_by_id=actor.user_id, approved_at=now)
+        approved = WORKFLOW.move(actor, questionnaire, Step.APPROVE, approved_by_id=actor.user_id, approved_at=now)
+        questionnaire_approved.run(approved)
+        return approved
 
 
 def return_questionnaire(*, actor: Actor, questionnaire: Questionnaire, comment: str) -> Questionnaire:

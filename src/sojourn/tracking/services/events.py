@@ -81,6 +81,34 @@ def define_event_type(*, actor: Actor, program: Program, code: str, fields: Mapp
     return row
 
 
+def declare_event_type(*, actor: Actor, program: Program, code: str, fields: Mapping[str, Any],
+                       meaningful: bool = False, description: str = "") -> EventType:
+    """Define the event type or change it to this declaration (a program definition's apply, inside its
+    transaction). Events recorded before keep the data they were checked with; new ones meet the new
+    fields."""
+    actor.require(Permission.PROGRAM_MANAGE, program.pk)
+    spec, problems = spec_from_dict(code, fields, meaningful=meaningful, description=description)
+    if spec is None:
+        raise InvalidInput(problems[0][1], field=problems[0][0],
+                           details=[ErrorDetail(message=m, field=f) for f, m in problems])
+    declared = {"fields": {n: f.as_dict() for n, f in spec.fields.items()}, "meaningful": meaningful,
+                "description": description[:300]}
+    row = EventType.objects.filter(program=program, code=code).first()
+    if row is None:
+        row = EventType.objects.create(program=program, code=code, created_at=timezone.now(), **declared)
+        record_audit(actor=actor, action="event_type.defined", subject_type="event_type", subject_id=code,
+                     program_id=program.pk, after=declared)
+        return row
+    before = {"fields": row.fields, "meaningful": row.meaningful, "description": row.description}
+    if before != declared:
+        for name, value in declared.items():
+            setattr(row, name, value)
+        row.save(update_fields=list(declared))
+        record_audit(actor=actor, action="event_type.changed", subject_type="event_type", subject_id=code,
+                     program_id=program.pk, before=before, after=declared)
+    return row
+
+
 def _parse(index: int, raw: Any, now: datetime, window: timedelta) -> tuple[Candidate | None, Rejection | None]:
     if not isinstance(raw, Mapping):
         return None, Rejection(index, "", _("Each event must be an object."))
