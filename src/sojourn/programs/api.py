@@ -60,7 +60,7 @@ class VersionOut(ReviewedVersionOut):
 
 
 @router.get("/programs/{slug}/definition", response=DefinitionOut, summary="The program as a definition (YAML)")
-def export(request: HttpRequest, slug: str) -> Any:
+def definition_yaml(request: HttpRequest, slug: str) -> Any:
     program = access_program(_actor(request), slug)
     current = services.current_version(program)
     return {"program": program.slug, "version": current.number if current else None,

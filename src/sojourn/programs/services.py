@@ -34,7 +34,7 @@ from sojourn.core.services.programs import (
     set_kpi_targets,
 )
 from sojourn.core.yaml_documents import DocumentReading
-from sojourn.programs.definition import ProgramDefinition, read_definition_text
+from sojourn.programs.definition import LANGUAGES, ProgramDefinition, read_definition_text
 from sojourn.programs.models import DefinitionVersion
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.tracking.models import EventType, Need, NeedMapping, Stage
@@ -67,8 +67,20 @@ def read(text: str, path: str = "<definition>") -> ProgramDefinition:
 
 
 def as_document(definition: ProgramDefinition) -> dict[str, Any]:
-    """The definition as stored and compared: JSON, defaults left out."""
-    return definition.model_dump(mode="json", exclude_defaults=True)
+    """The definition as stored and compared: JSON, defaults left out, and every mapping in one order
+    (labels by language, fields and KPIs by name), as PostgreSQL's jsonb keeps none of its own."""
+    document = definition.model_dump(mode="json", exclude_defaults=True)
+    for part in ("stages", "needs"):
+        for item in document.get(part, []):
+            item["labels"] = {lang: item["labels"][lang] for lang in LANGUAGES if lang in item["labels"]}
+    for event_type in document.get("event_types", []):
+        if "fields" in event_type:
+            event_type["fields"] = dict(sorted(event_type["fields"].items()))
+    if "kpis" in document:
+        document["kpis"] = {code: {key: dict(sorted(value.items())) if isinstance(value, dict) else value
+                                   for key, value in targets.items()}
+                            for code, targets in sorted(document["kpis"].items())}
+    return document
 
 
 def as_yaml(document: dict[str, Any]) -> str:

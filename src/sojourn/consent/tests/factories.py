@@ -68,7 +68,9 @@ def enroll(program: Program, country: str = "DE", *, version: ConsentVersion | N
            birth_date: date = date(1985, 3, 14), actor: Actor = SELF, signature: Signature | None = None,
            referral_code: str = "") -> Enrollment:
     version = version or approved_version(program, country)
-    locale, zone = LOCALES[country]
+    # A market the demo does not have: its pack's own language and first time zone.
+    market = Market.objects.get(country=country)
+    locale, zone = LOCALES.get(country) or (market.default_locale, market.time_zones[0])
     answers = answers if answers is not None else {p: True for p in version.purpose_codes()}
     return enroll_patient(
         actor=actor, program=program, market=country, version_id=version.pk, locale=locale, time_zone=zone,

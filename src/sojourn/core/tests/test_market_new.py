@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from io import StringIO
 from pathlib import Path
 
@@ -78,6 +79,13 @@ def test_a_filled_in_template_validates_and_activates(program, tmp_path: Path):
     assert market.locales == ["pt-PT"] and market.minimum_age == 13
     assert market.pack["professional_id"]["pattern"] == "^[0-9]{5,6}$"
     assert ProgramMarket.objects.filter(program=program, market=market).exists()
+    # A patient enrolls there with consent in the pack's language, with no code change for Portugal.
+    from sojourn.consent.tests.factories import enroll
+
+    enrollment = enroll(program, "PT", email="ana@example.pt", birth_date=date(1980, 5, 2))
+    patient = enrollment.subject
+    assert (patient.market.country, patient.locale, enrollment.record.status) == ("PT", "pt-PT", "active")
+    assert patient.time_zone in market.time_zones
 
 
 def test_output_writes_a_new_file_and_never_overwrites_one(tmp_path: Path):
