@@ -55,6 +55,7 @@ POST_ONLY = {
     "nurse-console:take": "/console/nurse/calls/1/take/",
     "programs-console:check": "/console/program/definition/check/",
     "programs-console:review": "/console/program/definition/v1/review/",
+    "programs-console:market-live": "/console/program/markets/DE/live/",
 }
 # Pages the demo has nothing for: every consent version it writes is approved at once.
 NOT_IN_THE_DEMO = {"console-consent:revise-version"}

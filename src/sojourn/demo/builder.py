@@ -34,6 +34,7 @@ from sojourn.demo.rules import define_demo_dialogue
 from sojourn.demo.surveys import import_demo_survey
 from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.staff import create_staff, grant_membership
+from sojourn.programs.activation import go_live
 from sojourn.programs.services import apply_definition
 from sojourn.safety.models import Term
 from sojourn.safety.services import import_terms
@@ -137,5 +138,9 @@ def build_demo(progress: Callable[[str], None] = lambda _msg: None, *, dialogue:
         stock_demo_library(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
         progress("rules")
         define_demo_dialogue(program, "manager@demo.sojourn.example", "reviewer@demo.sojourn.example")
+    if not dialogue:
+        return program  # without its library the demo's markets are not ready to go live
     progress("launch")
+    for country in program.program_markets.values_list("market__country", flat=True):
+        go_live(actor=actor, program=program, country=country)
     return launch_program(actor=actor, program=program)

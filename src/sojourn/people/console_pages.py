@@ -40,6 +40,7 @@ PAGES: dict[str, frozenset[Permission]] = {
     "programs-console:definition": frozenset({P.PROGRAM_MANAGE}),
     "programs-console:check": frozenset({P.PROGRAM_MANAGE}),
     "programs-console:review": frozenset({P.PROGRAM_MANAGE}),
+    "programs-console:market-live": frozenset({P.PROGRAM_MANAGE}),
     "console-consent:enroll": frozenset({P.PATIENT_MANAGE}),
     "console-consent:patient": frozenset({P.PATIENT_VIEW}),
     "console-consent:withdraw": frozenset({P.PATIENT_MANAGE}),

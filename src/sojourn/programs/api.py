@@ -19,7 +19,7 @@ from sojourn.programs.models import DefinitionVersion
 from sojourn.programs.services import WORKFLOW
 
 router = Router(tags=["programs"])
-MAX_TEXT = 500_000
+MAX_TEXT = 200_000  # as a market pack; the request guard bounds bodies at 2.5 MB
 
 
 def _actor(request: HttpRequest) -> Actor:

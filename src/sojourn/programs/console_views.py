@@ -16,6 +16,7 @@ from sojourn.core.permissions import Permission
 from sojourn.core.views import shown_on_page
 from sojourn.people.console import console_scope
 from sojourn.programs import services
+from sojourn.programs.activation import go_live, readiness
 from sojourn.programs.definition import read_definition_text
 from sojourn.programs.models import DefinitionVersion
 
@@ -59,9 +60,11 @@ def definition(request: HttpRequest) -> HttpResponse:
             problems = [(p.line, p.field or "", p.message) for p in refusal.problems]
     elif draft is not None:
         changes = services.differences(services.export_document(program), draft.document)
+    markets = [(link, readiness(program, link.market))
+               for link in program.program_markets.select_related("market").order_by("market__country")]
     return render(request, "programs/definition.html", {
-        "program": program, "versions": versions, "text": text, "problems": problems, "changes": changes},
-        status=422 if problems else 200)
+        "program": program, "versions": versions, "text": text, "problems": problems, "changes": changes,
+        "markets": markets}, status=422 if problems else 200)
 
 
 @login_required
@@ -92,4 +95,15 @@ def review(request: HttpRequest, number: int) -> HttpResponse:
         else:
             services.return_to_draft(actor=actor, version=version, comment=request.POST.get("comment", ""))
         messages.success(request, done[step])
+    return redirect("programs-console:definition")
+
+
+@login_required
+@require_POST
+def market_live(request: HttpRequest, country: str) -> HttpResponse:
+    """Take a market live once its checklist is complete; what is missing is shown otherwise."""
+    program = _program(request)
+    with shown_on_page(request=request):
+        go_live(actor=request.actor, program=program, country=country.upper())  # type: ignore[attr-defined]
+        messages.success(request, _("%(country)s is live.") % {"country": country.upper()})
     return redirect("programs-console:definition")

@@ -98,11 +98,13 @@ class Market(models.Model):
 
 
 class ProgramMarket(models.Model):
-    """A market a program runs in."""
+    """A market a program runs in: in set-up from its activation, live once its checklist was
+    complete (programs/activation.py)."""
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="program_markets")
     market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="program_markets")
     activated_at = models.DateTimeField()
+    live_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["market__country"]

@@ -114,6 +114,9 @@ def launch_program(*, actor: Actor, program: Program) -> Program:
             raise Conflict(_("A closed program cannot be launched again."), field="status")
         if not locked.program_markets.exists():
             raise InvalidInput(_("Activate at least one market before launching the program."), field="markets")
+        if not locked.program_markets.filter(live_at__isnull=False).exists():
+            raise InvalidInput(_("Take at least one market live before launching the program: its checklist says "
+                                 "what it still needs (sojourn program check)."), field="markets")
         locked.status = Program.Status.LIVE
         locked.save(update_fields=["status"])
         record_audit(actor=actor, action="program.launched", subject_type="program", subject_id=locked.pk,

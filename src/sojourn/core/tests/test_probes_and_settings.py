@@ -4,9 +4,10 @@ import os
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import SystemCheckError
+from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from sojourn.cli import main as sojourn_main
 
@@ -88,9 +89,14 @@ def test_cli_usage_lists_every_sojourn_command(capsys):
 def test_the_program_launch_command_takes_a_program_live_once(program):
     from io import StringIO
 
-    from sojourn.core.models import AuditEntry
+    from sojourn.core.models import AuditEntry, ProgramMarket
 
     out = StringIO()
+    ProgramMarket.objects.filter(program=program, market__country="DE").update(live_at=None)
+    ProgramMarket.objects.exclude(market__country="DE").delete()
+    with pytest.raises(CommandError, match="Take at least one market live"):
+        call_command("program", "launch", program=program.slug, stdout=out)
+    ProgramMarket.objects.update(live_at=timezone.now())  # its checklist: programs/tests/test_activation.py
     call_command("program", "launch", program=program.slug, stdout=out)
     call_command("program", "launch", program=program.slug, stdout=out)
     program.refresh_from_db()
