@@ -85,6 +85,9 @@ class Press:
             yield from future.result()
 
     def close(self, *, cancel: bool = False) -> None:
+        """Stop the press; `cancel` drops the chunks not begun. The chunk being written is always waited
+        for: left running, it would write its pages after a resumed run wrote them again, over files
+        whose checksums the resumed run recorded."""
         if self._pool is not None:
-            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
