@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,10 +11,12 @@ from pydantic import Field
 
 from sojourn.core.actors import Actor
 from sojourn.core.errors import InvalidInput
+from sojourn.core.models import ProgramMarket
 from sojourn.core.permissions import Permission
 from sojourn.core.queries import access_program
 from sojourn.core.review_api import CommentIn, ReviewedVersionOut, reviewed
 from sojourn.programs import services
+from sojourn.programs.activation import go_live, readiness
 from sojourn.programs.definition import read_definition_text
 from sojourn.programs.models import DefinitionVersion
 from sojourn.programs.services import WORKFLOW
@@ -123,3 +126,42 @@ def send_back(request: HttpRequest, version_id: int, payload: CommentIn) -> Any:
     actor = _actor(request)
     return reviewed(WORKFLOW, services.return_to_draft(actor=actor, version=WORKFLOW.access(actor, version_id),
                                                        comment=payload.comment))
+
+
+class CheckItemOut(Schema):
+    code: str = Field(description="patient_consent, hcp_consent, content, nurses, safety, print_house, sms_sender, "
+                                  "quiet_hours")
+    label: str
+    ok: bool
+    missing: list[str]
+    note: str
+
+
+class MarketReadinessOut(Schema):
+    country: str
+    live_at: datetime | None = Field(description="When the market went live in the program; null: in set-up")
+    checks: list[CheckItemOut]
+
+
+def _readiness(link: ProgramMarket) -> dict[str, Any]:
+    return {"country": link.market.country, "live_at": link.live_at,
+            "checks": [{"code": c.code, "label": c.label, "ok": c.ok, "missing": c.missing, "note": c.note}
+                       for c in readiness(link.program, link.market)]}
+
+
+@router.get("/programs/{slug}/markets/readiness", response=list[MarketReadinessOut],
+            summary="Each market's go-live checklist: what is in place and what is missing")
+def market_readiness(request: HttpRequest, slug: str) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    actor.require(Permission.PROGRAM_MANAGE, program.pk)
+    return [_readiness(link) for link in program.program_markets.select_related("program", "market")
+            .order_by("market__country")]
+
+
+@router.post("/programs/{slug}/markets/{country}/go-live", response=MarketReadinessOut,
+             summary="Take a market live once its checklist is complete (422 naming each open check otherwise)")
+def market_go_live(request: HttpRequest, slug: str, country: str) -> Any:
+    actor = _actor(request)
+    program = access_program(actor, slug)
+    return _readiness(go_live(actor=actor, program=program, country=country.upper()))

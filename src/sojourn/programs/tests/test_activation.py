@@ -100,3 +100,26 @@ def test_the_console_lists_each_markets_checklist_and_takes_a_ready_one_live(cli
     assert list(ProgramMarket.objects.filter(live_at__isnull=False).values_list("market__country", flat=True)) == [
         "DE"]
     assert "DE · Germany · live" in client.get("/console/program/definition/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_api_reads_each_markets_checklist_and_takes_a_ready_one_live(client, program):
+    from sojourn.people.tests.api import Api, assert_error
+
+    manager = Api(client, make_staff("pm@sponsor.example", Role.PROGRAM_MANAGER, program))
+    markets = {m["country"]: m for m in manager.get("/programs/psoriasis/markets/readiness").json()}
+    assert set(markets) == {"CA", "DE", "GB", "JP", "US"} and markets["DE"]["live_at"] is None
+    de = {c["code"]: c for c in markets["DE"]["checks"]}
+    assert de["patient_consent"] == {"code": "patient_consent", "label": "Patient consent approved in each language",
+                                     "ok": False, "missing": ["no approved version"], "note": ""}
+    refused = assert_error(manager.post("/programs/psoriasis/markets/DE/go-live"), 422, "invalid")
+    assert {d["field"] for d in refused["details"]} == {"patient_consent", "hcp_consent", "nurses", "safety"}
+    approved_version(program, "DE")
+    approved_version(program, "DE", audience="hcp")
+    make_staff("nurse.de@sponsor.example", Role.NURSE, program, ("DE",))
+    make_staff("safety@sponsor.example", Role.SAFETY_OFFICER, program)
+    live = manager.post("/programs/psoriasis/markets/de/go-live").json()
+    assert live["country"] == "DE" and live["live_at"] and all(c["ok"] for c in live["checks"])
+    assert_error(manager.post("/programs/psoriasis/markets/FR/go-live"), 404, "not_found")
+    nurse = Api(client, make_staff("nurse2@sponsor.example", Role.NURSE, program, ("GB",)))
+    assert_error(nurse.get("/programs/psoriasis/markets/readiness"), 403, "forbidden")
