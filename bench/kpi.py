@@ -77,10 +77,11 @@ def run(scale: float, say: Callable[[str], None]) -> dict[str, Any]:
 # ---- the simulator ----------------------------------------------------------------------------------
 
 def bench_simulator(program: Any, patients: int, days: int) -> dict[str, Any]:
+    from sojourn.demo.folder import PSORIASIS
     from sojourn.simulation.runner import simulate
 
     started = time.perf_counter()
-    run = simulate(program=program, patients=patients, days=days, seed=1)
+    run = simulate(program=program, patients=patients, days=days, seed=1, population=PSORIASIS.population)
     seconds = time.perf_counter() - started
     return {"patients": patients, "days": days, "seconds": round(seconds, 1),
             "patient_days_per_s": round(patients * days / seconds, 1), "totals": dict(run.totals)}

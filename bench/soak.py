@@ -84,6 +84,7 @@ def build(scale: float, say: Callable[[str], None]) -> Any:
     from django.test import override_settings
 
     from sojourn.demo.builder import build_demo
+    from sojourn.demo.folder import PSORIASIS
     from sojourn.dialogue.tests.factories import live_rules
     from sojourn.simulation.cohort import EnrollmentDesk, draw_cohort, enroll, optional_purposes
 
@@ -91,10 +92,12 @@ def build(scale: float, say: Callable[[str], None]) -> Any:
     live_rules(program, soak_rules(), name="soak")
     patients = sizes(scale)["patients"]
     say(f"enrolling {patients:,} simulated patients")
-    desk = EnrollmentDesk(program)
+    population = PSORIASIS.population
+    desk = EnrollmentDesk(program, population)
+    needs = [need.code for need in PSORIASIS.definition.needs]
     # The codes of enrollment are read from a mailbox in memory, as the demo's own enrollment does.
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        for sim in draw_cohort(33, patients, 30, optional_purposes(program)):
+        for sim in draw_cohort(33, patients, 30, optional_purposes(program), population, needs):
             enroll(sim, desk, 33, timezone.now().date())
     return program
 

@@ -22,6 +22,8 @@ from django.urls import resolve
 from sojourn.consent.portal import SESSION_PATIENT
 from sojourn.core.models import Program
 from sojourn.demo.builder import DEMO_PASSWORD, PROGRAM_SLUG, STAFF
+from sojourn.demo.folder import ECZEMA
+from sojourn.people.console import SESSION_PROGRAM
 from sojourn.people.console_pages import PAGES, may_open
 from sojourn.people.models import Hcp, Patient, StaffProfile
 from sojourn.people.queries import actor_for_user
@@ -130,6 +132,26 @@ def test_every_page_a_staff_member_can_reach_works(demo_site, member, language):
         if not any(needle in shown for needle in needles):
             problems.append(f"{name} ({visit.url}) shows none of the demo's data ({needles})")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("email", "language"), [("manager@demo.sojourn.example", "en"),
+                                                 ("nurse.gb@demo.sojourn.example", "de")])
+def test_every_page_of_the_second_program_works(demo_site, email, language):
+    """The eczema companion, made of its files alone and lived by its own cohort: every page its staff
+    reach works, in their language, with its own stages, needs and KPIs."""
+    second = Program.objects.get(slug=ECZEMA.slug)
+    actor = actor_for_user(get_user_model().objects.get(username=email))
+    client = staff_client(email, language)
+    session = client.session
+    session[SESSION_PROGRAM] = second.slug
+    session.save()
+    result = crawl(client, email, language, "/console/",
+                   english=english_left_in(language) if language != "en" else None,
+                   allowed=lambda name: may_open(actor, second.pk, name))
+    report(result)
+    assert not result.problems, "\n".join(result.problems)
+    assert "Eczema companion" in client.get("/console/").content.decode()
 
 
 @pytest.fixture(scope="module")

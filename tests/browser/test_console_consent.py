@@ -11,9 +11,11 @@ from django.core import mail
 from sojourn.consent.models import ConsentRecord
 from sojourn.core.models import Market
 from sojourn.demo.builder import approve_demo_consent
-from sojourn.demo.consent_texts import PATIENT
+from sojourn.demo.folder import PSORIASIS
 from sojourn.people.models import Patient
 from tests.browser.helpers import serious_violations, sign_in
+
+PATIENT = PSORIASIS.consents()["patient"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

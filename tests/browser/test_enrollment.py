@@ -12,8 +12,10 @@ from pypdf import PdfReader
 
 from sojourn.core.models import Market
 from sojourn.demo.builder import approve_demo_consent
-from sojourn.demo.consent_texts import PATIENT
+from sojourn.demo.folder import PSORIASIS
 from tests.browser.helpers import PHONE, serious_violations
+
+PATIENT = PSORIASIS.consents()["patient"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from sojourn.core.models import Market
 from sojourn.demo.builder import DEMO_PASSWORD, build_demo
+from sojourn.demo.folder import PSORIASIS
 from sojourn.simulation.runner import simulate
 from sojourn.tracking.models import Stage
 from tests.browser.helpers import serious_violations
@@ -23,7 +24,7 @@ STATUSES = {"green", "amber", "red", "none"}
 
 def test_the_dashboard_shows_kpis_at_every_stage_for_every_market_and_compares_them(chromium, live_server):
     program = build_demo()
-    simulate(program=program, patients=90, days=45, seed=2,
+    simulate(program=program, population=PSORIASIS.population, patients=90, days=45, seed=2,
              start=timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=45))
     stages = list(Stage.objects.filter(program=program).values_list("code", flat=True))
     countries = sorted(Market.objects.filter(program_markets__program=program).values_list("country", flat=True))

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -126,6 +127,7 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
     if not (may_edit or may_review):
         raise NotFound()
     locales = sorted(program_locales(item.program, item.markets or None))
+    language = (get_language() or "en").split("-")[0]
     versions = list(item.versions.prefetch_related("variants", "comments").order_by("-number"))
     draft = next((v for v in versions if v.status == "draft"), None)
     shown = draft or (versions[0] if versions else None)
@@ -151,8 +153,9 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
         "diff": _diff(versions, int(wanted)) if wanted.isdigit() else "", "may_edit": may_edit,
         "may_review": may_review, "use": sorted(use.items()), "variables": list(VARIABLES),
         "kind_channels": KINDS[item.kind].channels,
-        "all_needs": list(Need.objects.filter(program=item.program).values_list("code", flat=True)),
-        "all_stages": list(Stage.objects.filter(program=item.program).values_list("code", flat=True))},
+        # Offered by their names in the reader's language; the codes are what the form sends.
+        "all_needs": [(n.code, n.label(language)) for n in Need.objects.filter(program=item.program)],
+        "all_stages": [(s.code, s.label(language)) for s in Stage.objects.filter(program=item.program)]},
         status=422 if problems else 200)
 
 

@@ -1,5 +1,6 @@
-"""The demo's people: dermatologists across the five markets and patients in every locale,
-enrolled with e-consent through the same services as the portal. Names are invented."""
+"""The demo's people: dermatologists in each market (as many as the program's cohort file says)
+and, for the main program, named patients in every locale, enrolled with e-consent through the same
+services as the portal. Names are invented."""
 
 from __future__ import annotations
 
@@ -20,10 +21,8 @@ from sojourn.people.models import Hcp, Patient
 from sojourn.people.services.hcps import HcpIdentity
 from sojourn.simulation.cohort import code_from_mail
 from sojourn.simulation.names import NAMES
+from sojourn.simulation.population import Population
 
-DERMATOLOGISTS_PER_MARKET = {"DE": 30, "US": 35, "GB": 20, "JP": 20, "CA": 15}
-ZONES = {"DE": "Europe/Berlin", "US": "America/Chicago", "GB": "Europe/London", "JP": "Asia/Tokyo",
-         "CA": "America/Toronto"}
 PATIENTS = (
     ("DE", "de-DE", "Europe/Berlin", "Lena", "Hoffmann", "+49 30 901820", "Torstraße 12", "10119", "Berlin"),
     ("DE", "de-DE", "Europe/Berlin", "Jonas", "Weber", "+49 89 2180", "Leopoldstraße 3", "80802", "München"),
@@ -62,26 +61,27 @@ def professional_id(country: str, rng: random.Random) -> str:
     return "CPSO" + "".join(rng.choice("0123456789") for _ in range(5))
 
 
-def enroll_dermatologists(program: Program, rng: random.Random) -> Iterator[Hcp]:
+def enroll_dermatologists(program: Program, rng: random.Random, population: Population) -> Iterator[Hcp]:
     actor = Actor.system("demo: dermatologists enroll")
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         mail.outbox = []
-        for country, count in DERMATOLOGISTS_PER_MARKET.items():
+        for country, traits in population.markets.items():
             market = Market.objects.get(country=country)
             version = current_version(program, market, ConsentDocument.Audience.HCP)
-            given_names, family_names = NAMES[country]
-            for n in range(count):
+            given_names, family_names = NAMES.get(country, NAMES["GB"])
+            zone = traits.zones[0]
+            for n in range(traits.doctors):
                 given, family = rng.choice(given_names), rng.choice(family_names)
                 email = f"dr{n + 1}.{country.lower()}@clinic{n % 7 + 1}.example"
                 locale = market.locales[n % len(market.locales)]
                 enrollment = enroll_hcp(
                     actor=actor, program=program, market=country, version_id=version.pk, locale=locale,
-                    time_zone=ZONES[country], specialty="dermatology",
+                    time_zone=zone, specialty="dermatology",
                     identity=HcpIdentity(given_name=given, family_name=family, email=email,
                                          professional_id=professional_id(country, rng)),
                     answers={"program_participation": True, "contact_email": True},
                     signature=Signature(typed_name=f"{given} {family}", method="paper",
-                                        signer_time_zone=ZONES[country]))
+                                        signer_time_zone=zone))
                 # Confirm the code the way the doctor would: by reading the email we sent.
                 yield verify_hcp(actor=actor, hcp=enrollment.subject, code=code_from_mail(email))
                 mail.outbox = []

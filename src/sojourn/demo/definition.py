@@ -1,17 +1,15 @@
-"""The demo program's definition file: what the psoriasis companion is (psoriasis.yaml)."""
+"""The demo's main program's definition file: what the psoriasis companion is."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from sojourn.demo.folder import PSORIASIS
 from sojourn.programs.definition import ProgramDefinition
-from sojourn.programs.services import read
 
-DEFINITION = Path(__file__).parent / "psoriasis.yaml"
+DEFINITION = PSORIASIS.path / "program.yaml"
 
 
 def demo_definition() -> ProgramDefinition:
-    return read(DEFINITION.read_text(encoding="utf-8"), DEFINITION.name)
+    return PSORIASIS.definition
 
 
 def demo_stages() -> list[tuple[str, dict[str, str]]]:

@@ -4,6 +4,8 @@ by the content reviewer; each demo patient has answered the needs analysis and t
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -12,7 +14,7 @@ from sojourn.core.models import Program
 from sojourn.people.models import Patient
 from sojourn.people.queries import actor_for_user
 from sojourn.questionnaires.answers import enabled_items, response_items
-from sojourn.questionnaires.instruments import shipped
+from sojourn.questionnaires.instruments import INSTRUMENTS, shipped
 from sojourn.questionnaires.models import Questionnaire, QuestionnaireResponse
 from sojourn.questionnaires.services.definitions import (
     approve_questionnaire,
@@ -23,12 +25,17 @@ from sojourn.questionnaires.services.definitions import (
 from sojourn.questionnaires.services.responses import save_response
 
 
-def approve_instruments(program: Program, manager_email: str, reviewer_email: str) -> list[Questionnaire]:
+def approve_instruments(program: Program, manager_email: str, reviewer_email: str,
+                        own: Iterable[dict[str, Any]] = (), measuring: Iterable[str] = ()) -> list[Questionnaire]:
+    """The instruments Sojourn ships that the program uses (every general one; a needs analysis only
+    when it is `measuring` the program's needs, by canonical URL) and the program's `own`."""
     users = get_user_model().objects
     manager = actor_for_user(users.get(username=manager_email))
     reviewer = actor_for_user(users.get(username=reviewer_email))
+    measured = set(measuring)
+    general = [r for name, r in shipped().items() if name in INSTRUMENTS or r["url"] in measured]
     approved = []
-    for resource in shipped().values():
+    for resource in [*general, *own]:
         found = Questionnaire.objects.filter(program=program, url=resource["url"], status="approved").first()
         if found is None:
             found = import_questionnaire(actor=manager, program=program, resource=resource)

@@ -10,12 +10,13 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from sojourn.core.models import Market, Program
+from sojourn.demo.folder import PSORIASIS
 from sojourn.insights.models import Hypothesis
 from sojourn.insights.verdicts import REFUTED, SUPPORTED, evaluate
 from sojourn.journeys.models import Journey, JourneyVersion
 from sojourn.journeys.services import create_journey, link_journeys, save_journey_version, save_persona
 from sojourn.people.queries import actor_for_user
-from sojourn.simulation.personas import PERSONAS
+from sojourn.tracking.models import Need
 
 PERSONA_TEXT = {
     "newly_diagnosed": ("Newly diagnosed Nora", "Just told she has psoriasis; wants to understand it and what "
@@ -42,13 +43,17 @@ def build_demo_journeys(program: Program, analyst_email: str) -> None:
     if Journey.objects.filter(program=program).exists():
         return
     analyst = _analyst(analyst_email)
+    # The simulator's personas, as the cohort file describes them (needs it leaves out at the baseline).
+    population = PSORIASIS.population
+    codes = list(Need.objects.filter(program=program).values_list("code", flat=True))
     personas = {}
-    for code, persona in PERSONAS.items():
+    for code, persona in population.personas.items():
         name, summary, goals, frustrations, literacy, support, digital = PERSONA_TEXT[code]
         personas[code] = save_persona(
             actor=analyst, program=program, code=code.replace("_", "-"), kind="patient", name=name, summary=summary,
             goals=goals, frustrations=frustrations, health_literacy=literacy, support=support,
-            digital_habits=digital, needs={n: round(w, 2) for n, w in persona.needs.items()})
+            digital_habits=digital,
+            needs={n: round(persona.needs.get(n, population.baseline_need), 2) for n in codes})
     caregiver = save_persona(
         actor=analyst, program=program, code="caregiver", kind="caregiver", name="Caring Clara",
         summary="Helps her mother with injections and keeps track of refills.", goals=["Do the injection right"],

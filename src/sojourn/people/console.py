@@ -25,7 +25,10 @@ def console_scope(request: HttpRequest) -> ConsoleScope:
     actor = request.actor  # type: ignore[attr-defined]
     programs = list(programs_for(actor))
     wanted = request.session.get(SESSION_PROGRAM)
-    program = next((p for p in programs if p.slug == wanted), programs[0] if programs else None)
+    # Until they switch, staff work in the platform's first program among theirs (the switcher
+    # lists them by name): a program added later does not move everyone's console.
+    first = min(programs, key=lambda p: p.pk) if programs else None
+    program = next((p for p in programs if p.slug == wanted), first)
     markets = list(markets_for(actor, program)) if program else []
     wanted_market = request.session.get(SESSION_MARKET)
     market = next((m for m in markets if m.country == wanted_market), None)

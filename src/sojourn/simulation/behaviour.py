@@ -13,7 +13,7 @@ from typing import Any
 from sojourn.questionnaires.answers import enabled_items
 from sojourn.questionnaires.definition import Definition, Item
 from sojourn.simulation.cohort import SimPatient
-from sojourn.simulation.personas import MARKETS, PERSONAS
+from sojourn.simulation.population import Population
 
 WEEK_12 = 84
 
@@ -61,9 +61,9 @@ def answers_for(instrument: Instrument, sim: SimPatient, wellbeing: float, rng: 
     return answers
 
 
-def wellbeing_on(sim: SimPatient, day: int) -> float:
+def wellbeing_on(sim: SimPatient, day: int, population: Population) -> float:
     """Well-being improves over the first twelve weeks for engaged patients, less for those who drift."""
-    persona = PERSONAS[sim.persona]
+    persona = population.personas[sim.persona]
     progress = min(max(day - sim.enroll_day, 0) / WEEK_12, 1.0)
     gain = persona.recovery * progress * (1.0 if sim.engaged else 0.3)
     return min(100.0, sim.wellbeing + gain)
@@ -74,38 +74,39 @@ def interest(sim: SimPatient, needs: list[str]) -> float:
     return max((sim.needs.get(n, 0.0) for n in needs), default=0.3)
 
 
-def visits_today(sim: SimPatient, day: int, rng: random.Random) -> bool:
+def visits_today(sim: SimPatient, day: int, rng: random.Random, population: Population) -> bool:
     if day == sim.enroll_day:
         return rng.random() < 0.85  # most look at their new page the day they join
-    chance = PERSONAS[sim.persona].digital * MARKETS[sim.country].digital
+    chance = population.personas[sim.persona].digital * population.markets[sim.country].digital
     return rng.random() < (chance if sim.engaged else chance * 0.08)
 
 
-def drifts_this_week(sim: SimPatient, rng: random.Random) -> bool:
-    return sim.engaged and rng.random() < PERSONAS[sim.persona].lapse
+def drifts_this_week(sim: SimPatient, rng: random.Random, population: Population) -> bool:
+    return sim.engaged and rng.random() < population.personas[sim.persona].lapse
 
 
-def opens(sim: SimPatient, rng: random.Random) -> bool:
-    chance = PERSONAS[sim.persona].opens * MARKETS[sim.country].digital
+def opens(sim: SimPatient, rng: random.Random, population: Population) -> bool:
+    chance = population.personas[sim.persona].opens * population.markets[sim.country].digital
     return rng.random() < (chance if sim.engaged else chance * 0.35)
 
 
-def comes_back(sim: SimPatient, rng: random.Random) -> bool:
-    return not sim.engaged and rng.random() < PERSONAS[sim.persona].comeback
+def comes_back(sim: SimPatient, rng: random.Random, population: Population) -> bool:
+    return not sim.engaged and rng.random() < population.personas[sim.persona].comeback
 
 
-def answers_call(sim: SimPatient, rng: random.Random) -> bool:
-    return rng.random() < PERSONAS[sim.persona].pickup * (1.0 if sim.engaged else 0.7)
+def answers_call(sim: SimPatient, rng: random.Random, population: Population) -> bool:
+    return rng.random() < population.personas[sim.persona].pickup * (1.0 if sim.engaged else 0.7)
 
 
-def next_refill(sim: SimPatient, day: int, rng: random.Random) -> int:
-    """A 28-day pack: on time (a day or two early or late) or days after it ran out."""
-    on_time = PERSONAS[sim.persona].adherence * (1.0 if sim.engaged else 0.75)
-    return day + (28 + rng.randint(-2, 2) if rng.random() < on_time else 28 + rng.randint(4, 24))
+def next_refill(sim: SimPatient, day: int, rng: random.Random, population: Population) -> int:
+    """The next pack: on time (a day or two early or late) or days after the last one ran out."""
+    on_time = population.personas[sim.persona].adherence * (1.0 if sim.engaged else 0.75)
+    pack = population.medication.days_supply
+    return day + (pack + rng.randint(-2, 2) if rng.random() < on_time else pack + rng.randint(4, 24))
 
 
-def misses_a_dose(sim: SimPatient, rng: random.Random) -> bool:
-    return rng.random() < (1 - PERSONAS[sim.persona].adherence) * (0.03 if sim.engaged else 0.06)
+def misses_a_dose(sim: SimPatient, rng: random.Random, population: Population) -> bool:
+    return rng.random() < (1 - population.personas[sim.persona].adherence) * (0.03 if sim.engaged else 0.06)
 
 
 def event(kind: str, sim: SimPatient, client_id: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:

@@ -22,13 +22,10 @@ from sojourn.people.queries import patients_with_index
 from sojourn.people.services.invitations import issue_invitations
 from sojourn.people.services.patients import email_index
 from sojourn.simulation.names import NAMES
-from sojourn.simulation.personas import MARKETS, NEEDS, PERSONAS
+from sojourn.simulation.population import Population, phone_number
 
 ENROLLING = Actor.system("simulation: enrollment on paper")
 PRINT_HOUSE = Actor.system("simulation: invitation cards")
-STREETS = {"DE": ("Torstraße", "10119", "Berlin"), "US": ("Main Street", "60606", "Chicago"),
-           "GB": ("High Street", "SW1A 2AA", "London"), "JP": ("千代田区丸の内", "100-0005", "東京都"),
-           "CA": ("Queen Street West", "M5H 2N2", "Toronto")}
 
 
 def rng_for(seed: int, *parts: object) -> random.Random:
@@ -77,18 +74,21 @@ class SimPatient:
 _FIELDS = tuple(f.name for f in fields(SimPatient))
 
 
-def draw_cohort(seed: int, patients: int, days: int, purposes: dict[str, list[str]]) -> list[SimPatient]:
+def draw_cohort(seed: int, patients: int, days: int, purposes: dict[str, list[str]], population: Population,
+                needs: list[str]) -> list[SimPatient]:
     """Traits of every patient. Enrollment spreads over the first 60 % of the run, so most patients are
-    followed for months. `purposes` are the optional consent purposes of each market."""
+    followed for months. `purposes` are the optional consent purposes of each market, `needs` the
+    program's need codes in order."""
     cohort = []
-    countries = {country: traits.share for country, traits in MARKETS.items()}
+    countries = {country: traits.share for country, traits in population.markets.items()}
     for index in range(patients):
         rng = rng_for(seed, "traits", index)
         country = _pick(rng, countries)
-        traits = MARKETS[country]
-        persona = PERSONAS[_pick(rng, traits.personas)]
-        needs = {n: round(min(1.0, max(0.0, rng.gauss(persona.needs[n] + traits.needs.get(n, 0.0), 0.18))), 3)
-                 for n in NEEDS}
+        traits = population.markets[country]
+        code = _pick(rng, traits.personas)
+        persona = population.personas[code]
+        latent = {n: round(min(1.0, max(0.0, rng.gauss(persona.needs.get(n, population.baseline_need)
+                                                       + traits.needs.get(n, 0.0), 0.18))), 3) for n in needs}
         choices = {}
         for purpose in purposes[country]:
             chance = {"contact_sms": traits.sms, "contact_post": traits.post, "research_use": traits.research,
@@ -97,7 +97,7 @@ def draw_cohort(seed: int, patients: int, days: int, purposes: dict[str, list[st
         wellbeing = round(min(100.0, max(4.0, rng.gauss(persona.wellbeing, 14))), 1)
         cohort.append(SimPatient(
             index=index, country=country, locale=_pick(rng, traits.locales), zone=rng.choice(traits.zones),
-            persona=persona.code, needs=needs, wellbeing=wellbeing,
+            persona=code, needs=latent, wellbeing=wellbeing,
             enroll_day=min(days - 1, int(rng.random() * max(days * 0.6, 1))), verifies=rng.random() < 0.92,
             choices=choices, switch_day=None if not persona.switch_by else rng.randint(20, persona.switch_by)))
     return cohort
@@ -108,18 +108,6 @@ def optional_purposes(program: Program) -> dict[str, list[str]]:
     for market in Market.objects.filter(program_markets__program=program):
         out[market.country] = list(market.pack["regulatory"]["consent_purposes"]["optional"])
     return out
-
-
-def _phone(country: str, seed: int, index: int) -> str:
-    n = (seed * 7919 + index) % 10_000_000
-    if country == "DE":
-        return f"+49 30 9{n:07d}"
-    if country == "GB":
-        return f"+44 20 7{n:07d}"
-    if country == "JP":
-        return f"+81 3 {5000 + n // 10000 % 5000:04d} {n % 10000:04d}"
-    area = "312" if country == "US" else "416"
-    return f"+1 {area} {200 + n // 10000 % 700:03d} {n % 10000:04d}"
 
 
 def code_from_mail(address: str) -> str:
@@ -134,6 +122,7 @@ class EnrollmentDesk:
     and the dermatologists who hand out cards."""
 
     program: Program
+    population: Population
     versions: dict[str, ConsentVersion] = field(default_factory=dict)
     doctors: dict[str, list[Hcp]] = field(default_factory=dict)
 
@@ -172,8 +161,11 @@ def enroll(sim: SimPatient, desk: EnrollmentDesk, seed: int, today: date) -> Pat
     found = patients_with_index(program, "email", email_index(address)).first()
     if found is None:
         rng = rng_for(seed, "identity", sim.index)
-        given, family = rng.choice(NAMES[sim.country][0]), rng.choice(NAMES[sim.country][1])
-        street, postcode, city = STREETS[sim.country]
+        # Names of the market's own where the simulator has them; elsewhere English ones.
+        given_names, family_names = NAMES.get(sim.country, NAMES["GB"])
+        given, family = rng.choice(given_names), rng.choice(family_names)
+        traits = desk.population.markets[sim.country]
+        street = f"{traits.address.street} {sim.index % 200 + 1}"
         version = desk.version(sim.country)
         answers = {code: True for code in version.purpose_codes(required=True)}
         answers.update({code: granted for code, granted in sim.choices.items() if code in version.purpose_codes()})
@@ -185,10 +177,11 @@ def enroll(sim: SimPatient, desk: EnrollmentDesk, seed: int, today: date) -> Pat
                                                                      signer_time_zone=sim.zone),
             referral_code=card.code,
             identity=PatientIdentity(given_name=given, family_name=family, email=address,
-                                     phone=_phone(sim.country, seed, sim.index),
+                                     phone=phone_number(traits.phone, seed * 7919 + sim.index),
                                      birth_date=today - timedelta(days=rng.randint(19 * 365, 80 * 365)),
-                                     postal_address=PostalAddress(lines=(f"{street} {sim.index % 200 + 1}",),
-                                                                  postal_code=postcode, city=city, region="",
+                                     postal_address=PostalAddress(lines=(street,),
+                                                                  postal_code=traits.address.postal_code,
+                                                                  city=traits.address.city, region="",
                                                                   country=sim.country))).subject
         if sim.verifies:
             found = verify_patient(actor=ENROLLING, patient=found, code=code_from_mail(address))

@@ -25,6 +25,8 @@ class SimulationRun(models.Model):
     cohort = models.JSONField(default=list)
     state = models.JSONField(default=list)
     totals = models.JSONField(default=dict)  # what happened, counted as it happened
+    # Who the patients are (the cohort file, as read at the start): a resumed run lives the same people.
+    population = models.JSONField(default=dict)
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True)
 

@@ -53,7 +53,7 @@ from sojourn.core.models import Program
 from sojourn.core.permissions import Role
 from sojourn.dialogue.worker import Worker
 from sojourn.insights.services.facts import refresh_journey_facts
-from sojourn.people.models import Invitation, Patient
+from sojourn.people.models import Invitation, Membership, Patient
 from sojourn.people.queries import actor_for_user
 from sojourn.people.services.invitations import issue_invitations
 from sojourn.people.services.staff import create_staff, grant_membership
@@ -77,8 +77,9 @@ from sojourn.simulation.cohort import (
 )
 from sojourn.simulation.desk import SafetyDesk, follow_up_answers, replies
 from sojourn.simulation.models import STATE_FIELDS, SimulationRun
-from sojourn.simulation.personas import CARD_UPTAKE, PERSONAS
-from sojourn.simulation.services import finish_run, save_progress, start_run
+from sojourn.simulation.population import Population, check_population, population_from
+from sojourn.simulation.services import check_start, finish_run, save_progress, start_run
+from sojourn.tracking.models import Need
 from sojourn.tracking.services.events import record_events
 from sojourn.tracking.services.profiles import set_journey_stage
 
@@ -109,24 +110,36 @@ def default_start(days: int) -> datetime:
     return timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
 
 
-def simulate(*, program: Program, patients: int, days: int, seed: int, nurse_calls_per_day: int = 30,
-             magazine_every: int = MAGAZINE_EVERY, start: datetime | None = None, stop_after: int | None = None,
-             progress: Progress | None = None) -> SimulationRun:
-    """Run (or resume) the simulation with these parameters. Day 0 is `start` (by default, `days`
-    before now): the same seed and start give the same history. An issue of the magazine goes out
-    on every `magazine_every`th day (0: none). `stop_after` ends after that many days of this call
-    (to test resuming)."""
+def simulate(*, program: Program, patients: int, days: int, seed: int, population: Population | None = None,
+             nurse_calls_per_day: int = 30, magazine_every: int = MAGAZINE_EVERY, start: datetime | None = None,
+             stop_after: int | None = None, progress: Progress | None = None) -> SimulationRun:
+    """Run (or resume) the simulation with these parameters. Who the patients are is `population`
+    (a program's cohort file); a run keeps the one it started with, so a resumed run needs none.
+    Day 0 is `start` (by default, `days` before now): the same seed and start give the same history.
+    An issue of the magazine goes out on every `magazine_every`th day (0: none). `stop_after` ends
+    after that many days of this call (to test resuming)."""
     run = SimulationRun.objects.filter(program=program, seed=seed, patients=patients, days=days).first()
     if run is None:
         start = start or default_start(days)
+        check_start(start, days)
+        if population is None:
+            raise InvalidInput(_("Name the cohort to simulate: its file says who the patients are."), field="cohort")
+        check_population(population, program)
+        needs = list(Need.objects.filter(program=program).order_by("position", "code").values_list("code", flat=True))
+        cohort = draw_cohort(seed, patients, days, optional_purposes(program), population, needs)
         run = start_run(actor=SIMULATOR, program=program, patients=patients, days=days, seed=seed, start=start,
-                        cohort=[s.as_json() for s in draw_cohort(seed, patients, days, optional_purposes(program))])
+                        cohort=[s.as_json() for s in cohort], population=population.model_dump(mode="json"))
     elif start is not None and start != run.starts_at:
         raise InvalidInput(_("This run (seed, patients, days) began on %(day)s: resume it without another start, "
                              "or change the seed.") % {"day": run.starts_at.date().isoformat()}, field="start")
     if run.finished_at is not None:
         return run
-    world = _World(run, nurse_calls_per_day, magazine_every)
+    if run.population:
+        population = population_from(run.population, program)
+    elif population is None:  # a run from before runs kept their cohort file
+        raise InvalidInput(_("Name the cohort this run started with: its file says who the patients are."),
+                           field="cohort")
+    world = _World(run, population, nurse_calls_per_day, magazine_every)
     gateway = Path(settings.SOJOURN_SMS_GATEWAY_DIR) / f"simulation-{run.pk}"
     world.drop = Path(settings.SOJOURN_PRINT_DIR) / f"simulation-{run.pk}"
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
@@ -165,13 +178,14 @@ def _issue_label(at: datetime) -> str:
 
 
 class _World:
-    def __init__(self, run: SimulationRun, nurse_calls_per_day: int, magazine_every: int) -> None:
-        self.run, self.program, self.seed = run, run.program, run.seed
+    def __init__(self, run: SimulationRun, population: Population, nurse_calls_per_day: int,
+                 magazine_every: int) -> None:
+        self.run, self.program, self.seed, self.population = run, run.program, run.seed, population
         self.cohort = [SimPatient.from_json(c) for c in run.cohort_now()]
         self.by_pseudonym = {s.pseudonym: s for s in self.cohort if s.pseudonym}
         self.patients: dict[str, Patient] = {}
         self.totals: Counter[str] = Counter(run.totals)
-        self.desk = EnrollmentDesk(self.program)
+        self.desk = EnrollmentDesk(self.program, population)
         self.capacity = nurse_calls_per_day
         self.magazine_every = magazine_every
         self.drop = Path(settings.SOJOURN_PRINT_DIR)
@@ -206,7 +220,7 @@ class _World:
                 continue
             rng = rng_for(self.seed, "day", sim.index, day)
             events += self._daily(sim, day, at, rng)
-            if sim.status == "active" and b.visits_today(sim, day, rng):
+            if sim.status == "active" and b.visits_today(sim, day, rng, self.population):
                 visiting.append(sim)
         events += self._visits(visiting, day, at)
         self._record(events)
@@ -221,7 +235,7 @@ class _World:
     def _cards_not_used(self, day: int, at: datetime) -> None:
         """Cards handed out today that no one will use: as many, for each card a patient uses, as the
         market's uptake implies (the patients' own cards are issued when they enroll)."""
-        for country, uptake in CARD_UPTAKE.items():
+        for country, uptake in self.population.card_uptake().items():
             batch = f"simulation-{self.seed}-day-{day}-{country}"
             joining = sum(1 for s in self.cohort if s.enroll_day == day and s.country == country)
             rng = rng_for(self.seed, "cards", day, country)
@@ -280,33 +294,37 @@ class _World:
 
     def _enroll(self, sim: SimPatient, day: int, at: datetime) -> None:
         patient = enroll(sim, self.desk, self.seed, at.date())
+        persona = self.population.personas[sim.persona]
         self.by_pseudonym[sim.pseudonym] = sim
         self.patients[sim.pseudonym] = patient
         self.totals["enrolled"] += 1
         self.totals["verified"] += sim.status == "active"
         if sim.status == "active":  # where they are on their journey, as the enrollment form asked
-            set_journey_stage(actor=ENROLLMENT_FORM, patient=patient, stage_code=PERSONAS[sim.persona].stage,
+            set_journey_stage(actor=ENROLLMENT_FORM, patient=patient, stage_code=persona.stage,
                               reason="stated at enrollment")
         rng = rng_for(self.seed, "treatment", sim.index)
-        starts_later = PERSONAS[sim.persona].stage == "diagnosis"
-        sim.next_refill = day + (rng.randint(5, 30) if starts_later else rng.randint(0, 27))
+        sim.next_refill = day + rng.randint(*persona.first_refill or (0, self.population.medication.days_supply - 1))
 
     def _daily(self, sim: SimPatient, day: int, at: datetime, rng: Any) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if day > sim.enroll_day and (day - sim.enroll_day) % 7 == 0 and b.drifts_this_week(sim, rng):
+        medication = self.population.medication
+        if day > sim.enroll_day and (day - sim.enroll_day) % 7 == 0 and b.drifts_this_week(sim, rng, self.population):
             sim.engaged = False
             self.totals["drifted"] += 1
         if sim.next_refill is not None and day >= sim.next_refill:
             sim.refills += 1
             out.append(b.event("medication.refilled", sim, f"sim:{self.seed}:refill:{sim.index}:{sim.refills}",
-                               b.moment(at, rng), {"days_supply": 28, "product": "demo-biologic"}))
-            sim.next_refill = b.next_refill(sim, day, rng)
-        if sim.refills and b.misses_a_dose(sim, rng):
+                               b.moment(at, rng), {"days_supply": medication.days_supply,
+                                                   "product": medication.product}))
+            sim.next_refill = b.next_refill(sim, day, rng, self.population)
+        if sim.refills and b.misses_a_dose(sim, rng, self.population):
             out.append(b.event("medication.missed", sim, f"sim:{self.seed}:missed:{sim.index}:{day}",
                                b.moment(at, rng), {"reason": "forgot"}))
-        if sim.switch_day is not None and day == sim.enroll_day + sim.switch_day:
-            out.append(b.event("treatment.switched", sim, f"sim:{self.seed}:switch:{sim.index}", b.moment(at, rng),
-                               {"reason": rng.choice(["efficacy", "side_effects", "preference"])}))
+        switch = self.population.switch
+        if switch is not None and sim.switch_day is not None and day == sim.enroll_day + sim.switch_day:
+            out.append(b.event(switch.event, sim, f"sim:{self.seed}:switch:{sim.index}", b.moment(at, rng),
+                               {"reason": rng.choice(switch.reasons)}))
+        out += self._diary(sim, day, at)
         if rng.random() < WITHDRAWAL_PER_DAY:
             patient = self._patient(sim)
             withdraw_consent(actor=patient_actor(patient), patient=patient, purposes=None, via="portal",
@@ -314,6 +332,19 @@ class _World:
             sim.status = "withdrawn"
             self.totals["withdrawn"] += 1
             return []
+        return out
+
+    def _diary(self, sim: SimPatient, day: int, at: datetime) -> list[dict[str, Any]]:
+        """What engaged patients note in their diary (a flare, say), as the cohort file says how often;
+        a stream of its own, so a program without a diary draws as before."""
+        out = []
+        for entry in self.population.diary:
+            rng = rng_for(self.seed, "diary", entry.event, sim.index, day)
+            if sim.engaged and rng.random() < entry.per_week / 7:
+                data = {name: rng.choices(list(values), weights=list(values.values()))[0]
+                        for name, values in entry.data.items()}
+                out.append(b.event(entry.event, sim, f"sim:{self.seed}:{entry.event}:{sim.index}:{day}",
+                                   b.moment(at, rng), data))
         return out
 
     def _visits(self, visiting: list[SimPatient], day: int, at: datetime) -> list[dict[str, Any]]:
@@ -396,7 +427,7 @@ class _World:
             scale_of = {link: s["id"] for s in questionnaire.scoring.get("scales", []) for link in s["items"]}
             instrument = self.parsed[name] = b.Instrument(name, definition(questionnaire), scale_of)
         patient = self._patient(sim)
-        answers = b.answers_for(instrument, sim, b.wellbeing_on(sim, day), rng)
+        answers = b.answers_for(instrument, sim, b.wellbeing_on(sim, day, self.population), rng)
         save_response(actor=patient_actor(patient), patient=patient, questionnaire=questionnaire,
                       items=response_items(instrument.definition, answers), source="portal", complete=True)
         self.totals[f"answered:{name}"] += 1
@@ -428,11 +459,11 @@ class _World:
                     self._stop_sms(sim, message)
                 elif rng.random() < REPLY_CHANCE:
                     self._reply_sms(sim, message, rng)
-                elif b.comes_back(sim, rng) and rng.random() < 0.5:
+                elif b.comes_back(sim, rng, self.population) and rng.random() < 0.5:
                     sim.engaged = True
                     self.totals["came_back"] += 1
                 continue
-            if not b.opens(sim, rng):
+            if not b.opens(sim, rng, self.population):
                 continue
             key = f"sim:{self.seed}:email:{message.pk}"
             when = b.moment(at, rng)
@@ -442,7 +473,7 @@ class _World:
                 out.append(b.event("email.clicked", sim, f"{key}:clicked", when, {
                     "message": str(message.pk), "content": content, "link": "https://portal/p/me/page/",
                     "needs": list(self.needs_of.get(content, []))}))
-            if b.comes_back(sim, rng):
+            if b.comes_back(sim, rng, self.population):
                 sim.engaged = True
                 self.totals["came_back"] += 1
         self.totals["last_message"] = last
@@ -496,7 +527,7 @@ class _World:
             rng = rng_for(self.seed, "call", sim.index if sim else task.patient.pseudonym, task.reason,
                           task.due_at.isoformat())
             claim_task(actor=nurse, task=task)
-            if sim is not None and b.answers_call(sim, rng):
+            if sim is not None and b.answers_call(sim, rng, self.population):
                 # Every safety question asked; now and then a patient says yes to one.
                 safety = {q: "yes" if rng.random() < CALL_SAFETY_YES.get(q, 0.005) else "no" for q in QUESTIONS}
                 # A call drug safety asked for is written down: the answer goes back to the case.
@@ -522,9 +553,11 @@ class _World:
     def _staff(self, email: str, name: str, role: Role) -> Actor:
         users = get_user_model().objects
         user = users.filter(username=email).first()
+        setup = Actor.system(f"simulation: {name.lower()}")
         if user is None:
-            setup = Actor.system(f"simulation: {name.lower()}")
             user = create_staff(actor=setup, email=email, display_name=name, password=secrets.token_urlsafe(32))
+        # The same team rehearses every program of the platform: a role in each it has simulated.
+        if not Membership.objects.filter(user=user, program=self.program, role=role).exists():
             grant_membership(actor=setup, user=user, program=self.program, role=role, markets=None)
         return actor_for_user(user)
 

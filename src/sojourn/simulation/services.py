@@ -17,17 +17,23 @@ from sojourn.core.services.audit import record_audit
 from sojourn.simulation.models import SimulationRun
 
 
-def start_run(*, actor: Actor, program: Program, patients: int, days: int, seed: int, start: datetime,
-              cohort: list[dict[str, Any]]) -> SimulationRun:
-    actor.require(Permission.PROGRAM_MANAGE, program.pk)
+def check_start(start: datetime, days: int) -> None:
     if start + timedelta(days=days) > timezone.now() + timedelta(hours=1):
         raise InvalidInput(_("A simulation cannot run into the future: start it earlier or simulate fewer days."),
                            field="start")
+
+
+def start_run(*, actor: Actor, program: Program, patients: int, days: int, seed: int, start: datetime,
+              cohort: list[dict[str, Any]], population: dict[str, Any]) -> SimulationRun:
+    actor.require(Permission.PROGRAM_MANAGE, program.pk)
+    check_start(start, days)
     run = SimulationRun.objects.create(program=program, seed=seed, patients=patients, days=days, starts_at=start,
-                                       created_at=timezone.now(), cohort=cohort, totals={"last_message": 0})
+                                       created_at=timezone.now(), cohort=cohort, population=population,
+                                       totals={"last_message": 0})
     record_audit(actor=actor, action="simulation.started", subject_type="program", subject_id=program.slug,
                  program_id=program.pk, after={"run": run.pk, "patients": patients, "days": days, "seed": seed,
-                                               "start": start.isoformat()})
+                                               "start": start.isoformat(),
+                                               "cohort_of": population.get("program", "")})
     return run
 
 

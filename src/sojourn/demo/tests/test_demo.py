@@ -25,9 +25,8 @@ from sojourn.core.models import AuditEntry, Market
 from sojourn.core.professional_ids import check_professional_id, normalize_professional_id
 from sojourn.core.services.audit import verify_audit_chain
 from sojourn.demo.builder import STAFF, build_demo
-from sojourn.demo.cohort import DERMATOLOGISTS_PER_MARKET
 from sojourn.demo.definition import DEFINITION
-from sojourn.demo.rules import companion_rules
+from sojourn.demo.folder import PSORIASIS
 from sojourn.dialogue.models import AgendaItem, RuleSetVersion
 from sojourn.dialogue.services.rulesets import check_rules
 from sojourn.people.models import Hcp, Patient
@@ -54,7 +53,8 @@ def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
         assert {t.locale for t in version.texts.all()} == set(version.document.market.locales)
 
     hcps = Hcp.objects.filter(program=program).select_related("market", "data_key")
-    assert Counter(h.market.country for h in hcps) == DERMATOLOGISTS_PER_MARKET and hcps.count() == 120
+    assert Counter(h.market.country for h in hcps) == {c: t.doctors for c, t in PSORIASIS.population.markets.items()}
+    assert hcps.count() == 120
     for hcp in hcps:
         scheme = hcp.market.pack["professional_id"]["scheme"]
         assert check_professional_id(scheme, normalize_professional_id(read_hcp_field(hcp, "professional_id"))) is None
@@ -85,7 +85,7 @@ def test_the_demo_program_is_built_through_the_services_and_twice_is_once():
             assert found.content is not None, (item.code, locale, found.reason)
 
     live = RuleSetVersion.objects.get(rule_set__program=program, rule_set__name="companion", status="live")
-    assert live.rules == companion_rules() and check_rules(program, live.rules) == []
+    assert live.rules == PSORIASIS.rules()[1] and check_rules(program, live.rules) == []
     assert live.author_id != live.reviewer_id
 
     # A first refill moves a newly diagnosed patient to treatment initiation, puts the stage's feature

@@ -1,5 +1,5 @@
-"""`sojourn demo` builds the program as it was before the simulated cohort joined, lives the cohort
-through it until now, and a second run changes nothing."""
+"""`sojourn demo` builds its programs as they were before the simulated cohorts joined, lives each
+cohort through its program until now, and a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def test_the_demo_command_builds_the_program_then_lives_a_cohort_through_it_unti
     assert max(p.created_at for p in simulated) <= timezone.now()
     assert "manager@demo.sojourn.example" in out.getvalue()
 
+    # The second program, made of its files, lives a fifth of the cohort.
+    eczema = SimulationRun.objects.get(program__slug="eczema-companion")
+    assert (eczema.days_done, eczema.patients) == (12, 24 // 5) and eczema.finished_at is not None
+    assert "/p/eczema-companion/GB/enroll/" in out.getvalue()
+
     call_command("demo", no_serve=True, patients=24, days=12, seed=5, stdout=StringIO())
-    assert Patient.objects.count() == Patient.objects.filter(program=program).count() == 24 + 10
-    assert SimulationRun.objects.count() == 1
+    assert Patient.objects.filter(program=program).count() == 24 + 10
+    assert Patient.objects.filter(program=eczema.program).count() == 24 // 5
+    assert SimulationRun.objects.count() == 2

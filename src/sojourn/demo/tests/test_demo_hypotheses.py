@@ -16,6 +16,7 @@ from django.utils import timezone
 from sojourn.core.models import Market
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.demo.definition import demo_stages
+from sojourn.demo.folder import PSORIASIS
 from sojourn.demo.hypotheses import DEMO_HYPOTHESES, NEEDS_ANALYSIS
 from sojourn.insights.services.hypotheses import propose_hypothesis
 from sojourn.insights.verdicts import evaluate
@@ -26,7 +27,6 @@ from sojourn.questionnaires.needs_analysis import needs_analysis
 from sojourn.questionnaires.scoring import score
 from sojourn.simulation import behaviour
 from sojourn.simulation.cohort import draw_cohort
-from sojourn.simulation.personas import PERSONAS
 from sojourn.tracking.models import Event
 from sojourn.tracking.services.taxonomy import define_stage
 
@@ -48,8 +48,11 @@ def test_the_demo_mood_hypothesis_is_supported_in_japan_and_refuted_in_germany(p
     # The simulator's newly diagnosed patients of Germany and Japan, sixty of each.
     wanted: dict[str, int] = defaultdict(int)
     rng = random.Random(11)
-    for sim in draw_cohort(11, 1500, 180, defaultdict(list)):
-        if sim.country not in ("DE", "JP") or PERSONAS[sim.persona].stage != "diagnosis" or wanted[sim.country] >= 60:
+    population = PSORIASIS.population
+    needs = [need.code for need in PSORIASIS.definition.needs]
+    for sim in draw_cohort(11, 1500, 180, defaultdict(list), population, needs):
+        if sim.country not in ("DE", "JP") or population.personas[sim.persona].stage != "diagnosis" \
+                or wanted[sim.country] >= 60:
             continue
         wanted[sim.country] += 1
         patient = make_patient(program, sim.country)

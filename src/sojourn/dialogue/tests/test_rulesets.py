@@ -133,7 +133,7 @@ def test_the_command_line_checks_a_rule_file_and_dry_runs_a_version(shaped, tmp_
         call_command("rules", "check", str(bad), "--program", shaped.slug)
     broken = tmp_path / "broken.json"
     broken.write_text("[{")
-    with pytest.raises(CommandError, match=r"broken\.json: Expecting property name"):
+    with pytest.raises(CommandError, match=r"broken\.json:1: not valid JSON or YAML"):
         call_command("rules", "check", str(broken), "--program", shaped.slug)
     from io import StringIO
 

@@ -146,7 +146,8 @@ def test_a_scale_is_mapped_when_its_questionnaire_is_approved_and_a_missing_scal
             {"questionnaire": "urn:sojourn:questionnaire:psoriasis-needs", "scale": "itch"}]}])))
     services.apply_definition(actor=SYSTEM, text=text)
     assert not NeedMapping.objects.exists()
-    approve_instruments(program, "manager@sponsor.example", "reviewer@sponsor.example")
+    approve_instruments(program, "manager@sponsor.example", "reviewer@sponsor.example",
+                        measuring={"urn:sojourn:questionnaire:psoriasis-needs"})
     mapping = NeedMapping.objects.get()
     assert (mapping.need.code, mapping.scale) == ("itch", "itch")
     # Declaring a scale the approved instrument lacks is refused with the path at fault.

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +23,7 @@ from sojourn.core.db import tables_without_statistics
 from sojourn.core.models import AuditEntry
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.demo.builder import build_demo
+from sojourn.demo.folder import PSORIASIS
 from sojourn.dialogue.models import Decision
 from sojourn.insights.queries import MarketKpis
 from sojourn.people.models import Invitation, Patient
@@ -32,9 +34,16 @@ from sojourn.safety.services import export_versions
 from sojourn.simulation.desk import LAST_CALL, hold_questions, office_time_after
 from sojourn.simulation.models import SimulationRun
 from sojourn.simulation.queries import history
-from sojourn.simulation.runner import _World, simulate
+from sojourn.simulation.runner import _World
+from sojourn.simulation.runner import simulate as run_simulation
 from sojourn.simulation.services import start_run
 from sojourn.tracking.models import Event, PatientProfile
+
+
+def simulate(**arguments: Any) -> SimulationRun:
+    """The demo's cohort file's patients (a resumed run keeps its own)."""
+    return run_simulation(population=PSORIASIS.population, **arguments)
+
 
 START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday: the weekly rule fires on the Tuesdays of the run
 
@@ -214,7 +223,8 @@ def test_the_command_says_what_is_wrong_with_its_arguments(program):
         call_command("simulate", "--program", program.slug, "--days", "10", "--start", "2099-01-01")
     assert not SimulationRun.objects.exists()
 
-    begun = start_run(actor=SYSTEM, program=program, patients=5, days=10, seed=1, start=START, cohort=[])
+    begun = start_run(actor=SYSTEM, program=program, patients=5, days=10, seed=1, start=START, cohort=[],
+                      population={})
     with pytest.raises(CommandError, match="began on 2026-03-02"):
         call_command("simulate", "--program", program.slug, "--patients", "5", "--days", "10", "--seed", "1",
                      "--start", "2026-04-01")

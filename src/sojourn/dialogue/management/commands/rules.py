@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from django.core.management.base import CommandError, CommandParser
 
 from sojourn.core.actors import Actor
 from sojourn.core.management.base import SojournCommand
 from sojourn.core.models import Program
+from sojourn.core.safe_yaml import load_yaml
 from sojourn.dialogue.models import RuleSetVersion
 from sojourn.dialogue.services.dry_run import dry_run
 from sojourn.dialogue.services.rulesets import check_rules
@@ -21,7 +23,8 @@ class Command(SojournCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        check = sub.add_parser("check", help="report every problem of a rule set (JSON file)")
+        check = sub.add_parser("check", help="report every problem of a rule set (a JSON or YAML file: the list of "
+                                             "rules, or a program folder's rules.yaml)")
         check.add_argument("path")
         check.add_argument("--program", required=True)
         replay = sub.add_parser("dry-run", help="what a version would have done over the last days")
@@ -36,10 +39,16 @@ class Command(SojournCommand):
         if program is None:
             raise CommandError(f"no program {options['program']}")
         if options["action"] == "check":
-            try:
-                rules = json.loads(Path(options["path"]).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            try:  # YAML reads JSON too
+                rules = load_yaml(Path(options["path"]).read_text(encoding="utf-8"))
+            except yaml.MarkedYAMLError as error:
+                mark = error.problem_mark or error.context_mark
+                line = f":{mark.line + 1}" if mark else ""
+                raise CommandError(f"{options['path']}{line}: not valid JSON or YAML: {error.problem}") from None
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
                 raise CommandError(f"{options['path']}: {error}") from None
+            if isinstance(rules, dict) and "rules" in rules:  # a program folder's rules.yaml
+                rules = rules["rules"]
             problems = check_rules(program, rules)
             for problem in problems:
                 self.stdout.write(str(problem))
