@@ -78,6 +78,26 @@ KPIS: dict[str, Kpi] = {kpi.code: kpi for kpi in (
     WEEKLY_ACTIVE, *REACH.values(), ADHERENCE, WHO5_CHANGE, TIME_IN_STAGE)}
 
 
+# Where the KPIs measured across the journey sit on it (the dashboard's row, the journey map's
+# stage): the funnel at the first stage, care at the second, outcomes at the third, by the order of
+# the program's stages. A definition places a KPI elsewhere with `placed_at`. The other KPIs
+# (weekly activity, time in stage) are measured at every stage.
+PLACES: dict[str, int] = {
+    **dict.fromkeys((FUNNEL_INVITED.code, FUNNEL_VERIFIED.code, FUNNEL_NEEDS.code, FUNNEL_ACTIVE_30D.code), 0),
+    **dict.fromkeys((NEEDS_COVERAGE.code, NURSE_SLA.code, AE_FORWARDED.code), 1),
+    **dict.fromkeys((*(kpi.code for kpi in REACH.values()), WHO5_CHANGE.code, ADHERENCE.code), 2),
+}
+
+
+def placed(kpi: Kpi, targets: Mapping[str, Any], stages: list[str]) -> str:
+    """The stage (code) a KPI measured across the journey sits at: the definition's `placed_at`, else
+    its place by the order of `stages` (the last stage when there are fewer); "" without stages."""
+    chosen = (targets.get(kpi.code) or {}).get("placed_at")
+    if chosen in stages:
+        return chosen
+    return stages[min(PLACES.get(kpi.code, 0), len(stages) - 1)] if stages else ""
+
+
 def targeted(kpi: Kpi, targets: Mapping[str, Any], stage: str, country: str) -> Kpi:
     """The KPI with the target (and amber margin) the program's definition sets for it: the
     program's, else the default; a stage's over the program's; a market's over both."""

@@ -43,8 +43,6 @@ from sojourn.people.models import Invitation
 from sojourn.safety.models import CaseForwarding, Intake
 from sojourn.tracking.models import Stage
 
-PLACED = {"funnel": "diagnosis", "care": "treatment_initiation", "outcomes": "daily_management"}
-
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
@@ -69,6 +67,7 @@ class MarketKpis:
             self.facts = self.facts.filter(patient_id__in=patients_granting(purposes))
         self.market_id = market
         self.targets = program.kpi_targets or {}
+        self._stages: list[str] | None = None
         self._by_stage: dict[int | None, dict[str, Any]] | None = None
 
     # ---- one pass over the facts -------------------------------------------------------------------
@@ -114,6 +113,14 @@ class MarketKpis:
         """The KPI's value, judged against the target the program's definition sets for it here."""
         return KpiValue(k.targeted(kpi, self.targets, stage, self.country), stage, value, n, detail or {})
 
+    def _placed_value(self, kpi: k.Kpi, value: float | None, n: int,
+                      detail: dict[str, Any] | None = None) -> KpiValue:
+        """A KPI measured across the journey, at the stage it sits at (kpis.placed)."""
+        if self._stages is None:
+            self._stages = list(Stage.objects.filter(program=self.program).order_by("position", "code")
+                                .values_list("code", flat=True))
+        return self._value(kpi, k.placed(kpi, self.targets, self._stages), value, n, detail)
+
     def _total(self, name: str) -> Any:
         return sum(row[name] or 0 for row in self._counted().values())
 
@@ -126,14 +133,14 @@ class MarketKpis:
             n=Count("pk"), used=Count("pk", filter=Q(accepted_at__lte=self.now)))
         consented, confirmed, needs_done = (self._total(n) for n in ("consented", "confirmed", "needs_done"))
         month_old, active = self._total("month_old"), self._total("active_30")
-        return [self._value(k.FUNNEL_INVITED, PLACED["funnel"], _share(cards["used"], cards["n"]), cards["n"],
-                         {"invited": cards["n"], "enrolled": cards["used"]}),
-                self._value(k.FUNNEL_VERIFIED, PLACED["funnel"], _share(confirmed, consented), consented,
-                         {"consented": consented, "confirmed": confirmed}),
-                self._value(k.FUNNEL_NEEDS, PLACED["funnel"], _share(needs_done, confirmed), confirmed,
-                         {"needs_analysis_done": needs_done}),
-                self._value(k.FUNNEL_ACTIVE_30D, PLACED["funnel"], _share(active, month_old), month_old,
-                         {"active_at_30_days": active})]
+        return [self._placed_value(k.FUNNEL_INVITED, _share(cards["used"], cards["n"]), cards["n"],
+                                   {"invited": cards["n"], "enrolled": cards["used"]}),
+                self._placed_value(k.FUNNEL_VERIFIED, _share(confirmed, consented), consented,
+                                   {"consented": consented, "confirmed": confirmed}),
+                self._placed_value(k.FUNNEL_NEEDS, _share(needs_done, confirmed), confirmed,
+                                   {"needs_analysis_done": needs_done}),
+                self._placed_value(k.FUNNEL_ACTIVE_30D, _share(active, month_old), month_old,
+                                   {"active_at_30_days": active})]
 
     # ---- engagement -----------------------------------------------------------------------------------
 
@@ -144,22 +151,22 @@ class MarketKpis:
 
     def reach(self) -> list[KpiValue]:
         n = self._total("active")
-        return [self._value(kpi, PLACED["outcomes"], _share(self._total(f"reached_{channel}"), n), n)
+        return [self._placed_value(kpi, _share(self._total(f"reached_{channel}"), n), n)
                 for channel, kpi in k.REACH.items()]
 
     # ---- care -----------------------------------------------------------------------------------------
 
     def needs_coverage(self) -> KpiValue:
         n = self._total("analysed")
-        return self._value(k.NEEDS_COVERAGE, PLACED["care"], _share(self._total("served"), n), n)
+        return self._placed_value(k.NEEDS_COVERAGE, _share(self._total("served"), n), n)
 
     def nurse_sla(self) -> KpiValue:
         f = NurseTask.objects.filter(program=self.program, patient__market_id=self.market_id, due_at__lte=self.now,
                                      due_at__gt=self.now - timedelta(days=90)).exclude(status="cancelled").aggregate(
             n=Count("pk"), met=Count("pk", filter=Q(status="done", completed_at__lte=F("due_at"))),
             overdue_open=Count("pk", filter=~Q(status="done")))
-        return self._value(k.NURSE_SLA, PLACED["care"], _share(f["met"], f["n"]), f["n"],
-                        {"overdue_open": f["overdue_open"]})
+        return self._placed_value(k.NURSE_SLA, _share(f["met"], f["n"]), f["n"],
+                                  {"overdue_open": f["overdue_open"]})
 
     def ae_forwarded(self) -> KpiValue:
         """Intakes whose deadline passed in the last 90 days, except those a person found not to be an
@@ -174,18 +181,18 @@ class MarketKpis:
              .filter(Q(case__isnull=True) | ~Q(case__status="nullified"))
              .aggregate(n=Count("pk"), met=Count("pk", filter=Exists(in_time)),
                         undecided=Count("pk", filter=Q(status=Intake.Status.OPEN))))
-        return self._value(k.AE_FORWARDED, PLACED["care"], _share(f["met"], f["n"]), f["n"],
-                        {"undecided": f["undecided"]})
+        return self._placed_value(k.AE_FORWARDED, _share(f["met"], f["n"]), f["n"],
+                                  {"undecided": f["undecided"]})
 
     # ---- outcomes -------------------------------------------------------------------------------------
 
     def who5_change(self) -> KpiValue:
         n = self._total("who5_n")
-        return self._value(k.WHO5_CHANGE, PLACED["outcomes"], round(self._total("who5_sum") / n, 2) if n else None, n)
+        return self._placed_value(k.WHO5_CHANGE, round(self._total("who5_sum") / n, 2) if n else None, n)
 
     def adherence(self) -> KpiValue:
         n = self._total("refilling")
-        return self._value(k.ADHERENCE, PLACED["outcomes"], _share(self._total("adherent"), n), n)
+        return self._placed_value(k.ADHERENCE, _share(self._total("adherent"), n), n)
 
     def time_in_stage(self, stages: list[Stage]) -> dict[str, KpiValue]:
         out = {}

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sojourn.core.yaml_documents import DocumentReading, Loc, read_yaml_file, read_yaml_text
-from sojourn.insights.kpis import KPIS
+from sojourn.insights.kpis import KPIS, PLACES
 from sojourn.tracking.event_types import BUILTIN, CODE_PATTERN, FIELD_TYPES, NAME_PATTERN
 
 WHAT = "a program definition"
@@ -101,6 +101,7 @@ class Target(_Strict):
 class KpiTargets(_Strict):
     target: float | None = None
     amber: float | None = Field(default=None, ge=0)
+    placed_at: str | None = Field(default=None, description="the stage a KPI measured across the journey sits at")
     stages: dict[str, Target] = Field(default_factory=dict)
     markets: dict[str, Target] = Field(default_factory=dict)
 
@@ -155,6 +156,10 @@ def semantic_problems(definition: ProgramDefinition) -> Iterator[tuple[Loc, str]
         if kpi is None:
             yield ("kpis", code), f"no KPI is called {code}; the KPIs are {', '.join(sorted(KPIS))}"
             continue
+        if targets.placed_at is not None and code not in PLACES:
+            yield ("kpis", code, "placed_at"), "this KPI is measured at every stage: it is not placed at one"
+        elif targets.placed_at is not None and targets.placed_at not in stages:
+            yield ("kpis", code, "placed_at"), f"{targets.placed_at} is not one of the program's stages"
         levels: list[tuple[Loc, float | None]] = [(("kpis", code, "target"), targets.target)]
         for stage, target in targets.stages.items():
             if stage not in stages:

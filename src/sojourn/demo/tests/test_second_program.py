@@ -65,8 +65,11 @@ def test_the_eczema_program_is_built_from_its_files_lived_by_its_cohort_and_show
     assert response.status_code == 200, response.content
     markets = response.json()["markets"]
     assert [m["market"] for m in markets] == ["DE", "GB"]
-    assert {s["stage"] for m in markets for s in m["stages"]} <= {"topical_care", "starting_tablets",
-                                                                 "long_term_control", ""}
+    # Every KPI sits at one of its own stages: the funnel at the first, outcomes at the third.
+    at = {k["code"]: s["stage"] for m in markets for s in m["stages"] for k in s["kpis"]}
+    assert set(at.values()) == {"topical_care", "starting_tablets", "long_term_control"}
+    assert (at["funnel_verified"], at["needs_coverage"], at["who5_change"]) == (
+        "topical_care", "starting_tablets", "long_term_control")
     shown = [k for m in markets for s in m["stages"] for k in s["kpis"] if k["value"] is not None]
     assert len(shown) >= 4 and all(k["patients"] >= 5 for k in shown)
 

@@ -14,7 +14,16 @@ from sojourn.consent.tests.factories import approved_version, enroll
 from sojourn.content.models import ContentItem
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.insights.facts import proportion_of_days_covered
-from sojourn.insights.kpis import ADHERENCE, FUNNEL_VERIFIED, TIME_IN_STAGE, Kpi, targeted
+from sojourn.insights.kpis import (
+    ADHERENCE,
+    FUNNEL_VERIFIED,
+    NURSE_SLA,
+    TIME_IN_STAGE,
+    WHO5_CHANGE,
+    Kpi,
+    placed,
+    targeted,
+)
 from sojourn.insights.queries import MarketKpis
 from sojourn.insights.services.facts import refresh_journey_facts
 from sojourn.people.models import Invitation, Patient
@@ -103,6 +112,17 @@ def test_a_kpi_is_green_at_its_target_amber_close_red_beyond_and_unstated_under_
     assert (targeted(TIME_IN_STAGE, targets, "diagnosis", "JP").target, lower.amber) == (20, 15)
     assert targeted(TIME_IN_STAGE, targets, "switching", "DE") == TIME_IN_STAGE
 
+
+
+def test_a_kpi_across_the_journey_sits_at_its_stage_by_order_or_where_the_definition_places_it():
+    eczema = ["topical_care", "starting_tablets", "long_term_control"]
+    assert [placed(kpi, {}, eczema) for kpi in (FUNNEL_VERIFIED, NURSE_SLA, WHO5_CHANGE)] == eczema
+    # Fewer stages: the last one; none: no stage. A placement the program has no stage for is ignored.
+    assert [placed(kpi, {}, ["only"]) for kpi in (FUNNEL_VERIFIED, WHO5_CHANGE)] == ["only", "only"]
+    assert placed(WHO5_CHANGE, {}, []) == ""
+    targets = {"who5_change": {"placed_at": "starting_tablets"}, "nurse_sla": {"placed_at": "gone"}}
+    assert (placed(WHO5_CHANGE, targets, eczema), placed(NURSE_SLA, targets, eczema)) == (
+        "starting_tablets", "starting_tablets")
 
 @pytest.mark.django_db
 def test_funnel_weekly_activity_reach_and_time_in_stage_from_hand_built_patients(world):

@@ -57,6 +57,12 @@ def test_every_problem_of_a_broken_file_is_named_with_its_line_and_field():
     assert "no KPI is called time_in_stagee" in problems["kpis.time_in_stagee"].message
     twice = [n for n, line in enumerate(fixed.splitlines(), 1) if line == "- code: itch"]
     assert problems["needs[1].code"].line == twice[1]
+    # A KPI measured across the journey is placed at one of the program's stages; one measured at
+    # every stage is not placed.
+    placing = demo_text() + "  who5_change:\n    placed_at: remission\n  weekly_active:\n    placed_at: diagnosis\n"
+    problems = {p.field: p.message for p in read_definition_text(placing, "psoriasis.yaml").problems}
+    assert problems == {"kpis.who5_change.placed_at": "remission is not one of the program's stages",
+                        "kpis.weekly_active.placed_at": "this KPI is measured at every stage: it is not placed at one"}
 
 
 @pytest.mark.django_db
