@@ -33,3 +33,13 @@ def test_quick_check_passes_without_djangos_functions(tmp_path):
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
         connection.close()
+
+
+def test_a_command_on_a_database_not_yet_migrated_says_to_migrate(tmp_path):
+    env = {**os.environ, "SOJOURN_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "sojourn.settings",
+           "SOJOURN_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"}
+    definition = Path(__file__).parents[1] / "src/sojourn/demo/programs/eczema-companion/program.yaml"
+    done = subprocess.run([SOJOURN, "program", "validate", str(definition)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "run `sojourn migrate` first" in done.stderr

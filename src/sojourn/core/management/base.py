@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -26,6 +27,11 @@ class SojournCommand(BaseCommand):
             return super().execute(*args, **options)
         except SojournError as error:
             raise self.fail(error) from None
+        except DatabaseError:
+            if _unmigrated():  # a fresh database file, or one an upgrade has not reached yet
+                raise CommandError("The database is not set up for this version of Sojourn: run `sojourn migrate` "
+                                   "first.") from None
+            raise
 
     def console(self) -> Console:
         return Console(file=self.stdout._out, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
@@ -52,3 +58,15 @@ class SojournCommand(BaseCommand):
             source = f"{self.source}: " if self.source else ""
             lines.append(f"  {source}{where}: {detail.message}" if where else f"  {source}{detail.message}")
         return CommandError("\n".join(lines))
+
+
+def _unmigrated() -> bool:
+    """Whether migrations are waiting to be applied to the default database."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    except DatabaseError:
+        return True
