@@ -435,12 +435,22 @@ def _count(condition: str) -> str:
     return f"COUNT(*) FILTER (WHERE {condition})"
 
 
+def _places(program: Any) -> dict[str, str]:
+    """Where the dashboard puts the funnel, care and outcomes: the program's first three stages in
+    order (insights/kpis.py PLACES; the demo's definition places none elsewhere)."""
+    cursor = connection.cursor()
+    cursor.execute("SELECT code FROM tracking_stage WHERE program_id = %s ORDER BY position, code", [program.pk])
+    codes = [row[0] for row in cursor.fetchall()]
+    return {group: codes[min(n, len(codes) - 1)] for n, group in enumerate(("funnel", "care", "outcomes"))}
+
+
 def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, list]:
     """The dashboard's figures by plain SQL over the journey facts (one grouped pass), the invitation
     cards, the stays (the index alone) and the calls."""
     from sojourn.insights import kpis as k
     from sojourn.insights.facts import day_number
-    from sojourn.insights.queries import PLACED
+
+    places = _places(program)
 
     cursor = connection.cursor()
     cursor.execute("SELECT id FROM core_market WHERE country = %s", [country])
@@ -478,7 +488,7 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     total = {name: sum(row[name] or 0 for row in rows) for name in columns[1:]}
     weekly = {row["stage"]: (row["week_old"] or 0, row["weekly"] or 0) for row in rows}
-    funnel = PLACED["funnel"]
+    funnel = places["funnel"]
     cursor.execute(f"SELECT COUNT(*), {_count('accepted_at <= %(now)s')} FROM people_invitation "
                    "WHERE program_id = %(p)s AND market_id = %(m)s AND issued_at <= %(month)s", p)
     n, used = cursor.fetchone()
@@ -486,14 +496,14 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
     out[f"funnel_verified@{funnel}"] = [_share(total["confirmed"], total["consented"]), total["consented"]]
     out[f"funnel_needs@{funnel}"] = [_share(total["needs"], total["confirmed"]), total["confirmed"]]
     out[f"funnel_active_30d@{funnel}"] = [_share(total["active_30"], total["month_old"]), total["month_old"]]
-    out[f"needs_coverage@{PLACED['care']}"] = [_share(total["served"], total["analysed"]), total["analysed"]]
+    out[f"needs_coverage@{places['care']}"] = [_share(total["served"], total["analysed"]), total["analysed"]]
     met = _count("t.status = 'done' AND t.completed_at <= t.due_at")
     cursor.execute(
         f"SELECT COUNT(*), {met} FROM channels_nursetask t JOIN people_patient pt "
         "ON pt.id = t.patient_id WHERE t.program_id = %(p)s "
         "AND pt.market_id = %(m)s AND t.due_at <= %(now)s AND t.due_at > %(quarter)s AND t.status <> 'cancelled'", p)
     n, met = cursor.fetchone()
-    out[f"nurse_sla@{PLACED['care']}"] = [_share(met, n), n]
+    out[f"nurse_sla@{places['care']}"] = [_share(met, n), n]
     in_time = ("EXISTS (SELECT 1 FROM safety_caseforwarding f WHERE f.case_id = i.case_id "
                "AND f.version >= i.case_version AND f.forwarded_at <= i.due_at)")
     cursor.execute(
@@ -502,12 +512,12 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
         "AND i.due_at <= %(now)s AND i.due_at > %(quarter)s AND i.status NOT IN ('not_ae', 'duplicate') "
         "AND (c.id IS NULL OR c.status <> 'nullified')", p)
     n, met = cursor.fetchone()
-    out[f"ae_forwarded@{PLACED['care']}"] = [_share(met, n), n]
+    out[f"ae_forwarded@{places['care']}"] = [_share(met, n), n]
     n = total["who5_n"]
-    out[f"who5_change@{PLACED['outcomes']}"] = [round(total["who5_sum"] / n, 2) if n else None, n]
-    out[f"adherence_pdc@{PLACED['outcomes']}"] = [_share(total["adherent"], total["refilling"]), total["refilling"]]
+    out[f"who5_change@{places['outcomes']}"] = [round(total["who5_sum"] / n, 2) if n else None, n]
+    out[f"adherence_pdc@{places['outcomes']}"] = [_share(total["adherent"], total["refilling"]), total["refilling"]]
     for channel in k.REACH:
-        out[f"reach_{channel}@{PLACED['outcomes']}"] = [_share(total[f"reached_{channel}"], total["active"]),
+        out[f"reach_{channel}@{places['outcomes']}"] = [_share(total[f"reached_{channel}"], total["active"]),
                                                         total["active"]]
     for stage_id, code in stages:
         n, act = weekly.get(stage_id, (0, 0))
@@ -528,7 +538,8 @@ def handwritten_kpis(program: Any, country: str, now: datetime) -> dict[str, lis
 def kpis_from_raw_events(program: Any, country: str, now: datetime) -> dict[str, list]:
     """Weekly active per stage and active at 30 days, by plain SQL over the events themselves."""
     from sojourn.insights.facts import meaningful_types
-    from sojourn.insights.queries import PLACED
+
+    places = _places(program)
 
     cursor = connection.cursor()
     cursor.execute("SELECT id FROM core_market WHERE country = %s", [country])
@@ -564,7 +575,7 @@ def kpis_from_raw_events(program: Any, country: str, now: datetime) -> dict[str,
         "AND pt.created_at <= %s",
         [*types, program.pk, market, stamp(now - timedelta(days=30)), stamp(now)])
     n, active = cursor.fetchone()
-    out[f"funnel_active_30d@{PLACED['funnel']}"] = [_share(active, n), n]
+    out[f"funnel_active_30d@{places['funnel']}"] = [_share(active, n), n]
     return out
 
 
