@@ -155,7 +155,8 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
         "kind_channels": KINDS[item.kind].channels,
         # Offered by their names in the reader's language; the codes are what the form sends.
         "all_needs": [(n.code, n.label(language)) for n in Need.objects.filter(program=item.program)],
-        "all_stages": [(s.code, s.label(language)) for s in Stage.objects.filter(program=item.program)]},
+        "all_stages": [(s.code, s.label(language)) for s in Stage.objects.filter(program=item.program)],
+        "all_levels": item.program.level_names(language)},
         status=422 if problems else 200)
 
 

@@ -29,7 +29,7 @@ from sojourn.consent.queries import CHANNEL_PURPOSE, ContactFacts, contact_facts
 from sojourn.content.queries import usable_codes
 from sojourn.core.actors import Actor
 from sojourn.core.db import as_datetime, as_json, insert_rows, rows_for_ids, update_rows
-from sojourn.core.models import QueuedWork
+from sojourn.core.models import Program, QueuedWork
 from sojourn.dialogue.cel.runtime import to_duration
 from sojourn.dialogue.models import AgendaItem, Decision, DialogueState, RuleSet, RuleSetVersion
 from sojourn.dialogue.rules import CompiledRuleSet, ProgramShape, Rule, compile_rules
@@ -62,7 +62,8 @@ def program_shape(program_id: int, *, with_content: bool = False) -> ProgramShap
         stages=list(Stage.objects.filter(program_id=program_id).values_list("code", flat=True)),
         questionnaires=sorted(set(Questionnaire.objects.filter(program_id=program_id, status="approved")
                                   .values_list("name", flat=True))),
-        event_types=types, content=usable_codes(program_id) if with_content else None)
+        event_types=types, content=usable_codes(program_id) if with_content else None,
+        levels=len(Program.objects.get(pk=program_id).content_levels) or 9)
 
 
 def compiled_version(version: RuleSetVersion, program_id: int) -> CompiledRuleSet:

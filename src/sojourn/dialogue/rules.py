@@ -77,6 +77,7 @@ class ProgramShape:
     # Approved content → its channels, when checking rules being written; None when compiling a live
     # version (content withdrawn later is caught where it is delivered, with the reason).
     content: Mapping[str, tuple[str, ...]] | None = None
+    levels: int = 9  # content levels 1…levels (as many as the program names, when it names them)
 
 
 @dataclass
@@ -304,8 +305,8 @@ def _action_reference(kind: str, action: dict[str, Any], shape: ProgramShape) ->
         return f"{action['questionnaire']} is not an approved questionnaire of this program"
     if kind == "ask_questionnaire" and action["channel"] not in {"web", "sms"}:
         return "a questionnaire is asked on the personal page (web) or by text message (sms)"
-    if kind == "unlock_level" and not 1 <= action["level"] <= 10:
-        return "a content level from 1 to 10"
+    if kind == "unlock_level" and not 1 <= action["level"] <= shape.levels:
+        return f"a content level from 1 to {shape.levels}"
     if kind in {"follow_up", "nurse_task"} and action.get("delay" if kind == "follow_up" else "due_in"):
         try:
             to_duration(action["delay" if kind == "follow_up" else "due_in"])

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from sojourn.consent.queries import current_version
 from sojourn.content.models import ContentVariant
@@ -44,7 +44,7 @@ CHECKS = {
 class Check:
     code: str
     missing: list[str] = field(default_factory=list)
-    note: str = ""  # what is in place, when it helps to see it (the quiet hours)
+    note: str = ""  # what is in place, when it helps to see it (the quiet hours, the safety deadline)
 
     @property
     def ok(self) -> bool:
@@ -80,6 +80,25 @@ def _content(program: Program, market: Market) -> list[str]:
             for locale in market.locales if (need, locale) not in served]
 
 
+def forward_deadline(program: Program, market: Market) -> str:
+    """The forward deadline in force in the market, and whose it is: the sponsor's agreement in the
+    program's definition, else the market pack's (safety/clocks.py counts it)."""
+    agreed = program.safety_deadlines or {}
+    forward = (agreed.get("markets") or {}).get(market.country) or agreed.get("forward_deadline")
+    source = _("the program's definition")
+    if not forward:
+        events = market.pack.get("regulatory", {}).get("adverse_events", {})
+        forward = {"hours": events.get("deadline_hours"), "business_days": events.get("deadline_business_days")}
+        source = _("the market pack")
+    if forward.get("hours"):
+        n = forward["hours"]
+        span = ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
+    else:
+        n = forward.get("business_days") or 0
+        span = ngettext("%(n)d business day", "%(n)d business days", n) % {"n": n}
+    return _("forward to drug safety within %(span)s (%(source)s)") % {"span": span, "source": source}
+
+
 def readiness(program: Program, market: Market) -> list[Check]:
     """Every check of the market in the program, in the order a program manager works through them."""
     pack = market.pack
@@ -93,7 +112,8 @@ def readiness(program: Program, market: Market) -> list[Check]:
         Check("safety", ([] if _covered_by(program, market, Role.SAFETY_OFFICER)
                          else [_("no safety officer has a role in %(country)s") % {"country": market.country}])
               + ([] if pack.get("regulatory", {}).get("adverse_events", {}).get("forward_to")
-                 else [_("no address for drug safety in the market pack")])),
+                 else [_("no address for drug safety in the market pack")]),
+              note=forward_deadline(program, market)),
     ]
     if "print" in channels:
         ready = bool(settings.SOJOURN_PRINT_SFTP_URL or settings.SOJOURN_PRINT_DIR)

@@ -2,7 +2,8 @@
 
 What it holds is what a program manager sets up once and changes rarely: the program and sponsor,
 the markets it runs in, its products, journey stages, needs and the questionnaire scales that measure
-them, its own event types, and the targets of its KPIs per stage and market. Content, instruments,
+them, its own event types, the targets of its KPIs per stage and market, the names of its content
+levels, and the forward deadline agreed with the sponsor's drug safety department. Content, instruments,
 rules and consent texts have their own files and reviews; a definition names them only (a need's
 questionnaire by canonical URL).
 
@@ -17,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from sojourn.core.packs import holiday_calendar_knows
 from sojourn.core.yaml_documents import DocumentReading, Loc, read_yaml_file, read_yaml_text
 from sojourn.insights.kpis import KPIS, PLACES
 from sojourn.tracking.event_types import BUILTIN, CODE_PATTERN, FIELD_TYPES, NAME_PATTERN
@@ -106,6 +108,24 @@ class KpiTargets(_Strict):
     markets: dict[str, Target] = Field(default_factory=dict)
 
 
+class ContentLevelPart(_Strict):
+    level: int = Field(ge=1, le=9, description="as content items and the unlock_level action give it")
+    labels: Labels
+
+
+class ForwardDeadline(_Strict):
+    """How long the program has to pass an adverse event to the sponsor's drug safety department,
+    from day zero: hours (absolute time) or the market's business days (safety/clocks.py)."""
+
+    hours: int | None = Field(default=None, ge=1, le=720)
+    business_days: int | None = Field(default=None, ge=1, le=10)
+
+
+class SafetyPart(_Strict):
+    forward_deadline: ForwardDeadline | None = None
+    markets: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], ForwardDeadline] = Field(default_factory=dict)
+
+
 class ProgramDefinition(_Strict):
     definition_format: Literal[1]
     program: ProgramPart
@@ -116,6 +136,8 @@ class ProgramDefinition(_Strict):
     needs: list[NeedPart] = Field(default_factory=list)
     event_types: list[EventTypePart] = Field(default_factory=list)
     kpis: dict[str, KpiTargets] = Field(default_factory=dict)
+    content_levels: list[ContentLevelPart] = Field(default_factory=list)
+    safety: SafetyPart = SafetyPart()
 
 
 def _twice(items: list, where: str) -> Iterator[tuple[Loc, str]]:
@@ -174,6 +196,36 @@ def semantic_problems(definition: ProgramDefinition) -> Iterator[tuple[Loc, str]
                 yield loc, "a share is between 0 and 1 (0.8 for 80 %)"
             if value is not None and kpi.unit == "days" and value < 0:
                 yield loc, "a number of days is not negative"
+    yield from _level_problems(definition)
+    yield from _safety_problems(definition)
+
+
+def _level_problems(definition: ProgramDefinition) -> Iterator[tuple[Loc, str]]:
+    # Patients start at level 1 and rules unlock upwards: a gap would be a level nobody can name.
+    for i, part in enumerate(definition.content_levels):
+        if part.level != i + 1:
+            yield ("content_levels", i, "level"), f"levels are numbered 1, 2, 3… in order; this one should be {i + 1}"
+            return
+
+
+def _safety_problems(definition: ProgramDefinition) -> Iterator[tuple[Loc, str]]:
+    safety = definition.safety
+    agreed: list[tuple[Loc, ForwardDeadline, list[str]]] = []
+    if safety.forward_deadline is not None:
+        others = [c for c in definition.markets if c not in safety.markets]
+        agreed.append((("safety", "forward_deadline"), safety.forward_deadline, others))
+    for country, deadline in safety.markets.items():
+        if country not in definition.markets:
+            yield ("safety", "markets", country), f"{country} is not one of the program's markets"
+        agreed.append((("safety", "markets", country), deadline, [country]))
+    for loc, deadline, countries in agreed:
+        if (deadline.hours is None) == (deadline.business_days is None):
+            yield loc, "give the deadline as hours or as business_days, one of them"
+        elif deadline.business_days is not None:
+            for country in countries:
+                if not holiday_calendar_knows(country):
+                    yield ((*loc, "business_days"),
+                           f"the holiday calendar (holidays package) does not know {country}; give hours instead")
 
 
 def read_definition_text(text: str, path: str = "<definition>") -> DocumentReading[ProgramDefinition]:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sojourn.content.models import ContentItem
 from sojourn.core.actors import Actor
 from sojourn.core.errors import AccessDenied, Conflict, ErrorDetail, InvalidInput
 from sojourn.core.models import Product, Program, Sponsor
@@ -31,7 +32,7 @@ from sojourn.core.services.programs import (
     describe_program,
     new_program,
     new_sponsor,
-    set_kpi_targets,
+    set_definition_parts,
 )
 from sojourn.core.yaml_documents import DocumentReading
 from sojourn.programs.definition import LANGUAGES, ProgramDefinition, read_definition_text
@@ -70,7 +71,7 @@ def as_document(definition: ProgramDefinition) -> dict[str, Any]:
     """The definition as stored and compared: JSON, defaults left out, and every mapping in one order
     (labels by language, fields and KPIs by name), as PostgreSQL's jsonb keeps none of its own."""
     document = definition.model_dump(mode="json", exclude_defaults=True)
-    for part in ("stages", "needs"):
+    for part in ("stages", "needs", "content_levels"):
         for item in document.get(part, []):
             item["labels"] = {lang: item["labels"][lang] for lang in LANGUAGES if lang in item["labels"]}
     for event_type in document.get("event_types", []):
@@ -118,6 +119,8 @@ def export_document(program: Program) -> dict[str, Any]:
         "event_types": [{"code": t.code, "description": t.description, "meaningful": t.meaningful,
                          "fields": t.fields} for t in EventType.objects.filter(program=program).order_by("code")],
         "kpis": program.kpi_targets or {},
+        "content_levels": program.content_levels or [],
+        "safety": program.safety_deadlines or {},
     }
     return as_document(ProgramDefinition.model_validate(raw))
 
@@ -209,6 +212,14 @@ def _removals(program: Program, definition: ProgramDefinition) -> list[ErrorDeta
             problems.append(ErrorDetail(
                 _("%(code)s is part of the program and missing here: a definition adds and changes, it does not "
                   "remove what patients, content and rules may refer to.") % {"code": code}, field=part))
+    if definition.content_levels:
+        # Names may go, numbers stay: content and rules refer to a level by its number.
+        named = len(definition.content_levels)
+        used = ContentItem.objects.filter(program=program, level__gt=named).order_by("-level").first()
+        if used is not None:
+            problems.append(ErrorDetail(
+                _("Content item %(code)s is at level %(level)d: name every level up to %(level)d.")
+                % {"code": used.code, "level": used.level}, field="content_levels"))
     if definition.sponsor.slug != program.sponsor.slug:
         problems.append(ErrorDetail(_("The program belongs to the sponsor %(slug)s.") % {"slug": program.sponsor.slug},
                                     field="sponsor.slug"))
@@ -277,7 +288,10 @@ def _apply(actor: Actor, program: Program, definition: ProgramDefinition) -> Non
         declare_event_type(actor=actor, program=program, code=event_type.code, meaningful=event_type.meaningful,
                            description=event_type.description,
                            fields={n: f.model_dump() for n, f in event_type.fields.items()})
-    set_kpi_targets(actor=actor, program=program, targets=as_document(definition).get("kpis", {}))
+    document = as_document(definition)
+    set_definition_parts(actor=actor, program=program, kpi_targets=document.get("kpis", {}),
+                         content_levels=document.get("content_levels", []),
+                         safety_deadlines=document.get("safety", {}))
 
 
 def _approve_in(actor: Actor, version: DefinitionVersion, definition: ProgramDefinition) -> DefinitionVersion:

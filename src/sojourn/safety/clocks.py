@@ -2,8 +2,9 @@
 authorities, counted from day zero (the first moment anyone or anything in the program received it),
 never from when a case was opened.
 
-The forward clock is the program's agreement with the sponsor's drug safety department, in the market
-pack: either hours (`deadline_hours`, absolute time) or business days (`deadline_business_days`: the
+The forward clock is the program's agreement with the sponsor's drug safety department: in the
+program's definition (`safety.forward_deadline`, for one market or all), else in the market pack;
+either hours (`deadline_hours`, absolute time) or business days (`deadline_business_days`: the
 market's weekends and public holidays, from the maintained `holidays` package, do not count). The
 authority clocks are calendar days by seriousness (`authority_days`), day zero being day 0 (ICH E2D:
 "no later than 15 calendar days"). Days are the market's local days; a deadline falls at the end of
@@ -11,9 +12,11 @@ its day, local midnight, so the whole last day is allowed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -37,14 +40,18 @@ class Clocks:
             raise ValueError("give the forward deadline in hours or in business days, not both")
 
     @classmethod
-    def for_pack(cls, pack: dict) -> Clocks:
-        """From a market pack as stored (`Market.pack`)."""
+    def for_pack(cls, pack: dict, agreed: Mapping[str, Any] | None = None) -> Clocks:
+        """From a market pack as stored (`Market.pack`), with the forward deadline the sponsor agreed
+        for the program (`Program.safety_deadlines`, from its definition) where it names one: for the
+        market, else for all the program's markets. Authority clocks are the law's: always the pack's."""
         events = pack["regulatory"]["adverse_events"]
+        forward = {"hours": events.get("deadline_hours"), "business_days": events.get("deadline_business_days")}
+        if agreed:
+            forward = (agreed.get("markets") or {}).get(pack["country"]) or agreed.get("forward_deadline") or forward
         # A pack stored before the authority clocks existed has the schema's default.
         authority = events.get("authority_days") or {"serious": 15, "non_serious": 90}
         return cls(country=pack["country"], time_zone=pack["time_zones"][0],
-                   deadline_hours=events.get("deadline_hours"),
-                   deadline_business_days=events.get("deadline_business_days"),
+                   deadline_hours=forward.get("hours"), deadline_business_days=forward.get("business_days"),
                    authority_serious_days=authority["serious"],
                    authority_non_serious_days=authority.get("non_serious"),
                    holiday_subdivision=events.get("holiday_subdivision"),

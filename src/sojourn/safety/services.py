@@ -94,7 +94,9 @@ def _new_intake(actor: Actor, subject: Patient | Hcp, *, source: str, reason: st
             defaults={"program_id": subject.program_id, "market_id": subject.market_id,
                       "patient": None if doctor else subject, "hcp": subject if doctor else None,
                       "source": source[:40], "reason": reason[:300], "detail": detail, "created_at": at or day_zero,
-                      "day_zero": day_zero, "due_at": Clocks.for_pack(subject.market.pack).forward_due(day_zero),
+                      "day_zero": day_zero, "due_at": Clocks.for_pack(subject.market.pack,
+                                                                           subject.program.safety_deadlines)
+                      .forward_due(day_zero),
                       "words_sealed": _seal(subject, WORDS, words) if words else None})
         if created:
             _audit(actor, "safety.intake_recorded", subject, intake=intake.pk, source=source, reason=reason[:300])
@@ -122,12 +124,13 @@ def flag_patient_words(*, actor: Actor, patient: Patient, source: str, text: str
 
 def _to_screen(actor: Actor, patient: Patient, *, source: str, text: str, idempotency_key: str,
                at: datetime) -> None:
+    clocks = Clocks.for_pack(patient.market.pack, patient.program.safety_deadlines)
     with transaction.atomic():
         screening, created = Screening.objects.get_or_create(
             idempotency_key=idempotency_key[:120],
             defaults={"program_id": patient.program_id, "market_id": patient.market_id, "patient": patient,
                       "source": source[:40], "words_sealed": seal_for_patient(patient, WORDS, text),
-                      "received_at": at, "due_at": Clocks.for_pack(patient.market.pack).forward_due(at)})
+                      "received_at": at, "due_at": clocks.forward_due(at)})
         if created:
             _audit(actor, "safety.screening_recorded", patient, screening=screening.pk, source=source)
 
@@ -388,7 +391,7 @@ def assess_case(*, actor: Actor, case: Case, reactions: Sequence[ReactionIn], su
     version = terms[0] if terms else ""
     with transaction.atomic():
         locked = _open_for_change(case)
-        clocks = Clocks.for_pack(locked.market.pack)
+        clocks = Clocks.for_pack(locked.market.pack, locked.program.safety_deadlines)
         if locked.status == Case.Status.FORWARDED:
             if not reason:
                 raise InvalidInput(_("Say why the forwarded assessment is corrected: drug safety receives the "

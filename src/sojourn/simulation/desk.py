@@ -124,7 +124,7 @@ class SafetyDesk:
         hours before its deadline."""
         clocks = self.clocks.get(market.pk)
         if clocks is None:
-            clocks = self.clocks[market.pk] = Clocks.for_pack(market.pack)
+            clocks = self.clocks[market.pk] = Clocks.for_pack(market.pack, self.program.safety_deadlines)
         return min(office_time_after(clocks, since, hours), due_at - LAST_CALL)
 
     def _decide(self, intake: Intake, rng: random.Random, at: datetime) -> None:

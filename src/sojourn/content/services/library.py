@@ -64,8 +64,10 @@ def _check_tags(program: Program, kind: str, tags: Mapping[str, Any]) -> tuple[d
     if not clean.get("channels") and "channels" not in {p.field for p in problems}:
         clean["channels"] = list(KINDS[kind].channels)
     level = tags.get("level", 1)
-    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 9:
-        problems.append(ErrorDetail(_("The content level is a whole number from 1 to 9."), field="level"))
+    top = len(program.content_levels) or 9  # a program that names its levels has only those
+    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= top:
+        problems.append(ErrorDetail(_("The content level is a whole number from 1 to %(top)d.") % {"top": top},
+                                    field="level"))
     clean["level"] = level
     budget = tags.get("segment_budget", 2)
     if not isinstance(budget, int) or isinstance(budget, bool) or not 1 <= budget <= 10:

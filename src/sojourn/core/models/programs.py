@@ -37,6 +37,11 @@ class Program(models.Model):
     # The KPIs' targets from the program's approved definition ({kpi: {target, amber, stages: {code:
     # {…}}, markets: {country: {…}}}}); a KPI not named keeps its default (insights/kpis.py).
     kpi_targets = models.JSONField(default=dict, blank=True)
+    # The names of its content levels ([{level, labels}], level 1 first); empty: levels are numbers only.
+    content_levels = models.JSONField(default=list, blank=True)
+    # The forward deadline agreed with the sponsor's drug safety department ({forward_deadline: {hours |
+    # business_days}, markets: {country: {…}}}); where it says nothing, the market pack's (safety/clocks.py).
+    safety_deadlines = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -45,6 +50,11 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def level_names(self, language: str) -> list[tuple[int, str]]:
+        """The content levels the definition names, in the reader's language (else English)."""
+        return [(part["level"], part["labels"].get(language) or part["labels"]["en"])
+                for part in self.content_levels or []]
 
 
 class Product(models.Model):

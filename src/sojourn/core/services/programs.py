@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -90,15 +92,23 @@ def define_product(*, actor: Actor, program: Program, code: str, position: int, 
     return product
 
 
-def set_kpi_targets(*, actor: Actor, program: Program, targets: dict) -> Program:
-    """The KPIs' targets per stage and market, as the program's definition states them."""
+# What a program's definition states that lives on the program itself, each audited as its own change.
+DEFINITION_PARTS = ("kpi_targets", "content_levels", "safety_deadlines")
+
+
+def set_definition_parts(*, actor: Actor, program: Program, **parts: Any) -> Program:
+    """The KPIs' targets per stage and market, the names of the content levels and the sponsor's
+    forward deadlines, as the program's definition states them."""
     actor.require(Permission.PROGRAM_MANAGE, program.pk)
-    if targets != program.kpi_targets:
-        before = program.kpi_targets
-        program.kpi_targets = targets
-        program.save(update_fields=["kpi_targets"])
-        record_audit(actor=actor, action="program.kpi_targets_set", subject_type="program", subject_id=program.pk,
-                     program_id=program.pk, before=before, after=targets)
+    for name, value in parts.items():
+        if name not in DEFINITION_PARTS:
+            raise TypeError(f"{name} is not a part of a program's definition kept on the program")
+        before = getattr(program, name)
+        if value != before:
+            setattr(program, name, value)
+            program.save(update_fields=[name])
+            record_audit(actor=actor, action=f"program.{name}_set", subject_type="program", subject_id=program.pk,
+                         program_id=program.pk, before=before, after=value)
     return program
 
 

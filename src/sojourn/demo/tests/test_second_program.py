@@ -21,6 +21,7 @@ from sojourn.demo.builder import build_program
 from sojourn.demo.folder import ECZEMA, PSORIASIS
 from sojourn.dialogue.models import RuleSetVersion
 from sojourn.people.services.tokens import issue_api_token
+from sojourn.programs.activation import readiness
 from sojourn.questionnaires.models import Questionnaire
 from sojourn.simulation.population import read_population_text
 from sojourn.simulation.runner import simulate
@@ -40,6 +41,12 @@ def test_the_eczema_program_is_built_from_its_files_lived_by_its_cohort_and_show
     assert ContentItem.objects.filter(program=program).count() == len(ECZEMA.library())
     rules = RuleSetVersion.objects.get(rule_set__program=program, status="live").rules
     assert "psoriasis" not in str(rules) and "psoriasis" not in str(ECZEMA.library())
+    # Its content levels and its sponsor's forward deadline come from its definition too.
+    assert program.level_names("de") == [(1, "Das Wichtigste"), (2, "Langfristig im Griff")]
+    assert ContentItem.objects.get(program=program, code="staying-in-control").level == 2
+    germany = live.get(market__country="DE").market
+    assert next(c.note for c in readiness(program, germany) if c.code == "safety") == \
+        "forward to drug safety within 1 business day (the program's definition)"
     checked = StringIO()
     call_command("rules", "check", str(ECZEMA.path / "rules.yaml"), "--program", program.slug, stdout=checked)
     assert f"{len(rules)} rules: no problems" in checked.getvalue()
