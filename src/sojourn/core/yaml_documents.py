@@ -123,8 +123,10 @@ def read_yaml_text(text: str, path: str, model: type[M], what: str, semantic: Se
         return refused(DocumentProblem(path, mark.line + 1 if mark else None, "", f"not valid YAML: {exc.problem}"))
     except yaml.YAMLError as exc:
         return refused(DocumentProblem(path, None, "", f"not valid YAML: {exc}"))
-    if node is None or not isinstance(node, yaml.MappingNode):
-        return refused(DocumentProblem(path, 1, "", f"{what} is a mapping of fields"))
+    # A document is a mapping of fields, or a list when its model is one (a RootModel of a list).
+    listed = getattr(model, "__pydantic_root_model__", False)
+    if node is None or not isinstance(node, yaml.SequenceNode if listed else yaml.MappingNode):
+        return refused(DocumentProblem(path, 1, "", f"{what} is a {'list' if listed else 'mapping of fields'}"))
     walked = _Walk(placeholder)
     walked.walk(node)
     marks = walked.marks

@@ -12,24 +12,31 @@ program is in Python: a second program is a second folder (docs/programs.md, "Pr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sojourn.core.errors import ErrorDetail, InvalidInput
 from sojourn.core.safe_yaml import load_yaml
-from sojourn.demo.library_item import Item
+from sojourn.core.yaml_documents import Loc, read_yaml_file
+from sojourn.demo.library_item import Item, Library
 from sojourn.programs.definition import ProgramDefinition
 from sojourn.programs.services import read
 from sojourn.simulation.population import Population, read_population_file
 
 PROGRAMS = Path(__file__).parent / "programs"
-ITEM_FIELDS = {f.name for f in fields(Item)}
 
 
 def _refused(path: Path, message: str, field: str | None = None) -> InvalidInput:
     return InvalidInput(f"{path}: {message}", details=[ErrorDetail(message=message, field=field)])
+
+
+def _twice(codes: list[str]) -> Iterator[tuple[Loc, str]]:
+    for n, code in enumerate(codes):
+        if code in codes[:n]:
+            yield (n, "code"), f"{code} is an item already (item {codes.index(code) + 1})"
 
 
 @dataclass(frozen=True)
@@ -70,17 +77,12 @@ class ProgramFolder:
         return texts
 
     def library(self) -> list[Item]:
-        entries = self._yaml("library.yaml")
-        if not isinstance(entries, list):
-            raise _refused(self.path / "library.yaml", "is a list of content items")
-        items = []
-        for n, entry in enumerate(entries):
-            unknown = sorted(set(entry) - ITEM_FIELDS) if isinstance(entry, dict) else ["(not a mapping)"]
-            if unknown:
-                raise _refused(self.path / "library.yaml",
-                               f"item {n + 1}: not a field of an item: {', '.join(unknown)}", field=f"[{n}]")
-            items.append(Item(**entry))
-        return items
+        reading = read_yaml_file(self.path / "library.yaml", Library, "a content library",
+                                 lambda library: _twice([item.code for item in library.root]))
+        if not reading.ok or reading.document is None:
+            raise InvalidInput(f"{reading.path}: " + "; ".join(str(p) for p in reading.problems[:5]),
+                               details=[p.as_detail() for p in reading.problems])
+        return reading.document.root
 
     def rules(self) -> tuple[str, list[dict[str, Any]]]:
         """The rule set's name and its rules."""

@@ -1,25 +1,33 @@
-"""One demo content item as written by the program's editors: its kind, tags and words per language."""
+"""One demo content item as written by the program's editors in `library.yaml`: its kind, tags and
+words per language, read with the line of each problem (core/yaml_documents.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from sojourn.content.models import ContentItem
+
+Words = dict[Annotated[str, Field(pattern=r"^[a-z]{2}$")], str]
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,59}$")]
 
 
-@dataclass(frozen=True)
-class Item:
-    code: str
-    kind: str
-    needs: list[str] = field(default_factory=list)
-    stages: list[str] = field(default_factory=list)
-    channels: list[str] = field(default_factory=list)  # empty: every channel the kind allows
-    level: int = 1
-    segment_budget: int = 2
-    title: dict[str, str] = field(default_factory=dict)
-    subject: dict[str, str] = field(default_factory=dict)
-    summary: dict[str, str] = field(default_factory=dict)
-    body: dict[str, str] = field(default_factory=dict)
-    url: dict[str, str] = field(default_factory=dict)
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
+    kind: Literal[tuple(ContentItem.Kind.values)]  # type: ignore[valid-type]
+    needs: list[Code] = Field(default_factory=list)
+    stages: list[Code] = Field(default_factory=list)
+    channels: list[Code] = Field(default_factory=list)  # empty: every channel the kind allows
+    level: int = Field(default=1, ge=1, le=9)
+    segment_budget: int = Field(default=2, ge=1, le=10)
+    title: Words = Field(default_factory=dict)
+    subject: Words = Field(default_factory=dict)
+    summary: Words = Field(default_factory=dict)
+    body: Words = Field(default_factory=dict)
+    url: Words = Field(default_factory=dict)
 
     def variant(self, locale: str) -> dict[str, Any]:
         """The words for a locale: its language's text (en-US, en-GB and en-CA share English)."""
@@ -34,3 +42,7 @@ class Item:
         if self.channels:
             tags["channels"] = self.channels
         return tags
+
+
+class Library(RootModel[list[Item]]):
+    """A program's `library.yaml`: a list of items."""

@@ -18,7 +18,7 @@ from sojourn.core.errors import InvalidInput
 from sojourn.core.models import ProgramMarket
 from sojourn.core.tests.factories import SYSTEM
 from sojourn.demo.builder import build_program
-from sojourn.demo.folder import ECZEMA, PSORIASIS
+from sojourn.demo.folder import ECZEMA, PSORIASIS, ProgramFolder
 from sojourn.dialogue.models import RuleSetVersion
 from sojourn.people.services.tokens import issue_api_token
 from sojourn.programs.activation import readiness
@@ -91,6 +91,28 @@ def test_a_cohort_file_is_refused_with_the_line_and_field_at_fault():
     assert problems["markets.DE.personas.struggling"].message == "is not a persona of this file"
     assert "is not a valid phone number in DE" in problems["markets.DE.phone"].message
     assert problems["markets.DE.phone"].line == text[:text.index("phone: '+49 30")].count("\n") + 1
+
+
+def test_a_library_file_is_refused_with_the_line_and_field_at_fault(tmp_path):
+    folder = ProgramFolder(tmp_path / "eczema-companion")
+    folder.path.mkdir()
+    text = (ECZEMA.path / "library.yaml").read_text(encoding="utf-8")
+    broken = text.replace("  level: 2\n", "  level: two\n", 1).replace("- code: sleep-tip\n", "- code: itch-tip\n", 1)
+    (folder.path / "library.yaml").write_text(broken.replace("  kind: tip\n", "  kind: poster\n", 1), encoding="utf-8")
+    with pytest.raises(InvalidInput) as refused:
+        folder.library()
+    found = {(d.field, d.line): d.message for d in refused.value.details}
+    lines = broken.splitlines()
+    assert found[("[7].level", lines.index("  level: two") + 1)].startswith("Input should be a valid integer")
+    poster = lines.index("  kind: tip") + 1
+    assert "Input should be" in found[("[11].kind", poster)]
+    # Duplicates are named once the types are right.
+    (folder.path / "library.yaml").write_text(broken.replace("  level: two\n", "  level: 2\n"), encoding="utf-8")
+    with pytest.raises(InvalidInput) as refused:
+        folder.library()
+    [twice] = refused.value.details
+    assert (twice.field, twice.message) == ("[12].code", "itch-tip is an item already (item 12)")
+    assert twice.line == [n for n, line in enumerate(lines) if line == "- code: itch-tip"][1] + 1
 
 
 @pytest.mark.django_db

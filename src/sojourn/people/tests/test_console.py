@@ -88,3 +88,24 @@ def test_the_audit_page_is_for_those_who_may_see_it(client, cast):
     assert client.get("/console/audit/").status_code == 403
     client.force_login(cast.admin)
     assert "role.granted" in client.get("/console/audit/").content.decode()
+
+
+def test_staff_of_several_programs_open_on_the_platforms_first_until_they_switch(client, cast):
+    from sojourn.core.permissions import Role
+    from sojourn.core.tests.factories import SYSTEM, make_program
+    from sojourn.people.services.staff import grant_membership
+
+    # A program added later, first by name, does not move the console of those who work in both.
+    later = make_program("acne", markets=("GB",))
+    for program in (cast.other_program, later):
+        grant_membership(actor=SYSTEM, user=cast.admin, program=program, role=Role.ADMIN, markets=None)
+    client.force_login(cast.admin)
+    home = client.get("/console/").content.decode()
+    assert "Psoriasis companion" in home and 'data-market="CA"' in home
+    client.post("/console/switch/", {"program": "acne", "market": ""})
+    home = client.get("/console/").content.decode()
+    assert 'data-market="GB"' in home and 'data-market="CA"' not in home
+    assert client.session["console_program"] == "acne"
+    # A program one may not see is not switched to: the console falls back to the first.
+    client.post("/console/switch/", {"program": "nowhere", "market": ""})
+    assert client.get("/console/").status_code == 200 and client.session["console_program"] == cast.program.slug
