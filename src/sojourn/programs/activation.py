@@ -26,6 +26,7 @@ from sojourn.core.models import Market, Program, ProgramMarket
 from sojourn.core.permissions import Permission, Role
 from sojourn.core.services.audit import record_audit
 from sojourn.people.models import Membership
+from sojourn.safety.clocks import Clocks, agreed_forward
 from sojourn.tracking.models import Need
 
 CHECKS = {
@@ -81,20 +82,16 @@ def _content(program: Program, market: Market) -> list[str]:
 
 
 def forward_deadline(program: Program, market: Market) -> str:
-    """The forward deadline in force in the market, and whose it is: the sponsor's agreement in the
-    program's definition, else the market pack's (safety/clocks.py counts it)."""
-    agreed = program.safety_deadlines or {}
-    forward = (agreed.get("markets") or {}).get(market.country) or agreed.get("forward_deadline")
-    source = _("the program's definition")
-    if not forward:
-        events = market.pack.get("regulatory", {}).get("adverse_events", {})
-        forward = {"hours": events.get("deadline_hours"), "business_days": events.get("deadline_business_days")}
-        source = _("the market pack")
-    if forward.get("hours"):
-        n = forward["hours"]
+    """The forward deadline in force in the market, as the safety clocks count it, and whose it is:
+    the sponsor's agreement in the program's definition, else the market pack's."""
+    clocks = Clocks.for_pack(market.pack, program.safety_deadlines)
+    source = _("the program's definition") if agreed_forward(market.pack, program.safety_deadlines) \
+        else _("the market pack")
+    if clocks.deadline_hours is not None:
+        n = clocks.deadline_hours
         span = ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
     else:
-        n = forward.get("business_days") or 0
+        n = clocks.deadline_business_days or 0
         span = ngettext("%(n)d business day", "%(n)d business days", n) % {"n": n}
     return _("forward to drug safety within %(span)s (%(source)s)") % {"span": span, "source": source}
 

@@ -22,6 +22,14 @@ from zoneinfo import ZoneInfo
 import holidays
 
 
+def agreed_forward(pack: dict, agreed: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The forward deadline the program's definition sets for the pack's market (its own line, else
+    the program's default), or None when the pack's applies."""
+    if not agreed:
+        return None
+    return (agreed.get("markets") or {}).get(pack["country"]) or agreed.get("forward_deadline") or None
+
+
 @dataclass(frozen=True)
 class Clocks:
     """What a market's pack says about safety deadlines."""
@@ -45,9 +53,8 @@ class Clocks:
         for the program (`Program.safety_deadlines`, from its definition) where it names one: for the
         market, else for all the program's markets. Authority clocks are the law's: always the pack's."""
         events = pack["regulatory"]["adverse_events"]
-        forward = {"hours": events.get("deadline_hours"), "business_days": events.get("deadline_business_days")}
-        if agreed:
-            forward = (agreed.get("markets") or {}).get(pack["country"]) or agreed.get("forward_deadline") or forward
+        forward = agreed_forward(pack, agreed) or {"hours": events.get("deadline_hours"),
+                                                   "business_days": events.get("deadline_business_days")}
         # A pack stored before the authority clocks existed has the schema's default.
         authority = events.get("authority_days") or {"serious": 15, "non_serious": 90}
         return cls(country=pack["country"], time_zone=pack["time_zones"][0],
